@@ -1,0 +1,111 @@
+"""The open case: one object holding the store, the vault and the audit log. Every command starts here."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+
+from ringtrace import TOOL, audit
+from ringtrace.store import db
+from ringtrace.store.schema import case_info
+from ringtrace.vault import Vault
+
+CASE_FILE = "case.json"  # small pointer file: name, created, database URL if not the default
+
+
+class CaseError(Exception):
+    pass
+
+
+class Case:
+    def __init__(self, path: Path, engine: Engine, vault: Vault, actor: str | None = None) -> None:
+        self.path = path
+        self.engine = engine
+        self.vault = vault
+        self.actor = actor or os.environ.get("RINGTRACE_EXAMINER") or audit.default_actor()
+
+    # ---- opening ---------------------------------------------------------------------------------------
+    @staticmethod
+    def default_url(path: Path) -> str:
+        return f"sqlite:///{(path / 'case.sqlite').resolve()}"
+
+    @classmethod
+    def init(cls, path: str | Path, name: str | None = None, db_url: str | None = None,
+             actor: str | None = None) -> Case:
+        p = Path(path)
+        if (p / CASE_FILE).exists():
+            raise CaseError(f"{p} is already a case")
+        p.mkdir(parents=True, exist_ok=True)
+        url = db_url or os.environ.get("RINGTRACE_DB_URL") or cls.default_url(p)
+        meta = {"name": name or p.name, "created": datetime.now(UTC).isoformat(), "tool": TOOL}
+        if db_url or os.environ.get("RINGTRACE_DB_URL"):
+            meta["db_url"] = url
+        (p / CASE_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        engine = db.make_engine(url)
+        db.upgrade(engine)
+        case = cls(p, engine, Vault(p / "vault"), actor)
+        with case.begin() as con:
+            con.execute(case_info.insert(), [{"key": k, "value": str(v)} for k, v in meta.items() if k != "db_url"])
+            audit.append(con, "case.init", {"name": meta["name"], "tool": TOOL}, case.actor)
+        return case
+
+    @classmethod
+    def open(cls, path: str | Path, actor: str | None = None) -> Case:
+        p = Path(path)
+        if not (p / CASE_FILE).exists():
+            raise CaseError(f"{p} is not a ringtrace case (no {CASE_FILE}); create one with 'ringtrace init {p}'")
+        meta = json.loads((p / CASE_FILE).read_text(encoding="utf-8"))
+        url = meta.get("db_url") or os.environ.get("RINGTRACE_DB_URL") or cls.default_url(p)
+        engine = db.make_engine(url)
+        db.upgrade(engine)  # no-op when current
+        return cls(p, engine, Vault(p / "vault"), actor)
+
+    @property
+    def name(self) -> str:
+        with self.engine.connect() as con:
+            v = con.execute(select(case_info.c.value).where(case_info.c.key == "name")).scalar()
+        return v or self.path.name
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.engine.begin() as con:
+            yield con
+
+    def log(self, action: str, detail: dict[str, Any], con: Connection | None = None) -> None:
+        if con is not None:
+            audit.append(con, action, detail, self.actor)
+            return
+        with self.begin() as c:
+            audit.append(c, action, detail, self.actor)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Case:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- stages (thin delegations so the library reads naturally) -----------------------------------------
+    def ingest(self, path: str | Path, **kw: Any) -> Any:
+        from ringtrace.intake import ingest
+
+        return ingest(self, Path(path), **kw)
+
+    def run(self, **kw: Any) -> Any:
+        from ringtrace.pipeline import run
+
+        return run(self, **kw)
+
+    def verify(self) -> Any:
+        from ringtrace.verify import verify
+
+        return verify(self)

@@ -1,0 +1,443 @@
+"""The case database: SQLAlchemy Core tables. Alembic migrations in ``store/migrations`` are the authority on
+the deployed schema; a test checks that they and this module agree.
+
+Evidence-derived rows (accounts ... indicators) always carry ``source_id`` plus a provenance locator
+(``prov_file``, ``prov_table``, ``prov_row``, ``prov_line``). Analysis rows (persons, memberships ...) are
+recomputed as a whole by their stage and cite the evidence rows they rest on.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _prov() -> list[Column]:  # type: ignore[type-arg]
+    return [
+        Column("prov_file", Text, nullable=False, server_default=""),
+        Column("prov_table", String(200)),
+        Column("prov_row", String(200)),
+        Column("prov_line", Integer),
+    ]
+
+
+def _source_fk() -> Column:  # type: ignore[type-arg]
+    return Column("source_id", Integer, ForeignKey("sources.id"), nullable=False, index=True)
+
+
+case_info = Table(
+    "case_info",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# ---- chain of custody -----------------------------------------------------------------------------------
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("exhibit", String(200), nullable=False),
+    Column("kind", String(100), nullable=False),  # container kind: file | folder | zip | tar
+    Column("original_path", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),  # of the container file, or of the sorted file manifest
+    Column("md5", String(32), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("file_count", Integer, nullable=False),
+    Column("mode", String(20), nullable=False),  # vault (copied) | reference (verified in place)
+    Column("examiner", String(200)),
+    Column("timezone", String(64), nullable=False, server_default="UTC"),
+    Column("owner", String(100)),
+    Column("region", String(2)),
+    Column("seizure_country", String(2)),
+    Column("format_hint", String(100)),
+    Column("tool", String(100), nullable=False),
+    Column("ingested_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(20), nullable=False),  # staged | parsed | failed
+    UniqueConstraint("sha256", name="uq_sources_sha256"),
+)
+
+source_files = Table(
+    "source_files",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _source_fk(),
+    Column("relpath", Text, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("md5", String(32), nullable=False),
+    Column("sha1", String(40), nullable=False),
+    Column("embedded", Boolean, nullable=False, server_default="0"),  # extracted from a container (WARC record ...)
+    Column("format", String(100)),  # the source format that read it as a unit's primary file
+    Column("unit_primary", Text),  # relpath of the unit it belongs to
+    UniqueConstraint("source_id", "relpath", name="uq_source_files_source_id_relpath"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("at", String(40), nullable=False),  # ISO 8601 UTC, stored as text so hashing is exact
+    Column("actor", String(200), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("detail", Text, nullable=False),  # canonical JSON
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("stage", String(50), nullable=False),
+    Column("key", String(200), nullable=False),  # what the job covers: a source id, "all" ...
+    Column("status", String(20), nullable=False),  # running | done | failed
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("detail", Text),
+    UniqueConstraint("stage", "key", name="uq_jobs_stage_key"),
+)
+
+problems = Table(
+    "problems",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", Integer, ForeignKey("sources.id"), index=True),
+    Column("stage", String(50), nullable=False),
+    Column("file", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("severity", String(20), nullable=False),
+    Column("locator", Text),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+# ---- evidence-derived facts -------------------------------------------------------------------------------
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(30), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("value", String(300), nullable=False),
+    UniqueConstraint("platform", "kind", "value", name="uq_accounts_identity"),
+)
+
+account_sightings = Table(
+    "account_sightings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False, index=True),
+    _source_fk(),
+    *_prov(),
+)
+
+account_links = Table(
+    "account_links",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("a_id", Integer, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("b_id", Integer, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("basis", String(200), nullable=False),
+    _source_fk(),
+    *_prov(),
+)
+
+names_seen = Table(
+    "names_seen",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("kind", String(50), nullable=False),
+    _source_fk(),
+    *_prov(),
+)
+
+device_owners = Table(
+    "device_owners",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _source_fk(),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("basis", String(200), nullable=False),
+    *_prov(),
+)
+
+chats = Table(
+    "chats",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(30), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("key", String(300), nullable=False),
+    Column("peer_account_id", Integer, ForeignKey("accounts.id")),
+    # chats known only to one source (exports without ids) are scoped to it
+    Column("scope_source_id", Integer, ForeignKey("sources.id")),
+    UniqueConstraint("platform", "kind", "key", "scope_source_id", name="uq_chats_identity"),
+)
+
+group_sightings = Table(
+    "group_sightings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", Integer, ForeignKey("chats.id"), nullable=False, index=True),
+    _source_fk(),
+    Column("name", Text),
+    Column("created_at", DateTime(timezone=True)),
+    Column("creator_id", Integer, ForeignKey("accounts.id")),
+    Column("invite_code", String(100)),
+    *_prov(),
+)
+
+participants = Table(
+    "participants",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", Integer, ForeignKey("chats.id"), nullable=False, index=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("current", Boolean, nullable=False),
+    Column("at", DateTime(timezone=True)),
+    _source_fk(),
+    *_prov(),
+)
+
+group_events = Table(
+    "group_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", Integer, ForeignKey("chats.id"), nullable=False, index=True),
+    Column("kind", String(30), nullable=False),
+    Column("at", DateTime(timezone=True)),
+    Column("actor_id", Integer, ForeignKey("accounts.id")),
+    Column("target_id", Integer, ForeignKey("accounts.id")),
+    Column("raw_code", String(100)),
+    Column("value", Text),
+    Column("msg_key", String(200)),
+    _source_fk(),
+    *_prov(),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", Integer, ForeignKey("chats.id"), nullable=False, index=True),
+    Column("msg_key", String(200)),
+    Column("sender_id", Integer, ForeignKey("accounts.id"), index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("precision_s", Integer, nullable=False, server_default="1"),
+    Column("text", Text),
+    Column("forwarded", Boolean, nullable=False, server_default="0"),
+    Column("from_owner", Boolean, nullable=False, server_default="0"),
+    Column("raw_type", String(50)),
+    _source_fk(),
+    *_prov(),
+)
+
+message_media = Table(
+    "message_media",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("message_id", Integer, ForeignKey("messages.id"), nullable=False, index=True),
+    Column("sha256", String(64), index=True),  # resolved: from the file, else declared by the app
+    Column("relpath", Text),
+    Column("name", Text),
+    Column("size", BigInteger),
+    Column("mime", String(100)),
+    Column("declared_only", Boolean, nullable=False, server_default="0"),
+)
+
+pages = Table(
+    "pages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _source_fk(),
+    Column("uri", Text),
+    Column("captured_at", DateTime(timezone=True)),
+    Column("record_id", String(300)),
+    Column("title", Text),
+    Column("content_type", String(200)),
+    Column("language", String(20)),
+    *_prov(),
+)
+
+indicators = Table(
+    "indicators",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _source_fk(),
+    Column("kind", String(50), nullable=False, index=True),
+    Column("value", Text, nullable=False),
+    Column("raw", Text, nullable=False),
+    Column("context", Text, nullable=False),
+    Column("page_uri", Text),
+    Column("platform", String(30)),
+    Column("code", String(300), index=True),
+    Column("secret", Text),
+    Column("at", DateTime(timezone=True)),
+    *_prov(),
+)
+
+# ---- media and known material ---------------------------------------------------------------------------
+
+media = Table(
+    "media",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("md5", String(32), nullable=False, index=True),
+    Column("sha1", String(40), nullable=False, index=True),
+    Column("size", BigInteger, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("mime", String(100)),
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("pdq", String(64)),
+    Column("pdq_quality", Integer),
+    Column("pdq_dihedral", Text),  # 8 hex hashes, comma separated, original first
+    Column("video_frames", JSON),
+    Column("error", Text),
+)
+
+hashsets = Table(
+    "hashsets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("format", String(50), nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("original_path", Text, nullable=False),
+    Column("category_scheme", String(100)),
+    Column("pdq_distance", Integer, nullable=False, server_default="31"),
+    Column("entry_count", Integer, nullable=False, server_default="0"),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+)
+
+hash_entries = Table(
+    "hash_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hashset_id", Integer, ForeignKey("hashsets.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("md5", String(32), index=True),
+    Column("sha1", String(40), index=True),
+    Column("sha256", String(64), index=True),
+    Column("pdq", String(64)),
+    Column("photodna", Text),
+    Column("category", String(100)),
+    Column("raw_category", String(100)),
+    Column("series", String(200)),
+    Column("victim_identified", Boolean),
+    Column("offender_identified", Boolean),
+    Column("raw_id", String(200)),
+    Column("position", Integer),
+)
+
+matches = Table(
+    "matches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("media_sha256", String(64), ForeignKey("media.sha256"), nullable=False, index=True),
+    Column("entry_id", Integer, ForeignKey("hash_entries.id", ondelete="CASCADE"), nullable=False),
+    Column("hashset_id", Integer, ForeignKey("hashsets.id", ondelete="CASCADE"), nullable=False),
+    Column("method", String(20), nullable=False),  # md5 | sha1 | sha256 | pdq | vpdq
+    Column("distance", Integer, nullable=False, server_default="0"),
+    Column("variant", Integer),  # dihedral variant for pdq
+    UniqueConstraint("media_sha256", "entry_id", "method", name="uq_matches_media_entry_method"),
+)
+
+# ---- analysis (recomputed as a whole by the analyze stage) -------------------------------------------------
+
+persons = Table(
+    "persons",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("label", String(100), nullable=False),  # stable human reference, e.g. P0012
+    Column("country", String(2)),
+    Column("country_basis", Text),
+    Column("country_confidence", Float),
+    Column("explanation", JSON),  # why these accounts were merged
+)
+
+person_accounts = Table(
+    "person_accounts",
+    metadata,
+    Column("person_id", Integer, ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
+    Column("basis", Text, nullable=False),
+)
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("label", String(100), nullable=False),
+    Column("platform", String(30), nullable=False),
+    Column("created_at", DateTime(timezone=True)),
+    Column("creator_person_id", Integer, ForeignKey("persons.id")),
+    Column("detail", JSON),  # identifiers, names over time, conflicts, evidence
+)
+
+group_chats = Table(
+    "group_chats",
+    metadata,
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("chat_id", Integer, ForeignKey("chats.id"), primary_key=True),
+    Column("basis", Text, nullable=False),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("person_id", Integer, ForeignKey("persons.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("from_at", DateTime(timezone=True)),
+    Column("to_at", DateTime(timezone=True)),
+    Column("joined_via", String(30)),  # created | added | invite_link | unknown
+    Column("invite_code", String(300)),
+    Column("role", String(20), nullable=False, server_default="member"),
+    Column("evidence", JSON),
+)
+
+overrides = Table(
+    "overrides",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(50), nullable=False),  # alias | country | status
+    Column("subject", String(300), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("reason", Text),
+    Column("by", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+Index("ix_messages_chat_at", messages.c.chat_id, messages.c.at)
+Index("ix_group_events_chat_at", group_events.c.chat_id, group_events.c.at)
+
+__all__ = ["metadata", "LargeBinary"]
