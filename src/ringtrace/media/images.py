@@ -87,8 +87,32 @@ def _sniff_ftyp(head: bytes) -> tuple[str, str]:
     return "other", "application/octet-stream"
 
 
+def _peek_size(data: bytes) -> tuple[int, int] | None:
+    """Dimensions straight from fixed-offset headers (PNG, GIF, BMP), so the refusal can name them."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR" and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
+        return int.from_bytes(data[6:8], "little"), int.from_bytes(data[8:10], "little")
+    if data.startswith(b"BM") and len(data) >= 26 and int.from_bytes(data[14:18], "little") >= 40:
+        return abs(int.from_bytes(data[18:22], "little", signed=True)), abs(
+            int.from_bytes(data[22:26], "little", signed=True)
+        )
+    return None
+
+
+def _check_size(w: int, h: int, limits: Limits) -> None:
+    if w > limits.max_side or h > limits.max_side or w * h > limits.max_pixels:
+        raise DecodeRefused(
+            f"decompression bomb refused: header says {w}x{h} = {w * h} pixels "
+            f"(limit {limits.max_pixels} pixels, {limits.max_side} px a side)"
+        )
+
+
 def open_checked(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Image.Image:
     """Open (header only, no pixels decoded) and refuse bombs before any allocation."""
+    peek = _peek_size(data)
+    if peek is not None:
+        _check_size(*peek, limits)
     try:
         with warnings.catch_warnings():
             # Pillow's own bomb check is global state; we apply our own limit below instead of its warning.
@@ -103,11 +127,11 @@ def open_checked(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Image.Image:
     w, h = img.size
     if w <= 0 or h <= 0:
         raise DecodeRefused(f"image header gives empty size {w}x{h}")
-    if w > limits.max_side or h > limits.max_side or w * h > limits.max_pixels:
-        raise DecodeRefused(
-            f"decompression bomb refused: header says {w}x{h} = {w * h} pixels "
-            f"(limit {limits.max_pixels} pixels, {limits.max_side} px a side)"
-        )
+    try:
+        _check_size(w, h, limits)
+    except DecodeRefused:
+        img.close()
+        raise
     return img
 
 
