@@ -1,0 +1,998 @@
+"""WhatsApp for Android: ``msgstore.db`` (+ ``-wal``), ``wa.db``, shared_prefs and the media folder.
+
+Three schemas are met in seized phones, told apart by which tables/columns exist (never by app version):
+
+* legacy (to ~2021): one ``messages`` table (key_remote_jid, key_from_me, key_id, remote_resource, status,
+  media_wa_type, media_size, timestamp ...), ``chat_list``, ``group_participants``. Group actions are rows
+  with status=6 and the action code in ``media_size`` (IPED ExtractorAndroid).
+* current (2022-): ``message`` + ``jid`` + ``chat``, ``message_media``, ``message_system`` (action_type),
+  ``message_system_chat_participant`` (targets), ``message_system_value_change`` (old subject),
+  ``group_participant_user`` (rank), ``group_past_participant_user`` (is_leave, timestamp), ``jid_map``
+  (LID -> phone). Queries follow IPED ExtractorAndroidNew (sepinf-inc/IPED) and the app's own SQL strings.
+* the 2021-22 migration databases that hold both: the current tables win when they have rows, and legacy
+  rows are added only for key_ids the current tables lack.
+
+The owner is never a row of the participant tables on Android (legacy used an empty jid), so the owner's
+membership is inferred from from_me messages and events where the owner acted or was the target.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import sqlite3
+import tempfile
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+
+from ringtrace.model import (
+    Account,
+    AccountKey,
+    AccountLink,
+    ChatKind,
+    ChatRef,
+    DeviceOwner,
+    EventKind,
+    Group,
+    GroupEvent,
+    MediaRef,
+    Message,
+    NameSeen,
+    Participant,
+    Platform,
+    Problem,
+    Prov,
+    ReadOptions,
+    Record,
+)
+from ringtrace.sources import whatsapp_codes as codes
+from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, register
+from ringtrace.sources.sqlite_util import col_or_null, has_rows, open_readonly_copy, table_columns
+
+BATCH = 5000
+PREFS_MAX_BYTES = 1024 * 1024
+WA = Platform.WHATSAPP.value
+
+LEGACY_TABLES = {"messages": {"key_remote_jid", "key_from_me", "key_id", "timestamp"}}
+CURRENT_TABLES = {
+    "message": {"chat_row_id", "key_id", "from_me", "timestamp"},
+    "jid": {"raw_string"},
+    "chat": {"jid_row_id"},
+}
+
+# Where extractions put the WhatsApp folder that holds "Media/...", relative to some ancestor of the db.
+MEDIA_PREFIXES = (
+    "",
+    "WhatsApp",
+    "sdcard/WhatsApp",
+    "media/0/WhatsApp",
+    "data/media/0/WhatsApp",
+    "Android/media/com.whatsapp/WhatsApp",
+    "sdcard/Android/media/com.whatsapp/WhatsApp",
+    "media/0/Android/media/com.whatsapp/WhatsApp",
+    "data/media/0/Android/media/com.whatsapp/WhatsApp",
+)
+MEDIA_SEARCH_LEVELS = 6
+# Legacy rows keep the file path inside a Java-serialised blob (thumb_image); fish it out as text.
+_LEGACY_PATH = re.compile(rb"(?:[\x20-\x7e]*?/)?(Media/[\x20-\x7e]{1,300}?\.[A-Za-z0-9]{2,5})(?![A-Za-z0-9])")
+_JID_IN_BLOB = re.compile(rb"(\d{5,20})@(s\.whatsapp\.net|lid)")
+# Old group JIDs are "<creator digits>-<unix seconds>@g.us"
+_OLD_GROUP_JID = re.compile(r"^(\d{5,20})-(\d{9,11})@g\.us$")
+
+TARGET_KINDS = {"added", "removed", "promoted", "demoted", "left", "joined", "joined_link", "number_changed"}
+
+
+# ---- shared helpers (also used by whatsapp_ios) -----------------------------------------------------------
+
+
+def jid_account(jid: str | None) -> AccountKey | None:
+    """A user JID -> its AccountKey: phone JIDs to ('whatsapp','phone','+E164'), LIDs to ('whatsapp','lid',
+    '<digits>@lid'). Device and agent suffixes ("123:4@s.whatsapp.net", "123.0:1@...") are dropped."""
+    if not jid or "@" not in jid:
+        return None
+    user, _, server = jid.partition("@")
+    user = user.split(":", 1)[0].split(".", 1)[0]
+    if not user.isdigit():
+        return None
+    if server in ("s.whatsapp.net", "c.us"):
+        return AccountKey(WA, "phone", "+" + user)
+    if server == "lid":
+        return AccountKey(WA, "lid", f"{user}@lid")
+    return None
+
+
+def phone_account(number: str | None) -> AccountKey | None:
+    if not number:
+        return None
+    digits = re.sub(r"\D", "", number)
+    return AccountKey(WA, "phone", "+" + digits) if 5 <= len(digits) <= 15 else None
+
+
+def chat_ref_for(jid: str) -> ChatRef | None:
+    if jid.endswith("@g.us"):
+        return ChatRef(WA, ChatKind.GROUP.value, jid)
+    if jid.endswith("@broadcast"):
+        return ChatRef(WA, ChatKind.BROADCAST.value, jid)
+    if jid.endswith("@newsletter"):
+        return ChatRef(WA, ChatKind.CHANNEL.value, jid)
+    acc = jid_account(jid)
+    if acc is None:
+        return None
+    return ChatRef(WA, ChatKind.DIRECT.value, acc.value, peer=acc)
+
+
+def ms_to_dt(ms: object) -> datetime | None:
+    try:
+        v = int(ms)  # type: ignore[call-overload]
+        if v <= 0:
+            return None
+        return datetime.fromtimestamp(v / 1000, UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def b64_to_hex(value: object) -> str | None:
+    if value is None:
+        return None
+    try:
+        raw = base64.b64decode(value if isinstance(value, bytes) else str(value), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw.hex() if len(raw) == 32 else None
+
+
+def group_from_jid(jid: str) -> tuple[AccountKey | None, datetime | None]:
+    """Creator and creation time encoded in an old-style group JID."""
+    m = _OLD_GROUP_JID.match(jid)
+    if not m:
+        return None, None
+    return AccountKey(WA, "phone", "+" + m.group(1)), datetime.fromtimestamp(int(m.group(2)), UTC)
+
+
+def legacy_blob_path(blob: bytes) -> str | None:
+    """The media path inside a legacy thumb_image blob (a Java-serialised MediaData). Strings there are
+    TC_STRING: b"t" + 2-byte length + bytes, so use the length prefix when it fits; else a text pattern."""
+    blob = blob[:65536]
+    idx = blob.find(b"Media/")
+    if idx < 0:
+        return None
+    for p in range(idx - 3, max(-1, idx - 400), -1):
+        if blob[p : p + 1] == b"t":
+            n = int.from_bytes(blob[p + 1 : p + 3], "big")
+            end = p + 3 + n
+            if end > idx + 6 and end <= len(blob):
+                return blob[idx:end].decode("utf-8", "replace")
+    m = _LEGACY_PATH.search(blob)
+    return m.group(1).decode("ascii", "replace") if m else None
+
+
+class MediaResolver:
+    """Finds an app-declared media path inside the exhibit (never outside it)."""
+
+    def __init__(
+        self, root: Path, db_rel: str, prefixes: tuple[str, ...] = MEDIA_PREFIXES, marker: str = "Media"
+    ) -> None:
+        self.root = root.resolve()
+        self.db_dir = (self.root / db_rel).parent
+        self.prefixes = prefixes
+        self.marker = marker
+        self._bases: list[Path] | None = None
+
+    def bases(self) -> list[Path]:
+        if self._bases is None:
+            found: list[Path] = []
+            anc = self.db_dir
+            for _ in range(MEDIA_SEARCH_LEVELS):
+                for pre in self.prefixes:
+                    base = anc / pre if pre else anc
+                    if (base / self.marker).is_dir() and base not in found:
+                        found.append(base)
+                if anc == self.root or self.root not in anc.parents:
+                    break
+                anc = anc.parent
+            self._bases = found
+        return self._bases
+
+    def resolve(self, declared: str | None) -> str | None:
+        if not declared:
+            return None
+        p = declared.replace("\\", "/")
+        idx = p.find(self.marker + "/")
+        if idx < 0:
+            return None
+        rel = p[idx:]
+        if ".." in PurePosixPath(rel).parts:
+            return None
+        for base in self.bases():
+            cand = base / rel
+            try:
+                if cand.is_file():
+                    real = cand.resolve()
+                    if real.is_relative_to(self.root):
+                        return real.relative_to(self.root).as_posix()
+            except OSError:
+                continue
+        return None
+
+
+def read_prefs_owner(path: Path) -> str | None:
+    """The owner's number from WhatsApp's shared_prefs XML (registration_jid, or cc + ph)."""
+    from defusedxml import ElementTree  # defused: evidence XML is hostile
+
+    try:
+        if path.stat().st_size > PREFS_MAX_BYTES:
+            return None
+        root = ElementTree.fromstring(path.read_bytes())
+    except (OSError, ElementTree.ParseError, ValueError):
+        return None
+    vals: dict[str, str] = {}
+    for el in root:
+        name = el.get("name")
+        if name and el.text:
+            vals[name] = el.text.strip()
+    for key in ("registration_jid", "ph_jid", "self_jid"):
+        if key in vals:
+            return vals[key].split("@", 1)[0]
+    if vals.get("cc") and vals.get("ph"):
+        return vals["cc"] + vals["ph"]
+    return None
+
+
+# ---- the format -------------------------------------------------------------------------------------------
+
+
+@register
+class WhatsAppAndroid(SourceFormat):
+    name = "whatsapp-android"
+    description = "WhatsApp for Android msgstore.db (legacy, current and mixed schemas) with wa.db"
+
+    def claim(self, candidate: Candidate) -> int:
+        if not candidate.is_sqlite:
+            return 0
+        schema = candidate.sqlite_schema
+        if self.has_tables(schema, CURRENT_TABLES) or self.has_tables(schema, LEGACY_TABLES):
+            return 95 if candidate.name.startswith("msgstore") else 85
+        return 0
+
+    def members(self, candidate: Candidate, all_relpaths: list[str]) -> list[str]:
+        rel = candidate.relpath
+        folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
+        out = [p for p in (rel + "-wal", rel + "-shm", rel + "-journal") if p in all_relpaths]
+        wa = f"{folder}/wa.db" if folder else "wa.db"
+        for p in (wa, wa + "-wal", wa + "-shm"):
+            if p in all_relpaths:
+                out.append(p)
+        out.extend(p for p in all_relpaths if _is_prefs(p))
+        return out
+
+    def read(self, unit: Unit, options: ReadOptions) -> Iterator[Record]:
+        with tempfile.TemporaryDirectory(prefix="ringtrace-wa-") as td:
+            con = open_readonly_copy(unit.path, Path(td) / "msgstore")
+            try:
+                yield from _AndroidReader(unit, options, con, Path(td)).run()
+            finally:
+                con.close()
+
+
+def _is_prefs(relpath: str) -> bool:
+    name = relpath.rsplit("/", 1)[-1]
+    return "/shared_prefs/" in "/" + relpath and name in (
+        "com.whatsapp_preferences_light.xml",
+        "com.whatsapp_preferences.xml",
+        "com.whatsapp.w4b_preferences_light.xml",
+    )
+
+
+@dataclass
+class _Chat:
+    ref: ChatRef
+    jid: str
+    row: str
+    table: str
+    subject: str | None = None
+    created: datetime | None = None
+
+
+@dataclass
+class _Ev:
+    chat: _Chat
+    kind: str
+    raw: str
+    at: datetime | None
+    actor: AccountKey | None
+    targets: list[AccountKey]
+    value: str | None
+    key: str | None
+    prov: Prov
+    owner_actor: bool
+    owner_targets: bool
+
+
+@dataclass
+class _OwnerEvidence:
+    prov: Prov | None = None
+    role: str = "member"
+    current: bool = True
+    at: datetime | None = None
+    explicit: set[str] = field(default_factory=set)
+
+
+class _AndroidReader:
+    def __init__(self, unit: Unit, options: ReadOptions, con: sqlite3.Connection, workdir: Path) -> None:
+        self.unit = unit
+        self.options = options
+        self.con = con
+        self.workdir = workdir
+        self.file = unit.primary
+        self.schema = table_columns(con)
+        self.seen: set[AccountKey] = set()
+        self.unknown_reported: set[tuple[str, int]] = set()
+        self.owner: AccountKey | None = None
+        self.jids: dict[int, str] = {}
+        self.keys: dict[int, AccountKey | None] = {}
+        self.chats_by_id: dict[int, _Chat] = {}
+        self.chats_by_jid: dict[str, _Chat] = {}
+        self.creators: dict[str, AccountKey] = {}
+        self.media = MediaResolver(unit.root, unit.primary)
+        self.owner_ev: dict[str, _OwnerEvidence] = {}
+
+    def prov(self, table: str, row: object) -> Prov:
+        return Prov(self.file, table, str(row))
+
+    def account(self, key: AccountKey | None, prov: Prov) -> Iterator[Record]:
+        if key is not None and key not in self.seen:
+            self.seen.add(key)
+            yield Account(key, prov)
+
+    def key_for(self, jid_row: object) -> AccountKey | None:
+        if not isinstance(jid_row, int):
+            return None
+        if jid_row in self.keys:
+            return self.keys[jid_row]
+        k = jid_account(self.jids.get(jid_row))
+        self.keys[jid_row] = k
+        return k
+
+    def unknown(self, schema: str, fld: str, code: int, table: str) -> Iterator[Record]:
+        if (table, code) not in self.unknown_reported:
+            self.unknown_reported.add((table, code))
+            yield Problem(
+                self.file,
+                f"unknown code {code} in table {table} ({fld}); kept as unknown "
+                f"(code table {codes.version()})",
+                None,
+                "warning",
+            )
+
+    # ---- driver ----------------------------------------------------------------------------------------
+
+    def run(self) -> Iterator[Record]:
+        s = self.schema
+        cur = SourceFormat.has_tables(s, CURRENT_TABLES)
+        leg = SourceFormat.has_tables(s, LEGACY_TABLES)
+        if not cur and not leg:
+            missing = "message/jid/chat" if "messages" not in s else "messages columns"
+            raise FormatError(f"{self.file}: not a WhatsApp message store (missing {missing} tables)")
+        try:
+            cur_rows = cur and has_rows(self.con, "message")
+            leg_rows = leg and has_rows(self.con, "messages")
+            yield from self.read_owner()
+            if cur:
+                self.load_jids()
+                yield from self.read_lid_map()
+                self.load_chats_current()
+            if leg:
+                self.load_chats_legacy()
+            yield from self.read_wa_db()
+            events: list[_Ev] = []
+            if cur:
+                events += yield from self.events_current()
+            if leg and (leg_rows or not cur_rows):
+                events += yield from self.events_legacy({e.key for e in events if e.key})
+            yield from self.emit_groups(events)
+            if cur:
+                yield from self.participants_current()
+            if leg:
+                yield from self.participants_legacy()
+            yield from self.emit_events(events)
+            yield from self.infer_owner(events, cur, leg)
+            seen_keys: set[str] | None = set() if (cur_rows and leg_rows) else None
+            if cur:
+                yield from self.messages_current(seen_keys)
+            if leg and (leg_rows or not cur_rows):
+                yield from self.messages_legacy(seen_keys)
+        except sqlite3.DatabaseError as exc:
+            # A damaged page met mid-read: keep what was read, say where it stopped.
+            yield Problem(self.file, f"database error while reading: {exc}; records before this point kept")
+
+    # ---- owner, contacts --------------------------------------------------------------------------------
+
+    def read_owner(self) -> Iterator[Record]:
+        paths = [m for m in self.unit.members if _is_prefs(m)]
+        if not paths:
+            # a unit built by hand: look beside databases/
+            db_dir = PurePosixPath(self.unit.primary).parent
+            for name in ("com.whatsapp_preferences_light.xml", "com.whatsapp_preferences.xml"):
+                rel = (db_dir.parent / "shared_prefs" / name).as_posix()
+                if (self.unit.root / rel).is_file():
+                    paths.append(rel)
+        for rel in paths:
+            number = read_prefs_owner(self.unit.root / rel)
+            key = phone_account(number)
+            if key:
+                self.owner = key
+                prov = Prov(rel, "registration_jid")
+                yield from self.account(key, prov)
+                yield DeviceOwner(key, "shared_prefs registration_jid", prov)
+                return
+        key = phone_account(self.options.owner)
+        if key:
+            self.owner = key
+            prov = Prov(self.file, "--owner")
+            yield from self.account(key, prov)
+            yield DeviceOwner(key, "--owner", prov)
+            return
+        yield Problem(
+            self.file,
+            "device owner's number not found (no shared_prefs registration_jid, no --owner): "
+            "owner's own messages and membership have no account",
+            None,
+            "warning",
+        )
+
+    def load_jids(self) -> None:
+        s = self.schema
+        user = col_or_null(s, "jid", "user", "j")
+        server = col_or_null(s, "jid", "server", "j")
+        for rid, raw, u, srv in self.con.execute(f"SELECT j._id, j.raw_string, {user}, {server} FROM jid j"):
+            if raw is None and u is not None and srv is not None:
+                raw = f"{u}@{srv}"
+            if isinstance(raw, str):
+                self.jids[rid] = raw
+
+    def read_lid_map(self) -> Iterator[Record]:
+        for table in ("jid_map", "lid_jid_map"):
+            cols = self.schema.get(table, set())
+            if not cols:
+                continue
+            if not {"lid_row_id", "jid_row_id"} <= cols:
+                yield Problem(
+                    self.file, f"table {table} has unexpected columns; LIDs left unmapped", None, "warning"
+                )
+                continue
+            for lid_row, jid_row in self.con.execute(f"SELECT lid_row_id, jid_row_id FROM {table}"):
+                lid, phone = self.key_for(lid_row), self.key_for(jid_row)
+                if lid is None or phone is None or lid.kind != "lid" or phone.kind != "phone":
+                    continue
+                prov = self.prov(table, lid_row)
+                yield from self.account(lid, prov)
+                yield from self.account(phone, prov)
+                yield AccountLink(lid, phone, "jid_map", prov)
+
+    def add_chat(
+        self, jid: str, row: object, table: str, subject: str | None, created: datetime | None
+    ) -> _Chat | None:
+        ref = chat_ref_for(jid)
+        if ref is None:
+            return None
+        ch = self.chats_by_jid.get(jid)
+        if ch is None:
+            ch = _Chat(ref, jid, str(row), table, subject, created)
+            self.chats_by_jid[jid] = ch
+        else:  # the current tables were read first and win; legacy fills gaps only
+            ch.subject = ch.subject or subject
+            ch.created = ch.created or created
+        return ch
+
+    def load_chats_current(self) -> None:
+        s = self.schema
+        subj = col_or_null(s, "chat", "subject", "c")
+        created = col_or_null(s, "chat", "created_timestamp", "c")
+        for cid, jrow, subject, cts in self.con.execute(
+            f"SELECT c._id, c.jid_row_id, {subj}, {created} FROM chat c"
+        ):
+            jid = self.jids.get(jrow)
+            if jid:
+                ch = self.add_chat(jid, cid, "chat", subject, ms_to_dt(cts))
+                if ch:
+                    self.chats_by_id[cid] = ch
+
+    def load_chats_legacy(self) -> None:
+        s = self.schema
+        if "chat_list" in s and "key_remote_jid" in s["chat_list"]:
+            subj = col_or_null(s, "chat_list", "subject", "c")
+            creation = col_or_null(s, "chat_list", "creation", "c")
+            for cid, jid, subject, cts in self.con.execute(
+                f"SELECT c._id, c.key_remote_jid, {subj}, {creation} FROM chat_list c"
+            ):
+                if isinstance(jid, str):
+                    self.add_chat(jid, cid, "chat_list", subject, ms_to_dt(cts))
+
+    def legacy_chat(self, jid: object, row: object) -> _Chat | None:
+        if not isinstance(jid, str):
+            return None
+        return self.chats_by_jid.get(jid) or self.add_chat(jid, row, "messages", None, None)
+
+    def read_wa_db(self) -> Iterator[Record]:
+        folder = PurePosixPath(self.unit.primary).parent
+        rel = (folder / "wa.db").as_posix()
+        path = self.unit.root / rel
+        if not path.is_file():
+            return
+        try:
+            con = open_readonly_copy(path, self.workdir / "wadb")
+        except FormatError as exc:
+            yield Problem(rel, f"contacts database not read: {exc}")
+            return
+        try:
+            s = table_columns(con)
+            if "wa_contacts" in s and "jid" in s["wa_contacts"]:
+                dn = col_or_null(s, "wa_contacts", "display_name", "c")
+                wn = col_or_null(s, "wa_contacts", "wa_name", "c")
+                for rid, jid, display, wa_name in con.execute(
+                    f"SELECT c._id, c.jid, {dn}, {wn} FROM wa_contacts c"
+                ):
+                    key = jid_account(jid)
+                    if key is None:
+                        continue
+                    prov = Prov(rel, "wa_contacts", str(rid))
+                    yield from self.account(key, prov)
+                    if display:
+                        yield NameSeen(key, str(display), "contact_name", prov)
+                    if wa_name:
+                        yield NameSeen(key, str(wa_name), "push_name", prov)
+            else:
+                yield Problem(rel, "table 'wa_contacts' is missing: no contact names", None, "warning")
+            cols = s.get("wa_group_admin_settings", set())
+            if {"jid", "creator_jid"} <= cols:
+                for gjid, creator in con.execute("SELECT jid, creator_jid FROM wa_group_admin_settings"):
+                    ck = jid_account(creator)
+                    if isinstance(gjid, str) and ck:
+                        self.creators[gjid] = ck
+        except sqlite3.DatabaseError as exc:
+            yield Problem(rel, f"contacts database error: {exc}")
+        finally:
+            con.close()
+
+    # ---- groups and participants -----------------------------------------------------------------------
+
+    def emit_groups(self, events: list[_Ev]) -> Iterator[Record]:
+        created_by: dict[str, tuple[AccountKey | None, datetime | None]] = {}
+        for e in events:
+            if e.kind == EventKind.CREATED.value and e.chat.jid not in created_by:
+                created_by[e.chat.jid] = (e.actor, e.at)
+        for ch in self.chats_by_jid.values():
+            if ch.ref.kind != ChatKind.GROUP.value:
+                continue
+            jid_creator, jid_created = group_from_jid(ch.jid)
+            ev_creator, ev_at = created_by.get(ch.jid, (None, None))
+            creator = self.creators.get(ch.jid) or ev_creator or jid_creator
+            prov = self.prov(ch.table, ch.row)
+            yield from self.account(creator, prov)
+            yield Group(ch.ref, ch.subject, ch.created or jid_created or ev_at, creator, prov)
+
+    def _participant(
+        self,
+        ch: _Chat | None,
+        key: AccountKey | None,
+        role: str,
+        current: bool,
+        prov: Prov,
+        at: datetime | None,
+        done: set[tuple[str, AccountKey, bool]],
+    ) -> Iterator[Record]:
+        if ch is None or ch.ref.kind != ChatKind.GROUP.value:
+            return
+        if key is None:
+            return
+        if key == self.owner:
+            self.owner_ev.setdefault(ch.jid, _OwnerEvidence()).explicit.add("listed")
+        if (ch.jid, key, current) in done:
+            return
+        done.add((ch.jid, key, current))
+        yield from self.account(key, prov)
+        yield Participant(ch.ref, key, role, current, prov, at)
+
+    def participants_current(self) -> Iterator[Record]:
+        s = self.schema
+        self.done_parts: set[tuple[str, AccountKey, bool]] = getattr(self, "done_parts", set())
+        if "group_participant_user" in s:
+            rank = col_or_null(s, "group_participant_user", "rank", "g")
+            for rid, grow, urow, rk in self.con.execute(
+                f"SELECT g._id, g.group_jid_row_id, g.user_jid_row_id, {rank} FROM group_participant_user g"
+            ):
+                ch = self.chats_by_jid.get(self.jids.get(grow, ""))
+                role = {1: "admin", 2: "superadmin"}.get(rk if isinstance(rk, int) else 0, "member")
+                yield from self._participant(
+                    ch,
+                    self.key_for(urow),
+                    role,
+                    True,
+                    self.prov("group_participant_user", rid),
+                    None,
+                    self.done_parts,
+                )
+        if "group_past_participant_user" in s:
+            ts = col_or_null(s, "group_past_participant_user", "timestamp", "g")
+            for rid, grow, urow, t in self.con.execute(
+                f"SELECT g._id, g.group_jid_row_id, g.user_jid_row_id, {ts} "
+                "FROM group_past_participant_user g"
+            ):
+                ch = self.chats_by_jid.get(self.jids.get(grow, ""))
+                yield from self._participant(
+                    ch,
+                    self.key_for(urow),
+                    "member",
+                    False,
+                    self.prov("group_past_participant_user", rid),
+                    ms_to_dt(t),
+                    self.done_parts,
+                )
+
+    def participants_legacy(self) -> Iterator[Record]:
+        s = self.schema
+        self.done_parts = getattr(self, "done_parts", set())
+        cols = s.get("group_participants", set())
+        if not {"gjid", "jid"} <= cols:
+            return
+        admin = col_or_null(s, "group_participants", "admin", "g")
+        for rid, gjid, jid, adm in self.con.execute(
+            f"SELECT g._id, g.gjid, g.jid, {admin} FROM group_participants g"
+        ):
+            ch = self.chats_by_jid.get(gjid) if isinstance(gjid, str) else None
+            prov = self.prov("group_participants", rid)
+            role = {1: "admin", 2: "superadmin"}.get(adm if isinstance(adm, int) else 0, "member")
+            if jid == "" and ch is not None:  # legacy marks the owner with an empty jid
+                ev = self.owner_ev.setdefault(ch.jid, _OwnerEvidence())
+                ev.prov, ev.role = prov, role
+                continue
+            yield from self._participant(ch, jid_account(jid), role, True, prov, None, self.done_parts)
+
+    # ---- events --------------------------------------------------------------------------------------
+
+    def _event(
+        self,
+        ch: _Chat,
+        schema: str,
+        fld: str,
+        table: str,
+        code: object,
+        at: datetime | None,
+        from_me: object,
+        actor: AccountKey | None,
+        targets: list[AccountKey],
+        text: str | None,
+        key: str | None,
+        prov: Prov,
+    ) -> Generator[Record, None, _Ev]:
+        info = codes.lookup(schema, fld, code)  # type: ignore[arg-type]
+        if not info.known:
+            yield from self.unknown(schema, fld, info.code, table)
+        owner_actor = bool(from_me)
+        if owner_actor:
+            actor = self.owner
+        value = text if info.kind in ("subject", "description") else None
+        return _Ev(
+            ch,
+            info.kind,
+            str(code),
+            at,
+            actor,
+            targets,
+            value,
+            key,
+            prov,
+            owner_actor,
+            self.owner is not None and self.owner in targets,
+        )
+
+    def events_current(self) -> Generator[Record, None, list[_Ev]]:
+        s = self.schema
+        out: list[_Ev] = []
+        if "message_system" not in s:
+            return out
+        targets: dict[int, list[AccountKey]] = {}
+        if {"message_row_id", "user_jid_row_id"} <= s.get("message_system_chat_participant", set()):
+            for mrow, urow in self.con.execute(
+                "SELECT message_row_id, user_jid_row_id FROM message_system_chat_participant ORDER BY rowid"
+            ):
+                k = self.key_for(urow)
+                if k:
+                    targets.setdefault(mrow, []).append(k)
+        text = col_or_null(s, "message", "text_data", "m")
+        sender = col_or_null(s, "message", "sender_jid_row_id", "m")
+        old = "vc.old_data" if "old_data" in s.get("message_system_value_change", set()) else "NULL"
+        join_vc = (
+            "LEFT JOIN message_system_value_change vc ON vc.message_row_id = m._id" if old != "NULL" else ""
+        )
+        cur = self.con.execute(
+            f"SELECT m._id, m.chat_row_id, m.key_id, m.from_me, {sender}, m.timestamp, {text}, "
+            f"ms.action_type, {old} "
+            f"FROM message_system ms JOIN message m ON m._id = ms.message_row_id {join_vc} ORDER BY m._id"
+        )
+        for mid, crow, key, fm, srow, ts, txt, action, _old in cur:
+            ch = self.chats_by_id.get(crow)
+            if ch is None or ch.ref.kind != ChatKind.GROUP.value:
+                continue
+            ev = yield from self._event(
+                ch,
+                "android-current",
+                "action_type",
+                "message_system",
+                action,
+                ms_to_dt(ts),
+                fm,
+                self.key_for(srow),
+                targets.get(mid, []),
+                txt,
+                key,
+                self.prov("message_system", mid),
+            )
+            out.append(ev)
+        return out
+
+    def events_legacy(self, skip_keys: set[str]) -> Generator[Record, None, list[_Ev]]:
+        s = self.schema
+        cols = s["messages"]
+        out: list[_Ev] = []
+        if not {"status", "media_size"} <= cols:
+            return out
+        rr = col_or_null(s, "messages", "remote_resource", "m")
+        data = col_or_null(s, "messages", "data", "m")
+        thumb = col_or_null(s, "messages", "thumb_image", "m")
+        cur = self.con.execute(
+            f"SELECT m._id, m.key_remote_jid, m.key_id, m.key_from_me, {rr}, m.timestamp, {data}, "
+            f"m.media_size, {thumb} "
+            "FROM messages m WHERE m.status = 6 ORDER BY m._id"
+        )
+        for mid, rjid, key, fm, res, ts, txt, code, blob in cur:
+            if key in skip_keys:
+                continue
+            ch = self.legacy_chat(rjid, mid)
+            if ch is None or ch.ref.kind != ChatKind.GROUP.value:
+                continue
+            tgts: list[AccountKey] = []
+            if isinstance(blob, str):
+                blob = blob.encode("utf-8", "replace")
+            if isinstance(blob, bytes):
+                for m in _JID_IN_BLOB.finditer(blob[:65536]):
+                    k = jid_account(m.group(0).decode())
+                    if k and k not in tgts:
+                        tgts.append(k)
+            ev = yield from self._event(
+                ch,
+                "android-legacy",
+                "media_size",
+                "messages",
+                code,
+                ms_to_dt(ts),
+                fm,
+                jid_account(res),
+                tgts,
+                txt,
+                key,
+                self.prov("messages", mid),
+            )
+            out.append(ev)
+        return out
+
+    def emit_events(self, events: list[_Ev]) -> Iterator[Record]:
+        for e in events:
+            yield from self.account(e.actor, e.prov)
+            tlist: list[AccountKey | None] = list(e.targets) or [None]
+            for t in tlist:
+                yield from self.account(t, e.prov)
+                yield GroupEvent(e.chat.ref, e.kind, e.at, e.actor, t, e.raw, e.prov, e.value, e.key)
+
+    def infer_owner(self, events: list[_Ev], cur: bool, leg: bool) -> Iterator[Record]:
+        if self.owner is None:
+            return
+        for e in events:  # in row order, which is time order on a device
+            if not (e.owner_actor or e.owner_targets):
+                continue
+            ev = self.owner_ev.setdefault(e.chat.jid, _OwnerEvidence())
+            ev.prov = ev.prov or e.prov
+            target_is_owner = e.owner_targets
+            if e.kind == "created" and e.owner_actor:
+                ev.role, ev.current = "superadmin", True
+            elif e.kind == "promoted" and target_is_owner:
+                ev.role = "admin"
+            elif e.kind == "demoted" and target_is_owner:
+                ev.role = "member"
+            elif e.kind in ("left", "removed") and target_is_owner:
+                ev.current, ev.at = False, e.at
+            elif e.kind in ("added", "joined", "joined_link") and (target_is_owner or e.owner_actor):
+                ev.current = True
+        # from_me messages: one aggregate query per schema, not a per-row scan
+        if cur:
+            for crow, mid in self.con.execute(
+                "SELECT chat_row_id, MIN(_id) FROM message WHERE from_me = 1 AND _id NOT IN "
+                "(SELECT message_row_id FROM message_system) GROUP BY chat_row_id"
+                if "message_system" in self.schema
+                else "SELECT chat_row_id, MIN(_id) FROM message WHERE from_me = 1 GROUP BY chat_row_id"
+            ):
+                ch = self.chats_by_id.get(crow)
+                if ch and ch.ref.kind == ChatKind.GROUP.value:
+                    ev = self.owner_ev.setdefault(ch.jid, _OwnerEvidence())
+                    ev.prov = ev.prov or self.prov("message", mid)
+        if leg and "status" in self.schema["messages"]:
+            for rjid, mid in self.con.execute(
+                "SELECT key_remote_jid, MIN(_id) FROM messages WHERE key_from_me = 1 AND status != 6 "
+                "AND key_remote_jid LIKE '%@g.us' GROUP BY key_remote_jid"
+            ):
+                ch = self.chats_by_jid.get(rjid)
+                if ch:
+                    ev = self.owner_ev.setdefault(ch.jid, _OwnerEvidence())
+                    ev.prov = ev.prov or self.prov("messages", mid)
+        for jid, ev in self.owner_ev.items():
+            ch = self.chats_by_jid.get(jid)
+            if ch is None or ev.prov is None or "listed" in ev.explicit:
+                continue
+            prov = Prov(self.file, "inferred", f"{ev.prov.table}:{ev.prov.row}")
+            yield Participant(ch.ref, self.owner, ev.role, ev.current, prov, ev.at)
+
+    # ---- messages ------------------------------------------------------------------------------------
+
+    def messages_current(self, seen_keys: set[str] | None) -> Iterator[Record]:
+        s = self.schema
+        mm = s.get("message_media", set())
+        m_text = col_or_null(s, "message", "text_data", "m")
+        m_sender = col_or_null(s, "message", "sender_jid_row_id", "m")
+        m_type = col_or_null(s, "message", "message_type", "m")
+        joins = []
+        if "message_forwarded" in s:
+            fwd = "(mf.message_row_id IS NOT NULL)"
+            joins.append("LEFT JOIN message_forwarded mf ON mf.message_row_id = m._id")
+        elif "origination_flags" in s["message"]:
+            fwd = "(m.origination_flags & 1)"
+        else:
+            fwd = "0"
+        if mm:
+            size = (
+                "mm.file_length"
+                if "file_length" in mm
+                else col_or_null(s, "message_media", "file_size", "mm")
+            )
+            media_cols = ", ".join(
+                [
+                    col_or_null(s, "message_media", "file_path", "mm"),
+                    col_or_null(s, "message_media", "file_hash", "mm"),
+                    size,
+                    col_or_null(s, "message_media", "mime_type", "mm"),
+                    col_or_null(s, "message_media", "media_name", "mm"),
+                ]
+            )
+            joins.append("LEFT JOIN message_media mm ON mm.message_row_id = m._id")
+        else:
+            media_cols = "NULL, NULL, NULL, NULL, NULL"
+        where = (
+            "WHERE m._id NOT IN (SELECT message_row_id FROM message_system)" if "message_system" in s else ""
+        )
+        sql = (
+            f"SELECT m._id, m.chat_row_id, m.key_id, m.from_me, {m_sender}, m.timestamp, {m_text}, {m_type}, "
+            f"{fwd}, {media_cols} FROM message m {' '.join(joins)} {where} ORDER BY m._id"
+        )
+        cur = self.con.execute(sql)
+        chats, owner, seen, file = self.chats_by_id, self.owner, self.seen, self.file
+        key_for = self.key_for
+        while True:
+            rows = cur.fetchmany(BATCH)
+            if not rows:
+                break
+            for mid, crow, key, fm, srow, ts, txt, mtype, fw, fpath, fhash, fsize, mime, mname in rows:
+                ch = chats.get(crow)
+                if ch is None:
+                    continue
+                at = ms_to_dt(ts)
+                prov = Prov(file, "message", str(mid))
+                if at is None:
+                    yield Problem(
+                        file, f"message row {mid}: unreadable timestamp {ts!r}; skipped", prov, "warning"
+                    )
+                    continue
+                if fm:
+                    sender = owner
+                elif ch.ref.kind == "direct":
+                    sender = ch.ref.peer
+                else:
+                    sender = key_for(srow)
+                if sender is not None and sender not in seen:
+                    seen.add(sender)
+                    yield Account(sender, prov)
+                media: tuple[MediaRef, ...] = ()
+                if fpath is not None or fhash is not None:
+                    media = (self.media_ref(fpath, fhash, fsize, mime, mname),)
+                if seen_keys is not None and key:
+                    seen_keys.add(key)
+                yield Message(
+                    ch.ref,
+                    key,
+                    sender,
+                    at,
+                    txt,
+                    prov,
+                    media,
+                    bool(fw),
+                    bool(fm),
+                    None if mtype is None else str(mtype),
+                )
+
+    def media_ref(self, fpath: object, fhash: object, fsize: object, mime: object, mname: object) -> MediaRef:
+        path = self.media.resolve(fpath if isinstance(fpath, str) else None)
+        name = (
+            mname
+            if isinstance(mname, str) and mname
+            else (PurePosixPath(fpath).name if isinstance(fpath, str) and fpath else None)
+        )
+        return MediaRef(
+            path,
+            b64_to_hex(fhash),
+            name,
+            fsize if isinstance(fsize, int) else None,
+            mime if isinstance(mime, str) else None,
+            declared_only=path is None,
+        )
+
+    def messages_legacy(self, seen_keys: set[str] | None) -> Iterator[Record]:
+        s = self.schema
+        c = s["messages"]
+
+        def col(name: str) -> str:
+            return col_or_null(s, "messages", name, "m")
+
+        fwd = "(m.forwarded & 1)" if "forwarded" in c else "0"
+        where = "WHERE m.status != 6" if "status" in c else ""
+        sql = (
+            f"SELECT m._id, m.key_remote_jid, m.key_id, m.key_from_me, "
+            f"{col('remote_resource')}, m.timestamp, "
+            f"{col('data')}, {col('media_wa_type')}, {fwd}, {col('thumb_image')}, {col('media_hash')}, "
+            f"{col('media_size')}, {col('media_mime_type')}, {col('media_name')} FROM messages m {where} "
+            "ORDER BY m._id"
+        )
+        cur = self.con.execute(sql)
+        owner, seen, file = self.owner, self.seen, self.file
+        while True:
+            rows = cur.fetchmany(BATCH)
+            if not rows:
+                break
+            for mid, rjid, key, fm, res, ts, txt, wtype, fw, blob, mhash, msize, mime, mname in rows:
+                if seen_keys is not None and key in seen_keys:
+                    continue  # the current tables already gave this message
+                ch = self.legacy_chat(rjid, mid)
+                if ch is None:
+                    continue
+                at = ms_to_dt(ts)
+                prov = Prov(file, "messages", str(mid))
+                if at is None:
+                    yield Problem(
+                        file, f"messages row {mid}: unreadable timestamp {ts!r}; skipped", prov, "warning"
+                    )
+                    continue
+                if fm:
+                    sender = owner
+                elif ch.ref.kind == "direct":
+                    sender = ch.ref.peer
+                else:
+                    sender = jid_account(res)
+                if sender is not None and sender not in seen:
+                    seen.add(sender)
+                    yield Account(sender, prov)
+                media: tuple[MediaRef, ...] = ()
+                if mhash is not None or (wtype not in (None, 0, "0") and (blob or mname)):
+                    fpath = legacy_blob_path(blob) if isinstance(blob, bytes) else None
+                    media = (self.media_ref(fpath, mhash, msize, mime, mname),)
+                yield Message(
+                    ch.ref,
+                    key,
+                    sender,
+                    at,
+                    txt,
+                    prov,
+                    media,
+                    bool(fw),
+                    bool(fm),
+                    None if wtype is None else str(wtype),
+                )

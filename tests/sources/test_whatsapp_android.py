@@ -1,0 +1,342 @@
+"""Hand-built DeviceViews with invented people and benign generated images, shared by the WhatsApp tests."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import phonenumbers
+from PIL import Image, ImageDraw
+
+from ringtrace.model import Record
+from ringtrace.sources.base import Candidate, Unit, registry
+from ringtrace.synth.view import DeviceView, VDirect, VEvent, VGroup, VMedia, VMessage, VPerson
+
+T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
+
+OWNER = VPerson("+34612345678", "Lucía Prueba")
+ANA = VPerson("+393471234567", "Ana Inventata", lid="201234567890123")
+BEN = VPerson("+447400123456", "Ben Madeup")
+CARL = VPerson("+4915112345678", "Carl Erfunden", lid="209876543210987")
+DORA = VPerson("+34622333444", "Dora Ficticia")
+
+for _p in (OWNER, ANA, BEN, CARL, DORA):
+    assert phonenumbers.is_valid_number(phonenumbers.parse(_p.phone)), _p.phone
+
+
+def image(seed: int) -> bytes:
+    img = Image.new("RGB", (48, 32), (seed * 40 % 256, 120, 200))
+    ImageDraw.Draw(img).ellipse((4, 4, 30, 28), fill=(255, 255 - seed * 30 % 256, 0))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=80)
+    return buf.getvalue()
+
+
+def t(minutes: int) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def make_view(variant: str, lid_mapped: bool = True) -> DeviceView:
+    gkey = "120363041234567890@g.us"
+    img1 = VMedia("IMG-20240301-WA0001.jpg", image(1))
+    img2 = VMedia("IMG-20240301-WA0002.jpg", image(2), present=False)
+    events = [
+        VEvent("EV01", "created", t(0), actor=CARL),
+        VEvent("EV02", "added", t(1), actor=CARL, target=OWNER),
+        VEvent("EV03", "added", t(2), actor=CARL, target=ANA),
+        VEvent("EV04", "joined_link", t(3), actor=BEN, target=BEN),
+        VEvent("EV05", "promoted", t(4), actor=CARL, target=OWNER),
+        VEvent("EV06", "subject", t(5), actor=OWNER, value="Club Jardín"),
+        VEvent("EV07", "added", t(6), actor=OWNER, target=DORA),
+        VEvent("EV08", "removed", t(30), actor=OWNER, target=DORA),
+    ]
+    msgs = [
+        VMessage("MSG01", CARL, t(10), "hola a todos"),
+        VMessage("MSG02", ANA, t(11), "ciao", media=img1),
+        VMessage("MSG03", OWNER, t(12), "buenos días"),
+        VMessage("MSG04", BEN, t(13), None, media=img2, forwarded=True),
+        VMessage("MSG05", DORA, t(14), "hallo"),
+        VMessage("MSG06", ANA, t(40), "recent, only in the WAL", in_wal=True),
+        VMessage("MSG07", OWNER, t(41), "mine, also WAL", in_wal=True),
+    ]
+    g = VGroup(
+        "whatsapp",
+        gkey,
+        "Club Jardín",
+        t(0),
+        CARL,
+        participants=[(CARL, "superadmin"), (OWNER, "admin"), (ANA, "member"), (BEN, "member")],
+        past=[(DORA, t(30))],
+        events=events,
+        messages=msgs,
+    )
+    direct = VDirect(BEN, [VMessage("DM01", BEN, t(50), "privado"), VMessage("DM02", OWNER, t(51), "ok")])
+    return DeviceView(
+        OWNER,
+        "whatsapp",
+        groups=[g],
+        directs=[direct],
+        contacts=[(ANA, "Ana Trabajo")],
+        variant=variant,
+        lid_mapped=lid_mapped,
+    )
+
+
+def unit_for(root: Path, relpath: str, fmt: str) -> Unit:
+    all_rel = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    cand = Candidate(root, relpath, (root / relpath).stat().st_size)
+    cls = registry()[fmt]
+    members = cls().members(cand, all_rel)
+    return Unit(root, relpath, fmt, members)
+
+
+def read_all(root: Path, relpath: str, fmt: str, **opts: object) -> list[Record]:
+    from ringtrace.model import ReadOptions
+
+    unit = unit_for(root, relpath, fmt)
+    return list(registry()[fmt]().read(unit, ReadOptions(**opts)))  # type: ignore[arg-type]
+
+
+# ---- tests -------------------------------------------------------------------------------------------------
+
+import shutil  # noqa: E402
+import sqlite3  # noqa: E402
+
+import pytest  # noqa: E402
+
+from ringtrace.model import (  # noqa: E402
+    AccountLink,
+    DeviceOwner,
+    Group,
+    GroupEvent,
+    Message,
+    NameSeen,
+    Participant,
+    Problem,
+)
+from ringtrace.sources.base import FormatError  # noqa: E402
+from ringtrace.sources.sqlite_util import open_readonly_copy  # noqa: E402
+from ringtrace.synth.formats import whatsapp_android as writer  # noqa: E402
+
+DB = "data/data/com.whatsapp/databases/msgstore.db"
+
+
+def phone(p: VPerson) -> str:
+    return p.phone
+
+
+def write_and_read(tmp_path: Path, variant: str, lid_mapped: bool = True) -> list[Record]:
+    writer.write(make_view(variant, lid_mapped), tmp_path, seed=7)
+    return read_all(tmp_path, DB, "whatsapp-android")
+
+
+def ident(key: object, links: dict[str, str]) -> str | None:
+    """An account as its phone number, through the LID map when there is one."""
+    if key is None:
+        return None
+    v = key.value  # type: ignore[attr-defined]
+    return links.get(v, v)
+
+
+@pytest.mark.parametrize("variant", ["legacy", "current", "mixed"])
+def test_round_trip(tmp_path: Path, variant: str) -> None:
+    recs = write_and_read(tmp_path, variant)
+    links = {r.a.value: r.b.value for r in recs if isinstance(r, AccountLink)}
+    assert [r.account.value for r in recs if isinstance(r, DeviceOwner)] == [OWNER.phone]
+    (group,) = [r for r in recs if isinstance(r, Group)]
+    assert (
+        group.name == "Club Jardín" and group.created_at == T0 and ident(group.creator, links) == CARL.phone
+    )
+    parts = {(ident(r.account, links), r.current, r.role) for r in recs if isinstance(r, Participant)}
+    assert (CARL.phone, True, "superadmin") in parts
+    assert (ANA.phone, True, "member") in parts and (BEN.phone, True, "member") in parts
+    owner_parts = [r for r in recs if isinstance(r, Participant) and r.account.value == OWNER.phone]
+    assert len(owner_parts) == 1 and owner_parts[0].prov.table == "inferred"
+    assert owner_parts[0].role == "admin" and owner_parts[0].current
+    if variant != "legacy":
+        assert (DORA.phone, False, "member") in parts
+    evs = [
+        (r.kind, ident(r.actor, links), ident(r.target, links), r.value)
+        for r in recs
+        if isinstance(r, GroupEvent)
+    ]
+    assert evs == [
+        ("created", CARL.phone, None, None),
+        ("added", CARL.phone, OWNER.phone, None),
+        ("added", CARL.phone, ANA.phone, None),
+        ("joined_link", BEN.phone, BEN.phone, None),
+        ("promoted", CARL.phone, OWNER.phone, None),
+        ("subject", OWNER.phone, None, "Club Jardín"),
+        ("added", OWNER.phone, DORA.phone, None),
+        ("removed", OWNER.phone, DORA.phone, None),
+    ]
+    msgs = {r.msg_key: r for r in recs if isinstance(r, Message)}
+    assert sorted(msgs) == ["DM01", "DM02", "MSG01", "MSG02", "MSG03", "MSG04", "MSG05", "MSG06", "MSG07"]
+    assert msgs["MSG06"].text == "recent, only in the WAL" and ident(msgs["MSG06"].sender, links) == ANA.phone
+    assert msgs["MSG07"].from_owner and msgs["MSG07"].sender.value == OWNER.phone  # type: ignore[union-attr]
+    assert msgs["MSG03"].from_owner and not msgs["MSG01"].from_owner
+    assert msgs["DM01"].chat.kind == "direct" and msgs["DM01"].sender.value == BEN.phone  # type: ignore[union-attr]
+    assert msgs["MSG04"].forwarded and not msgs["MSG01"].forwarded
+    present, missing = msgs["MSG02"].media[0], msgs["MSG04"].media[0]
+    view = make_view(variant)
+    assert present.sha256 == view.groups[0].messages[1].media.sha256  # type: ignore[union-attr]
+    assert present.path and (tmp_path / present.path).read_bytes() == view.groups[0].messages[1].media.data  # type: ignore[union-attr]
+    assert not present.declared_only
+    assert missing.path is None and missing.declared_only
+    assert missing.sha256 == view.groups[0].messages[3].media.sha256  # type: ignore[union-attr]
+    names = {(r.account.value, r.name, r.kind) for r in recs if isinstance(r, NameSeen)}
+    assert (ANA.phone, "Ana Trabajo", "contact_name") in names and (BEN.phone, BEN.name, "push_name") in names
+    assert not [r for r in recs if isinstance(r, Problem)]
+
+
+def test_wal_rows_live_only_in_wal(tmp_path: Path) -> None:
+    writer.write(make_view("current"), tmp_path, seed=7)
+    db = tmp_path / DB
+    assert (tmp_path / (DB + "-wal")).stat().st_size > 0
+    con = sqlite3.connect(f"{db.as_uri()}?mode=ro&immutable=1", uri=True)  # main file only, WAL ignored
+    keys = {k for (k,) in con.execute("SELECT key_id FROM message")}
+    con.close()
+    assert "MSG06" not in keys and "MSG01" in keys
+
+
+@pytest.mark.parametrize("mapped", [True, False])
+def test_lid_mapping(tmp_path: Path, mapped: bool) -> None:
+    recs = write_and_read(tmp_path, "current", lid_mapped=mapped)
+    links = {(r.a.value, r.b.value) for r in recs if isinstance(r, AccountLink)}
+    if mapped:
+        assert links == {(f"{ANA.lid}@lid", ANA.phone), (f"{CARL.lid}@lid", CARL.phone)}
+    else:
+        assert not links
+    parts = {r.account for r in recs if isinstance(r, Participant)}
+    assert any(k.kind == "lid" and k.value == f"{ANA.lid}@lid" for k in parts)
+
+
+def test_mixed_deduplicates(tmp_path: Path) -> None:
+    recs = write_and_read(tmp_path, "mixed")
+    keys = [r.msg_key for r in recs if isinstance(r, Message)]
+    assert len(keys) == len(set(keys))
+    tables = {r.prov.table for r in recs if isinstance(r, Message)}
+    assert tables == {"message", "messages"}  # both schemas contributed
+
+
+def test_owner_from_options_when_no_prefs(tmp_path: Path) -> None:
+    writer.write(make_view("current"), tmp_path, seed=7)
+    shutil.rmtree(tmp_path / "data/data/com.whatsapp/shared_prefs")
+    recs = read_all(tmp_path, DB, "whatsapp-android")
+    assert any(isinstance(r, Problem) and "owner" in r.reason for r in recs)
+    recs = read_all(tmp_path, DB, "whatsapp-android", owner="+34 612 345 678")
+    (own,) = [r for r in recs if isinstance(r, DeviceOwner)]
+    assert own.account.value == OWNER.phone and own.basis == "--owner"
+
+
+def test_claim_by_content(tmp_path: Path) -> None:
+    writer.write(make_view("legacy"), tmp_path, seed=7)
+    fmt = registry()["whatsapp-android"]()
+    renamed = tmp_path / "evidence.bin"
+    shutil.copyfile(tmp_path / DB, renamed)
+    assert fmt.claim(Candidate(tmp_path, "evidence.bin", renamed.stat().st_size)) > 0
+    wa = tmp_path / "data/data/com.whatsapp/databases/wa.db"
+    assert fmt.claim(Candidate(tmp_path, wa.relative_to(tmp_path).as_posix(), wa.stat().st_size)) == 0
+    members = unit_for(tmp_path, DB, "whatsapp-android").members
+    assert any(m.endswith("wa.db") for m in members) and any(
+        m.endswith("preferences_light.xml") for m in members
+    )
+
+
+def test_deterministic(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    writer.write(make_view("current"), a, seed=3)
+    writer.write(make_view("current"), b, seed=3)
+    con_a, con_b = sqlite3.connect(a / DB), sqlite3.connect(b / DB)
+    q = "SELECT * FROM message_media ORDER BY message_row_id"
+    assert con_a.execute(q).fetchall() == con_b.execute(q).fetchall()
+    con_a.close()
+    con_b.close()
+
+
+# ---- bad inputs ------------------------------------------------------------------------------------------
+
+
+def test_truncated_db(tmp_path: Path) -> None:
+    writer.write(make_view("current"), tmp_path, seed=7)
+    db = tmp_path / DB
+    db.write_bytes(db.read_bytes()[:5000])
+    (tmp_path / (DB + "-wal")).unlink()
+    with pytest.raises(FormatError, match="msgstore.db.*malformed"):
+        read_all(tmp_path, DB, "whatsapp-android")
+
+
+def test_not_a_database(tmp_path: Path) -> None:
+    p = tmp_path / "msgstore.db"
+    p.write_bytes(b"hello, this is text" * 20)
+    assert registry()["whatsapp-android"]().claim(Candidate(tmp_path, "msgstore.db", p.stat().st_size)) == 0
+    with pytest.raises(FormatError, match="msgstore.db: file is not a database"):
+        read_all(tmp_path, "msgstore.db", "whatsapp-android")
+
+
+def test_missing_table_and_wrong_format(tmp_path: Path) -> None:
+    p = tmp_path / "msgstore.db"
+    con = sqlite3.connect(p)
+    con.execute("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)")
+    con.commit()
+    con.close()
+    assert registry()["whatsapp-android"]().claim(Candidate(tmp_path, "msgstore.db", p.stat().st_size)) == 0
+    with pytest.raises(FormatError, match="msgstore.db: not a WhatsApp message store"):
+        read_all(tmp_path, "msgstore.db", "whatsapp-android")
+
+
+def test_missing_optional_table_is_partial(tmp_path: Path) -> None:
+    writer.write(make_view("current"), tmp_path, seed=7)
+    con = sqlite3.connect(tmp_path / DB)
+    con.execute("DROP TABLE message_media")
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-android")
+    msgs = [r for r in recs if isinstance(r, Message)]
+    assert len(msgs) == 9 and all(not m.media for m in msgs)
+
+
+def test_empty_wal(tmp_path: Path) -> None:
+    writer.write(make_view("current"), tmp_path, seed=7)
+    (tmp_path / (DB + "-wal")).write_bytes(b"")
+    (tmp_path / (DB + "-shm")).unlink(missing_ok=True)
+    recs = read_all(tmp_path, DB, "whatsapp-android")
+    keys = {r.msg_key for r in recs if isinstance(r, Message)}
+    assert "MSG01" in keys and "MSG06" not in keys  # WAL content gone, rest readable
+
+
+def test_copy_limit(tmp_path: Path) -> None:
+    writer.write(make_view("current"), tmp_path, seed=7)
+    with pytest.raises(FormatError, match="copy limit"):
+        open_readonly_copy(tmp_path / DB, tmp_path / "work", max_bytes=1000)
+
+
+def test_original_untouched(tmp_path: Path) -> None:
+    writer.write(make_view("current"), tmp_path, seed=7)
+    before = {p: p.read_bytes() for p in (tmp_path / DB).parent.iterdir()}
+    read_all(tmp_path, DB, "whatsapp-android")
+    assert {p: p.read_bytes() for p in (tmp_path / DB).parent.iterdir()} == before
+
+
+def test_unknown_code_kept(tmp_path: Path) -> None:
+    writer.write(make_view("current"), tmp_path, seed=7)
+    con = sqlite3.connect(tmp_path / DB)
+    con.execute("UPDATE message_system SET action_type = 9999 WHERE action_type = 1")
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-android")
+    unk = [r for r in recs if isinstance(r, GroupEvent) and r.kind == "unknown"]
+    assert len(unk) == 1 and unk[0].raw_code == "9999"
+    probs = [r for r in recs if isinstance(r, Problem) and "unknown code 9999" in r.reason]
+    assert len(probs) == 1 and probs[0].severity == "warning"
+
+
+def test_media_path_outside_exhibit_refused(tmp_path: Path) -> None:
+    writer.write(make_view("current"), tmp_path, seed=7)
+    con = sqlite3.connect(tmp_path / DB)
+    con.execute("UPDATE message_media SET file_path = 'Media/../../../../etc/passwd'")
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-android")
+    assert all(m.path is None for r in recs if isinstance(r, Message) for m in r.media)
