@@ -1,0 +1,780 @@
+"""WhatsApp "Export chat" text files, Android and iOS, in any language and date layout.
+
+Android writes ``WhatsApp Chat with <name>.txt`` (``12/31/23, 11:59 PM - Ana: hi``), iOS ``_chat.txt`` inside
+``WhatsApp Chat - <name>.zip`` (``[31/12/2023, 23:59:59] Ana: hi``); the lead's ingest unpacks zips, so this
+format only sees files on disk. Attachments lie beside the text file and are claimed as unit members.
+
+The date layout is inferred from the WHOLE file in a first pass (a day > 12 anywhere fixes the field order;
+otherwise the order under which dates run forward wins; otherwise the locale default, with a warning), then a
+second pass parses with one regex compiled for that layout. Exports have no ids and print local time
+(converted with ``ReadOptions.timezone``); senders are address-book names, ``~ push names`` or phone numbers.
+System-message phrases are data (``whatsapp_export_locales.json``), matched in every known language.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import PurePosixPath
+from typing import IO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+
+from ringtrace.model import (
+    Account,
+    AccountKey,
+    AccountKind,
+    ChatKind,
+    ChatRef,
+    DeviceOwner,
+    EventKind,
+    Group,
+    GroupEvent,
+    MediaRef,
+    Message,
+    NameSeen,
+    Platform,
+    Problem,
+    Prov,
+    ReadOptions,
+    Record,
+)
+from ringtrace.sources import whatsapp_export_locale as L
+from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, register
+
+LINE_CAP = 64 * 1024  # characters kept of one physical line
+MSG_CAP = 64 * 1024  # characters kept of one message (all its lines)
+HEAD_LINES = 20  # non-empty lines looked at by claim() and the not-an-export check
+SENDER_CAP = 20_000  # distinct sender strings remembered in pass 1 (bounds memory on hostile input)
+
+# Direction / embedding marks WhatsApp sprinkles around names, numbers and system lines.
+MARKS = "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff"
+_STRIP = str.maketrans({**{c: None for c in MARKS}, "\u202f": " ", "\u00a0": " "})
+_M = f"[{MARKS}]*"
+_LATIN_AMPM = r"[aApP]\.?\s?[mM]\.?"
+
+GROUP_KINDS = frozenset(
+    {
+        EventKind.CREATED,
+        EventKind.ADDED,
+        EventKind.JOINED_LINK,
+        EventKind.JOINED,
+        EventKind.LEFT,
+        EventKind.REMOVED,
+        EventKind.PROMOTED,
+        EventKind.DEMOTED,
+        EventKind.SUBJECT,
+        EventKind.ICON,
+        EventKind.DESCRIPTION,
+    }
+)
+_PHONE_RX = re.compile(r"^\+[\d\s\-().]{6,24}$")
+_PARTIAL_TS = re.compile(r"^" + _M + r"\[?" + _M + r"\d{1,4}([./-]|$)")
+_MEDIA_NAME_RX = re.compile(r"[^/\\<>:\"|?*\x00-\x1f]{1,255}")
+
+
+def _ampm_alt() -> str:
+    am, pm = L.ampm_words()
+    extra = sorted((re.escape(w) for w in (*am, *pm)), key=len, reverse=True)
+    return "|".join([_LATIN_AMPM, *extra])
+
+
+def _ts_regex(bracket: str | None = None, sep: str | None = None, tsep: str | None = None) -> re.Pattern[str]:
+    """Timestamp prefix. With no arguments: the generic detector; with them, the layout's own regex."""
+    sep_rx = re.escape(sep) if sep else "[./-]"
+    tsep_rx = re.escape(tsep) if tsep else "[:.]"
+    if bracket is None:
+        open_rx, close_rx = r"(?P<br>\[)?", r"(?(br)\]\s|\s[-–]\s)"
+    elif bracket == "[":
+        open_rx, close_rx = r"\[", r"\]\s"
+    else:
+        open_rx, close_rx = "", r"\s[-–]\s"
+    return re.compile(
+        rf"^{_M}{open_rx}{_M}(?P<a>\d{{1,4}}){_M}(?P<sep>{sep_rx}){_M}(?P<b>\d{{1,2}}){_M}(?P=sep){_M}"
+        rf"(?P<c>\d{{1,4}}){_M}\.?[,،]?\s{_M}(?P<h>\d{{1,2}})(?P<tsep>{tsep_rx})(?P<mi>\d{{2}})"
+        rf"(?:(?P=tsep)(?P<s>\d{{2}}))?{_M}(?:\s?{_M}(?P<ap>{_ampm_alt()}))?{_M}{close_rx}"
+    )
+
+
+_GENERIC_TS = _ts_regex()
+
+
+def _attach_rxs() -> tuple[re.Pattern[str], re.Pattern[str], frozenset[str]]:
+    locs = L.load_locales().values()
+    ios_words = sorted({re.escape(w) for loc in locs for w in loc.ios_attached}, key=len, reverse=True)
+    android = sorted({re.escape(w) for loc in locs for w in loc.file_attached}, key=len, reverse=True)
+    ios_rx = re.compile(r"^<(?:" + "|".join(ios_words) + r")\s?:\s?(?P<name>[^<>]+?)>\s*$")
+    and_rx = re.compile(r"^(?P<name>[^<>:]+?\.[A-Za-z0-9]{1,8})\s(?:" + "|".join(android) + r")\s*$")
+    omitted = frozenset(w.casefold() for loc in locs for w in (*loc.media_omitted, *loc.ios_omitted))
+    return ios_rx, and_rx, omitted
+
+
+_IOS_ATTACH, _ANDROID_ATTACH, _OMITTED = _attach_rxs()
+
+
+def _attachment(first_line: str) -> tuple[bool, str | None]:
+    """(is an attachment line, file name or None when omitted) for a message's first line."""
+    s = first_line.strip()
+    if not s:
+        return False, None
+    if s.casefold() in _OMITTED:
+        return True, None
+    if s[0] == "<" or s[-1] == ")":
+        m = _IOS_ATTACH.match(s) or _ANDROID_ATTACH.match(s)
+        if m:
+            return True, m.group("name").strip()
+    return False, None
+
+
+def attachment_names(text: str) -> Iterator[str]:
+    for line in text.splitlines():
+        m = _GENERIC_TS.match(line)
+        body = line[m.end() :] if m else line
+        i = body.find(": ")
+        cand = (body[i + 2 :] if i >= 0 else body).translate(_STRIP)
+        ok, name = _attachment(cand)
+        if ok and name:
+            yield name
+
+
+# ---- decoding ------------------------------------------------------------------------------------------
+
+
+def _sniff_encoding(head: bytes) -> str:
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if len(head) >= 8 and head[1:64:2].count(0) > 24:  # BOM-less UTF-16LE: every other byte NUL
+        return "utf-16-le"
+    return "utf-8"
+
+
+def _iter_lines(fh: IO[str]) -> Iterator[tuple[str, bool]]:
+    """Physical lines, each cut at LINE_CAP characters (flag True when cut): bounded memory on any input."""
+    readline = fh.readline
+    while True:
+        line = readline(LINE_CAP)
+        if not line:
+            return
+        if len(line) == LINE_CAP and line[-1] != "\n":
+            while True:  # skip the rest of an over-long line
+                rest = readline(LINE_CAP)
+                if not rest or rest[-1] == "\n":
+                    break
+            yield line, True
+        else:
+            yield line, False
+
+
+# ---- layout inference ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Stats:
+    n: int = 0
+    bracket: int = 0
+    seps: dict[str, int] = field(default_factory=dict)
+    tseps: dict[str, int] = field(default_factory=dict)
+    a4: int = 0  # first field has 4 digits: year first
+    a_gt12: int = 0
+    b_gt12: int = 0
+    fwd_dmy: int = 0  # consecutive dates that run forward (or stay) if read as D/M/Y
+    fwd_mdy: int = 0
+    prev_dmy: tuple[int, int, int] | None = None
+    prev_mdy: tuple[int, int, int] | None = None
+    ampm: int = 0
+    seconds: int = 0
+
+    def add(self, m: re.Match[str]) -> None:
+        self.n += 1
+        if m.group(0).lstrip(MARKS).startswith("["):
+            self.bracket += 1
+        sep, tsep = m.group("sep"), m.group("tsep")
+        self.seps[sep] = self.seps.get(sep, 0) + 1
+        self.tseps[tsep] = self.tseps.get(tsep, 0) + 1
+        if m.group("ap"):
+            self.ampm += 1
+        if m.group("s"):
+            self.seconds += 1
+        ga = m.group("a")
+        if len(ga) >= 3:
+            self.a4 += 1
+            return
+        a, b, c = int(ga), int(m.group("b")), _year(m.group("c"))
+        if a > 12:
+            self.a_gt12 += 1
+        if b > 12:
+            self.b_gt12 += 1
+        dmy, mdy = (c, b, a), (c, a, b)
+        if self.prev_dmy is not None and self.prev_mdy is not None:
+            self.fwd_dmy += dmy >= self.prev_dmy and b <= 12
+            self.fwd_mdy += mdy >= self.prev_mdy and a <= 12
+        self.prev_dmy, self.prev_mdy = dmy, mdy
+
+
+def _year(s: str) -> int:
+    y = int(s)
+    return y + 2000 if y < 100 else y
+
+
+def infer_order(st: _Stats, default: str) -> tuple[str, str | None]:
+    """Field order for the file and, when it had to be guessed, the reason (for a warning Problem)."""
+    if st.a4 > st.n // 2:
+        return "YMD", None
+    if st.a_gt12 and not st.b_gt12:
+        return "DMY", None
+    if st.b_gt12 and not st.a_gt12:
+        return "MDY", None
+    if st.a_gt12 and st.b_gt12:
+        order = "DMY" if st.a_gt12 >= st.b_gt12 else "MDY"
+        return order, f"both day/month orders seen (first field > 12 on {st.a_gt12} lines, second on "
+        f"{st.b_gt12}); read as {order}"
+    if st.fwd_dmy != st.fwd_mdy:
+        return ("DMY" if st.fwd_dmy > st.fwd_mdy else "MDY"), None
+    return (
+        default,
+        f"day/month order ambiguous (no field above 12, dates run forward either way); "
+        f"read as {default}, the locale default",
+    )
+
+
+# ---- per-file parse state ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Pass1:
+    stats: _Stats = field(default_factory=_Stats)
+    head_nonempty: int = 0
+    head_matched: int = 0
+    senders: dict[str, int] = field(default_factory=dict)
+    ios_sys_senders: dict[str, int] = field(default_factory=dict)
+    group_events: int = 0
+    locale_votes: dict[str, int] = field(default_factory=dict)
+    created_value: str | None = None
+    you_seen: bool = False
+    unknown_system: int = 0
+
+
+def _classify(
+    body: str, ios_title: str | None
+) -> tuple[str, str | None, str, tuple[L.SystemPhrase, dict[str, str]] | None]:
+    """('msg', sender, text, None) or ('sys', ios_sender_or_None, text, match_or_None) for a line's body."""
+    i = body.find(": \u200e")  # iOS system/attachment text: the name before it may itself hold ": "
+    if i < 0:
+        i = body.find(": ")
+    if i < 0:
+        if body.endswith(":") and "\n" not in body:  # "Name:" with an empty text
+            return "msg", body[:-1], "", None
+        text = body.translate(_STRIP).strip()
+        return "sys", None, text, L.match_system(text)
+    sender, text = body[:i], body[i + 2 :]
+    if text[:1] == "\u200e":  # iOS marks system and attachment texts with a leading LRM
+        clean = text.translate(_STRIP).strip()
+        if not _attachment(clean)[0]:
+            sm = L.match_system(clean)
+            if sm is not None or (ios_title is not None and sender.translate(_STRIP).strip() == ios_title):
+                return "sys", sender, clean, sm
+    elif L.anchor_rx().search(sender):  # ": " inside a quoted subject or name, not after a sender
+        clean = body.translate(_STRIP).strip()
+        sm = L.match_system(clean)
+        if sm is not None:
+            return "sys", None, clean, sm
+    return "msg", sender, text, None
+
+
+class _Reader:
+    def __init__(self, unit: Unit, options: ReadOptions) -> None:
+        self.unit = unit
+        self.options = options
+        self.file = unit.primary
+        self.problems: list[Problem] = []
+        try:
+            self.zone = ZoneInfo(options.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise FormatError(f"{self.file}: unknown timezone {options.timezone!r} ({e})") from e
+        self.encoding = "utf-8"
+        self.errors = "strict"
+        self._utc_cache: dict[tuple[int, int, int, int, int], datetime] = {}
+        self._keys: dict[str, AccountKey] = {}
+        self._seen_accounts: set[AccountKey] = set()
+        self.owner_key: AccountKey | None = None
+        if options.owner:
+            e164 = _e164(options.owner, options.region)
+            self.owner_key = AccountKey(Platform.WHATSAPP, AccountKind.PHONE, e164 or options.owner)
+
+    def prov(self, line: int | None = None) -> Prov:
+        return Prov(file=self.file, line=line)
+
+    def problem(self, reason: str, line: int | None = None, severity: str = "warning") -> Problem:
+        return Problem(file=self.file, reason=reason, prov=self.prov(line), severity=severity)
+
+    def open(self) -> IO[str]:
+        return self.unit.path.open("r", encoding=self.encoding, errors=self.errors, newline=None)
+
+    # -- pass 1: layout, senders, group-ness, locale --
+
+    def pass1(self) -> _Pass1:
+        try:
+            with self.unit.path.open("rb") as fh:
+                head = fh.read(4096)
+        except OSError as e:
+            raise FormatError(f"{self.file}: cannot open ({e.strerror or e})") from e
+        self.encoding = _sniff_encoding(head)
+        if self.encoding.startswith("utf-16") and self.encoding != "utf-16":
+            self.problems.append(
+                self.problem(f"no byte-order mark; read as {self.encoding}", severity="info")
+            )
+        try:
+            return self._pass1()
+        except UnicodeDecodeError as e:
+            self.errors = "replace"
+            self.problems.append(
+                self.problem(
+                    f"not valid {self.encoding} (first bad byte at offset {e.start}); undecodable bytes "
+                    "replaced with U+FFFD"
+                )
+            )
+            return self._pass1()
+        except OSError as e:
+            raise FormatError(f"{self.file}: read failed ({e.strerror or e})") from e
+
+    def _pass1(self) -> _Pass1:
+        p = _Pass1()
+        st = p.stats
+        rx = _GENERIC_TS
+        with self.open() as fh:
+            for line, _cut in _iter_lines(fh):
+                m = rx.match(line)
+                if p.head_nonempty < HEAD_LINES and line.strip():
+                    p.head_nonempty += 1
+                    p.head_matched += m is not None
+                if m is None:
+                    continue
+                st.add(m)
+                kind, sender, text, sm = _classify(line[m.end() :].rstrip("\n"), None)
+                if kind == "msg":
+                    if sender is not None and (sender in p.senders or len(p.senders) < SENDER_CAP):
+                        p.senders[sender] = p.senders.get(sender, 0) + 1
+                    continue
+                if sender is not None and sm is not None:
+                    s = sender.translate(_STRIP).strip()
+                    p.ios_sys_senders[s] = p.ios_sys_senders.get(s, 0) + 1
+                if sm is None:
+                    p.unknown_system += 1
+                    continue
+                phrase, fields = sm
+                p.locale_votes[phrase.locale] = p.locale_votes.get(phrase.locale, 0) + 1
+                if phrase.kind in GROUP_KINDS:
+                    p.group_events += 1
+                if phrase.kind == EventKind.CREATED and p.created_value is None and fields.get("value"):
+                    p.created_value = fields["value"]
+                if (
+                    phrase.actor_owner
+                    or phrase.target_owner
+                    or _is_you(fields.get("actor"))
+                    or _is_you(fields.get("target"))
+                ):
+                    p.you_seen = True
+        return p
+
+    # -- helpers --
+
+    def to_utc(self, y: int, mo: int, d: int, h: int, mi: int, s: int) -> datetime:
+        k = (y, mo, d, h, mi)
+        base = self._utc_cache.get(k)
+        if base is None:
+            base = datetime(y, mo, d, h, mi, tzinfo=self.zone).astimezone(UTC)
+            if len(self._utc_cache) > 100_000:
+                self._utc_cache.clear()
+            self._utc_cache[k] = base
+        return base + timedelta(seconds=s) if s else base
+
+    def key_for(self, raw: str) -> AccountKey:
+        k = self._keys.get(raw)
+        if k is None:
+            k = self._make_key(raw)
+            if len(self._keys) < SENDER_CAP:
+                self._keys[raw] = k
+        return k
+
+    def _make_key(self, raw: str) -> AccountKey:
+        s = " ".join(raw.translate(_STRIP).split())
+        if _is_you(s):
+            return self.owner()
+        if s.startswith("+") and _PHONE_RX.match(s):
+            e = _e164(s, None)
+            if e:
+                return AccountKey(Platform.WHATSAPP, AccountKind.PHONE, e)
+        elif self.options.region and s[:1].isdigit() and _PHONE_RX.match("+" + s):
+            e = _e164(s, self.options.region)
+            if e:
+                return AccountKey(Platform.WHATSAPP, AccountKind.PHONE, e)
+        if s.startswith("~"):
+            s = "~ " + s[1:].strip()
+        return AccountKey(Platform.WHATSAPP, AccountKind.EXPORT_NAME, s)
+
+    def owner(self) -> AccountKey:
+        if self.owner_key is None:
+            self.owner_key = AccountKey(Platform.WHATSAPP, AccountKind.EXPORT_NAME, "You")
+        return self.owner_key
+
+
+def _is_you(s: str | None) -> bool:
+    return s is not None and s.strip().casefold() in L.you_words()
+
+
+def _e164(s: str, region: str | None) -> str | None:
+    try:
+        n = phonenumbers.parse(s, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(n):
+        return None
+    return phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _title_from_name(relpath: str) -> tuple[str | None, str | None]:
+    """(locale, title) from the file name or, for a bare _chat.txt, its folder (the unpacked zip)."""
+    pp = PurePosixPath(relpath)
+    stem = re.sub(r"\s\(\d+\)$", "", pp.stem)  # "... (1).txt" duplicates
+    hit = L.split_title(stem)
+    if hit:
+        return hit
+    if pp.name.casefold() == "_chat.txt" and pp.parent.name:
+        folder = re.sub(r"(\.zip)?(\s\(\d+\))?$", "", pp.parent.name, flags=re.IGNORECASE)
+        hit = L.split_title(folder)
+        if hit:
+            return hit
+        return None, folder
+    return None, None
+
+
+# ---- the format ----------------------------------------------------------------------------------------
+
+
+@register
+class WhatsAppExport(SourceFormat):
+    name = "whatsapp_export"
+    description = "WhatsApp 'Export chat' text (Android .txt, iOS _chat.txt), any locale, with attachments"
+
+    def claim(self, candidate: Candidate) -> int:
+        head = candidate.head
+        if not head or candidate.size == 0:
+            return 0
+        enc = _sniff_encoding(head)
+        if enc == "utf-8" and b"\x00" in head:
+            return 0  # binary
+        text = head.decode(enc, errors="replace")
+        lines = [ln for ln in text.splitlines()[: HEAD_LINES * 4] if ln.strip()][:HEAD_LINES]
+        if not lines:
+            return 0
+        hits = sum(1 for ln in lines if _GENERIC_TS.match(ln))
+        first = _GENERIC_TS.match(lines[0]) is not None
+        if hits >= 3 and first:
+            score = 85
+        elif hits >= 2:
+            score = 50
+        elif hits == 1 and first:
+            score = 30
+        else:
+            return 0
+        name = candidate.name
+        if name.casefold() == "_chat.txt" or _title_from_name(candidate.relpath)[1] is not None:
+            score += 10
+        return min(score, 100)
+
+    def members(self, candidate: Candidate, all_relpaths: list[str]) -> list[str]:
+        """Attachment files beside the text that the text names (not every file of the folder: a download
+        folder may hold several exports)."""
+        parent = candidate.relpath.rsplit("/", 1)[0] if "/" in candidate.relpath else ""
+        prefix = parent + "/" if parent else ""
+        siblings = {
+            p[len(prefix) :]: p for p in all_relpaths if p.startswith(prefix) and "/" not in p[len(prefix) :]
+        }
+        wanted: set[str] = set()
+        enc = _sniff_encoding(candidate.head)
+        try:
+            with candidate.path.open("r", encoding=enc, errors="replace", newline=None) as fh:
+                for line, _cut in _iter_lines(fh):
+                    if "(" in line or "<" in line:
+                        for name in attachment_names(line):
+                            if name in siblings:
+                                wanted.add(siblings[name])
+        except OSError:
+            return []
+        wanted.discard(candidate.relpath)
+        return sorted(wanted)
+
+    def read(self, unit: Unit, options: ReadOptions) -> Iterator[Record]:
+        r = _Reader(unit, options)
+        p1 = r.pass1()
+        if p1.head_matched == 0 or p1.stats.n == 0:
+            raise FormatError(
+                f"{unit.primary}: not a WhatsApp chat export (no timestamped line among the first "
+                f"{p1.head_nonempty} non-empty lines)"
+            )
+        yield from r.problems
+        r.problems.clear()
+        yield from _parse(r, p1)
+
+
+def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
+    unit = r.unit
+    st = p1.stats
+
+    # locale and chat title
+    name_locale, title = _title_from_name(unit.primary)
+    ios = st.bracket > st.n // 2
+    ios_title = None
+    if ios and p1.ios_sys_senders:
+        ios_title = max(p1.ios_sys_senders.items(), key=lambda kv: kv[1])[0]
+    if title is None:
+        title = ios_title or p1.created_value or PurePosixPath(unit.primary).stem
+    locale = name_locale or (
+        max(p1.locale_votes.items(), key=lambda kv: kv[1])[0] if p1.locale_votes else None
+    )
+    loc = L.load_locales()[locale or "en"]
+
+    # layout
+    default = loc.default_order
+    if loc.code == "en" and not st.ampm:
+        default = "DMY"  # 24-hour English exports are en-GB/IN/AU style
+    order, why = infer_order(st, default)
+    if why:
+        yield r.problem(why)
+    sep = max(st.seps.items(), key=lambda kv: kv[1])[0]
+    tsep = max(st.tseps.items(), key=lambda kv: kv[1])[0]
+    rx = _ts_regex("[" if ios else "", sep, tsep)
+    precision = 1 if st.seconds > st.n // 2 else 60
+
+    if p1.locale_votes == {} and p1.unknown_system:
+        yield r.problem(
+            f"unknown locale: none of {p1.unknown_system} system lines matched a known phrase "
+            f"({', '.join(L.load_locales())}); kept as unknown events"
+        )
+    elif p1.unknown_system:
+        yield r.problem(
+            f"{p1.unknown_system} system lines not recognised; kept as unknown events", severity="info"
+        )
+
+    # owner
+    if r.owner_key is not None:
+        yield DeviceOwner(account=r.owner_key, basis="--owner", prov=r.prov())
+    elif p1.you_seen:
+        yield r.problem(
+            "system lines say 'You' (the export's owner) but no --owner was given; kept as export name 'You'"
+        )
+
+    known = {" ".join(s.translate(_STRIP).split()) for s in p1.senders}
+    distinct = {r.key_for(s) for s in p1.senders}
+    is_group = p1.group_events > 0 or len(distinct) > 2
+    if is_group:
+        chat = ChatRef(Platform.WHATSAPP, ChatKind.GROUP, "export:" + title)
+    else:
+        peer = next(
+            (r.key_for(s) for s in p1.senders if " ".join(s.translate(_STRIP).split()) == title), None
+        )
+        if peer is None and title.startswith("+"):
+            e = _e164(title, None)
+            peer = AccountKey(Platform.WHATSAPP, AccountKind.PHONE, e) if e else None
+        chat = ChatRef(Platform.WHATSAPP, ChatKind.DIRECT, "export:" + title, peer=peer)
+
+    # attachments beside the text
+    parent = unit.primary.rsplit("/", 1)[0] if "/" in unit.primary else ""
+    prefix = parent + "/" if parent else ""
+    beside = {m[len(prefix) :]: m for m in unit.members if m.startswith(prefix)}
+
+    group_name: str | None = None
+    created_at: datetime | None = None
+    creator: AccountKey | None = None
+
+    am_words, pm_words = L.ampm_words()
+    pm_set = frozenset(pm_words)
+    ymd, dmy = order == "YMD", order == "DMY"
+    ios_title_now = ios_title
+
+    # current message being assembled
+    cur: list[str] | None = None
+    cur_len = 0
+    cur_line = 0
+    cur_at: datetime | None = None
+    cur_sender = ""
+    cur_cut = False
+    orphan = 0
+    last_line = ""
+    last_nl = True
+
+    def account_records(key: AccountKey, label: str, line: int) -> Iterator[Record]:
+        if key in r._seen_accounts:
+            return
+        r._seen_accounts.add(key)
+        yield Account(key=key, prov=r.prov(line))
+        if key.kind != AccountKind.EXPORT_NAME or key.value != "You":
+            yield NameSeen(account=key, name=label, kind="export_sender", prov=r.prov(line))
+
+    def flush() -> Iterator[Record]:
+        assert cur is not None and cur_at is not None
+        label = " ".join(cur_sender.translate(_STRIP).split())
+        key = r.key_for(cur_sender)
+        yield from account_records(key, label, cur_line)
+        text = "\n".join(cur)
+        if not text.isascii():
+            text = text.translate(_STRIP)
+        first, _, rest = text.partition("\n")
+        is_att, att_name = _attachment(first)
+        media: tuple[MediaRef, ...] = ()
+        out_text: str | None = text
+        raw_type = "export"
+        if is_att:
+            out_text = rest or None
+            raw_type = "export_media"
+            if att_name is None:
+                media = (MediaRef(),)
+            elif att_name in beside:
+                path = beside[att_name]
+                try:
+                    size: int | None = (unit.root / path).stat().st_size
+                except OSError:
+                    size = None
+                media = (MediaRef(path=path, name=att_name, size=size),)
+            else:
+                media = (MediaRef(name=att_name),)
+                yield r.problem(
+                    f"attachment {att_name!r} named in the export is not beside it", cur_line, "info"
+                )
+        yield Message(
+            chat=chat,
+            msg_key=None,
+            sender=key,
+            at=cur_at,
+            text=out_text,
+            prov=r.prov(cur_line),
+            media=media,
+            from_owner=key == r.owner_key and r.options.owner is not None,
+            raw_type=raw_type,
+            time_precision_s=precision,
+        )
+
+    def system(
+        text: str, sm: tuple[L.SystemPhrase, dict[str, str]] | None, at: datetime, line: int
+    ) -> Iterator[Record]:
+        nonlocal group_name, created_at, creator
+        if sm is None:
+            yield GroupEvent(chat, EventKind.UNKNOWN, at, None, None, text, r.prov(line))
+            return
+        phrase, f = sm
+        actor: AccountKey | None = r.owner() if phrase.actor_owner else None
+        if actor is None and "actor" in f:
+            actor = r.key_for(f["actor"])
+            yield from account_records(actor, " ".join(f["actor"].split()), line)
+        targets: list[AccountKey | None] = [None]
+        if phrase.target_owner:
+            targets = [r.owner()]
+        elif "target" in f:
+            names = _split_targets(f["target"], L.load_locales()[phrase.locale].and_word, known)
+            targets = []
+            for n in names:
+                k = r.key_for(n)
+                yield from account_records(k, n, line)
+                targets.append(k)
+        value = f.get("value")
+        if phrase.kind == EventKind.CREATED:
+            if created_at is None:
+                created_at, creator = at, actor
+            if value and group_name is None:
+                group_name = value
+        elif phrase.kind == EventKind.SUBJECT and value:
+            group_name = value
+        for t in targets:
+            yield GroupEvent(chat, phrase.kind, at, actor, t, text, r.prov(line), value=value)
+
+    try:
+        with r.open() as fh:
+            lineno = 0
+            for line, cut in _iter_lines(fh):
+                lineno += 1
+                last_line = line
+                last_nl = line.endswith("\n")
+                if cut:
+                    yield r.problem(f"line longer than {LINE_CAP} characters; cut", lineno)
+                m = rx.match(line)
+                if m is not None:
+                    a, b, c = m.group("a", "b", "c")
+                    try:
+                        if ymd:
+                            y, mo, d = _year(a), int(b), int(c)
+                        elif dmy:
+                            y, mo, d = _year(c), int(b), int(a)
+                        else:
+                            y, mo, d = _year(c), int(a), int(b)
+                        h = int(m.group("h"))
+                        ap = m.group("ap")
+                        if ap:
+                            pm = ap[0] in "pP" or ap in pm_set
+                            if h == 12:
+                                h = 12 if pm else 0
+                            elif pm:
+                                h += 12
+                        sec = m.group("s")
+                        at = r.to_utc(y, mo, d, h, int(m.group("mi")), int(sec) if sec else 0)
+                    except ValueError:
+                        yield r.problem(f"timestamp not a valid {order} date/time; line kept as text", lineno)
+                        m = None
+                if m is None:
+                    if cur is None:
+                        if line.strip():
+                            orphan += 1
+                        continue
+                    if cur_len < MSG_CAP:
+                        piece = line.rstrip("\n")
+                        cur.append(piece[: MSG_CAP - cur_len])
+                        cur_len += len(piece) + 1
+                    elif not cur_cut:
+                        cur_cut = True
+                        yield r.problem(f"message longer than {MSG_CAP} characters; cut", cur_line)
+                    continue
+                if cur is not None:
+                    yield from flush()
+                    cur = None
+                kind, sender, text, sm = _classify(line[m.end() :].rstrip("\n"), ios_title_now)
+                if kind == "msg":
+                    cur = [text]
+                    cur_len = len(text)
+                    cur_line = lineno
+                    cur_at = at
+                    cur_sender = sender or ""
+                    cur_cut = False
+                else:
+                    yield from system(text, sm, at, lineno)
+            if cur is not None:
+                yield from flush()
+    except OSError as e:
+        yield r.problem(f"read failed after line {lineno}: {e.strerror or e}", severity="error")
+
+    if orphan:
+        yield r.problem(f"{orphan} lines before the first timestamped line; not attributed to a message")
+    if not last_nl and _PARTIAL_TS.match(last_line) and not rx.match(last_line):
+        yield r.problem(f"export ends mid-line (truncated?): {last_line[:40]!r}", lineno)
+
+    if is_group:
+        yield Group(
+            chat=chat, name=group_name or title, created_at=created_at, creator=creator, prov=r.prov()
+        )
+
+
+def _split_targets(raw: str, and_word: str, known: set[str]) -> list[str]:
+    """'Ana, Bo and +34 6..' -> three names, but only when every piece is a sender seen in the file or a
+    phone number: a contact may well be called 'Tom and Jerry'."""
+    s = " ".join(raw.translate(_STRIP).split())
+    pieces = [x.strip() for part in s.split(", ") for x in part.split(and_word)]
+    if len(pieces) > 1 and all(x and (x in known or _PHONE_RX.match(x) or _is_you(x)) for x in pieces):
+        return pieces
+    return [s]
+
+
+__all__ = ["WhatsAppExport", "infer_order", "attachment_names", "MARKS"]

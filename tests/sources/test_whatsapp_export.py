@@ -1,0 +1,536 @@
+"""WhatsApp chat exports: round trips through the synthetic writer, hand-written layouts, bad input."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from PIL import Image
+
+from ringtrace.model import (
+    AccountKey,
+    DeviceOwner,
+    EventKind,
+    Group,
+    GroupEvent,
+    Message,
+    NameSeen,
+    Problem,
+    ReadOptions,
+)
+from ringtrace.sources.base import Candidate, FormatError, Unit
+from ringtrace.sources.whatsapp_export import WhatsAppExport, _iter_lines
+from ringtrace.sources.whatsapp_export_locale import load_locales, match_system, render_system
+from ringtrace.synth.formats import whatsapp_export as writer
+from ringtrace.synth.view import DeviceView, VDirect, VEvent, VGroup, VMedia, VMessage, VPerson
+
+FMT = WhatsAppExport()
+WA = "whatsapp"
+
+
+def phone(v: str) -> AccountKey:
+    return AccountKey(WA, "phone", v)
+
+
+def name(v: str) -> AccountKey:
+    return AccountKey(WA, "export_name", v)
+
+
+# ---- helpers -------------------------------------------------------------------------------------------
+
+
+def read_file(root: Path, relpath: str, options: ReadOptions | None = None) -> list:
+    all_rel = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    cand = Candidate(root=root, relpath=relpath, size=(root / relpath).stat().st_size)
+    members = FMT.members(cand, all_rel)
+    unit = Unit(root=root, primary=relpath, format=FMT.name, members=members)
+    return list(FMT.read(unit, options or ReadOptions()))
+
+
+def write_text(tmp_path: Path, text: str, fname: str = "WhatsApp Chat with Test.txt", **kw) -> Path:
+    p = tmp_path / fname
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text, encoding="utf-8", **kw)
+    return p
+
+
+def of(records: list, cls: type) -> list:
+    return [r for r in records if isinstance(r, cls)]
+
+
+def image(seed: int) -> bytes:
+    img = Image.new("RGB", (32, 24), (seed * 40 % 256, 90, 200 - seed * 30 % 200))
+    for x in range(32):
+        img.putpixel((x, x % 24), (255, 255, 255))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG")
+    return buf.getvalue()
+
+
+# ---- round trip ----------------------------------------------------------------------------------------
+
+OWNER = VPerson("+34612345678", "Marta Ruiz")
+ANA = VPerson("+393123456789", "Ana Bell")  # a contact
+BO = VPerson("+4915123456789", "Bo Krause")  # not a contact
+CY = VPerson("+33612345678", "Cyril Dane")  # not a contact
+DEE = VPerson("+5511961234567", "Dee Lima")  # contact, removed later
+T0 = datetime(2024, 3, 14, 21, 30, 15, tzinfo=UTC)  # day > 12 settles D/M vs M/D
+
+
+def at(minutes: int, sec: int = 0) -> datetime:
+    return T0 + timedelta(minutes=minutes, seconds=sec)
+
+
+def make_view(locale: str, variant: str) -> DeviceView:
+    pic1 = VMedia("IMG-20240309-WA0001.jpg", image(1))
+    pic2 = VMedia("IMG-20240309-WA0002.jpg", image(2))
+    gone = VMedia("VID-20240309-WA0003.mp4", b"", mime="video/mp4", kind="video", present=False)
+    events = [
+        VEvent("e1", "created", at(0), actor=ANA, value="Garden Club"),
+        VEvent("e2", "added", at(1), actor=ANA, target=OWNER),
+        VEvent("e3", "added", at(2), actor=ANA, target=BO),
+        VEvent("e4", "added", at(2, 30), actor=ANA, target=DEE),
+        VEvent("e5", "joined_link", at(3), actor=CY),
+        VEvent("e6", "subject", at(20), actor=OWNER, value="Garden Club: Spring"),
+        VEvent("e7", "icon", at(21), actor=BO),
+        VEvent("e8", "description", at(22), actor=ANA),
+        VEvent("e9", "removed", at(23), actor=ANA, target=DEE),
+        VEvent("e10", "left", at(40), actor=CY),
+    ]
+    messages = [
+        VMessage("m1", ANA, at(5, 11), "Welcome everyone"),
+        VMessage("m2", BO, at(6, 2), "hi!\nsecond line\n\nfourth line: with colon"),
+        VMessage("m3", OWNER, at(7, 59), "Thanks - see you"),
+        VMessage("m4", CY, at(8, 1), None, media=pic1),
+        VMessage("m5", ANA, at(9, 30), "look at this", media=pic2),
+        VMessage("m6", BO, at(10, 0), None, media=gone),
+        VMessage("m7", DEE, at(11, 45), "ümlauts ✓ and emoji 🌱"),
+        VMessage("m8", CY, at(1500, 5), "next day (local midnight crossed)"),
+    ]
+    group = VGroup(
+        WA,
+        "1203630@g.us",
+        "Garden Club: Spring",
+        at(0),
+        ANA,
+        participants=[(OWNER, "member"), (ANA, "superadmin"), (BO, "member")],
+        events=events,
+        messages=messages,
+    )
+    direct = VDirect(
+        ANA,
+        messages=[
+            VMessage("d1", ANA, at(60, 1), "private hello"),
+            VMessage("d2", OWNER, at(61, 2), "reply\nin two lines"),
+        ],
+    )
+    return DeviceView(
+        owner=OWNER,
+        platform=WA,
+        groups=[group],
+        directs=[direct],
+        contacts=[(ANA, "Ana B (work)"), (DEE, "Dee")],
+        timezone="America/Sao_Paulo" if locale == "pt" else "Europe/Madrid",
+        locale=locale,
+        variant=variant,
+    )
+
+
+def expected_key(view: DeviceView, p: VPerson, owner_given: bool) -> AccountKey:
+    contacts = {c.phone: n for c, n in view.contacts}
+    if p == view.owner:
+        return name(p.name)
+    if p.phone in contacts:
+        return name(contacts[p.phone])
+    return name(f"~ {p.name}") if view.variant == "ios" else phone(p.phone)
+
+
+def materialise(view: DeviceView, tmp_path: Path, seed: int = 7) -> tuple[Path, list[str]]:
+    """Write the view; unpack iOS zips as the lead's ingest would (folder named after the zip)."""
+    out = tmp_path / "exhibit"
+    written = writer.write(view, out, seed)
+    txts = []
+    for p in written:
+        if p.suffix == ".zip":
+            dest = out / p.stem
+            with zipfile.ZipFile(p) as zf:
+                zf.extractall(dest)
+            p.unlink()
+            txts.append((dest / "_chat.txt").relative_to(out).as_posix())
+        elif p.suffix == ".txt":
+            txts.append(p.relative_to(out).as_posix())
+    return out, txts
+
+
+@pytest.mark.parametrize("variant", ["android", "ios"])
+@pytest.mark.parametrize("locale", ["en", "es", "pt", "it", "de", "fr"])
+def test_round_trip(tmp_path: Path, locale: str, variant: str) -> None:
+    view = make_view(locale, variant)
+    root, txts = materialise(view, tmp_path)
+    assert len(txts) == 2
+    group_rel = next(t for t in txts if "Garden" in t)
+    direct_rel = next(t for t in txts if "Ana B" in t)
+    for t in txts:
+        assert FMT.claim(Candidate(root, t, (root / t).stat().st_size)) >= 80
+
+    opts = ReadOptions(timezone=view.timezone, owner=OWNER.phone)
+    recs = read_file(root, group_rel, opts)
+    problems = [p for p in of(recs, Problem) if p.severity != "info"]
+    assert problems == [], problems
+    msgs = of(recs, Message)
+    vg = view.groups[0]
+    assert len(msgs) == len(vg.messages)
+    precision = 1 if variant == "ios" else 60
+    for got, want in zip(msgs, vg.messages, strict=True):
+        assert got.sender == expected_key(view, want.sender, True)
+        want_at = want.at if variant == "ios" else want.at.replace(second=0)
+        assert got.at == want_at
+        assert got.time_precision_s == precision
+        assert got.text == want.text
+        assert got.msg_key is None
+        assert got.chat.kind == "group" and got.chat.key == "export:Garden Club_ Spring"
+        if want.media is None:
+            assert got.media == ()
+        elif want.media.present:
+            (mr,) = got.media
+            assert mr.path is not None and (root / mr.path).read_bytes() == want.media.data
+            assert mr.size == want.media.size
+        else:
+            assert got.media[0].path is None
+    evs = [e for e in of(recs, GroupEvent) if e.kind != EventKind.ENCRYPTION_NOTICE]
+    assert [e.kind for e in evs] == [e.kind for e in vg.events]
+    owner_key = phone(OWNER.phone)
+    for got, want in zip(evs, vg.events, strict=True):
+        if want.actor is not None:
+            assert got.actor == (owner_key if want.actor == OWNER else expected_key(view, want.actor, True))
+        if want.target is not None:
+            assert got.target == (
+                owner_key if want.target == OWNER else expected_key(view, want.target, True)
+            )
+        assert got.at == (want.at if variant == "ios" else want.at.replace(second=0))
+    assert evs[5].value == "Garden Club: Spring"
+    (grp,) = of(recs, Group)
+    assert grp.name == "Garden Club: Spring"
+    assert grp.created_at == (at(0) if variant == "ios" else at(0).replace(second=0))
+    assert grp.creator == expected_key(view, ANA, True)
+    assert of(recs, DeviceOwner) == [DeviceOwner(owner_key, "--owner", grp.prov)]
+    assert any(isinstance(n, NameSeen) and n.name == "Ana B (work)" for n in recs)
+
+    drecs = read_file(root, direct_rel, opts)
+    dmsgs = of(drecs, Message)
+    assert [m.text for m in dmsgs] == ["private hello", "reply\nin two lines"]
+    assert dmsgs[0].chat.kind == "direct" and dmsgs[0].chat.peer == name("Ana B (work)")
+    assert of(drecs, Group) == []
+
+
+def test_writer_is_deterministic(tmp_path: Path) -> None:
+    view = make_view("de", "ios")
+    a = [p.read_bytes() for p in writer.write(view, tmp_path / "a", 3)]
+    b = [p.read_bytes() for p in writer.write(view, tmp_path / "b", 3)]
+    assert a == b
+
+
+def test_members_claim_only_referenced_attachments(tmp_path: Path) -> None:
+    root, txts = materialise(make_view("en", "android"), tmp_path)
+    group_rel = next(t for t in txts if "Garden" in t)
+    folder = group_rel.rsplit("/", 1)[0]
+    (root / folder / "unrelated.jpg").write_bytes(b"x")
+    all_rel = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    m = FMT.members(Candidate(root, group_rel, 1), all_rel)
+    assert m == [f"{folder}/IMG-20240309-WA0001.jpg", f"{folder}/IMG-20240309-WA0002.jpg"]
+
+
+# ---- hand-written layouts ------------------------------------------------------------------------------
+
+LAYOUTS = [
+    # (line, timezone-naive local time expected, sender)
+    ("12/31/23, 11:59\u202fPM - Ana: hi", datetime(2023, 12, 31, 23, 59), "Ana"),
+    ("31/12/2023, 23:59 - Ana: hi", datetime(2023, 12, 31, 23, 59), "Ana"),
+    ("31.12.23, 23:59 - Ana: hi", datetime(2023, 12, 31, 23, 59), "Ana"),
+    ("2023-12-31 23:59 - Ana: hi", datetime(2023, 12, 31, 23, 59), "Ana"),
+    ("31/12/2023, 11:59\u202fp.\u00a0m. - Ana: hi", datetime(2023, 12, 31, 23, 59), "Ana"),
+    ("31/12/2023, 12:05 a. m. - Ana: hi", datetime(2023, 12, 31, 0, 5), "Ana"),
+    ("31/12/23, 9:05 a.m. - Ana: hi", datetime(2023, 12, 31, 9, 5), "Ana"),
+    ("31/12/2023 23:59 - Ana: hi", datetime(2023, 12, 31, 23, 59), "Ana"),
+    ("31.12.23, 23.59 - Ana: hi", datetime(2023, 12, 31, 23, 59), "Ana"),
+    ("[31/12/2023, 23:59:59] Ana: hi", datetime(2023, 12, 31, 23, 59, 59), "Ana"),
+    ("[12/31/23, 11:59:59\u202fPM] Ana: hi", datetime(2023, 12, 31, 23, 59, 59), "Ana"),
+    ("[31.12.23, 23:59:59] Ana: hi", datetime(2023, 12, 31, 23, 59, 59), "Ana"),
+    ("[2023-12-31, 23:59:59] Ana: hi", datetime(2023, 12, 31, 23, 59, 59), "Ana"),
+    ("\u200e[31/12/2023, 23:59:59] Ana: hi", datetime(2023, 12, 31, 23, 59, 59), "Ana"),
+    # Arabic-Indic digits with RLMs between the fields, Arabic comma and PM mark
+    (
+        "\u0663\u0661\u200f/\u0661\u0662\u200f/\u0662\u0660\u0662\u0663\u060c "
+        "\u0661\u0661:\u0665\u0669 م - Ana: hi",
+        datetime(2023, 12, 31, 23, 59),
+        "Ana",
+    ),
+    # Persian digits
+    (
+        "\u06f1\u06f4\u06f0\u06f2/\u06f1\u06f0/\u06f1\u06f0, \u06f2\u06f3:\u06f5\u06f9 - Ana: hi",
+        datetime(1402, 10, 10, 23, 59),
+        "Ana",
+    ),
+]
+
+
+@pytest.mark.parametrize(("line", "local", "sender"), LAYOUTS)
+def test_layouts(tmp_path: Path, line: str, local: datetime, sender: str) -> None:
+    # two lines so the first-field > 12 rule (31) fixes the order; the second line repeats the layout
+    write_text(tmp_path, line + "\n" + line.replace("hi", "again") + "\n")
+    assert FMT.claim(Candidate(tmp_path, "WhatsApp Chat with Test.txt", 10)) > 0
+    recs = read_file(tmp_path, "WhatsApp Chat with Test.txt", ReadOptions(timezone="Europe/Berlin"))
+    msgs = of(recs, Message)
+    assert [m.text for m in msgs] == ["hi", "again"]
+    want = local.replace(tzinfo=ZoneInfo("Europe/Berlin")).astimezone(UTC)
+    assert msgs[0].at == want
+    assert msgs[0].sender == name(sender)
+    assert msgs[0].time_precision_s == (1 if line.lstrip("\u200e").startswith("[") else 60)
+
+
+def test_ambiguous_order_settled_by_other_line(tmp_path: Path) -> None:
+    text = "03/04/24, 10:00 - Ana: a\n03/04/24, 10:01 - Bo: b\n25/04/24, 10:02 - Ana: c\n"
+    write_text(tmp_path, text)
+    recs = read_file(tmp_path, "WhatsApp Chat with Test.txt")
+    assert of(recs, Message)[0].at == datetime(2024, 4, 3, 10, 0, tzinfo=UTC)
+    assert not [p for p in of(recs, Problem) if "ambiguous" in p.reason]
+    text = "03/04/24, 10:00 - Ana: a\n03/25/24, 10:01 - Bo: b\n"
+    write_text(tmp_path, text)
+    recs = read_file(tmp_path, "WhatsApp Chat with Test.txt")
+    assert of(recs, Message)[0].at == datetime(2024, 3, 4, 10, 0, tzinfo=UTC)
+
+
+def test_ambiguous_order_settled_by_increasing_dates(tmp_path: Path) -> None:
+    text = "01/02/24, 10:00 - Ana: a\n02/02/24, 10:00 - Ana: b\n"
+    text += "05/02/24, 10:00 - Bo: c\n06/02/24, 9:00 - Bo: d\n"
+    # D/M: 1.2, 2.2, 5.2, 6.2 (forward); M/D: 2 Jan, 2 Feb, 2 May, 2 Jun (forward too) -> add a backwards one
+    text += "07/01/24, 9:00 - Bo: e\n"  # D/M: 7 Jan (back); M/D: 1 Jul (forward)
+    write_text(tmp_path, text)
+    recs = read_file(tmp_path, "WhatsApp Chat with Test.txt")
+    assert of(recs, Message)[0].at == datetime(2024, 1, 2, 10, 0, tzinfo=UTC)  # read as M/D
+
+
+def test_ambiguous_order_falls_back_to_locale_default_with_warning(tmp_path: Path) -> None:
+    text = "03/04/24, 10:00 - Ana: a\n03/04/24, 10:05 - Bo: b\n"
+    write_text(tmp_path, text, fname="WhatsApp-Chat mit Test.txt")
+    recs = read_file(tmp_path, "WhatsApp-Chat mit Test.txt")
+    assert of(recs, Message)[0].at == datetime(2024, 4, 3, 10, 0, tzinfo=UTC)  # German default D/M
+    assert any("ambiguous" in p.reason and p.severity == "warning" for p in of(recs, Problem))
+    write_text(tmp_path, "03/04/24, 10:00\u202fAM - Ana: a\n", fname="WhatsApp Chat with Test.txt")
+    recs = read_file(tmp_path, "WhatsApp Chat with Test.txt")
+    assert of(recs, Message)[0].at == datetime(2024, 3, 4, 10, 0, tzinfo=UTC)  # US default M/D
+
+
+def test_senders_phone_pushname_bidi(tmp_path: Path) -> None:
+    text = (
+        "[31/12/2023, 10:00:00] \u202a+39 312 345 6789\u202c: uno\n"
+        "[31/12/2023, 10:00:01] ~\u202fPushy: due\n"
+        "[31/12/2023, 10:00:02] +34 612 34 56 78: tres\n"
+        "[31/12/2023, 10:00:03] Group: \u200eAna added Bo\n"
+    )
+    write_text(tmp_path, text, fname="x/_chat.txt")
+    recs = read_file(tmp_path, "x/_chat.txt", ReadOptions(owner="+34612345678"))
+    msgs = of(recs, Message)
+    assert [m.sender for m in msgs] == [phone("+393123456789"), name("~ Pushy"), phone("+34612345678")]
+    assert msgs[2].from_owner
+    assert msgs[0].chat.key == "export:x"  # bare _chat.txt: the (unzipped) folder name
+    (ev,) = of(recs, GroupEvent)
+    assert ev.kind == "added" and ev.actor == name("Ana") and ev.target == name("Bo")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "actor", "target", "value"),
+    [
+        ('Ana created group "Club"', "created", "Ana", None, "Club"),
+        ('You created group "Club"', "created", "You", None, "Club"),
+        ("Ana added Bo", "added", "Ana", "Bo", None),
+        ("You added Bo", "added", "You", "Bo", None),
+        ("Ana added you", "added", "Ana", "You", None),
+        ("Bo joined using this group's invite link", "joined_link", "Bo", None, None),
+        ("Bo left", "left", "Bo", None, None),
+        ("Ana removed Bo", "removed", "Ana", "Bo", None),
+        ('Ana changed the subject from "A" to "B"', "subject", "Ana", None, "B"),
+        ("Ana changed this group's icon", "icon", "Ana", None, None),
+        ("Ana changed the group description", "description", "Ana", None, None),
+        ("Your security code with Ana changed. Tap to learn more.", "security_code", "Ana", None, None),
+        ('Creaste el grupo "Club"', "created", "You", None, "Club"),
+        ("Ana añadió a Bo", "added", "Ana", "Bo", None),
+        ("Ana te añadió", "added", "Ana", "You", None),
+        ("Bo se unió usando el enlace de invitación de este grupo", "joined_link", "Bo", None, None),
+        ('Ana cambió el asunto de "A" a "B"', "subject", "Ana", None, "B"),
+        ("Ana adicionou Bo", "added", "Ana", "Bo", None),
+        ("Bo saiu", "left", "Bo", None, None),
+        ("Ana removeu Bo", "removed", "Ana", "Bo", None),
+        ("Ana ha aggiunto Bo", "added", "Ana", "Bo", None),
+        ("Bo ha abbandonato", "left", "Bo", None, None),
+        ("Du hast Bo hinzugefügt", "added", "You", "Bo", None),
+        ("Ana hat dich hinzugefügt", "added", "Ana", "You", None),
+        ("Ana hat die Gruppe „Club“ erstellt", "created", "Ana", None, "Club"),
+        ("Bo hat die Gruppe verlassen", "left", "Bo", None, None),
+        ("Vous avez ajouté Bo", "added", "You", "Bo", None),
+        ("Ana a créé le groupe « Club »", "created", "Ana", None, "Club"),
+        ("Ana a retiré Bo", "removed", "Ana", "Bo", None),
+        (
+            "Messages and calls are end-to-end encrypted. No one outside.",
+            "encryption_notice",
+            None,
+            None,
+            None,
+        ),
+        (
+            "Nachrichten und Anrufe sind Ende-zu-Ende-verschlüsselt. Niemand.",
+            "encryption_notice",
+            None,
+            None,
+            None,
+        ),
+    ],
+)
+def test_system_lines(tmp_path: Path, text: str, kind: str, actor, target, value) -> None:
+    write_text(tmp_path, f"31/12/2023, 10:00 - {text}\n31/12/2023, 10:01 - Ana: x\n")
+    recs = read_file(tmp_path, "WhatsApp Chat with Test.txt")
+    (ev,) = of(recs, GroupEvent)
+    assert ev.kind == kind and ev.raw_code == text.replace("\u202f", " ")
+    assert ev.actor == (name(actor) if actor else None)
+    assert ev.target == (name(target) if target else None)
+    assert ev.value == value
+
+
+def test_you_with_owner_and_multiple_targets(tmp_path: Path) -> None:
+    text = (
+        "31/12/2023, 10:00 - You added Bo, Cy and \u202a+39 312 345 6789\u202c\n"
+        "31/12/2023, 10:01 - Bo: x\n31/12/2023, 10:02 - Cy: y\n"
+        "31/12/2023, 10:03 - Ana added Tom and Jerry\n"
+    )
+    write_text(tmp_path, text)
+    recs = read_file(tmp_path, "WhatsApp Chat with Test.txt", ReadOptions(owner="+34612345678"))
+    evs = of(recs, GroupEvent)
+    assert [e.target for e in evs] == [name("Bo"), name("Cy"), phone("+393123456789"), name("Tom and Jerry")]
+    assert evs[0].actor == phone("+34612345678")
+    assert of(recs, DeviceOwner)[0].account == phone("+34612345678")
+    recs = read_file(tmp_path, "WhatsApp Chat with Test.txt")
+    assert of(recs, GroupEvent)[0].actor == name("You")
+    assert any("no --owner" in p.reason for p in of(recs, Problem))
+
+
+def test_attachments_and_omitted(tmp_path: Path) -> None:
+    text = (
+        "31/12/2023, 10:00 - Ana: <Medien ausgeschlossen>\n"
+        "31/12/2023, 10:01 - Ana: <Multimedia omitido>\n"
+        "31/12/2023, 10:02 - Ana: IMG-20231231-WA0003.jpg (file attached)\nnice\n"
+        "31/12/2023, 10:03 - Ana: missing.jpg (Datei angehängt)\n"
+        "[31/12/2023, 10:04:00] Ana: \u200e<attached: 00000012-PHOTO-2023-12-31-23-59-59.jpg>\n"
+    )
+    write_text(tmp_path, text)
+    (tmp_path / "IMG-20231231-WA0003.jpg").write_bytes(image(3))
+    (tmp_path / "00000012-PHOTO-2023-12-31-23-59-59.jpg").write_bytes(image(4))
+    recs = read_file(tmp_path, "WhatsApp Chat with Test.txt")
+    msgs = of(recs, Message)
+    assert msgs[0].media[0].path is None and msgs[0].text is None
+    assert msgs[1].media[0].path is None
+    assert msgs[2].media[0].path == "IMG-20231231-WA0003.jpg" and msgs[2].text == "nice"
+    assert msgs[3].media[0].name == "missing.jpg" and msgs[3].media[0].path is None
+    assert any("missing.jpg" in p.reason for p in of(recs, Problem))
+
+
+def test_unknown_locale_kept(tmp_path: Path) -> None:
+    text = "31-12-2023 10:00 - Jan heeft de groep aangemaakt\n31-12-2023 10:01 - Jan: hallo\n"
+    write_text(tmp_path, text, fname="chat.txt")
+    recs = read_file(tmp_path, "chat.txt")
+    (ev,) = of(recs, GroupEvent)
+    assert ev.kind == EventKind.UNKNOWN and ev.raw_code == "Jan heeft de groep aangemaakt"
+    assert any("unknown locale" in p.reason for p in of(recs, Problem))
+
+
+# ---- bad input -----------------------------------------------------------------------------------------
+
+
+def test_not_an_export(tmp_path: Path) -> None:
+    write_text(tmp_path, "Dear diary,\ntoday nothing happened.\n" * 5, fname="notes.txt")
+    assert FMT.claim(Candidate(tmp_path, "notes.txt", 10)) == 0
+    with pytest.raises(FormatError, match="notes.txt"):
+        read_file(tmp_path, "notes.txt")
+
+
+def test_claim_needs_several_lines(tmp_path: Path) -> None:
+    write_text(tmp_path, "31/12/2023, 10:00 - Ana: x\n" + "prose line\n" * 19, fname="a.txt")
+    one = FMT.claim(Candidate(tmp_path, "a.txt", 10))
+    write_text(tmp_path, "31/12/2023, 10:00 - Ana: x\n" * 5, fname="b.txt")
+    many = FMT.claim(Candidate(tmp_path, "b.txt", 10))
+    assert 0 < one < 50 <= many
+    (tmp_path / "c.bin").write_bytes(b"\x00\x01\x02" * 100)
+    assert FMT.claim(Candidate(tmp_path, "c.bin", 300)) == 0
+
+
+def test_truncated_export(tmp_path: Path) -> None:
+    write_text(tmp_path, "31/12/2023, 10:00 - Ana: a\n31/12/2023, 10:01 - Bo: b\n31/12/20")
+    recs = read_file(tmp_path, "WhatsApp Chat with Test.txt")
+    assert len(of(recs, Message)) == 2
+    assert any("truncated" in p.reason for p in of(recs, Problem))
+
+
+def test_non_utf8_bytes(tmp_path: Path) -> None:
+    p = tmp_path / "WhatsApp Chat with Test.txt"
+    p.write_bytes(b"31/12/2023, 10:00 - Ana: caf\xe9\n31/12/2023, 10:01 - Bo: ok\n")
+    recs = read_file(tmp_path, p.name)
+    assert [m.text for m in of(recs, Message)] == ["caf\ufffd", "ok"]
+    assert any("not valid utf-8" in x.reason for x in of(recs, Problem))
+
+
+@pytest.mark.parametrize("enc", ["utf-16", "utf-16-le"])
+def test_utf16(tmp_path: Path, enc: str) -> None:
+    p = tmp_path / "WhatsApp Chat with Test.txt"
+    p.write_bytes("31/12/2023, 10:00 - Ana: hola ñ\n31/12/2023, 10:01 - Bo: ok\n".encode(enc))
+    assert FMT.claim(Candidate(tmp_path, p.name, 10)) > 0
+    assert [m.text for m in of(read_file(tmp_path, p.name), Message)] == ["hola ñ", "ok"]
+
+
+def test_huge_lines_are_bounded(tmp_path: Path) -> None:
+    big = "x" * 200_000
+    text = f"31/12/2023, 10:00 - Ana: {big}\n" + ("y" * 1000 + "\n") * 100 + "31/12/2023, 10:01 - Bo: ok\n"
+    write_text(tmp_path, text)
+    recs = read_file(tmp_path, "WhatsApp Chat with Test.txt")
+    msgs = of(recs, Message)
+    assert len(msgs) == 2 and len(msgs[0].text) <= 64 * 1024 + 1 and msgs[1].text == "ok"
+    reasons = [p.reason for p in of(recs, Problem)]
+    assert any("line longer" in r for r in reasons) and any("message longer" in r for r in reasons)
+
+
+def test_iter_lines_cuts() -> None:
+    lines = list(_iter_lines(io.StringIO("a" * 70_000 + "\nb\n")))
+    assert [(len(x), c) for x, c in lines] == [(64 * 1024, True), (2, False)]
+
+
+def test_bad_timezone_and_bad_date(tmp_path: Path) -> None:
+    write_text(tmp_path, "31/12/2023, 10:00 - Ana: a\n31/13/2023, 10:01 - Bo: b\n")
+    with pytest.raises(FormatError, match="timezone"):
+        read_file(tmp_path, "WhatsApp Chat with Test.txt", ReadOptions(timezone="Mars/Base"))
+    recs = read_file(tmp_path, "WhatsApp Chat with Test.txt")
+    assert [m.text for m in of(recs, Message)] == ["a\n31/13/2023, 10:01 - Bo: b"]
+    assert any("not a valid" in p.reason for p in of(recs, Problem))
+
+
+def test_orphan_lines_before_first_message(tmp_path: Path) -> None:
+    write_text(tmp_path, "31/12/2023, 10:00 - Ana: a\n", fname="a.txt")
+    (tmp_path / "a.txt").write_text("stray\n31/12/2023, 10:00 - Ana: a\n31/12/2023, 10:00 - Ana: b\n")
+    recs = read_file(tmp_path, "a.txt")
+    assert len(of(recs, Message)) == 2
+    assert any("before the first" in p.reason for p in of(recs, Problem))
+
+
+# ---- locale data ---------------------------------------------------------------------------------------
+
+
+def test_every_locale_renders_and_parses_its_own_forms() -> None:
+    for code in load_locales():
+        for kind in ["created", "added", "joined_link", "left", "removed", "subject", "icon", "description"]:
+            for ao in (False, True):
+                text = render_system(code, kind, "Ana", "Bo", value="New", old="Old", actor_owner=ao)
+                assert text is not None, (code, kind)
+                hit = match_system(text)
+                assert hit is not None and hit[0].kind == kind, (code, kind, text)
+        assert load_locales()[code].source
