@@ -1,0 +1,350 @@
+"""WhatsApp for iOS: ``ChatStorage.sqlite`` (Core Data) in the
+AppDomainGroup-group.net.whatsapp.WhatsApp.shared folder, with media under ``Message/Media/...`` beside it.
+
+Tables/columns as IPED's ExtractorIOS (sepinf-inc/IPED) and SwiftWABackupAPI read them: ZWAMESSAGE
+(ZMESSAGETYPE, ZGROUPEVENTTYPE, ZISFROMME, ZFROMJID, ZSTANZAID, ZMESSAGEDATE, ZTEXT, ZGROUPMEMBER,
+ZMEDIAITEM, ZCHATSESSION), ZWACHATSESSION (ZCONTACTJID, ZPARTNERNAME), ZWAGROUPINFO (ZCREATIONDATE,
+ZCREATORJID), ZWAGROUPMEMBER (ZMEMBERJID, ZISADMIN, ZISACTIVE, ZCONTACTNAME), ZWAMEDIAITEM (ZMEDIALOCALPATH,
+ZVCARDNAME = base64 SHA-256 of the file, ZFILESIZE), ZWAPROFILEPUSHNAME (ZJID, ZPUSHNAME).
+Times are Core Data seconds since 2001-01-01 UTC. Group events are rows with ZMESSAGETYPE = 6 only:
+ZGROUPEVENTTYPE is also set on ordinary messages and means nothing there.
+"""
+
+from __future__ import annotations
+
+import json
+import plistlib
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from ringtrace.model import (
+    Account,
+    AccountKey,
+    ChatKind,
+    ChatRef,
+    DeviceOwner,
+    Group,
+    GroupEvent,
+    MediaRef,
+    Message,
+    NameSeen,
+    Participant,
+    Problem,
+    Prov,
+    ReadOptions,
+    Record,
+)
+from ringtrace.sources import whatsapp_codes as codes
+from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, register
+from ringtrace.sources.sqlite_util import col_or_null, open_readonly_copy, table_columns
+from ringtrace.sources.whatsapp_android import (
+    BATCH,
+    TARGET_KINDS,
+    MediaResolver,
+    b64_to_hex,
+    chat_ref_for,
+    jid_account,
+    phone_account,
+)
+
+APPLE_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
+OWNER_PLIST = "group.net.whatsapp.WhatsApp.shared.plist"
+PLIST_MAX_BYTES = 4 * 1024 * 1024
+REQUIRED = {
+    "ZWAMESSAGE": {"ZCHATSESSION", "ZMESSAGETYPE", "ZMESSAGEDATE", "ZISFROMME"},
+    "ZWACHATSESSION": {"ZCONTACTJID"},
+}
+SELF_KINDS = {"left", "joined", "joined_link"}  # one person both acts and is affected
+
+
+def apple_dt(v: object) -> datetime | None:
+    try:
+        return APPLE_EPOCH + timedelta(seconds=float(v))  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def read_owner_plist(path: Path) -> str | None:
+    try:
+        if path.stat().st_size > PLIST_MAX_BYTES:
+            return None
+        data = plistlib.loads(path.read_bytes())
+    except (OSError, plistlib.InvalidFileException, ValueError, TypeError):
+        return None
+    if isinstance(data, dict):
+        jid = data.get("OwnJabberID")
+        if isinstance(jid, str):
+            return jid.split("@", 1)[0]
+    return None
+
+
+@register
+class WhatsAppIOS(SourceFormat):
+    name = "whatsapp-ios"
+    description = "WhatsApp for iOS ChatStorage.sqlite"
+    required_tables = REQUIRED
+
+    def claim(self, candidate: Candidate) -> int:
+        if not candidate.is_sqlite or not self.has_tables(candidate.sqlite_schema):
+            return 0
+        return 95 if candidate.name == "ChatStorage.sqlite" else 85
+
+    def members(self, candidate: Candidate, all_relpaths: list[str]) -> list[str]:
+        rel = candidate.relpath
+        out = [p for p in (rel + "-wal", rel + "-shm") if p in all_relpaths]
+        out += [p for p in all_relpaths if p.rsplit("/", 1)[-1] == OWNER_PLIST]
+        return out
+
+    def read(self, unit: Unit, options: ReadOptions) -> Iterator[Record]:
+        with tempfile.TemporaryDirectory(prefix="ringtrace-wai-") as td:
+            con = open_readonly_copy(unit.path, Path(td))
+            try:
+                yield from _IOSReader(unit, options, con).run()
+            finally:
+                con.close()
+
+
+class _IOSReader:
+    def __init__(self, unit: Unit, options: ReadOptions, con: sqlite3.Connection) -> None:
+        self.unit, self.options, self.con = unit, options, con
+        self.file = unit.primary
+        self.schema = table_columns(con)
+        self.seen: set[AccountKey] = set()
+        self.owner: AccountKey | None = None
+        self.chats: dict[int, ChatRef] = {}
+        self.unknown_reported: set[int] = set()
+        self.media = MediaResolver(unit.root, unit.primary, prefixes=("Message", ""), marker="Media")
+
+    def account(self, key: AccountKey | None, prov: Prov) -> Iterator[Record]:
+        if key is not None and key not in self.seen:
+            self.seen.add(key)
+            yield Account(key, prov)
+
+    def run(self) -> Iterator[Record]:
+        for t, cols in REQUIRED.items():
+            if t not in self.schema:
+                raise FormatError(f"{self.file}: table {t!r} is missing: not a WhatsApp ChatStorage")
+            if not cols <= self.schema[t]:
+                raise FormatError(
+                    f"{self.file}: table {t!r} lacks {', '.join(sorted(cols - self.schema[t]))}"
+                )
+        try:
+            yield from self.read_owner()
+            yield from self.read_chats()
+            yield from self.read_members()
+            yield from self.read_push_names()
+            yield from self.read_messages()
+        except sqlite3.DatabaseError as exc:
+            yield Problem(self.file, f"database error while reading: {exc}; records before this point kept")
+
+    def read_owner(self) -> Iterator[Record]:
+        for rel in (m for m in self.unit.members if m.endswith(OWNER_PLIST)):
+            key = phone_account(read_owner_plist(self.unit.root / rel))
+            if key:
+                self.owner = key
+                prov = Prov(rel, "OwnJabberID")
+                yield from self.account(key, prov)
+                yield DeviceOwner(key, "preferences OwnJabberID", prov)
+                return
+        key = phone_account(self.options.owner)
+        if key:
+            self.owner = key
+            prov = Prov(self.file, "--owner")
+            yield from self.account(key, prov)
+            yield DeviceOwner(key, "--owner", prov)
+            return
+        yield Problem(
+            self.file, "device owner's number not found (no OwnJabberID plist, no --owner)", None, "warning"
+        )
+
+    def read_chats(self) -> Iterator[Record]:
+        s = self.schema
+        gi = s.get("ZWAGROUPINFO", set())
+        created = "gi.ZCREATIONDATE" if "ZCREATIONDATE" in gi else "NULL"
+        creator = "gi.ZCREATORJID" if "ZCREATORJID" in gi else "NULL"
+        join = "LEFT JOIN ZWAGROUPINFO gi ON gi.ZCHATSESSION = c.Z_PK" if "ZCHATSESSION" in gi else ""
+        if not join:
+            created = creator = "NULL"
+        name = col_or_null(s, "ZWACHATSESSION", "ZPARTNERNAME", "c")
+        for pk, jid, partner, cdate, cjid in self.con.execute(
+            f"SELECT c.Z_PK, c.ZCONTACTJID, {name}, {created}, {creator} FROM ZWACHATSESSION c {join}"
+        ):
+            ref = chat_ref_for(jid) if isinstance(jid, str) else None
+            if ref is None:
+                continue
+            self.chats[pk] = ref
+            if ref.kind == ChatKind.GROUP.value:
+                prov = Prov(self.file, "ZWACHATSESSION", str(pk))
+                ck = jid_account(cjid)
+                yield from self.account(ck, prov)
+                yield Group(ref, partner, apple_dt(cdate) if cdate is not None else None, ck, prov)
+
+    def read_members(self) -> Iterator[Record]:
+        s = self.schema
+        cols = s.get("ZWAGROUPMEMBER", set())
+        if not {"ZMEMBERJID", "ZCHATSESSION"} <= cols:
+            yield Problem(
+                self.file, "table 'ZWAGROUPMEMBER' missing or incomplete: no participants", None, "warning"
+            )
+            return
+        adm = col_or_null(s, "ZWAGROUPMEMBER", "ZISADMIN", "g")
+        act = col_or_null(s, "ZWAGROUPMEMBER", "ZISACTIVE", "g")
+        cname = col_or_null(s, "ZWAGROUPMEMBER", "ZCONTACTNAME", "g")
+        for pk, chat, jid, isadmin, active, contact in self.con.execute(
+            f"SELECT g.Z_PK, g.ZCHATSESSION, g.ZMEMBERJID, {adm}, {act}, {cname} FROM ZWAGROUPMEMBER g"
+        ):
+            ref, key = self.chats.get(chat), jid_account(jid)
+            if ref is None or key is None or ref.kind != ChatKind.GROUP.value:
+                continue
+            prov = Prov(self.file, "ZWAGROUPMEMBER", str(pk))
+            yield from self.account(key, prov)
+            current = active is None or bool(active)
+            yield Participant(ref, key, "admin" if isadmin else "member", current, prov)
+            if contact:
+                yield NameSeen(key, str(contact), "contact_name", prov)
+
+    def read_push_names(self) -> Iterator[Record]:
+        if not {"ZJID", "ZPUSHNAME"} <= self.schema.get("ZWAPROFILEPUSHNAME", set()):
+            return
+        for pk, jid, name in self.con.execute("SELECT Z_PK, ZJID, ZPUSHNAME FROM ZWAPROFILEPUSHNAME"):
+            key = jid_account(jid)
+            if key and name:
+                prov = Prov(self.file, "ZWAPROFILEPUSHNAME", str(pk))
+                yield from self.account(key, prov)
+                yield NameSeen(key, str(name), "push_name", prov)
+
+    def read_messages(self) -> Iterator[Record]:
+        s = self.schema
+
+        def c(col: str) -> str:
+            return col_or_null(s, "ZWAMESSAGE", col, "m")
+
+        joins = ""
+        member = "NULL"
+        if "ZGROUPMEMBER" in s["ZWAMESSAGE"] and "ZMEMBERJID" in s.get("ZWAGROUPMEMBER", set()):
+            joins += " LEFT JOIN ZWAGROUPMEMBER gm ON gm.Z_PK = m.ZGROUPMEMBER"
+            member = "gm.ZMEMBERJID"
+        mi = s.get("ZWAMEDIAITEM", set())
+        if "ZMEDIAITEM" in s["ZWAMESSAGE"] and mi:
+            joins += " LEFT JOIN ZWAMEDIAITEM mi ON mi.Z_PK = m.ZMEDIAITEM"
+            media = ", ".join(
+                col_or_null(s, "ZWAMEDIAITEM", x, "mi")
+                for x in ("Z_PK", "ZMEDIALOCALPATH", "ZVCARDNAME", "ZFILESIZE", "ZVCARDSTRING", "ZTITLE")
+            )
+        else:
+            media = "NULL, NULL, NULL, NULL, NULL, NULL"
+        cur = self.con.execute(
+            f"SELECT m.Z_PK, m.ZCHATSESSION, {c('ZSTANZAID')}, m.ZISFROMME, {c('ZFROMJID')}, {member}, "
+            f"m.ZMESSAGEDATE, {c('ZTEXT')}, m.ZMESSAGETYPE, {c('ZGROUPEVENTTYPE')}, {media} "
+            f"FROM ZWAMESSAGE m{joins} ORDER BY m.Z_PK"
+        )
+        while True:
+            rows = cur.fetchmany(BATCH)
+            if not rows:
+                break
+            for (
+                pk,
+                chat,
+                key,
+                fm,
+                _fromjid,
+                mjid,
+                date,
+                text,
+                mtype,
+                gtype,
+                mpk,
+                lpath,
+                vname,
+                fsize,
+                vstr,
+                title,
+            ) in rows:
+                ref = self.chats.get(chat)
+                if ref is None:
+                    continue
+                at = apple_dt(date)
+                if mtype == 6:
+                    if ref.kind == ChatKind.GROUP.value:
+                        yield from self.event(ref, pk, key, fm, mjid, at, text, gtype)
+                    continue
+                prov = Prov(self.file, "ZWAMESSAGE", str(pk))
+                if at is None:
+                    yield Problem(
+                        self.file, f"ZWAMESSAGE row {pk}: unreadable date {date!r}; skipped", prov, "warning"
+                    )
+                    continue
+                if fm:
+                    sender = self.owner
+                elif ref.kind == ChatKind.DIRECT.value:
+                    sender = ref.peer
+                else:
+                    sender = jid_account(mjid)
+                yield from self.account(sender, prov)
+                mrefs: tuple[MediaRef, ...] = ()
+                if mpk is not None and (lpath or vname):
+                    path = self.media.resolve(lpath if isinstance(lpath, str) else None)
+                    mime = vstr if isinstance(vstr, str) and "/" in vstr and len(vstr) < 100 else None
+                    mrefs = (
+                        MediaRef(
+                            path,
+                            b64_to_hex(vname),
+                            Path(lpath).name if isinstance(lpath, str) else None,
+                            fsize if isinstance(fsize, int) else None,
+                            mime,
+                            declared_only=path is None,
+                        ),
+                    )
+                if text is None and isinstance(title, str) and mrefs:
+                    text = title  # a media caption lives in ZWAMEDIAITEM.ZTITLE
+                yield Message(ref, key, sender, at, text, prov, mrefs, False, bool(fm), str(mtype))
+
+    def event(
+        self,
+        ref: ChatRef,
+        pk: int,
+        key: str | None,
+        fm: object,
+        mjid: object,
+        at: datetime | None,
+        text: str | None,
+        gtype: object,
+    ) -> Iterator[Record]:
+        prov = Prov(self.file, "ZWAMESSAGE", str(pk))
+        info = codes.lookup("ios", "ZGROUPEVENTTYPE", gtype)  # type: ignore[arg-type]
+        if not info.known and info.code not in self.unknown_reported:
+            self.unknown_reported.add(info.code)
+            yield Problem(
+                self.file,
+                f"unknown code {info.code} in table ZWAMESSAGE (ZGROUPEVENTTYPE); kept as "
+                f"unknown (code table {codes.version()})",
+                None,
+                "warning",
+            )
+        member = jid_account(mjid if isinstance(mjid, str) else None)
+        actor: AccountKey | None
+        target: AccountKey | None = None
+        value: str | None = None
+        if info.kind in TARGET_KINDS:
+            target = member
+            if info.kind in SELF_KINDS:
+                actor = member
+            elif fm:
+                actor = self.owner
+            else:
+                actor = jid_account(text) if isinstance(text, str) else None
+        else:
+            actor = self.owner if fm else member
+            if info.kind in ("subject", "description"):
+                value = text
+                if info.code == 56 and isinstance(text, str):
+                    try:
+                        value = str(json.loads(text).get("new_subject"))
+                    except (ValueError, AttributeError):
+                        value = text
+        yield from self.account(actor, prov)
+        yield from self.account(target, prov)
+        yield GroupEvent(ref, info.kind, at, actor, target, str(gtype), prov, value, key)

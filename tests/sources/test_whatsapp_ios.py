@@ -1,0 +1,122 @@
+"""WhatsApp iOS ChatStorage.sqlite: round trip through the synthetic writer, and bad inputs."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from test_whatsapp_android import ANA, BEN, CARL, DORA, OWNER, T0, make_view, read_all
+
+from ringtrace.model import DeviceOwner, Group, GroupEvent, Message, NameSeen, Participant, Problem
+from ringtrace.sources.base import Candidate, FormatError, registry
+from ringtrace.synth.formats import whatsapp_ios as writer
+
+DB = "AppDomainGroup-group.net.whatsapp.WhatsApp.shared/ChatStorage.sqlite"
+
+
+def write_and_read(tmp_path: Path) -> list:
+    writer.write(make_view("ios"), tmp_path, seed=5)
+    return read_all(tmp_path, DB, "whatsapp-ios")
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    recs = write_and_read(tmp_path)
+    assert [r.account.value for r in recs if isinstance(r, DeviceOwner)] == [OWNER.phone]
+    (g,) = [r for r in recs if isinstance(r, Group)]
+    assert g.name == "Club Jardín" and g.created_at == T0 and g.creator.value == CARL.phone
+    parts = {(r.account.value, r.current, r.role) for r in recs if isinstance(r, Participant)}
+    assert {
+        (CARL.phone, True, "admin"),
+        (OWNER.phone, True, "admin"),
+        (ANA.phone, True, "member"),
+        (BEN.phone, True, "member"),
+        (DORA.phone, False, "member"),
+    } == parts
+    evs = [
+        (r.kind, r.actor.value if r.actor else None, r.target.value if r.target else None, r.value)
+        for r in recs
+        if isinstance(r, GroupEvent)
+    ]
+    assert evs == [
+        ("created", CARL.phone, None, None),
+        ("added", CARL.phone, OWNER.phone, None),
+        ("added", CARL.phone, ANA.phone, None),
+        ("joined_link", BEN.phone, BEN.phone, None),
+        ("promoted", CARL.phone, OWNER.phone, None),
+        ("subject", OWNER.phone, None, "Club Jardín"),
+        ("added", OWNER.phone, DORA.phone, None),
+        ("removed", OWNER.phone, DORA.phone, None),
+    ]
+    msgs = {r.msg_key: r for r in recs if isinstance(r, Message)}
+    assert len(msgs) == 9  # iOS has no WAL-only rows in the writer: all nine are in the db
+    assert msgs["MSG01"].sender.value == CARL.phone and msgs["MSG03"].from_owner
+    assert msgs["MSG03"].sender.value == OWNER.phone
+    assert msgs["DM01"].sender.value == BEN.phone and msgs["DM01"].chat.kind == "direct"
+    assert msgs["MSG02"].text == "ciao"
+    view = make_view("ios")
+    m2, m4 = msgs["MSG02"].media[0], msgs["MSG04"].media[0]
+    assert m2.sha256 == view.groups[0].messages[1].media.sha256 and m2.path and not m2.declared_only
+    assert (tmp_path / m2.path).read_bytes() == view.groups[0].messages[1].media.data
+    assert m4.path is None and m4.declared_only and m4.sha256 == view.groups[0].messages[3].media.sha256
+    names = {(r.account.value, r.name, r.kind) for r in recs if isinstance(r, NameSeen)}
+    assert (ANA.phone, "Ana Trabajo", "contact_name") in names and (BEN.phone, BEN.name, "push_name") in names
+    assert not [r for r in recs if isinstance(r, Problem)]
+
+
+def test_group_event_type_ignored_on_ordinary_messages(tmp_path: Path) -> None:
+    writer.write(make_view("ios"), tmp_path, seed=5)
+    con = sqlite3.connect(tmp_path / DB)
+    con.execute("UPDATE ZWAMESSAGE SET ZGROUPEVENTTYPE = 2 WHERE ZMESSAGETYPE != 6")
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-ios")
+    assert len([r for r in recs if isinstance(r, GroupEvent)]) == 8
+    assert len([r for r in recs if isinstance(r, Message)]) == 9
+
+
+def test_unknown_event_code(tmp_path: Path) -> None:
+    writer.write(make_view("ios"), tmp_path, seed=5)
+    con = sqlite3.connect(tmp_path / DB)
+    con.execute("UPDATE ZWAMESSAGE SET ZGROUPEVENTTYPE = 777 WHERE ZSTANZAID = 'EV04'")
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-ios")
+    assert [r.raw_code for r in recs if isinstance(r, GroupEvent) and r.kind == "unknown"] == ["777"]
+    assert any(isinstance(r, Problem) and "unknown code 777" in r.reason for r in recs)
+
+
+def test_claims(tmp_path: Path) -> None:
+    writer.write(make_view("ios"), tmp_path, seed=5)
+    ios, android = registry()["whatsapp-ios"](), registry()["whatsapp-android"]()
+    cand = Candidate(tmp_path, DB, (tmp_path / DB).stat().st_size)
+    assert ios.claim(cand) == 95 and android.claim(cand) == 0
+
+
+def test_missing_table(tmp_path: Path) -> None:
+    writer.write(make_view("ios"), tmp_path, seed=5)
+    con = sqlite3.connect(tmp_path / DB)
+    con.execute("DROP TABLE ZWACHATSESSION")
+    con.commit()
+    con.close()
+    with pytest.raises(FormatError, match="ZWACHATSESSION"):
+        read_all(tmp_path, DB, "whatsapp-ios")
+
+
+def test_missing_member_table_partial(tmp_path: Path) -> None:
+    writer.write(make_view("ios"), tmp_path, seed=5)
+    con = sqlite3.connect(tmp_path / DB)
+    con.execute("DROP TABLE ZWAGROUPMEMBER")
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-ios")
+    assert any(isinstance(r, Problem) and "ZWAGROUPMEMBER" in r.reason for r in recs)
+    assert len([r for r in recs if isinstance(r, Message)]) == 9
+
+
+def test_truncated(tmp_path: Path) -> None:
+    writer.write(make_view("ios"), tmp_path, seed=5)
+    p = tmp_path / DB
+    p.write_bytes(p.read_bytes()[:3000])
+    with pytest.raises(FormatError, match="ChatStorage.sqlite.*malformed"):
+        read_all(tmp_path, DB, "whatsapp-ios")
