@@ -3,8 +3,8 @@
 Conformance notes (checked against Meta's C++ reference on /work/shared/conformance/pdq):
 - anything larger than 512 px on a side is resized to 512x512 (aspect not kept) like the reference; Pillow's
   Lanczos is the closest match to ImageMagick's default downscale filter (max 10 bits on the corpus);
-- big JPEGs are decoded in DCT draft mode (1/2, 1/4, 1/8 scale, never below 512 px) first: same hashes,
-  several times faster;
+- big JPEGs are decoded in DCT draft mode (1/2, 1/4, 1/8 scale, never below 512 px), Y plane only, and
+  big images are resized as luma (see pdq_pixels): same conformance, several times faster;
 - EXIF orientation is ignored, like the reference;
 - alpha is dropped, not composited: the reference reads colour channels through ImageMagick without
   flattening, and so does python-threatexchange (``convert("RGB")``).
@@ -172,16 +172,24 @@ def _scale_to_u8(arr: npt.NDArray[np.generic], mode: str) -> npt.NDArray[np.uint
 
 
 def pdq_pixels(img: Image.Image, limits: Limits = DEFAULT_LIMITS) -> npt.NDArray[np.uint8]:
-    """Decode an opened image to the RGB array PDQ hashes: first frame, pre-resized to 512x512 if bigger."""
-    if img.format == "JPEG" and (img.width > PDQ_PRESIZE or img.height > PDQ_PRESIZE):
-        img.draft("RGB", (PDQ_PRESIZE, PDQ_PRESIZE))  # DCT-domain downscale, never below 512 px
+    """Decode an opened image to the HxWx3 uint8 array PDQ hashes: first frame, 512x512 if bigger.
+
+    Images that need the pre-resize go through luma (PDQ only uses luma, Y = .299R + .587G + .114B, the same
+    weights as JPEG's Y and Pillow's "L"): big JPEGs decode their Y plane only, at DCT draft scale, and the
+    Lanczos resize runs on one channel instead of three. Same conformance on the reference corpus, ~2x faster.
+    """
+    big = img.width > PDQ_PRESIZE or img.height > PDQ_PRESIZE
+    if big and img.format == "JPEG":
+        # DCT-domain downscale (never below 512 px); Y plane only when the JPEG is YCbCr/grey.
+        img.draft("L" if img.mode in ("RGB", "L") else img.mode, (PDQ_PRESIZE, PDQ_PRESIZE))
     try:
         img.seek(0)
         img.load()
-        rgb = to_rgb(img)
-        if rgb.width > PDQ_PRESIZE or rgb.height > PDQ_PRESIZE:
-            rgb = rgb.resize((PDQ_PRESIZE, PDQ_PRESIZE), Image.Resampling.LANCZOS)
-        return np.asarray(rgb, dtype=np.uint8)
+        if not big:
+            return np.asarray(to_rgb(img), dtype=np.uint8)
+        grey = img if img.mode == "L" else to_rgb(img).convert("L")
+        grey = grey.resize((PDQ_PRESIZE, PDQ_PRESIZE), Image.Resampling.LANCZOS)
+        return np.repeat(np.asarray(grey, dtype=np.uint8)[:, :, None], 3, axis=2)
     except DecodeRefused:
         raise
     except (OSError, ValueError, SyntaxError, EOFError, IndexError, MemoryError) as exc:
