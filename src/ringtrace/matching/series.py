@@ -44,9 +44,7 @@ def connected_components(n: int, a: npt.NDArray[np.int64], b: npt.NDArray[np.int
     return rank[inv]
 
 
-def cluster_pdq(
-    hashes: npt.NDArray[np.uint8], threshold: int = DEFAULT_MAX_DISTANCE
-) -> npt.NDArray[np.int64]:
+def cluster_pdq(hashes: npt.NDArray[np.uint8], threshold: int = DEFAULT_MAX_DISTANCE) -> npt.NDArray[np.int64]:
     """Series label per row of an (N, 32) uint8 PDQ array (single linkage within ``threshold`` bits)."""
     arr = np.ascontiguousarray(hashes, dtype=np.uint8)
     n = arr.shape[0]

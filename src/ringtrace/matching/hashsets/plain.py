@@ -29,9 +29,7 @@ def looks_like_plain(head: str) -> bool:
     return False
 
 
-def read_plain(
-    path: Path, scheme: CategoryScheme, kind: str | None = None
-) -> Iterator[HashEntry | HashListProblem]:
+def read_plain(path: Path, scheme: CategoryScheme, kind: str | None = None) -> Iterator[HashEntry | HashListProblem]:
     if kind is not None and kind not in HEX_LENGTHS:
         raise HashListError(path, f"unknown plain-list hash type {kind!r}")
     try:

@@ -88,9 +88,7 @@ def _read(fh: Any, path: Path, scheme: CategoryScheme) -> Iterator[HashEntry | H
             if first:
                 first = False
                 if ev != "start_map":
-                    raise HashListError(
-                        path, f"not a VICS JSON list: top level is {ev!r}, expected an object"
-                    )
+                    raise HashListError(path, f"not a VICS JSON list: top level is {ev!r}, expected an object")
                 continue
             if prefix == "value" and ev == "start_array":
                 seen_value = True
