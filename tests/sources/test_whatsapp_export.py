@@ -208,9 +208,7 @@ def test_round_trip(tmp_path: Path, locale: str, variant: str) -> None:
         if want.actor is not None:
             assert got.actor == (owner_key if want.actor == OWNER else expected_key(view, want.actor, True))
         if want.target is not None:
-            assert got.target == (
-                owner_key if want.target == OWNER else expected_key(view, want.target, True)
-            )
+            assert got.target == (owner_key if want.target == OWNER else expected_key(view, want.target, True))
         assert got.at == (want.at if variant == "ios" else want.at.replace(second=0))
     assert evs[5].value == "Garden Club: Spring"
     (grp,) = of(recs, Group)
@@ -264,8 +262,7 @@ LAYOUTS = [
     ("\u200e[31/12/2023, 23:59:59] Ana: hi", datetime(2023, 12, 31, 23, 59, 59), "Ana"),
     # Arabic-Indic digits with RLMs between the fields, Arabic comma and PM mark
     (
-        "\u0663\u0661\u200f/\u0661\u0662\u200f/\u0662\u0660\u0662\u0663\u060c "
-        "\u0661\u0661:\u0665\u0669 م - Ana: hi",
+        "\u0663\u0661\u200f/\u0661\u0662\u200f/\u0662\u0660\u0662\u0663\u060c \u0661\u0661:\u0665\u0669 م - Ana: hi",
         datetime(2023, 12, 31, 23, 59),
         "Ana",
     ),
@@ -534,3 +531,13 @@ def test_every_locale_renders_and_parses_its_own_forms() -> None:
                 hit = match_system(text)
                 assert hit is not None and hit[0].kind == kind, (code, kind, text)
         assert load_locales()[code].source
+
+
+def test_local_time_across_dst_change(tmp_path: Path) -> None:
+    # Europe/Madrid springs forward at 02:00 local on 31 March 2024 (UTC+1 -> UTC+2)
+    write_text(tmp_path, "31/03/2024, 01:30 - Ana: a\n31/03/2024, 03:30 - Ana: b\n")
+    recs = read_file(tmp_path, "WhatsApp Chat with Test.txt", ReadOptions(timezone="Europe/Madrid"))
+    assert [m.at for m in of(recs, Message)] == [
+        datetime(2024, 3, 31, 0, 30, tzinfo=UTC),
+        datetime(2024, 3, 31, 1, 30, tzinfo=UTC),
+    ]

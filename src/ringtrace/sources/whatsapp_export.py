@@ -17,7 +17,7 @@ import codecs
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import PurePosixPath
 from typing import IO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -189,31 +189,37 @@ class _Stats:
     prev_mdy: tuple[int, int, int] | None = None
     ampm: int = 0
     seconds: int = 0
+    last: tuple[str, str, str] | None = None
 
     def add(self, m: re.Match[str]) -> None:
         self.n += 1
-        if m.group(0).lstrip(MARKS).startswith("["):
+        g0, sep, tsep, ap, sec, ga, gb, gc = m.group(0, "sep", "tsep", "ap", "s", "a", "b", "c")
+        if "[" in g0[:4]:
             self.bracket += 1
-        sep, tsep = m.group("sep"), m.group("tsep")
         self.seps[sep] = self.seps.get(sep, 0) + 1
         self.tseps[tsep] = self.tseps.get(tsep, 0) + 1
-        if m.group("ap"):
+        if ap:
             self.ampm += 1
-        if m.group("s"):
+        if sec:
             self.seconds += 1
-        ga = m.group("a")
         if len(ga) >= 3:
             self.a4 += 1
             return
-        a, b, c = int(ga), int(m.group("b")), _year(m.group("c"))
+        date = (ga, gb, gc)
+        if date == self.last:  # most lines share the previous line's date: nothing new to learn
+            return
+        self.last = date
+        a, b, c = int(ga), int(gb), _year(gc)
         if a > 12:
             self.a_gt12 += 1
         if b > 12:
             self.b_gt12 += 1
+        if self.a_gt12 or self.b_gt12:
+            return  # the order is settled by a field > 12; the forward count is only a tie breaker
         dmy, mdy = (c, b, a), (c, a, b)
         if self.prev_dmy is not None and self.prev_mdy is not None:
-            self.fwd_dmy += dmy >= self.prev_dmy and b <= 12
-            self.fwd_mdy += mdy >= self.prev_mdy and a <= 12
+            self.fwd_dmy += dmy >= self.prev_dmy
+            self.fwd_mdy += mdy >= self.prev_mdy
         self.prev_dmy, self.prev_mdy = dmy, mdy
 
 
@@ -260,6 +266,19 @@ class _Pass1:
     unknown_system: int = 0
 
 
+_SYS_PREFIX: dict[str, bool] = {}
+
+
+def _may_be_system(sender: str) -> bool:
+    """Whether the text before ": " holds a system phrase's words (cached: senders repeat)."""
+    hit = _SYS_PREFIX.get(sender)
+    if hit is None:
+        hit = L.anchor_rx().search(sender) is not None
+        if len(_SYS_PREFIX) < 50_000:
+            _SYS_PREFIX[sender] = hit
+    return hit
+
+
 def _classify(
     body: str, ios_title: str | None
 ) -> tuple[str, str | None, str, tuple[L.SystemPhrase, dict[str, str]] | None]:
@@ -279,7 +298,7 @@ def _classify(
             sm = L.match_system(clean)
             if sm is not None or (ios_title is not None and sender.translate(_STRIP).strip() == ios_title):
                 return "sys", sender, clean, sm
-    elif L.anchor_rx().search(sender):  # ": " inside a quoted subject or name, not after a sender
+    elif _may_be_system(sender):  # ": " inside a quoted subject or name, not after a sender
         clean = body.translate(_STRIP).strip()
         sm = L.match_system(clean)
         if sm is not None:
@@ -299,7 +318,7 @@ class _Reader:
             raise FormatError(f"{self.file}: unknown timezone {options.timezone!r} ({e})") from e
         self.encoding = "utf-8"
         self.errors = "strict"
-        self._utc_cache: dict[tuple[int, int, int, int, int], datetime] = {}
+        self._utc_cache: dict[tuple[int, int, int, int], timedelta] = {}
         self._keys: dict[str, AccountKey] = {}
         self._seen_accounts: set[AccountKey] = set()
         self.owner_key: AccountKey | None = None
@@ -326,9 +345,7 @@ class _Reader:
             raise FormatError(f"{self.file}: cannot open ({e.strerror or e})") from e
         self.encoding = _sniff_encoding(head)
         if self.encoding.startswith("utf-16") and self.encoding != "utf-16":
-            self.problems.append(
-                self.problem(f"no byte-order mark; read as {self.encoding}", severity="info")
-            )
+            self.problems.append(self.problem(f"no byte-order mark; read as {self.encoding}", severity="info"))
         try:
             return self._pass1()
         except UnicodeDecodeError as e:
@@ -385,14 +402,15 @@ class _Reader:
     # -- helpers --
 
     def to_utc(self, y: int, mo: int, d: int, h: int, mi: int, s: int) -> datetime:
-        k = (y, mo, d, h, mi)
-        base = self._utc_cache.get(k)
-        if base is None:
-            base = datetime(y, mo, d, h, mi, tzinfo=self.zone).astimezone(UTC)
+        # The zone offset is looked up once per local hour (zone transitions fall on the hour).
+        k = (y, mo, d, h)
+        off = self._utc_cache.get(k)
+        if off is None:
+            off = datetime(y, mo, d, h, tzinfo=self.zone).utcoffset() or timedelta(0)
             if len(self._utc_cache) > 100_000:
                 self._utc_cache.clear()
-            self._utc_cache[k] = base
-        return base + timedelta(seconds=s) if s else base
+            self._utc_cache[k] = off
+        return datetime(y, mo, d, h, mi, s, tzinfo=UTC) - off
 
     def key_for(self, raw: str) -> AccountKey:
         k = self._keys.get(raw)
@@ -493,9 +511,7 @@ class WhatsAppExport(SourceFormat):
         folder may hold several exports)."""
         parent = candidate.relpath.rsplit("/", 1)[0] if "/" in candidate.relpath else ""
         prefix = parent + "/" if parent else ""
-        siblings = {
-            p[len(prefix) :]: p for p in all_relpaths if p.startswith(prefix) and "/" not in p[len(prefix) :]
-        }
+        siblings = {p[len(prefix) :]: p for p in all_relpaths if p.startswith(prefix) and "/" not in p[len(prefix) :]}
         wanted: set[str] = set()
         enc = _sniff_encoding(candidate.head)
         try:
@@ -535,9 +551,7 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
         ios_title = max(p1.ios_sys_senders.items(), key=lambda kv: kv[1])[0]
     if title is None:
         title = ios_title or p1.created_value or PurePosixPath(unit.primary).stem
-    locale = name_locale or (
-        max(p1.locale_votes.items(), key=lambda kv: kv[1])[0] if p1.locale_votes else None
-    )
+    locale = name_locale or (max(p1.locale_votes.items(), key=lambda kv: kv[1])[0] if p1.locale_votes else None)
     loc = L.load_locales()[locale or "en"]
 
     # layout
@@ -558,9 +572,7 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
             f"({', '.join(L.load_locales())}); kept as unknown events"
         )
     elif p1.unknown_system:
-        yield r.problem(
-            f"{p1.unknown_system} system lines not recognised; kept as unknown events", severity="info"
-        )
+        yield r.problem(f"{p1.unknown_system} system lines not recognised; kept as unknown events", severity="info")
 
     # owner
     if r.owner_key is not None:
@@ -576,9 +588,7 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
     if is_group:
         chat = ChatRef(Platform.WHATSAPP, ChatKind.GROUP, "export:" + title)
     else:
-        peer = next(
-            (r.key_for(s) for s in p1.senders if " ".join(s.translate(_STRIP).split()) == title), None
-        )
+        peer = next((r.key_for(s) for s in p1.senders if " ".join(s.translate(_STRIP).split()) == title), None)
         if peer is None and title.startswith("+"):
             e = _e164(title, None)
             peer = AccountKey(Platform.WHATSAPP, AccountKind.PHONE, e) if e else None
@@ -596,9 +606,11 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
     am_words, pm_words = L.ampm_words()
     pm_set = frozenset(pm_words)
     ymd, dmy = order == "YMD", order == "DMY"
+    date_cache: dict[tuple[str, str, str], tuple[int, int, int]] = {}
     ios_title_now = ios_title
 
     # current message being assembled
+    pending: list[Record] = []
     cur: list[str] | None = None
     cur_len = 0
     cur_line = 0
@@ -617,11 +629,13 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
         if key.kind != AccountKind.EXPORT_NAME or key.value != "You":
             yield NameSeen(account=key, name=label, kind="export_sender", prov=r.prov(line))
 
-    def flush() -> Iterator[Record]:
+    def flush() -> Message:
+        """The message being assembled; side records (new account, missing file) go to ``pending``."""
         assert cur is not None and cur_at is not None
-        label = " ".join(cur_sender.translate(_STRIP).split())
         key = r.key_for(cur_sender)
-        yield from account_records(key, label, cur_line)
+        if key not in r._seen_accounts:
+            label = " ".join(cur_sender.translate(_STRIP).split())
+            pending.extend(account_records(key, label, cur_line))
         text = "\n".join(cur)
         if not text.isascii():
             text = text.translate(_STRIP)
@@ -644,10 +658,10 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                 media = (MediaRef(path=path, name=att_name, size=size),)
             else:
                 media = (MediaRef(name=att_name),)
-                yield r.problem(
-                    f"attachment {att_name!r} named in the export is not beside it", cur_line, "info"
+                pending.append(
+                    r.problem(f"attachment {att_name!r} named in the export is not beside it", cur_line, "info")
                 )
-        yield Message(
+        return Message(
             chat=chat,
             msg_key=None,
             sender=key,
@@ -704,24 +718,27 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                     yield r.problem(f"line longer than {LINE_CAP} characters; cut", lineno)
                 m = rx.match(line)
                 if m is not None:
-                    a, b, c = m.group("a", "b", "c")
+                    a, b, c, hh, mi, sec, ap = m.group("a", "b", "c", "h", "mi", "s", "ap")
                     try:
-                        if ymd:
-                            y, mo, d = _year(a), int(b), int(c)
-                        elif dmy:
-                            y, mo, d = _year(c), int(b), int(a)
-                        else:
-                            y, mo, d = _year(c), int(a), int(b)
-                        h = int(m.group("h"))
-                        ap = m.group("ap")
+                        ymd_t = date_cache.get((a, b, c))
+                        if ymd_t is None:
+                            if ymd:
+                                ymd_t = (_year(a), int(b), int(c))
+                            elif dmy:
+                                ymd_t = (_year(c), int(b), int(a))
+                            else:
+                                ymd_t = (_year(c), int(a), int(b))
+                            date(*ymd_t)  # validates (raises ValueError)
+                            if len(date_cache) < 100_000:
+                                date_cache[(a, b, c)] = ymd_t
+                        h = int(hh)
                         if ap:
                             pm = ap[0] in "pP" or ap in pm_set
                             if h == 12:
                                 h = 12 if pm else 0
                             elif pm:
                                 h += 12
-                        sec = m.group("s")
-                        at = r.to_utc(y, mo, d, h, int(m.group("mi")), int(sec) if sec else 0)
+                        at = r.to_utc(*ymd_t, h, int(mi), int(sec) if sec else 0)
                     except ValueError:
                         yield r.problem(f"timestamp not a valid {order} date/time; line kept as text", lineno)
                         m = None
@@ -739,7 +756,11 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                         yield r.problem(f"message longer than {MSG_CAP} characters; cut", cur_line)
                     continue
                 if cur is not None:
-                    yield from flush()
+                    msg = flush()
+                    if pending:
+                        yield from pending
+                        pending.clear()
+                    yield msg
                     cur = None
                 kind, sender, text, sm = _classify(line[m.end() :].rstrip("\n"), ios_title_now)
                 if kind == "msg":
@@ -752,7 +773,9 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                 else:
                     yield from system(text, sm, at, lineno)
             if cur is not None:
-                yield from flush()
+                msg = flush()
+                yield from pending
+                yield msg
     except OSError as e:
         yield r.problem(f"read failed after line {lineno}: {e.strerror or e}", severity="error")
 
@@ -762,9 +785,7 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
         yield r.problem(f"export ends mid-line (truncated?): {last_line[:40]!r}", lineno)
 
     if is_group:
-        yield Group(
-            chat=chat, name=group_name or title, created_at=created_at, creator=creator, prov=r.prov()
-        )
+        yield Group(chat=chat, name=group_name or title, created_at=created_at, creator=creator, prov=r.prov())
 
 
 def _split_targets(raw: str, and_word: str, known: set[str]) -> list[str]:
