@@ -23,12 +23,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, cast
 
 from sqlalchemy import select
 
 from ringtrace import TOOL
 from ringtrace.case import Case
+from ringtrace.store import new_id
 from ringtrace.store.schema import problems, source_files, sources
 from ringtrace.vault import digest_file
 
@@ -189,7 +190,7 @@ class _Stager:
                 rel = f"{prefix}/{name}" if prefix else name
                 try:
                     with zf.open(info) as fh:
-                        self.add_stream(rel, _Bounded(fh, info.file_size), info.file_size, depth)
+                        self.add_stream(rel, cast(IO[bytes], _Bounded(fh, info.file_size)), info.file_size, depth)
                 except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, NotImplementedError) as e:
                     self.refuse(f"{where}:{name}", f"could not be read: {e}")
 
@@ -214,7 +215,7 @@ class _Stager:
                     if fh is None:
                         continue
                     rel = f"{prefix}/{name}" if prefix else name
-                    self.add_stream(rel, _Bounded(fh, m.size), m.size, 0)
+                    self.add_stream(rel, cast(IO[bytes], _Bounded(fh, m.size)), m.size, 0)
             except (tarfile.TarError, OSError, EOFError) as e:
                 self.refuse(path.name, f"tar is damaged after {len(self.files)} files: {e}")
 
@@ -312,7 +313,7 @@ def ingest(
     with case.begin() as con:
         n = con.execute(select(sources.c.id).order_by(sources.c.id.desc()).limit(1)).scalar() or 0
         exhibit = exhibit or f"EX-{n + 1:03d}"
-        sid = con.execute(
+        sid = new_id(con.execute(
             sources.insert().values(
                 exhibit=exhibit, kind=kind, original_path=str(path.resolve()), sha256=container_sha,
                 md5=container_md5, size=size, file_count=len(stager.files),
@@ -320,7 +321,7 @@ def ingest(
                 timezone=timezone, owner=owner, region=region, seizure_country=seizure_country,
                 format_hint=format, tool=TOOL, ingested_at=now, status="staged",
             )
-        ).inserted_primary_key[0]
+        ))
         if stager.files:
             con.execute(
                 source_files.insert(),

@@ -32,6 +32,8 @@ class AccountKind(StrEnum):
     TG_ID = "tg_id"  # Telegram numeric user id, e.g. user123456789 -> "123456789"
     USERNAME = "username"  # public @username
     EMAIL = "email"
+    TG_CHANNEL = "tg_channel"  # a Telegram channel posting as itself
+    TG_CHAT = "tg_chat"  # a Telegram group posting as itself (anonymous admin)
     # A sender known only by the name an export printed ("~ Ana", "Tío Pepe"). Value is "<label>" scoped by
     # the source at store time; resolved to a real account only by other evidence or an analyst's alias.
     EXPORT_NAME = "export_name"

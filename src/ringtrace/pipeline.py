@@ -105,8 +105,9 @@ def parse_source(case: Case, source_id: int, progress: Progress = _noop) -> Pars
             writer.problem(src.original_path, str(e))
             units = []
         if not units and files:
-            writer.problem(src.original_path, "no known evidence format recognised in this source "
-                           f"({len(files)} files); its files are still inventoried and media hashed", "warning")
+            # a folder of pictures needs no parser: every file is inventoried and every image hashed anyway
+            writer.problem(src.original_path, f"no messaging or capture format in this source ({len(files)} "
+                           "files): read as a plain folder; its files are inventoried and its media hashed", "info")
         for i, unit in enumerate(units):
             progress("parse", i, len(units))
             result.units.append((unit.format, unit.primary))
@@ -165,7 +166,7 @@ def _hash_job(item: tuple[str, str]) -> tuple[str, Any]:
 
 def pending_media(case: Case) -> Iterator[tuple[str, str]]:
     """Distinct contents not yet hashed that look like images or videos (by their first bytes)."""
-    from ringtrace.media.hashing import sniff_kind
+    from ringtrace.media.images import sniff
 
     with case.engine.connect() as con:
         done = {r[0] for r in con.execute(select(S.media.c.sha256))}
@@ -175,17 +176,17 @@ def pending_media(case: Case) -> Iterator[tuple[str, str]]:
             if sha in done or sha in seen:
                 continue
             seen.add(sha)
-            path = case.vault.object_path(sha)
-            if not path.exists():
+            path: Path | None = case.vault.object_path(sha)
+            if path is None or not path.exists():
                 path = _reference_path(case, con, sha)
                 if path is None:
                     continue
             try:
                 with path.open("rb") as fh:
-                    head = fh.read(64)
+                    head = fh.read(4096)
             except OSError:
                 continue
-            if sniff_kind(head) in ("image", "video"):
+            if sniff(head)[0] in ("image", "video"):
                 yield sha, str(path)
 
 

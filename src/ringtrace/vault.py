@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 CHUNK = 1024 * 1024
 
@@ -28,7 +28,7 @@ class Digests:
     size: int
 
 
-def digest_stream(fh: BinaryIO, sink: BinaryIO | None = None, limit: int | None = None) -> Digests:
+def digest_stream(fh: IO[bytes], sink: IO[bytes] | None = None, limit: int | None = None) -> Digests:
     """One read feeds every digest (and an optional copy)."""
     s256, s1, m5 = hashlib.sha256(), hashlib.sha1(), hashlib.md5()  # noqa: S324 - forensic digests, not security
     size = 0
@@ -67,7 +67,7 @@ class Vault:
     def has(self, sha256: str) -> bool:
         return self.object_path(sha256).exists()
 
-    def put_stream(self, fh: BinaryIO, limit: int | None = None) -> Digests:
+    def put_stream(self, fh: IO[bytes], limit: int | None = None) -> Digests:
         """Copy a stream into the vault, hashing as it goes; the object is renamed into place only when whole."""
         fd, tmpname = tempfile.mkstemp(dir=self.tmp)
         try:

@@ -36,7 +36,7 @@ metadata = MetaData(
 )
 
 
-def _prov() -> list[Column]:  # type: ignore[type-arg]
+def _prov() -> list[Column]:
     return [
         Column("prov_file", Text, nullable=False, server_default=""),
         Column("prov_table", String(200)),
@@ -45,7 +45,7 @@ def _prov() -> list[Column]:  # type: ignore[type-arg]
     ]
 
 
-def _source_fk() -> Column:  # type: ignore[type-arg]
+def _source_fk() -> Column:
     return Column("source_id", Integer, ForeignKey("sources.id"), nullable=False, index=True)
 
 

@@ -27,6 +27,7 @@ from ringtrace.model import (
     Prov,
     Record,
 )
+from ringtrace.store import new_id
 from ringtrace.store import schema as S
 
 BATCH = 5000
@@ -79,9 +80,9 @@ class RecordWriter:
             )
         ).scalar()
         if row is None:
-            row = self.con.execute(
+            row = new_id(self.con.execute(
                 insert(S.accounts).values(platform=key.platform, kind=key.kind, value=key.value)
-            ).inserted_primary_key[0]
+            ))
         self._accounts[key] = row
         return row
 
@@ -97,10 +98,10 @@ class RecordWriter:
             S.chats.c.scope_source_id.is_(None))
         cid = self.con.execute(q).scalar()
         if cid is None:
-            cid = self.con.execute(
+            cid = new_id(self.con.execute(
                 insert(S.chats).values(platform=chat.platform, kind=chat.kind, key=chat.key,
                                        peer_account_id=self.account_id(chat.peer), scope_source_id=scope)
-            ).inserted_primary_key[0]
+            ))
         self._chats[chat] = cid
         return cid
 
@@ -164,7 +165,7 @@ class RecordWriter:
             self._queue(S.messages, **values)
             return
         self.flush_table(S.messages)
-        mid = self.con.execute(insert(S.messages).values(**values)).inserted_primary_key[0]
+        mid = new_id(self.con.execute(insert(S.messages).values(**values)))
         for ref in m.media:
             sha = None
             if ref.path and ref.path in self._files_by_relpath:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from ringtrace.synth.people import COUNTRIES, invent_name, invent_phone
-from ringtrace.synth.view import DeviceView, VDirect, VEvent, VGroup, VMedia, VMessage, VPerson
+from ringtrace.synth.view import DeviceView, VEvent, VGroup, VMedia, VMessage, VPerson
 
 START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 SEIZURE = datetime(2025, 10, 14, 6, 0, tzinfo=UTC)
@@ -46,7 +46,7 @@ SCALES = {
     "tiny": Scale(groups=3, telegram_groups=1, persons=24, devices=5, base_images=12, messages=300, pages=10),
     "small": Scale(groups=6, telegram_groups=1, persons=60, devices=10, base_images=40, messages=2000, pages=30),
     "medium": Scale(groups=25, telegram_groups=3, persons=400, devices=40, base_images=6000, messages=200_000,
-                    pages=300),
+                    pages=300, media_rate=0.15),
     "large": Scale(groups=80, telegram_groups=8, persons=1600, devices=160, base_images=24000, messages=800_000,
                    pages=1200),
 }
@@ -115,7 +115,7 @@ class Grp:
     messages: list[Msg] = field(default_factory=list)
 
     def is_member(self, pid: str, at: datetime) -> bool:
-        return any(f <= at and (t is None or at < t) for f, t in self.intervals.get(pid, []))
+        return any(f is not None and f <= at and (t is None or at < t) for f, t in self.intervals.get(pid, []))
 
     def members_at(self, at: datetime) -> list[str]:
         return sorted(p for p in self.intervals if self.is_member(p, at))
@@ -290,6 +290,7 @@ def _simulate_messages(world: World, rng: random.Random) -> None:
     gids = sorted(world.groups)
     weights = [len(world.groups[g].intervals) for g in gids]
     fam_next = 0
+    fam_count: dict[int, int] = {}
     shared: list[str] = []  # media already shared somewhere: candidates for forwarding
     n = 0
     for _ in range(sc.messages):
@@ -311,8 +312,9 @@ def _simulate_messages(world: World, rng: random.Random) -> None:
             else:
                 fam = fam_next % sc.base_images
                 fam_next += 1
-                variants = [m for m in world.media.values() if m.family == fam]
-                transform = None if not variants else rng.choice(["recompress", "resize", "crop", "rotate90", "flip"])
+                transform = None if not fam_count.get(fam) else rng.choice(
+                    ["recompress", "resize", "crop", "rotate90", "flip"])
+                fam_count[fam] = fam_count.get(fam, 0) + 1
                 mid = f"M{len(world.media) + 1:06d}"
                 world.media[mid] = MediaItem(mid, fam, transform, rng.randrange(10**9), fam in world.known_families)
                 shared.append(mid)
@@ -332,6 +334,10 @@ def _simulate_messages(world: World, rng: random.Random) -> None:
                 first[m.media] = min(first.get(m.media, m.at), m.at)
     for g in world.groups.values():
         g.messages = [m for m in g.messages if not (m.media and m.forwarded and m.at <= first.get(m.media, m.at))]
+        if g.platform == "telegram":  # Telegram numbers service and ordinary messages in one sequence per chat
+            items: list[Msg | Ev] = sorted([*g.events, *g.messages], key=lambda x: (x.at, x.key))
+            for i, it in enumerate(items, start=1):
+                it.key = str(i)
 
 
 def _msg_key(rng: random.Random, platform: str, n: int) -> str:
@@ -391,6 +397,7 @@ def device_view(world: World, dev: Device) -> DeviceView:
     view = DeviceView(owner=world.person(owner), platform=platform, timezone=dev.timezone, locale=dev.locale,
                       variant=dev.variant, lid_mapped=dev.lid_mapped)
     seen_people: set[str] = set()
+    names: dict[str, int] = {}
     for g in world.groups.values():
         if g.platform != platform or owner not in g.intervals:
             continue
@@ -414,7 +421,7 @@ def device_view(world: World, dev: Device) -> DeviceView:
             if m.media:
                 item = world.media[m.media]
                 present = contacts_rng.random() > 0.1  # some files were never downloaded or were deleted
-                media = VMedia(_media_name(m, item), item.data(), present=present)
+                media = VMedia(_media_name(m, item, names), item.data(), present=present)
             msgs.append(VMessage(m.key, world.person(m.sender), m.at, m.text, media, m.forwarded,
                                  in_wal=(m.at > hi - timedelta(days=2))))
             seen_people.add(m.sender)
@@ -430,7 +437,7 @@ def device_view(world: World, dev: Device) -> DeviceView:
                     creator=world.person(g.creator), participants=current, past=past, events=events,
                     messages=msgs, invite_code=g.code_at(at) if owner in g.admins and g.is_member(owner, at) else None)
         view.groups.append(vg)
-        seen_people.update(p for p, _ in [(p, 0) for p in g.members_at(at)])
+        seen_people.update(g.members_at(at))
     # the owner saved a few of the people they met as contacts (names differ from push names)
     for p in sorted(seen_people - {owner})[:: max(1, len(seen_people) // 4 or 1)]:
         vp = world.person(p)
@@ -438,10 +445,11 @@ def device_view(world: World, dev: Device) -> DeviceView:
     return view
 
 
-def _media_name(m: Msg, item: MediaItem) -> str:
-    return f"IMG-{m.at:%Y%m%d}-WA{int(m.key[-4:], 16) % 10000:04d}.jpg" if not m.key.isdigit() else \
-        f"photo_{m.key}@{m.at:%d-%m-%Y_%H-%M-%S}.jpg"
+def _media_name(m: Msg, item: MediaItem, counters: dict[str, int]) -> str:
+    """The name the app gives a received image: WhatsApp numbers them per day on each phone."""
+    if m.key.isdigit():  # Telegram Desktop export naming
+        return f"photo_{m.key}@{m.at:%d-%m-%Y_%H-%M-%S}.jpg"
+    day = f"{m.at:%Y%m%d}"
+    counters[day] = counters.get(day, -1) + 1
+    return f"IMG-{day}-WA{counters[day]:04d}.jpg"
 
-
-def direct_view_stub(view: DeviceView) -> list[VDirect]:  # reserved for one-to-one chats
-    return view.directs

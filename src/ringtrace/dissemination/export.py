@@ -1,0 +1,368 @@
+"""The JSON export, contract version 1 (docs/export.md, schema in export_schema.json).
+
+It reads the evidence tables and the analysis tables and writes one document. Times are ISO 8601 UTC with a
+``Z``. Every list is sorted so that the same case gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from ringtrace import TOOL
+from ringtrace.case import Case
+from ringtrace.store import schema as S
+
+EXPORT_VERSION = 1
+SCHEMA_PATH = Path(__file__).with_name("export_schema.json")
+
+
+def iso(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def mask_secret(s: str | None) -> str | None:
+    if not s:
+        return s
+    return s[:4] + "…" + "•" * 6
+
+
+class _Ctx:
+    """Lookups shared by the sections: accounts -> persons, chats -> groups, sources -> exhibits."""
+
+    def __init__(self, con: Connection) -> None:
+        self.con = con
+        self.exhibit = {r.id: r.exhibit for r in con.execute(select(S.sources.c.id, S.sources.c.exhibit))}
+        self.person_label = {r.id: r.label for r in con.execute(select(S.persons.c.id, S.persons.c.label))}
+        self.account_person: dict[int, int] = {
+            r.account_id: r.person_id for r in con.execute(select(S.person_accounts))}
+        self.group_label = {r.id: r.label for r in con.execute(select(S.groups.c.id, S.groups.c.label))}
+        self.chat_group: dict[int, int] = {r.chat_id: r.group_id for r in con.execute(select(S.group_chats))}
+
+    def person_of(self, account_id: int | None) -> str | None:
+        if account_id is None:
+            return None
+        pid = self.account_person.get(account_id)
+        return self.person_label.get(pid) if pid is not None else None
+
+    def group_of(self, chat_id: int | None) -> str | None:
+        if chat_id is None:
+            return None
+        gid = self.chat_group.get(chat_id)
+        return self.group_label.get(gid) if gid is not None else None
+
+
+def _locator(r: Any) -> str:
+    parts = [r.prov_file]
+    if r.prov_table:
+        parts.append(r.prov_table)
+    if r.prov_row is not None:
+        parts.append(f"row {r.prov_row}")
+    if r.prov_line is not None:
+        parts.append(f"line {r.prov_line}")
+    return ":".join(p for p in parts if p)
+
+
+def build_export(case: Case, with_messages: bool = False, include_secrets: bool = False) -> dict[str, Any]:
+    with case.engine.connect() as con:
+        ctx = _Ctx(con)
+        doc: dict[str, Any] = {
+            "export_version": EXPORT_VERSION,
+            "case": case.name,
+            "generated_at": iso(datetime.now(UTC)),
+            "tool": TOOL,
+            "sources": _sources(con),
+            "persons": _persons(con),
+            "groups": _groups(con, ctx),
+            "media": _media(con, ctx),
+            "invite_links": _invite_links(con, ctx, include_secrets),
+            "indicators": _indicators(con, ctx, include_secrets),
+        }
+        if with_messages:
+            doc["messages"] = list(_messages(con, ctx))
+    return doc
+
+
+def write_export(case: Case, out: Path, with_messages: bool = False, include_secrets: bool = False) -> Path:
+    doc = build_export(case, with_messages, include_secrets)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    case.log("export.json", {"path": str(out), "with_messages": with_messages, "persons": len(doc["persons"]),
+                             "groups": len(doc["groups"]), "media": len(doc["media"])})
+    return out
+
+
+# ---- sections --------------------------------------------------------------------------------------------------
+
+
+def _sources(con: Connection) -> list[dict[str, Any]]:
+    fmts: dict[int, set[str]] = defaultdict(set)
+    for r in con.execute(select(S.source_files.c.source_id, S.source_files.c.format)
+                         .where(S.source_files.c.format.is_not(None))):
+        fmts[r.source_id].add(r.format)
+    out = []
+    for r in con.execute(select(S.sources).order_by(S.sources.c.id)):
+        out.append({"id": r.id, "exhibit": r.exhibit, "kind": r.kind, "path": r.original_path, "sha256": r.sha256,
+                    "md5": r.md5, "size": r.size, "files": r.file_count, "mode": r.mode,
+                    "formats": sorted(fmts[r.id]), "timezone": r.timezone, "owner": r.owner,
+                    "seizure_country": r.seizure_country, "examiner": r.examiner,
+                    "ingested_at": iso(r.ingested_at)})
+    return out
+
+
+def _persons(con: Connection) -> list[dict[str, Any]]:
+    accounts: dict[int, list[Any]] = defaultdict(list)
+    q = select(S.person_accounts.c.person_id, S.accounts).join(S.accounts,
+                                                                S.accounts.c.id == S.person_accounts.c.account_id)
+    acc_ids: dict[int, list[int]] = defaultdict(list)
+    for r in con.execute(q):
+        accounts[r.person_id].append(r)
+        acc_ids[r.person_id].append(r.id)
+    names_by_account: dict[int, set[str]] = defaultdict(set)
+    for r in con.execute(select(S.names_seen.c.account_id, S.names_seen.c.name)):
+        names_by_account[r.account_id].add(r.name)
+    out = []
+    for p in con.execute(select(S.persons).order_by(S.persons.c.label)):
+        accs = accounts[p.id]
+        phones = sorted({a.value for a in accs if a.kind == "phone"})
+        names = sorted({n for aid in acc_ids[p.id] for n in names_by_account[aid]})
+        out.append({
+            "id": p.label, "phones": phones,
+            "accounts": sorted(({"platform": a.platform, "kind": a.kind, "value": a.value} for a in accs),
+                               key=lambda a: (a["platform"], a["kind"], a["value"])),
+            "names": names, "country": p.country, "country_basis": p.country_basis,
+            "country_confidence": p.country_confidence,
+        })
+    return out
+
+
+def _groups(con: Connection, ctx: _Ctx) -> list[dict[str, Any]]:
+    chats_of: dict[int, list[int]] = defaultdict(list)
+    for chat_id, gid in ctx.chat_group.items():
+        chats_of[gid].append(chat_id)
+    chat_rows = {r.id: r for r in con.execute(select(S.chats))}
+    sightings: dict[int, list[Any]] = defaultdict(list)
+    for r in con.execute(select(S.group_sightings)):
+        sightings[r.chat_id].append(r)
+    events: dict[int, list[Any]] = defaultdict(list)
+    for r in con.execute(select(S.group_events).where(S.group_events.c.kind.in_(["subject", "created",
+                                                                                   "joined_link"]))):
+        events[r.chat_id].append(r)
+    members: dict[int, list[Any]] = defaultdict(list)
+    for r in con.execute(select(S.memberships).order_by(S.memberships.c.from_at)):
+        members[r.group_id].append(r)
+    msg_count: dict[int, int] = defaultdict(int)
+    media_count: dict[int, int] = defaultdict(int)
+    msg_sources: dict[int, set[int]] = defaultdict(set)
+    for r in con.execute(select(S.messages.c.chat_id, S.messages.c.source_id).distinct()):
+        msg_sources[r.chat_id].add(r.source_id)
+    for gid, chats in chats_of.items():
+        placeholders = ",".join(str(int(c)) for c in chats)
+        row = con.exec_driver_sql(
+            "SELECT count(DISTINCT coalesce(m.msg_key, 'r' || m.id)), "
+            "count(DISTINCT CASE WHEN mm.sha256 IS NOT NULL THEN mm.sha256 END) "
+            f"FROM messages m LEFT JOIN message_media mm ON mm.message_id = m.id WHERE m.chat_id IN ({placeholders})"
+        ).one()
+        msg_count[gid], media_count[gid] = row[0], row[1]
+    out = []
+    for g in con.execute(select(S.groups).order_by(S.groups.c.label)):
+        chats = sorted(chats_of[g.id])
+        names: dict[tuple[str | None, str], None] = {}
+        codes: set[str] = set()
+        srcs: set[int] = set()
+        for c in chats:
+            for s in sightings[c]:
+                srcs.add(s.source_id)
+                if s.invite_code:
+                    codes.add(s.invite_code)
+            for e in sorted(events[c], key=lambda e: (e.at or datetime.min.replace(tzinfo=UTC))):
+                if e.kind in ("subject", "created") and e.value:
+                    names[(iso(e.at), e.value)] = None
+                if e.kind == "joined_link" and e.value:
+                    codes.add(e.value)
+            srcs |= msg_sources[c]
+        detail = g.detail or {}
+        for n in detail.get("names", []):
+            if isinstance(n, dict) and n.get("name"):
+                names[(n.get("at"), n["name"])] = None
+        if not names:
+            for c in chats:
+                for s in sightings[c]:
+                    if s.name:
+                        names[(None, s.name)] = None
+        mem_rows = members[g.id]
+        by_person: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        admins = set()
+        for m in mem_rows:
+            label = ctx.person_label.get(m.person_id)
+            if label is None:
+                continue
+            by_person[label].append({"from": iso(m.from_at), "to": iso(m.to_at), "joined_via": m.joined_via,
+                                     "invite_code": m.invite_code})
+            if m.role in ("admin", "superadmin", "creator"):
+                admins.add(label)
+            if m.invite_code:
+                codes.add(m.invite_code)
+        out.append({
+            "id": g.label, "platform": g.platform,
+            "identifiers": sorted({chat_rows[c].key for c in chats}),
+            "names": [{"at": at, "name": n} for at, n in sorted(names, key=lambda x: (x[0] or "", x[1]))],
+            "created_at": iso(g.created_at),
+            "creator": ctx.person_label.get(g.creator_person_id) if g.creator_person_id else None,
+            "admins": sorted(admins),
+            "members": [
+                {"person": p, "intervals": [{"from": iv["from"], "to": iv["to"]} for iv in ivs],
+                 "joined_via": sorted({iv["joined_via"] for iv in ivs if iv["joined_via"]}),
+                 "joined_via_invite_link": sorted({iv["invite_code"] for iv in ivs
+                                                   if iv["joined_via"] == "invite_link" and iv["invite_code"]})
+                 or (True if any(iv["joined_via"] == "invite_link" for iv in ivs) else None)}
+                for p, ivs in sorted(by_person.items())
+            ],
+            "invite_codes": sorted(codes),
+            "message_count": msg_count[g.id], "media_count": media_count[g.id],
+            "sources": sorted(ctx.exhibit[s] for s in srcs if s in ctx.exhibit),
+            "conflicts": detail.get("conflicts", []),
+        })
+    return out
+
+
+def _media(con: Connection, ctx: _Ctx) -> list[dict[str, Any]]:
+    files: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for r in con.execute(select(S.source_files.c.sha256, S.source_files.c.source_id, S.source_files.c.relpath)):
+        files[r.sha256].append({"source": ctx.exhibit[r.source_id], "path": r.relpath})
+    hs_name = {r.id: r.name for r in con.execute(select(S.hashsets.c.id, S.hashsets.c.name))}
+    matches: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    q = select(S.matches, S.hash_entries.c.category, S.hash_entries.c.raw_id, S.hash_entries.c.series).join(
+        S.hash_entries, S.hash_entries.c.id == S.matches.c.entry_id)
+    for r in con.execute(q):
+        matches[r.media_sha256].append({"hashset": hs_name.get(r.hashset_id), "entry": r.raw_id or str(r.entry_id),
+                                        "method": r.method, "distance": r.distance, "category": r.category,
+                                        "series": r.series})
+    shared_by: dict[str, set[str]] = defaultdict(set)
+    shared_in: dict[str, set[str]] = defaultdict(set)
+    for r in con.execute(select(S.message_media.c.sha256, S.messages.c.sender_id, S.messages.c.chat_id)
+                         .join(S.messages, S.messages.c.id == S.message_media.c.message_id)
+                         .where(S.message_media.c.sha256.is_not(None))):
+        p = ctx.person_of(r.sender_id)
+        if p:
+            shared_by[r.sha256].add(p)
+        g = ctx.group_of(r.chat_id)
+        if g:
+            shared_in[r.sha256].add(g)
+    first = _first_sharers(con, ctx)
+    out = []
+    for m in con.execute(select(S.media).order_by(S.media.c.sha256)):
+        out.append({
+            "sha256": m.sha256, "md5": m.md5, "sha1": m.sha1, "pdq": m.pdq, "pdq_quality": m.pdq_quality,
+            "kind": m.kind, "size": m.size, "error": m.error,
+            "files": sorted(files[m.sha256], key=lambda f: (f["source"], f["path"])),
+            "matches": sorted(matches[m.sha256], key=lambda x: (str(x["hashset"]), str(x["entry"]), x["method"])),
+            "first_shared": first.get(m.sha256),
+            "shared_by": sorted(shared_by[m.sha256]), "shared_in": sorted(shared_in[m.sha256]),
+        })
+    # media known only by the hash an app declared (file never on the device): still part of the case
+    declared = set(shared_by) | set(shared_in)
+    have = {m["sha256"] for m in out}
+    for sha in sorted(declared - have):
+        out.append({"sha256": sha, "md5": None, "sha1": None, "pdq": None, "pdq_quality": None, "kind": "unknown",
+                    "size": None, "error": "file not in evidence: hash declared by the app",
+                    "files": [], "matches": sorted(matches.get(sha, []), key=lambda x: str(x["entry"])),
+                    "first_shared": first.get(sha), "shared_by": sorted(shared_by[sha]),
+                    "shared_in": sorted(shared_in[sha])})
+    return out
+
+
+def _first_sharers(con: Connection, ctx: _Ctx) -> dict[str, dict[str, Any]]:
+    try:
+        from ringtrace.analysis.roles import first_sharers
+    except ImportError:
+        first_sharers = None
+    out: dict[str, dict[str, Any]] = {}
+    if first_sharers is not None:
+        for sha, (pid, gid, at) in first_sharers(con).items():
+            out[sha] = {"person": ctx.person_label.get(pid), "group": ctx.group_label.get(gid), "at": iso(at)}
+        return out
+    q = (select(S.message_media.c.sha256, S.messages.c.sender_id, S.messages.c.chat_id, S.messages.c.at)
+         .join(S.messages, S.messages.c.id == S.message_media.c.message_id)
+         .where(S.message_media.c.sha256.is_not(None)).order_by(S.messages.c.at))
+    for r in con.execute(q):
+        if r.sha256 not in out:
+            out[r.sha256] = {"person": ctx.person_of(r.sender_id), "group": ctx.group_of(r.chat_id), "at": iso(r.at)}
+    return out
+
+
+INVITE_KINDS = ("whatsapp_invite", "telegram_invite", "signal_group", "discord_invite", "session_open_group")
+
+
+def _seen(r: Any, ctx: _Ctx, include_secrets: bool) -> dict[str, Any]:
+    return {"source": ctx.exhibit.get(r.source_id), "location": _locator(r), "page": r.page_uri, "at": iso(r.at),
+            "context": r.context}
+
+
+def _invite_links(con: Connection, ctx: _Ctx, include_secrets: bool) -> list[dict[str, Any]]:
+    code_group: dict[tuple[str, str], str] = {}
+    for r in con.execute(select(S.memberships.c.invite_code, S.memberships.c.group_id)
+                         .where(S.memberships.c.invite_code.is_not(None))):
+        code_group[("", r.invite_code)] = ctx.group_label.get(r.group_id, "")
+    for r in con.execute(select(S.group_sightings.c.invite_code, S.group_sightings.c.chat_id)
+                         .where(S.group_sightings.c.invite_code.is_not(None))):
+        g = ctx.group_of(r.chat_id)
+        if g:
+            code_group[("", r.invite_code)] = g
+    for r in con.execute(select(S.group_events.c.value, S.group_events.c.chat_id)
+                         .where(S.group_events.c.kind == "joined_link").where(S.group_events.c.value.is_not(None))):
+        g = ctx.group_of(r.chat_id)
+        if g:
+            code_group.setdefault(("", r.value), g)
+    links: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in con.execute(select(S.indicators).where(S.indicators.c.kind.in_(INVITE_KINDS))
+                         .order_by(S.indicators.c.id)):
+        code = r.code or r.value
+        key = (r.platform or "", code)
+        item = links.setdefault(key, {"platform": r.platform, "code": code if r.kind != "signal_group" else None,
+                                      "url": r.value, "group": code_group.get(("", code)), "seen": []})
+        if include_secrets and r.secret:
+            item["secret"] = r.secret
+        item["seen"].append(_seen(r, ctx, include_secrets))
+    return [links[k] for k in sorted(links)]
+
+
+def _indicators(con: Connection, ctx: _Ctx, include_secrets: bool) -> list[dict[str, Any]]:
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in con.execute(select(S.indicators).where(S.indicators.c.kind.not_in(INVITE_KINDS))
+                         .order_by(S.indicators.c.id)):
+        item = out.setdefault((r.kind, r.value), {"kind": r.kind, "value": r.value, "seen": []})
+        item["seen"].append(_seen(r, ctx, include_secrets))
+    return [out[k] for k in sorted(out)]
+
+
+def _messages(con: Connection, ctx: _Ctx) -> Iterable[dict[str, Any]]:
+    media: dict[int, list[str]] = defaultdict(list)
+    for r in con.execute(select(S.message_media.c.message_id, S.message_media.c.sha256)):
+        if r.sha256:
+            media[r.message_id].append(r.sha256)
+    chats = {r.id: r for r in con.execute(select(S.chats))}
+    for m in con.execute(select(S.messages).order_by(S.messages.c.at, S.messages.c.id)):
+        c = chats[m.chat_id]
+        yield {"chat": {"kind": c.kind, "group": ctx.group_of(m.chat_id), "key": c.key},
+               "sender": ctx.person_of(m.sender_id), "at": iso(m.at), "kind": "message", "text": m.text,
+               "media": sorted(media[m.id]), "forwarded": bool(m.forwarded),
+               "source": ctx.exhibit.get(m.source_id), "location": _locator(m)}
+    for e in con.execute(select(S.group_events).order_by(S.group_events.c.at, S.group_events.c.id)):
+        c = chats[e.chat_id]
+        yield {"chat": {"kind": c.kind, "group": ctx.group_of(e.chat_id), "key": c.key},
+               "sender": ctx.person_of(e.actor_id), "at": iso(e.at), "kind": "event",
+               "event": {"kind": e.kind, "raw_code": e.raw_code, "target": ctx.person_of(e.target_id),
+                         "value": e.value},
+               "text": None, "media": [], "forwarded": False,
+               "source": ctx.exhibit.get(e.source_id), "location": _locator(e)}

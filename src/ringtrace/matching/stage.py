@@ -1,0 +1,202 @@
+"""Hash sets in the case, and the match stage.
+
+Import streams a list into ``hash_entries`` in batches (10 million rows in bounded memory). Matching is
+recomputed as a whole each run: exact digests through SQL joins on indexed columns, PDQ through the exact range
+index (all 8 dihedral hashes of every media item of quality >= 50, per-list distance), and the result replaces
+the ``matches`` table in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import delete, insert, select
+
+from ringtrace.case import Case
+from ringtrace.matching.hashsets import read_hashset
+from ringtrace.matching.hashsets.model import CategoryScheme, HashEntry, HashListError, HashListProblem
+from ringtrace.matching.pdq_index import PDQIndex, hex_to_array
+from ringtrace.store import new_id
+from ringtrace.store import schema as S
+from ringtrace.vault import digest_file
+
+MATCH_MIN_QUALITY = 50
+BATCH = 20_000
+
+
+class HashsetError(Exception):
+    pass
+
+
+@dataclass
+class ImportResult:
+    name: str
+    format: str
+    entries: int
+    problems: list[str] = field(default_factory=list)
+
+
+def _load_scheme(path: Path | None) -> CategoryScheme | None:
+    if path is None:
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        return CategoryScheme(name=str(doc.get("name", path.stem)), mapping={str(k): str(v) for k, v in
+                                                                            doc["mapping"].items()},
+                              default=doc.get("default", "uncategorised"))
+    except (OSError, ValueError, KeyError, AttributeError) as e:
+        raise HashsetError(f"{path}: not a category scheme ({{'name', 'mapping', 'default'}} JSON): {e}") from e
+
+
+def import_hashset(case: Case, file: Path, name: str | None = None, format: str | None = None,
+                   scheme_path: Path | None = None, pdq_distance: int = 31) -> ImportResult:
+    from ringtrace.matching.hashsets import sniff_format
+
+    if not file.is_file():
+        raise HashsetError(f"{file}: no such file")
+    name = name or file.stem
+    scheme = _load_scheme(scheme_path)
+    try:
+        fmt = format or sniff_format(file)
+    except HashListError as e:
+        raise HashsetError(str(e)) from e
+    d = digest_file(file)
+    with case.engine.connect() as con:
+        if con.execute(select(S.hashsets.c.id).where(S.hashsets.c.name == name)).first():
+            raise HashsetError(f"a hash set named {name!r} is already in the case (remove it first, or use --name)")
+    res = ImportResult(name, fmt, 0)
+    with case.begin() as con:
+        hid = new_id(con.execute(insert(S.hashsets).values(
+            name=name, format=fmt, file_sha256=d.sha256, original_path=str(file.resolve()),
+            category_scheme=scheme.name if scheme else None, pdq_distance=pdq_distance,
+            imported_at=datetime.now(UTC))))
+        batch: list[dict[str, Any]] = []
+        try:
+            for item in read_hashset(file, fmt, scheme):
+                if isinstance(item, HashListProblem):
+                    where = f"line {item.line}" if item.line else (item.position or "")
+                    res.problems.append(f"{item.file}: {where}: {item.reason}")
+                    continue
+                batch.append(_entry_row(hid, item))
+                if len(batch) >= BATCH:
+                    con.execute(insert(S.hash_entries), batch)
+                    res.entries += len(batch)
+                    batch = []
+        except HashListError as e:
+            # the list broke off part-way: keep what was read, say where it stopped
+            res.problems.append(str(e))
+        if batch:
+            con.execute(insert(S.hash_entries), batch)
+            res.entries += len(batch)
+        con.execute(S.hashsets.update().where(S.hashsets.c.id == hid).values(entry_count=res.entries))
+        case.log("hashset.import", {"name": name, "format": fmt, "file": str(file.resolve()), "sha256": d.sha256,
+                                    "entries": res.entries, "refused": len(res.problems),
+                                    "scheme": scheme.name if scheme else None}, con)
+        for p in res.problems[:1000]:
+            con.execute(S.problems.insert().values(stage="hashsets", file=str(file), reason=p, severity="warning",
+                                                   at=datetime.now(UTC)))
+    if res.entries == 0:
+        res.problems.append(f"{file}: no usable entries")
+    return res
+
+
+def _entry_row(hid: int, e: HashEntry) -> dict[str, Any]:
+    return {"hashset_id": hid, "md5": e.md5, "sha1": e.sha1, "sha256": e.sha256, "pdq": e.pdq,
+            "photodna": e.photodna, "category": e.category, "raw_category": e.raw_category, "series": e.series,
+            "victim_identified": e.victim_identified, "offender_identified": e.offender_identified,
+            "raw_id": e.raw_id, "position": e.line}
+
+
+def remove_hashset(case: Case, name: str) -> None:
+    with case.begin() as con:
+        hid = con.execute(select(S.hashsets.c.id).where(S.hashsets.c.name == name)).scalar()
+        if hid is None:
+            raise HashsetError(f"no hash set named {name!r}")
+        con.execute(delete(S.matches).where(S.matches.c.hashset_id == hid))
+        con.execute(delete(S.hash_entries).where(S.hash_entries.c.hashset_id == hid))
+        con.execute(delete(S.hashsets).where(S.hashsets.c.id == hid))
+        case.log("hashset.remove", {"name": name}, con)
+
+
+# ---- matching ---------------------------------------------------------------------------------------------
+
+
+def match_stage(case: Case, progress: Callable[[str, int, int], None] | None = None) -> int:
+    rows: list[dict[str, Any]] = []
+    with case.engine.connect() as con:
+        lists = list(con.execute(select(S.hashsets)))
+        # exact: one indexed join per digest kind (media known only by a declared hash match on sha256 too)
+        for kind in ("md5", "sha1", "sha256"):
+            mcol, ecol = S.media.c[kind], S.hash_entries.c[kind]
+            q = (select(S.media.c.sha256, S.hash_entries.c.id, S.hash_entries.c.hashset_id)
+                 .join(S.hash_entries, ecol == mcol))
+            for r in con.execute(q):
+                rows.append({"media_sha256": r.sha256, "entry_id": r.id, "hashset_id": r.hashset_id,
+                             "method": kind, "distance": 0, "variant": None})
+        declared = (select(S.message_media.c.sha256, S.hash_entries.c.id, S.hash_entries.c.hashset_id)
+                    .join(S.hash_entries, S.hash_entries.c.sha256 == S.message_media.c.sha256)
+                    .where(S.message_media.c.declared_only.is_(True)).distinct())
+        declared_rows = [{"media_sha256": r.sha256, "entry_id": r.id, "hashset_id": r.hashset_id,
+                          "method": "sha256", "distance": 0, "variant": None} for r in con.execute(declared)]
+        # perceptual: all 8 dihedral query hashes of usable media against each list's PDQ entries
+        media = [(r.sha256, r.pdq_dihedral) for r in con.execute(
+            select(S.media.c.sha256, S.media.c.pdq_dihedral).where(S.media.c.pdq_quality >= MATCH_MIN_QUALITY)
+            .where(S.media.c.pdq_dihedral.is_not(None)))]
+        for i, hs in enumerate(lists):
+            if progress:
+                progress("match", i, len(lists))
+            entries = list(con.execute(select(S.hash_entries.c.id, S.hash_entries.c.pdq)
+                                       .where(S.hash_entries.c.hashset_id == hs.id)
+                                       .where(S.hash_entries.c.pdq.is_not(None))))
+            if not entries or not media:
+                continue
+            index = PDQIndex(hex_to_array([e.pdq for e in entries]), ids=[e.id for e in entries])
+            queries = np.stack([hex_to_array(m[1].split(",")) for m in media])
+            for item, row, dist, variant in index.search_dihedral(queries, hs.pdq_distance):
+                rows.append({"media_sha256": media[item][0], "entry_id": int(index.ids[row]),
+                             "hashset_id": hs.id, "method": "pdq", "distance": int(dist),
+                             "variant": int(variant)})
+    have_media = {r["media_sha256"] for r in rows}
+    with case.begin() as con:
+        con.execute(delete(S.matches))
+        # a declared-only hash has no media row: give it a minimal one so the match can cite it
+        missing = {r["media_sha256"] for r in declared_rows} - have_media
+        existing = {r[0] for r in con.execute(select(S.media.c.sha256).where(S.media.c.sha256.in_(missing)))}
+        for sha in sorted(missing - existing):
+            con.execute(insert(S.media).values(sha256=sha, md5="", sha1="", size=0, kind="unknown",
+                                               error="file not in evidence: hash declared by the app"))
+        seen: set[tuple[str, int, str]] = set()
+        out: list[dict[str, Any]] = []
+        for m in rows + declared_rows:
+            k = (m["media_sha256"], m["entry_id"], m["method"])
+            if k not in seen:
+                seen.add(k)
+                out.append(m)
+        for i in range(0, len(out), BATCH):
+            con.execute(insert(S.matches), out[i:i + BATCH])
+        case.log("stage.match", {"hashsets": [h.name for h in lists], "matches": len(out),
+                                 "media_items": len({m["media_sha256"] for m in out})}, con)
+    return len(out)
+
+
+def export_vics(case: Case, out: Path) -> int:
+    """The case's media as Project VIC VICS JSON 2.0 (Media form), categories from the best match."""
+    from ringtrace.matching.vics_export import write_vics_json
+
+    with case.engine.connect() as con:
+        cat: dict[str, str | None] = {}
+        for r in con.execute(select(S.matches.c.media_sha256, S.hash_entries.c.raw_category)
+                             .join(S.hash_entries, S.hash_entries.c.id == S.matches.c.entry_id)):
+            cat.setdefault(r.media_sha256, r.raw_category)
+        items = [{"md5": r.md5, "sha1": r.sha1, "sha256": r.sha256, "pdq": r.pdq, "media_size": r.size,
+                  "category": cat.get(r.sha256), "is_distributed": r.sha256 in cat}
+                 for r in con.execute(select(S.media).where(S.media.c.md5 != ""))]
+    n = write_vics_json(items, out, case.name)
+    case.log("export.vics", {"path": str(out), "items": n})
+    return n

@@ -1,0 +1,193 @@
+"""Writes a whole synthetic operation to disk: every seized device in its real format, captured pages, a VICS
+hash list, ``operation.json`` (what an investigator would know at intake: exhibit numbers, owners, time zones,
+seizure countries) and ``ground-truth.json`` (what a perfect analysis must find). Same seed, same bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ringtrace.synth.images import variant_bytes
+from ringtrace.synth.world import World, build_world, device_view
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Operation:
+    root: Path
+    world: World
+    manifest: dict[str, Any]
+    truth: dict[str, Any]
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat().replace("+00:00", "Z") if dt else None
+
+
+def write_operation(out: Path, seed: int = 1, scale: str = "small", progress: Progress | None = None) -> Operation:
+    out.mkdir(parents=True, exist_ok=True)
+    world = build_world(seed, scale)
+    exhibits: list[dict[str, Any]] = []
+    declared: dict[str, set[str]] = {}  # sha256 -> devices holding it (file or app database)
+    file_holders: dict[str, set[str]] = {}
+    observed: dict[str, dict[str, Any]] = {}  # group key -> what devices saw
+    for i, dev in enumerate(world.devices):
+        if progress:
+            progress("devices", i, len(world.devices))
+        ddir = out / "devices" / dev.exhibit
+        ddir.mkdir(parents=True, exist_ok=True)
+        view = device_view(world, dev)
+        if dev.fmt == "media_folder":
+            _write_media_folder(world, view, ddir, seed)
+        else:
+            writer = importlib.import_module(f"ringtrace.synth.formats.{dev.fmt}")
+            writer.write(view, ddir, seed * 1000 + i)
+        keeps_hash = dev.fmt in ("whatsapp_android", "whatsapp_ios")
+        for g in view.groups:
+            o = observed.setdefault(g.key, {"devices": [], "phones": set(), "tg_ids": set()})
+            o["devices"].append(dev.exhibit)
+            people = [p for p, _ in g.participants] + [m.sender for m in g.messages]
+            people += [x for e in g.events for x in (e.actor, e.target) if x is not None]
+            for p in people:
+                o["phones"].add(p.phone)
+                o["tg_ids"].add(p.tg_id)
+            for m in g.messages:
+                if m.media is None:
+                    continue
+                if m.media.present or dev.fmt == "media_folder":
+                    file_holders.setdefault(m.media.sha256, set()).add(dev.exhibit)
+                if m.media.present or keeps_hash:
+                    declared.setdefault(m.media.sha256, set()).add(dev.exhibit)
+        owner = world.persons[dev.owner]
+        exhibits.append({
+            "exhibit": dev.exhibit, "path": f"devices/{dev.exhibit}", "format": dev.fmt, "variant": dev.variant,
+            "owner": owner.v.phone, "owner_person": dev.owner, "timezone": dev.timezone,
+            "seizure_country": dev.country, "region": owner.country, "seized_at": _iso(dev.seized_at),
+        })
+    # pages captured on the dark web and paste sites that point at the groups
+    from ringtrace.synth import captures_plan
+
+    pages, expected_links = captures_plan.plan_pages(world, random.Random(seed + 17))
+    from ringtrace.synth.formats.captures import write_captures
+
+    write_captures(pages, out / "captures", seed)
+    exhibits.append({"exhibit": "EX-CAP", "path": "captures", "format": "captures", "timezone": "UTC"})
+    hashlist = out / "hashlists" / "vics-2.0.json"
+    known_entries = _write_vics(world, hashlist, seed)
+    manifest = {"seed": seed, "scale": scale, "exhibits": exhibits,
+                "hashlists": [{"path": "hashlists/vics-2.0.json", "format": "vics", "name": "synthetic-vics"}]}
+    truth = _ground_truth(world, observed, declared, file_holders, known_entries, expected_links)
+    (out / "operation.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (out / "ground-truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return Operation(out, world, manifest, truth)
+
+
+def _write_media_folder(world: World, view: Any, ddir: Path, seed: int) -> None:
+    """A seized laptop's picture folder: what the owner saved from the groups, plus originals from elsewhere."""
+    pics = ddir / "Users" / "user" / "Pictures" / "saved"
+    pics.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for g in view.groups:
+        for m in g.messages:
+            if m.media is not None:
+                n += 1
+                (pics / f"pic_{n:05d}.jpg").write_bytes(m.media.data)
+    for fam in sorted(world.known_families)[:5]:
+        (pics / f"download_{fam:05d}.jpg").write_bytes(variant_bytes(fam, None, 0))
+        world_extra = world.__dict__.setdefault("_folder_originals", set())
+        world_extra.add(fam)
+
+
+def _write_vics(world: World, path: Path, seed: int) -> list[dict[str, Any]]:
+    """Project VIC VICS JSON 2.0 (Media form) listing the originals of the known families, plus unrelated
+    entries as a real list would hold."""
+    from ringtrace.media.hashing import hash_bytes
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed + 5)
+    value = []
+    entries = []
+    for i, fam in enumerate(sorted(world.known_families)):
+        data = variant_bytes(fam, None, 0)
+        h = hash_bytes(data, f"family-{fam}.jpg")
+        assert h.md5 and h.sha1 and h.sha256, "generated images are always readable"
+        cat = 1 + (fam % 2)
+        value.append({"MediaID": i + 1, "MD5": h.md5.upper(), "SHA1": h.sha1.upper(), "SHA256": h.sha256.upper(),
+                      "Category": cat, "Series": f"SYN-{fam % 7:02d}", "VictimIdentified": fam % 5 == 0,
+                      "OffenderIdentified": False, "MediaSize": len(data), "IsDistributed": True,
+                      "PDQ": h.pdq})
+        entries.append({"media_id": i + 1, "family": fam, "sha256": h.sha256, "pdq": h.pdq, "category": cat})
+    for j in range(max(20, len(value))):  # entries for material that is not in this case
+        blob = rng.randbytes(32)
+        value.append({"MediaID": 100000 + j, "MD5": hashlib.md5(blob).hexdigest().upper(),  # noqa: S324
+                      "SHA1": hashlib.sha1(blob).hexdigest().upper(),  # noqa: S324
+                      "SHA256": hashlib.sha256(blob).hexdigest().upper(), "Category": 1,
+                      "PDQ": rng.randbytes(32).hex()})
+    doc = {"@odata.context": "http://github.com/ICMEC/ProjectVic/DataModels/2.0.xml/CUSTOM/$metadata#Media",
+           "value": value}
+    path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    return entries
+
+
+def _ground_truth(world: World, observed: dict[str, dict[str, Any]], declared: dict[str, set[str]],
+                  file_holders: dict[str, set[str]], known_entries: list[dict[str, Any]],
+                  expected_links: list[dict[str, Any]]) -> dict[str, Any]:
+    phone_of = {pid: p.v.phone for pid, p in world.persons.items()}
+    groups = []
+    for g in sorted(world.groups.values(), key=lambda g: g.gid):
+        o = observed.get(g.key) or {"devices": [], "phones": set(), "tg_ids": set()}
+        members = []
+        for pid, ivs in sorted(g.intervals.items()):
+            p = world.persons[pid]
+            members.append({
+                "person": pid, "phone": p.v.phone, "tg_id": p.v.tg_id,
+                "intervals": [[_iso(f), _iso(t)] for f, t in ivs],
+                "joined_via_invite_link": [c for c in g.via.get(pid, []) if c],
+                "observed": (p.v.phone in o["phones"] if g.platform == "whatsapp" else p.v.tg_id in o["tg_ids"]),
+            })
+        groups.append({
+            "gid": g.gid, "platform": g.platform, "key": g.key, "observed_by": o["devices"],
+            "names": [{"at": _iso(t), "name": s} for t, s in g.subjects], "created_at": _iso(g.created_at),
+            "creator": phone_of[g.creator], "admins": sorted(phone_of[a] for a in g.admins),
+            "invite_codes": [{"from": _iso(t), "code": c} for t, c in g.codes], "members": members,
+            "message_count": len(g.messages),
+        })
+    fam_known = {e["family"] for e in known_entries}
+    held = set(declared) | set(file_holders)
+    known_media = []
+    for m in world.media.values():
+        sha = hashlib.sha256(m.data()).hexdigest()
+        if m.family in fam_known and sha in held:
+            # a file is needed for a perceptual match; an app's declared hash matches only an exact original
+            if sha in file_holders or m.transform is None:
+                known_media.append({"sha256": sha, "family": m.family, "transform": m.transform,
+                                    "method": "sha256" if m.transform is None else "pdq"})
+    for fam in sorted(world.__dict__.get("_folder_originals", set())):
+        sha = hashlib.sha256(variant_bytes(fam, None, 0)).hexdigest()
+        if not any(k["sha256"] == sha for k in known_media):
+            known_media.append({"sha256": sha, "family": fam, "transform": None, "method": "sha256"})
+    first: dict[str, dict[str, Any]] = {}
+    for g in world.groups.values():
+        for msg in g.messages:
+            if msg.media:
+                sha = hashlib.sha256(world.media[msg.media].data()).hexdigest()
+                cur = first.get(sha)
+                if cur is None or msg.at < datetime.fromisoformat(cur["at"].replace("Z", "+00:00")):
+                    first[sha] = {"phone": phone_of[msg.sender], "group": g.key, "at": _iso(msg.at)}
+    persons = [{"person": pid, "phone": p.v.phone, "country": p.country, "name": p.v.name, "tg_id": p.v.tg_id,
+                "lid": p.v.lid} for pid, p in sorted(world.persons.items())]
+    return {
+        "seed": world.seed, "persons": persons, "groups": groups,
+        "known_media": sorted(known_media, key=lambda k: k["sha256"]),
+        "media_first_shared": first, "invite_links": expected_links,
+        "devices": [{"exhibit": d.exhibit, "owner": phone_of[d.owner], "format": d.fmt, "variant": d.variant,
+                     "seizure_country": d.country} for d in world.devices],
+    }
