@@ -154,13 +154,15 @@ def brute_force_search(
     out: list[tuple[int, int, int]] = []
     if len(qw) == 0 or len(dw) == 0:
         return out
-    qstep = max(1, block // max(1, len(dw)))
     dstep = min(len(dw), block)
+    qstep = max(1, block // dstep)
     for qs in range(0, len(qw), qstep):
         qb = qw[qs : qs + qstep]
         for ds in range(0, len(dw), dstep):
             db = dw[ds : ds + dstep]
-            x = np.bitwise_count(qb[:, None, :] ^ db[None, :, :]).sum(axis=2, dtype=np.int32)
+            y = np.bitwise_count(qb[:, None, :] ^ db[None, :, :]).view(np.uint32)[..., 0]
+            x = ((y * np.uint32(0x01010101)) >> np.uint32(24)).astype(np.int32)  # see _distances
+            x[y == _ALL_64] = 256
             qi, di = np.nonzero(x <= max_distance)
             out.extend(zip((qi + qs).tolist(), (di + ds).tolist(), x[qi, di].tolist(), strict=True))
     out.sort()
@@ -268,7 +270,9 @@ class PDQIndex:
     def _scan_batch(
         self, qw: U64, q0: int, max_distance: int
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int32]]:
-        x = np.bitwise_count(qw[:, None, :] ^ self._words[None, :, :]).sum(axis=2, dtype=np.int32)
+        y = np.bitwise_count(qw[:, None, :] ^ self._words[None, :, :]).view(np.uint32)[..., 0]
+        x = ((y * np.uint32(0x01010101)) >> np.uint32(24)).astype(np.int32)  # see _distances
+        x[y == _ALL_64] = 256
         qi, ei = np.nonzero(x <= max_distance)
         return (qi + q0).astype(np.int64), ei.astype(np.int64), x[qi, ei]
 
