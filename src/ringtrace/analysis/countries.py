@@ -1,0 +1,146 @@
+"""Country attribution per person, with the basis and a confidence, never a guess.
+
+1. An analyst's override (kind='country', subject = person label or account string) wins.
+2. The phone numbering plan (libphonenumber: +1 is split into US/CA/..., +7 RU/KZ, +44 JE/GG/IM by range).
+   Invalid and non-geographic numbers are flagged, not attributed.
+3. The country where the person's own device was seized, as a second basis (agreeing raises confidence; a
+   disagreement is noted and the phone's country kept).
+LID-only or Telegram-id-only people get no country and say so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import phonenumbers
+from sqlalchemy import Connection, select, update
+
+from ringtrace.analysis.persons import Resolution, parse_account_str
+from ringtrace.store import schema as S
+
+
+class CountryError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Attribution:
+    country: str | None
+    basis: str
+    confidence: float | None
+
+
+def phone_country(e164: str) -> tuple[str | None, str]:
+    """(country, reason) for one number; country None when the number cannot place anyone."""
+    try:
+        n = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return None, f"{e164} is not a parseable phone number"
+    if not phonenumbers.is_valid_number(n):
+        return None, f"{e164} is not a valid number in any numbering plan"
+    region = phonenumbers.region_code_for_number(n)
+    if not region or region in ("001", "ZZ"):
+        return None, f"{e164} is a non-geographic number (+{n.country_code})"
+    return region, f"phone numbering plan: {e164} is a {region} number"
+
+
+def _overrides(con: Connection) -> dict[str, Any]:
+    latest: dict[str, Any] = {}
+    for o in con.execute(select(S.overrides).where(S.overrides.c.kind == "country").order_by(S.overrides.c.id)):
+        latest[o.subject] = o  # the newest decision on a subject wins
+    return latest
+
+
+def attribute_countries(con: Connection, res: Resolution) -> list[Attribution]:
+    overrides = _overrides(con)
+    seized: dict[int, set[tuple[str, int]]] = {}  # person index -> {(country, source id)}
+    q = (select(S.device_owners.c.account_id, S.sources.c.seizure_country, S.sources.c.id)
+         .join(S.sources, S.sources.c.id == S.device_owners.c.source_id))
+    for aid, country, sid in con.execute(q):
+        if country and aid in res.person_of:
+            seized.setdefault(res.person_of[aid], set()).add((country.upper(), sid))
+    out: list[Attribution] = []
+    for i, p in enumerate(res.persons):
+        o = overrides.get(p.label)
+        if o is None:
+            for aid in p.account_ids:
+                o = overrides.get(res.account_text[aid]) or o
+        if o is not None:
+            out.append(Attribution(o.value.upper(), f"manual override by {o.by}: {o.reason or 'no reason given'}",
+                                   1.0))
+            continue
+        found: dict[str, str] = {}
+        flags: list[str] = []
+        for e in p.phones:
+            c, why = phone_country(e)
+            if c:
+                found.setdefault(c, why)
+            else:
+                flags.append(why)
+        dev = sorted(seized.get(i, set()))
+        dev_countries = sorted({c for c, _ in dev})
+        if found:
+            countries = sorted(found)
+            country = countries[0]
+            basis = [found[country]]
+            conf = 0.9
+            if len(countries) > 1:
+                basis.append(f"conflict: the person's numbers point to {', '.join(countries)}")
+                conf = 0.5
+            if dev_countries:
+                srcs = ", ".join(f"source {s}" for _, s in dev)
+                if dev_countries == [country]:
+                    basis.append(f"device seized in {country} ({srcs})")
+                    conf = min(0.97, conf + 0.07)
+                else:
+                    basis.append(f"conflict: device seized in {', '.join(dev_countries)} ({srcs}); "
+                                 "phone country kept")
+                    conf = min(conf, 0.6)
+            basis.extend(f"flag: {f}" for f in flags)
+            out.append(Attribution(country, "; ".join(basis), conf))
+            continue
+        if dev_countries:
+            srcs = ", ".join(f"source {s}" for _, s in dev)
+            reason = f"device seized in {', '.join(dev_countries)} ({srcs})"
+            extra = "; ".join(f"flag: {f}" for f in flags)
+            conf = 0.6 if len(dev_countries) == 1 else 0.3
+            out.append(Attribution(dev_countries[0], reason + ("; " + extra if extra else ""), conf))
+            continue
+        if flags:
+            out.append(Attribution(None, "flagged: " + "; ".join(flags) + "; no country attributed", None))
+            continue
+        kinds = sorted({res.account_kind[a] for a in p.account_ids})
+        out.append(Attribution(None, f"flagged: no phone number known (only {', '.join(kinds)}); "
+                               "no country attributed", None))
+    return out
+
+
+def set_country(case: Any, subject: str, country: str, by: str, reason: str) -> int:
+    """Record an analyst's country for a person (label 'P0012') or an account ('platform:kind:value').
+    Audited; applied to the persons table now when the subject resolves, and at every later analyze."""
+    c = (country or "").strip().upper()
+    if len(c) != 2 or not c.isalpha() or c not in phonenumbers.SUPPORTED_REGIONS:
+        raise CountryError(f"{country!r} is not an ISO 3166 alpha-2 country code")
+    if not by.strip():
+        raise CountryError("a country override must name who decided it")
+    if not (subject.startswith("P") and subject[1:].isdigit()):
+        parse_account_str(subject)
+    with case.begin() as con:
+        oid = con.execute(S.overrides.insert().values(kind="country", subject=subject, value=c, reason=reason,
+                                                      by=by, at=datetime.now(UTC))).inserted_primary_key[0]
+        basis = f"manual override by {by}: {reason or 'no reason given'}"
+        pid = con.execute(select(S.persons.c.id).where(S.persons.c.label == subject)).scalar()
+        if pid is None and ":" in subject:
+            p, k, v = parse_account_str(subject)
+            pid = con.execute(
+                select(S.person_accounts.c.person_id)
+                .join(S.accounts, S.accounts.c.id == S.person_accounts.c.account_id)
+                .where(S.accounts.c.platform == p, S.accounts.c.kind == k, S.accounts.c.value == v)).scalar()
+        if pid is not None:
+            con.execute(update(S.persons).where(S.persons.c.id == pid)
+                        .values(country=c, country_basis=basis, country_confidence=1.0))
+        case.log("override.country", {"override_id": oid, "subject": subject, "country": c, "by": by,
+                                      "reason": reason}, con)
+    return int(oid)

@@ -1,0 +1,320 @@
+"""Groups across devices: chats of the same group seen by several phones, exports and migrations, merged.
+
+Chats with the same (platform, key) are already one chats row. What is left to merge:
+* a Telegram group migrated to a supergroup (``migrated`` event, value = new id);
+* an export's chat (key ``export:<title>``, no group id) into the JID group whose messages it shows: its
+  messages are matched to theirs by sender, time within the export's precision, and text or media hash; the
+  group with the most matches wins if it has at least 3, or half of the export's messages.
+Then each group's names over time, creation, creator and admins are gathered from every device, and
+disagreements between devices are kept as conflicts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from ringtrace.analysis.common import UnionFind, iso, utc
+from ringtrace.analysis.persons import Resolution
+from ringtrace.analysis.timeline import Msg, SenderMap, raw_messages, same_sender
+from ringtrace.store import schema as S
+
+GROUP_KINDS = ("group", "channel")
+OLD_JID = re.compile(r"^(\d{5,15})-(\d{9,11})@g\.us$")
+SAME_TIME_S = 120  # two devices' timestamps of one event may differ this much
+MIN_MATCHES = 3
+
+
+@dataclass
+class ChatInfo:
+    id: int
+    platform: str
+    kind: str
+    key: str
+    scope: int | None
+
+    @property
+    def is_export(self) -> bool:
+        return self.key.startswith("export:")
+
+
+@dataclass
+class GroupBuild:
+    label: str
+    platform: str
+    chats: list[int]
+    basis: dict[int, str]
+    created_at: datetime | None = None
+    creator: int | None = None  # person index
+    detail: dict[str, Any] = field(default_factory=dict)
+    admins: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # person index -> evidence
+    codes: list[tuple[datetime | None, str, str]] = field(default_factory=list)  # (at, code, basis)
+    resets: list[datetime] = field(default_factory=list)
+
+
+def sender_map(con: Connection, res: Resolution) -> SenderMap:
+    owner: dict[int, int] = {}
+    for sid, aid in con.execute(select(S.device_owners.c.source_id, S.device_owners.c.account_id)
+                                .order_by(S.device_owners.c.id)):
+        if aid in res.person_of:
+            owner.setdefault(sid, res.person_of[aid])
+    wild = {aid for aid, k in res.account_kind.items()
+            if k == "export_name" and len(res.persons[res.person_of[aid]].account_ids) == 1}
+    return SenderMap(res.person_of, owner, wild)
+
+
+def snapshot_times(con: Connection) -> dict[int, datetime]:
+    """Latest evidence time of each source: when its participant lists were true (not when it was ingested)."""
+    out: dict[int, datetime] = {}
+    for t in (S.messages, S.group_events):
+        for sid, at in con.execute(select(t.c.source_id, func.max(t.c.at)).group_by(t.c.source_id)):
+            a = utc(at)
+            if a is not None and (sid not in out or a > out[sid]):
+                out[sid] = a
+    return out
+
+
+def _norm_tg(key: str) -> str:
+    k = key.lstrip("-")
+    return k[3:] if k.startswith("100") and len(k) > 12 else k
+
+
+def merge_chats(con: Connection, senders: SenderMap) -> tuple[dict[int, ChatInfo], UnionFind[int],
+                                                               dict[int, str], list[dict[str, Any]]]:
+    chats = {r.id: ChatInfo(r.id, r.platform, r.kind, r.key, r.scope_source_id)
+             for r in con.execute(select(S.chats).where(S.chats.c.kind.in_(GROUP_KINDS)).order_by(S.chats.c.id))}
+    uf: UnionFind[int] = UnionFind(chats)
+    basis: dict[int, str] = {}
+    notes: list[dict[str, Any]] = []
+    by_key: dict[tuple[str, str], int] = {}
+    for c in chats.values():
+        if not c.is_export:
+            by_key.setdefault((c.platform, c.key), c.id)
+            if c.platform == "telegram":
+                by_key.setdefault((c.platform, "tg:" + _norm_tg(c.key)), c.id)
+    ev = S.group_events
+    for eid, chat_id, value in con.execute(select(ev.c.id, ev.c.chat_id, ev.c.value)
+                                           .where(ev.c.kind == "migrated").order_by(ev.c.id)):
+        src = chats.get(chat_id)
+        if src is None or not value:
+            continue
+        target = by_key.get((src.platform, str(value))) or by_key.get((src.platform, "tg:" + _norm_tg(str(value))))
+        if target is not None and target != chat_id:
+            uf.union(target, chat_id)
+            basis.setdefault(chat_id, f"migrated to supergroup {value} (group_events {eid})")
+    exports = [c for c in chats.values() if c.is_export and c.kind == "group"]
+    if exports:
+        _merge_exports(con, chats, exports, uf, basis, notes, senders)
+    return chats, uf, basis, notes
+
+
+def _merge_exports(con: Connection, chats: dict[int, ChatInfo], exports: list[ChatInfo], uf: UnionFind[int],
+                   basis: dict[int, str], notes: list[dict[str, Any]], senders: SenderMap) -> None:
+    """Match each export's messages against the messages of keyed group chats of the same platform."""
+    index: dict[tuple[str, str], list[Msg]] = {}
+    total: dict[int, int] = {}
+    lo: datetime | None = None
+    hi: datetime | None = None
+    for c in exports:
+        n = 0
+        for m in raw_messages(con, [c.id], senders):
+            n += 1
+            cont = m.content()
+            if cont is None:
+                continue
+            index.setdefault(cont, []).append(m)
+            lo = m.at if lo is None or m.at < lo else lo
+            hi = m.at if hi is None or m.at > hi else hi
+        total[c.id] = n
+    if lo is None or hi is None:
+        return
+    platforms = {c.platform for c in exports}
+    keyed = [c.id for c in chats.values() if not c.is_export and c.platform in platforms]
+    hits: dict[int, dict[int, set[int]]] = {}  # export chat -> keyed root -> export message ids matched
+    pad = timedelta(seconds=max(m.precision_s for ms in index.values() for m in ms) + 2)
+    for m in raw_messages(con, keyed, senders, lo - pad, hi + pad):
+        cont = m.content()
+        if cont is None:
+            continue
+        for e in index.get(cont, ()):
+            tol = max(e.precision_s, m.precision_s) + 2
+            if abs((m.at - e.at).total_seconds()) <= tol and same_sender(e, m):
+                hits.setdefault(e.chat_id, {}).setdefault(uf.find(m.chat_id), set()).add(e.id)
+    for c in exports:
+        cand = hits.get(c.id, {})
+        if not cand:
+            continue
+        ranked = sorted(cand.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        root, ids = ranked[0]
+        n, need = len(ids), min(MIN_MATCHES, max(1, (total[c.id] + 1) // 2))
+        if n < need:
+            notes.append({"chat": c.id, "kind": "export not merged",
+                          "detail": f"best candidate chat {root} matched only {n} of {total[c.id]} messages"})
+            continue
+        if len(ranked) > 1 and len(ranked[1][1]) == n:
+            notes.append({"chat": c.id, "kind": "ambiguous export match",
+                          "detail": f"chats {root} and {ranked[1][0]} both match {n} messages; took {root}"})
+        uf.union(root, c.id)
+        basis[c.id] = (f"export matched to {chats[root].key}: {n} of {total[c.id]} messages agree on sender, "
+                       f"time (within precision) and text or media")
+
+
+def describe_groups(con: Connection, res: Resolution, chats: dict[int, ChatInfo], uf: UnionFind[int],
+                    basis: dict[int, str], snap: dict[int, datetime]) -> list[GroupBuild]:
+    comps = [sorted(c) for c in uf.groups().values()]
+    built: list[GroupBuild] = []
+    for comp in comps:
+        keyed = [chats[c] for c in comp if not chats[c].is_export]
+        primary = (keyed or [chats[comp[0]]])[0]
+        b = {c: basis.get(c, "group id" if not chats[c].is_export else "export chat (no group id)") for c in comp}
+        g = GroupBuild("", primary.platform, comp, b)
+        _gather(con, res, g, chats, snap)
+        built.append(g)
+    far = datetime.max.replace(tzinfo=None)
+
+    def order(g: GroupBuild) -> tuple[Any, ...]:
+        ids = g.detail.get("identifiers", [""])
+        return (g.created_at.replace(tzinfo=None) if g.created_at else far, ids[0])
+
+    built.sort(key=order)
+    for i, g in enumerate(built):
+        g.label = f"G{i + 1:04d}"
+    return built
+
+
+def _pick(cands: list[tuple[Any, str, dict[str, Any]]], what: str, conflicts: list[dict[str, Any]],
+          same: Any) -> tuple[Any, list[dict[str, Any]]]:
+    """The first candidate (callers order by reliability) and a conflict for each that disagrees with it."""
+    if not cands:
+        return None, []
+    chosen = cands[0][0]
+    support = [{"basis": b, "evidence": e} for v, b, e in cands if same(v, chosen)]
+    for v, b, e in cands[1:]:
+        if not same(v, chosen):
+            conflicts.append({"field": what, "kept": str(chosen), "other": str(v), "basis": b, "evidence": e})
+    return chosen, support
+
+
+def _gather(con: Connection, res: Resolution, g: GroupBuild, chats: dict[int, ChatInfo],
+            snap: dict[int, datetime]) -> None:
+    conflicts: list[dict[str, Any]] = []
+    names: list[dict[str, Any]] = []
+    created: list[tuple[Any, str, dict[str, Any]]] = []
+    creators: list[tuple[Any, str, dict[str, Any]]] = []
+    p_of = res.person_of
+    ids = sorted({chats[c].key for c in g.chats}, key=lambda k: (k.startswith("export:"), k))
+    for c in g.chats:  # old-style WhatsApp ids: "<creator digits>-<unix time>@g.us"
+        m = OLD_JID.match(chats[c].key)
+        if m:
+            created.append((datetime.fromtimestamp(int(m.group(2)), UTC), "old-style group id",
+                            {"chat": c, "key": chats[c].key}))
+            pi = res.phone_person.get("+" + m.group(1))
+            creators.append((pi if pi is not None else "+" + m.group(1), "old-style group id",
+                             {"chat": c, "key": chats[c].key}))
+    ev = S.group_events
+    events = con.execute(select(ev.c.id, ev.c.kind, ev.c.at, ev.c.actor_id, ev.c.target_id, ev.c.value,
+                                ev.c.source_id).where(ev.c.chat_id.in_(g.chats))
+                         .where(ev.c.kind.in_(("created", "subject", "promoted", "demoted", "invite_link_reset",
+                                               "joined_link")))
+                         .order_by(ev.c.at, ev.c.id)).all()
+    gs = S.group_sightings
+    sightings = con.execute(select(gs).where(gs.c.chat_id.in_(g.chats)).order_by(gs.c.id)).all()
+    for s in sightings:
+        if s.created_at is not None:
+            created.append((utc(s.created_at), "device group record", {"group_sightings": [s.id],
+                                                                      "source_id": s.source_id}))
+        if s.creator_id is not None and s.creator_id in p_of:
+            creators.append((p_of[s.creator_id], "device group record", {"group_sightings": [s.id],
+                                                                        "source_id": s.source_id}))
+        if s.name:
+            names.append({"name": s.name, "at": iso(snap.get(s.source_id)), "basis": "name on the device",
+                          "evidence": {"group_sightings": [s.id]}})
+        if s.invite_code:
+            g.codes.append((snap.get(s.source_id), s.invite_code, f"device group record {s.id}"))
+    for e in events:
+        at = utc(e.at)
+        if e.kind == "created":
+            if at is not None:
+                created.append((at, "created event", {"group_events": [e.id]}))
+            if e.actor_id is not None and e.actor_id in p_of:
+                creators.append((p_of[e.actor_id], "created event", {"group_events": [e.id]}))
+            if e.value:
+                names.append({"name": e.value, "at": iso(at), "basis": "created with this name",
+                              "evidence": {"group_events": [e.id]}})
+        elif e.kind == "subject" and e.value:
+            names.append({"name": e.value, "at": iso(at), "basis": "renamed",
+                          "evidence": {"group_events": [e.id]}})
+        elif e.kind == "promoted" and e.target_id in p_of:
+            g.admins.setdefault(p_of[e.target_id], []).append({"basis": "promoted", "at": iso(at),
+                                                                "evidence": {"group_events": [e.id]}})
+        elif e.kind == "invite_link_reset" and at is not None:
+            g.resets.append(at)
+        elif e.kind == "joined_link" and e.value:
+            g.codes.append((at, e.value, f"joined_link event {e.id}"))
+    pt = S.participants
+    for r in con.execute(select(pt.c.id, pt.c.account_id, pt.c.role).where(pt.c.chat_id.in_(g.chats))
+                         .where(pt.c.role.in_(("admin", "superadmin"))).order_by(pt.c.id)):
+        if r.account_id in p_of:
+            g.admins.setdefault(p_of[r.account_id], []).append({"basis": f"participant role {r.role}",
+                                                                 "evidence": {"participants": [r.id]}})
+    # exact id evidence first, then what devices recorded, then events (which a device may have missed)
+    rank = {"old-style group id": 0, "device group record": 1, "created event": 2}
+    created.sort(key=lambda c: (rank[c[1]], c[0]))
+    creators.sort(key=lambda c: rank[c[1]])
+    g.created_at, created_support = _pick(
+        created, "created_at", conflicts, lambda a, b: abs((a - b).total_seconds()) <= SAME_TIME_S)
+    creator, creator_support = _pick(creators, "creator", conflicts, lambda a, b: a == b)
+    creator_phone = None
+    if isinstance(creator, str):  # the id names a number nobody in the case uses
+        creator_phone, creator = creator, None
+    g.creator = creator
+    if creator is not None:
+        g.admins.setdefault(creator, []).append({"basis": "creator", "evidence": creator_support})
+    names = _dedup_names(names)
+    g.detail = {
+        "identifiers": ids,
+        "chats": [{"chat_id": c, "platform": chats[c].platform, "key": chats[c].key, "basis": g.basis[c]}
+                  for c in g.chats],
+        "names": names,
+        "name": names[-1]["name"] if names else None,
+        "created": {"at": iso(g.created_at), "support": created_support},
+        "creator": {"person": None, "phone_only": creator_phone, "support": creator_support},
+        "invite_codes": [{"code": c, "seen_at": iso(a), "basis": b} for a, c, b in g.codes],
+        "conflicts": conflicts,
+        "evidence": {"group_sightings": [s.id for s in sightings]},
+    }
+
+
+def _dedup_names(names: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Names in time order; the same name seen by several devices is one entry with all its evidence."""
+    def k(n: dict[str, Any]) -> str:
+        return n["at"] or "9999"
+
+    out: list[dict[str, Any]] = []
+    for n in sorted(names, key=k):
+        prev = next((o for o in out if o["name"] == n["name"]), None)
+        if prev is not None and (prev is out[-1] or n["basis"] == "name on the device"):
+            for key, ids in n["evidence"].items():
+                prev["evidence"].setdefault(key, []).extend(ids)
+            continue
+        out.append({**n, "evidence": {k2: list(v) for k2, v in n["evidence"].items()}})
+    return out
+
+
+def code_at(g: GroupBuild, at: datetime | None) -> str | None:
+    """The group's invite code current at ``at``: a code seen at time s was valid from the last reset
+    before s to the first reset after it."""
+    if at is None:
+        return None
+    for seen, code, _b in g.codes:
+        if seen is None:
+            continue
+        start = max((r for r in g.resets if r <= seen), default=None)
+        end = min((r for r in g.resets if r > seen), default=None)
+        if (start is None or start <= at) and (end is None or at < end):
+            return code
+    return None

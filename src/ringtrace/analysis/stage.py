@@ -1,0 +1,146 @@
+"""The analyze stage: persons, groups, memberships recomputed as a whole from the evidence tables.
+
+Reads everything first, then deletes and re-inserts the analysis tables in the same transaction, so a run is
+idempotent and a crash leaves the previous analysis in place. Messages are streamed group by group; only
+per-person aggregates are kept in memory.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select
+
+from ringtrace.analysis.common import iso
+from ringtrace.analysis.countries import attribute_countries
+from ringtrace.analysis.groups import GroupBuild, describe_groups, merge_chats, sender_map
+from ringtrace.analysis.membership import Activity, Interval, build_memberships
+from ringtrace.analysis.persons import Resolution, resolve_persons
+from ringtrace.analysis.timeline import deduplicated, raw_messages
+from ringtrace.store import schema as S
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class AnalysisSummary:
+    persons: int = 0
+    groups: int = 0
+    memberships: int = 0
+    messages: int = 0  # de-duplicated messages in groups
+    duplicates: int = 0  # copies folded into them
+    exports_merged: int = 0
+    conflicts: int = 0
+    seconds: float = 0.0
+    notes: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _noop(stage: str, done: int, total: int) -> None:
+    pass
+
+
+def known_media(con: Connection) -> set[str]:
+    return {r[0] for r in con.execute(select(S.matches.c.media_sha256).distinct())}
+
+
+def analyze_stage(case: Any, progress: Progress | None = None) -> AnalysisSummary:
+    prog = progress or _noop
+    t0 = time.perf_counter()
+    summary = AnalysisSummary()
+    with case.begin() as con:
+        res = resolve_persons(con)
+        countries = attribute_countries(con, res)
+        senders = sender_map(con, res)
+        chats, uf, basis, notes = merge_chats(con, senders)
+        from ringtrace.analysis.groups import snapshot_times
+
+        built = describe_groups(con, res, chats, uf, basis, snapshot_times(con))
+        known = known_media(con)
+        all_members: list[dict[int, list[Interval]]] = []
+        for i, g in enumerate(built):
+            prog("analyze", i, len(built))
+            activity: dict[int, Activity] = {}
+            n = dups = 0
+            first = last = None
+            for m in deduplicated(raw_messages(con, g.chats, senders)):
+                n += 1
+                dups += len(m.duplicates)
+                first = first or m.at
+                last = m.at
+                if m.person is None:
+                    continue
+                a = activity.get(m.person)
+                if a is None:
+                    a = activity[m.person] = Activity()
+                a.add(m.at, m.id)
+                a.media += bool(m.shas)
+                a.known += sum(1 for s in set(m.shas) if s in known)
+                a.forwards += m.forwarded
+            summary.messages += n
+            summary.duplicates += dups
+            g.detail["messages"] = {"count": n, "duplicates_folded": dups, "first": iso(first), "last": iso(last)}
+            g.detail["activity"] = {
+                res.persons[p].label: {"messages": len(a.times), "media": a.media, "known": a.known,
+                                       "forwards": a.forwards, "first": iso(_dt(a.times[0])),
+                                       "last": iso(_dt(a.times[-1]))}
+                for p, a in sorted(activity.items())}
+            all_members.append(build_memberships(con, res, g, activity))
+        prog("analyze", len(built), len(built))
+        summary.notes = notes
+        summary.exports_merged = sum(1 for b in basis.values() if b.startswith("export matched"))
+        _write(con, res, countries, built, all_members, summary)
+        summary.seconds = round(time.perf_counter() - t0, 3)
+        case.log("stage.analyze", {"persons": summary.persons, "groups": summary.groups,
+                                   "memberships": summary.memberships, "messages": summary.messages,
+                                   "duplicates_folded": summary.duplicates, "exports_merged": summary.exports_merged,
+                                   "conflicts": summary.conflicts, "notes": notes[:50],
+                                   "seconds": summary.seconds}, con)
+    return summary
+
+
+def _dt(ts: float) -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def _write(con: Connection, res: Resolution, countries: list[Any], built: list[GroupBuild],
+           members: list[dict[int, list[Interval]]], summary: AnalysisSummary) -> None:
+    for t in (S.memberships, S.group_chats, S.groups, S.person_accounts, S.persons):
+        con.execute(delete(t))
+    prow: list[dict[str, Any]] = []
+    parow: list[dict[str, Any]] = []
+    for i, p in enumerate(res.persons):
+        c = countries[i]
+        prow.append({"id": i + 1, "label": p.label, "country": c.country, "country_basis": c.basis,
+                     "country_confidence": c.confidence, "explanation": p.explanation})
+        parow.extend({"person_id": i + 1, "account_id": a, "basis": p.account_basis[a]} for a in p.account_ids)
+    _bulk(con, S.persons, prow)
+    _bulk(con, S.person_accounts, parow)
+    grow: list[dict[str, Any]] = []
+    gcrow: list[dict[str, Any]] = []
+    mrow: list[dict[str, Any]] = []
+    for gi, g in enumerate(built):
+        g.detail["creator"]["person"] = res.persons[g.creator].label if g.creator is not None else None
+        g.detail["admins"] = [{"person": res.persons[p].label, "support": sup} for p, sup in sorted(g.admins.items())]
+        summary.conflicts += len(g.detail["conflicts"])
+        grow.append({"id": gi + 1, "label": g.label, "platform": g.platform, "created_at": g.created_at,
+                     "creator_person_id": None if g.creator is None else g.creator + 1, "detail": g.detail})
+        gcrow.extend({"group_id": gi + 1, "chat_id": c, "basis": g.basis[c]} for c in g.chats)
+        for pi, ivs in sorted(members[gi].items()):
+            for iv in ivs:
+                mrow.append({"group_id": gi + 1, "person_id": pi + 1, "from_at": iv.from_at, "to_at": iv.to_at,
+                             "joined_via": iv.joined_via, "invite_code": iv.invite_code, "role": iv.role,
+                             "evidence": iv.evidence})
+    _bulk(con, S.groups, grow)
+    _bulk(con, S.group_chats, gcrow)
+    _bulk(con, S.memberships, mrow)
+    summary.persons, summary.groups, summary.memberships = len(prow), len(grow), len(mrow)
+
+
+def _bulk(con: Connection, table: Any, rows: list[dict[str, Any]], n: int = 2000) -> None:
+    for i in range(0, len(rows), n):
+        con.execute(insert(table), rows[i:i + n])
