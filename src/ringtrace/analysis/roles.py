@@ -1,0 +1,211 @@
+"""Roles and conduct per person, computed on demand from the analysis tables and the evidence.
+
+``first_sharers`` finds, for every media item, the earliest message in the whole case that carries it (copies
+of one message on several phones have the same time, so the earliest is the same whichever copy is read);
+``first_sharers_pdq`` does the same per visual family (PDQ distance <= 31). ``person_conduct`` gathers one
+person's groups and times, roles, messages and media sent, known material sent and received, first shares,
+forwards and the invite links they joined through (and whether a captured page advertised that link).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, select
+
+from ringtrace.analysis.common import CHUNK, iso, utc
+from ringtrace.store import schema as S
+
+PDQ_DISTANCE = 31
+FirstShare = tuple[int | None, int | None, datetime]
+
+
+def _maps(con: Connection) -> tuple[dict[int, int], dict[int, int], dict[int, int]]:
+    """account -> person id, chat -> group id, source -> owner's person id."""
+    acc = {a: p for p, a in con.execute(select(S.person_accounts.c.person_id, S.person_accounts.c.account_id))}
+    chat = {c: g for g, c in con.execute(select(S.group_chats.c.group_id, S.group_chats.c.chat_id))}
+    owner: dict[int, int] = {}
+    for sid, aid in con.execute(select(S.device_owners.c.source_id, S.device_owners.c.account_id)
+                                .order_by(S.device_owners.c.id)):
+        if aid in acc:
+            owner.setdefault(sid, acc[aid])
+    return acc, chat, owner
+
+
+def first_sharers(con: Connection) -> dict[str, FirstShare]:
+    """sha256 -> (person id, group id or None for a direct chat, time) of the earliest message carrying it."""
+    acc, chat, owner = _maps(con)
+    m, mm = S.messages, S.message_media
+    q = (select(mm.c.sha256, m.c.at, m.c.sender_id, m.c.from_owner, m.c.source_id, m.c.chat_id)
+         .join(m, m.c.id == mm.c.message_id).where(mm.c.sha256.is_not(None))
+         .order_by(mm.c.sha256, m.c.at, m.c.id))
+    out: dict[str, FirstShare] = {}
+    for r in con.execute(q.execution_options(stream_results=True, yield_per=CHUNK)):
+        if r.sha256 in out:
+            continue
+        person = acc.get(r.sender_id) if r.sender_id is not None else (owner.get(r.source_id)
+                                                                         if r.from_owner else None)
+        at = utc(r.at)
+        assert at is not None
+        out[r.sha256] = (person, chat.get(r.chat_id), at)
+    return out
+
+
+def pdq_neighbours(con: Connection, max_distance: int = PDQ_DISTANCE,
+                   block: int = 2048) -> dict[str, list[str]]:
+    """sha256 -> the media items within ``max_distance`` of its PDQ (itself included), blockwise in numpy."""
+    rows = [(s, p) for s, p in con.execute(select(S.media.c.sha256, S.media.c.pdq).where(S.media.c.pdq.is_not(None)))
+            if p and len(p) == 64]
+    if not rows:
+        return {}
+    shas = [s for s, _ in rows]
+    arr = np.frombuffer(b"".join(bytes.fromhex(p) for _, p in rows), dtype=np.uint8).reshape(-1, 32)
+    words = arr.view(">u8").astype(np.uint64)  # 4 words per hash
+    out: dict[str, list[str]] = {}
+    for i in range(0, len(shas), block):
+        q = words[i:i + block]
+        dist = np.zeros((len(q), len(shas)), dtype=np.int32)
+        for w in range(4):
+            dist += np.bitwise_count(q[:, w:w + 1] ^ words[None, :, w]).astype(np.int32)
+        for j, row in enumerate(dist):
+            out[shas[i + j]] = [shas[k] for k in np.nonzero(row <= max_distance)[0]]
+    return out
+
+
+def first_sharers_pdq(con: Connection, first: dict[str, FirstShare] | None = None,
+                      ) -> dict[str, tuple[int | None, int | None, datetime, str]]:
+    """sha256 -> (person id, group id, time, sha256 of the item actually shared) of the earliest message
+    carrying any item within PDQ distance 31 of it."""
+    first = first if first is not None else first_sharers(con)
+    out: dict[str, tuple[int | None, int | None, datetime, str]] = {}
+    for sha, near in pdq_neighbours(con).items():
+        shared = [(first[n][2], n) for n in near if n in first]
+        if not shared:
+            continue
+        at, via = min(shared)
+        p, g, _ = first[via]
+        out[sha] = (p, g, at, via)
+    return out
+
+
+def known_media(con: Connection) -> set[str]:
+    return {r[0] for r in con.execute(select(S.matches.c.media_sha256).distinct())}
+
+
+def all_conduct(con: Connection, first: dict[str, FirstShare] | None = None) -> dict[int, dict[str, Any]]:
+    """Conduct of every person, keyed by person id (one pass; what priorities and exports use)."""
+    return _conduct(con, None, first)
+
+
+def person_conduct(con: Connection, person_id: int, first: dict[str, FirstShare] | None = None) -> dict[str, Any]:
+    """One person's conduct; pass ``first`` (from ``first_sharers``) when calling this for many people."""
+    return _conduct(con, person_id, first).get(person_id, {})
+
+
+def _conduct(con: Connection, only: int | None, first: dict[str, FirstShare] | None) -> dict[int, dict[str, Any]]:
+    pq = select(S.persons)
+    if only is not None:
+        pq = pq.where(S.persons.c.id == only)
+    people = {r.id: r for r in con.execute(pq)}
+    if not people:
+        return {}
+    known = known_media(con)
+    first = first if first is not None else first_sharers(con)
+    groups = {r.id: r for r in con.execute(select(S.groups))}
+    out: dict[int, dict[str, Any]] = {}
+    for pid, p in people.items():
+        out[pid] = {"person": p.label, "country": p.country, "country_basis": p.country_basis,
+                    "accounts": [], "names": [], "groups": [], "creator_of": [], "admin_of": [],
+                    "messages": 0, "media": 0, "forwards": 0, "known_sent": 0, "known_received": 0,
+                    "first_shared": [], "first_shared_known": 0, "invite_joins": []}
+    aq = (select(S.person_accounts.c.person_id, S.accounts.c.id, S.accounts.c.platform, S.accounts.c.kind,
+                 S.accounts.c.value).join(S.accounts, S.accounts.c.id == S.person_accounts.c.account_id))
+    if only is not None:
+        aq = aq.where(S.person_accounts.c.person_id == only)
+    acc_person: dict[int, int] = {}
+    for pid, aid, plat, kind, value in con.execute(aq):
+        out[pid]["accounts"].append(f"{plat}:{kind}:{value}")
+        acc_person[aid] = pid
+    for aid, nm in con.execute(select(S.names_seen.c.account_id, S.names_seen.c.name).distinct()
+                               .where(S.names_seen.c.account_id.in_(list(acc_person)))):
+        names = out[acc_person[aid]]["names"]
+        if nm not in names:
+            names.append(nm)
+    mq = select(S.memberships).order_by(S.memberships.c.group_id, S.memberships.c.from_at)
+    if only is not None:
+        mq = mq.where(S.memberships.c.person_id == only)
+    per_group: dict[tuple[int, int], list[Any]] = {}
+    for r in con.execute(mq):
+        per_group.setdefault((r.person_id, r.group_id), []).append(r)
+    codes_used: set[str] = set()
+    for (pid, gid), ivs in per_group.items():
+        g = groups[gid]
+        act = (g.detail or {}).get("activity", {}).get(out[pid]["person"], {})
+        o = out[pid]
+        o["groups"].append({"group": g.label, "name": (g.detail or {}).get("name"), "activity": act,
+                            "intervals": [{"from": iso(utc(iv.from_at)), "to": iso(utc(iv.to_at)),
+                                           "joined_via": iv.joined_via, "invite_code": iv.invite_code,
+                                           "role": iv.role} for iv in ivs]})
+        if g.creator_person_id == pid:
+            o["creator_of"].append(g.label)
+        elif any(iv.role in ("admin", "creator") for iv in ivs):
+            o["admin_of"].append(g.label)
+        o["messages"] += act.get("messages", 0)
+        o["media"] += act.get("media", 0)
+        o["forwards"] += act.get("forwards", 0)
+        o["known_sent"] += act.get("known", 0)
+        for iv in ivs:
+            if iv.joined_via == "invite_link":
+                o["invite_joins"].append({"group": g.label, "code": iv.invite_code, "at": iso(utc(iv.from_at)),
+                                          "advertised": []})
+                if iv.invite_code:
+                    codes_used.add(iv.invite_code)
+    if codes_used:
+        ads: dict[str, list[dict[str, Any]]] = {}
+        iq = (select(S.indicators.c.id, S.indicators.c.code, S.indicators.c.page_uri, S.indicators.c.source_id,
+                     S.indicators.c.kind).where(S.indicators.c.code.in_(sorted(codes_used))))
+        for r in con.execute(iq):
+            ads.setdefault(r.code, []).append({"indicator": r.id, "page_uri": r.page_uri, "source_id": r.source_id,
+                                               "kind": r.kind})
+        for o in out.values():
+            for j in o["invite_joins"]:
+                j["advertised"] = ads.get(j["code"] or "", [])
+    for sha, (sharer, gid, at) in first.items():
+        if sharer is not None and sharer in out:
+            out[sharer]["first_shared"].append({"sha256": sha, "at": iso(at), "known": sha in known,
+                                                "group": groups[gid].label if gid is not None and gid in groups
+                                                else None})
+            out[sharer]["first_shared_known"] += sha in known
+    _known_received(con, out, per_group, known)
+    return out
+
+
+def _known_received(con: Connection, out: dict[int, dict[str, Any]], per_group: dict[tuple[int, int], list[Any]],
+                    known: set[str]) -> None:
+    """Known items posted by others in a group while the person was a member (distinct items)."""
+    if not known:
+        return
+    chats: dict[int, list[int]] = {}
+    for g, c in con.execute(select(S.group_chats.c.group_id, S.group_chats.c.chat_id)):
+        chats.setdefault(g, []).append(c)
+    acc = {a: p for p, a in con.execute(select(S.person_accounts.c.person_id, S.person_accounts.c.account_id))}
+    posts: dict[int, list[tuple[datetime, str, int | None]]] = {}
+    m, mm = S.messages, S.message_media
+    gids = sorted({g for _p, g in per_group})
+    for gid in gids:
+        q = (select(m.c.at, mm.c.sha256, m.c.sender_id).join(mm, mm.c.message_id == m.c.id)
+             .where(m.c.chat_id.in_(chats.get(gid, []))).where(mm.c.sha256.in_(sorted(known))))
+        posts[gid] = [(utc(r.at) or datetime.min, r.sha256, acc.get(r.sender_id)) for r in con.execute(q)]
+    for (pid, gid), ivs in per_group.items():
+        got = set()
+        for at, sha, sender in posts.get(gid, []):
+            if sender == pid:
+                continue
+            for iv in ivs:
+                f, t = utc(iv.from_at), utc(iv.to_at)
+                if (f is None or f <= at) and (t is None or at <= t):
+                    got.add(sha)
+                    break
+        out[pid]["known_received"] += len(got)
