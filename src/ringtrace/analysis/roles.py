@@ -172,10 +172,10 @@ def _conduct(con: Connection, only: int | None, first: dict[str, FirstShare] | N
         for o in out.values():
             for j in o["invite_joins"]:
                 j["advertised"] = ads.get(j["code"] or "", [])
-    for sha, (sharer, gid, at) in first.items():
+    for sha, (sharer, share_gid, at) in first.items():
         if sharer is not None and sharer in out:
             out[sharer]["first_shared"].append({"sha256": sha, "at": iso(at), "known": sha in known,
-                                                "group": groups[gid].label if gid is not None and gid in groups
+                                                "group": groups[share_gid].label if share_gid is not None and share_gid in groups
                                                 else None})
             out[sharer]["first_shared_known"] += sha in known
     _known_received(con, out, per_group, known)
