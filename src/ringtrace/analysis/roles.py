@@ -174,9 +174,9 @@ def _conduct(con: Connection, only: int | None, first: dict[str, FirstShare] | N
                 j["advertised"] = ads.get(j["code"] or "", [])
     for sha, (sharer, share_gid, at) in first.items():
         if sharer is not None and sharer in out:
+            glabel = groups[share_gid].label if share_gid is not None and share_gid in groups else None
             out[sharer]["first_shared"].append({"sha256": sha, "at": iso(at), "known": sha in known,
-                                                "group": groups[share_gid].label if share_gid is not None and share_gid in groups
-                                                else None})
+                                                "group": glabel})
             out[sharer]["first_shared_known"] += sha in known
     _known_received(con, out, per_group, known)
     return out
