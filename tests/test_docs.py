@@ -42,7 +42,7 @@ def test_readme_commands_exist() -> None:
 
     cli_extra.register(app)
     root = get_command(app)
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = "\n".join(re.findall(r"```\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S))
     used = re.findall(r"^\s*(?:\$ )?ringtrace ([a-z][a-z-]*)(?: ([a-z][a-z-]*))?", readme, re.M)
     assert used, "README shows no ringtrace command"
     for cmd, sub in used:
