@@ -284,7 +284,9 @@ def _find(text: str, region: str | None) -> list[_Hit]:
             hit.start = m.start()
             hits.append(hit)
             claimed.append((hit.start, hit.end))
-    for m in _APP_LINK.finditer(text):
+    low = text.lower()
+    app_links = _APP_LINK.finditer(text) if ("tg:" in low or "whatsapp:" in low) else iter(())
+    for m in app_links:
         g = m.lastgroup
         val = m.group(g) if g else ""
         if g == "tg_join":

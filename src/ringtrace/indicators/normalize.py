@@ -32,17 +32,22 @@ _PERCENT = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 _MAX_DECODE_ROUNDS = 5
 
 # de-fanging: each alternative is a fixed small pattern, replaced by what it stands for
-_DEFANG = re.compile(
-    r"(?P<scheme>\b[hH][xX*][xX*][pP](?=[sS]?(?:\[:\]|\(:\)|:)))"
-    r"|(?P<colon>\[:\]|\(:\)|\{:\})"
-    r"|(?P<dot>\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\}|\[DOT\]|\(DOT\)|(?<=\w) (?:dot|DOT) (?=\w)"
-    r"|(?<=\w)[ \t]{1,3}\.[ \t]{1,3}(?=[A-Za-z0-9])"
-    r"|(?<=\w)[ \t]{1,3}\.(?=(?:com|me|gg|group|onion|org|net|dog)\b)"
-    r"|(?:(?<=\bchat)|(?<=\bwww)|(?<=\bapi)|(?<=\bweb))\.[ \t]{1,3}(?=whatsapp\b)"
-    r"|(?<=\bwhatsapp)\.[ \t]{1,3}(?=com\b))"
+# de-fanging, split by the character each form needs so the (common) text without it skips the pass
+_DEFANG_BRACKETS = re.compile(
+    r"(?P<colon>\[:\]|\(:\)|\{:\})"
+    r"|(?P<dot>\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\}|\[DOT\]|\(DOT\))"
     r"|(?P<slash1>\[/\])"
-    r"|(?P<slash2>(?<=:)[ \t]{0,3}/[ \t]{1,3}/|(?<=:)[ \t]{1,3}/[ \t]{0,3}/)"
 )
+_DEFANG_SCHEME = re.compile(r"(?P<scheme>[hH](?<![\w][hH])[xX*][xX*][pP](?=[sS]?(?:\[:\]|\(:\)|:)))")
+_DEFANG_SPACED = re.compile(
+    r"(?P<dot> (?<=\w )(?:dot|DOT) (?=\w)"
+    r"|[ \t](?<=\w[ \t])[ \t]{0,2}\.[ \t]{1,3}(?=[A-Za-z0-9])"
+    r"|[ \t](?<=\w[ \t])[ \t]{0,2}\.(?=(?:com|me|gg|group|onion|org|net|dog)\b)"
+    r"|\.(?:(?<=\bchat\.)|(?<=\bwww\.)|(?<=\bapi\.)|(?<=\bweb\.))[ \t]{1,3}(?=whatsapp\b)"
+    r"|\.(?<=\bwhatsapp\.)[ \t]{1,3}(?=com\b))"
+    r"|(?P<slash2>:[ \t]{0,3}/[ \t]{1,3}/|:[ \t]{1,3}/[ \t]{0,3}/)"
+)
+_SPACED_HINTS = (" .", "\t.", ". ", " dot ", " DOT ", ": /", ":/ ", ":\t", ":  ")
 # "chat.whatsapp.com / AbC", "t.me/ +AbC", "chat.whatsapp.com/\nAbC": glue the path back to its host.
 # Only after something that looks like a host (".tld") so ordinary prose with slashes is left alone.
 _HOST_SLASH_GAP = re.compile(
@@ -125,15 +130,15 @@ def _nfkc(m: re.Match[str]) -> str:
 
 
 def _defang(m: re.Match[str]) -> str:
-    if m.group("scheme"):
+    if m.groupdict().get("scheme"):
         return "http"
-    if m.group("colon"):
+    if m.groupdict().get("colon"):
         return ":"
-    if m.group("dot"):
+    if m.groupdict().get("dot"):
         return "."
-    if m.group("slash1"):
+    if m.groupdict().get("slash1"):
         return "/"
-    return "//"
+    return "://"
 
 
 def _host_gap(m: re.Match[str]) -> str:
@@ -176,10 +181,17 @@ def normalize(raw: str) -> Normalized:
     # decoding may have produced invisible or full-width characters
     step(_INVISIBLE, lambda m: "")
     step(_NON_ASCII, _nfkc)
-    step(_DEFANG, _defang)
-    step(_SCHEME_GAP, _scheme_gap)
+    if "[" in text or "(" in text or "{" in text:
+        step(_DEFANG_BRACKETS, _defang)
+    if "xp" in text or "XP" in text or "xP" in text or "Xp" in text or "*p" in text or "*P" in text:
+        step(_DEFANG_SCHEME, _defang)
+    if any(h in text for h in _SPACED_HINTS):
+        step(_DEFANG_SPACED, _defang)
+    if " :" in text or "\t:" in text:
+        step(_SCHEME_GAP, _scheme_gap)
     step(_HOST_SLASH_GAP, _host_gap)
-    step(_PREFIX_GAP, lambda m: "")
+    if "joinchat/" in text or "invite/" in text:
+        step(_PREFIX_GAP, lambda m: "")
     return Normalized(raw=raw, text=text, passes=passes)
 
 
