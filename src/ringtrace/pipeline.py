@@ -132,10 +132,16 @@ def parse_source(case: Case, source_id: int, progress: Progress = _noop) -> Pars
 
 
 def _read_unit(writer: RecordWriter, unit: Unit, opts: ReadOptions) -> None:
+    from ringtrace.indicators.messages import message_indicators
+    from ringtrace.model import Message
+
     fmt = registry()[unit.format]()
     try:
         for rec in fmt.read(unit, opts):
             writer.add(rec, unit.primary)
+            if isinstance(rec, Message):
+                for ind in message_indicators(rec, opts.region):
+                    writer.add(ind, unit.primary)
     except FormatError as e:
         writer.problem(unit.primary, f"{unit.format}: {e}")
     except Exception as e:  # noqa: BLE001 - a parser bug on hostile input must not lose the other units

@@ -194,7 +194,8 @@ def _groups(con: Connection, ctx: _Ctx) -> list[dict[str, Any]]:
         detail = g.detail or {}
         for n in detail.get("names", []):
             if isinstance(n, dict) and n.get("name"):
-                names[(n.get("at"), n["name"])] = None
+                at = n.get("at")
+                names[(iso(datetime.fromisoformat(at)) if isinstance(at, str) else None, n["name"])] = None
         if not names:
             for c in chats:
                 for s in sightings[c]:
@@ -329,7 +330,7 @@ def _invite_links(con: Connection, ctx: _Ctx, include_secrets: bool) -> list[dic
                          .order_by(S.indicators.c.id)):
         code = r.code or r.value
         key = (r.platform or "", code)
-        item = links.setdefault(key, {"platform": r.platform, "code": code if r.kind != "signal_group" else None,
+        item = links.setdefault(key, {"platform": r.platform, "code": code,
                                       "url": r.value, "group": code_group.get(("", code)), "seen": []})
         if include_secrets and r.secret:
             item["secret"] = r.secret

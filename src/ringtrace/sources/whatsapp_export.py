@@ -464,7 +464,8 @@ def _title_from_name(relpath: str) -> tuple[str | None, str | None]:
     if hit:
         return hit
     if pp.name.casefold() == "_chat.txt" and pp.parent.name:
-        folder = re.sub(r"(\.zip)?(\s\(\d+\))?$", "", pp.parent.name, flags=re.IGNORECASE)
+        # intake unpacks "<name>.zip" into "<name>.zip!/"; downloads may add " (1)" before the extension
+        folder = re.sub(r"(\s\(\d+\))?(\.zip)?!?$", "", pp.parent.name, flags=re.IGNORECASE)
         hit = L.split_title(folder)
         if hit:
             return hit

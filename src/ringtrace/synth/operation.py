@@ -52,8 +52,18 @@ def write_operation(out: Path, seed: int = 1, scale: str = "small", progress: Pr
             writer.write(view, ddir, seed * 1000 + i)
         keeps_hash = dev.fmt in ("whatsapp_android", "whatsapp_ios")
         for g in view.groups:
-            o = observed.setdefault(g.key, {"devices": [], "phones": set(), "tg_ids": set()})
+            o = observed.setdefault(g.key, {"devices": [], "phones": set(), "tg_ids": set(), "codes": set(),
+                                            "created_seen": False})
             o["devices"].append(dev.exhibit)
+            o["created_seen"] |= any(e.kind == "created" for e in g.events)
+            if g.invite_code:
+                o["codes"].add(g.invite_code)
+            admin_phones = {p.phone for p, role in g.participants if role in ("admin", "superadmin")}
+            admin_phones |= {e.target.phone for e in g.events if e.kind == "promoted" and e.target}
+            admin_phones.add(g.creator.phone)
+            for m in g.messages:  # the group's link posted in the group by one of its admins
+                if m.text and "chat.whatsapp.com/" in m.text and m.sender.phone in admin_phones:
+                    o["codes"].add(m.text.rsplit("/", 1)[1])
             people = [p for p, _ in g.participants] + [m.sender for m in g.messages]
             people += [x for e in g.events for x in (e.actor, e.target) if x is not None]
             for p in people:
@@ -143,7 +153,8 @@ def _ground_truth(world: World, observed: dict[str, dict[str, Any]], declared: d
     phone_of = {pid: p.v.phone for pid, p in world.persons.items()}
     groups = []
     for g in sorted(world.groups.values(), key=lambda g: g.gid):
-        o = observed.get(g.key) or {"devices": [], "phones": set(), "tg_ids": set()}
+        o = observed.get(g.key) or {"devices": [], "phones": set(), "tg_ids": set(), "codes": set(),
+                                    "created_seen": False}
         members = []
         for pid, ivs in sorted(g.intervals.items()):
             p = world.persons[pid]
@@ -157,6 +168,9 @@ def _ground_truth(world: World, observed: dict[str, dict[str, Any]], declared: d
             "gid": g.gid, "platform": g.platform, "key": g.key, "observed_by": o["devices"],
             "names": [{"at": _iso(t), "name": s} for t, s in g.subjects], "created_at": _iso(g.created_at),
             "creator": phone_of[g.creator], "admins": sorted(phone_of[a] for a in g.admins),
+            # a creator can be known only from a device that saw the creation, or from an old-style group id
+            "creator_observable": bool(o["created_seen"]) or (g.platform == "whatsapp" and "-" in g.key),
+            "codes_tied_by_evidence": sorted(o["codes"]),
             "invite_codes": [{"from": _iso(t), "code": c} for t, c in g.codes], "members": members,
             "message_count": len(g.messages),
         })
@@ -184,6 +198,10 @@ def _ground_truth(world: World, observed: dict[str, dict[str, Any]], declared: d
                     first[sha] = {"phone": phone_of[msg.sender], "group": g.key, "at": _iso(msg.at)}
     persons = [{"person": pid, "phone": p.v.phone, "country": p.country, "name": p.v.name, "tg_id": p.v.tg_id,
                 "lid": p.v.lid} for pid, p in sorted(world.persons.items())]
+    tied = {c: g["key"] for g in groups for c in g["codes_tied_by_evidence"]}
+    for link in expected_links:
+        # a perfect analysis ties a captured code to its group only where the devices show the tie
+        link["group_observable"] = link["group_key"] is not None and tied.get(link["code"]) == link["group_key"]
     return {
         "seed": world.seed, "persons": persons, "groups": groups,
         "known_media": sorted(known_media, key=lambda k: k["sha256"]),

@@ -324,6 +324,17 @@ def _simulate_messages(world: World, rng: random.Random) -> None:
                 text = f"new place: https://chat.whatsapp.com/{other.code_at(t)}"
         key = _msg_key(rng, g.platform, n)
         g.messages.append(Msg(key, g.gid, sender, t, text, mid, forwarded))
+    # admins post the group's own invite link in the group whenever it changes, so members can invite others
+    for g in world.groups.values():
+        if g.platform != "whatsapp":
+            continue
+        for t, code in g.codes:
+            at = t + timedelta(minutes=rng.randrange(5, 600))
+            admins = [a for a in sorted(g.admins) if g.is_member(a, at)]
+            if admins and at < SEIZURE:
+                n += 1
+                g.messages.append(Msg(_msg_key(rng, g.platform, n), g.gid, rng.choice(admins), at,
+                                      f"invite your friends: https://chat.whatsapp.com/{code}", None, False))
     for g in world.groups.values():
         g.messages.sort(key=lambda m: (m.at, m.key))
     # forwards must come after the first share of the item: drop the ones that would precede it
