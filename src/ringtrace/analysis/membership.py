@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -49,7 +49,7 @@ class Interval:
     evidence: dict[str, Any] = field(default_factory=dict)
 
     def covers(self, t: datetime) -> bool:
-        return (self.from_at is None or self.from_at - _tol() <= t) and (self.to_at is None or t <= self.to_at + _tol())
+        return (self.from_at is None or self.from_at - TOL <= t) and (self.to_at is None or t <= self.to_at + TOL)
 
     def ev(self, key: str, *ids: Any) -> None:
         lst = self.evidence.setdefault(key, [])
@@ -58,10 +58,7 @@ class Interval:
                 lst.append(i)
 
 
-def _tol() -> Any:
-    from datetime import timedelta
-
-    return timedelta(seconds=SAME_TIME_S)
+TOL = timedelta(seconds=SAME_TIME_S)
 
 
 def group_snapshot_times(con: Connection, chat_ids: list[int]) -> dict[int, datetime]:

@@ -1,0 +1,107 @@
+"""Analysis time and memory vs data size: the synthetic operation's messages at 1x and 10x.
+
+Each size runs in a fresh process (so peak RSS is that size's own): a world is simulated, its groups, events and
+messages are written straight through RecordWriter as two overlapping "devices" (so de-duplication has work),
+then analyze_stage runs twice (the second run shows that re-analysis costs the same: it is idempotent).
+
+    python bench/bench_analysis.py            # 1x = 20,000 messages, 10x = 200,000
+    python bench/bench_analysis.py --base 5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ringtrace.analysis.stage import analyze_stage
+from ringtrace.case import Case
+from ringtrace.model import AccountKey, ChatRef, DeviceOwner, GroupEvent, MediaRef, Message, Participant, Prov
+from ringtrace.store import schema as S
+from ringtrace.store.writer import RecordWriter
+from ringtrace.synth.world import SCALES, SEIZURE, build_world
+
+P = Prov("bench.db", "messages", "1")
+
+
+def _source(case: Case, name: str) -> int:
+    with case.begin() as con:
+        return int(con.execute(S.sources.insert().values(
+            exhibit=name, kind="file", original_path=name, sha256=hashlib.sha256(name.encode()).hexdigest(),
+            md5="0" * 32, size=1, file_count=1, mode="vault", tool="bench", ingested_at=datetime.now(UTC),
+            status="parsed")).inserted_primary_key[0])
+
+
+def one(messages: int, out: Path) -> dict[str, float]:
+    sc = replace(SCALES["small"], messages=messages, persons=max(60, messages // 200),
+                 groups=max(6, messages // 4000))
+    t0 = time.perf_counter()
+    w = build_world(7, sc)
+    t_world = time.perf_counter() - t0
+    case = Case.init(out / "case", actor="bench")
+    key = {pid: AccountKey("whatsapp", "phone", p.v.phone) for pid, p in w.persons.items()}
+    mid = datetime(2025, 5, 1, tzinfo=UTC)
+    t0 = time.perf_counter()
+    n_rows = 0
+    for dev, keep in (("A", lambda at: True), ("B", lambda at: at >= mid)):
+        sid = _source(case, dev)
+        with case.begin() as con:
+            wr = RecordWriter(con, sid, "parse")
+            wr.add(DeviceOwner(key[next(iter(w.persons))], "bench", P), "x")
+            for g in w.groups.values():
+                ref = ChatRef(g.platform, "group", g.key)
+                for e in g.events:
+                    if keep(e.at):
+                        wr.add(GroupEvent(ref, e.kind, e.at, key.get(e.actor or ""), key.get(e.target or ""), None,
+                                          P, value=e.value, msg_key=e.key), "x")
+                for m in g.messages:
+                    if not keep(m.at):
+                        continue
+                    media = (MediaRef(sha256=hashlib.sha256(m.media.encode()).hexdigest()),) if m.media else ()
+                    wr.add(Message(ref, m.key, key[m.sender], m.at, m.text, P, media=media,
+                                   forwarded=m.forwarded), "x")
+                    n_rows += 1
+                for p in g.members_at(SEIZURE):
+                    wr.add(Participant(ref, key[p], "member", True, P), "x")
+            wr.flush()
+    t_write = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    s1 = analyze_stage(case)
+    t_a1 = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    analyze_stage(case)
+    t_a2 = time.perf_counter() - t0
+    return {"messages": messages, "message_rows": n_rows, "canonical": s1.messages, "folded": s1.duplicates,
+            "persons": s1.persons, "groups": s1.groups, "memberships": s1.memberships, "world_s": round(t_world, 2),
+            "write_s": round(t_write, 2), "analyze_s": round(t_a1, 2), "reanalyze_s": round(t_a2, 2),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--base", type=int, default=20000)
+    ap.add_argument("--one", type=int)
+    a = ap.parse_args()
+    if a.one:
+        with tempfile.TemporaryDirectory() as d:
+            print(json.dumps(one(a.one, Path(d))))
+        return
+    rows = []
+    for n in (a.base, a.base * 10):
+        r = subprocess.run([sys.executable, __file__, "--one", str(n)], capture_output=True, text=True, check=True)
+        rows.append(json.loads(r.stdout.strip().splitlines()[-1]))
+        print(rows[-1], flush=True)
+    ratio = rows[1]["analyze_s"] / max(rows[0]["analyze_s"], 1e-9)
+    print(f"analyze time ratio 10x/1x: {ratio:.2f}; rows ratio {rows[1]['message_rows'] / rows[0]['message_rows']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
