@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import string
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -404,7 +405,8 @@ def _device(world: World, rng: random.Random, i: int, pid: str, fmt: str, varian
 def device_view(world: World, dev: Device) -> DeviceView:
     owner = dev.owner
     platform = "telegram" if dev.fmt == "telegram_export" else "whatsapp"
-    contacts_rng = random.Random(hash((world.seed, dev.did)) & 0xFFFFFFFF)
+    # a stable seed per device (hash() of a str changes per process; same seed must mean same bytes)
+    contacts_rng = random.Random(zlib.crc32(f"{world.seed}:{dev.did}".encode()))
     view = DeviceView(owner=world.person(owner), platform=platform, timezone=dev.timezone, locale=dev.locale,
                       variant=dev.variant, lid_mapped=dev.lid_mapped)
     seen_people: set[str] = set()

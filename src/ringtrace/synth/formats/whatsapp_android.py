@@ -26,6 +26,7 @@ from xml.sax.saxutils import escape
 import phonenumbers
 
 from ringtrace.sources import whatsapp_codes as codes
+from ringtrace.synth.formats.sqlite_wal import fix_salts
 from ringtrace.synth.view import DeviceView, VEvent, VGroup, VMedia, VMessage, VPerson
 
 DB_DIR = "data/data/com.whatsapp/databases"
@@ -465,12 +466,16 @@ class _Writer:
                     for chat_jid, m in wal_leg:
                         self.insert_message_legacy(con, chat_jid, m, chat_jid.endswith("@g.us"))
                     con.commit()
-                # copy while the connection is open: the WAL rows stay only in the -wal file
-                for suffix in ("", "-wal", "-shm"):
+                # copy while the connection is open: the WAL rows stay only in the -wal file. The -shm index is
+                # left out (SQLite rebuilds it from the WAL) and the WAL's random salts are fixed, so the same
+                # seed gives the same bytes.
+                for suffix in ("", "-wal"):
                     src = stage.with_name(stage.name + suffix)
                     if src.exists():
                         dst = db_dir / src.name
                         shutil.copyfile(src, dst)
+                        if suffix == "-wal":
+                            fix_salts(dst)
                         written.append(dst)
             finally:
                 con.close()
