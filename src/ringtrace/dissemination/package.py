@@ -1,0 +1,550 @@
+"""Per-country referral packages (docs/dissemination.md).
+
+A package for country XX holds everything the case knows about the persons attributed to XX, and nothing that
+identifies anyone else: other persons appear as stable pseudonyms (``X03``, attributed to IT). The package is a
+folder (optionally zipped) with report.html/.pdf, CSV tables, package.json, case.jsonld and manifest.json
+(+ manifest.sig when signed). Each package made is a new version, recorded in the case (``overrides`` kind
+'package') and in the audit log.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import io
+import json
+import shutil
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from ringtrace import TOOL
+from ringtrace.case import Case
+from ringtrace.dissemination import needtoknow as ntk
+from ringtrace.dissemination.export import build_export, iso
+from ringtrace.store import schema as S
+
+PACKAGE_FORMAT = 1
+CONTEXT_MESSAGES = 3
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+class PackageError(Exception):
+    pass
+
+
+@dataclass
+class PackageResult:
+    country: str
+    version: int
+    path: Path
+    files: list[Path]
+    zip: Path | None
+    manifest_sha256: str
+    signed: bool
+    targets: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+
+# ---- building the scoped document -------------------------------------------------------------------------
+
+
+class _Refs:
+    """Person references inside one package: targets by label, everyone else by a stable pseudonym."""
+
+    def __init__(self, targets: set[str], country_of: dict[str, str | None]) -> None:
+        self.targets = targets
+        self.country_of = country_of
+        self.pseudo: dict[str, str] = {}
+        self.groups_of: dict[str, set[str]] = defaultdict(set)
+
+    def ref(self, label: str | None, group: str | None = None) -> str | None:
+        if label is None:
+            return None
+        if label in self.targets:
+            return label
+        if label not in self.pseudo:
+            self.pseudo[label] = f"X{len(self.pseudo) + 1:02d}"
+        if group:
+            self.groups_of[label].add(group)
+        return self.pseudo[label]
+
+    def describe(self, label: str) -> str:
+        c = self.country_of.get(label)
+        return f"{self.pseudo[label]} (attributed to {c})" if c else f"{self.pseudo[label]} (no country attributed)"
+
+    def table(self) -> list[dict[str, Any]]:
+        return [{"ref": ref, "attributed_to": self.country_of.get(lab),
+                 "groups": sorted(self.groups_of.get(lab, set())),
+                 "note": "another person in the case, not attributed to this country: identity withheld "
+                         "(need to know)"}
+                for lab, ref in sorted(self.pseudo.items(), key=lambda kv: kv[1])]
+
+
+def _plain(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return _plain(dataclasses.asdict(obj))
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | set):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, datetime):
+        return iso(obj)
+    if isinstance(obj, str | int | float | bool) or obj is None:
+        return obj
+    if hasattr(obj, "__dict__"):
+        return _plain({k: v for k, v in vars(obj).items() if not k.startswith("_")})
+    return str(obj)
+
+
+def suspects_for(case: Case, country: str | None = None) -> tuple[list[dict[str, Any]] | None, str | None]:
+    """rank_suspects from the analysis stage, as plain dicts; (None, why) when that stage is not there."""
+    try:
+        from ringtrace.analysis.priorities import rank_suspects
+    except ImportError as e:
+        return None, f"suspect ranking not available (ringtrace.analysis.priorities: {e})"
+    out = []
+    for s in rank_suspects(case, country=country):
+        d = _plain(s)
+        reasons = [f"{c[0]} (+{c[1]}): {c[2]}" if isinstance(c, list) and len(c) == 3 else str(c)
+                   for c in d.get("components", [])]
+        out.append({"person": d.get("label"), "country": d.get("country"), "score": d.get("score"),
+                    "reasons": reasons})
+    return out, None
+
+
+_SUMMARY = ("messages", "media", "forwards", "known_sent", "known_received", "first_shared_known", "creator_of",
+            "admin_of")
+
+
+def conduct_summary(c: dict[str, Any]) -> dict[str, Any]:
+    """The few figures a reader needs, from the analysis stage's conduct (or the fallback's own keys)."""
+    if "basis" in c:
+        return c
+    out = {k: c[k] for k in _SUMMARY if k in c}
+    joins = [f"{j.get('group')} via {j.get('code')}" for j in c.get("invite_joins", [])]
+    if joins:
+        out["joined through invite links"] = joins
+    return out
+
+
+def _conduct(con: Any, person_id: int) -> dict[str, Any] | None:
+    try:
+        from ringtrace.analysis.roles import person_conduct
+    except ImportError:
+        return None
+    return _plain(person_conduct(con, person_id))
+
+
+def _msg_key(m: dict[str, Any]) -> tuple[Any, ...]:
+    return (m["chat"].get("group") or m["chat"].get("key"), m["at"], m.get("sender"), m["kind"], m.get("text"),
+            tuple(m.get("media", [])),
+            json.dumps({k: (m.get("event") or {}).get(k) for k in ("kind", "target", "value")}, sort_keys=True))
+
+
+def _dedup_messages(msgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The same message read from several devices: one row, every source kept."""
+    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for m in msgs:
+        k = _msg_key(m)
+        if k in seen:
+            cites = seen[k]["sources"]
+            cite = {"source": m["source"], "location": m["location"]}
+            if cite not in cites:
+                cites.append(cite)
+            continue
+        seen[k] = dict(m, sources=[{"source": m["source"], "location": m["location"]}])
+    return list(seen.values())
+
+
+def build_package_doc(case: Case, country: str, context: int = CONTEXT_MESSAGES,
+                      version: int = 0, recipient: str | None = None) -> tuple[dict[str, Any], ntk.Scrubber,
+                                                                                   set[str], set[str]]:
+    """The package document (before scrubbing is applied), its scrubber, and the forbidden and kept tokens."""
+    country = country.upper()
+    exp = build_export(case, with_messages=True)
+    persons = {p["id"]: p for p in exp["persons"]}
+    targets = {lab for lab, p in persons.items() if p["country"] == country}
+    if not targets:
+        raise PackageError(f"no person in this case is attributed to {country}; nothing to refer")
+    refs = _Refs(targets, {lab: p["country"] for lab, p in persons.items()})
+    with case.engine.connect() as con:
+        pid_of = {r.label: r.id for r in con.execute(select(S.persons.c.id, S.persons.c.label))}
+        per_tokens, orphan = ntk.person_tokens(con)
+        owner_acc = defaultdict(list)
+        for r in con.execute(select(S.device_owners.c.source_id, S.device_owners.c.basis,
+                                    S.person_accounts.c.person_id)
+                             .join(S.person_accounts, S.person_accounts.c.account_id == S.device_owners.c.account_id)):
+            owner_acc[r.person_id].append((r.source_id, r.basis))
+        src_tool = {r.id: r.tool for r in con.execute(select(S.sources.c.id, S.sources.c.tool))}
+        conduct = {lab: _conduct(con, pid_of[lab]) for lab in targets if lab in pid_of}
+        from ringtrace.dissemination.status import current_statuses
+
+        statuses = current_statuses(con)
+    keep = set().union(*(per_tokens[t].tokens for t in targets if t in per_tokens))
+    forbidden_map: dict[str, str] = {}
+    forbidden: set[str] = set(orphan)
+    for lab, pt in per_tokens.items():
+        if lab in targets:
+            continue
+        forbidden |= pt.tokens
+    for t in orphan:
+        forbidden_map[t] = "unattributed account"
+    sources_by_ex = {s["exhibit"]: s for s in exp["sources"]}
+    src_by_id = {s["id"]: s for s in exp["sources"]}
+    cited: set[str] = set()
+
+    # groups the targets were in
+    target_groups = [g for g in exp["groups"] if any(m["person"] in targets for m in g["members"])
+                     or g["creator"] in targets]
+    tg_ids = {g["id"] for g in target_groups}
+    groups_out = []
+    memberships = []
+    for g in target_groups:
+        cited |= set(g["sources"])
+        members = []
+        for m in g["members"]:
+            ref = refs.ref(m["person"], g["id"])
+            is_t = m["person"] in targets
+            row = {"person": ref, "target": is_t, "attributed_to": persons.get(m["person"], {}).get("country"),
+                   "intervals": m["intervals"], "joined_via": m.get("joined_via", []),
+                   "joined_via_invite_link": m["joined_via_invite_link"],
+                   "admin": m["person"] in g["admins"], "creator": m["person"] == g["creator"]}
+            members.append(row)
+            for iv in m["intervals"]:
+                memberships.append({"group": g["id"], "person": ref, "target": is_t,
+                                    "attributed_to": row["attributed_to"], "from": iv["from"], "to": iv["to"],
+                                    "joined_via": ";".join(row["joined_via"]),
+                                    "invite_codes": ";".join(m["joined_via_invite_link"])
+                                    if isinstance(m["joined_via_invite_link"], list) else "",
+                                    "admin": row["admin"], "creator": row["creator"]})
+        groups_out.append({**{k: g[k] for k in ("id", "platform", "identifiers", "names", "created_at",
+                                                  "invite_codes", "message_count", "media_count", "sources",
+                                                  "conflicts") if k in g},
+                           "creator": refs.ref(g["creator"], g["id"]),
+                           "admins": [refs.ref(a, g["id"]) for a in g["admins"]],
+                           "members": members})
+
+    # messages: everything a target sent or was the object of, plus context in the same chat
+    msgs = _dedup_messages(exp.get("messages", []))
+    by_chat: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for m in msgs:
+        by_chat[m["chat"].get("group") or f"chat:{m['chat'].get('key')}"].append(m)
+    messages_out = []
+    for chat, ms in sorted(by_chat.items()):
+        ms.sort(key=lambda m: (m["at"] or "", m["kind"]))
+        hits = [i for i, m in enumerate(ms) if m.get("sender") in targets
+                or (m.get("event") or {}).get("target") in targets]
+        keep_idx: dict[int, list[int]] = {}
+        for i in hits:
+            for j in range(max(0, i - context), min(len(ms), i + context + 1)):
+                keep_idx.setdefault(j, [])
+                if j != i:
+                    keep_idx[j].append(i)
+        group = chat if chat in tg_ids else None
+        for j in sorted(keep_idx):
+            m = ms[j]
+            involves = j in hits
+            for c in m["sources"]:
+                if c["source"]:
+                    cited.add(c["source"])
+            ev = m.get("event")
+            messages_out.append({
+                "group": group or m["chat"].get("group"), "chat_kind": m["chat"].get("kind"),
+                "chat": m["chat"].get("key") if not m["chat"].get("group") else None,
+                "at": m["at"], "kind": m["kind"], "sender": refs.ref(m.get("sender"), group),
+                "involves_target": involves, "context": not involves,
+                "text": m.get("text"), "media": m.get("media", []), "forwarded": m.get("forwarded", False),
+                "event": None if ev is None else {"kind": ev.get("kind"), "target": refs.ref(ev.get("target"), group),
+                                                  "value": ev.get("value")},
+                "sources": m["sources"]})
+
+    # known material tied to targets
+    target_exhibits: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for lab in targets:
+        pid = pid_of.get(lab)
+        for sid, basis in owner_acc.get(pid, []) if pid is not None else []:
+            s = src_by_id.get(sid)
+            if s:
+                target_exhibits[lab].append({"exhibit": s["exhibit"], "basis": basis})
+        for s in exp["sources"]:
+            if s.get("owner") and s["owner"] in persons[lab]["phones"] \
+                    and all(d["exhibit"] != s["exhibit"] for d in target_exhibits[lab]):
+                target_exhibits[lab].append({"exhibit": s["exhibit"], "basis": "owner number given at intake"})
+    own_ex = {d["exhibit"] for ds in target_exhibits.values() for d in ds}
+    cited |= own_ex
+    matches_out = []
+    for md in exp["media"]:
+        if not md["matches"]:
+            continue
+        by_t = set(md["shared_by"]) & targets
+        on_dev = {f["source"] for f in md["files"]} & own_ex
+        if not by_t and not on_dev:
+            continue
+        for f in md["files"]:
+            if f["source"] in on_dev:
+                cited.add(f["source"])
+        fs = md.get("first_shared") or {}
+        for x in md["matches"]:
+            matches_out.append({
+                "sha256": md["sha256"], "md5": md["md5"], "sha1": md["sha1"], "kind": md["kind"],
+                "size": md.get("size"), "hashset": x["hashset"], "entry": x["entry"], "category": x["category"],
+                "series": x.get("series"), "method": x["method"], "distance": x["distance"],
+                "shared_by": sorted(r for r in (refs.ref(p) for p in md["shared_by"]) if r),
+                "shared_in": md["shared_in"], "on_devices": sorted(on_dev),
+                "first_shared_by": refs.ref(fs.get("person")), "first_shared_in": fs.get("group"),
+                "first_shared_at": fs.get("at"),
+                "files": [f for f in md["files"] if f["source"] in on_dev]})
+
+    # invite links that lead into the targets' groups, and where they were posted
+    target_codes = {c for g in target_groups for c in g["invite_codes"]}
+    links_out = []
+    for ln in exp["invite_links"]:
+        if ln["group"] in tg_ids or (ln["code"] and ln["code"] in target_codes):
+            joined = sorted({refs.ref(m["person"]) or "" for g in target_groups if g["id"] == ln["group"]
+                             for m in g["members"] if isinstance(m["joined_via_invite_link"], list)
+                             and ln["code"] in m["joined_via_invite_link"] and m["person"] in targets})
+            for s in ln["seen"]:
+                if s["source"]:
+                    cited.add(s["source"])
+            links_out.append({**ln, "targets_joined": joined})
+
+    # the targets themselves
+    persons_out = []
+    for lab in sorted(targets):
+        p = persons[lab]
+        st = statuses.get(lab)
+        persons_out.append({
+            **p, "devices": sorted(target_exhibits.get(lab, []), key=lambda d: d["exhibit"]),
+            "groups": [{"group": g["id"], "intervals": m["intervals"], "joined_via": m["joined_via"],
+                        "admin": m["admin"], "creator": m["creator"]}
+                       for g in groups_out for m in g["members"] if m["person"] == lab],
+            "conduct": conduct.get(lab) or _fallback_conduct(lab, messages_out, matches_out, groups_out),
+            "conduct_summary": conduct_summary(conduct.get(lab)
+                                               or _fallback_conduct(lab, messages_out, matches_out, groups_out)),
+            "status": {"status": st.status, "by": st.by, "at": iso(st.at), "note": st.note}
+            if st else {"status": "identified", "by": None, "at": None, "note": None},
+        })
+
+    sources_out = []
+    for ex in sorted(cited):
+        s = sources_by_ex.get(ex)
+        if not s:
+            continue
+        owner_ref = None
+        if s.get("owner"):
+            owner_lab = next((lab for lab, p in persons.items() if s["owner"] in p["phones"]), None)
+            owner_ref = refs.ref(owner_lab) if owner_lab else "unattributed number"
+        sources_out.append({"exhibit": ex, "kind": s["kind"], "sha256": s["sha256"], "md5": s.get("md5"),
+                            "size": s["size"], "files": s.get("files"), "mode": s.get("mode"),
+                            "formats": s.get("formats", []), "ingested_at": s.get("ingested_at"),
+                            "examiner": s.get("examiner"), "tool": src_tool.get(s["id"]),
+                            "timezone": s.get("timezone"), "seizure_country": s.get("seizure_country"),
+                            "owner": owner_ref, "path": s["path"]})
+
+    suspects, why = suspects_for(case, country)
+    if suspects is not None:
+        suspects = [s for s in suspects if s["person"] in targets]
+
+    for lab in refs.pseudo:
+        for t in per_tokens.get(lab, ntk.PersonTokens(lab, None)).tokens:
+            forbidden_map[t] = refs.describe(lab)
+    for t in forbidden - set(forbidden_map):
+        forbidden_map[t] = "another person"
+    # non-target persons never referenced still must not leak: name them by a generic reference
+    doc = {
+        "package_format": PACKAGE_FORMAT, "case": case.name, "country": country, "version": version,
+        "recipient": recipient, "generated_at": iso(datetime.now(UTC)), "tool": TOOL,
+        "need_to_know": ("This package names only persons attributed to " + country + ". Everyone else appears as "
+                         "a pseudonym (X01, X02 ...) stable within this package, with the country they are "
+                         "attributed to; their numbers, accounts and names are withheld."),
+        "context_messages": context,
+        "persons": persons_out, "groups": groups_out, "memberships": memberships,
+        "messages": messages_out, "matches": matches_out, "invite_links": links_out, "sources": sources_out,
+        "pseudonyms": refs.table(), "suspects": suspects, "suspects_note": why,
+    }
+    scrub = ntk.Scrubber(forbidden_map, keep)
+    return doc, scrub, forbidden, keep
+
+
+def _fallback_conduct(lab: str, msgs: list[dict[str, Any]], matches: list[dict[str, Any]],
+                      groups: list[dict[str, Any]]) -> dict[str, Any]:
+    """A factual summary when the analysis stage offers no person_conduct."""
+    sent = [m for m in msgs if m["sender"] == lab and m["kind"] == "message"]
+    return {"basis": "counted from the messages in this package (analysis roles not available)",
+            "messages_sent": len(sent), "media_sent": sum(len(m["media"]) for m in sent),
+            "known_material_shared": len({x["sha256"] for x in matches if lab in x["shared_by"]}),
+            "first_sharer_of_known_material": len({x["sha256"] for x in matches if x["first_shared_by"] == lab}),
+            "groups_created": sorted(g["id"] for g in groups if g["creator"] == lab),
+            "groups_admin": sorted(g["id"] for g in groups if lab in g["admins"])}
+
+
+# ---- writing ----------------------------------------------------------------------------------------------
+
+_FORMULA = ("=", "@", "\t", "\r")
+
+
+def _cell(v: Any) -> str:
+    """CSV cell; evidence text that a spreadsheet would run as a formula is prefixed with a quote."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, list | dict):
+        v = json.dumps(v, ensure_ascii=False, sort_keys=True)
+    s = str(v)
+    if s.startswith(_FORMULA) or (s[:1] in "+-" and not s[1:].replace(" ", "").isdigit()):
+        return "'" + s
+    return s
+
+
+def _csv(path: Path, header: list[str], rows: list[dict[str, Any]]) -> Path:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(header)
+    for r in rows:
+        w.writerow([_cell(r.get(h)) for h in header])
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    return path
+
+
+CSV_HEADERS = {
+    "persons.csv": ["id", "country", "country_basis", "phones", "accounts", "names", "devices", "groups", "status"],
+    "memberships.csv": ["group", "person", "target", "attributed_to", "from", "to", "joined_via", "invite_codes",
+                        "admin", "creator"],
+    "messages.csv": ["group", "chat", "at", "kind", "sender", "involves_target", "text", "media", "forwarded",
+                     "event", "sources"],
+    "matches.csv": ["sha256", "md5", "sha1", "kind", "size", "hashset", "entry", "category", "series", "method",
+                    "distance", "shared_by", "shared_in", "on_devices", "first_shared_by", "first_shared_in",
+                    "first_shared_at"],
+    "sources.csv": ["exhibit", "kind", "sha256", "md5", "size", "files", "mode", "formats", "ingested_at",
+                    "examiner", "tool", "timezone", "seizure_country", "owner", "path"],
+}
+
+
+def write_csvs(doc: dict[str, Any], out: Path) -> list[Path]:
+    persons = [{**p, "groups": [g["group"] for g in p["groups"]], "status": p["status"]["status"],
+                "devices": [d["exhibit"] for d in p["devices"]]} for p in doc["persons"]]
+    rows = {"persons.csv": persons, "memberships.csv": doc["memberships"], "messages.csv": doc["messages"],
+            "matches.csv": doc["matches"], "sources.csv": doc["sources"]}
+    return [_csv(out / name, CSV_HEADERS[name], rows[name]) for name in CSV_HEADERS]
+
+
+def _own_vocabulary() -> set[str]:
+    texts = [p.read_text(encoding="utf-8") for p in TEMPLATES.glob("*") if p.is_file()]
+    texts += [" ".join(h) for h in CSV_HEADERS.values()]
+    from ringtrace.dissemination import caseuco
+
+    texts.append(caseuco.VOCABULARY_TEXT)
+    return ntk.vocabulary(texts)
+
+
+def check_need_to_know(files: list[Path], forbidden: set[str], keep: set[str]) -> list[str]:
+    """Findings 'file: token' for any non-target identifier left in a written text file (PDF and media skipped:
+    they are rendered from, or unrelated to, the checked text)."""
+    vocab = _own_vocabulary()
+    findings = []
+    for f in files:
+        if f.suffix.lower() not in (".html", ".csv", ".json", ".jsonld", ".txt"):
+            continue
+        text = f.read_text(encoding="utf-8", errors="replace")
+        findings += [f"{f.name}: {t}" for t in ntk.leaks(text, forbidden, keep, vocab)]
+    return findings
+
+
+def next_version(case: Case, country: str) -> int:
+    with case.engine.connect() as con:
+        n = 0
+        for r in con.execute(select(S.overrides.c.value).where(S.overrides.c.kind == "package",
+                                                                S.overrides.c.subject == country)):
+            try:
+                n = max(n, int(json.loads(r.value).get("version", 0)))
+            except (ValueError, TypeError, AttributeError):
+                continue
+    return n + 1
+
+
+def _zip(folder: Path, dest: Path) -> Path:
+    with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for p in sorted(folder.rglob("*")):
+            if p.is_file():
+                z.write(p, f"{folder.name}/{p.relative_to(folder).as_posix()}")
+    return dest
+
+
+def make_package(case: Case, country: str, out: Path, *, zip: bool = False, key: Path | None = None,
+                 pdf: bool = True, context: int = CONTEXT_MESSAGES, recipient: str | None = None,
+                 include_media: bool = False, media_password: str | None = None,
+                 recipient_key: Path | None = None) -> PackageResult:
+    """Write the next version of the referral package for ``country`` under ``out/<COUNTRY>-v<N>/``."""
+    country = (country or "").strip().upper()
+    if len(country) != 2 or not country.isalpha():
+        raise PackageError(f"{country!r} is not an ISO 3166 alpha-2 country code")
+    if include_media and not (media_password or recipient_key):
+        raise PackageError("--include-media needs --media-password or --recipient-key: media are only ever "
+                           "sent encrypted")
+    version = next_version(case, country)
+    raw, scrubber, forbidden, keep = build_package_doc(case, country, context, version, recipient)
+    doc = scrubber.scrub_obj(raw)
+    folder = out / f"{country}-v{version}"
+    if folder.exists():
+        raise PackageError(f"{folder} exists: refusing to overwrite a package")
+    folder.mkdir(parents=True)
+    warnings: list[str] = []
+    try:
+        files: list[Path] = []
+        pj = folder / "package.json"
+        pj.write_text(json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
+        files.append(pj)
+        files += write_csvs(doc, folder)
+        from ringtrace.dissemination.caseuco import package_graph, write_jsonld
+
+        files.append(write_jsonld(package_graph(doc), folder / "case.jsonld"))
+        from ringtrace.dissemination.report import ReportError, render_package_report
+
+        try:
+            files += render_package_report(doc, folder, pdf=pdf)
+        except ReportError as e:
+            warnings.append(str(e))
+            files += [p for p in (folder / "report.html",) if p.exists()]
+        if include_media:
+            from ringtrace.dissemination.media_crypto import write_encrypted_media
+
+            shas = sorted({m["sha256"] for m in doc["matches"]})
+            files += write_encrypted_media(case, shas, folder / "media", password=media_password,
+                                           recipient_key=recipient_key)
+        leaks = check_need_to_know(files, forbidden, keep)
+        if leaks:
+            raise PackageError("need-to-know check failed, package withheld: " + "; ".join(leaks[:20]))
+        meta = {"case": case.name, "country": country, "version": version, "recipient": recipient,
+                "persons": [p["id"] for p in doc["persons"]]}
+        from ringtrace.dissemination.signing import sign_manifest, write_manifest
+
+        if key is not None:
+            mpath, spath = sign_manifest(folder, key, meta)
+            files += [mpath, spath]
+        else:
+            files.append(write_manifest(folder, meta))
+            warnings.append("no --key given: manifest.json is unsigned (it detects damage, not tampering)")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)  # never leave half a package that could be sent by mistake
+        raise
+    msha = hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
+    zpath = _zip(folder, out / f"{country}-v{version}.zip") if zip else None
+    value = {"version": version, "manifest_sha256": msha, "out": str(zpath or folder), "recipient": recipient,
+             "signed": key is not None, "persons": [p["id"] for p in doc["persons"]],
+             "media_included": include_media}
+    with case.begin() as con:
+        oid = con.execute(S.overrides.insert().values(kind="package", subject=country,
+                                                      value=json.dumps(value, sort_keys=True),
+                                                      reason=f"referral package v{version}", by=case.actor,
+                                                      at=datetime.now(UTC))).inserted_primary_key[0]
+        case.log("package.write", {"override_id": oid, "country": country, **value}, con)
+    return PackageResult(country, version, folder, sorted(folder.rglob("*")), zpath, msha, key is not None,
+                         [p["id"] for p in doc["persons"]], warnings)
