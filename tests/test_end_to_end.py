@@ -134,3 +134,28 @@ def test_messages_carry_provenance(run) -> None:
     assert len(msgs) > 1000
     assert all(m["source"] and m["location"] for m in msgs)
     assert {m["kind"] for m in msgs} == {"message", "event"}
+
+
+def test_unknown_series_group_each_family_and_never_mix(run) -> None:
+    import hashlib
+
+    from ringtrace.matching.stage import unknown_series
+    from ringtrace.synth.world import build_world
+
+    truth, export, case = run
+    family = {hashlib.sha256(m.data()).hexdigest(): m.family for m in build_world(5, "small").media.values()}
+    rows = unknown_series(case)
+    assert rows, "the operation must hold unknown near-duplicate families"
+    known = {k["sha256"] for k in truth["known_media"]}
+    for r in rows:
+        fams = {family[s] for s in r.media}
+        assert len(fams) == 1, f"series {r.rank} mixes families {fams}"
+        assert not set(r.media) & known
+    # ranked by spread: devices first
+    assert [len(r.devices) for r in rows] == sorted((len(r.devices) for r in rows), reverse=True)
+    hashed = {m["sha256"] for m in export["media"] if m["pdq"] and not m["matches"]}
+    by_family: dict[int, set[str]] = {}
+    for s in hashed:
+        by_family.setdefault(family[s], set()).add(s)
+    expected = {frozenset(v) for v in by_family.values() if len(v) >= 2}
+    assert {frozenset(r.media) for r in rows} == expected

@@ -200,3 +200,65 @@ def export_vics(case: Case, out: Path) -> int:
     n = write_vics_json(items, out, case.name)
     case.log("export.vics", {"path": str(out), "items": n})
     return n
+
+
+# ---- unknown series -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class SeriesRow:
+    rank: int
+    size: int
+    devices: list[str]
+    persons: list[str]
+    groups: list[str]
+    media: list[str]  # sha256 of the items, never their content
+
+
+def unknown_series(case: Case, threshold: int = 31, min_size: int = 2) -> list[SeriesRow]:
+    """Media that matches no list, clustered by PDQ distance across every device: the victim-identification
+    queue, ranked by how many devices, persons and groups hold each series."""
+    from ringtrace.matching.series import Holders, connected_components, rank_series
+
+    with case.engine.connect() as con:
+        matched = {r[0] for r in con.execute(select(S.matches.c.media_sha256).distinct())}
+        items = [(r.sha256, r.pdq_dihedral) for r in con.execute(
+            select(S.media.c.sha256, S.media.c.pdq_dihedral).where(S.media.c.pdq_quality >= MATCH_MIN_QUALITY)
+            .where(S.media.c.pdq_dihedral.is_not(None)).order_by(S.media.c.sha256)) if r.sha256 not in matched]
+        if not items:
+            return []
+        exhibit = {r.id: r.exhibit for r in con.execute(select(S.sources.c.id, S.sources.c.exhibit))}
+        devices: dict[str, set[str]] = {}
+        for r in con.execute(select(S.source_files.c.sha256, S.source_files.c.source_id)):
+            devices.setdefault(r.sha256, set()).add(exhibit[r.source_id])
+        person_of = {r.account_id: r.person_id for r in con.execute(select(S.person_accounts))}
+        plabel = {r.id: r.label for r in con.execute(select(S.persons.c.id, S.persons.c.label))}
+        group_of = {r.chat_id: r.group_id for r in con.execute(select(S.group_chats))}
+        glabel = {r.id: r.label for r in con.execute(select(S.groups.c.id, S.groups.c.label))}
+        persons: dict[str, set[str]] = {}
+        groups: dict[str, set[str]] = {}
+        q = (select(S.message_media.c.sha256, S.messages.c.sender_id, S.messages.c.chat_id, S.messages.c.source_id)
+             .join(S.messages, S.messages.c.id == S.message_media.c.message_id)
+             .where(S.message_media.c.sha256.is_not(None)))
+        for r in con.execute(q):
+            devices.setdefault(r.sha256, set()).add(exhibit[r.source_id])
+            pid = person_of.get(r.sender_id)
+            if pid is not None:
+                persons.setdefault(r.sha256, set()).add(plabel[pid])
+            gid = group_of.get(r.chat_id)
+            if gid is not None:
+                groups.setdefault(r.sha256, set()).add(glabel[gid])
+    # a rotated or mirrored copy belongs to the same series: link items through all 8 dihedral hashes
+    index = PDQIndex(hex_to_array([d.split(",")[0] for _, d in items]))
+    pairs = index.search_dihedral(np.stack([hex_to_array(d.split(",")) for _, d in items]), threshold)
+    a = np.array([p[0] for p in pairs if p[0] != p[1]], dtype=np.int64)
+    b = np.array([p[1] for p in pairs if p[0] != p[1]], dtype=np.int64)
+    labels = connected_components(len(items), a, b)
+    holders = [Holders(frozenset(devices.get(s, ())), frozenset(persons.get(s, ())), frozenset(groups.get(s, ())))
+               for s, _ in items]
+    out = []
+    for i, ser in enumerate(rank_series(labels, holders, min_size=min_size), start=1):
+        out.append(SeriesRow(i, ser.size, sorted(ser.devices), sorted(ser.persons), sorted(ser.groups),
+                             [items[j][0] for j in ser.members]))
+    case.log("analysis.series", {"series": len(out), "unmatched_media": len(items), "threshold": threshold})
+    return out
