@@ -218,6 +218,9 @@ class Page:
     prov: Prov
     content_type: str | None = None
     language: str | None = None
+    # absolute URLs of the images/media the page references (img src/srcset, source, video poster, CSS
+    # url() in style attributes), bounded; an embedded MediaFile whose origin_uri is here belongs to the page
+    resources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +247,7 @@ class MediaFile:
     prov: Prov
     size: int | None = None
     content: bytes | None = None  # for media embedded in a container (WARC, MHTML); bounded by the reader
+    origin_uri: str | None = None  # the URL it was captured from (WARC-Target-URI, MHTML Content-Location)
 
 
 @dataclass(frozen=True, slots=True)

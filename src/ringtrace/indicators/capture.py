@@ -12,6 +12,9 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterator
 from datetime import datetime
+from urllib.parse import urljoin
+
+from selectolax.lexbor import LexborHTMLParser
 
 from ringtrace.indicators.extract import Found, extract_indicators
 from ringtrace.indicators.normalize import html_text
@@ -27,6 +30,13 @@ _HTML_START = re.compile(
     rb"^\s{0,512}(?:<!--.{0,2000}?-->\s{0,64})?<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
 )
 _LANG_REGION = re.compile(r"^[A-Za-z]{2,3}[-_]([A-Za-z]{2})\b")
+
+MAX_RESOURCES = 500  # image/media URLs kept per page
+MAX_RESOURCE_URL = 4096
+_RESOURCE_HINT = re.compile(r"<(?:img|source|video)\b|url\s{0,3}\(", re.I)
+_CSS_URL = re.compile(r"url\s{0,3}\(\s{0,3}['\"]?([^'\"()\s]{1,4096})['\"]?\s{0,3}\)", re.I)
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]{0,15}):")
+_RESOURCE_SELECTOR = "img, source, video, [style]"
 
 
 def charset_from_content_type(content_type: str | None) -> str | None:
@@ -125,6 +135,63 @@ def indicator_from(found: Found, prov: Prov, page_uri: str | None, at: datetime 
     )
 
 
+def _absolute(value: str, base: str | None) -> str | None:
+    value = value.strip()
+    if not value or len(value) > MAX_RESOURCE_URL:
+        return None
+    m = _SCHEME.match(value)
+    if m:
+        # inline data and scripts are not resources fetched from anywhere
+        return value if m.group(1).lower() in ("http", "https", "ftp", "file") else None
+    if not base:
+        return value  # relative, and nothing to resolve it against: kept as written
+    try:
+        return urljoin(base, value)
+    except ValueError:
+        return None
+
+
+def page_resources(doc: str, base_uri: str | None) -> tuple[str, ...]:
+    """Absolute URLs of the images and media an HTML page references: ``img src``/``srcset``, ``source``,
+    ``video poster`` and CSS ``url()`` in style attributes; resolved against ``<base href>`` or the page URI;
+    at most ``MAX_RESOURCES``, in document order, without repeats. Nothing is fetched."""
+    if not _RESOURCE_HINT.search(doc):
+        return ()  # most pages hold no image tags: skip the second parse
+    tree = LexborHTMLParser(doc)
+    base = base_uri
+    base_node = tree.css_first("base[href]")
+    if base_node is not None:
+        href = base_node.attributes.get("href") or ""
+        base = _absolute(href, base_uri) or base_uri
+    out: dict[str, None] = {}
+
+    def add(value: str | None) -> None:
+        if value and len(out) < MAX_RESOURCES:
+            url = _absolute(value, base)
+            if url:
+                out.setdefault(url, None)
+
+    for node in tree.css(_RESOURCE_SELECTOR):
+        if len(out) >= MAX_RESOURCES:
+            break
+        attrs = node.attributes
+        tag = node.tag
+        if tag in ("img", "source"):
+            add(attrs.get("src"))
+            srcset = attrs.get("srcset") or ""
+            for cand in srcset[:MAX_RESOURCE_URL * 4].split(","):
+                parts = cand.split()
+                add(parts[0] if parts else None)
+        elif tag == "video":
+            add(attrs.get("poster"))
+            add(attrs.get("src"))
+        style = attrs.get("style") or ""
+        if "url" in style.lower():
+            for m in _CSS_URL.finditer(style[: MAX_RESOURCE_URL * 8]):
+                add(m.group(1))
+    return tuple(out)
+
+
 class LineIndex:
     """1-based line numbers for offsets of one text."""
 
@@ -164,16 +231,18 @@ def page_records(
     text, problems = decode_body(body, charset_from_content_type(content_type), file, prov)
     yield from problems
     language: str | None = None
+    resources: tuple[str, ...] = ()
     is_html = looks_html(body, content_type)
     if is_html:
         ht = html_text(text, base_uri=uri)
         search, visible_end = ht.text, ht.visible_end
         title = title or ht.title
         language = ht.language
+        resources = page_resources(text, uri)
     else:
         search, visible_end = text, len(text)
     mime = content_type.split(";")[0].strip().lower() if content_type else ("text/html" if is_html else None)
-    yield Page(uri, captured_at, record_id, title, prov, mime, language)
+    yield Page(uri, captured_at, record_id, title, prov, mime, language, resources)
     lines = LineIndex(search) if text_lines and not is_html else None
     seen: set[tuple[str, str]] = set()
     for f in extract_indicators(search, region=region_for(language, options)):

@@ -92,7 +92,8 @@ class MhtmlFormat(SourceFormat):
                         file, f"part {index} ({ctype}) over {MAX_MEDIA_BYTES} bytes; skipped", prov, "warning"
                     )
                     continue
-                yield MediaFile(path=f"{file}#{index}", prov=prov, size=len(payload), content=payload)
+                yield MediaFile(path=f"{file}#{index}", prov=prov, size=len(payload), content=payload,
+                                origin_uri=loc)
                 continue
             if not (ctype.startswith("text/") or "xml" in ctype):
                 continue

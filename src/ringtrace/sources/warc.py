@@ -295,7 +295,7 @@ class WarcFormat(SourceFormat):
                     file, f"media {uri} larger than {MAX_MEDIA_BYTES} bytes; skipped", prov, "warning"
                 )
                 return
-            yield MediaFile(path=f"{file}#{rid}", prov=prov, size=len(body), content=body)
+            yield MediaFile(path=f"{file}#{rid}", prov=prov, size=len(body), content=body, origin_uri=uri)
             return
         if rtype == "metadata":
             text = body[:MAX_PAGE_BYTES].decode("utf-8", errors="replace")

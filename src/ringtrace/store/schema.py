@@ -95,6 +95,7 @@ source_files = Table(
     Column("embedded", Boolean, nullable=False, server_default="0"),  # extracted from a container (WARC record ...)
     Column("format", String(100)),  # the source format that read it as a unit's primary file
     Column("unit_primary", Text),  # relpath of the unit it belongs to
+    Column("origin_uri", Text),  # for capture resources: the URL the content was captured from
     UniqueConstraint("source_id", "relpath", name="uq_source_files_source_id_relpath"),
 )
 
@@ -285,6 +286,7 @@ pages = Table(
     Column("title", Text),
     Column("content_type", String(200)),
     Column("language", String(20)),
+    Column("resources", JSON),  # absolute URLs of images/media the page references (bounded list)
     *_prov(),
 )
 

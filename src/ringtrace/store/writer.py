@@ -137,7 +137,8 @@ class RecordWriter:
         elif isinstance(rec, Page):
             self._queue(S.pages, source_id=sid, uri=rec.uri, captured_at=_utc(rec.captured_at),
                         record_id=rec.record_id, title=(rec.title or "")[:1000] or None,
-                        content_type=rec.content_type, language=rec.language, **_prov(rec.prov))
+                        content_type=rec.content_type, language=rec.language,
+                        resources=list(rec.resources) or None, **_prov(rec.prov))
         elif isinstance(rec, Indicator):
             self._queue(S.indicators, source_id=sid, kind=rec.kind, value=rec.value, raw=rec.raw[:2000],
                         context=rec.context[:1000], page_uri=rec.page_uri, platform=rec.platform, code=rec.code,
@@ -185,7 +186,7 @@ class RecordWriter:
         self.flush_table(S.source_files)
         self.con.execute(insert(S.source_files).values(
             source_id=self.source_id, relpath=mf.path, size=d.size, sha256=d.sha256, md5=d.md5, sha1=d.sha1,
-            embedded=True, unit_primary=unit_primary))
+            embedded=True, unit_primary=unit_primary, origin_uri=(mf.origin_uri or "")[:4096] or None))
 
     # ---- batching -----------------------------------------------------------------------------------------
     def _queue(self, table: Table, **values: Any) -> None:

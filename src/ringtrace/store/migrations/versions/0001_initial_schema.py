@@ -275,6 +275,7 @@ def upgrade() -> None:
     sa.Column('title', sa.Text(), nullable=True),
     sa.Column('content_type', sa.String(length=200), nullable=True),
     sa.Column('language', sa.String(length=20), nullable=True),
+    sa.Column('resources', sa.JSON(), nullable=True),
     sa.Column('prov_file', sa.Text(), server_default='', nullable=False),
     sa.Column('prov_table', sa.String(length=200), nullable=True),
     sa.Column('prov_row', sa.String(length=200), nullable=True),
@@ -319,6 +320,7 @@ def upgrade() -> None:
     sa.Column('embedded', sa.Boolean(), server_default='0', nullable=False),
     sa.Column('format', sa.String(length=100), nullable=True),
     sa.Column('unit_primary', sa.Text(), nullable=True),
+    sa.Column('origin_uri', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_source_files_source_id_sources')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_source_files')),
     sa.UniqueConstraint('source_id', 'relpath', name='uq_source_files_source_id_relpath')
