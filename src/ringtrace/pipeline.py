@@ -8,6 +8,7 @@ analyze recompute their tables as a whole. ``run`` does whatever is pending.
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from ringtrace.store import schema as S
 from ringtrace.store.writer import RecordWriter
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+HASH_BATCH = 500  # media rows committed together: a crash loses at most one batch of hashing work
 
 
 def _noop(stage: str, done: int, total: int) -> None:
@@ -214,7 +216,8 @@ def hash_stage(case: Case, executor: Any = None, progress: Progress = _noop) -> 
     if not work:
         return 0
     own = executor is None
-    ex = executor or make_executor("local" if len(work) > 64 else "serial")
+    # a pool pays off only with enough work; RINGTRACE_EXECUTOR (serial, local[:N], dask[:ADDRESS]) overrides
+    ex = executor or make_executor(os.environ.get("RINGTRACE_EXECUTOR") or ("local" if len(work) > 64 else "serial"))
     done = 0
     batch: list[dict[str, Any]] = []
     try:
@@ -227,7 +230,7 @@ def hash_stage(case: Case, executor: Any = None, progress: Progress = _noop) -> 
                 continue
             batch.append(_media_row(h))
             done += 1
-            if len(batch) >= 500:
+            if len(batch) >= HASH_BATCH:
                 _insert_media(case, batch)
                 batch = []
             progress("hash", done, len(work))
