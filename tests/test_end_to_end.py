@@ -4,7 +4,6 @@ groups, members, creators, countries, known-media matches, invite links."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import jsonschema

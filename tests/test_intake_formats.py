@@ -32,7 +32,6 @@ def world():
 
 def _write(world, fmt: str, variant: str, out: Path):
     import importlib
-
     from dataclasses import replace
 
     telegram = fmt == "telegram_export"
