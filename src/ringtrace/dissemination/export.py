@@ -284,22 +284,11 @@ def _media(con: Connection, ctx: _Ctx) -> list[dict[str, Any]]:
 
 
 def _first_sharers(con: Connection, ctx: _Ctx) -> dict[str, dict[str, Any]]:
-    try:
-        from ringtrace.analysis.roles import first_sharers
-    except ImportError:
-        first_sharers = None
-    out: dict[str, dict[str, Any]] = {}
-    if first_sharers is not None:
-        for sha, (pid, gid, at) in first_sharers(con).items():
-            out[sha] = {"person": ctx.person_label.get(pid), "group": ctx.group_label.get(gid), "at": iso(at)}
-        return out
-    q = (select(S.message_media.c.sha256, S.messages.c.sender_id, S.messages.c.chat_id, S.messages.c.at)
-         .join(S.messages, S.messages.c.id == S.message_media.c.message_id)
-         .where(S.message_media.c.sha256.is_not(None)).order_by(S.messages.c.at))
-    for r in con.execute(q):
-        if r.sha256 not in out:
-            out[r.sha256] = {"person": ctx.person_of(r.sender_id), "group": ctx.group_of(r.chat_id), "at": iso(r.at)}
-    return out
+    from ringtrace.analysis.roles import first_sharers
+
+    return {sha: {"person": ctx.person_label.get(pid) if pid is not None else None,
+                  "group": ctx.group_label.get(gid) if gid is not None else None, "at": iso(at)}
+            for sha, (pid, gid, at) in first_sharers(con).items()}
 
 
 INVITE_KINDS = ("whatsapp_invite", "telegram_invite", "signal_group", "discord_invite", "session_open_group")

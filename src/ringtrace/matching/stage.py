@@ -240,14 +240,14 @@ def unknown_series(case: Case, threshold: int = 31, min_size: int = 2) -> list[S
         q = (select(S.message_media.c.sha256, S.messages.c.sender_id, S.messages.c.chat_id, S.messages.c.source_id)
              .join(S.messages, S.messages.c.id == S.message_media.c.message_id)
              .where(S.message_media.c.sha256.is_not(None)))
-        for r in con.execute(q):
-            devices.setdefault(r.sha256, set()).add(exhibit[r.source_id])
-            pid = person_of.get(r.sender_id)
+        for row in con.execute(q):
+            devices.setdefault(row.sha256, set()).add(exhibit[row.source_id])
+            pid = person_of.get(row.sender_id)
             if pid is not None:
-                persons.setdefault(r.sha256, set()).add(plabel[pid])
-            gid = group_of.get(r.chat_id)
+                persons.setdefault(row.sha256, set()).add(plabel[pid])
+            gid = group_of.get(row.chat_id)
             if gid is not None:
-                groups.setdefault(r.sha256, set()).add(glabel[gid])
+                groups.setdefault(row.sha256, set()).add(glabel[gid])
     # a rotated or mirrored copy belongs to the same series: link items through all 8 dihedral hashes
     index = PDQIndex(hex_to_array([d.split(",")[0] for _, d in items]))
     pairs = index.search_dihedral(np.stack([hex_to_array(d.split(",")) for _, d in items]), threshold)
