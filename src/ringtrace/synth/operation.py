@@ -56,6 +56,16 @@ def write_operation(out: Path, seed: int = 1, scale: str = "small", progress: Pr
                                             "created_seen": False})
             o["devices"].append(dev.exhibit)
             o["created_seen"] |= any(e.kind == "created" for e in g.events)
+            o.setdefault("event_keys", set()).update(e.key for e in g.events)
+            admins = o.setdefault("admins", set())
+            admins.update(p.phone for p, role in g.participants if role in ("admin", "superadmin"))
+            admins.update(e.target.phone for e in g.events if e.kind == "promoted" and e.target)
+            first = o.setdefault("first_share", {})
+            for m in g.messages:
+                if m.media is not None and (m.media.present or keeps_hash):
+                    cur = first.get(m.media.sha256)
+                    if cur is None or (m.at, m.key) < (cur[0], cur[2]):
+                        first[m.media.sha256] = (m.at, m.sender.phone, m.key)
             if g.invite_code:
                 o["codes"].add(g.invite_code)
             admin_phones = {p.phone for p, role in g.participants if role in ("admin", "superadmin")}
@@ -156,9 +166,16 @@ def _ground_truth(world: World, observed: dict[str, dict[str, Any]], declared: d
         o = observed.get(g.key) or {"devices": [], "phones": set(), "tg_ids": set(), "codes": set(),
                                     "created_seen": False}
         members = []
+        seen_keys = o.get("event_keys", set())
         for pid, ivs in sorted(g.intervals.items()):
             p = world.persons[pid]
+            joins = [e for e in g.events if e.key in seen_keys and e.kind in ("created", "added", "joined_link")
+                     and (e.target or e.actor) == pid]
+            leaves = [e for e in g.events if e.key in seen_keys and e.kind in ("left", "removed") and e.target == pid]
             members.append({
+                # the join and leave events some device saw: the precision the sources allow
+                "observed_joins": [{"at": _iso(e.at), "kind": e.kind} for e in joins],
+                "observed_leaves": [_iso(e.at) for e in leaves],
                 "person": pid, "phone": p.v.phone, "tg_id": p.v.tg_id,
                 "intervals": [[_iso(f), _iso(t)] for f, t in ivs],
                 "joined_via_invite_link": [c for c in g.via.get(pid, []) if c],
@@ -170,6 +187,9 @@ def _ground_truth(world: World, observed: dict[str, dict[str, Any]], declared: d
             "creator": phone_of[g.creator], "admins": sorted(phone_of[a] for a in g.admins),
             # a creator can be known only from a device that saw the creation, or from an old-style group id
             "creator_observable": bool(o["created_seen"]) or (g.platform == "whatsapp" and "-" in g.key),
+            "admins_observable": sorted(o.get("admins", set()) | ({phone_of[g.creator]} if o["created_seen"] or
+                                                                  (g.platform == "whatsapp" and "-" in g.key)
+                                                                  else set())),
             "codes_tied_by_evidence": sorted(o["codes"]),
             "invite_codes": [{"from": _iso(t), "code": c} for t, c in g.codes], "members": members,
             "message_count": len(g.messages),
@@ -196,6 +216,14 @@ def _ground_truth(world: World, observed: dict[str, dict[str, Any]], declared: d
                 cur = first.get(sha)
                 if cur is None or msg.at < datetime.fromisoformat(cur["at"].replace("Z", "+00:00")):
                     first[sha] = {"phone": phone_of[msg.sender], "group": g.key, "at": _iso(msg.at)}
+    # the earliest share any device saw (a perfect analysis cannot know of earlier ones no device kept)
+    seen_first: dict[str, tuple[Any, str, str, str]] = {}
+    for gkey, o in observed.items():
+        for sha, (at, phone, mkey) in o.get("first_share", {}).items():
+            cur = seen_first.get(sha)
+            if cur is None or (at, mkey) < (cur[0], cur[2]):
+                seen_first[sha] = (at, phone, mkey, gkey)
+    observed_first = {sha: {"phone": v[1], "group": v[3], "at": _iso(v[0])} for sha, v in seen_first.items()}
     persons = [{"person": pid, "phone": p.v.phone, "country": p.country, "name": p.v.name, "tg_id": p.v.tg_id,
                 "lid": p.v.lid} for pid, p in sorted(world.persons.items())]
     tied = {c: g["key"] for g in groups for c in g["codes_tied_by_evidence"]}
@@ -205,7 +233,7 @@ def _ground_truth(world: World, observed: dict[str, dict[str, Any]], declared: d
     return {
         "seed": world.seed, "persons": persons, "groups": groups,
         "known_media": sorted(known_media, key=lambda k: k["sha256"]),
-        "media_first_shared": first, "invite_links": expected_links,
+        "media_first_shared": first, "media_first_shared_observed": observed_first, "invite_links": expected_links,
         "devices": [{"exhibit": d.exhibit, "owner": phone_of[d.owner], "format": d.fmt, "variant": d.variant,
                      "seizure_country": d.country} for d in world.devices],
     }
