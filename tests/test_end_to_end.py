@@ -158,3 +158,83 @@ def test_unknown_series_group_each_family_and_never_mix(run) -> None:
         by_family.setdefault(family[s], set()).add(s)
     expected = {frozenset(v) for v in by_family.values() if len(v) >= 2}
     assert {frozenset(r.media) for r in rows} == expected
+
+
+def _t(s: str | None):
+    from datetime import datetime
+
+    return datetime.fromisoformat(s.replace("Z", "+00:00")) if s else None
+
+
+def _member_rows(truth: dict[str, Any], export: dict[str, Any]):
+    """(truth group, truth member, export member) for every observed WhatsApp member."""
+    phones = _phones(export)
+    by_key = _group_by_key(export)
+    for g in truth["groups"]:
+        if not g["observed_by"] or g["platform"] != "whatsapp":
+            continue
+        eg = by_key[g["key"]]
+        by_phone = {ph: m for m in eg["members"] for ph in phones[m["person"]]}
+        for m in g["members"]:
+            if m["observed"]:
+                yield g, m, by_phone[m["phone"]]
+
+
+def test_membership_intervals_to_the_precision_the_sources_allow(run) -> None:
+    truth, export, _ = run
+    checked = 0
+    for g, m, em in _member_rows(truth, export):
+        froms = [_t(i["from"]) for i in em["intervals"]]
+        tos = [_t(i["to"]) for i in em["intervals"]]
+        for j in m["observed_joins"]:
+            at = _t(j["at"])
+            assert any(f is not None and abs((f - at).total_seconds()) <= 60 for f in froms), (g["gid"], m, em)
+            checked += 1
+        for left in m["observed_leaves"]:
+            at = _t(left)
+            assert any(t is not None and abs((t - at).total_seconds()) <= 60 for t in tos), (g["gid"], m, em)
+    assert checked >= 50
+
+
+def test_joined_via_invite_link(run) -> None:
+    truth, export, _ = run
+    n = 0
+    for _g, m, em in _member_rows(truth, export):
+        if any(j["kind"] == "joined_link" for j in m["observed_joins"]):
+            assert "invite_link" in em["joined_via"], (m, em)
+            n += 1
+        elif m["observed_joins"] and not m["joined_via_invite_link"]:
+            assert "invite_link" not in em["joined_via"], (m, em)
+    assert n >= 3
+
+
+def test_admins_where_the_evidence_shows_them(run) -> None:
+    truth, export, _ = run
+    phones = _phones(export)
+    by_key = _group_by_key(export)
+    for g in truth["groups"]:
+        if g["observed_by"] and g["platform"] == "whatsapp":
+            got = {ph for a in by_key[g["key"]]["admins"] for ph in phones[a]}
+            assert got == set(g["admins_observable"]), g["gid"]
+
+
+def test_first_sharer_of_every_shared_item(run) -> None:
+    truth, export, _ = run
+    phones = _phones(export)
+    tg = {p["id"]: {a["value"] for a in p["accounts"] if a["kind"] == "tg_id"} for p in export["persons"]}
+    tg_of_phone = {p["phone"]: str(p["tg_id"]) for p in truth["persons"]}
+    telegram_keys = {g["key"] for g in truth["groups"] if g["platform"] == "telegram"}
+    want = truth["media_first_shared_observed"]
+    checked = 0
+    for m in export["media"]:
+        w = want.get(m["sha256"])
+        if w is None or not m["first_shared"]:
+            continue
+        who = m["first_shared"]["person"]
+        if w["group"] in telegram_keys:
+            assert tg_of_phone[w["phone"]] in tg[who], (m["sha256"], w, m["first_shared"])
+        else:
+            assert w["phone"] in phones[who], (m["sha256"], w, m["first_shared"])
+        assert abs((_t(m["first_shared"]["at"]) - _t(w["at"])).total_seconds()) < 60
+        checked += 1
+    assert checked >= 30
