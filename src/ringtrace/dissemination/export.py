@@ -10,12 +10,14 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, select
 
 from ringtrace import TOOL
+from ringtrace.analysis.invites import code_current_at, looks_like_code
 from ringtrace.case import Case
 from ringtrace.store import schema as S
 
@@ -48,6 +50,19 @@ class _Ctx:
             r.account_id: r.person_id for r in con.execute(select(S.person_accounts))}
         self.group_label = {r.id: r.label for r in con.execute(select(S.groups.c.id, S.groups.c.label))}
         self.chat_group: dict[int, int] = {r.chat_id: r.group_id for r in con.execute(select(S.group_chats))}
+
+    @cached_property
+    def code_ties(self) -> dict[tuple[str, str], Any]:
+        """Invite code -> group, from device evidence only (analysis.invites)."""
+        from ringtrace.analysis.invites import tie_invite_codes
+
+        return tie_invite_codes(self.con)
+
+    @cached_property
+    def resets(self) -> dict[int, list[datetime]]:
+        from ringtrace.analysis.invites import group_resets
+
+        return group_resets(self.con, self.chat_group)
 
     def person_of(self, account_id: int | None) -> str | None:
         if account_id is None:
@@ -188,7 +203,7 @@ def _groups(con: Connection, ctx: _Ctx) -> list[dict[str, Any]]:
             for e in sorted(events[c], key=lambda e: (e.at or datetime.min.replace(tzinfo=UTC))):
                 if e.kind in ("subject", "created") and e.value:
                     names[(iso(e.at), e.value)] = None
-                if e.kind == "joined_link" and e.value:
+                if e.kind == "joined_link" and looks_like_code(g.platform, e.value):
                     codes.add(e.value)
             srcs |= msg_sources[c]
         detail = g.detail or {}
@@ -202,14 +217,18 @@ def _groups(con: Connection, ctx: _Ctx) -> list[dict[str, Any]]:
                     if s.name:
                         names[(None, s.name)] = None
         mem_rows = members[g.id]
+        codes.update(code for (_plat, code), tie in ctx.code_ties.items() if tie.group_id == g.id)
         by_person: dict[str, list[dict[str, Any]]] = defaultdict(list)
         admins = set()
         for m in mem_rows:
             label = ctx.person_label.get(m.person_id)
             if label is None:
                 continue
+            code = m.invite_code
+            if code is None and m.joined_via == "invite_link":  # the code current when they joined, if known
+                code = code_current_at(ctx.code_ties, g.id, m.from_at, ctx.resets.get(g.id, ()))
             by_person[label].append({"from": iso(m.from_at), "to": iso(m.to_at), "joined_via": m.joined_via,
-                                     "invite_code": m.invite_code})
+                                     "invite_code": code})
             if m.role in ("admin", "superadmin", "creator"):
                 admins.add(label)
             if m.invite_code:
@@ -300,27 +319,18 @@ def _seen(r: Any, ctx: _Ctx, include_secrets: bool) -> dict[str, Any]:
 
 
 def _invite_links(con: Connection, ctx: _Ctx, include_secrets: bool) -> list[dict[str, Any]]:
+    # the group a code opens comes from device evidence only (analysis.invites): never from where it was posted
     code_group: dict[tuple[str, str], str] = {}
-    for r in con.execute(select(S.memberships.c.invite_code, S.memberships.c.group_id)
-                         .where(S.memberships.c.invite_code.is_not(None))):
-        code_group[("", r.invite_code)] = ctx.group_label.get(r.group_id, "")
-    for r in con.execute(select(S.group_sightings.c.invite_code, S.group_sightings.c.chat_id)
-                         .where(S.group_sightings.c.invite_code.is_not(None))):
-        g = ctx.group_of(r.chat_id)
-        if g:
-            code_group[("", r.invite_code)] = g
-    for r in con.execute(select(S.group_events.c.value, S.group_events.c.chat_id)
-                         .where(S.group_events.c.kind == "joined_link").where(S.group_events.c.value.is_not(None))):
-        g = ctx.group_of(r.chat_id)
-        if g:
-            code_group.setdefault(("", r.value), g)
+    for key, tie in ctx.code_ties.items():
+        if tie.group_id is not None and tie.group_id in ctx.group_label:
+            code_group[key] = ctx.group_label[tie.group_id]
     links: dict[tuple[str, str], dict[str, Any]] = {}
     for r in con.execute(select(S.indicators).where(S.indicators.c.kind.in_(INVITE_KINDS))
                          .order_by(S.indicators.c.id)):
         code = r.code or r.value
         key = (r.platform or "", code)
         item = links.setdefault(key, {"platform": r.platform, "code": code,
-                                      "url": r.value, "group": code_group.get(("", code)), "seen": []})
+                                      "url": r.value, "group": code_group.get(key), "seen": []})
         if include_secrets and r.secret:
             item["secret"] = r.secret
         item["seen"].append(_seen(r, ctx, include_secrets))
