@@ -11,7 +11,7 @@ SCALE ?= small
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev,pdf,case,web,dask]"
+	$(BIN)/python -m pip install -q -e ".[dev,pdf,case,web,dask,postgres]"
 	touch $(STAMP)
 
 venv: $(STAMP)

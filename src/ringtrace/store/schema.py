@@ -39,8 +39,8 @@ metadata = MetaData(
 def _prov() -> list[Column]:
     return [
         Column("prov_file", Text, nullable=False, server_default=""),
-        Column("prov_table", String(200)),
-        Column("prov_row", String(200)),
+        Column("prov_table", Text),
+        Column("prov_row", Text),
         Column("prov_line", Integer),
     ]
 
@@ -52,7 +52,7 @@ def _source_fk() -> Column:
 case_info = Table(
     "case_info",
     metadata,
-    Column("key", String(100), primary_key=True),
+    Column("key", Text, primary_key=True),
     Column("value", Text, nullable=False),
 )
 
@@ -62,7 +62,7 @@ sources = Table(
     "sources",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("exhibit", String(200), nullable=False),
+    Column("exhibit", Text, nullable=False),
     Column("kind", String(100), nullable=False),  # container kind: file | folder | zip | tar
     Column("original_path", Text, nullable=False),
     Column("sha256", String(64), nullable=False),  # of the container file, or of the sorted file manifest
@@ -70,13 +70,13 @@ sources = Table(
     Column("size", BigInteger, nullable=False),
     Column("file_count", Integer, nullable=False),
     Column("mode", String(20), nullable=False),  # vault (copied) | reference (verified in place)
-    Column("examiner", String(200)),
+    Column("examiner", Text),
     Column("timezone", String(64), nullable=False, server_default="UTC"),
-    Column("owner", String(100)),
+    Column("owner", Text),
     Column("region", String(2)),
     Column("seizure_country", String(2)),
-    Column("format_hint", String(100)),
-    Column("tool", String(100), nullable=False),
+    Column("format_hint", Text),
+    Column("tool", Text, nullable=False),
     Column("ingested_at", DateTime(timezone=True), nullable=False),
     Column("status", String(20), nullable=False),  # staged | parsed | failed
     UniqueConstraint("sha256", name="uq_sources_sha256"),
@@ -93,7 +93,7 @@ source_files = Table(
     Column("md5", String(32), nullable=False),
     Column("sha1", String(40), nullable=False),
     Column("embedded", Boolean, nullable=False, server_default="0"),  # extracted from a container (WARC record ...)
-    Column("format", String(100)),  # the source format that read it as a unit's primary file
+    Column("format", Text),  # the source format that read it as a unit's primary file
     Column("unit_primary", Text),  # relpath of the unit it belongs to
     Column("origin_uri", Text),  # for capture resources: the URL the content was captured from
     UniqueConstraint("source_id", "relpath", name="uq_source_files_source_id_relpath"),
@@ -104,7 +104,7 @@ audit_log = Table(
     metadata,
     Column("seq", Integer, primary_key=True),
     Column("at", String(40), nullable=False),  # ISO 8601 UTC, stored as text so hashing is exact
-    Column("actor", String(200), nullable=False),
+    Column("actor", Text, nullable=False),
     Column("action", String(100), nullable=False),
     Column("detail", Text, nullable=False),  # canonical JSON
     Column("prev_hash", String(64), nullable=False),
@@ -116,7 +116,7 @@ jobs = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("stage", String(50), nullable=False),
-    Column("key", String(200), nullable=False),  # what the job covers: a source id, "all" ...
+    Column("key", Text, nullable=False),  # what the job covers: a source id, "all" ...
     Column("status", String(20), nullable=False),  # running | done | failed
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
@@ -143,9 +143,9 @@ accounts = Table(
     "accounts",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("platform", String(30), nullable=False),
+    Column("platform", Text, nullable=False),
     Column("kind", String(30), nullable=False),
-    Column("value", String(300), nullable=False),
+    Column("value", Text, nullable=False),
     UniqueConstraint("platform", "kind", "value", name="uq_accounts_identity"),
 )
 
@@ -164,7 +164,7 @@ account_links = Table(
     Column("id", Integer, primary_key=True),
     Column("a_id", Integer, ForeignKey("accounts.id"), nullable=False, index=True),
     Column("b_id", Integer, ForeignKey("accounts.id"), nullable=False, index=True),
-    Column("basis", String(200), nullable=False),
+    Column("basis", Text, nullable=False),
     _source_fk(),
     *_prov(),
 )
@@ -186,7 +186,7 @@ device_owners = Table(
     Column("id", Integer, primary_key=True),
     _source_fk(),
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
-    Column("basis", String(200), nullable=False),
+    Column("basis", Text, nullable=False),
     *_prov(),
 )
 
@@ -194,9 +194,9 @@ chats = Table(
     "chats",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("platform", String(30), nullable=False),
+    Column("platform", Text, nullable=False),
     Column("kind", String(20), nullable=False),
-    Column("key", String(300), nullable=False),
+    Column("key", Text, nullable=False),
     Column("peer_account_id", Integer, ForeignKey("accounts.id")),
     # chats known only to one source (exports without ids) are scoped to it
     Column("scope_source_id", Integer, ForeignKey("sources.id")),
@@ -212,7 +212,7 @@ group_sightings = Table(
     Column("name", Text),
     Column("created_at", DateTime(timezone=True)),
     Column("creator_id", Integer, ForeignKey("accounts.id")),
-    Column("invite_code", String(100)),
+    Column("invite_code", Text),
     *_prov(),
 )
 
@@ -238,9 +238,9 @@ group_events = Table(
     Column("at", DateTime(timezone=True)),
     Column("actor_id", Integer, ForeignKey("accounts.id")),
     Column("target_id", Integer, ForeignKey("accounts.id")),
-    Column("raw_code", String(100)),
+    Column("raw_code", Text),
     Column("value", Text),
-    Column("msg_key", String(200)),
+    Column("msg_key", Text),
     _source_fk(),
     *_prov(),
 )
@@ -250,14 +250,14 @@ messages = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("chat_id", Integer, ForeignKey("chats.id"), nullable=False, index=True),
-    Column("msg_key", String(200)),
+    Column("msg_key", Text),
     Column("sender_id", Integer, ForeignKey("accounts.id"), index=True),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("precision_s", Integer, nullable=False, server_default="1"),
     Column("text", Text),
     Column("forwarded", Boolean, nullable=False, server_default="0"),
     Column("from_owner", Boolean, nullable=False, server_default="0"),
-    Column("raw_type", String(50)),
+    Column("raw_type", Text),
     _source_fk(),
     *_prov(),
 )
@@ -271,7 +271,7 @@ message_media = Table(
     Column("relpath", Text),
     Column("name", Text),
     Column("size", BigInteger),
-    Column("mime", String(100)),
+    Column("mime", Text),
     Column("declared_only", Boolean, nullable=False, server_default="0"),
 )
 
@@ -282,10 +282,10 @@ pages = Table(
     _source_fk(),
     Column("uri", Text),
     Column("captured_at", DateTime(timezone=True)),
-    Column("record_id", String(300)),
+    Column("record_id", Text),
     Column("title", Text),
-    Column("content_type", String(200)),
-    Column("language", String(20)),
+    Column("content_type", Text),
+    Column("language", Text),
     Column("resources", JSON),  # absolute URLs of images/media the page references (bounded list)
     *_prov(),
 )
@@ -300,8 +300,8 @@ indicators = Table(
     Column("raw", Text, nullable=False),
     Column("context", Text, nullable=False),
     Column("page_uri", Text),
-    Column("platform", String(30)),
-    Column("code", String(300), index=True),
+    Column("platform", Text),
+    Column("code", Text, index=True),
     Column("secret", Text),
     Column("at", DateTime(timezone=True)),
     *_prov(),
@@ -317,7 +317,7 @@ media = Table(
     Column("sha1", String(40), nullable=False, index=True),
     Column("size", BigInteger, nullable=False),
     Column("kind", String(20), nullable=False),
-    Column("mime", String(100)),
+    Column("mime", Text),
     Column("width", Integer),
     Column("height", Integer),
     Column("pdq", String(64)),
@@ -331,11 +331,11 @@ hashsets = Table(
     "hashsets",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("name", String(200), nullable=False, unique=True),
-    Column("format", String(50), nullable=False),
+    Column("name", Text, nullable=False, unique=True),
+    Column("format", Text, nullable=False),
     Column("file_sha256", String(64), nullable=False),
     Column("original_path", Text, nullable=False),
-    Column("category_scheme", String(100)),
+    Column("category_scheme", Text),
     Column("pdq_distance", Integer, nullable=False, server_default="31"),
     Column("entry_count", Integer, nullable=False, server_default="0"),
     Column("imported_at", DateTime(timezone=True), nullable=False),
@@ -351,12 +351,12 @@ hash_entries = Table(
     Column("sha256", String(64), index=True),
     Column("pdq", String(64)),
     Column("photodna", Text),
-    Column("category", String(100)),
-    Column("raw_category", String(100)),
-    Column("series", String(200)),
+    Column("category", Text),
+    Column("raw_category", Text),
+    Column("series", Text),
     Column("victim_identified", Boolean),
     Column("offender_identified", Boolean),
-    Column("raw_id", String(200)),
+    Column("raw_id", Text),
     Column("position", Integer),
 )
 
@@ -379,7 +379,7 @@ persons = Table(
     "persons",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("label", String(100), nullable=False),  # stable human reference, e.g. P0012
+    Column("label", Text, nullable=False),  # stable human reference, e.g. P0012
     Column("country", String(2)),
     Column("country_basis", Text),
     Column("country_confidence", Float),
@@ -398,8 +398,8 @@ groups = Table(
     "groups",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("label", String(100), nullable=False),
-    Column("platform", String(30), nullable=False),
+    Column("label", Text, nullable=False),
+    Column("platform", Text, nullable=False),
     Column("created_at", DateTime(timezone=True)),
     Column("creator_person_id", Integer, ForeignKey("persons.id")),
     Column("detail", JSON),  # identifiers, names over time, conflicts, evidence
@@ -422,7 +422,7 @@ memberships = Table(
     Column("from_at", DateTime(timezone=True)),
     Column("to_at", DateTime(timezone=True)),
     Column("joined_via", String(30)),  # created | added | invite_link | unknown
-    Column("invite_code", String(300)),
+    Column("invite_code", Text),
     Column("role", String(20), nullable=False, server_default="member"),
     Column("evidence", JSON),
 )
@@ -432,10 +432,10 @@ overrides = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("kind", String(50), nullable=False),  # alias | country | status
-    Column("subject", String(300), nullable=False),
+    Column("subject", Text, nullable=False),
     Column("value", Text, nullable=False),
     Column("reason", Text),
-    Column("by", String(200), nullable=False),
+    Column("by", Text, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +32,8 @@ from ringtrace.store import new_id
 from ringtrace.store import schema as S
 
 BATCH = 5000
+MAX_IDENTIFIER = 1000
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def _prov(p: Prov | None) -> dict[str, Any]:
@@ -70,6 +73,8 @@ class RecordWriter:
             return None
         if key.kind == AccountKind.EXPORT_NAME:  # names from one export mean nothing outside it
             key = AccountKey(key.platform, key.kind, f"S{self.source_id}:{key.value}")
+        if len(key.value) > MAX_IDENTIFIER:  # hostile input: an identifier is never this long
+            key = AccountKey(key.platform, key.kind, key.value[:MAX_IDENTIFIER])
         aid = self._accounts.get(key)
         if aid is not None:
             return aid
@@ -171,8 +176,9 @@ class RecordWriter:
             sha = None
             if ref.path and ref.path in self._files_by_relpath:
                 sha = self._files_by_relpath[ref.path]
-            declared_only = sha is None and ref.sha256 is not None
-            sha = sha or (ref.sha256.lower() if ref.sha256 else None)
+            declared = ref.sha256.lower() if ref.sha256 and _SHA256.fullmatch(ref.sha256.lower()) else None
+            declared_only = sha is None and declared is not None
+            sha = sha or declared
             self._queue(S.message_media, message_id=mid, sha256=sha, relpath=ref.path, name=ref.name,
                         size=ref.size, mime=ref.mime, declared_only=declared_only)
 
