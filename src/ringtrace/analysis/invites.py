@@ -110,14 +110,17 @@ class _Admins:
     def why(self, gid: int, pid: int, at: datetime) -> str | None:
         if self.creator.get(gid) == pid:
             return "creator"
+        changes = self.changes.get((gid, pid))
+        if changes:  # promotion/demotion times are known: they say exactly when the person was admin
+            state = False
+            for when, promoted in changes:
+                if when <= at + TOL:
+                    state = promoted
+            return "promoted" if state else None
         for f, t in self.intervals.get((gid, pid), ()):
             if (f is None or f - TOL <= at) and (t is None or at <= t + TOL):
                 return "admin membership"
-        state = None
-        for when, promoted in self.changes.get((gid, pid), ()):
-            if when <= at + TOL:
-                state = promoted
-        return "promoted" if state else None
+        return None
 
 
 def person_of_account(con: Connection) -> dict[int, int]:

@@ -224,15 +224,16 @@ def _groups(con: Connection, ctx: _Ctx) -> list[dict[str, Any]]:
             label = ctx.person_label.get(m.person_id)
             if label is None:
                 continue
-            code = m.invite_code
+            # a join's recorded value that is no code (an inviter's name) says nothing about the link
+            code = m.invite_code if looks_like_code(g.platform, m.invite_code) else None
             if code is None and m.joined_via == "invite_link":  # the code current when they joined, if known
                 code = code_current_at(ctx.code_ties, g.id, m.from_at, ctx.resets.get(g.id, ()))
             by_person[label].append({"from": iso(m.from_at), "to": iso(m.to_at), "joined_via": m.joined_via,
                                      "invite_code": code})
             if m.role in ("admin", "superadmin", "creator"):
                 admins.add(label)
-            if m.invite_code:
-                codes.add(m.invite_code)
+            if code:
+                codes.add(code)
         out.append({
             "id": g.label, "platform": g.platform,
             "identifiers": sorted({chat_rows[c].key for c in chats}),
