@@ -1,0 +1,111 @@
+"""``ringtrace web ...``: serve the web app and manage its users and grants from the shell.
+
+Call ``register(app)`` on the main Typer app to add the ``web`` command group.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+web_app = typer.Typer(no_args_is_help=True, help="The web app: serve it, manage users and grants.")
+users_app = typer.Typer(no_args_is_help=True, help="Web users.")
+web_app.add_typer(users_app, name="users")
+
+HomeOpt = Annotated[Path, typer.Option("--home", help="Web home folder (holds web.sqlite).")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(web_app, name="web")
+
+
+def _fail(msg: str) -> None:
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(2)
+
+
+@web_app.command("serve")
+def serve(home: HomeOpt, host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port.")] = 8765,
+          insecure_cookies: Annotated[bool, typer.Option(
+              help="Send the session cookie over plain HTTP (only for localhost without TLS).")] = False) -> None:
+    """Serve the web app (put it behind a TLS proxy for anything but localhost)."""
+    import uvicorn
+
+    from ringtrace.web.app import create_app
+    from ringtrace.web.settings import WebSettings
+
+    local = host in ("127.0.0.1", "localhost", "::1")
+    # Localhost without TLS cannot use Secure cookies; anywhere else Secure stays on unless asked otherwise.
+    secure = not (insecure_cookies or local)
+    app = create_app(WebSettings(home=home, secure_cookies=secure))
+    typer.echo(f"ringtrace web on http://{host}:{port} (home {home}; Secure cookies {'on' if secure else 'off'})")
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+
+
+@users_app.command("add")
+def users_add(home: HomeOpt, name: Annotated[str, typer.Argument(help="User name.")],
+              role: Annotated[str, typer.Option(help="investigator | supervisor | admin")],
+              password_stdin: Annotated[bool, typer.Option(help="Read the password from stdin.")] = False) -> None:
+    """Add a web user (password prompted, or read from stdin)."""
+    from ringtrace.web.users import WebStore, WebStoreError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    store = WebStore(home)
+    try:
+        store.add_user(name, password, role)
+    except WebStoreError as e:
+        _fail(str(e))
+    store.log("admin.user_add", "cli", "local", target=name, detail={"role": role})
+    typer.echo(f"user {name} ({role}) added")
+
+
+@users_app.command("list")
+def users_list(home: HomeOpt) -> None:
+    """List web users."""
+    from ringtrace.web.users import WebStore
+
+    for u in WebStore(home).list_users():
+        typer.echo(f"{u.name}\t{u.role}\t{'disabled' if u.disabled else 'active'}")
+
+
+@users_app.command("disable")
+def users_disable(home: HomeOpt, name: str) -> None:
+    """Disable a user and end their sessions."""
+    from ringtrace.web.users import WebStore, WebStoreError
+
+    store = WebStore(home)
+    try:
+        store.set_disabled(name, True)
+    except WebStoreError as e:
+        _fail(str(e))
+    store.log("admin.user_disabled", "cli", "local", target=name)
+    typer.echo(f"user {name} disabled")
+
+
+@web_app.command("grant")
+def grant(home: HomeOpt, name: Annotated[str, typer.Argument(help="User name.")],
+          case_path: Annotated[Path, typer.Argument(help="The case folder.")]) -> None:
+    """Let a user read a case (registers the case with the web home if new)."""
+    from ringtrace.case import Case, CaseError
+    from ringtrace.web.users import WebStore, WebStoreError
+
+    store = WebStore(home)
+    try:
+        entry = store.grant(name, case_path, by="cli")
+    except WebStoreError as e:
+        _fail(str(e))
+        return
+    store.log("admin.grant", "cli", "local", case_id=entry.id, target=name)
+    try:
+        with Case.open(entry.path) as c:
+            c.log("web.grant", {"user": name, "by": "cli"})
+    except CaseError as e:
+        _fail(str(e))
+    typer.echo(f"{name} may now read case {entry.id} ({entry.name})")

@@ -1,0 +1,135 @@
+"""Read model of a case for the web pages, through the library (``Case``, ``build_export``, ``rank_suspects``).
+
+Cases are opened once per process and kept; the export document is rebuilt only when the case's data changed
+(new sources, stage runs, hash sets, overrides), not on every page. The only writes are audit entries.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ringtrace.audit import verify_chain
+from ringtrace.case import Case
+from ringtrace.store import schema as S
+
+
+@dataclass
+class CaseData:
+    export: dict[str, Any]
+    counts: dict[str, int]
+    version: tuple[Any, ...]
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+
+class CaseCache:
+    def __init__(self) -> None:
+        self._cases: dict[Path, Case] = {}
+        self._data: dict[Path, CaseData] = {}
+        self._lock = threading.Lock()
+
+    def case(self, path: Path, actor: str) -> Case:
+        """A Case whose audit entries name ``actor``; the engine and vault are shared between requests."""
+        with self._lock:
+            base = self._cases.get(path)
+            if base is None:
+                base = self._cases[path] = Case.open(path, actor="web")
+        return Case(base.path, base.engine, base.vault, actor)
+
+    def close(self) -> None:
+        with self._lock:
+            for c in self._cases.values():
+                c.close()
+            self._cases.clear()
+            self._data.clear()
+
+    def data(self, case: Case) -> CaseData:
+        from ringtrace.dissemination.export import build_export
+
+        ver = _version(case)
+        cached = self._data.get(case.path)
+        if cached is not None and cached.version == ver:
+            return cached
+        doc = build_export(case)
+        with case.engine.connect() as con:
+            problems = [dict(r._mapping) for r in con.execute(select(S.problems).order_by(S.problems.c.id)
+                                                               .limit(1000))]
+            n_problems = int(con.execute(select(func.count()).select_from(S.problems)).scalar() or 0)
+            n_messages = int(con.execute(select(func.count()).select_from(S.messages)).scalar() or 0)
+        exhibit = {s["id"]: s["exhibit"] for s in doc["sources"]}
+        for p in problems:
+            p["exhibit"] = exhibit.get(p["source_id"], "-")
+        counts = {"sources": len(doc["sources"]), "persons": len(doc["persons"]), "groups": len(doc["groups"]),
+                  "media": len(doc["media"]), "matched": sum(1 for m in doc["media"] if m["matches"]),
+                  "invite_links": len(doc["invite_links"]), "indicators": len(doc["indicators"]),
+                  "problems": n_problems, "messages": n_messages}
+        cd = CaseData(doc, counts, ver, problems)
+        self._data[case.path] = cd
+        return cd
+
+
+def _version(case: Case) -> tuple[Any, ...]:
+    """Cheap fingerprint of everything the export depends on (audit appends do not change it)."""
+    with case.engine.connect() as con:
+        jobs = con.execute(select(func.count(), func.max(S.jobs.c.finished_at), func.max(S.jobs.c.started_at))
+                           .select_from(S.jobs)).one()
+        n_src = con.execute(select(func.count()).select_from(S.sources)).scalar()
+        hs = con.execute(select(func.count(), func.max(S.hashsets.c.id)).select_from(S.hashsets)).one()
+        ov = con.execute(select(func.count(), func.max(S.overrides.c.id)).select_from(S.overrides)).one()
+    return (tuple(jobs), n_src, tuple(hs), tuple(ov))
+
+
+def person_groups(doc: dict[str, Any], label: str) -> list[dict[str, Any]]:
+    out = []
+    for g in doc["groups"]:
+        for m in g["members"]:
+            if m["person"] == label:
+                role = ("creator" if g["creator"] == label else "admin" if label in g["admins"] else "member")
+                out.append({"group": g["id"], "name": g["names"][-1]["name"] if g["names"] else "",
+                            "intervals": m["intervals"], "role": role, "joined_via": m["joined_via"]})
+    return out
+
+
+def media_summary(doc: dict[str, Any]) -> dict[str, int]:
+    c: Counter[str] = Counter()
+    for m in doc["media"]:
+        for x in m["matches"]:
+            c[x.get("category") or "uncategorised"] += 1
+    return dict(sorted(c.items()))
+
+
+def case_audit(case: Case, limit: int = 500) -> tuple[list[dict[str, Any]], int, list[str]]:
+    """Latest audit entries (newest first), how many there are, and any chain breaks."""
+    with case.engine.connect() as con:
+        rows = [dict(r._mapping) for r in con.execute(select(S.audit_log).order_by(S.audit_log.c.seq.desc())
+                                                       .limit(limit))]
+        total = int(con.execute(select(func.count()).select_from(S.audit_log)).scalar() or 0)
+        breaks = [f"entry {b.seq}: {b.reason}" for b in verify_chain(con)]
+    return rows, total, breaks
+
+
+def media_path(case: Case, sha256: str) -> Path | None:
+    """Where the bytes of a content can be read: its vault object, else a reference-mode source's file."""
+    from ringtrace.intake import source_root
+
+    p = case.vault.object_path(sha256)
+    if p.exists():
+        return p
+    with case.engine.connect() as con:
+        row = con.execute(select(S.source_files.c.source_id, S.source_files.c.relpath)
+                          .where(S.source_files.c.sha256 == sha256).limit(1)).first()
+    if row is None:
+        return None
+    q = source_root(case, row.source_id) / row.relpath
+    return q if q.is_file() else None
+
+
+def known_media(case: Case, sha256: str) -> dict[str, Any] | None:
+    with case.engine.connect() as con:
+        r = con.execute(select(S.media).where(S.media.c.sha256 == sha256)).first()
+    return dict(r._mapping) if r else None

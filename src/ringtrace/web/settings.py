@@ -1,0 +1,21 @@
+"""Settings of one web deployment. Everything has a safe default; only ``home`` is required."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    home: Path  # holds web.sqlite (users, case registry, grants, sessions, web audit)
+    secure_cookies: bool = True  # the Secure cookie flag; turn off only for plain-HTTP localhost use and tests
+    session_hours: float = 8.0  # absolute session lifetime
+    # Failed-login limits: at most this many failures per user name, and per client address, in the window.
+    max_failures_per_user: int = 5
+    max_failures_per_address: int = 20
+    failure_window_s: float = 300.0
+    rate_table_size: int = 10_000  # bound on tracked names/addresses (oldest forgotten first)
+    thumb_max_side: int = 160
+    thumb_blur_radius: float = 8.0
+    page_size: int = 100  # rows per page on long lists
