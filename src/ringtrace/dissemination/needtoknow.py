@@ -130,11 +130,9 @@ def leaks(text: str, forbidden: Iterable[str], keep: Iterable[str], vocab: set[s
     low = text.lower()
     for k in sorted({k.lower() for k in keep if _alnum(k) >= _MIN_ALNUM}, key=len, reverse=True):
         low = low.replace(k, "\x00")
-    found = []
-    for t in forbidden:
-        tl = t.lower()
-        if _alnum(tl) < _MIN_ALNUM or (vocab and tl in vocab):
-            continue
-        if re.search(Scrubber._pattern(tl), low):
-            found.append(t)
-    return sorted(found)
+    toks = {t.lower(): t for t in forbidden
+            if _alnum(t) >= _MIN_ALNUM and not (vocab and t.lower() in vocab)}
+    if not toks:
+        return []
+    # a cheap substring test first; the boundary-aware pattern only for the few tokens that pass it
+    return sorted(toks[t] for t in toks if t in low and re.search(Scrubber._pattern(t), low))

@@ -541,10 +541,11 @@ def make_package(case: Case, country: str, out: Path, *, zip: bool = False, key:
              "signed": key is not None, "persons": [p["id"] for p in doc["persons"]],
              "media_included": include_media}
     with case.begin() as con:
-        oid = con.execute(S.overrides.insert().values(kind="package", subject=country,
+        res = con.execute(S.overrides.insert().values(kind="package", subject=country,
                                                       value=json.dumps(value, sort_keys=True),
                                                       reason=f"referral package v{version}", by=case.actor,
-                                                      at=datetime.now(UTC))).inserted_primary_key[0]
+                                                      at=datetime.now(UTC)))
+        oid = res.inserted_primary_key[0] if res.inserted_primary_key else None
         case.log("package.write", {"override_id": oid, "country": country, **value}, con)
     return PackageResult(country, version, folder, sorted(folder.rglob("*")), zpath, msha, key is not None,
                          [p["id"] for p in doc["persons"]], warnings)
