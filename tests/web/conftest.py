@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import insert, select, update
 
-from tests.web.helpers import HOSTILE, PASSWORD, login
+from tests.web.helpers import HOSTILE, PASSWORD, fast_hasher, login
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +54,7 @@ def app(tmp_path: Path, web_case: Path):  # type: ignore[no-untyped-def]
     from ringtrace.web.settings import WebSettings
 
     a = create_app(WebSettings(home=tmp_path / "home", secure_cookies=False),
-                   hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+                   hasher=fast_hasher())
     st = a.state.web
     st.store.add_user("ivy", PASSWORD, "investigator")
     st.store.add_user("sam", PASSWORD, "supervisor")

@@ -12,6 +12,12 @@ HOSTILE = "<script>alert('x')</script><img src=x onerror=alert(1)>"
 PASSWORD = "correct horse battery"
 
 
+def fast_hasher():  # type: ignore[no-untyped-def]
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # tests only: cheap argon2id
+
+
 def csrf_of(html: str) -> str:
     m = re.search(r'name="csrf" value="([^"]+)"', html)
     assert m, "no csrf field in page"

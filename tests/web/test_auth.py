@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ringtrace.web.auth import FailureLimiter
-from tests.web.helpers import PASSWORD, csrf_of, login
+from tests.web.helpers import PASSWORD, csrf_of, fast_hasher, login
 
 CASE_ROUTES = ["/cases", "/cases/1", "/cases/1/groups", "/cases/1/groups/G0001", "/cases/1/persons",
                "/cases/1/persons/P0001", "/cases/1/suspects", "/cases/1/leads", "/cases/1/media",
@@ -81,7 +81,8 @@ def test_rate_limit_per_address(tmp_path):
     from ringtrace.web.app import create_app
     from ringtrace.web.settings import WebSettings
 
-    a = create_app(WebSettings(home=tmp_path / "h", secure_cookies=False, max_failures_per_address=3))
+    a = create_app(WebSettings(home=tmp_path / "h", secure_cookies=False, max_failures_per_address=3),
+                   hasher=fast_hasher())
     with TestClient(a) as c:
         for i in range(3):
             assert login(c, f"user{i}", "wrong password!").status_code == 401
