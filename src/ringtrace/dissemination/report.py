@@ -54,8 +54,8 @@ def membership_chart(group: dict[str, Any], label: Any = None, width: int = 640)
         w = max(2.0, plot * (b2 - a2).total_seconds() / span)
         rows[person].append({"x": round(x, 1), "w": round(w, 1), "open_start": a is None, "open_end": b is None})
     names = sorted(rows)
-    return {"width": width, "height": 22 + 14 * len(names), "left": left, "lo": lo.date().isoformat(),
-            "hi": hi.date().isoformat(), "rows": [{"label": label(n) if label else n, "y": 16 + 14 * i,
+    return {"width": width, "height": 24 + 13 * len(names), "left": left, "lo": lo.date().isoformat(),
+            "hi": hi.date().isoformat(), "rows": [{"label": label(n) if label else n, "y": 16 + 13 * i,
                                                    "bars": rows[n]} for i, n in enumerate(names)]}
 
 
@@ -135,14 +135,18 @@ def case_model(case: Case) -> dict[str, Any]:
     msgs = [m for m in exp.get("messages", []) if m["kind"] == "message"]
     # the lead story: page -> invite link -> group -> who joined through it
     joined: dict[tuple[str, str], list[str]] = defaultdict(list)
+    joined_nocode: dict[str, list[str]] = defaultdict(list)  # joined by a link whose code the device did not keep
     for g in exp["groups"]:
         for m in g["members"]:
             if isinstance(m["joined_via_invite_link"], list):
                 for code in m["joined_via_invite_link"]:
                     joined[(g["id"], code)].append(m["person"])
+            elif m["joined_via_invite_link"] is True:
+                joined_nocode[g["id"]].append(m["person"])
     leads = []
     for ln in exp["invite_links"]:
         leads.append({**ln, "joined": sorted(joined.get((ln["group"] or "", ln["code"] or ""), [])),
+                      "joined_nocode": sorted(joined_nocode.get(ln["group"] or "", [])),
                       "pages": sorted({s["page"] or s["location"] for s in ln["seen"]})})
     suspects, why = suspects_for(case)
     if suspects is not None and len(suspects) > 50:
