@@ -95,6 +95,17 @@ def person_groups(doc: dict[str, Any], label: str) -> list[dict[str, Any]]:
     return out
 
 
+def grouped_matches(matches: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One line per hash-set entry, with every method that matched it (md5, sha256, pdq d=4 ...)."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for x in matches:
+        key = (str(x["hashset"]), str(x["entry"]))
+        g = out.setdefault(key, {"hashset": x["hashset"], "entry": x["entry"], "category": x["category"],
+                                 "series": x["series"], "methods": []})
+        g["methods"].append(f"{x['method']} d={x['distance']}" if x["method"] in ("pdq", "vpdq") else x["method"])
+    return list(out.values())
+
+
 def media_summary(doc: dict[str, Any]) -> dict[str, int]:
     c: Counter[str] = Counter()
     for m in doc["media"]:

@@ -22,6 +22,7 @@ from ringtrace.web.auth import NotFound, Viewer, client_address
 from ringtrace.web.data import (
     CaseData,
     case_audit,
+    grouped_matches,
     known_media,
     media_path,
     media_summary,
@@ -143,6 +144,7 @@ def register(app: FastAPI) -> None:
         p = open_case(request, cid, "media")
         items = [m for m in p.data.export["media"] if m["matches"] or not matched]
         rows, page, pages = _paged(items, page, auth.state(request).settings.page_size)
+        rows = [{**m, "grouped": grouped_matches(m["matches"])} for m in rows]
         return render(request, "media.html", p.ctx("media", rows=rows, page=page, pages=pages, matched=matched,
                                                     total=len(items)))
 
