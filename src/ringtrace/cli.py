@@ -29,7 +29,7 @@ CaseArg = Annotated[Path, typer.Argument(help="The case folder.")]
 
 
 def _fail(msg: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/red] {escape(msg)}")
+    err.print(f"[red]error:[/red] {escape(msg)}", soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -38,7 +38,7 @@ class _StatusGroup(_DefaultGroup):
 
 
 def _fail(msg: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/red] {escape(msg)}")
+    err.print(f"[red]error:[/red] {escape(msg)}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -220,6 +220,52 @@ def deconflict_cmd(case: CaseArg, others: Annotated[list[Path], typer.Argument(h
     console.print(t)
 
 
+def series(case: CaseArg, threshold: Annotated[int, typer.Option(help="PDQ distance that links two items.")] = 31,
+           top: Annotated[int, typer.Option(help="How many series to show.")] = 30) -> None:
+    """The victim-identification queue: unknown media clustered into series across devices (hashes only)."""
+    from ringtrace.matching.stage import unknown_series
+
+    c = _open(case)
+    rows = unknown_series(c, threshold=threshold)
+    t = Table("rank", "items", "devices", "persons", "groups", "first items (sha256)")
+    for r in rows[:top]:
+        t.add_row(str(r.rank), str(r.size), ", ".join(r.devices), ", ".join(r.persons[:8]), ", ".join(r.groups),
+                  "\n".join(m[:16] + "…" for m in r.media[:3]))
+    console.print(t)
+    console.print(f"{len(rows)} series of unknown media; no media content is shown here.")
+
+
+def leads(case: CaseArg,
+          keywords: Annotated[Path | None, typer.Option(help="Keyword list: one term a line, optional TAB weight.")]
+          = None,
+          top: Annotated[int, typer.Option(help="How many pages and links to show.")] = 20) -> None:
+    """Captured pages and invite links ranked by what supports them, each with its reasons."""
+    from ringtrace.analysis.leads import KeywordError, lead_story, rank_leads
+
+    c = _open(case)
+    try:
+        rep = rank_leads(c, keywords)
+    except KeywordError as e:
+        _fail(str(e))
+        return
+    t = Table("rank", "invite link", "group", "score", "pages", "first seen", "reasons", title="Invite links")
+    for i, link in enumerate(rep.links[:top], 1):
+        t.add_row(str(i), escape(link.url), link.group or "-", f"{link.score:g}", str(len(link.pages)),
+                  str(link.first_seen)[:16] if link.first_seen else "-",
+                  escape("\n".join(f"{name} +{pts:g}: {why}" for name, pts, why in link.components)))
+    console.print(t)
+    t = Table("rank", "page", "exhibit", "score", "known images", "reasons", title="Captured pages")
+    for i, page in enumerate(rep.pages[:top], 1):
+        t.add_row(str(i), escape(page.uri or page.location), page.source or "-", f"{page.score:g}",
+                  str(len(page.known)), escape("\n".join(f"{name} +{pts:g}: {why}" for name, pts, why in
+                                                          page.components)))
+    console.print(t)
+    for story in lead_story(c, rep)[:5]:
+        joined = ", ".join(j["person"] for j in story.joined[:10]) or "nobody recorded"
+        console.print(f"[bold]{escape(story.url)}[/bold] on {len(story.pages)} pages -> {story.group} -> "
+                      f"joined through it: {escape(joined)}")
+
+
 def register(app: typer.Typer) -> None:
     keys_app = typer.Typer(no_args_is_help=True, help="Signing keys for referral packages.")
     keys_app.command("new")(keys_new)
@@ -240,3 +286,5 @@ def register(app: typer.Typer) -> None:
     app.command()(alias)
     app.command()(country)
     app.command("deconflict")(deconflict_cmd)
+    app.command()(series)
+    app.command()(leads)

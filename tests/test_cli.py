@@ -1,0 +1,70 @@
+"""The CLI as an investigator uses it on a small synthetic case: every command answers, none shows media content."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ringtrace import cli_extra
+from ringtrace.cli import app
+from ringtrace.demo import ingest_operation
+
+cli_extra.register(app)
+runner = CliRunner(env={"COLUMNS": "200"})
+
+
+@pytest.fixture(scope="module")
+def case_dir(tiny_operation: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from ringtrace.case import Case
+
+    d = tmp_path_factory.mktemp("cli") / "case"
+    c = Case.init(d, name="CLI case")
+    ingest_operation(c, tiny_operation)
+    c.close()
+    res = runner.invoke(app, ["run", str(d)])
+    assert res.exit_code == 0, res.output
+    return d
+
+
+def _ok(*args: str) -> str:
+    res = runner.invoke(app, list(args))
+    assert res.exit_code == 0, (args, res.output)
+    return res.output
+
+
+def test_listing_commands(case_dir: Path) -> None:
+    assert "synthetic-vics" in _ok("hashsets", "list", str(case_dir))
+    assert "rank" in _ok("suspects", str(case_dir))
+    assert "Invite links" in _ok("leads", str(case_dir))
+    assert "series of unknown media" in _ok("series", str(case_dir))
+    _ok("problems", str(case_dir))
+    _ok("status", str(case_dir))
+
+
+def test_exports(case_dir: Path, tmp_path: Path) -> None:
+    _ok("export", str(case_dir), "--out", str(tmp_path / "e.json"))
+    doc = json.loads((tmp_path / "e.json").read_text())
+    assert doc["export_version"] == 1 and doc["groups"]
+    _ok("export", str(case_dir), "--format", "vics", "--out", str(tmp_path / "v.json"))
+    assert json.loads((tmp_path / "v.json").read_text())["value"]
+    _ok("export", str(case_dir), "--format", "graphml", "--out", str(tmp_path / "g.graphml"))
+    assert "<graphml" in (tmp_path / "g.graphml").read_text()
+
+
+def test_hash_command_prints_digests_not_content(tiny_operation: Path) -> None:
+    out = _ok("hash", str(tiny_operation / "captures"))
+    lines = out.strip().splitlines()
+    assert lines[0] == "path,md5,sha1,sha256,pdq,quality" and len(lines) > 5
+    js = _ok("hash", "--json", str(tiny_operation / "devices" / "EX-001"))
+    rows = [json.loads(x) for x in js.strip().splitlines()]
+    assert any(r.get("pdq") for r in rows)
+
+
+def test_errors_are_plain(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["run", str(tmp_path / "nothing")])
+    assert res.exit_code == 2 and "not a ringtrace case" in res.output
+    res = runner.invoke(app, ["hashsets", "import", str(tmp_path / "nothing"), str(tmp_path / "x.json")])
+    assert res.exit_code == 2
