@@ -126,7 +126,7 @@ def test_next_after_login(client):
     assert r.headers["location"] == "/cases/1/groups"
 
 
-def test_user_without_grant_gets_404_like_a_missing_case(logged_in, case_facts):
+def test_user_without_grant_gets_404_like_a_missing_case(logged_in, case_facts, app):
     c = logged_in("noel")
     assert "No case has been granted" in c.get("/cases").text
     granted_but_not_mine = c.get("/cases/1")
@@ -139,6 +139,8 @@ def test_user_without_grant_gets_404_like_a_missing_case(logged_in, case_facts):
     r = c.post(f"/cases/1/media/{case_facts['image']}/preview", data={"csrf": csrf_of(page.text),
                                                                        "reason": "curious about it"})
     assert r.status_code == 404
+    denied = [x for x in app.state.web.store.audit_rows() if x["action"] == "denied"]
+    assert {x["case_id"] for x in denied} == {1, 999} and all(x["user"] == "noel" for x in denied)
 
 
 def test_admin_without_grant_sees_no_case_data(logged_in, case_facts):

@@ -74,8 +74,11 @@ def require_role(v: Viewer, *roles: str) -> None:
 
 
 def granted(request: Request, v: Viewer, case_id: int) -> CaseEntry:
-    entry = state(request).store.granted_case(v.user, case_id)
+    st = state(request)
+    entry = st.store.granted_case(v.user, case_id)
     if entry is None:
+        # recorded in the web audit only: the case (if it exists) gets nothing, so nothing is revealed
+        st.store.log("denied", v.user.name, client_address(request), case_id=case_id, target=request.url.path)
         raise NotFound()
     return entry
 
