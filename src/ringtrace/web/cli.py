@@ -43,7 +43,7 @@ def serve(home: HomeOpt, host: Annotated[str, typer.Option(help="Address to list
     secure = not (insecure_cookies or local)
     app = create_app(WebSettings(home=home, secure_cookies=secure))
     typer.echo(f"ringtrace web on http://{host}:{port} (home {home}; Secure cookies {'on' if secure else 'off'})")
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False, server_header=False)
 
 
 @users_app.command("add")
