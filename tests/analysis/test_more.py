@@ -129,11 +129,11 @@ def test_export_merged_into_jid_group_and_names_never_merge(tmp_path: Path) -> N
     write(case, s1, [owner(a), msg(g, "A1", a, t(0.2), "one"), msg(g, "A2", b, t(1.5), "two"),
                      msg(g, "A3", a, t(2.7), None, media=sha("x")), msg(g, "A4", b, t(4.1), "four"),
                      msg(other, "B1", a, t(0.3), "one")])  # one coincidence in another group
-    # the export prints minutes; one sender only by name ("~ Bee")
+    # the export prints minutes; Bee only by names ("~ Bee", "Bea"), each with one matched message: too few
     write(case, s2, [owner(a), msg(ex, None, a, t(0), "one", precision=60),
                      msg(ex, None, xname("~ Bee"), t(1), "two", precision=60),
                      msg(ex, None, a, t(2), None, media=sha("x"), precision=60),
-                     msg(ex, None, xname("~ Bee"), t(4), "four", precision=60),
+                     msg(ex, None, xname("Bea"), t(4), "four", precision=60),
                      msg(ex, None, xname("~ Bee"), t(9), "only in export", precision=60)])
     s = analyze_stage(case)
     assert s.exports_merged == 1 and s.groups == 2
@@ -147,6 +147,7 @@ def test_export_merged_into_jid_group_and_names_never_merge(tmp_path: Path) -> N
     assert detail["messages"]["count"] == 5 and detail["messages"]["duplicates_folded"] == 4
     acc = persons_by_account(case)
     assert acc["whatsapp:export_name:S2:~ Bee"] != acc[f"whatsapp:phone:{b.value}"]
+    assert acc["whatsapp:export_name:S2:Bea"] != acc[f"whatsapp:phone:{b.value}"]
     # an alias ties the export name to Bee's number
     add_alias(case, "whatsapp:export_name:S2:~ Bee", f"whatsapp:phone:{b.value}", "analyst1", "same messages")
     analyze_stage(case)

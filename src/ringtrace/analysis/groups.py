@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from ringtrace.analysis.common import UnionFind, iso, utc
+from ringtrace.analysis.exportnames import NamePair
 from ringtrace.analysis.persons import Resolution
 from ringtrace.analysis.timeline import Msg, SenderMap, raw_messages, same_sender
 from ringtrace.store import schema as S
@@ -83,8 +84,10 @@ def _norm_tg(key: str) -> str:
     return k[3:] if k.startswith("100") and len(k) > 12 else k
 
 
-def merge_chats(con: Connection, senders: SenderMap) -> tuple[dict[int, ChatInfo], UnionFind[int],
-                                                               dict[int, str], list[dict[str, Any]]]:
+def merge_chats(con: Connection, senders: SenderMap, pairs: list[NamePair] | None = None,
+                ) -> tuple[dict[int, ChatInfo], UnionFind[int], dict[int, str], list[dict[str, Any]]]:
+    """Chats that are one group, unioned. ``pairs`` (when given) collects every export message sent under an
+    export name that matched a message of a known sender on another device, for ``exportnames``."""
     chats = {r.id: ChatInfo(r.id, r.platform, r.kind, r.key, r.scope_source_id)
              for r in con.execute(select(S.chats).where(S.chats.c.kind.in_(GROUP_KINDS)).order_by(S.chats.c.id))}
     uf: UnionFind[int] = UnionFind(chats)
@@ -108,12 +111,13 @@ def merge_chats(con: Connection, senders: SenderMap) -> tuple[dict[int, ChatInfo
             basis.setdefault(chat_id, f"migrated to supergroup {value} (group_events {eid})")
     exports = [c for c in chats.values() if c.is_export and c.kind == "group"]
     if exports:
-        _merge_exports(con, chats, exports, uf, basis, notes, senders)
+        _merge_exports(con, chats, exports, uf, basis, notes, senders, pairs)
     return chats, uf, basis, notes
 
 
 def _merge_exports(con: Connection, chats: dict[int, ChatInfo], exports: list[ChatInfo], uf: UnionFind[int],
-                   basis: dict[int, str], notes: list[dict[str, Any]], senders: SenderMap) -> None:
+                   basis: dict[int, str], notes: list[dict[str, Any]], senders: SenderMap,
+                   pairs: list[NamePair] | None = None) -> None:
     """Match each export's messages against the messages of keyed group chats of the same platform."""
     index: dict[tuple[str, str], list[Msg]] = {}
     total: dict[int, int] = {}
@@ -144,6 +148,10 @@ def _merge_exports(con: Connection, chats: dict[int, ChatInfo], exports: list[Ch
             tol = max(e.precision_s, m.precision_s) + 2
             if abs((m.at - e.at).total_seconds()) <= tol and same_sender(e, m):
                 hits.setdefault(e.chat_id, {}).setdefault(uf.find(m.chat_id), set()).add(e.id)
+                if (pairs is not None and e.wildcard and e.sender_id is not None and not m.wildcard
+                        and m.person is not None and m.source_id != e.source_id):
+                    pairs.append(NamePair(e.sender_id, e.id, e.source_id, e.chat_id, m.id, m.person,
+                                          m.source_id, m.chat_id))
     for c in exports:
         cand = hits.get(c.id, {})
         if not cand:

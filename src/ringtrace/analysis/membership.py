@@ -1,9 +1,10 @@
 """Membership as intervals per (group, person).
 
 Starts: created / added / joined_link / joined events; ends: left / removed events and past-participant rows.
-Events seen by several devices are one event. A device's current participant list is true at the latest time
-that device saw anything in that group (not at ingest): it keeps an interval open, or shows a return no event
-recorded. Messages sent outside every known interval become an interval of their own (joined_via 'unknown').
+Events seen by several devices are one event, at the most precise copy's time (an export prints minutes). A
+device's current participant list is true at the latest time that device saw anything in that group (not at
+ingest): it keeps an interval open, or shows a return no event recorded. Messages sent outside every known
+interval become an interval of their own (joined_via 'unknown').
 """
 
 from __future__ import annotations
@@ -73,6 +74,18 @@ def group_snapshot_times(con: Connection, chat_ids: list[int]) -> dict[int, date
     return out
 
 
+def chat_precision(con: Connection, g: GroupBuild) -> dict[int, int]:
+    """Time precision (seconds) of each chat's evidence: its messages' coarsest, else 60 for an export (which
+    prints minutes unless its lines show seconds) and 1 for a device database."""
+    out = {c["chat_id"]: (60 if str(c["key"]).startswith("export:") else 1) for c in g.detail.get("chats", [])}
+    m = S.messages
+    for cid, prec in con.execute(select(m.c.chat_id, func.max(m.c.precision_s)).where(m.c.chat_id.in_(g.chats))
+                                 .group_by(m.c.chat_id)):
+        if prec is not None:
+            out[cid] = int(prec)
+    return out
+
+
 @dataclass
 class _Point:
     at: datetime
@@ -80,6 +93,7 @@ class _Point:
     via: str
     code: str | None
     events: list[int]
+    precision_s: int = 1
 
 
 def build_memberships(con: Connection, res: Resolution, g: GroupBuild,
@@ -87,7 +101,8 @@ def build_memberships(con: Connection, res: Resolution, g: GroupBuild,
     p_of = res.person_of
     ev = S.group_events
     points: dict[int, list[_Point]] = {}
-    for e in con.execute(select(ev.c.id, ev.c.kind, ev.c.at, ev.c.actor_id, ev.c.target_id, ev.c.value)
+    prec_of = chat_precision(con, g)
+    for e in con.execute(select(ev.c.id, ev.c.kind, ev.c.at, ev.c.actor_id, ev.c.target_id, ev.c.value, ev.c.chat_id)
                          .where(ev.c.chat_id.in_(g.chats))
                          .where(ev.c.kind.in_((*START_KINDS, *END_KINDS))).order_by(ev.c.at, ev.c.id)):
         at = utc(e.at)
@@ -103,14 +118,17 @@ def build_memberships(con: Connection, res: Resolution, g: GroupBuild,
         via = START_KINDS.get(e.kind, "")
         code = e.value if e.kind == "joined_link" and e.value else None
         lst = points.setdefault(p_of[who], [])
+        prec = prec_of.get(e.chat_id, 1)
         dup = next((p for p in lst if p.start == start and abs((p.at - at).total_seconds()) <= SAME_TIME_S), None)
         if dup is not None:  # the same event seen by another device
             dup.events.append(e.id)
             dup.code = dup.code or code
             if dup.via == "unknown":
                 dup.via = via
+            if prec < dup.precision_s:  # a second-precise copy beats an export's minute
+                dup.at, dup.precision_s = at, prec
             continue
-        lst.append(_Point(at, start, via, code, [e.id]))
+        lst.append(_Point(at, start, via, code, [e.id], prec))
     snaps = group_snapshot_times(con, g.chats)
     current: dict[int, list[tuple[datetime | None, int, str]]] = {}
     pt = S.participants

@@ -1,8 +1,10 @@
 """People: accounts resolved into persons on strong identifiers only.
 
 Merges come from (1) account links the parsers found (LID<->phone jid_map, Telegram id<->phone), (2) the same
-phone number in E.164 under any app (a national-format number is read with the device's region), and (3) an
-analyst's alias. Display and contact names are never used to merge. Every merge is kept as an explanation.
+phone number in E.164 under any app (a national-format number is read with the device's region), (3) an
+analyst's alias, and (4) evidence links the analysis found itself (an export's sender name whose messages match
+one account's messages on other devices: ``exportnames``). Display and contact names are never used to merge on
+their own. Every merge is kept as an explanation.
 """
 
 from __future__ import annotations
@@ -29,6 +31,16 @@ KIND_ORDER = {"phone": 0, "jid": 1, "lid": 2, "tg_id": 3, "username": 4, "email"
 
 class AliasError(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class EvidenceLink:
+    """Two accounts the analysis tied through evidence beyond identifiers (matched messages)."""
+
+    a_id: int
+    b_id: int
+    basis: str
+    evidence: dict[str, Any]
 
 
 @dataclass
@@ -91,7 +103,7 @@ def parse_account_str(s: str) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2]
 
 
-def resolve_persons(con: Connection) -> Resolution:
+def resolve_persons(con: Connection, evidence: list[EvidenceLink] | tuple[EvidenceLink, ...] = ()) -> Resolution:
     accts: dict[int, tuple[str, str, str]] = {
         r.id: (r.platform, r.kind, r.value) for r in con.execute(select(S.accounts).order_by(S.accounts.c.id))
     }
@@ -153,6 +165,13 @@ def resolve_persons(con: Connection) -> Resolution:
             continue  # an alias naming an account this case does not hold (yet): nothing to join
         basis = f"analyst alias by {o.by}: {o.reason or 'no reason given'}"
         merge(a, b, {"accounts": [o.subject, o.value], "basis": basis, "evidence": {"overrides": [o.id]}}, basis)
+
+    # (4) links the analysis found through matched evidence
+    for link_ in evidence:
+        a, b = link_.a_id, link_.b_id
+        if a in accts and b in accts and a != b:
+            merge(a, b, {"accounts": [text[a], text[b]], "basis": link_.basis, "evidence": link_.evidence},
+                  link_.basis)
 
     comps = list(uf.groups().values())
 

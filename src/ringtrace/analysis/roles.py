@@ -1,7 +1,8 @@
 """Roles and conduct per person, computed on demand from the analysis tables and the evidence.
 
 ``first_sharers`` finds, for every media item, the earliest message in the whole case that carries it (copies
-of one message on several phones have the same time, so the earliest is the same whichever copy is read);
+of one message on several phones have the same time; an export prints the minute only, so a copy whose time
+falls within an earlier export copy's minute is taken instead: the precise copy wins a tie within precision);
 ``first_sharers_pdq`` does the same per visual family (PDQ distance <= 31). ``person_conduct`` gathers one
 person's groups and times, roles, messages and media sent, known material sent and received, first shares,
 forwards and the invite links they joined through (and whether a captured page advertised that link).
@@ -9,7 +10,7 @@ forwards and the invite links they joined through (and whether a captured page a
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from ringtrace.analysis.common import CHUNK, iso, utc
 from ringtrace.store import schema as S
 
 PDQ_DISTANCE = 31
+SLACK_S = 2  # as timeline.deduplicated: copies this far apart beyond their precision are one message
 FirstShare = tuple[int | None, int | None, datetime]
 
 
@@ -35,21 +37,41 @@ def _maps(con: Connection) -> tuple[dict[int, int], dict[int, int], dict[int, in
 
 
 def first_sharers(con: Connection) -> dict[str, FirstShare]:
-    """sha256 -> (person id, group id or None for a direct chat, time) of the earliest message carrying it."""
+    """sha256 -> (person id, group id or None for a direct chat, time) of the earliest message carrying it.
+
+    Rows come per item in time order; the earliest row and every row that may be the same moment within its
+    precision are compared, and the most precise of them wins (then the earliest, then a copy with a message key:
+    a device database names its sender by account, an export by a name)."""
     acc, chat, owner = _maps(con)
     m, mm = S.messages, S.message_media
-    q = (select(mm.c.sha256, m.c.at, m.c.sender_id, m.c.from_owner, m.c.source_id, m.c.chat_id)
+    q = (select(mm.c.sha256, m.c.at, m.c.precision_s, m.c.id, m.c.msg_key, m.c.sender_id, m.c.from_owner, m.c.source_id,
+                m.c.chat_id)
          .join(m, m.c.id == mm.c.message_id).where(mm.c.sha256.is_not(None))
          .order_by(mm.c.sha256, m.c.at, m.c.id))
     out: dict[str, FirstShare] = {}
+    cur: str | None = None
+    until: datetime | None = None
+    best: tuple[int, datetime, bool, int, Any] | None = None
+
+    def done() -> None:
+        if cur is not None and best is not None:
+            r = best[4]
+            person = acc.get(r.sender_id) if r.sender_id is not None else (owner.get(r.source_id)
+                                                                             if r.from_owner else None)
+            out[cur] = (person, chat.get(r.chat_id), best[1])
+
     for r in con.execute(q.execution_options(stream_results=True, yield_per=CHUNK)):
-        if r.sha256 in out:
-            continue
-        person = acc.get(r.sender_id) if r.sender_id is not None else (owner.get(r.source_id)
-                                                                         if r.from_owner else None)
         at = utc(r.at)
         assert at is not None
-        out[r.sha256] = (person, chat.get(r.chat_id), at)
+        prec = int(r.precision_s or 1)
+        if r.sha256 != cur:
+            done()
+            cur, best = r.sha256, (prec, at, r.msg_key is None, r.id, r)
+            until = at + timedelta(seconds=prec + SLACK_S)
+            continue
+        if until is not None and at <= until and best is not None and (prec, at, r.msg_key is None, r.id) < best[:4]:
+            best = (prec, at, r.msg_key is None, r.id, r)
+    done()
     return out
 
 

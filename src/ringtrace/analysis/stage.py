@@ -16,6 +16,7 @@ from sqlalchemy import Connection, delete, insert, select
 
 from ringtrace.analysis.common import iso
 from ringtrace.analysis.countries import attribute_countries
+from ringtrace.analysis.exportnames import NamePair, resolve_export_names
 from ringtrace.analysis.groups import GroupBuild, describe_groups, merge_chats, sender_map
 from ringtrace.analysis.membership import Activity, Interval, build_memberships
 from ringtrace.analysis.persons import Resolution, resolve_persons
@@ -33,6 +34,7 @@ class AnalysisSummary:
     messages: int = 0  # de-duplicated messages in groups
     duplicates: int = 0  # copies folded into them
     exports_merged: int = 0
+    names_resolved: int = 0  # export sender names tied to accounts through matched messages
     conflicts: int = 0
     seconds: float = 0.0
     notes: list[dict[str, Any]] = field(default_factory=list)
@@ -52,9 +54,19 @@ def analyze_stage(case: Any, progress: Progress | None = None) -> AnalysisSummar
     summary = AnalysisSummary()
     with case.begin() as con:
         res = resolve_persons(con)
-        countries = attribute_countries(con, res)
         senders = sender_map(con, res)
-        chats, uf, basis, notes = merge_chats(con, senders)
+        pairs: list[NamePair] = []
+        chats, uf, basis, notes = merge_chats(con, senders, pairs)
+        if pairs:  # export names whose messages show who they are: persons again, with those links
+            exhibits = {sid: ex for sid, ex in con.execute(select(S.sources.c.id, S.sources.c.exhibit))}
+            links, name_notes = resolve_export_names(pairs, uf, res, exhibits)
+            notes.extend(name_notes)
+            if links:
+                res = resolve_persons(con, links)
+                senders = sender_map(con, res)
+                summary.names_resolved = len(links)
+        del pairs
+        countries = attribute_countries(con, res)
         from ringtrace.analysis.groups import snapshot_times
 
         built = describe_groups(con, res, chats, uf, basis, snapshot_times(con))
@@ -96,8 +108,8 @@ def analyze_stage(case: Any, progress: Progress | None = None) -> AnalysisSummar
         case.log("stage.analyze", {"persons": summary.persons, "groups": summary.groups,
                                    "memberships": summary.memberships, "messages": summary.messages,
                                    "duplicates_folded": summary.duplicates, "exports_merged": summary.exports_merged,
-                                   "conflicts": summary.conflicts, "notes": notes[:50],
-                                   "seconds": summary.seconds}, con)
+                                   "names_resolved": summary.names_resolved, "conflicts": summary.conflicts,
+                                   "notes": notes[:50], "seconds": summary.seconds}, con)
     return summary
 
 

@@ -2,12 +2,14 @@
 
 The same message seen by several phones is one message: same ``msg_key``, or (when a source has no keys, as
 exports do) the same sender, the same text or media within the sources' time precision. A duplicate must come
-from another source, so two identical "ok"s in one export stay two messages.
+from another source, so two identical "ok"s in one export stay two messages. The canonical message keeps the
+most precise copy's time, id and key (an export prints minutes; a phone's database keeps seconds).
 """
 
 from __future__ import annotations
 
-from collections import deque
+import heapq
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +35,7 @@ class Msg:
     chat_id: int
     sources: set[int] = field(default_factory=set)
     duplicates: list[int] = field(default_factory=list)
+    sender_id: int | None = None  # the account as the source wrote it (before person resolution)
 
     def content(self) -> tuple[str, str] | None:
         if self.shas:
@@ -77,7 +80,7 @@ def raw_messages(con: Connection, chat_ids: list[int], senders: SenderMap,
             person = senders.owner_person.get(r.source_id)
         cur = Msg(r.id, utc(r.at) or datetime.min, int(r.precision_s or 1), r.msg_key, person,
                   sender in senders.wildcard_accounts, r.text, [r.sha256] if r.sha256 else [], bool(r.forwarded),
-                  r.source_id, r.chat_id)
+                  r.source_id, r.chat_id, sender_id=sender)
     if cur is not None:
         yield cur
 
@@ -86,18 +89,42 @@ def same_sender(a: Msg, b: Msg) -> bool:
     return a.wildcard or b.wildcard or (a.person is not None and a.person == b.person)
 
 
+def same_time(a: Msg, b: Msg, slack_s: int = 2) -> bool:
+    """Whether two copies can be one message: times agree within the coarser copy's precision."""
+    return abs((a.at - b.at).total_seconds()) <= max(a.precision_s, b.precision_s) + slack_s
+
+
+def _take_precise(canon: Msg, m: Msg) -> None:
+    """Fold ``m`` into ``canon``; the more precise copy gives the canonical time, id, source and chat."""
+    canon.sources.add(m.source_id)
+    canon.forwarded = canon.forwarded or m.forwarded
+    if m.precision_s < canon.precision_s:
+        canon.duplicates.append(canon.id)
+        canon.id, canon.at, canon.precision_s = m.id, m.at, m.precision_s
+        canon.source_id, canon.chat_id, canon.sender_id = m.source_id, m.chat_id, m.sender_id
+    else:
+        canon.duplicates.append(m.id)
+
+
 def deduplicated(stream: Iterator[Msg], slack_s: int = 2) -> Iterator[Msg]:
     """Canonical messages in time order; each carries the ids of the duplicates folded into it.
 
-    A canonical message is emitted once nothing later can still fold into it (its window has passed)."""
+    A canonical message is emitted once nothing later can still fold into it (its window has passed). A fold
+    can move a canonical time later (minute copy first, its second-precise copy after), so the window is a heap
+    on the current time; a moved entry is pushed again with its new time."""
     seen_keys: dict[str, Msg] = {}
-    window: deque[Msg] = deque()
+    window: list[tuple[float, int, Msg]] = []
+    order = itertools.count()
     by_content: dict[tuple[str, str], list[Msg]] = {}
     max_prec = 60
 
-    def evict(now: datetime) -> Iterator[Msg]:
-        while window and (now - window[0].at).total_seconds() > max_prec + slack_s:
-            old = window.popleft()
+    def evict(now: datetime | None) -> Iterator[Msg]:
+        limit = None if now is None else now.timestamp() - (max_prec + slack_s)
+        while window and (limit is None or window[0][0] < limit):
+            ts, _n, old = heapq.heappop(window)
+            if ts != old.at.timestamp():  # its time moved with a fold: back in at the new time
+                heapq.heappush(window, (old.at.timestamp(), next(order), old))
+                continue
             c = old.content()
             if c is not None:
                 lst = by_content.get(c)
@@ -111,19 +138,15 @@ def deduplicated(stream: Iterator[Msg], slack_s: int = 2) -> Iterator[Msg]:
         max_prec = max(max_prec, m.precision_s)
         yield from evict(m.at)
         if m.key is not None and m.key in seen_keys:
-            canon = seen_keys[m.key]
-            canon.duplicates.append(m.id)
-            canon.sources.add(m.source_id)
+            _take_precise(seen_keys[m.key], m)
             continue
         c = m.content()
         folded = False
         if c is not None:
             for cand in by_content.get(c, ()):
-                tol = max(cand.precision_s, m.precision_s) + slack_s
-                if (m.source_id not in cand.sources and abs((m.at - cand.at).total_seconds()) <= tol
+                if (m.source_id not in cand.sources and same_time(cand, m, slack_s)
                         and same_sender(cand, m) and (cand.key is None or m.key is None or cand.key == m.key)):
-                    cand.duplicates.append(m.id)
-                    cand.sources.add(m.source_id)
+                    _take_precise(cand, m)
                     if cand.person is None or cand.wildcard:  # a resolved sender is better than a name
                         cand.person, cand.wildcard = m.person, m.wildcard
                     if cand.key is None and m.key is not None:
@@ -136,8 +159,7 @@ def deduplicated(stream: Iterator[Msg], slack_s: int = 2) -> Iterator[Msg]:
         m.sources.add(m.source_id)
         if m.key is not None:
             seen_keys[m.key] = m
-        window.append(m)
+        heapq.heappush(window, (m.at.timestamp(), next(order), m))
         if c is not None:
             by_content.setdefault(c, []).append(m)
-    while window:
-        yield window.popleft()
+    yield from evict(None)
