@@ -288,3 +288,6 @@ def register(app: typer.Typer) -> None:
     app.command("deconflict")(deconflict_cmd)
     app.command()(series)
     app.command()(leads)
+    from ringtrace.web.cli import register as register_web
+
+    register_web(app)
