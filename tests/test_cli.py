@@ -68,3 +68,14 @@ def test_errors_are_plain(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "not a ringtrace case" in res.output
     res = runner.invoke(app, ["hashsets", "import", str(tmp_path / "nothing"), str(tmp_path / "x.json")])
     assert res.exit_code == 2
+
+
+def test_keyed_deconfliction_through_the_cli(case_dir: Path, tmp_path: Path) -> None:
+    key = tmp_path / "agreed.key"
+    key.write_text("00112233445566778899aabbccddeeff")
+    _ok("digests", "export", str(case_dir), "--key-file", str(key), "--out", str(tmp_path / "a.jsonl"))
+    text = (tmp_path / "a.jsonl").read_text()
+    assert "+" not in text and "@" not in text  # digests only, no raw identifiers
+    out = _ok("digests", "compare", str(case_dir), str(tmp_path / "a.jsonl"), str(tmp_path / "a.jsonl"),
+              "--key-file", str(key))
+    assert "overlaps" in out and "+" in out  # against itself everything overlaps, mapped back to our values

@@ -220,6 +220,44 @@ def deconflict_cmd(case: CaseArg, others: Annotated[list[Path], typer.Argument(h
     console.print(t)
 
 
+def _read_key(path: Path) -> bytes:
+    try:
+        raw = path.read_bytes().strip()
+    except OSError as e:
+        _fail(f"{path}: cannot read the agreed key: {e}")
+        raise
+    try:
+        return bytes.fromhex(raw.decode("ascii"))
+    except ValueError:
+        return raw
+
+
+def digests_export(case: CaseArg, key_file: Annotated[Path, typer.Option(help="The key both agencies agreed.")],
+                   out: Annotated[Path, typer.Option(help="JSON lines of keyed digests (no raw values).")]) -> None:
+    """Write HMAC digests of every identifier and media hash, to compare with another agency without sharing data."""
+    mod = _need("ringtrace.analysis.deconflict", "deconfliction")
+    c = _open(case)
+    try:
+        n = mod.export_keyed_digests(c, _read_key(key_file), out)
+    except mod.DeconflictError as e:
+        _fail(str(e))
+    console.print(f"wrote {n} keyed digests to {escape(str(out))}: give this file, not the case, to the other agency")
+
+
+def digests_compare(case: CaseArg, mine: Annotated[Path, typer.Argument(help="Our digests file.")],
+                    theirs: Annotated[Path, typer.Argument(help="Their digests file.")],
+                    key_file: Annotated[Path, typer.Option(help="The key both agencies agreed.")]) -> None:
+    """Show only what both digest files hold, mapped back to our own identifiers and labels."""
+    mod = _need("ringtrace.analysis.deconflict", "deconfliction")
+    c = _open(case)
+    t = Table("kind", "ours", "held by (our labels)")
+    rows = mod.compare_keyed(mine, theirs, case=c, key=_read_key(key_file))
+    for o in rows:
+        t.add_row(o.kind, escape(o.mine or o.digest[:16] + "…"), ", ".join(o.labels))
+    console.print(t)
+    console.print(f"{len(rows)} overlaps; nothing else of either case is revealed")
+
+
 def series(case: CaseArg, threshold: Annotated[int, typer.Option(help="PDQ distance that links two items.")] = 31,
            top: Annotated[int, typer.Option(help="How many series to show.")] = 30) -> None:
     """The victim-identification queue: unknown media clustered into series across devices (hashes only)."""
@@ -288,6 +326,10 @@ def register(app: typer.Typer) -> None:
     app.command("deconflict")(deconflict_cmd)
     app.command()(series)
     app.command()(leads)
+    dg_app = typer.Typer(no_args_is_help=True, help="Privacy-preserving deconfliction through keyed digests.")
+    dg_app.command("export")(digests_export)
+    dg_app.command("compare")(digests_compare)
+    app.add_typer(dg_app, name="digests")
     from ringtrace.web.cli import register as register_web
 
     register_web(app)
