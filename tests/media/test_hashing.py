@@ -253,3 +253,23 @@ def test_csv_and_json(tmp_path: Path) -> None:
     import json
 
     json.dumps(j)
+
+
+def test_truncated_image_fails_even_after_a_library_relaxed_pillow(tmp_path) -> None:
+    """WeasyPrint (the PDF renderer) sets LOAD_TRUNCATED_IMAGES for the whole process on import."""
+    import io
+
+    from PIL import Image, ImageFile
+
+    from ringtrace.media.hashing import hash_bytes
+
+    buf = io.BytesIO()
+    Image.effect_noise((256, 256), 40).convert("RGB").save(buf, "JPEG")
+    cut = buf.getvalue()[: len(buf.getvalue()) // 2]
+    before = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = True
+    try:
+        h = hash_bytes(cut, "cut.jpg")
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = before
+    assert h.error and h.pdq is None and h.md5

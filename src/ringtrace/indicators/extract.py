@@ -24,6 +24,7 @@ from urllib.parse import urljoin
 import phonenumbers
 
 from ringtrace.indicators.normalize import normalize
+from ringtrace.phones import to_e164
 
 WINDOW = 1 << 20  # characters per extraction window
 OVERLAP = 4096  # carried into the next window so a link on the boundary is seen whole
@@ -135,14 +136,7 @@ def mask_signal_key(key: str) -> str:
 
 
 def _e164(digits: str, region: str | None = None) -> str | None:
-    text = digits if digits.startswith("+") or region else "+" + digits
-    try:
-        num = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(num):
-        return None
-    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    return to_e164(digits, region)
 
 
 def _classify_link(host: str, path: str, pstart: int) -> _Hit | None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ringtrace.media.digests import MultiDigest
-from ringtrace.media.images import DecodeRefused, open_checked, pdq_pixels, sniff
+from ringtrace.media.images import DecodeRefused, open_checked, pdq_pixels, sniff, strict_decoding
 from ringtrace.media.limits import DEFAULT_LIMITS, Limits
 from ringtrace.media.pdq import pdq_from_rgb
 from ringtrace.media.video import VideoFrameHash, VideoRefused, video_signature, vpdq_match
@@ -138,17 +138,18 @@ def _decode(
         if data is None:
             return _replace(base, error=f"{label}: image of {base.size} bytes over decode limit "
                                         f"{limits.max_decode_bytes}; digests only")  # fmt: skip
-        try:
-            img = open_checked(data, limits)
-            width, height = img.size
-        except DecodeRefused as exc:
-            return _replace(base, error=f"{label}: {exc}")
-        try:
-            res = pdq_from_rgb(pdq_pixels(img, limits), dihedral=True)
-        except DecodeRefused as exc:
-            return _replace(base, width=width, height=height, error=f"{label}: {exc}")
-        finally:
-            img.close()
+        with strict_decoding():
+            try:
+                img = open_checked(data, limits)
+                width, height = img.size
+            except DecodeRefused as exc:
+                return _replace(base, error=f"{label}: {exc}")
+            try:
+                res = pdq_from_rgb(pdq_pixels(img, limits), dihedral=True)
+            except DecodeRefused as exc:
+                return _replace(base, width=width, height=height, error=f"{label}: {exc}")
+            finally:
+                img.close()
         return _replace(base, width=width, height=height, pdq=res.hash, pdq_quality=res.quality,
                         pdq_dihedral=res.dihedral)  # fmt: skip
     # video

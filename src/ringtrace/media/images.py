@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from ringtrace.media.limits import DEFAULT_LIMITS, Limits
 
@@ -106,6 +108,19 @@ def _check_size(w: int, h: int, limits: Limits) -> None:
             f"decompression bomb refused: header says {w}x{h} = {w * h} pixels "
             f"(limit {limits.max_pixels} pixels, {limits.max_side} px a side)"
         )
+
+
+@contextmanager
+def strict_decoding() -> Iterator[None]:
+    """Decode with Pillow's strict setting whatever another library set: WeasyPrint, for one, turns on
+    ``ImageFile.LOAD_TRUNCATED_IMAGES`` for the whole process when imported, which would let a truncated file
+    hash as if whole. Evidence must decode the same way in every process."""
+    before = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = before
 
 
 def open_checked(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Image.Image:

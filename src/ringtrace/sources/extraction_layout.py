@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
-import phonenumbers
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
+
+from ringtrace.phones import to_e164
 
 ANCHOR_DEPTH = 3  # wrapper folders tolerated above the device tree (Dump/, fs/, extraction_FFS/fs/)
 MAX_ANCHORS = 5_000
@@ -338,10 +339,4 @@ def owner_from_android_prefs(root: Path, layout: AndroidWhatsAppLayout | None = 
 
 
 def _e164(raw: str, region: str | None) -> str | None:
-    try:
-        num = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(num):
-        return None
-    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    return to_e164(raw, region, bare_digits_international=False)

@@ -43,7 +43,6 @@ from typing import Any, BinaryIO, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import ijson
-import phonenumbers
 
 from ringtrace.model import (
     AccountKey,
@@ -63,6 +62,7 @@ from ringtrace.model import (
     ReadOptions,
     Record,
 )
+from ringtrace.phones import to_e164
 from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, register
 
 PLATFORM = "telegram"
@@ -167,19 +167,8 @@ def peer_account(value: object) -> AccountKey | None:
 
 
 def phone_e164(raw: object, region: str | None = None) -> str | None:
-    """A phone as Telegram prints it (``+34 612 345 678``) -> E.164, or None when it is not a valid number."""
-    if not isinstance(raw, str) or not raw.strip():
-        return None
-    text = raw.strip()
-    if not text.startswith("+") and region is None and text.isdigit():
-        text = "+" + text  # Telegram stores international digits without the plus
-    try:
-        num = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(num):
-        return None
-    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    """A phone as Telegram prints it (``+34 612 345 678``, or digits without the plus) -> E.164, or None."""
+    return to_e164(raw, region)
 
 
 def flatten_text(value: object) -> str | None:

@@ -22,8 +22,6 @@ from pathlib import PurePosixPath
 from typing import IO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
-
 from ringtrace.model import (
     Account,
     AccountKey,
@@ -43,6 +41,7 @@ from ringtrace.model import (
     ReadOptions,
     Record,
 )
+from ringtrace.phones import to_e164
 from ringtrace.sources import whatsapp_export_locale as L
 from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, register
 
@@ -447,13 +446,8 @@ def _is_you(s: str | None) -> bool:
 
 
 def _e164(s: str, region: str | None) -> str | None:
-    try:
-        n = phonenumbers.parse(s, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(n):
-        return None
-    return phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
+    # an export prints what the phone showed: a possible number is kept even if its range is not (yet) valid
+    return to_e164(s, region, bare_digits_international=False, strict=False)
 
 
 def _title_from_name(relpath: str) -> tuple[str | None, str | None]:
