@@ -661,8 +661,13 @@ class _ExportReader:
                 yield event(kind)
             return
         if action == "join_group_by_link":
+            # ``inviter`` names who made the link (often just "Group"), not the link: the event's value is
+            # reserved for invite codes, so the inviter is kept as a name seen, with this row's provenance
             inviter = obj.get("inviter") if isinstance(obj.get("inviter"), str) else None
-            yield event(EventKind.JOINED_LINK, target=actor, value=inviter)
+            if inviter and inviter != "Group":
+                yield NameSeen(AccountKey(PLATFORM, KIND_EXPORT_NAME, inviter), inviter,
+                               "link_inviter", prov)
+            yield event(EventKind.JOINED_LINK, target=actor)
             return
         if action == "join_group_by_request":
             yield event(EventKind.JOINED, target=actor)

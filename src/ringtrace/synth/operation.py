@@ -66,12 +66,12 @@ def write_operation(out: Path, seed: int = 1, scale: str = "small", progress: Pr
                     cur = first.get(m.media.sha256)
                     if cur is None or (m.at, m.key) < (cur[0], cur[2]):
                         first[m.media.sha256] = (m.at, m.sender.phone, m.key)
-            if g.invite_code:
-                o["codes"].add(g.invite_code)
             admin_phones = {p.phone for p, role in g.participants if role in ("admin", "superadmin")}
             admin_phones |= {e.target.phone for e in g.events if e.kind == "promoted" and e.target}
             admin_phones.add(g.creator.phone)
-            for m in g.messages:  # the group's link posted in the group by one of its admins
+            # the group's link posted in the group by one of its admins, on a device that names senders by
+            # number (an export names contacts by the owner's label: that post ties nothing by itself)
+            for m in g.messages if dev.fmt != "whatsapp_export" else ():
                 if m.text and "chat.whatsapp.com/" in m.text and m.sender.phone in admin_phones:
                     o["codes"].add(m.text.rsplit("/", 1)[1])
             people = [p for p, _ in g.participants] + [m.sender for m in g.messages]
@@ -220,8 +220,8 @@ def _ground_truth(world: World, observed: dict[str, dict[str, Any]], declared: d
     seen_first: dict[str, tuple[Any, str, str, str]] = {}
     for gkey, o in observed.items():
         for sha, (at, phone, mkey) in o.get("first_share", {}).items():
-            cur = seen_first.get(sha)
-            if cur is None or (at, mkey) < (cur[0], cur[2]):
+            prev = seen_first.get(sha)
+            if prev is None or (at, mkey) < (prev[0], prev[2]):
                 seen_first[sha] = (at, phone, mkey, gkey)
     observed_first = {sha: {"phone": v[1], "group": v[3], "at": _iso(v[0])} for sha, v in seen_first.items()}
     persons = [{"person": pid, "phone": p.v.phone, "country": p.country, "name": p.v.name, "tg_id": p.v.tg_id,
