@@ -6,6 +6,9 @@ then analyze_stage runs twice (the second run shows that re-analysis costs the s
 
     python bench/bench_analysis.py            # 1x = 20,000 messages, 10x = 200,000
     python bench/bench_analysis.py --base 5000
+    python bench/bench_analysis.py --export   # plus a third device: a chat export of every WhatsApp group
+                                              # (minutes, no ids, senders by contact name), so export merging,
+                                              # sender-name resolution and precise-time folding have work
 """
 
 from __future__ import annotations
@@ -40,7 +43,39 @@ def _source(case: Case, name: str) -> int:
             status="parsed")).inserted_primary_key[0])
 
 
-def one(messages: int, out: Path) -> dict[str, float]:
+def _export_device(case: Case, w: object, since: datetime) -> int:
+    """An Android chat export of each WhatsApp group from ``since``: minute times, no message ids, every sender
+    and event party printed by a contact name (resolved by the analysis through matched messages)."""
+    from ringtrace.synth.world import World
+
+    assert isinstance(w, World)
+    sid = _source(case, "C")
+    rows = 0
+    with case.begin() as con:
+        wr = RecordWriter(con, sid, "parse")
+
+        def nm(pid: str | None) -> AccountKey | None:
+            return None if pid is None else AccountKey("whatsapp", "export_name", w.persons[pid].v.name + " x")
+
+        for g in w.groups.values():
+            if g.platform != "whatsapp":
+                continue
+            ref = ChatRef("whatsapp", "group", "export:" + g.key)
+            for e in g.events:
+                if e.at >= since:
+                    wr.add(GroupEvent(ref, e.kind, e.at.replace(second=0, microsecond=0), nm(e.actor), nm(e.target),
+                                      None, P, value=e.value), "x")
+            for m in g.messages:
+                if m.at >= since:
+                    media = (MediaRef(sha256=hashlib.sha256(m.media.encode()).hexdigest()),) if m.media else ()
+                    wr.add(Message(ref, None, nm(m.sender), m.at.replace(second=0, microsecond=0), m.text, P,
+                                   media=media, forwarded=m.forwarded, time_precision_s=60), "x")
+                    rows += 1
+        wr.flush()
+    return rows
+
+
+def one(messages: int, out: Path, export: bool = False) -> dict[str, float]:
     sc = replace(SCALES["small"], messages=messages, persons=max(60, messages // 200),
                  groups=max(6, messages // 4000))
     t0 = time.perf_counter()
@@ -72,6 +107,8 @@ def one(messages: int, out: Path) -> dict[str, float]:
                 for p in g.members_at(SEIZURE):
                     wr.add(Participant(ref, key[p], "member", True, P), "x")
             wr.flush()
+    if export:
+        n_rows += _export_device(case, w, datetime(2025, 6, 1, tzinfo=UTC))
     t_write = time.perf_counter() - t0
     t0 = time.perf_counter()
     s1 = analyze_stage(case)
@@ -80,7 +117,8 @@ def one(messages: int, out: Path) -> dict[str, float]:
     analyze_stage(case)
     t_a2 = time.perf_counter() - t0
     return {"messages": messages, "message_rows": n_rows, "canonical": s1.messages, "folded": s1.duplicates,
-            "persons": s1.persons, "groups": s1.groups, "memberships": s1.memberships, "world_s": round(t_world, 2),
+            "persons": s1.persons, "groups": s1.groups, "memberships": s1.memberships,
+            "exports_merged": s1.exports_merged, "names_resolved": s1.names_resolved, "world_s": round(t_world, 2),
             "write_s": round(t_write, 2), "analyze_s": round(t_a1, 2), "reanalyze_s": round(t_a2, 2),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
@@ -89,14 +127,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", type=int, default=20000)
     ap.add_argument("--one", type=int)
+    ap.add_argument("--export", action="store_true")
     a = ap.parse_args()
     if a.one:
         with tempfile.TemporaryDirectory() as d:
-            print(json.dumps(one(a.one, Path(d))))
+            print(json.dumps(one(a.one, Path(d), a.export)))
         return
     rows = []
     for n in (a.base, a.base * 10):
-        r = subprocess.run([sys.executable, __file__, "--one", str(n)], capture_output=True, text=True, check=True)
+        r = subprocess.run([sys.executable, __file__, "--one", str(n), *(["--export"] if a.export else [])],
+                           capture_output=True, text=True, check=True)
         rows.append(json.loads(r.stdout.strip().splitlines()[-1]))
         print(rows[-1], flush=True)
     ratio = rows[1]["analyze_s"] / max(rows[0]["analyze_s"], 1e-9)

@@ -13,35 +13,73 @@ system lines of the same export are the same account (names are scoped per expor
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from ringtrace.analysis.common import UnionFind
 from ringtrace.analysis.persons import EvidenceLink, Resolution
+from ringtrace.analysis.timeline import Msg
 
 MIN_MATCHES = 2
 LIST_CAP = 50  # message ids kept in an explanation (the count is always exact)
 _SCOPE = re.compile(r"^S\d+:")
 
 
-@dataclass(frozen=True, slots=True)
-class NamePair:
-    """One export message sent under an export name that matched one message of a known sender elsewhere."""
-
-    account_id: int  # the export-name account
-    export_msg: int
-    export_source: int
-    export_chat: int
-    other_msg: int
-    person: int  # person index of the other message's sender
-    other_source: int
-    other_chat: int
-
-
 @dataclass
-class _Votes:
-    by_person: dict[int, list[tuple[int, list[int], set[int]]]] = field(default_factory=dict)
-    ambiguous: int = 0
+class _Tally:
+    """What one export name's matched messages say about one person (within one export chat and group)."""
+
+    count: int = 0  # export messages whose every match is this person's
+    export_msgs: list[int] = field(default_factory=list)  # the first LIST_CAP of them
+    other_msgs: list[int] = field(default_factory=list)
+    sources: set[int] = field(default_factory=set)
+
+
+class NameEvidence:
+    """Collects, while ``groups`` matches export messages to keyed ones, which people each export name's messages
+    match. Keyed messages arrive in time order, so an export message is settled once the stream has passed its
+    time by more than any tolerance: memory is a window of pending messages plus one tally per name and person.
+    """
+
+    def __init__(self) -> None:
+        # export message -> (name account, export chat, export source, time, keyed root -> person -> matches)
+        self._pending: dict[int, tuple[int, int, int, float, dict[int, dict[int, list[tuple[int, int]]]]]] = {}
+        self._order: deque[tuple[float, int]] = deque()
+        # (name account, export chat, keyed root) -> person -> tally; and ambiguous message counts
+        self.tallies: dict[tuple[int, int, int], dict[int, _Tally]] = {}
+        self.ambiguous: dict[tuple[int, int, int], int] = {}
+        self.source_of: dict[int, int] = {}  # name account -> its export's source
+
+    def add(self, e: Msg, m: Msg, root: int) -> None:
+        """Export message ``e`` (sent under a name) matched keyed message ``m`` of a known person, in ``root``."""
+        if e.sender_id is None or m.person is None:
+            return
+        p = self._pending.get(e.id)
+        if p is None:
+            ts = e.at.timestamp()
+            p = self._pending[e.id] = (e.sender_id, e.chat_id, e.source_id, ts, {})
+            self._order.append((ts, e.id))
+        p[4].setdefault(root, {}).setdefault(m.person, []).append((m.id, m.source_id))
+
+    def settle(self, before: float | None = None) -> None:
+        """Settle pending export messages older than ``before`` (all when None)."""
+        while self._order and (before is None or self._order[0][0] < before):
+            _ts, eid = self._order.popleft()
+            aid, chat, src, _t, roots = self._pending.pop(eid)
+            self.source_of[aid] = src
+            for root, people in roots.items():
+                key = (aid, chat, root)
+                if len(people) > 1:  # the same text by several people within the minute: no one's evidence
+                    self.ambiguous[key] = self.ambiguous.get(key, 0) + 1
+                    continue
+                (person, found), = people.items()
+                t = self.tallies.setdefault(key, {}).setdefault(person, _Tally())
+                t.count += 1
+                if len(t.export_msgs) < LIST_CAP:
+                    t.export_msgs.append(eid)
+                    t.other_msgs.extend(sorted({f[0] for f in found}))
+                t.sources.update(f[1] for f in found)
 
 
 def display_name(value: str) -> str:
@@ -49,44 +87,38 @@ def display_name(value: str) -> str:
     return _SCOPE.sub("", value, count=1)
 
 
-def resolve_export_names(pairs: list[NamePair], uf: UnionFind[int], res: Resolution, exhibits: dict[int, str],
+def resolve_export_names(ev: NameEvidence, uf: UnionFind[int], res: Resolution, exhibits: dict[int, str],
                          ) -> tuple[list[EvidenceLink], list[dict[str, Any]]]:
     """Links from export-name accounts to the accounts their messages show, and notes on every name that
     matched something but stayed unresolved (too few matches, several people, or a shared target)."""
-    per_msg: dict[tuple[int, int], dict[int, list[tuple[int, int]]]] = {}
-    src_of: dict[int, int] = {}
-    for p in pairs:
-        if uf.find(p.export_chat) != uf.find(p.other_chat):
-            continue  # matched a chat the export was not merged into
-        src_of[p.account_id] = p.export_source
-        per_msg.setdefault((p.account_id, p.export_msg), {}).setdefault(p.person, []).append(
-            (p.other_msg, p.other_source))
-    votes: dict[int, _Votes] = {}
-    for (aid, emsg), people in sorted(per_msg.items()):
-        v = votes.setdefault(aid, _Votes())
-        if len(people) > 1:
-            v.ambiguous += 1
-            continue
-        (person, found), = people.items()
-        v.by_person.setdefault(person, []).append((emsg, sorted({h[0] for h in found}), {h[1] for h in found}))
+    ev.settle()
+    votes: dict[int, dict[int, _Tally]] = {}  # name account -> person -> tally, in the group its export joined
+    for (aid, chat, root), people in sorted(ev.tallies.items()):
+        if uf.find(chat) != uf.find(root):
+            continue  # matched a group the export was not merged into
+        mine = votes.setdefault(aid, {})
+        for person, t in people.items():
+            acc = mine.setdefault(person, _Tally())
+            acc.count += t.count
+            acc.export_msgs.extend(t.export_msgs)
+            acc.other_msgs.extend(t.other_msgs)
+            acc.sources |= t.sources
     notes: list[dict[str, Any]] = []
     cands: dict[tuple[int, int], list[int]] = {}  # (export source, person) -> names pointing there
-    for aid, v in sorted(votes.items()):
-        name, ex = display_name(res.account_text[aid].split(":", 2)[2]), exhibits.get(src_of[aid], "?")
-        if len(v.by_person) > 1:
-            who = ", ".join(f"{_ref(res, p)} ({len(h)})" for p, h in sorted(v.by_person.items()))
+    for aid, by_person in sorted(votes.items()):
+        name, ex = _name(res, aid), exhibits.get(ev.source_of[aid], "?")
+        if len(by_person) > 1:
+            who = ", ".join(f"{_ref(res, p)} ({t.count})" for p, t in sorted(by_person.items()))
             notes.append({"kind": "export name not resolved", "account": res.account_text[aid],
                           "detail": f"export sender {name!r} in {ex} matched messages of several people: {who}"})
             continue
-        if not v.by_person:
-            continue
-        (person, hits), = v.by_person.items()
-        if len(hits) < MIN_MATCHES:
+        (person, t), = by_person.items()
+        if t.count < MIN_MATCHES:
             notes.append({"kind": "export name not resolved", "account": res.account_text[aid],
-                          "detail": f"export sender {name!r} in {ex} matched only {len(hits)} message(s) of "
+                          "detail": f"export sender {name!r} in {ex} matched only {t.count} message(s) of "
                                     f"{_ref(res, person)}; {MIN_MATCHES} needed"})
             continue
-        cands.setdefault((src_of[aid], person), []).append(aid)
+        cands.setdefault((ev.source_of[aid], person), []).append(aid)
     links: list[EvidenceLink] = []
     for (sid, person), names in sorted(cands.items()):
         ex = exhibits.get(sid, "?")
@@ -94,30 +126,31 @@ def resolve_export_names(pairs: list[NamePair], uf: UnionFind[int], res: Resolut
                    if res.account_kind[a] == "export_name" and res.account_text[a].split(":", 2)[2].startswith(
                        f"S{sid}:")]
         if len(names) > 1 or already:
-            shown = ", ".join(repr(display_name(res.account_text[a].split(":", 2)[2])) for a in names + already)
+            shown = ", ".join(repr(_name(res, a)) for a in names + already)
             for aid in names:
                 notes.append({"kind": "export name not resolved", "account": res.account_text[aid],
                               "detail": f"export senders {shown} in {ex} all match {_ref(res, person)}; "
                                         "a person has one name in one export, so none is taken"})
             continue
         aid = names[0]
-        links.append(_link(res, aid, person, votes[aid].by_person[person], ex, exhibits))
+        links.append(_link(res, aid, person, votes[aid][person], ex, exhibits))
     return links, notes
+
+
+def _name(res: Resolution, aid: int) -> str:
+    return display_name(res.account_text[aid].split(":", 2)[2])
 
 
 def _ref(res: Resolution, person: int) -> str:
     return res.account_text[res.persons[person].account_ids[0]]
 
 
-def _link(res: Resolution, aid: int, person: int, hits: list[tuple[int, list[int], set[int]]],
-          ex: str, exhibits: dict[int, str]) -> EvidenceLink:
+def _link(res: Resolution, aid: int, person: int, t: _Tally, ex: str, exhibits: dict[int, str]) -> EvidenceLink:
     target = res.persons[person].account_ids[0]
-    other = sorted({m for _e, ms, _s in hits for m in ms})
-    sources = sorted({s for _e, _m, ss in hits for s in ss})
-    name = display_name(res.account_text[aid].split(":", 2)[2])
-    shown = ", ".join(str(m) for m in other[:LIST_CAP]) + (" ..." if len(other) > LIST_CAP else "")
-    basis = (f"export sender {name!r} in {ex} matched {len(hits)} messages of {res.account_text[target]} "
+    other = sorted(set(t.other_msgs))
+    sources = sorted(t.sources)
+    shown = ", ".join(str(m) for m in other[:LIST_CAP]) + (" ..." if t.count > len(t.export_msgs) else "")
+    basis = (f"export sender {_name(res, aid)!r} in {ex} matched {t.count} messages of {res.account_text[target]} "
              f"on {'/'.join(exhibits.get(s, f'source {s}') for s in sources)} (message ids {shown})")
-    return EvidenceLink(aid, target, basis, {"export_messages": [e for e, _m, _s in hits][:LIST_CAP],
-                                             "messages": other[:LIST_CAP], "sources": sources})
-
+    return EvidenceLink(aid, target, basis, {"export_messages": sorted(t.export_msgs)[:LIST_CAP],
+                                             "messages": other[:LIST_CAP], "matched": t.count, "sources": sources})

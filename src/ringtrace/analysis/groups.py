@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from ringtrace.analysis.common import UnionFind, iso, utc
-from ringtrace.analysis.exportnames import NamePair
+from ringtrace.analysis.exportnames import NameEvidence
 from ringtrace.analysis.persons import Resolution
 from ringtrace.analysis.timeline import Msg, SenderMap, raw_messages, same_sender
 from ringtrace.store import schema as S
@@ -28,6 +28,7 @@ GROUP_KINDS = ("group", "channel")
 OLD_JID = re.compile(r"^(\d{5,15})-(\d{9,11})@g\.us$")
 SAME_TIME_S = 120  # two devices' timestamps of one event may differ this much
 MIN_MATCHES = 3
+BUCKET_S = 60  # export messages indexed per minute of time
 
 
 @dataclass
@@ -84,10 +85,10 @@ def _norm_tg(key: str) -> str:
     return k[3:] if k.startswith("100") and len(k) > 12 else k
 
 
-def merge_chats(con: Connection, senders: SenderMap, pairs: list[NamePair] | None = None,
+def merge_chats(con: Connection, senders: SenderMap, names: NameEvidence | None = None,
                 ) -> tuple[dict[int, ChatInfo], UnionFind[int], dict[int, str], list[dict[str, Any]]]:
-    """Chats that are one group, unioned. ``pairs`` (when given) collects every export message sent under an
-    export name that matched a message of a known sender on another device, for ``exportnames``."""
+    """Chats that are one group, unioned. ``names`` (when given) collects which people the messages sent under
+    each export name match on other devices, for ``exportnames``."""
     chats = {r.id: ChatInfo(r.id, r.platform, r.kind, r.key, r.scope_source_id)
              for r in con.execute(select(S.chats).where(S.chats.c.kind.in_(GROUP_KINDS)).order_by(S.chats.c.id))}
     uf: UnionFind[int] = UnionFind(chats)
@@ -111,18 +112,22 @@ def merge_chats(con: Connection, senders: SenderMap, pairs: list[NamePair] | Non
             basis.setdefault(chat_id, f"migrated to supergroup {value} (group_events {eid})")
     exports = [c for c in chats.values() if c.is_export and c.kind == "group"]
     if exports:
-        _merge_exports(con, chats, exports, uf, basis, notes, senders, pairs)
+        _merge_exports(con, chats, exports, uf, basis, notes, senders, names)
     return chats, uf, basis, notes
 
 
 def _merge_exports(con: Connection, chats: dict[int, ChatInfo], exports: list[ChatInfo], uf: UnionFind[int],
                    basis: dict[int, str], notes: list[dict[str, Any]], senders: SenderMap,
-                   pairs: list[NamePair] | None = None) -> None:
-    """Match each export's messages against the messages of keyed group chats of the same platform."""
-    index: dict[tuple[str, str], list[Msg]] = {}
+                   names: NameEvidence | None = None) -> None:
+    """Match each export's messages against the messages of keyed group chats of the same platform.
+
+    Export messages are indexed by content and minute, so a keyed message is compared only with the export
+    messages of the same content in the few minutes its tolerance reaches: common texts ("ok") stay linear."""
+    index: dict[tuple[tuple[str, str], int], list[Msg]] = {}
     total: dict[int, int] = {}
     lo: datetime | None = None
     hi: datetime | None = None
+    max_prec = 1
     for c in exports:
         n = 0
         for m in raw_messages(con, [c.id], senders):
@@ -130,7 +135,8 @@ def _merge_exports(con: Connection, chats: dict[int, ChatInfo], exports: list[Ch
             cont = m.content()
             if cont is None:
                 continue
-            index.setdefault(cont, []).append(m)
+            index.setdefault((cont, int(m.at.timestamp()) // BUCKET_S), []).append(m)
+            max_prec = max(max_prec, m.precision_s)
             lo = m.at if lo is None or m.at < lo else lo
             hi = m.at if hi is None or m.at > hi else hi
         total[c.id] = n
@@ -139,19 +145,22 @@ def _merge_exports(con: Connection, chats: dict[int, ChatInfo], exports: list[Ch
     platforms = {c.platform for c in exports}
     keyed = [c.id for c in chats.values() if not c.is_export and c.platform in platforms]
     hits: dict[int, dict[int, set[int]]] = {}  # export chat -> keyed root -> export message ids matched
-    pad = timedelta(seconds=max(m.precision_s for ms in index.values() for m in ms) + 2)
+    pad = timedelta(seconds=max_prec + 2)
     for m in raw_messages(con, keyed, senders, lo - pad, hi + pad):
         cont = m.content()
         if cont is None:
             continue
-        for e in index.get(cont, ()):
-            tol = max(e.precision_s, m.precision_s) + 2
-            if abs((m.at - e.at).total_seconds()) <= tol and same_sender(e, m):
-                hits.setdefault(e.chat_id, {}).setdefault(uf.find(m.chat_id), set()).add(e.id)
-                if (pairs is not None and e.wildcard and e.sender_id is not None and not m.wildcard
-                        and m.person is not None and m.source_id != e.source_id):
-                    pairs.append(NamePair(e.sender_id, e.id, e.source_id, e.chat_id, m.id, m.person,
-                                          m.source_id, m.chat_id))
+        ts = m.at.timestamp()
+        reach = max(max_prec, m.precision_s) + 2
+        if names is not None:  # an hour behind: far past any copy's tolerance, still a small window
+            names.settle(ts - reach - 3600)
+        for b in range(int(ts - reach) // BUCKET_S, int(ts + reach) // BUCKET_S + 1):
+            for e in index.get((cont, b), ()):
+                tol = max(e.precision_s, m.precision_s) + 2
+                if abs((m.at - e.at).total_seconds()) <= tol and same_sender(e, m):
+                    hits.setdefault(e.chat_id, {}).setdefault(uf.find(m.chat_id), set()).add(e.id)
+                    if names is not None and e.wildcard and not m.wildcard and m.source_id != e.source_id:
+                        names.add(e, m, uf.find(m.chat_id))
     for c in exports:
         cand = hits.get(c.id, {})
         if not cand:

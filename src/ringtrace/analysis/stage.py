@@ -16,7 +16,7 @@ from sqlalchemy import Connection, delete, insert, select
 
 from ringtrace.analysis.common import iso
 from ringtrace.analysis.countries import attribute_countries
-from ringtrace.analysis.exportnames import NamePair, resolve_export_names
+from ringtrace.analysis.exportnames import NameEvidence, resolve_export_names
 from ringtrace.analysis.groups import GroupBuild, describe_groups, merge_chats, sender_map
 from ringtrace.analysis.membership import Activity, Interval, build_memberships
 from ringtrace.analysis.persons import Resolution, resolve_persons
@@ -55,17 +55,18 @@ def analyze_stage(case: Any, progress: Progress | None = None) -> AnalysisSummar
     with case.begin() as con:
         res = resolve_persons(con)
         senders = sender_map(con, res)
-        pairs: list[NamePair] = []
-        chats, uf, basis, notes = merge_chats(con, senders, pairs)
-        if pairs:  # export names whose messages show who they are: persons again, with those links
+        names = NameEvidence()
+        chats, uf, basis, notes = merge_chats(con, senders, names)
+        names.settle()
+        if names.tallies:  # export names whose messages show who they are: persons again, with those links
             exhibits = {sid: ex for sid, ex in con.execute(select(S.sources.c.id, S.sources.c.exhibit))}
-            links, name_notes = resolve_export_names(pairs, uf, res, exhibits)
+            links, name_notes = resolve_export_names(names, uf, res, exhibits)
             notes.extend(name_notes)
             if links:
                 res = resolve_persons(con, links)
                 senders = sender_map(con, res)
                 summary.names_resolved = len(links)
-        del pairs
+        del names
         countries = attribute_countries(con, res)
         from ringtrace.analysis.groups import snapshot_times
 

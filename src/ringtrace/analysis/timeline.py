@@ -20,7 +20,7 @@ from ringtrace.analysis.common import CHUNK, utc
 from ringtrace.store import schema as S
 
 
-@dataclass
+@dataclass(slots=True)  # many are held at once (an export's index in groups)
 class Msg:
     id: int
     at: datetime
@@ -113,7 +113,7 @@ def deduplicated(stream: Iterator[Msg], slack_s: int = 2) -> Iterator[Msg]:
     can move a canonical time later (minute copy first, its second-precise copy after), so the window is a heap
     on the current time; a moved entry is pushed again with its new time."""
     seen_keys: dict[str, Msg] = {}
-    window: list[tuple[float, int, Msg]] = []
+    window: list[tuple[float, int, datetime, Msg]] = []  # (time, tie-break, the time it was pushed at, message)
     order = itertools.count()
     by_content: dict[tuple[str, str], list[Msg]] = {}
     max_prec = 60
@@ -121,9 +121,9 @@ def deduplicated(stream: Iterator[Msg], slack_s: int = 2) -> Iterator[Msg]:
     def evict(now: datetime | None) -> Iterator[Msg]:
         limit = None if now is None else now.timestamp() - (max_prec + slack_s)
         while window and (limit is None or window[0][0] < limit):
-            ts, _n, old = heapq.heappop(window)
-            if ts != old.at.timestamp():  # its time moved with a fold: back in at the new time
-                heapq.heappush(window, (old.at.timestamp(), next(order), old))
+            _ts, _n, pushed_at, old = heapq.heappop(window)
+            if old.at is not pushed_at:  # its time moved with a fold: back in at the new time
+                heapq.heappush(window, (old.at.timestamp(), next(order), old.at, old))
                 continue
             c = old.content()
             if c is not None:
@@ -159,7 +159,7 @@ def deduplicated(stream: Iterator[Msg], slack_s: int = 2) -> Iterator[Msg]:
         m.sources.add(m.source_id)
         if m.key is not None:
             seen_keys[m.key] = m
-        heapq.heappush(window, (m.at.timestamp(), next(order), m))
+        heapq.heappush(window, (m.at.timestamp(), next(order), m.at, m))
         if c is not None:
             by_content.setdefault(c, []).append(m)
     yield from evict(None)
