@@ -14,11 +14,13 @@ from ringtrace.demo import ingest_operation
 from ringtrace.dissemination.export import SCHEMA_PATH, build_export
 from ringtrace.synth.operation import write_operation
 
+SEED = 5  # other seeds (1, 2, 9) were checked the same way while building this
+
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, Any], Case]:
     root = tmp_path_factory.mktemp("e2e")
-    write_operation(root / "op", seed=5, scale="small")
+    write_operation(root / "op", seed=SEED, scale="small")
     truth = json.loads((root / "op" / "ground-truth.json").read_text())
     case = Case.init(root / "case", actor="e2e")
     ingest_operation(case, root / "op")
@@ -142,7 +144,7 @@ def test_unknown_series_group_each_family_and_never_mix(run) -> None:
     from ringtrace.synth.world import build_world
 
     truth, export, case = run
-    family = {hashlib.sha256(m.data()).hexdigest(): m.family for m in build_world(5, "small").media.values()}
+    family = {hashlib.sha256(m.data()).hexdigest(): m.family for m in build_world(SEED, "small").media.values()}
     rows = unknown_series(case)
     assert rows, "the operation must hold unknown near-duplicate families"
     known = {k["sha256"] for k in truth["known_media"]}

@@ -56,10 +56,11 @@ def write_operation(out: Path, seed: int = 1, scale: str = "small", progress: Pr
                                             "created_seen": False})
             o["devices"].append(dev.exhibit)
             o["created_seen"] |= any(e.kind == "created" for e in g.events)
-            o.setdefault("event_keys", set()).update(e.key for e in g.events)
+            o.setdefault("event_keys", set()).update(e.key for e in g.events if _names_target(dev, view, e))
             admins = o.setdefault("admins", set())
-            admins.update(p.phone for p, role in g.participants if role in ("admin", "superadmin"))
-            admins.update(e.target.phone for e in g.events if e.kind == "promoted" and e.target)
+            if dev.fmt != "whatsapp_export":  # an export lists no roles and prints no one else's promotion
+                admins.update(p.phone for p, role in g.participants if role in ("admin", "superadmin"))
+                admins.update(e.target.phone for e in g.events if e.kind == "promoted" and e.target)
             first = o.setdefault("first_share", {})
             for m in g.messages:
                 if m.media is not None and (m.media.present or keeps_hash):
@@ -108,6 +109,19 @@ def write_operation(out: Path, seed: int = 1, scale: str = "small", progress: Pr
     (out / "operation.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     (out / "ground-truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return Operation(out, world, manifest, truth)
+
+
+def _names_target(dev: Any, view: Any, e: Any) -> bool:
+    """Whether this device shows who an event is about in a way evidence can resolve: a database gives numbers;
+    an export prints a number only for people not in the owner's address book (Android), else a contact or
+    push name that may be shared or matched too rarely to resolve, so such an event counts only if another
+    device shows it too."""
+    if dev.fmt != "whatsapp_export":
+        return True
+    who = e.target or e.actor
+    if who is None or who == view.owner:
+        return True
+    return view.variant == "android" and who not in {p for p, _ in view.contacts}
 
 
 def _write_media_folder(world: World, view: Any, ddir: Path, seed: int) -> None:
