@@ -20,7 +20,7 @@ demo: $(STAMP)
 	$(BIN)/ringtrace demo $(DEMO_DIR) --scale $(SCALE)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
