@@ -79,3 +79,29 @@ def test_keyed_deconfliction_through_the_cli(case_dir: Path, tmp_path: Path) -> 
     out = _ok("digests", "compare", str(case_dir), str(tmp_path / "a.jsonl"), str(tmp_path / "a.jsonl"),
               "--key-file", str(key))
     assert "overlaps" in out and "+" in out  # against itself everything overlaps, mapped back to our values
+
+
+def test_hostile_text_cannot_drive_the_terminal() -> None:
+    from ringtrace.textsafe import shown
+
+    hostile = "Garden \x1b]0;owned\x07\x1b[2J[bold]club[/bold]\u202eevil"
+    out = shown(hostile)
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "\\x1b" in out and "\\u202e" in out
+    assert "\\[bold]" in out  # markup is shown as text, not applied
+    assert shown("x" * 5000).endswith("(3000 more characters)")
+
+
+def test_problems_table_shows_hostile_file_names_inertly(tmp_path: Path) -> None:
+    from ringtrace.case import Case
+
+    c = Case.init(tmp_path / "c")
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    (ev / "WhatsApp Chat with \x1b[2J.txt").write_text("01/03/2025, 10:00 - +34 612 34 56 78: hi\n" * 3 + "tail")
+    c.ingest(ev)
+    c.close()
+    res = runner.invoke(app, ["problems", str(tmp_path / "c")], color=True)
+    assert res.exit_code == 0
+    assert "\x1b[2J" not in res.output
+    assert "\\x1b" in res.output  # the file is named, its escape shown as text

@@ -12,11 +12,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ringtrace import __version__
+from ringtrace.textsafe import shown
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
                   help="ringtrace: from captured leads and seized phones to per-country referrals.")
@@ -29,7 +29,7 @@ CaseArg = Annotated[Path, typer.Argument(help="The case folder.")]
 
 
 def _fail(msg: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/red] {escape(msg)}", soft_wrap=True)
+    err.print(f"[red]error:[/red] {shown(msg)}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -73,8 +73,8 @@ def init(case: CaseArg, name: Annotated[str | None, typer.Option(help="Case name
         c = Case.init(case, name=name, db_url=db_url)
     except CaseError as e:
         _fail(str(e))
-    console.print(f"Case [bold]{escape(c.name)}[/bold] created in {escape(str(case))}.")
-    console.print(f"Next: ringtrace ingest {escape(str(case))} EVIDENCE --exhibit EX-001")
+    console.print(f"Case [bold]{shown(c.name)}[/bold] created in {shown(str(case))}.")
+    console.print(f"Next: ringtrace ingest {shown(str(case))} EVIDENCE --exhibit EX-001")
 
 
 @app.command()
@@ -100,17 +100,17 @@ def ingest(
     except IntakeError as e:
         _fail(str(e))
     if not r.added:
-        console.print(f"{escape(str(path))} is already in the case as {r.exhibit}: nothing added.")
+        console.print(f"{shown(str(path))} is already in the case as {r.exhibit}: nothing added.")
         return
-    console.print(f"{r.exhibit}: {r.files} files recorded from {escape(str(path))}.")
+    console.print(f"{r.exhibit}: {r.files} files recorded from {shown(str(path))}.")
     for p in r.problems:
-        err.print(f"[yellow]refused:[/yellow] {escape(p)}")
+        err.print(f"[yellow]refused:[/yellow] {shown(p)}")
     if r.parse is not None:
         for fmt, primary in r.parse.units:
-            console.print(f"  read {escape(primary)} as {fmt}")
+            console.print(f"  read {shown(primary)} as {fmt}")
         if r.parse.problems:
-            err.print(f"[yellow]{r.parse.problems} problems recorded[/yellow]: ringtrace problems {escape(str(case))}")
-    console.print(f"Next: ringtrace run {escape(str(case))}")
+            err.print(f"[yellow]{r.parse.problems} problems recorded[/yellow]: ringtrace problems {shown(str(case))}")
+    console.print(f"Next: ringtrace run {shown(str(case))}")
 
 
 @app.command()
@@ -127,7 +127,7 @@ def run(case: CaseArg,
         ex.close()
     console.print(f"parsed {len(res.parsed)} sources, hashed {res.hashed} media, {res.matches} matches, analysis "
                   "done.")
-    console.print(f"Next: ringtrace report {escape(str(case))}  |  ringtrace export {escape(str(case))} --out x.json")
+    console.print(f"Next: ringtrace report {shown(str(case))}  |  ringtrace export {shown(str(case))} --out x.json")
 
 
 @app.command()
@@ -141,7 +141,7 @@ def verify(case: CaseArg) -> None:
         console.print("[green]intact[/green]")
         return
     for f in rep.findings:
-        err.print(f"[red]{escape(f)}[/red]")
+        err.print(f"[red]{shown(f)}[/red]")
     raise typer.Exit(1)
 
 
@@ -158,7 +158,7 @@ def problems(case: CaseArg) -> None:
     with c.engine.connect() as con:
         ex = {r.id: r.exhibit for r in con.execute(select(S.c.id, S.c.exhibit))}
         for r in con.execute(select(P).order_by(P.c.id)):
-            t.add_row(ex.get(r.source_id, "-"), r.stage, r.severity, escape(r.file), escape(r.reason))
+            t.add_row(ex.get(r.source_id, "-"), r.stage, r.severity, shown(r.file), shown(r.reason))
     console.print(t)
 
 
@@ -189,7 +189,7 @@ def export(
         export_graphml(c, out)
     else:
         _fail(f"unknown export format {format!r}")
-    console.print(f"wrote {escape(str(out))}")
+    console.print(f"wrote {shown(str(out))}")
 
 
 @app.command()
@@ -201,7 +201,7 @@ def report(case: CaseArg, out: Annotated[Path | None, typer.Option(help="Output 
     c = _open(case)
     paths = write_report(c, out or (case / "report"), pdf=pdf)
     for p in paths:
-        console.print(f"wrote {escape(str(p))}")
+        console.print(f"wrote {shown(str(p))}")
 
 
 @app.command("hash")
@@ -239,11 +239,11 @@ def hashsets_import(
                              pdq_distance=pdq_distance)
     except HashsetError as e:
         _fail(str(e))
-    console.print(f"imported {res.entries} entries into hash set {escape(res.name)} ({res.format}); "
+    console.print(f"imported {res.entries} entries into hash set {shown(res.name)} ({res.format}); "
                   f"{len(res.problems)} lines refused")
     for p in res.problems[:20]:
-        err.print(f"[yellow]{escape(p)}[/yellow]")
-    console.print(f"Next: ringtrace run {escape(str(case))}")
+        err.print(f"[yellow]{shown(p)}[/yellow]")
+    console.print(f"Next: ringtrace run {shown(str(case))}")
 
 
 @hashsets_app.command("list")
@@ -257,7 +257,7 @@ def hashsets_list(case: CaseArg) -> None:
     t = Table("name", "format", "entries", "pdq distance", "imported", "file sha256")
     with c.engine.connect() as con:
         for r in con.execute(select(hashsets).order_by(hashsets.c.name)):
-            t.add_row(escape(r.name), r.format, str(r.entry_count), str(r.pdq_distance), str(r.imported_at)[:19],
+            t.add_row(shown(r.name), r.format, str(r.entry_count), str(r.pdq_distance), str(r.imported_at)[:19],
                       r.file_sha256[:16] + "…")
     console.print(t)
 
@@ -272,7 +272,7 @@ def hashsets_remove(case: CaseArg, name: str) -> None:
         remove_hashset(c, name)
     except HashsetError as e:
         _fail(str(e))
-    console.print(f"removed {escape(name)}")
+    console.print(f"removed {shown(name)}")
 
 
 @app.command()
@@ -284,8 +284,8 @@ def synth(out: Annotated[Path, typer.Argument(help="Output folder.")],
 
     with _progress() as cb:
         op = write_operation(out, seed=seed, scale=scale, progress=cb)
-    console.print(f"wrote {len(op.manifest['exhibits'])} exhibits to {escape(str(out))} "
-                  f"(ground truth: {escape(str(out / 'ground-truth.json'))})")
+    console.print(f"wrote {len(op.manifest['exhibits'])} exhibits to {shown(str(out))} "
+                  f"(ground truth: {shown(str(out / 'ground-truth.json'))})")
 
 
 @app.command()
@@ -297,11 +297,11 @@ def demo(out: Annotated[Path, typer.Argument(help="Working folder.")] = Path("de
     with _progress() as cb:
         res = run_demo(out, seed=seed, scale=scale, progress=cb, say=lambda s: console.print(s))
     console.print()
-    console.print(f"[bold]Report:[/bold]  {escape(str(res.report))}")
-    console.print(f"[bold]Export:[/bold]  {escape(str(res.export))}")
-    console.print(f"[bold]Case:[/bold]    {escape(str(res.case))}")
-    console.print("Next: ringtrace verify " + escape(str(res.case)) + "  |  ringtrace problems "
-                  + escape(str(res.case)))
+    console.print(f"[bold]Report:[/bold]  {shown(str(res.report))}")
+    console.print(f"[bold]Export:[/bold]  {shown(str(res.export))}")
+    console.print(f"[bold]Case:[/bold]    {shown(str(res.case))}")
+    console.print("Next: ringtrace verify " + shown(str(res.case)) + "  |  ringtrace problems "
+                  + shown(str(res.case)))
 
 
 def main() -> None:

@@ -9,8 +9,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+
+from ringtrace.textsafe import shown
 
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -38,7 +39,7 @@ class _StatusGroup(_DefaultGroup):
 
 
 def _fail(msg: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/red] {escape(msg)}", soft_wrap=True)
+    err.print(f"[red]error:[/red] {shown(msg)}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -72,8 +73,8 @@ def keys_new(out: Annotated[Path, typer.Option(help="Folder for NAME.key (0600) 
         priv, pub = new_keypair(out, name)
     except SigningError as e:
         _fail(str(e))
-    console.print(f"private key {escape(str(priv))} (keep it secret; mode 0600)")
-    console.print(f"public key  {escape(str(pub))} (give it to recipients to verify packages)")
+    console.print(f"private key {shown(str(priv))} (keep it secret; mode 0600)")
+    console.print(f"public key  {shown(str(pub))} (give it to recipients to verify packages)")
 
 
 def package_make(
@@ -102,10 +103,10 @@ def package_make(
     except (PackageError, SigningError) as e:
         _fail(str(e))
     console.print(f"package {r.country} v{r.version}: {len(r.targets)} persons, {len(r.files)} files in "
-                  f"{escape(str(r.path))}" + (f", zip {escape(str(r.zip))}" if r.zip else ""))
+                  f"{shown(str(r.path))}" + (f", zip {shown(str(r.zip))}" if r.zip else ""))
     console.print(f"manifest sha256 {r.manifest_sha256} ({'signed' if r.signed else 'UNSIGNED'})")
     for w in r.warnings:
-        err.print(f"[yellow]warning:[/yellow] {escape(w)}")
+        err.print(f"[yellow]warning:[/yellow] {shown(w)}")
 
 
 def package_verify(folder: Annotated[Path, typer.Argument(help="Unpacked package folder.")],
@@ -121,7 +122,7 @@ def package_verify(folder: Annotated[Path, typer.Argument(help="Unpacked package
         console.print("[green]intact: every file matches the signed manifest[/green]")
         return
     for f in findings:
-        err.print(f"[red]{escape(f)}[/red]")
+        err.print(f"[red]{shown(f)}[/red]")
     raise typer.Exit(1)
 
 
@@ -142,7 +143,7 @@ def status_board(case: CaseArg, country: Annotated[str | None, typer.Option(help
         last = f"package v{pk[-1].get('version')} sent" if pk else "no package sent"
         t = Table("person", "status", "by", "when", "note", title=f"{cc}: {len(rs)} persons, {last}")
         for r in rs:
-            t.add_row(r.person, r.status, escape(r.by or ""), str(r.at or "")[:19], escape(r.note or ""))
+            t.add_row(r.person, r.status, shown(r.by or ""), str(r.at or "")[:19], shown(r.note or ""))
         console.print(t)
 
 
@@ -159,7 +160,7 @@ def status_set(case: CaseArg, person: Annotated[str, typer.Argument(help="Person
         set_status(c, person, status, by, note)
     except StatusError as e:
         _fail(str(e))
-    console.print(f"{escape(person)}: {escape(status)}")
+    console.print(f"{shown(person)}: {shown(status)}")
 
 
 # ---- analysis (library by the analysis stage; imported lazily) ---------------------------------------------
@@ -177,7 +178,7 @@ def suspects(case: CaseArg, country: Annotated[str | None, typer.Option(help="On
         return
     t = Table("rank", "person", "country", "score", "reasons")
     for i, s in enumerate(rows[:top], 1):
-        t.add_row(str(i), s["person"], s["country"] or "-", str(s["score"]), escape("\n".join(s["reasons"])))
+        t.add_row(str(i), s["person"], s["country"] or "-", str(s["score"]), shown("\n".join(s["reasons"])))
     console.print(t)
 
 
@@ -191,7 +192,7 @@ def alias(case: CaseArg, a: Annotated[str, typer.Argument(help="platform:kind:va
         mod.add_alias(c, a, b, by, reason)
     except ValueError as e:
         _fail(str(e))
-    console.print(f"alias recorded: {escape(a)} = {escape(b)}. Next: ringtrace run {escape(str(case))}")
+    console.print(f"alias recorded: {shown(a)} = {shown(b)}. Next: ringtrace run {shown(str(case))}")
 
 
 def country(case: CaseArg, subject: Annotated[str, typer.Argument(help="P0012 or platform:kind:value")],
@@ -204,7 +205,7 @@ def country(case: CaseArg, subject: Annotated[str, typer.Argument(help="P0012 or
         mod.set_country(c, subject, code, by, reason)
     except ValueError as e:
         _fail(str(e))
-    console.print(f"{escape(subject)} -> {escape(code.upper())}")
+    console.print(f"{shown(subject)} -> {shown(code.upper())}")
 
 
 def deconflict_cmd(case: CaseArg, others: Annotated[list[Path], typer.Argument(help="Other case folders.")]) -> None:
@@ -216,7 +217,7 @@ def deconflict_cmd(case: CaseArg, others: Annotated[list[Path], typer.Argument(h
     for o in [*res.identifiers, *res.media]:
         d = vars(o)
         vals = list(d.values())
-        t.add_row(*(escape(str(v)) for v in vals[:4]))
+        t.add_row(*(shown(str(v)) for v in vals[:4]))
     console.print(t)
 
 
@@ -241,7 +242,7 @@ def digests_export(case: CaseArg, key_file: Annotated[Path, typer.Option(help="T
         n = mod.export_keyed_digests(c, _read_key(key_file), out)
     except mod.DeconflictError as e:
         _fail(str(e))
-    console.print(f"wrote {n} keyed digests to {escape(str(out))}: give this file, not the case, to the other agency")
+    console.print(f"wrote {n} keyed digests to {shown(str(out))}: give this file, not the case, to the other agency")
 
 
 def digests_compare(case: CaseArg, mine: Annotated[Path, typer.Argument(help="Our digests file.")],
@@ -253,7 +254,7 @@ def digests_compare(case: CaseArg, mine: Annotated[Path, typer.Argument(help="Ou
     t = Table("kind", "ours", "held by (our labels)")
     rows = mod.compare_keyed(mine, theirs, case=c, key=_read_key(key_file))
     for o in rows:
-        t.add_row(o.kind, escape(o.mine or o.digest[:16] + "…"), ", ".join(o.labels))
+        t.add_row(o.kind, shown(o.mine or o.digest[:16] + "…"), ", ".join(o.labels))
     console.print(t)
     console.print(f"{len(rows)} overlaps; nothing else of either case is revealed")
 
@@ -288,20 +289,20 @@ def leads(case: CaseArg,
         return
     t = Table("rank", "invite link", "group", "score", "pages", "first seen", "reasons", title="Invite links")
     for i, link in enumerate(rep.links[:top], 1):
-        t.add_row(str(i), escape(link.url), link.group or "-", f"{link.score:g}", str(len(link.pages)),
+        t.add_row(str(i), shown(link.url), link.group or "-", f"{link.score:g}", str(len(link.pages)),
                   str(link.first_seen)[:16] if link.first_seen else "-",
-                  escape("\n".join(f"{name} +{pts:g}: {why}" for name, pts, why in link.components)))
+                  shown("\n".join(f"{name} +{pts:g}: {why}" for name, pts, why in link.components)))
     console.print(t)
     t = Table("rank", "page", "exhibit", "score", "known images", "reasons", title="Captured pages")
     for i, page in enumerate(rep.pages[:top], 1):
-        t.add_row(str(i), escape(page.uri or page.location), page.source or "-", f"{page.score:g}",
-                  str(len(page.known)), escape("\n".join(f"{name} +{pts:g}: {why}" for name, pts, why in
+        t.add_row(str(i), shown(page.uri or page.location), page.source or "-", f"{page.score:g}",
+                  str(len(page.known)), shown("\n".join(f"{name} +{pts:g}: {why}" for name, pts, why in
                                                           page.components)))
     console.print(t)
     for story in lead_story(c, rep)[:5]:
         joined = ", ".join(j["person"] for j in story.joined[:10]) or "nobody recorded"
-        console.print(f"[bold]{escape(story.url)}[/bold] on {len(story.pages)} pages -> {story.group} -> "
-                      f"joined through it: {escape(joined)}")
+        console.print(f"[bold]{shown(story.url)}[/bold] on {len(story.pages)} pages -> {story.group} -> "
+                      f"joined through it: {shown(joined)}")
 
 
 def register(app: typer.Typer) -> None:
