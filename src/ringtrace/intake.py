@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, cast
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from ringtrace import TOOL
 from ringtrace.case import Case
@@ -357,6 +357,23 @@ def source_root(case: Case, source_id: int) -> Path:
         p = Path(row.original_path)
         return p if row.kind == "folder" else p.parent
     return case.vault.tree(row.sha256)
+
+
+def content_path(case: Case, sha256: str, con: Connection | None = None) -> Path | None:
+    """Where the bytes of a content can be read: its vault object, else a reference-mode source's file."""
+    p = case.vault.object_path(sha256)
+    if p.exists():
+        return p
+    q = select(source_files.c.source_id, source_files.c.relpath).where(source_files.c.sha256 == sha256).limit(1)
+    if con is None:
+        with case.engine.connect() as c:
+            row = c.execute(q).first()
+    else:
+        row = con.execute(q).first()
+    if row is None:
+        return None
+    f = source_root(case, row.source_id) / row.relpath
+    return f if f.is_file() else None
 
 
 def _existing(case: Case, sha256: str) -> tuple[int, str] | None:

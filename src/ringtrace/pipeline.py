@@ -174,6 +174,7 @@ def _hash_job(item: tuple[str, str]) -> tuple[str, Any]:
 
 def pending_media(case: Case) -> Iterator[tuple[str, str]]:
     """Distinct contents not yet hashed that look like images or videos (by their first bytes)."""
+    from ringtrace.intake import content_path
     from ringtrace.media.images import sniff
 
     with case.engine.connect() as con:
@@ -184,11 +185,9 @@ def pending_media(case: Case) -> Iterator[tuple[str, str]]:
             if sha in done or sha in seen:
                 continue
             seen.add(sha)
-            path: Path | None = case.vault.object_path(sha)
-            if path is None or not path.exists():
-                path = _reference_path(case, con, sha)
-                if path is None:
-                    continue
+            path = content_path(case, sha, con)
+            if path is None:
+                continue
             try:
                 with path.open("rb") as fh:
                     head = fh.read(4096)
@@ -196,17 +195,6 @@ def pending_media(case: Case) -> Iterator[tuple[str, str]]:
                 continue
             if sniff(head)[0] in ("image", "video"):
                 yield sha, str(path)
-
-
-def _reference_path(case: Case, con: Connection, sha: str) -> Path | None:
-    from ringtrace.intake import source_root
-
-    row = con.execute(select(S.source_files.c.source_id, S.source_files.c.relpath)
-                      .where(S.source_files.c.sha256 == sha).limit(1)).first()
-    if row is None:
-        return None
-    p = source_root(case, row.source_id) / row.relpath
-    return p if p.exists() else None
 
 
 def hash_stage(case: Case, executor: Any = None, progress: Progress = _noop) -> int:

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, select
 from ringtrace import TOOL
 from ringtrace.analysis.invites import code_current_at, looks_like_code
 from ringtrace.case import Case
+from ringtrace.model import Prov
 from ringtrace.store import schema as S
 
 EXPORT_VERSION = 1
@@ -78,14 +79,8 @@ class _Ctx:
 
 
 def _locator(r: Any) -> str:
-    parts = [r.prov_file]
-    if r.prov_table:
-        parts.append(r.prov_table)
-    if r.prov_row is not None:
-        parts.append(f"row {r.prov_row}")
-    if r.prov_line is not None:
-        parts.append(f"line {r.prov_line}")
-    return ":".join(p for p in parts if p)
+    """A stored row's provenance, written as everywhere else (``Prov.locator``)."""
+    return Prov(r.prov_file, r.prov_table, r.prov_row, r.prov_line).locator()
 
 
 def build_export(case: Case, with_messages: bool = False, include_secrets: bool = False) -> dict[str, Any]:

@@ -126,18 +126,9 @@ def case_audit(case: Case, limit: int = 500) -> tuple[list[dict[str, Any]], int,
 
 def media_path(case: Case, sha256: str) -> Path | None:
     """Where the bytes of a content can be read: its vault object, else a reference-mode source's file."""
-    from ringtrace.intake import source_root
+    from ringtrace.intake import content_path
 
-    p = case.vault.object_path(sha256)
-    if p.exists():
-        return p
-    with case.engine.connect() as con:
-        row = con.execute(select(S.source_files.c.source_id, S.source_files.c.relpath)
-                          .where(S.source_files.c.sha256 == sha256).limit(1)).first()
-    if row is None:
-        return None
-    q = source_root(case, row.source_id) / row.relpath
-    return q if q.is_file() else None
+    return content_path(case, sha256)
 
 
 def known_media(case: Case, sha256: str) -> dict[str, Any] | None:
