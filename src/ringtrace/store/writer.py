@@ -66,6 +66,7 @@ class RecordWriter:
                                  .where(S.source_files.c.source_id == source_id))
         }
         self.counts: dict[str, int] = defaultdict(int)
+        self._media_messages: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
 
     # ---- identities ---------------------------------------------------------------------------------------
     def account_id(self, key: AccountKey | None) -> int | None:
@@ -163,24 +164,32 @@ class RecordWriter:
                     severity=severity, locator=locator, at=datetime.now(UTC))
 
     def _message(self, m: Message) -> None:
-        self.flush_table(S.message_media)  # keep ids simple: messages are inserted one by one when they have media
         values = dict(chat_id=self.chat_id(m.chat), msg_key=m.msg_key, sender_id=self.account_id(m.sender),
                       at=_utc(m.at), precision_s=m.time_precision_s, text=m.text, forwarded=m.forwarded,
                       from_owner=m.from_owner, raw_type=m.raw_type, source_id=self.source_id, **_prov(m.prov))
         if not m.media:
             self._queue(S.messages, **values)
             return
-        self.flush_table(S.messages)
-        mid = new_id(self.con.execute(insert(S.messages).values(**values)))
+        media = []
         for ref in m.media:
-            sha = None
-            if ref.path and ref.path in self._files_by_relpath:
-                sha = self._files_by_relpath[ref.path]
+            sha = self._files_by_relpath.get(ref.path) if ref.path else None
             declared = ref.sha256.lower() if ref.sha256 and _SHA256.fullmatch(ref.sha256.lower()) else None
-            declared_only = sha is None and declared is not None
-            sha = sha or declared
-            self._queue(S.message_media, message_id=mid, sha256=sha, relpath=ref.path, name=ref.name,
-                        size=ref.size, mime=ref.mime, declared_only=declared_only)
+            media.append(dict(sha256=sha or declared, relpath=ref.path, name=ref.name, size=ref.size, mime=ref.mime,
+                              declared_only=sha is None and declared is not None))
+        # messages with media wait for one batched INSERT ... RETURNING, whose ids their media rows then take
+        self._media_messages.append((values, media))
+        if len(self._media_messages) >= BATCH:
+            self._flush_media_messages()
+
+    def _flush_media_messages(self) -> None:
+        if not self._media_messages:
+            return
+        batch, self._media_messages = self._media_messages, []
+        ids = self.con.execute(insert(S.messages).returning(S.messages.c.id, sort_by_parameter_order=True),
+                               [v for v, _ in batch]).scalars().all()
+        rows = [dict(message_id=mid, **ref) for mid, (_, refs) in zip(ids, batch, strict=True) for ref in refs]
+        if rows:
+            self.con.execute(insert(S.message_media), rows)
 
     def _media_file(self, mf: MediaFile, unit_primary: str) -> None:
         if mf.content is None or self.store_embedded is None:
@@ -204,6 +213,6 @@ class RecordWriter:
             self.con.execute(insert(table), rows)
 
     def flush(self) -> None:
-        # parents before children: message_media rows refer to messages already inserted
+        self._flush_media_messages()
         for table in list(self._pending):
             self.flush_table(table)
