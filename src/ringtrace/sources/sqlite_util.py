@@ -72,12 +72,21 @@ def open_readonly_copy(
         raise FormatError(f"{db_path.name}: cannot copy for reading ({exc.strerror or exc})") from exc
     try:
         con = sqlite3.connect(dest, check_same_thread=False)
+        # Evidence text is not always valid UTF-8 (damaged pages, malformed messages): decode with replacement
+        # instead of letting one bad cell abort the whole database.
+        con.text_factory = _text
         # Touch the schema now so a damaged file fails here, with the file named.
         con.execute("SELECT count(*) FROM sqlite_master").fetchone()
         con.execute("PRAGMA query_only=1")
     except sqlite3.DatabaseError as exc:
         raise FormatError(f"{db_path.name}: {exc}") from exc
+    except UnicodeDecodeError as exc:  # SQLite's own error text quoting a damaged schema entry
+        raise FormatError(f"{db_path.name}: malformed database schema (text that is not UTF-8: {exc.reason})") from exc
     return con
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
 
 
 def table_columns(con: sqlite3.Connection) -> dict[str, set[str]]:
