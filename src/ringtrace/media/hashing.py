@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from ringtrace.media.digests import MultiDigest
-from ringtrace.media.images import DecodeRefused, open_checked, pdq_pixels, sniff, strict_decoding
+from ringtrace.media.images import DecodeRefused, open_checked, pdq_luma, sniff, strict_decoding
 from ringtrace.media.limits import DEFAULT_LIMITS, Limits
-from ringtrace.media.pdq import pdq_from_rgb
+from ringtrace.media.pdq import pdq_from_luma
 from ringtrace.media.video import VideoFrameHash, VideoRefused, video_signature, vpdq_match
 
 __all__ = [
@@ -145,7 +145,7 @@ def _decode(
             except DecodeRefused as exc:
                 return _replace(base, error=f"{label}: {exc}")
             try:
-                res = pdq_from_rgb(pdq_pixels(img, limits), dihedral=True)
+                res = pdq_from_luma(pdq_luma(img, limits), dihedral=True)
             except DecodeRefused as exc:
                 return _replace(base, width=width, height=height, error=f"{label}: {exc}")
             finally:

@@ -32,6 +32,8 @@ except ImportError:  # pragma: no cover - depends on the environment
     HEIF_OK = False
 
 PDQ_PRESIZE = 512
+# Luma weights of the reference (fillFloatLumaFromRGB), as float32 like the C++.
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
 _HEIF_STILL = {b"heic", b"heix", b"heim", b"heis", b"mif1", b"avif"}
@@ -205,6 +207,37 @@ def pdq_pixels(img: Image.Image, limits: Limits = DEFAULT_LIMITS) -> npt.NDArray
         grey = img if img.mode == "L" else to_rgb(img).convert("L")
         grey = grey.resize((PDQ_PRESIZE, PDQ_PRESIZE), Image.Resampling.LANCZOS)
         return np.repeat(np.asarray(grey, dtype=np.uint8)[:, :, None], 3, axis=2)
+    except DecodeRefused:
+        raise
+    except (OSError, ValueError, SyntaxError, EOFError, IndexError, MemoryError) as exc:
+        raise DecodeRefused(f"image data damaged or truncated: {exc}") from exc
+
+
+def pdq_luma(img: Image.Image, limits: Limits = DEFAULT_LIMITS) -> npt.NDArray[np.float32] | npt.NDArray[np.uint8]:
+    """Decode an opened image to the luma plane ``pdq.pdq_from_luma`` hashes (first frame, native size; the
+    512x512 pre-resize is folded into the hash's matrices).
+
+    Images up to 512 px: float luma from RGB with the reference's weights, as pdqhash computes it. Bigger ones
+    (pre-resized by the reference, so 8-bit luma rounding is far below what the resize averages out) give
+    8-bit luma: big JPEGs their Y plane only, at DCT draft scale (never below 512 px), left at that size for
+    the fused resize; other formats already resized to 512x512 by Pillow.
+    """
+    big = img.width > PDQ_PRESIZE or img.height > PDQ_PRESIZE
+    if big and img.format == "JPEG":
+        img.draft("L" if img.mode in ("RGB", "L") else img.mode, (PDQ_PRESIZE, PDQ_PRESIZE))
+    try:
+        img.seek(0)
+        img.load()
+        if big:
+            grey = img if img.mode == "L" else to_rgb(img).convert("L")
+            if img.format != "JPEG":
+                # Hard-edged images (1-bit dithers, line art) overshoot under Lanczos; Pillow's clipped 8-bit
+                # resize lands nearer the reference there (misc-images/modes/1.png: 10 bits vs 12 unclipped).
+                # Decoded JPEG photos measure the same either way and take the faster fused path.
+                grey = grey.resize((PDQ_PRESIZE, PDQ_PRESIZE), Image.Resampling.LANCZOS)
+            return np.asarray(grey, dtype=np.uint8)
+        rgb = np.asarray(to_rgb(img), dtype=np.uint8)
+        return rgb[:, :, 0] * _LUMA[0] + rgb[:, :, 1] * _LUMA[1] + rgb[:, :, 2] * _LUMA[2]
     except DecodeRefused:
         raise
     except (OSError, ValueError, SyntaxError, EOFError, IndexError, MemoryError) as exc:

@@ -1,0 +1,87 @@
+"""pdq_from_luma (PDQ as matrix products, pre-resize folded in) against pdqhash, Meta's C++ core."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ringtrace.media import pdq
+from ringtrace.media.hashing import hash_bytes
+from ringtrace.media.images import open_checked, pdq_luma, pdq_pixels
+from ringtrace.media.pdq import _lanczos_matrix, hamming, pdq_from_luma, pdq_from_rgb
+from tests.media.helpers import encode, make_image
+
+LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    return rgb[:, :, 0] * LUMA[0] + rgb[:, :, 1] * LUMA[1] + rgb[:, :, 2] * LUMA[2]
+
+
+@pytest.mark.parametrize(("w", "h"), [(512, 512), (300, 200), (64, 64), (97, 511), (33, 40)])
+def test_agrees_with_pdqhash_with_all_dihedral_hashes(w: int, h: int) -> None:
+    rgb = np.asarray(make_image(w, h, seed=w + h))
+    ref = pdq_from_rgb(rgb)
+    ours = pdq_from_luma(_luma(rgb))
+    assert abs(ours.quality - ref.quality) <= 1
+    # Float summation order differs from the C++: a coefficient at the median may flip, no more.
+    dists = [hamming(a, b) for a, b in zip(ours.dihedral, ref.dihedral, strict=True)]
+    assert max(dists) <= 4, dists
+
+
+def test_dihedral_hashes_are_distinct_transforms() -> None:
+    res = pdq_from_luma(_luma(np.asarray(make_image(400, 300, seed=3))))
+    assert len(res.dihedral) == 8 and res.dihedral[0] == res.hash
+    assert len(set(res.dihedral)) == 8
+
+
+def test_lanczos_matrix_matches_pillow_float_resize() -> None:
+    img = np.random.default_rng(1).uniform(0, 255, (600, 800)).astype(np.float32)
+    pil = np.asarray(Image.fromarray(img, "F").resize((512, 512), Image.Resampling.LANCZOS))
+    ours = _lanczos_matrix(600, 512) @ img @ _lanczos_matrix(800, 512).T
+    assert np.abs(pil - ours).max() < 1e-3
+
+
+@pytest.mark.parametrize(("w", "h"), [(1600, 1200), (1200, 1600), (4000, 3000), (700, 513)])
+def test_fused_jpeg_path_close_to_reference_shaped_pipeline(w: int, h: int) -> None:
+    """Draft Y plane + resize folded into the hash vs full decode, RGB Lanczos 512x512, pdqhash."""
+    img = make_image(w, h, seed=w // 7 + h)
+    data = encode(img, "JPEG", quality=90)
+    ref = pdq_from_rgb(np.asarray(img.resize((512, 512), Image.Resampling.LANCZOS))).hash
+    plane = pdq_luma(open_checked(data))
+    assert plane.shape[0] < h or h <= 1024  # drafted below full size for the big ones
+    got = hash_bytes(data, "p.jpg")
+    assert got.pdq == pdq_from_luma(plane).hash
+    assert hamming(got.pdq, ref) <= 8
+
+
+def test_big_png_keeps_pillow_resize_like_before() -> None:
+    data = encode(make_image(1100, 700, seed=5).convert("1"), "PNG")
+    old = pdq_from_rgb(pdq_pixels(open_checked(data))).hash
+    plane = pdq_luma(open_checked(data))
+    assert plane.shape == (512, 512)
+    assert hamming(pdq_from_luma(plane).hash, old) <= 4
+
+
+def test_tiny_and_bad_shapes() -> None:
+    res = pdq_from_luma(np.zeros((4, 100), dtype=np.float32))
+    assert res.quality == 0 and res.hash == "0" * 64 and len(res.dihedral) == 8
+    with pytest.raises(ValueError, match="HxW"):
+        pdq_from_luma(np.zeros((10, 10, 3), dtype=np.float32))
+
+
+def test_huge_plane_in_row_blocks_matches_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Row blocking (bounded float copies) gives the same hash as one product."""
+    rng = np.random.default_rng(2)
+    plane = (rng.uniform(0, 255, (2500, 600)) * np.linspace(0, 1, 600)).astype(np.uint8)
+    blocked = pdq_from_luma(plane)
+    monkeypatch.setattr(pdq, "_ROW_BLOCK", 10_000)
+    whole = pdq_from_luma(plane)
+    assert hamming(blocked.hash, whole.hash) <= 2 and blocked.quality == whole.quality
+
+
+def test_flat_image_low_quality() -> None:
+    data = encode(Image.new("RGB", (800, 600), (90, 90, 90)), "JPEG")
+    h = hash_bytes(data, "flat.jpg")
+    assert h.pdq_quality == 0 and h.error is None
