@@ -89,6 +89,9 @@ def ingest(
     region: Annotated[str | None, typer.Option(help="Default phone region (ISO alpha-2).")] = None,
     seizure_country: Annotated[str | None, typer.Option(help="Country where the device was seized.")] = None,
     reference: Annotated[bool, typer.Option(help="Record and verify in place instead of copying.")] = False,
+    key: Annotated[str | None, typer.Option(
+        help="Key for encrypted WhatsApp backups: a key file's path (preferred) or the 64 hex digits. Used in "
+             "memory only, never stored; only its fingerprint is recorded.")] = None,
 ) -> None:
     """Record a source (chain of custody), keep it in the vault and parse it."""
     from ringtrace.intake import IntakeError
@@ -96,7 +99,8 @@ def ingest(
     c = _open(case)
     try:
         r = c.ingest(path, exhibit=exhibit, format=format, timezone=timezone, examiner=examiner, owner=owner,
-                     region=region, seizure_country=seizure_country, reference=reference)
+                     region=region, seizure_country=seizure_country, reference=reference,
+                     key=str(Path(key).expanduser().resolve()) if key and Path(key).expanduser().is_file() else key)
     except IntakeError as e:
         _fail(str(e))
     if not r.added:

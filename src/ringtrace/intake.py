@@ -260,6 +260,7 @@ def ingest(
     seizure_country: str | None = None,
     reference: bool = False,
     parse: bool = True,
+    key: str | None = None,
 ) -> IntakeResult:
     """Record, keep and parse one source. Ingesting the same source again adds nothing."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -345,7 +346,7 @@ def ingest(
     if parse:
         from ringtrace.pipeline import parse_source
 
-        result.parse = parse_source(case, sid)
+        result.parse = parse_source(case, sid, secrets={"key": key} if key else None)
     return result
 
 

@@ -88,7 +88,10 @@ def _read_options(row: Any) -> ReadOptions:
     return ReadOptions(timezone=row.timezone or "UTC", owner=row.owner, region=row.region)
 
 
-def parse_source(case: Case, source_id: int, progress: Progress = _noop) -> ParseResult:
+def parse_source(case: Case, source_id: int, progress: Progress = _noop,
+                 secrets: dict[str, str] | None = None) -> ParseResult:
+    """Parse one source in one transaction. ``secrets`` (a backup key) reach the readers in memory only: they
+    are never stored, so a re-parse needs them again."""
     from ringtrace.intake import iter_source_files, source_root
 
     with case.engine.connect() as con:
@@ -97,6 +100,7 @@ def parse_source(case: Case, source_id: int, progress: Progress = _noop) -> Pars
     files = list(iter_source_files(case, source_id))
     result = ParseResult(source_id)
     opts = _read_options(src)
+    opts.extra.update(secrets or {})
     started = datetime.now(UTC)
     with case.begin() as con:
         _clear_parse(con, source_id)  # a crash mid-parse left nothing committed, but be explicit

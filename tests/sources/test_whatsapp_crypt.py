@@ -288,3 +288,28 @@ def test_bad_keys(tmp_path: Path) -> None:
     assert "BackupKey(crypt15" in repr(load_key(ROOT_KEY.hex())) and ROOT_KEY.hex() not in repr(
         load_key(ROOT_KEY.hex())
     )
+
+
+def test_ingest_with_key_reads_the_backup_and_stores_no_key(tmp_path: Path) -> None:
+    from sqlalchemy import func, select
+
+    from ringtrace.case import Case
+    from ringtrace.store import schema as S
+
+    src, plain = plain_msgstore(tmp_path)
+    ex = exhibit_with(tmp_path, src, "msgstore.db.crypt15", encrypt(plain))
+    hex_key = ROOT_KEY.hex()
+    case = Case.init(tmp_path / "case")
+    locked = case.ingest(ex, exhibit="EX-LOCKED", reference=True)  # no key: named, nothing read
+    assert locked.parse is not None
+    with case.engine.connect() as con:
+        assert con.execute(select(func.count()).select_from(S.messages)).scalar() == 0
+        reasons = " ".join(p.reason for p in con.execute(select(S.problems)))
+    assert "key" in reasons
+    case2 = Case.init(tmp_path / "case2")
+    case2.ingest(ex, exhibit="EX-001", key=hex_key)
+    with case2.engine.connect() as con:
+        assert (con.execute(select(func.count()).select_from(S.messages)).scalar() or 0) > 0
+    case2.close()
+    blob = b"".join(p.read_bytes() for p in (tmp_path / "case2").glob("case.sqlite*"))
+    assert hex_key.encode() not in blob and ROOT_KEY not in blob  # the key is used, never stored
