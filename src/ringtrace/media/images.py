@@ -3,8 +3,9 @@
 Conformance notes (checked against Meta's C++ reference on /work/shared/conformance/pdq):
 - anything larger than 512 px on a side is resized to 512x512 (aspect not kept) like the reference; Pillow's
   Lanczos is the closest match to ImageMagick's default downscale filter (max 10 bits on the corpus);
-- big JPEGs are decoded in DCT draft mode (1/2, 1/4, 1/8 scale, never below 512 px), Y plane only, and
-  big images are resized as luma (see pdq_pixels): same conformance, several times faster;
+- big JPEGs are decoded in DCT draft mode (1/2, 1/4, 1/8 scale, never below 512 px), Y plane only, and their
+  512 px resize is folded into the PDQ matrices (see pdq_luma, pdq.pdq_from_luma); other big images are
+  resized as luma by Pillow: same conformance, several times faster;
 - EXIF orientation is ignored, like the reference;
 - alpha is dropped, not composited: the reference reads colour channels through ImageMagick without
   flattening, and so does python-threatexchange (``convert("RGB")``).
