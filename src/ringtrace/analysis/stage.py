@@ -18,6 +18,7 @@ from ringtrace.analysis.common import iso
 from ringtrace.analysis.countries import attribute_countries
 from ringtrace.analysis.exportnames import NameEvidence, resolve_export_names
 from ringtrace.analysis.groups import GroupBuild, describe_groups, merge_chats, sender_map
+from ringtrace.analysis.labels import stable_labels
 from ringtrace.analysis.membership import Activity, Interval, build_memberships
 from ringtrace.analysis.persons import Resolution, resolve_persons
 from ringtrace.analysis.timeline import deduplicated, raw_messages
@@ -67,10 +68,17 @@ def analyze_stage(case: Any, progress: Progress | None = None) -> AnalysisSummar
                 senders = sender_map(con, res)
                 summary.names_resolved = len(links)
         del names
+        plabels, relabelled = stable_labels(con, "person", [p.account_ids for p in res.persons], "P")
+        for p, lab in zip(res.persons, plabels, strict=True):
+            p.label = lab
         countries = attribute_countries(con, res)
         from ringtrace.analysis.groups import snapshot_times
 
         built = describe_groups(con, res, chats, uf, basis, snapshot_times(con))
+        glabels, grelabelled = stable_labels(con, "group", [g.chats for g in built], "G")
+        for g, lab in zip(built, glabels, strict=True):
+            g.label = lab
+        relabelled += grelabelled
         known = known_media(con)
         all_members: list[dict[int, list[Interval]]] = []
         for i, g in enumerate(built):
@@ -110,7 +118,8 @@ def analyze_stage(case: Any, progress: Progress | None = None) -> AnalysisSummar
                                    "memberships": summary.memberships, "messages": summary.messages,
                                    "duplicates_folded": summary.duplicates, "exports_merged": summary.exports_merged,
                                    "names_resolved": summary.names_resolved, "conflicts": summary.conflicts,
-                                   "notes": notes[:50], "seconds": summary.seconds}, con)
+                                   "notes": notes[:50], "seconds": summary.seconds,
+                                   "labels_merged": relabelled[:100]}, con)
     return summary
 
 

@@ -427,6 +427,14 @@ memberships = Table(
     Column("evidence", JSON),
 )
 
+labels = Table(
+    "labels",
+    metadata,
+    Column("kind", String(20), primary_key=True),  # person | group
+    Column("anchor", String(40), primary_key=True),  # an account id (person) or chat id (group)
+    Column("label", Text, nullable=False),
+)
+
 overrides = Table(
     "overrides",
     metadata,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 05:09:10.236503
+Create Date: 2026-11-29 06:04:55.970408
 """
 
 from __future__ import annotations
@@ -65,6 +65,12 @@ def upgrade() -> None:
     sa.Column('detail', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_jobs')),
     sa.UniqueConstraint('stage', 'key', name='uq_jobs_stage_key')
+    )
+    op.create_table('labels',
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('anchor', sa.String(length=40), nullable=False),
+    sa.Column('label', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('kind', 'anchor', name=op.f('pk_labels'))
     )
     op.create_table('media',
     sa.Column('sha256', sa.String(length=64), nullable=False),
@@ -584,6 +590,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_media_md5'))
 
     op.drop_table('media')
+    op.drop_table('labels')
     op.drop_table('jobs')
     op.drop_table('hashsets')
     op.drop_table('case_info')
