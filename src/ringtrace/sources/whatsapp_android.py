@@ -272,9 +272,20 @@ class WhatsAppAndroid(SourceFormat):
         with tempfile.TemporaryDirectory(prefix="ringtrace-wa-") as td:
             con = open_readonly_copy(unit.path, Path(td) / "msgstore")
             try:
-                yield from _AndroidReader(unit, options, con, Path(td)).run()
+                yield from read_message_store(unit, options, con, Path(td))
             finally:
                 con.close()
+
+
+def is_message_store(schema: dict[str, set[str]]) -> bool:
+    """Whether a database holds WhatsApp Android's message tables (legacy, current or both)."""
+    return SourceFormat.has_tables(schema, CURRENT_TABLES) or SourceFormat.has_tables(schema, LEGACY_TABLES)
+
+
+def read_message_store(unit: Unit, options: ReadOptions, con: sqlite3.Connection, workdir: Path) -> Iterator[Record]:
+    """Read an already opened message store (a copy, or a decrypted backup) exactly as this format does; records
+    cite ``unit.primary``."""
+    return _AndroidReader(unit, options, con, workdir).run()
 
 
 def _is_prefs(relpath: str) -> bool:

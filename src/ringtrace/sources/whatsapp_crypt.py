@@ -432,7 +432,7 @@ class WhatsAppCrypt(SourceFormat):
     ) -> Iterator[Record]:
         """Decrypt into a private temporary directory and run the WhatsApp-Android reader over it."""
         # imported here so that format discovery does not depend on module order
-        from ringtrace.sources.whatsapp_android import CURRENT_TABLES, LEGACY_TABLES, _AndroidReader
+        from ringtrace.sources.whatsapp_android import is_message_store, read_message_store
 
         with tempfile.TemporaryDirectory(prefix="ringtrace-wacrypt-") as td:
             plain = Path(td) / "plain" / "msgstore.db"
@@ -452,10 +452,7 @@ class WhatsAppCrypt(SourceFormat):
             plain.unlink()  # the reader works on its copy; free the disk now
             try:
                 schema = table_columns(con)
-                if not (
-                    SourceFormat.has_tables(schema, CURRENT_TABLES)
-                    or SourceFormat.has_tables(schema, LEGACY_TABLES)
-                ):
+                if not is_message_store(schema):
                     yield Problem(
                         unit.primary,
                         f"decrypted, but not a message store (tables: {', '.join(sorted(schema)[:8]) or 'none'})"
@@ -464,7 +461,7 @@ class WhatsAppCrypt(SourceFormat):
                         "warning",
                     )
                     return
-                yield from _AndroidReader(unit, options, con, Path(td)).run()
+                yield from read_message_store(unit, options, con, Path(td))
             except sqlite3.DatabaseError as exc:
                 raise CryptError(f"{name_of(unit)}: decrypted database unreadable: {exc}") from exc
             finally:
