@@ -240,3 +240,21 @@ def test_first_sharer_of_every_shared_item(run) -> None:
         assert abs((_t(m["first_shared"]["at"]) - _t(w["at"])).total_seconds()) < 60
         checked += 1
     assert checked >= 30
+
+
+def test_group_names_over_time(run) -> None:
+    """Every name a device saw is listed, and a rename that recorded the subject it replaced gives back the
+    name the group was created with."""
+    truth, export, _ = run
+    by_key = _group_by_key(export)
+    back_to_creation = 0
+    for g in truth["groups"]:
+        if not g["observed_by"]:
+            continue
+        got = [n["name"] for n in by_key[g["key"]]["names"]]
+        assert set(got) <= {n["name"] for n in g["names"]}, (g["gid"], got)  # nothing invented
+        first = by_key[g["key"]]["names"][0]
+        if first["at"] and abs((_t(first["at"]) - _t(g["created_at"])).total_seconds()) < 60:
+            assert first["name"] == g["names"][0]["name"], (g["gid"], first)
+            back_to_creation += 1
+    assert back_to_creation >= 1

@@ -190,6 +190,7 @@ class GroupEvent:
     prov: Prov
     value: str | None = None  # new subject, invite code, migrated-to id ...
     msg_key: str | None = None
+    old_value: str | None = None  # the subject before a rename, where the source records it
 
 
 @dataclass(frozen=True, slots=True)

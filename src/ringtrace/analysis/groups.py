@@ -180,6 +180,29 @@ def _merge_exports(con: Connection, chats: dict[int, ChatInfo], exports: list[Ch
                        f"time (within precision) and text or media")
 
 
+def _name_before_first_rename(names: list[dict[str, Any]], events: Any, created_at: datetime | None) -> None:
+    """A rename can record the subject it replaced. That old subject was the group's name at creation only when
+    the device that recorded the rename also saw the creation (it then saw every rename in between); otherwise it
+    is the name just before that rename, since a time no source records."""
+    renames = [e for e in events if e.kind == "subject" and e.at is not None]
+    if not renames:
+        return
+    first = min(renames, key=lambda e: (utc(e.at), e.id))
+    olds = [e for e in renames if utc(e.at) == utc(first.at) and e.old_value]
+    if not olds or any(n["basis"] == "created with this name" for n in names):
+        return
+    creation_seen = {e.source_id for e in events if e.kind == "created"}
+    witnessed = [e for e in olds if e.source_id in creation_seen]
+    if witnessed and created_at is not None:
+        names.append({"name": witnessed[0].old_value, "at": iso(created_at),
+                      "basis": "created with this name (the subject its first rename replaced, on a device that saw "
+                               "both)", "evidence": {"group_events": [e.id for e in witnessed]}})
+    else:
+        names.append({"name": olds[0].old_value, "at": None,
+                      "basis": f"the name before the rename at {iso(utc(first.at))}; since when is not recorded",
+                      "evidence": {"group_events": [e.id for e in olds]}})
+
+
 def describe_groups(con: Connection, res: Resolution, chats: dict[int, ChatInfo], uf: UnionFind[int],
                     basis: dict[int, str], snap: dict[int, datetime]) -> list[GroupBuild]:
     comps = [sorted(c) for c in uf.groups().values()]
@@ -234,7 +257,7 @@ def _gather(con: Connection, res: Resolution, g: GroupBuild, chats: dict[int, Ch
                              {"chat": c, "key": chats[c].key}))
     ev = S.group_events
     events = con.execute(select(ev.c.id, ev.c.kind, ev.c.at, ev.c.actor_id, ev.c.target_id, ev.c.value,
-                                ev.c.source_id).where(ev.c.chat_id.in_(g.chats))
+                                ev.c.old_value, ev.c.source_id).where(ev.c.chat_id.in_(g.chats))
                          .where(ev.c.kind.in_(("created", "subject", "promoted", "demoted", "invite_link_reset",
                                                "joined_link")))
                          .order_by(ev.c.at, ev.c.id)).all()
@@ -291,6 +314,7 @@ def _gather(con: Connection, res: Resolution, g: GroupBuild, chats: dict[int, Ch
     g.creator = creator
     if creator is not None:
         g.admins.setdefault(creator, []).append({"basis": "creator", "evidence": creator_support})
+    _name_before_first_rename(names, events, g.created_at)
     names = _dedup_names(names)
     g.detail = {
         "identifiers": ids,

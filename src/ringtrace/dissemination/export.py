@@ -164,9 +164,8 @@ def _groups(con: Connection, ctx: _Ctx) -> list[dict[str, Any]]:
     sightings: dict[int, list[Any]] = defaultdict(list)
     for r in con.execute(select(S.group_sightings)):
         sightings[r.chat_id].append(r)
-    events: dict[int, list[Any]] = defaultdict(list)
-    for r in con.execute(select(S.group_events).where(S.group_events.c.kind.in_(["subject", "created",
-                                                                                   "joined_link"]))):
+    events: dict[int, list[Any]] = defaultdict(list)  # link joins: the codes they recorded
+    for r in con.execute(select(S.group_events).where(S.group_events.c.kind == "joined_link")):
         events[r.chat_id].append(r)
     members: dict[int, list[Any]] = defaultdict(list)
     for r in con.execute(select(S.memberships).order_by(S.memberships.c.from_at)):
@@ -195,12 +194,11 @@ def _groups(con: Connection, ctx: _Ctx) -> list[dict[str, Any]]:
                 srcs.add(s.source_id)
                 if s.invite_code:
                     codes.add(s.invite_code)
-            for e in sorted(events[c], key=lambda e: (e.at or datetime.min.replace(tzinfo=UTC))):
-                if e.kind in ("subject", "created") and e.value:
-                    names[(iso(e.at), e.value)] = None
+            for e in events[c]:
                 if e.kind == "joined_link" and looks_like_code(g.platform, e.value):
                     codes.add(e.value)
             srcs |= msg_sources[c]
+        # names over time come from the analysis, which folds one rename seen by several devices into one entry
         detail = g.detail or {}
         for n in detail.get("names", []):
             if isinstance(n, dict) and n.get("name"):

@@ -320,6 +320,7 @@ class _Ev:
     prov: Prov
     owner_actor: bool
     owner_targets: bool
+    old: str | None = None  # subject before a rename (message_system_value_change.old_data)
 
 
 @dataclass
@@ -724,7 +725,7 @@ class _AndroidReader:
             f"ms.action_type, {old} "
             f"FROM message_system ms JOIN message m ON m._id = ms.message_row_id {join_vc} ORDER BY m._id"
         )
-        for mid, crow, key, fm, srow, ts, txt, action, _old in cur:
+        for mid, crow, key, fm, srow, ts, txt, action, old_subject in cur:
             ch = self.chats_by_id.get(crow)
             if ch is None or ch.ref.kind != ChatKind.GROUP.value:
                 continue
@@ -742,6 +743,8 @@ class _AndroidReader:
                 key,
                 self.prov("message_system", mid),
             )
+            if ev.kind == "subject" and isinstance(old_subject, str) and old_subject:
+                ev.old = old_subject
             out.append(ev)
         return out
 
@@ -796,7 +799,7 @@ class _AndroidReader:
             tlist: list[AccountKey | None] = list(e.targets) or [None]
             for t in tlist:
                 yield from self.account(t, e.prov)
-                yield GroupEvent(e.chat.ref, e.kind, e.at, e.actor, t, e.raw, e.prov, e.value, e.key)
+                yield GroupEvent(e.chat.ref, e.kind, e.at, e.actor, t, e.raw, e.prov, e.value, e.key, e.old)
 
     def infer_owner(self, events: list[_Ev], cur: bool, leg: bool) -> Iterator[Record]:
         if self.owner is None:

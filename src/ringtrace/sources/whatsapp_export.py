@@ -700,7 +700,8 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
         elif phrase.kind == EventKind.SUBJECT and value:
             group_name = value
         for t in targets:
-            yield GroupEvent(chat, phrase.kind, at, actor, t, text, r.prov(line), value=value)
+            yield GroupEvent(chat, phrase.kind, at, actor, t, text, r.prov(line), value=value,
+                             old_value=f.get("old") if phrase.kind == EventKind.SUBJECT else None)
 
     try:
         with r.open() as fh:

@@ -240,6 +240,7 @@ group_events = Table(
     Column("target_id", Integer, ForeignKey("accounts.id")),
     Column("raw_code", Text),
     Column("value", Text),
+    Column("old_value", Text),
     Column("msg_key", Text),
     _source_fk(),
     *_prov(),

@@ -136,7 +136,8 @@ class RecordWriter:
         elif isinstance(rec, GroupEvent):
             self._queue(S.group_events, chat_id=self.chat_id(rec.chat), kind=str(rec.kind), at=_utc(rec.at),
                         actor_id=self.account_id(rec.actor), target_id=self.account_id(rec.target),
-                        raw_code=rec.raw_code, value=rec.value, msg_key=rec.msg_key, source_id=sid,
+                        raw_code=rec.raw_code, value=rec.value, old_value=rec.old_value, msg_key=rec.msg_key,
+                        source_id=sid,
                         **_prov(rec.prov))
         elif isinstance(rec, Message):
             self._message(rec)

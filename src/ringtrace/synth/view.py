@@ -71,6 +71,7 @@ class VEvent:
     actor: VPerson | None = None  # who did it (creator, admin who added/removed, the joiner for joined_link)
     target: VPerson | None = None  # to whom (added/removed/promoted person); None for subject changes
     value: str | None = None  # new subject for "subject"
+    old: str | None = None  # the subject a rename replaced (WhatsApp records it with the rename)
 
 
 @dataclass

@@ -98,6 +98,7 @@ class Ev:
     actor: str | None
     target: str | None
     value: str | None = None
+    old: str | None = None  # for a rename: the subject it replaced
 
 
 @dataclass
@@ -254,7 +255,8 @@ def _simulate_groups(world: World, rng: random.Random) -> None:
                 ev_n += 1
                 new = g.subjects[-1][1].split(" (")[0] + f" ({rng.choice(['new', 'v2', 'backup', 'main'])})"
                 actor = g.creator if g.is_member(g.creator, t2) else p
-                g.events.append(Ev(f"E{ev_n:07d}", g.gid, "subject", t2, actor, None, new))
+                old = [s for ts, s in sorted(g.subjects) if ts <= t2][-1]
+                g.events.append(Ev(f"E{ev_n:07d}", g.gid, "subject", t2, actor, None, new, old))
                 g.subjects.append((t2, new))
             if rng.random() < 0.05 and g.platform == "whatsapp":
                 t2 = t + timedelta(hours=rng.randrange(1, 72))
@@ -425,7 +427,7 @@ def device_view(world: World, dev: Device) -> DeviceView:
             # the owner sees events while a member, plus the event that brought them in or out
             if visible(e.at) or (e.target == owner and lo <= e.at < hi) or (e.kind == "created" and e.actor == owner):
                 events.append(VEvent(e.key, e.kind, e.at, world.person(e.actor) if e.actor else None,
-                                     world.person(e.target) if e.target else None, e.value))
+                                     world.person(e.target) if e.target else None, e.value, e.old))
         msgs = []
         for m in g.messages:
             if not visible(m.at):

@@ -262,7 +262,7 @@ class _Writer:
         if e.kind == "subject":
             con.execute(
                 "INSERT INTO message_system_value_change (message_row_id, old_data) VALUES (?,?)",
-                (mid, g.subject if e.value != g.subject else None),
+                (mid, e.old),
             )
 
     def message_current(

@@ -245,7 +245,7 @@ def _event_text(ctx: _Ctx, e: VEvent, current: str | None) -> tuple[str | None, 
         name = e.value or current
         return L.render_system(code, "created", actor, None, value=name, actor_owner=ao), name
     if e.kind == "subject":
-        text = L.render_system(code, "subject", actor, None, value=e.value, old=current, actor_owner=ao)
+        text = L.render_system(code, "subject", actor, None, value=e.value, old=e.old or current, actor_owner=ao)
         return text, e.value
     return L.render_system(
         code, e.kind, actor, target, value=e.value, actor_owner=ao, target_owner=to

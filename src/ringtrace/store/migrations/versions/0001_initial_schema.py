@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 06:04:55.970408
+Create Date: 2026-11-29 06:11:19.896221
 """
 
 from __future__ import annotations
@@ -353,6 +353,7 @@ def upgrade() -> None:
     sa.Column('target_id', sa.Integer(), nullable=True),
     sa.Column('raw_code', sa.Text(), nullable=True),
     sa.Column('value', sa.Text(), nullable=True),
+    sa.Column('old_value', sa.Text(), nullable=True),
     sa.Column('msg_key', sa.Text(), nullable=True),
     sa.Column('source_id', sa.Integer(), nullable=False),
     sa.Column('prov_file', sa.Text(), server_default='', nullable=False),
