@@ -37,6 +37,22 @@ def t(minutes: int) -> datetime:
     return T0 + timedelta(minutes=minutes)
 
 
+
+def expected_events() -> list[tuple[str, str | None, str | None, str | None]]:
+    """The group events of ``make_view`` as (kind, actor phone, target phone, value): every database format
+    must give back exactly these."""
+    return [
+        ("created", CARL.phone, None, None),
+        ("added", CARL.phone, OWNER.phone, None),
+        ("added", CARL.phone, ANA.phone, None),
+        ("joined_link", BEN.phone, BEN.phone, None),
+        ("promoted", CARL.phone, OWNER.phone, None),
+        ("subject", OWNER.phone, None, "Club Jardín"),
+        ("added", OWNER.phone, DORA.phone, None),
+        ("removed", OWNER.phone, DORA.phone, None),
+    ]
+
+
 def make_view(variant: str, lid_mapped: bool = True) -> DeviceView:
     gkey = "120363041234567890@g.us"
     img1 = VMedia("IMG-20240301-WA0001.jpg", image(1))
@@ -161,16 +177,7 @@ def test_round_trip(tmp_path: Path, variant: str) -> None:
         for r in recs
         if isinstance(r, GroupEvent)
     ]
-    assert evs == [
-        ("created", CARL.phone, None, None),
-        ("added", CARL.phone, OWNER.phone, None),
-        ("added", CARL.phone, ANA.phone, None),
-        ("joined_link", BEN.phone, BEN.phone, None),
-        ("promoted", CARL.phone, OWNER.phone, None),
-        ("subject", OWNER.phone, None, "Club Jardín"),
-        ("added", OWNER.phone, DORA.phone, None),
-        ("removed", OWNER.phone, DORA.phone, None),
-    ]
+    assert evs == expected_events()
     msgs = {r.msg_key: r for r in recs if isinstance(r, Message)}
     assert sorted(msgs) == ["DM01", "DM02", "MSG01", "MSG02", "MSG03", "MSG04", "MSG05", "MSG06", "MSG07"]
     assert msgs["MSG06"].text == "recent, only in the WAL" and ident(msgs["MSG06"].sender, links) == ANA.phone

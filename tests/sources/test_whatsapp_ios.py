@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from test_whatsapp_android import ANA, BEN, CARL, DORA, OWNER, T0, make_view, read_all
+from test_whatsapp_android import ANA, BEN, CARL, DORA, OWNER, T0, expected_events, make_view, read_all
 
 from ringtrace.model import DeviceOwner, Group, GroupEvent, Message, NameSeen, Participant, Problem
 from ringtrace.sources.base import Candidate, FormatError, registry
@@ -38,16 +38,7 @@ def test_round_trip(tmp_path: Path) -> None:
         for r in recs
         if isinstance(r, GroupEvent)
     ]
-    assert evs == [
-        ("created", CARL.phone, None, None),
-        ("added", CARL.phone, OWNER.phone, None),
-        ("added", CARL.phone, ANA.phone, None),
-        ("joined_link", BEN.phone, BEN.phone, None),
-        ("promoted", CARL.phone, OWNER.phone, None),
-        ("subject", OWNER.phone, None, "Club Jardín"),
-        ("added", OWNER.phone, DORA.phone, None),
-        ("removed", OWNER.phone, DORA.phone, None),
-    ]
+    assert evs == expected_events()
     msgs = {r.msg_key: r for r in recs if isinstance(r, Message)}
     assert len(msgs) == 9  # iOS has no WAL-only rows in the writer: all nine are in the db
     assert msgs["MSG01"].sender.value == CARL.phone and msgs["MSG03"].from_owner

@@ -23,7 +23,7 @@ import binascii
 import re
 import sqlite3
 import tempfile
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -109,6 +109,26 @@ def phone_account(number: str | None) -> AccountKey | None:
         return None
     digits = re.sub(r"\D", "", number)
     return AccountKey(WA, "phone", "+" + digits) if 5 <= len(digits) <= 15 else None
+
+
+def choose_owner(recorded: Iterable[tuple[str | None, Prov, str]], options: ReadOptions, file: str,
+                 ) -> tuple[AccountKey, Prov, str] | None:
+    """The device owner: the first number the device records for itself (``recorded``: number, where, basis;
+    read lazily), else the examiner's ``--owner``, else None."""
+    for number, prov, basis in recorded:
+        key = phone_account(number)
+        if key:
+            return key, prov, basis
+    key = phone_account(options.owner)
+    return (key, Prov(file, "--owner"), "--owner") if key else None
+
+
+def message_sender(from_me: object, ch: _Chat, owner: AccountKey | None, in_group: AccountKey | None,
+                   ) -> AccountKey | None:
+    """Who sent a message: the owner for their own, the peer in a direct chat, else the group sender."""
+    if from_me:
+        return owner
+    return ch.ref.peer if ch.ref.kind == "direct" else in_group
 
 
 def chat_ref_for(jid: str) -> ChatRef | None:
@@ -431,21 +451,12 @@ class _AndroidReader:
                 rel = (db_dir.parent / "shared_prefs" / name).as_posix()
                 if (self.unit.root / rel).is_file():
                     paths.append(rel)
-        for rel in paths:
-            number = read_prefs_owner(self.unit.root / rel)
-            key = phone_account(number)
-            if key:
-                self.owner = key
-                prov = Prov(rel, "registration_jid")
-                yield from self.account(key, prov)
-                yield DeviceOwner(key, "shared_prefs registration_jid", prov)
-                return
-        key = phone_account(self.options.owner)
-        if key:
-            self.owner = key
-            prov = Prov(self.file, "--owner")
-            yield from self.account(key, prov)
-            yield DeviceOwner(key, "--owner", prov)
+        found = choose_owner(((read_prefs_owner(self.unit.root / rel), Prov(rel, "registration_jid"),
+                               "shared_prefs registration_jid") for rel in paths), self.options, self.file)
+        if found is not None:
+            self.owner, prov, basis = found
+            yield from self.account(self.owner, prov)
+            yield DeviceOwner(self.owner, basis, prov)
             return
         yield Problem(
             self.file,
@@ -907,12 +918,7 @@ class _AndroidReader:
                         file, f"message row {mid}: unreadable timestamp {ts!r}; skipped", prov, "warning"
                     )
                     continue
-                if fm:
-                    sender = owner
-                elif ch.ref.kind == "direct":
-                    sender = ch.ref.peer
-                else:
-                    sender = key_for(srow)
+                sender = message_sender(fm, ch, owner, key_for(srow))
                 if sender is not None and sender not in seen:
                     seen.add(sender)
                     yield Account(sender, prov)
@@ -985,12 +991,7 @@ class _AndroidReader:
                         file, f"messages row {mid}: unreadable timestamp {ts!r}; skipped", prov, "warning"
                     )
                     continue
-                if fm:
-                    sender = owner
-                elif ch.ref.kind == "direct":
-                    sender = ch.ref.peer
-                else:
-                    sender = jid_account(res)
+                sender = message_sender(fm, ch, owner, jid_account(res))
                 if sender is not None and sender not in seen:
                     seen.add(sender)
                     yield Account(sender, prov)

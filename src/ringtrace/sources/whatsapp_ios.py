@@ -46,8 +46,8 @@ from ringtrace.sources.whatsapp_android import (
     MediaResolver,
     b64_to_hex,
     chat_ref_for,
+    choose_owner,
     jid_account,
-    phone_account,
 )
 
 APPLE_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
@@ -141,20 +141,13 @@ class _IOSReader:
             yield Problem(self.file, f"database error while reading: {exc}; records before this point kept")
 
     def read_owner(self) -> Iterator[Record]:
-        for rel in (m for m in self.unit.members if m.endswith(OWNER_PLIST)):
-            key = phone_account(read_owner_plist(self.unit.root / rel))
-            if key:
-                self.owner = key
-                prov = Prov(rel, "OwnJabberID")
-                yield from self.account(key, prov)
-                yield DeviceOwner(key, "preferences OwnJabberID", prov)
-                return
-        key = phone_account(self.options.owner)
-        if key:
-            self.owner = key
-            prov = Prov(self.file, "--owner")
-            yield from self.account(key, prov)
-            yield DeviceOwner(key, "--owner", prov)
+        found = choose_owner(((read_owner_plist(self.unit.root / rel), Prov(rel, "OwnJabberID"),
+                               "preferences OwnJabberID")
+                              for rel in self.unit.members if rel.endswith(OWNER_PLIST)), self.options, self.file)
+        if found is not None:
+            self.owner, prov, basis = found
+            yield from self.account(self.owner, prov)
+            yield DeviceOwner(self.owner, basis, prov)
             return
         yield Problem(
             self.file, "device owner's number not found (no OwnJabberID plist, no --owner)", None, "warning"
