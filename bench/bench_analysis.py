@@ -25,9 +25,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ringtrace.analysis.stage import analyze_stage
 from ringtrace.case import Case
 from ringtrace.model import AccountKey, ChatRef, DeviceOwner, GroupEvent, MediaRef, Message, Participant, Prov
+from ringtrace.stages.analyze import analyze_stage
 from ringtrace.store import schema as S
 from ringtrace.store.writer import RecordWriter
 from ringtrace.synth.world import SCALES, SEIZURE, build_world

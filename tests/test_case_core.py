@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+import ringtrace
 from ringtrace.case import Case, CaseError
-from ringtrace.intake import IntakeError, safe_member_name
+from ringtrace.stages.intake import IntakeError, safe_member_name
 from ringtrace.store import db
 from ringtrace.store import schema as S
 
@@ -49,8 +50,8 @@ def test_ingest_records_custody_and_is_idempotent(case: Case, tmp_path: Path) ->
     (ev / "sub").mkdir(parents=True)
     (ev / "a.txt").write_text("hello")
     (ev / "sub" / "b.bin").write_bytes(b"\x00\x01" * 100)
-    r1 = case.ingest(ev, exhibit="EX-001", examiner="Examiner A", timezone="Europe/Madrid")
-    r2 = case.ingest(ev, exhibit="EX-009")
+    r1 = ringtrace.ingest(case, ev, exhibit="EX-001", examiner="Examiner A", timezone="Europe/Madrid")
+    r2 = ringtrace.ingest(case, ev, exhibit="EX-009")
     assert r1.added and not r2.added and r2.exhibit == "EX-001"
     srcs = _rows(case, S.sources)
     assert len(srcs) == 1
@@ -74,7 +75,7 @@ def test_original_is_never_modified(case: Case, tmp_path: Path) -> None:
     con.commit()
     con.close()
     before = ev.read_bytes(), os.stat(ev).st_mtime_ns
-    case.ingest(ev)
+    ringtrace.ingest(case, ev)
     assert (ev.read_bytes(), os.stat(ev).st_mtime_ns) == before
 
 
@@ -87,7 +88,7 @@ def test_zip_with_traversal_and_links_is_refused_member_by_member(case: Case, tm
         link = zipfile.ZipInfo("ok/link")
         link.external_attr = (stat.S_IFLNK | 0o777) << 16
         zf.writestr(link, "/etc/shadow")
-    r = case.ingest(z, exhibit="EX-Z")
+    r = ringtrace.ingest(case, z, exhibit="EX-Z")
     assert r.files == 1
     joined = "\n".join(r.problems)
     assert "'../../etc/passwd'" in joined and "unsafe member path" in joined
@@ -112,7 +113,7 @@ def test_tar_members_and_nested_zip(case: Case, tmp_path: Path) -> None:
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tf.addfile(info, io.BytesIO(data))
-    r = case.ingest(t)
+    r = ringtrace.ingest(case, t)
     rel = sorted(f.relpath for f in _rows(case, S.source_files))
     assert rel == ["data/a.txt", "exports/WhatsApp Chat - G.zip", "exports/WhatsApp Chat - G.zip!/_chat.txt"]
     assert any("unsafe member path" in p for p in r.problems)
@@ -128,20 +129,20 @@ def test_safe_member_name() -> None:
 def test_bad_timezone_and_missing_path(case: Case, tmp_path: Path) -> None:
     (tmp_path / "f.txt").write_text("x")
     with pytest.raises(IntakeError, match="not a time zone"):
-        case.ingest(tmp_path / "f.txt", timezone="Mars/Olympus")
+        ringtrace.ingest(case, tmp_path / "f.txt", timezone="Mars/Olympus")
     with pytest.raises(IntakeError, match="no such file"):
-        case.ingest(tmp_path / "missing")
+        ringtrace.ingest(case, tmp_path / "missing")
 
 
 def test_reference_mode_verifies_in_place(case: Case, tmp_path: Path) -> None:
     ev = tmp_path / "big"
     ev.mkdir()
     (ev / "image.dd").write_bytes(b"disk" * 1000)
-    case.ingest(ev, reference=True)
+    ringtrace.ingest(case, ev, reference=True)
     assert not list(case.vault.objects.iterdir())  # nothing copied
-    assert case.verify().ok
+    assert ringtrace.verify(case).ok
     (ev / "image.dd").write_bytes(b"DISK" * 1000)
-    rep = case.verify()
+    rep = ringtrace.verify(case)
     assert not rep.ok and "altered" in rep.findings[0] and "image.dd" in rep.findings[0]
 
 
@@ -150,8 +151,8 @@ def test_verify_names_flipped_vault_byte_and_missing_object(case: Case, tmp_path
     ev.mkdir()
     (ev / "one.txt").write_text("first evidence file")
     (ev / "two.txt").write_text("second evidence file")
-    case.ingest(ev, exhibit="EX-042")
-    assert case.verify().ok
+    ringtrace.ingest(case, ev, exhibit="EX-042")
+    assert ringtrace.verify(case).ok
     files = {f.relpath: f.sha256 for f in _rows(case, S.source_files)}
     obj = case.vault.object_path(files["one.txt"])
     os.chmod(obj, 0o644)
@@ -159,7 +160,7 @@ def test_verify_names_flipped_vault_byte_and_missing_object(case: Case, tmp_path
     data[3] ^= 0x01
     obj.write_bytes(bytes(data))
     case.vault.object_path(files["two.txt"]).unlink()
-    rep = case.verify()
+    rep = ringtrace.verify(case)
     assert not rep.ok
     text = "\n".join(rep.findings)
     assert f"altered: vault object {files['one.txt']} (EX-042:one.txt)" in text
@@ -168,7 +169,7 @@ def test_verify_names_flipped_vault_byte_and_missing_object(case: Case, tmp_path
 
 def test_audit_is_append_only_and_edits_are_named(case: Case, tmp_path: Path) -> None:
     (tmp_path / "x.txt").write_text("x")
-    case.ingest(tmp_path / "x.txt")
+    ringtrace.ingest(case, tmp_path / "x.txt")
     raw = sqlite3.connect(case.path / "case.sqlite")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         raw.execute("UPDATE audit_log SET actor='mallory' WHERE seq=2")
@@ -179,7 +180,7 @@ def test_audit_is_append_only_and_edits_are_named(case: Case, tmp_path: Path) ->
     raw.execute("UPDATE audit_log SET detail=replace(detail, 'x.txt', 'y.txt') WHERE seq=2")
     raw.commit()
     raw.close()
-    rep = case.verify()
+    rep = ringtrace.verify(case)
     assert not rep.ok
     assert any(f.startswith("audit log entry 2 was altered") for f in rep.findings)
 

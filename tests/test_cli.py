@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import ringtrace
 from ringtrace import cli_extra
 from ringtrace.cli import app
 from ringtrace.demo import ingest_operation
@@ -99,7 +100,7 @@ def test_problems_table_shows_hostile_file_names_inertly(tmp_path: Path) -> None
     ev = tmp_path / "ev"
     ev.mkdir()
     (ev / "WhatsApp Chat with \x1b[2J.txt").write_text("01/03/2025, 10:00 - +34 612 34 56 78: hi\n" * 3 + "tail")
-    c.ingest(ev)
+    ringtrace.ingest(c, ev)
     c.close()
     res = runner.invoke(app, ["problems", str(tmp_path / "c")], color=True)
     assert res.exit_code == 0

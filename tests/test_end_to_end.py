@@ -9,6 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+import ringtrace
 from ringtrace.case import Case
 from ringtrace.demo import ingest_operation
 from ringtrace.dissemination.export import SCHEMA_PATH, build_export
@@ -24,7 +25,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[
     truth = json.loads((root / "op" / "ground-truth.json").read_text())
     case = Case.init(root / "case", actor="e2e")
     ingest_operation(case, root / "op")
-    case.run()
+    ringtrace.run(case)
     return truth, build_export(case, with_messages=True), case
 
 
@@ -140,7 +141,7 @@ def test_messages_carry_provenance(run) -> None:
 def test_unknown_series_group_each_family_and_never_mix(run) -> None:
     import hashlib
 
-    from ringtrace.matching.stage import unknown_series
+    from ringtrace.matching.sets import unknown_series
     from ringtrace.synth.world import build_world
 
     truth, export, case = run

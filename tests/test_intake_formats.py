@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+import ringtrace
 from ringtrace.case import Case
 from ringtrace.store import schema as S
 from ringtrace.synth.world import build_world, device_view
@@ -61,7 +62,7 @@ def test_device_format_through_intake(world, fmt: str, variant: str, container: 
     else:
         path = src
     case = Case.init(tmp_path / "case", actor="t")
-    r = case.ingest(path, exhibit="EX-1", owner=view.owner.phone, timezone=view.timezone)
+    r = ringtrace.ingest(case, path, exhibit="EX-1", owner=view.owner.phone, timezone=view.timezone)
     assert r.parse is not None
     formats = {f for f, _ in r.parse.units}
     assert FORMAT_NAMES[(fmt, variant)] in formats, (formats, r.parse.counts)

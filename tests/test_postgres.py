@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+import ringtrace
 from ringtrace.case import Case
 from ringtrace.demo import ingest_operation
 from ringtrace.dissemination.export import build_export
@@ -23,13 +24,13 @@ def _essence(doc: dict) -> dict:
 def test_pipeline_on_postgres_matches_sqlite(pg_url: str, tiny_operation: Path, tmp_path: Path) -> None:
     lite = Case.init(tmp_path / "lite")
     ingest_operation(lite, tiny_operation)
-    lite.run()
+    ringtrace.run(lite)
     pg = Case.init(tmp_path / "pg", db_url=pg_url)
     try:
         ingest_operation(pg, tiny_operation)
-        pg.run()
+        ringtrace.run(pg)
         assert _essence(build_export(pg)) == _essence(build_export(lite))
-        assert pg.verify().ok
+        assert ringtrace.verify(pg).ok
         reopened = Case.open(tmp_path / "pg")  # the URL is remembered in the case folder
         assert reopened.engine.dialect.name == "postgresql"
         reopened.close()

@@ -9,10 +9,11 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from ringtrace import pipeline
+import ringtrace
 from ringtrace.case import Case
 from ringtrace.demo import ingest_operation
 from ringtrace.sources.base import registry
+from ringtrace.stages import hash as hash_stage
 from ringtrace.store import schema as S
 
 
@@ -33,7 +34,7 @@ def _snapshot(case: Case) -> tuple[int, ...]:
 def reference(tiny_operation: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[int, ...]:
     case = Case.init(tmp_path_factory.mktemp("ref") / "case")
     ingest_operation(case, tiny_operation)
-    case.run()
+    ringtrace.run(case)
     snap = _snapshot(case)
     case.close()
     return snap
@@ -59,18 +60,18 @@ def test_crash_while_parsing_is_completed_by_the_next_run(tiny_operation: Path, 
         statuses = [r.status for r in con.execute(select(S.sources.c.status))]
     assert "staged" in statuses  # the interrupted source is recorded, its parse not committed
     ingest_operation(case, tiny_operation)  # the rest of the exhibits; the recorded one is not taken twice
-    res = case.run()
+    res = ringtrace.run(case)
     assert res.parsed  # the interrupted source was parsed by this run
     assert _snapshot(case) == reference
-    assert case.verify().ok
+    assert ringtrace.verify(case).ok
 
 
 def test_crash_while_hashing_keeps_finished_batches(tiny_operation: Path, tmp_path: Path, reference,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     case = Case.init(tmp_path / "case")
     ingest_operation(case, tiny_operation)
-    monkeypatch.setattr(pipeline, "HASH_BATCH", 3)
-    real = pipeline._hash_job
+    monkeypatch.setattr(hash_stage, "HASH_BATCH", 3)
+    real = hash_stage._hash_job
     calls = {"n": 0}
 
     def flaky(item):  # type: ignore[no-untyped-def]
@@ -79,14 +80,14 @@ def test_crash_while_hashing_keeps_finished_batches(tiny_operation: Path, tmp_pa
             raise MemoryError("worker died")
         return real(item)
 
-    monkeypatch.setattr(pipeline, "_hash_job", flaky)
+    monkeypatch.setattr(hash_stage, "_hash_job", flaky)
     with pytest.raises(MemoryError):
-        case.run()
+        ringtrace.run(case)
     assert _count(case, S.media) == 6  # two whole batches survived the crash
-    monkeypatch.setattr(pipeline, "_hash_job", real)
-    case.run()
+    monkeypatch.setattr(hash_stage, "_hash_job", real)
+    ringtrace.run(case)
     assert _snapshot(case) == reference
-    case.run()  # and running again changes nothing
+    ringtrace.run(case)  # and running again changes nothing
     assert _snapshot(case) == reference
 
 
@@ -107,9 +108,9 @@ def test_bad_inputs_are_named_and_the_rest_goes_on(case: Case, tmp_path: Path) -
     (ev / "IMG-20250301-WA0001.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
     (ev / "IMG-20250301-WA0002.jpg").write_bytes(_jpeg()[:200])  # truncated
     (ev / "IMG-20250301-WA0003.jpg").write_bytes(_jpeg())
-    r = case.ingest(ev, timezone="Europe/Madrid")
+    r = ringtrace.ingest(case, ev, timezone="Europe/Madrid")
     assert r.parse is not None and len(r.parse.units) == 3
-    case.run()
+    ringtrace.run(case)
     with case.engine.connect() as con:
         probs = [(p.file, p.reason) for p in con.execute(select(S.problems))]
         media = {m.sha256: m for m in con.execute(select(S.media))}

@@ -1,4 +1,9 @@
-"""The open case: one object holding the store, the vault and the audit log. Every command starts here."""
+"""The open case: the handle every stage takes.
+
+It holds the folder, the database engine, the vault, the audit log and the actor, and answers the lookups
+every stage needs: a source's root (:func:`source_root`), its files (:func:`iter_source_files`) and where the
+bytes of a content hash can be read (:func:`content_path`). It imports no stage: the stages import it.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +17,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from ringtrace import TOOL, audit
+from ringtrace import audit
+from ringtrace._version import TOOL
 from ringtrace.store import db
-from ringtrace.store.schema import case_info
+from ringtrace.store.schema import case_info, source_files, sources
 from ringtrace.vault import Vault
 
 CASE_FILE = "case.json"  # small pointer file: name, created, database URL if not the default
@@ -94,18 +100,41 @@ class Case:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # ---- stages (thin delegations so the library reads naturally) -----------------------------------------
-    def ingest(self, path: str | Path, **kw: Any) -> Any:
-        from ringtrace.intake import ingest
 
-        return ingest(self, Path(path), **kw)
+# ---- lookups every stage needs --------------------------------------------------------------------------------
 
-    def run(self, **kw: Any) -> Any:
-        from ringtrace.pipeline import run
 
-        return run(self, **kw)
+def source_root(case: Case, source_id: int) -> Path:
+    """Where a source's files can be read: its vault tree, or the original location in reference mode."""
+    with case.engine.connect() as con:
+        row = con.execute(select(sources).where(sources.c.id == source_id)).one()
+    if row.mode == "reference":
+        p = Path(row.original_path)
+        return p if row.kind == "folder" else p.parent
+    return case.vault.tree(row.sha256)
 
-    def verify(self) -> Any:
-        from ringtrace.verify import verify
 
-        return verify(self)
+def content_path(case: Case, sha256: str, con: Connection | None = None) -> Path | None:
+    """Where the bytes of a content can be read: its vault object, else a reference-mode source's file."""
+    p = case.vault.object_path(sha256)
+    if p.exists():
+        return p
+    q = select(source_files.c.source_id, source_files.c.relpath).where(source_files.c.sha256 == sha256).limit(1)
+    if con is None:
+        with case.engine.connect() as c:
+            row = c.execute(q).first()
+    else:
+        row = con.execute(q).first()
+    if row is None:
+        return None
+    f = source_root(case, row.source_id) / row.relpath
+    return f if f.is_file() else None
+
+
+def iter_source_files(case: Case, source_id: int) -> Iterator[tuple[str, int]]:
+    """A source's own files (not those found embedded in them), as (relpath, size)."""
+    with case.engine.connect() as con:
+        for r in con.execute(select(source_files.c.relpath, source_files.c.size)
+                             .where(source_files.c.source_id == source_id)
+                             .where(source_files.c.embedded.is_(False))):
+            yield r.relpath, r.size

@@ -94,13 +94,14 @@ def ingest(
              "memory only, never stored; only its fingerprint is recorded.")] = None,
 ) -> None:
     """Record a source (chain of custody), keep it in the vault and parse it."""
-    from ringtrace.intake import IntakeError
+    from ringtrace.stages.intake import IntakeError
+    from ringtrace.stages.intake import ingest as ingest_to
 
     c = _open(case)
     try:
-        r = c.ingest(path, exhibit=exhibit, format=format, timezone=timezone, examiner=examiner, owner=owner,
-                     region=region, seizure_country=seizure_country, reference=reference,
-                     key=str(Path(key).expanduser().resolve()) if key and Path(key).expanduser().is_file() else key)
+        r = ingest_to(c, path, exhibit=exhibit, format=format, timezone=timezone, examiner=examiner,
+                      owner=owner, region=region, seizure_country=seizure_country, reference=reference,
+                      key=str(Path(key).expanduser().resolve()) if key and Path(key).expanduser().is_file() else key)
     except IntakeError as e:
         _fail(str(e))
     if not r.added:
@@ -122,11 +123,12 @@ def run(case: CaseArg,
         executor: Annotated[str | None, typer.Option(help="serial, local[:N] or dask[:ADDRESS].")] = None) -> None:
     """Run whatever stages are pending: parse, hash, match, analyze."""
     from ringtrace.compute import make_executor
+    from ringtrace.stages.run import run as run_stages
 
     c = _open(case)
     ex = make_executor(executor) if executor else None
     with _progress() as cb:
-        res = c.run(executor=ex, progress=cb)
+        res = run_stages(c, executor=ex, progress=cb)
     if ex is not None:
         ex.close()
     console.print(f"parsed {len(res.parsed)} sources, hashed {res.hashed} media, {res.matches} matches, analysis "
@@ -137,8 +139,10 @@ def run(case: CaseArg,
 @app.command()
 def verify(case: CaseArg) -> None:
     """Re-hash every vault object and walk the audit chain; exit 1 and name what was altered or is missing."""
+    from ringtrace.verify import verify as verify_case
+
     c = _open(case)
-    rep = c.verify()
+    rep = verify_case(c)
     console.print(f"checked {rep.objects_checked} vault objects, {rep.files_checked} reference files, "
                   f"{rep.audit_entries} audit entries")
     if rep.ok:
@@ -180,7 +184,7 @@ def export(
 
         write_export(c, out, with_messages=with_messages)
     elif format == "vics":
-        from ringtrace.matching.stage import export_vics
+        from ringtrace.matching.sets import export_vics
 
         export_vics(c, out)
     elif format == "case":
@@ -235,7 +239,7 @@ def hashsets_import(
     pdq_distance: Annotated[int, typer.Option(help="PDQ match distance for this list.")] = 31,
 ) -> None:
     """Import a hash list (Project VIC VICS JSON, Interpol ICSE CSV, NCMEC XML, plain)."""
-    from ringtrace.matching.stage import HashsetError, import_hashset
+    from ringtrace.matching.sets import HashsetError, import_hashset
 
     c = _open(case)
     try:
@@ -269,7 +273,7 @@ def hashsets_list(case: CaseArg) -> None:
 @hashsets_app.command("remove")
 def hashsets_remove(case: CaseArg, name: str) -> None:
     """Remove a hash set and its matches."""
-    from ringtrace.matching.stage import HashsetError, remove_hashset
+    from ringtrace.matching.sets import HashsetError, remove_hashset
 
     c = _open(case)
     try:

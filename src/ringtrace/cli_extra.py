@@ -262,7 +262,7 @@ def digests_compare(case: CaseArg, mine: Annotated[Path, typer.Argument(help="Ou
 def series(case: CaseArg, threshold: Annotated[int, typer.Option(help="PDQ distance that links two items.")] = 31,
            top: Annotated[int, typer.Option(help="How many series to show.")] = 30) -> None:
     """The victim-identification queue: unknown media clustered into series across devices (hashes only)."""
-    from ringtrace.matching.stage import unknown_series
+    from ringtrace.matching.sets import unknown_series
 
     c = _open(case)
     rows = unknown_series(c, threshold=threshold)

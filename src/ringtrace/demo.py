@@ -24,16 +24,17 @@ class DemoResult:
 def ingest_operation(case: Case, op_dir: Path, progress: Callable[[str, int, int], None] | None = None,
                      say: Say | None = None) -> None:
     """Ingest every exhibit of a synthetic operation with what investigators know at intake, and its lists."""
-    from ringtrace.matching.stage import import_hashset
+    from ringtrace.matching.sets import import_hashset
+    from ringtrace.stages.intake import ingest
 
     manifest = json.loads((op_dir / "operation.json").read_text(encoding="utf-8"))
     exhibits = manifest["exhibits"]
     for i, ex in enumerate(exhibits):
         if progress:
             progress("ingest", i, len(exhibits))
-        r = case.ingest(op_dir / ex["path"], exhibit=ex["exhibit"], timezone=ex.get("timezone", "UTC"),
-                        owner=ex.get("owner"), region=ex.get("region"),
-                        seizure_country=ex.get("seizure_country"), examiner="demo")
+        r = ingest(case, op_dir / ex["path"], exhibit=ex["exhibit"], timezone=ex.get("timezone", "UTC"),
+                   owner=ex.get("owner"), region=ex.get("region"),
+                   seizure_country=ex.get("seizure_country"), examiner="demo")
         if say:
             what = ", ".join(sorted({f for f, _ in r.parse.units})) if r.parse else "already in the case"
             say(f"  {ex['exhibit']}: {r.files} files ({what})")
@@ -49,6 +50,7 @@ def run_demo(out: Path, seed: int = 1, scale: str = "small", progress: Callable[
              say: Say | None = None) -> DemoResult:
     from ringtrace.dissemination.export import write_export
     from ringtrace.dissemination.report import write_report
+    from ringtrace.stages.run import run
     from ringtrace.synth.operation import write_operation
 
     say = say or (lambda s: None)
@@ -62,7 +64,7 @@ def run_demo(out: Path, seed: int = 1, scale: str = "small", progress: Callable[
     say("3. ingesting exhibits (hashed, kept in the vault, parsed)")
     ingest_operation(case, op_dir, progress, say)
     say("4. running the pipeline: hash media, match known material, analyse the network")
-    res = case.run(progress=progress)
+    res = run(case, progress=progress) if progress else run(case)
     say(f"   {res.hashed} media hashed, {res.matches} matches")
     export = write_export(case, out / "export.json")
     reports = write_report(case, out / "report")

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import select
 
 from ringtrace.analysis.roles import first_sharers
-from ringtrace.analysis.stage import AnalysisSummary, analyze_stage
 from ringtrace.analysis.timeline import Msg, deduplicated
 from ringtrace.case import Case
+from ringtrace.stages.analyze import AnalysisSummary, analyze_stage
 from ringtrace.store import schema as S
 from tests.analysis.helpers import (
     add_source,

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from ringtrace.analysis.invites import code_current_at, looks_like_code, tie_invite_codes
-from ringtrace.analysis.stage import analyze_stage
 from ringtrace.case import Case
 from ringtrace.dissemination.export import build_export
 from ringtrace.indicators.messages import message_indicators
 from ringtrace.model import Message
+from ringtrace.stages.analyze import analyze_stage
 from ringtrace.store import schema as S
 from tests.analysis.helpers import add_source, ev, gchat, grp, msg, t, wa, write
 

@@ -15,10 +15,11 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+import ringtrace
 from ringtrace.analysis.leads import KeywordError, lead_story, leads_to_dict, load_keywords, parse_keywords, rank_leads
 from ringtrace.case import Case
 from ringtrace.indicators.capture import MAX_RESOURCES, page_resources
-from ringtrace.matching.stage import import_hashset
+from ringtrace.matching.sets import import_hashset
 from ringtrace.store import schema as S
 from ringtrace.synth.formats.captures import LinkSpec, PageSpec, write_captures
 
@@ -61,9 +62,9 @@ def captured(tmp_path_factory: pytest.TempPathFactory) -> Case:
     hl = root / "list.txt"
     hl.write_text(f"# test list\n{hashlib.sha256(KNOWN).hexdigest()}\n", encoding="utf-8")
     case = Case.init(root / "case", actor="tester")
-    case.ingest(root / "captures", exhibit="EX-CAP")
+    ringtrace.ingest(case, root / "captures", exhibit="EX-CAP")
     import_hashset(case, hl, name="test-list")
-    case.run()
+    ringtrace.run(case)
     return case
 
 
@@ -169,7 +170,7 @@ def operation_case(tiny_operation: Path, tmp_path_factory: pytest.TempPathFactor
 
     case = Case.init(tmp_path_factory.mktemp("opcase") / "case", actor="tester")
     ingest_operation(case, tiny_operation)
-    case.run()
+    ringtrace.run(case)
     return case
 
 

@@ -18,7 +18,7 @@ from ringtrace.analysis.graph import analyse_network, export_graphml
 from ringtrace.analysis.persons import AliasError, add_alias
 from ringtrace.analysis.priorities import rank_suspects
 from ringtrace.analysis.roles import first_sharers, first_sharers_pdq, person_conduct
-from ringtrace.analysis.stage import analyze_stage
+from ringtrace.stages.analyze import analyze_stage
 from ringtrace.store import schema as S
 from tests.analysis.helpers import (
     add_media,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from ringtrace.analysis.stage import analyze_stage
+from ringtrace.stages.analyze import analyze_stage
 from ringtrace.store import schema as S
 from tests.analysis.helpers import (
     add_source,

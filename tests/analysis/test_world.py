@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ringtrace.analysis.common import utc
-from ringtrace.analysis.stage import analyze_stage
 from ringtrace.model import AccountKey, ChatRef, GroupEvent, MediaRef, Message, Participant, Prov
+from ringtrace.stages.analyze import analyze_stage
 from ringtrace.store import schema as S
 from ringtrace.store.writer import RecordWriter
 from ringtrace.synth.world import SCALES, SEIZURE, build_world

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+import ringtrace
 from ringtrace.case import Case
 from ringtrace.store import schema as S
 
@@ -24,7 +25,7 @@ def case_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_operation(root / "op", seed=3, scale="tiny")
     case = Case.init(root / "case", name="Dissemination test", actor="pytest")
     ingest_operation(case, root / "op")
-    case.run()
+    ringtrace.run(case)
     with case.begin() as con:
         g = con.execute(select(S.groups).order_by(S.groups.c.id).limit(1)).one()
         detail = dict(g.detail or {})

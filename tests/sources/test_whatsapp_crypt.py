@@ -21,6 +21,7 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from test_whatsapp_android import DB, make_view, read_all
 
+import ringtrace
 from ringtrace.model import Message, Problem, ReadOptions, Record
 from ringtrace.sources.base import Candidate, Unit, registry
 from ringtrace.sources.whatsapp_crypt import CryptError, WhatsAppCrypt, load_key
@@ -300,14 +301,14 @@ def test_ingest_with_key_reads_the_backup_and_stores_no_key(tmp_path: Path) -> N
     ex = exhibit_with(tmp_path, src, "msgstore.db.crypt15", encrypt(plain))
     hex_key = ROOT_KEY.hex()
     case = Case.init(tmp_path / "case")
-    locked = case.ingest(ex, exhibit="EX-LOCKED", reference=True)  # no key: named, nothing read
+    locked = ringtrace.ingest(case, ex, exhibit="EX-LOCKED", reference=True)  # no key: named, nothing read
     assert locked.parse is not None
     with case.engine.connect() as con:
         assert con.execute(select(func.count()).select_from(S.messages)).scalar() == 0
         reasons = " ".join(p.reason for p in con.execute(select(S.problems)))
     assert "key" in reasons
     case2 = Case.init(tmp_path / "case2")
-    case2.ingest(ex, exhibit="EX-001", key=hex_key)
+    ringtrace.ingest(case2, ex, exhibit="EX-001", key=hex_key)
     with case2.engine.connect() as con:
         assert (con.execute(select(func.count()).select_from(S.messages)).scalar() or 0) > 0
     case2.close()

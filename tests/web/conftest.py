@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select, update
 
+import ringtrace
 from tests.web.helpers import HOSTILE, PASSWORD, fast_hasher, login
 
 
@@ -19,7 +20,7 @@ def web_case(tiny_operation: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     path = tmp_path_factory.mktemp("webcase") / "case"
     case = Case.init(path, name="Operation <b>Tiny</b>", actor="tester")
     ingest_operation(case, tiny_operation)
-    case.run()
+    ringtrace.run(case)
     # Evidence is hostile: plant markup in a group name, a person's name and a problem's file name.
     with case.begin() as con:
         g = con.execute(select(S.groups).order_by(S.groups.c.label)).first()

@@ -8,6 +8,7 @@ import re
 
 from PIL import Image
 
+import ringtrace
 from tests.web.helpers import case_audit, csrf_of
 
 
@@ -82,7 +83,7 @@ def test_preview_is_greyscale_blurred_small_and_audited(logged_in, case_facts, a
     assert last["sha256"] == sha and last["user"] == "ivy" and last["reason"] == "confirm match category for referral"
     assert last["outcome"] == "shown" and entries[-1]["actor"] == "web:ivy"
     with Case.open(web_case) as case:
-        rep = case.verify()
+        rep = ringtrace.verify(case)
     assert rep.ok, rep.findings
 
 

@@ -1,15 +1,12 @@
-"""Hash sets in the case, and the match stage.
+"""Hash sets in the case: import and remove lists, export the case's media as VICS, the unknown-series queue.
 
-Import streams a list into ``hash_entries`` in batches (10 million rows in bounded memory). Matching is
-recomputed as a whole each run: exact digests through SQL joins on indexed columns, PDQ through the exact range
-index (all 8 dihedral hashes of every media item of quality >= 50, per-list distance), and the result replaces
-the ``matches`` table in one transaction.
+Import streams a list into ``hash_entries`` in batches (10 million rows in bounded memory). The match stage that
+joins media to these lists is ``ringtrace.stages.match``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -122,67 +119,6 @@ def remove_hashset(case: Case, name: str) -> None:
         con.execute(delete(S.hash_entries).where(S.hash_entries.c.hashset_id == hid))
         con.execute(delete(S.hashsets).where(S.hashsets.c.id == hid))
         case.log("hashset.remove", {"name": name}, con)
-
-
-# ---- matching ---------------------------------------------------------------------------------------------
-
-
-def match_stage(case: Case, progress: Callable[[str, int, int], None] | None = None) -> int:
-    rows: list[dict[str, Any]] = []
-    with case.engine.connect() as con:
-        lists = list(con.execute(select(S.hashsets)))
-        # exact: one indexed join per digest kind (media known only by a declared hash match on sha256 too)
-        for kind in ("md5", "sha1", "sha256"):
-            mcol, ecol = S.media.c[kind], S.hash_entries.c[kind]
-            q = (select(S.media.c.sha256, S.hash_entries.c.id, S.hash_entries.c.hashset_id)
-                 .join(S.hash_entries, ecol == mcol))
-            for r in con.execute(q):
-                rows.append({"media_sha256": r.sha256, "entry_id": r.id, "hashset_id": r.hashset_id,
-                             "method": kind, "distance": 0, "variant": None})
-        declared = (select(S.message_media.c.sha256, S.hash_entries.c.id, S.hash_entries.c.hashset_id)
-                    .join(S.hash_entries, S.hash_entries.c.sha256 == S.message_media.c.sha256)
-                    .where(S.message_media.c.declared_only.is_(True)).distinct())
-        declared_rows = [{"media_sha256": r.sha256, "entry_id": r.id, "hashset_id": r.hashset_id,
-                          "method": "sha256", "distance": 0, "variant": None} for r in con.execute(declared)]
-        # perceptual: all 8 dihedral query hashes of usable media against each list's PDQ entries
-        media = [(r.sha256, r.pdq_dihedral) for r in con.execute(
-            select(S.media.c.sha256, S.media.c.pdq_dihedral).where(S.media.c.pdq_quality >= MATCH_MIN_QUALITY)
-            .where(S.media.c.pdq_dihedral.is_not(None)))]
-        for i, hs in enumerate(lists):
-            if progress:
-                progress("match", i, len(lists))
-            entries = list(con.execute(select(S.hash_entries.c.id, S.hash_entries.c.pdq)
-                                       .where(S.hash_entries.c.hashset_id == hs.id)
-                                       .where(S.hash_entries.c.pdq.is_not(None))))
-            if not entries or not media:
-                continue
-            index = PDQIndex(hex_to_array([e.pdq for e in entries]), ids=[e.id for e in entries])
-            queries = np.stack([hex_to_array(m[1].split(",")) for m in media])
-            for item, row, dist, variant in index.search_dihedral(queries, hs.pdq_distance):
-                rows.append({"media_sha256": media[item][0], "entry_id": int(index.ids[row]),
-                             "hashset_id": hs.id, "method": "pdq", "distance": int(dist),
-                             "variant": int(variant)})
-    have_media = {r["media_sha256"] for r in rows}
-    with case.begin() as con:
-        con.execute(delete(S.matches))
-        # a declared-only hash has no media row: give it a minimal one so the match can cite it
-        missing = {r["media_sha256"] for r in declared_rows} - have_media
-        existing = {r[0] for r in con.execute(select(S.media.c.sha256).where(S.media.c.sha256.in_(missing)))}
-        for sha in sorted(missing - existing):
-            con.execute(insert(S.media).values(sha256=sha, md5="", sha1="", size=0, kind="unknown",
-                                               error="file not in evidence: hash declared by the app"))
-        seen: set[tuple[str, int, str]] = set()
-        out: list[dict[str, Any]] = []
-        for m in rows + declared_rows:
-            k = (m["media_sha256"], m["entry_id"], m["method"])
-            if k not in seen:
-                seen.add(k)
-                out.append(m)
-        for i in range(0, len(out), BATCH):
-            con.execute(insert(S.matches), out[i:i + BATCH])
-        case.log("stage.match", {"hashsets": [h.name for h in lists], "matches": len(out),
-                                 "media_items": len({m["media_sha256"] for m in out})}, con)
-    return len(out)
 
 
 def export_vics(case: Case, out: Path) -> int:

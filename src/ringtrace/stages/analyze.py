@@ -8,7 +8,6 @@ per-person aggregates are kept in memory.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,9 +21,9 @@ from ringtrace.analysis.labels import stable_labels
 from ringtrace.analysis.membership import Activity, Interval, build_memberships
 from ringtrace.analysis.persons import Resolution, resolve_persons
 from ringtrace.analysis.timeline import deduplicated, raw_messages
+from ringtrace.case import Case
+from ringtrace.stages import Progress, noop_progress
 from ringtrace.store import schema as S
-
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -41,16 +40,12 @@ class AnalysisSummary:
     notes: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _noop(stage: str, done: int, total: int) -> None:
-    pass
-
-
 def known_media(con: Connection) -> set[str]:
     return {r[0] for r in con.execute(select(S.matches.c.media_sha256).distinct())}
 
 
-def analyze_stage(case: Any, progress: Progress | None = None) -> AnalysisSummary:
-    prog = progress or _noop
+def analyze_stage(case: Case, progress: Progress | None = None) -> AnalysisSummary:
+    prog = progress or noop_progress
     t0 = time.perf_counter()
     summary = AnalysisSummary()
     with case.begin() as con:

@@ -19,19 +19,21 @@ import shutil
 import stat
 import tarfile
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import IO, cast
+from typing import IO, TYPE_CHECKING, cast
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
-from ringtrace import TOOL
+from ringtrace._version import TOOL
 from ringtrace.case import Case
 from ringtrace.store import new_id
 from ringtrace.store.schema import problems, source_files, sources
 from ringtrace.vault import digest_file
+
+if TYPE_CHECKING:
+    from ringtrace.stages.parse import ParseResult
 
 MAX_MEMBERS = 2_000_000
 MAX_TOTAL_BYTES = 2 * 1024**4  # 2 TiB of expanded content per source
@@ -60,7 +62,7 @@ class IntakeResult:
     added: bool  # False when the same source was already in the case
     files: int = 0
     problems: list[str] = field(default_factory=list)
-    parse: object | None = None
+    parse: ParseResult | None = None
 
 
 def safe_member_name(name: str) -> str | None:
@@ -344,48 +346,13 @@ def ingest(
     result = IntakeResult(sid, exhibit, added=True, files=len(stager.files),
                           problems=[f"{w}: {r}" for w, r in stager.problems])
     if parse:
-        from ringtrace.pipeline import parse_source
+        from ringtrace.stages.parse import parse_source
 
         result.parse = parse_source(case, sid, secrets={"key": key} if key else None)
     return result
-
-
-def source_root(case: Case, source_id: int) -> Path:
-    """Where a source's files can be read: its vault tree, or the original location in reference mode."""
-    with case.engine.connect() as con:
-        row = con.execute(select(sources).where(sources.c.id == source_id)).one()
-    if row.mode == "reference":
-        p = Path(row.original_path)
-        return p if row.kind == "folder" else p.parent
-    return case.vault.tree(row.sha256)
-
-
-def content_path(case: Case, sha256: str, con: Connection | None = None) -> Path | None:
-    """Where the bytes of a content can be read: its vault object, else a reference-mode source's file."""
-    p = case.vault.object_path(sha256)
-    if p.exists():
-        return p
-    q = select(source_files.c.source_id, source_files.c.relpath).where(source_files.c.sha256 == sha256).limit(1)
-    if con is None:
-        with case.engine.connect() as c:
-            row = c.execute(q).first()
-    else:
-        row = con.execute(q).first()
-    if row is None:
-        return None
-    f = source_root(case, row.source_id) / row.relpath
-    return f if f.is_file() else None
 
 
 def _existing(case: Case, sha256: str) -> tuple[int, str] | None:
     with case.engine.connect() as con:
         row = con.execute(select(sources.c.id, sources.c.exhibit).where(sources.c.sha256 == sha256)).first()
     return (row.id, row.exhibit) if row else None
-
-
-def iter_source_files(case: Case, source_id: int) -> Iterator[tuple[str, int]]:
-    with case.engine.connect() as con:
-        for r in con.execute(select(source_files.c.relpath, source_files.c.size)
-                             .where(source_files.c.source_id == source_id)
-                             .where(source_files.c.embedded.is_(False))):
-            yield r.relpath, r.size

@@ -1,16 +1,12 @@
-"""The stages of a case and the ledger that makes them resumable.
+"""The parse stage: recognise the units of a source by content, then read each into the case's tables.
 
-parse (per source) -> hash (per distinct content) -> match (all media x all hash sets) -> analyze (whole case).
-Each stage is idempotent: parse runs in one transaction per source (a crash leaves the source 'staged' and the
-next run parses it again from scratch); hash skips content already hashed and commits in batches; match and
-analyze recompute their tables as a whole. ``run`` does whatever is pending.
+Parse runs in one transaction per source: a crash leaves the source 'staged' and the next run parses it again
+from scratch.
 """
 
 from __future__ import annotations
 
-import os
 import traceback
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,18 +14,12 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
 
-from ringtrace.case import Case
+from ringtrace.case import Case, iter_source_files, source_root
 from ringtrace.model import ReadOptions
 from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, registry
+from ringtrace.stages import Progress, noop_progress
 from ringtrace.store import schema as S
 from ringtrace.store.writer import RecordWriter
-
-Progress = Callable[[str, int, int], None]  # (stage, done, total)
-HASH_BATCH = 500  # media rows committed together: a crash loses at most one batch of hashing work
-
-
-def _noop(stage: str, done: int, total: int) -> None:
-    pass
 
 
 @dataclass
@@ -88,12 +78,10 @@ def _read_options(row: Any) -> ReadOptions:
     return ReadOptions(timezone=row.timezone or "UTC", owner=row.owner, region=row.region)
 
 
-def parse_source(case: Case, source_id: int, progress: Progress = _noop,
+def parse_source(case: Case, source_id: int, progress: Progress = noop_progress,
                  secrets: dict[str, str] | None = None) -> ParseResult:
     """Parse one source in one transaction. ``secrets`` (a backup key) reach the readers in memory only: they
     are never stored, so a re-parse needs them again."""
-    from ringtrace.intake import iter_source_files, source_root
-
     with case.engine.connect() as con:
         src = con.execute(select(S.sources).where(S.sources.c.id == source_id)).one()
     root = source_root(case, source_id)
@@ -164,121 +152,3 @@ def _clear_parse(con: Connection, source_id: int) -> None:
     con.execute(delete(S.problems).where(S.problems.c.source_id == source_id).where(S.problems.c.stage == "parse"))
     con.execute(delete(S.source_files).where(S.source_files.c.source_id == source_id)
                 .where(S.source_files.c.embedded.is_(True)))
-
-
-# ---- hash ---------------------------------------------------------------------------------------------------
-
-
-def _hash_job(item: tuple[str, str]) -> tuple[str, Any]:
-    from ringtrace.media.hashing import hash_file
-
-    sha, path = item
-    return sha, hash_file(Path(path))
-
-
-def pending_media(case: Case) -> Iterator[tuple[str, str]]:
-    """Distinct contents not yet hashed that look like images or videos (by their first bytes)."""
-    from ringtrace.intake import content_path
-    from ringtrace.media.images import sniff
-
-    with case.engine.connect() as con:
-        done = {r[0] for r in con.execute(select(S.media.c.sha256))}
-        seen: set[str] = set()
-        for r in con.execute(select(S.source_files.c.sha256).distinct()):
-            sha = r[0]
-            if sha in done or sha in seen:
-                continue
-            seen.add(sha)
-            path = content_path(case, sha, con)
-            if path is None:
-                continue
-            try:
-                with path.open("rb") as fh:
-                    head = fh.read(4096)
-            except OSError:
-                continue
-            if sniff(head)[0] in ("image", "video"):
-                yield sha, str(path)
-
-
-def hash_stage(case: Case, executor: Any = None, progress: Progress = _noop) -> int:
-    from ringtrace.compute import make_executor
-
-    work = list(pending_media(case))
-    if not work:
-        return 0
-    own = executor is None
-    # a pool pays off only with enough work; RINGTRACE_EXECUTOR (serial, local[:N], dask[:ADDRESS]) overrides
-    ex = executor or make_executor(os.environ.get("RINGTRACE_EXECUTOR") or ("local" if len(work) > 64 else "serial"))
-    done = 0
-    batch: list[dict[str, Any]] = []
-    try:
-        for sha, h in ex.map(_hash_job, work, chunksize=8):
-            if h.sha256 != sha:  # the vault object no longer has the content it was filed under
-                with case.begin() as con:
-                    con.execute(S.problems.insert().values(
-                        stage="hash", file=f"vault object {sha}", reason=f"content hashes to {h.sha256}: altered",
-                        severity="error", at=datetime.now(UTC)))
-                continue
-            batch.append(_media_row(h))
-            done += 1
-            if len(batch) >= HASH_BATCH:
-                _insert_media(case, batch)
-                batch = []
-            progress("hash", done, len(work))
-        _insert_media(case, batch)
-    finally:
-        if own:
-            ex.close()
-    case.log("stage.hash", {"hashed": done})
-    return done
-
-
-def _media_row(h: Any) -> dict[str, Any]:
-    return {
-        "sha256": h.sha256, "md5": h.md5, "sha1": h.sha1, "size": h.size, "kind": h.kind, "mime": h.mime,
-        "width": h.width, "height": h.height, "pdq": h.pdq, "pdq_quality": h.pdq_quality,
-        "pdq_dihedral": ",".join(h.pdq_dihedral) if h.pdq_dihedral else None,
-        "video_frames": [list(f) for f in h.video_frames] if h.video_frames else None, "error": h.error,
-    }
-
-
-def _insert_media(case: Case, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    with case.begin() as con:
-        existing = {r[0] for r in con.execute(select(S.media.c.sha256)
-                                              .where(S.media.c.sha256.in_([r["sha256"] for r in rows])))}
-        rows = [r for r in rows if r["sha256"] not in existing]
-        if rows:
-            con.execute(S.media.insert(), rows)
-
-
-# ---- run ----------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class RunResult:
-    parsed: list[int] = field(default_factory=list)
-    hashed: int = 0
-    matches: int = 0
-    analyzed: bool = False
-
-
-def run(case: Case, executor: Any = None, progress: Progress = _noop) -> RunResult:
-    res = RunResult()
-    with case.engine.connect() as con:
-        pending = [r[0] for r in con.execute(select(S.sources.c.id).where(S.sources.c.status != "parsed")
-                                             .order_by(S.sources.c.id))]
-    for sid in pending:
-        parse_source(case, sid, progress)
-        res.parsed.append(sid)
-    res.hashed = hash_stage(case, executor, progress)
-    from ringtrace.matching.stage import match_stage
-
-    res.matches = match_stage(case, progress)
-    from ringtrace.analysis.stage import analyze_stage
-
-    analyze_stage(case, progress)
-    res.analyzed = True
-    return res

@@ -126,7 +126,7 @@ def case_audit(case: Case, limit: int = 500) -> tuple[list[dict[str, Any]], int,
 
 def media_path(case: Case, sha256: str) -> Path | None:
     """Where the bytes of a content can be read: its vault object, else a reference-mode source's file."""
-    from ringtrace.intake import content_path
+    from ringtrace.case import content_path
 
     return content_path(case, sha256)
 

@@ -1,0 +1,46 @@
+"""The order of the stages, known here alone: parse (per pending source) -> hash (per distinct content) ->
+match (all media x all hash sets) -> analyze (whole case).
+
+Each stage is idempotent (parse one transaction per source, hash skips what is done and commits in batches,
+match and analyze recompute their tables as a whole), so ``run`` does whatever is pending and a crashed run is
+resumed by running again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from ringtrace.case import Case
+from ringtrace.compute import Executor
+from ringtrace.stages import Progress, noop_progress
+from ringtrace.stages.analyze import analyze_stage
+from ringtrace.stages.hash import hash_stage
+from ringtrace.stages.match import match_stage
+from ringtrace.stages.parse import parse_source
+from ringtrace.store import schema as S
+
+
+@dataclass
+class RunResult:
+    parsed: list[int] = field(default_factory=list)
+    hashed: int = 0
+    matches: int = 0
+    analyzed: bool = False
+
+
+def run(case: Case, executor: Executor | None = None, progress: Progress = noop_progress) -> RunResult:
+    """Run every pending stage in order and say what was done."""
+    res = RunResult()
+    with case.engine.connect() as con:
+        pending = [r[0] for r in con.execute(select(S.sources.c.id).where(S.sources.c.status != "parsed")
+                                             .order_by(S.sources.c.id))]
+    for sid in pending:
+        parse_source(case, sid, progress)
+        res.parsed.append(sid)
+    res.hashed = hash_stage(case, executor, progress)
+    res.matches = match_stage(case, progress)
+    analyze_stage(case, progress)
+    res.analyzed = True
+    return res
