@@ -12,15 +12,16 @@ The public library API is small: open a case, ingest evidence, run the stages, v
     >>> case = ringtrace.Case.init(work / "case", name="doctest", actor="examiner")
     >>> for ex in exhibits:
     ...     r = ringtrace.ingest(case, work / "op" / ex["path"], exhibit=ex["exhibit"],
-    ...                          timezone=ex.get("timezone", "UTC"), owner=ex.get("owner"))
-    >>> res = ringtrace.run(case, executor="serial")
-    >>> res.analyzed, len(res.parsed) == len(exhibits)
-    (True, True)
+    ...                          timezone=ex.get("timezone", "UTC"), owner=ex.get("owner"), parse=False)
+    >>> res = ringtrace.run(case, executor="serial")                  # parse, hash, match, analyze
+    >>> len(res.parsed) == len(exhibits), res.hashed > 0, res.analyzed
+    (True, True, True)
     >>> ringtrace.verify(case).ok
     True
     >>> out = ringtrace.export(case, work / "export.json")
-    >>> sorted(json.loads(out.read_text()))[:3]
-    ['audit', 'case', 'contract']
+    >>> doc = json.loads(out.read_text())
+    >>> doc["case"], len(doc["persons"]) > 0, len(doc["groups"]) > 0
+    ('doctest', True, True)
     >>> case.close()
 """
 
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from ringtrace.stages import Progress
     from ringtrace.stages.intake import IntakeResult
     from ringtrace.stages.run import RunResult
-    from ringtrace.verify import VerifyReport
+    from ringtrace.verification import VerifyReport
 
 __all__ = ["TOOL", "Case", "__version__", "export", "ingest", "run", "verify"]
 
@@ -83,7 +84,7 @@ def run(case: Case, executor: Executor | str | None = None, progress: Progress |
 
 def verify(case: Case) -> VerifyReport:
     """Re-hash every vault object and reference-mode file and walk the audit chain."""
-    from ringtrace.verify import verify as _verify
+    from ringtrace.verification import verify as _verify
 
     return _verify(case)
 

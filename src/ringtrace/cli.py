@@ -139,7 +139,7 @@ def run(case: CaseArg,
 @app.command()
 def verify(case: CaseArg) -> None:
     """Re-hash every vault object and walk the audit chain; exit 1 and name what was altered or is missing."""
-    from ringtrace.verify import verify as verify_case
+    from ringtrace.verification import verify as verify_case
 
     c = _open(case)
     rep = verify_case(c)

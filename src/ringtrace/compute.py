@@ -61,7 +61,8 @@ class DaskExecutor:
     def __init__(self, address: str | None = None) -> None:
         from distributed import Client  # optional dependency: pip install 'ringtrace[dask]'
 
-        self.client: Any = Client(address) if address else Client(processes=True, dashboard_address=None)
+        client_cls: Any = Client  # distributed ships no complete annotations
+        self.client: Any = client_cls(address) if address else client_cls(processes=True, dashboard_address=None)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], chunksize: int = 16) -> Iterator[R]:
         batch: list[T] = []
