@@ -9,9 +9,10 @@ import stat
 import tarfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Row, Table, select
 
 import ringtrace
 from ringtrace.case import Case, CaseError
@@ -20,7 +21,7 @@ from ringtrace.store import db
 from ringtrace.store import schema as S
 
 
-def _rows(case: Case, table) -> list:
+def _rows(case: Case, table: Table) -> list[Row[Any]]:
     with case.engine.connect() as con:
         return list(con.execute(select(table)))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from ringtrace.compute import ProcessExecutor, SerialExecutor, make_executor
@@ -26,7 +28,8 @@ def test_dask_backend_maps_in_order() -> None:
 
     from ringtrace.compute import DaskExecutor
 
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+    cluster_cls: Any = LocalCluster  # distributed ships no complete annotations
+    with cluster_cls(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
         ex = DaskExecutor(cluster.scheduler_address)
         try:
             assert list(ex.map(square, range(30), chunksize=1)) == [x * x for x in range(30)]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Table, func, select
 
 import ringtrace
 from ringtrace.case import Case
@@ -17,7 +17,7 @@ from ringtrace.stages import hash as hash_stage
 from ringtrace.store import schema as S
 
 
-def _count(case: Case, table, *where) -> int:
+def _count(case: Case, table: Table, *where: ColumnElement[bool]) -> int:
     with case.engine.connect() as con:
         q = select(func.count()).select_from(table)
         for w in where:
@@ -40,7 +40,8 @@ def reference(tiny_operation: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return snap
 
 
-def test_crash_while_parsing_is_completed_by_the_next_run(tiny_operation: Path, tmp_path: Path, reference,
+def test_crash_while_parsing_is_completed_by_the_next_run(tiny_operation: Path, tmp_path: Path,
+                                                          reference: tuple[int, ...],
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     fmt = registry()["whatsapp-android"]
     real_read = fmt.read
@@ -66,7 +67,7 @@ def test_crash_while_parsing_is_completed_by_the_next_run(tiny_operation: Path, 
     assert ringtrace.verify(case).ok
 
 
-def test_crash_while_hashing_keeps_finished_batches(tiny_operation: Path, tmp_path: Path, reference,
+def test_crash_while_hashing_keeps_finished_batches(tiny_operation: Path, tmp_path: Path, reference: tuple[int, ...],
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     case = Case.init(tmp_path / "case")
     ingest_operation(case, tiny_operation)
