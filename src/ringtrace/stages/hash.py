@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -19,10 +19,13 @@ from ringtrace.compute import Executor, make_executor
 from ringtrace.stages import Progress, noop_progress
 from ringtrace.store import schema as S
 
+if TYPE_CHECKING:
+    from ringtrace.media.hashing import MediaHashes
+
 HASH_BATCH = 500  # media rows committed together: a crash loses at most one batch of hashing work
 
 
-def _hash_job(item: tuple[str, str]) -> tuple[str, Any]:
+def _hash_job(item: tuple[str, str]) -> tuple[str, MediaHashes]:
     from ringtrace.media.hashing import hash_file
 
     sha, path = item
@@ -84,7 +87,7 @@ def hash_stage(case: Case, executor: Executor | None = None, progress: Progress 
     return done
 
 
-def _media_row(h: Any) -> dict[str, Any]:
+def _media_row(h: MediaHashes) -> dict[str, Any]:
     return {
         "sha256": h.sha256, "md5": h.md5, "sha1": h.sha1, "size": h.size, "kind": h.kind, "mime": h.mime,
         "width": h.width, "height": h.height, "pdq": h.pdq, "pdq_quality": h.pdq_quality,
