@@ -29,8 +29,8 @@ END_KINDS = ("left", "removed")
 class Activity:
     """One person's de-duplicated messages in one group (times kept compactly as POSIX seconds)."""
 
-    times: array = field(default_factory=lambda: array("d"))
-    ids: array = field(default_factory=lambda: array("q"))
+    times: array[float] = field(default_factory=lambda: array("d"))
+    ids: array[int] = field(default_factory=lambda: array("q"))
     media: int = 0
     known: int = 0
     forwards: int = 0

@@ -185,7 +185,7 @@ class PDQIndex:
         threads: int | None = None,
     ) -> None:
         arr = _as_hash_array(hashes)
-        self._n = arr.shape[0]
+        self._n: int = int(arr.shape[0])
         self._words: U64 = np.ascontiguousarray(_words(arr))
         self.ids: npt.NDArray[np.int64] = (
             np.arange(self._n, dtype=np.int64) if ids is None else np.asarray(ids, dtype=np.int64)
@@ -227,7 +227,7 @@ class PDQIndex:
         probes = sum(len_combs(w, radius) for _, w in self.bounds)
         expected_candidates = sum(len_combs(w, radius) * self._n / (1 << w) for _, w in self.bounds)
         # Rough cost model (measured): a probe ~ 1 unit, a candidate check ~ 3, a scanned row ~ 0.5.
-        return probes + 3 * expected_candidates < 0.5 * self._n
+        return bool(probes + 3 * expected_candidates < 0.5 * self._n)
 
     def search(
         self, queries: U8 | Sequence[str], max_distance: int = DEFAULT_MAX_DISTANCE, *, batch: int = 512

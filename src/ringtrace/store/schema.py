@@ -8,6 +8,8 @@ recomputed as a whole by their stage and cite the evidence rows they rest on.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -36,7 +38,7 @@ metadata = MetaData(
 )
 
 
-def _prov() -> list[Column]:
+def _prov() -> list[Column[Any]]:
     return [
         Column("prov_file", Text, nullable=False, server_default=""),
         Column("prov_table", Text),
@@ -45,7 +47,7 @@ def _prov() -> list[Column]:
     ]
 
 
-def _source_fk() -> Column:
+def _source_fk() -> Column[int]:
     return Column("source_id", Integer, ForeignKey("sources.id"), nullable=False, index=True)
 
 
