@@ -1,0 +1,258 @@
+"""The web app in a real browser: Playwright driving Debian's chromium against a live server on loopback.
+
+Playwright cannot download its own browser here, so the tests launch the system chromium by path; `.ci/run`
+installs it. Every test also checks that the page asked nothing of any host but the app itself, and that no
+JavaScript dialog ever opened (evidence planted with `<script>` and `onerror` must stay text).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.web.helpers import HOSTILE, PASSWORD, fast_hasher
+
+CHROMIUM = os.environ.get("RINGTRACE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="no Debian chromium (apt-get install chromium); .ci/run installs it")
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e .[dev])")
+
+# The flags the machine needs: no sandbox as root, and no background calls to the outside world.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Live:
+    base: str
+    cid: int
+    facts: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def live(web_case: Path, case_facts: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    import uvicorn
+
+    from ringtrace.web.app import create_app
+    from ringtrace.web.settings import WebSettings
+
+    app = create_app(WebSettings(home=tmp_path_factory.mktemp("browserhome") / "home", secure_cookies=False),
+                     hasher=fast_hasher())
+    st = app.state.web
+    st.store.add_user("ivy", PASSWORD, "investigator")
+    st.store.add_user("sam", PASSWORD, "supervisor")
+    cid = st.store.grant("ivy", web_case, "test").id
+    st.store.grant("sam", web_case, "test")
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the web app did not start")
+        time.sleep(0.05)
+    try:
+        yield Live(f"http://127.0.0.1:{port}", cid, case_facts)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        st.cases.close()
+        st.store.close()
+
+
+@dataclass
+class Watch:
+    """What a page did that it must not: console errors, uncaught exceptions, dialogs, requests elsewhere."""
+
+    errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
+
+    def assert_clean(self, expected: tuple[str, ...] = ()) -> None:
+        assert not self.dialogs, f"a dialog opened (evidence executed): {self.dialogs}"
+        errors = [e for e in self.errors if not any(x in e for x in expected)]
+        assert not errors, f"console errors: {errors}"
+        assert not self.outside, f"requests to other hosts: {self.outside}"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser: Any, live: Live) -> Iterator[tuple[Any, Watch]]:
+    ctx = browser.new_context(base_url=live.base)
+    pg = ctx.new_page()
+    w = Watch()
+    pg.on("console", lambda m: w.errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: w.errors.append(str(e)))
+
+    def on_dialog(d: Any) -> None:
+        w.dialogs.append(d.message)
+        d.dismiss()
+
+    pg.on("dialog", on_dialog)
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith(live.base):
+            r.continue_()
+        else:
+            w.outside.append(r.request.url)
+            r.abort()
+
+    pg.route("**/*", route)
+    try:
+        yield pg, w
+    finally:
+        ctx.close()
+
+
+def _login(pg: Any, name: str) -> None:
+    pg.goto("/login")
+    pg.fill("input[name=username]", name)
+    pg.fill("input[name=password]", PASSWORD)
+    with pg.expect_navigation():
+        pg.click("button[type=submit]")
+    assert "/login" not in pg.url, pg.content()[:500]
+
+
+def test_login_and_logout(page: tuple[Any, Watch], live: Live) -> None:
+    pg, w = page
+    pg.goto("/cases")
+    assert "/login" in pg.url  # not logged in: sent to the login page
+    _login(pg, "ivy")
+    assert pg.locator("header .who").inner_text().startswith("ivy")
+    pg.click("button:has-text('log out')")
+    pg.wait_for_load_state()
+    pg.goto("/cases")
+    assert "/login" in pg.url
+    w.assert_clean()
+
+
+def test_wrong_password_is_refused(page: tuple[Any, Watch]) -> None:
+    pg, w = page
+    pg.goto("/login")
+    pg.fill("input[name=username]", "ivy")
+    pg.fill("input[name=password]", "not the password")
+    pg.click("button[type=submit]")
+    pg.wait_for_load_state()
+    assert "/login" in pg.url or pg.locator("input[name=password]").count() == 1
+    pg.goto("/cases")
+    assert "/login" in pg.url
+    w.assert_clean(expected=("status of 401",))  # the refused login answers 401, which chromium logs
+
+
+def test_every_navigation_page_renders_without_errors_and_evidence_stays_text(page: tuple[Any, Watch],
+                                                                              live: Live) -> None:
+    pg, w = page
+    _login(pg, "sam")  # a supervisor sees every page, the audit trail too
+    pg.goto(f"/cases/{live.cid}")
+    links = pg.locator("nav.side a")
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    assert len(hrefs) >= 6, hrefs
+    extra = [f"/cases/{live.cid}/groups/{live.facts['group']}", f"/cases/{live.cid}/persons/{live.facts['person']}"]
+    shots = os.environ.get("RINGTRACE_SCREENSHOTS")  # a folder: keep a picture of every page to look at
+    for i, href in enumerate([*hrefs, *extra]):
+        resp = pg.goto(href)
+        assert resp is not None and resp.status == 200, (href, resp and resp.status)
+        assert pg.locator("main").count() == 1
+        if shots:
+            pg.screenshot(path=str(Path(shots) / f"{i:02d}{href.replace('/', '_')}.png"), full_page=True)
+    # the planted markup is shown as text on the group page, and nothing ran
+    pg.goto(f"/cases/{live.cid}/groups/{live.facts['group']}")
+    assert "<script>alert('x')</script>" in pg.locator("main").inner_text()
+    assert pg.locator("main img[src=x]").count() == 0
+    w.assert_clean()
+
+
+def test_a_preview_needs_a_reason_and_is_greyscale_and_blurred(page: tuple[Any, Watch], live: Live) -> None:
+    from PIL import Image, ImageFilter
+
+    pg, w = page
+    _login(pg, "ivy")
+    pg.goto(f"/cases/{live.cid}/media")
+    form = pg.locator(f"form[action$='/media/{live.facts['image']}/preview']")
+    assert form.count() == 1
+    assert pg.locator("main img").count() == 0  # nothing is shown until asked for
+    form.locator("button").click()  # no reason: the browser's own check keeps the form from going
+    assert "/preview" not in pg.url
+    form.locator("input[name=reason]").fill("checking the series link to EX-004")
+    form.locator("button").click()
+    pg.wait_for_load_state()
+    img = pg.locator("figure.preview img")
+    assert img.count() == 1
+    src = img.get_attribute("src") or ""
+    assert src.startswith("data:image/png;base64,")
+    import base64
+
+    pic = Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1])))
+    assert max(pic.size) <= 160
+    rgb = np.asarray(pic.convert("RGB"), dtype=np.int16)
+    assert (rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all(), "preview is not greyscale"
+    grey = pic.convert("L")
+    # a blurred picture changes little when blurred again; a sharp one changes a lot
+    again = grey.filter(ImageFilter.GaussianBlur(2))
+    diff = float(np.abs(np.asarray(grey, dtype=np.int16) - np.asarray(again, dtype=np.int16)).mean())
+    assert diff < 6, f"preview does not look blurred (mean change {diff:.1f})"
+    w.assert_clean()
+
+
+def test_the_main_pages_work_from_the_keyboard(page: tuple[Any, Watch], live: Live) -> None:
+    pg, w = page
+    pg.goto("/login")
+    # the user-name field has focus on arrival; Tab moves to the password; Enter submits
+    assert pg.evaluate("document.activeElement.name") == "username"
+    pg.keyboard.type("ivy")
+    pg.keyboard.press("Tab")
+    pg.keyboard.type(PASSWORD)
+    with pg.expect_navigation():
+        pg.keyboard.press("Enter")
+    assert "/login" not in pg.url
+    pg.goto(f"/cases/{live.cid}")
+    # Tab through the page until the Groups link has focus, then follow it with Enter
+    for _ in range(40):
+        pg.keyboard.press("Tab")
+        focused = pg.evaluate("document.activeElement && document.activeElement.getAttribute('href')")
+        if focused == f"/cases/{live.cid}/groups":
+            break
+    else:
+        pytest.fail("the Groups link cannot be reached with Tab")
+    pg.keyboard.press("Enter")
+    pg.wait_for_url(f"**/cases/{live.cid}/groups")
+    w.assert_clean()
+
+
+def test_hostile_strings_are_planted(web_case: Path) -> None:
+    # guards the XSS checks above: they mean something only if the evidence really carries the markup
+    from sqlalchemy import select
+
+    from ringtrace.case import Case
+    from ringtrace.store import schema as S
+
+    with Case.open(web_case) as case, case.engine.connect() as con:
+        names = [r[0] for r in con.execute(select(S.names_seen.c.name))]
+    assert HOSTILE in names
