@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, event, select
 
 from ringtrace import audit
 from ringtrace._version import TOOL
@@ -36,6 +36,18 @@ class Case:
         self.engine = engine
         self.vault = vault
         self.actor = actor or os.environ.get("RINGTRACE_EXAMINER") or audit.default_actor()
+        # the audit head goes outside the table once the entries that moved it are committed
+        event.listen(engine, "commit", self._head_committed)
+        event.listen(engine, "rollback", self._head_dropped)
+
+    def _head_committed(self, con: Connection) -> None:
+        head = con.info.pop(audit.PENDING_HEAD, None)
+        if head is not None:
+            audit.write_head(self.path, head)
+
+    @staticmethod
+    def _head_dropped(con: Connection) -> None:
+        con.info.pop(audit.PENDING_HEAD, None)
 
     # ---- opening ---------------------------------------------------------------------------------------
     @staticmethod

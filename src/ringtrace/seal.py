@@ -1,0 +1,204 @@
+"""Seals: a digest of every record a source's parse derived, recorded in the audit chain when the parse ends.
+
+A seal is computed from the database alone, so ``verify`` can recompute it at any time and name the source whose
+records were edited, deleted or planted after the parse. It is independent of row ids and of which database holds
+the records: foreign keys to accounts and chats are rendered as their natural keys (platform, kind, value) and a
+message's attachments by the message they belong to, so a re-parse of the same evidence into a scratch database
+(``verify --deep``) gives the same seal, and a row-level comparison names the records that differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Connection, Table, select
+
+from ringtrace.store import schema as S
+
+# Every table the parse stage writes for a source, in a fixed order. message_media hangs off messages.
+SEALED: tuple[Table, ...] = (
+    S.source_files, S.account_sightings, S.account_links, S.names_seen, S.device_owners, S.group_sightings,
+    S.participants, S.group_events, S.messages, S.message_media, S.pages, S.indicators, S.problems,
+)
+# Columns that say nothing about the evidence: surrogate keys, and the wall-clock time a problem was noted.
+_SKIP = {"id", "source_id", "at_noted"}
+_SKIP_BY_TABLE = {"problems": {"at"}}
+SEAL_VERSION = 1
+
+
+@dataclass
+class Seal:
+    """Per-table digests and row counts of one source's derived records."""
+
+    tables: dict[str, str] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def digest(self) -> str:
+        h = hashlib.sha256()
+        for name in sorted(self.tables):
+            h.update(f"{name}\x1f{self.tables[name]}\x1e".encode())
+        return h.hexdigest()
+
+    def as_detail(self) -> dict[str, Any]:
+        return {"version": SEAL_VERSION, "digest": self.digest, "tables": dict(self.tables),
+                "counts": dict(self.counts)}
+
+    @staticmethod
+    def from_detail(d: dict[str, Any]) -> Seal:
+        return Seal(tables=dict(d.get("tables") or {}), counts={k: int(v) for k, v in (d.get("counts") or {}).items()})
+
+    def differing_tables(self, other: Seal) -> list[str]:
+        return sorted(t for t in set(self.tables) | set(other.tables) if self.tables.get(t) != other.tables.get(t))
+
+
+def _value(v: Any) -> Any:
+    if isinstance(v, datetime):
+        return v.isoformat()
+    if isinstance(v, bytes):
+        return v.hex()
+    if isinstance(v, bool):
+        return int(v)
+    return v
+
+
+class _Keys:
+    """Natural keys for the rows that foreign keys point at, looked up once per connection."""
+
+    def __init__(self, con: Connection) -> None:
+        self.con = con
+        self._accounts: dict[int, str] | None = None
+        self._chats: dict[int, str] | None = None
+
+    def account(self, i: int | None) -> str | None:
+        if i is None:
+            return None
+        if self._accounts is None:
+            self._accounts = {r.id: f"{r.platform}:{r.kind}:{r.value}"
+                              for r in self.con.execute(select(S.accounts.c.id, S.accounts.c.platform,
+                                                               S.accounts.c.kind, S.accounts.c.value))}
+        return self._accounts.get(i, f"missing-account:{i}")
+
+    def chat(self, i: int | None) -> str | None:
+        if i is None:
+            return None
+        if self._chats is None:
+            self._chats = {}
+            for r in self.con.execute(select(S.chats.c.id, S.chats.c.platform, S.chats.c.kind, S.chats.c.key,
+                                             S.chats.c.scope_source_id)):
+                # a chat scoped to one source (an export's chat) is keyed without the source's row id
+                self._chats[r.id] = f"{r.platform}:{r.kind}:{r.key}" + (":scoped" if r.scope_source_id else "")
+        return self._chats.get(i, f"missing-chat:{i}")
+
+
+def _fk_target(col: Column[Any]) -> str | None:
+    for fk in col.foreign_keys:
+        return fk.column.table.name
+    return None
+
+
+def _render_rows(con: Connection, keys: _Keys, table: Table, source_id: int,
+                 message_lines: dict[int, str]) -> Iterator[tuple[int, str]]:
+    skip = _SKIP | _SKIP_BY_TABLE.get(table.name, set())
+    cols = [c for c in table.columns if c.name not in skip]
+    if table is S.message_media:
+        q = (select(table.c.id, *cols).select_from(table.join(S.messages, S.messages.c.id == table.c.message_id))
+             .where(S.messages.c.source_id == source_id))
+    elif table is S.problems:
+        q = select(table.c.id, *cols).where(table.c.source_id == source_id).where(table.c.stage == "parse")
+    else:
+        q = select(table.c.id, *cols).where(table.c.source_id == source_id)
+    for row in con.execute(q):
+        out: dict[str, Any] = {}
+        for c in cols:
+            v = row._mapping[c.name]
+            target = _fk_target(c)
+            if target == "accounts":
+                v = keys.account(v)
+            elif target == "chats":
+                v = keys.chat(v)
+            elif target == "messages":
+                v = message_lines.get(v, f"missing-message:{v}")
+            elif target == "sources":
+                v = None if v is None else "source"
+            out[c.name] = _value(v)
+        yield row.id, json.dumps(out, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def source_lines(con: Connection, source_id: int) -> dict[str, list[str]]:
+    """Every derived record of a source rendered as one canonical line, per table, sorted."""
+    keys = _Keys(con)
+    message_lines: dict[int, str] = {}
+    out: dict[str, list[str]] = {}
+    for table in SEALED:
+        lines: list[str] = []
+        for rid, line in _render_rows(con, keys, table, source_id, message_lines):
+            if table is S.messages:
+                # attachments name their message by the digest of its line: independent of row ids
+                message_lines[rid] = hashlib.sha256(line.encode()).hexdigest()
+            lines.append(line)
+        lines.sort()
+        out[table.name] = lines
+    return out
+
+
+def seal_source(con: Connection, source_id: int) -> Seal:
+    seal = Seal()
+    for name, lines in source_lines(con, source_id).items():
+        h = hashlib.sha256()
+        for line in lines:
+            h.update(line.encode())
+            h.update(b"\n")
+        seal.tables[name] = h.hexdigest()
+        seal.counts[name] = len(lines)
+    return seal
+
+
+def _where(rec: dict[str, Any]) -> str:
+    parts = [str(rec.get("prov_file") or "")]
+    if rec.get("prov_table"):
+        parts.append(f"table {rec['prov_table']} row {rec.get('prov_row')}")
+    elif rec.get("prov_line") is not None:
+        parts.append(f"line {rec['prov_line']}")
+    elif rec.get("relpath"):
+        parts.append(str(rec["relpath"]))
+    return " ".join(p for p in parts if p) or "(no provenance)"
+
+
+def _short(v: Any) -> str:
+    t = repr(v)
+    return t if len(t) <= 120 else t[:117] + "..."
+
+
+def describe_difference(recorded: dict[str, list[str]], now: dict[str, list[str]], limit: int = 10) -> list[str]:
+    """Name the records that differ between two renderings of one source: edited (same provenance, other values),
+    planted (in the database, not derived from the evidence) or missing."""
+    found: list[str] = []
+    for table in sorted(set(recorded) | set(now)):
+        gone = [json.loads(x) for x in sorted(set(recorded.get(table, [])) - set(now.get(table, [])))]
+        new = [json.loads(x) for x in sorted(set(now.get(table, [])) - set(recorded.get(table, [])))]
+        by_where: dict[str, list[dict[str, Any]]] = {}
+        for rec in gone:
+            by_where.setdefault(_where(rec), []).append(rec)
+        n = 0
+        for rec in new:
+            where = _where(rec)
+            if by_where.get(where):
+                old = by_where[where].pop(0)
+                fields = sorted(k for k in set(old) | set(rec) if old.get(k) != rec.get(k))
+                change = "; ".join(f"{k}: {_short(old.get(k))} -> {_short(rec.get(k))}" for k in fields)
+                found.append(f"{table}: edited record at {where}: {change}")
+            else:
+                found.append(f"{table}: planted record at {where} (not derived from the evidence)")
+            n += 1
+            if n >= limit:
+                break
+        for rest in by_where.values():
+            for rec in rest[:limit]:
+                found.append(f"{table}: record at {_where(rec)} derived from the evidence is missing")
+    return found
