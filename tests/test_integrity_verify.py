@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text, update
 
+import ringtrace
 from ringtrace import audit
 from ringtrace.audit import AuditHead
 from ringtrace.case import Case
@@ -25,7 +26,7 @@ def _built(tmp_path: Path, tiny_operation: Path) -> Case:
 
     case = Case.init(tmp_path / "case", name="t", actor="tester")
     ingest_operation(case, tiny_operation)
-    case.run()
+    ringtrace.run(case)
     return case
 
 
