@@ -26,10 +26,10 @@ from ringtrace.model import AccountKey, AccountKind
 from ringtrace.phones import normalize_phone
 
 __all__ = [
-    "KINDS", "KIND_ORDER", "PHONE_KINDS", "Email", "ExportName", "Identifier", "IdentifierError", "Jid", "Lid",
-    "Phone", "TelegramChannel", "TelegramChat", "TelegramId", "UnknownKindError", "Username", "account_str",
-    "format_key", "identifier", "identifier_class", "looks_like_invite_code", "match_key", "old_group_jid",
-    "parse_key", "phone_digits_of", "search_tokens", "split_key", "telegram_chat_number",
+    "KINDS", "KIND_ORDER", "MIN_TOKEN_ALNUM", "PHONE_KINDS", "Email", "ExportName", "Identifier", "IdentifierError",
+    "Jid", "Lid", "Phone", "TelegramChannel", "TelegramChat", "TelegramId", "UnknownKindError", "Username",
+    "account_str", "format_key", "identifier", "identifier_class", "looks_like_invite_code", "match_key",
+    "old_group_jid", "parse_key", "phone_digits_of", "search_tokens", "split_key", "telegram_chat_number",
 ]
 
 
@@ -249,7 +249,7 @@ KINDS: dict[str, type[Identifier]] = {c.kind: c for c in (
     Phone, Jid, Lid, TelegramId, Username, Email, TelegramChannel, TelegramChat, ExportName)}
 PHONE_KINDS: tuple[str, ...] = tuple(k for k, c in KINDS.items() if c.carries_phone)
 KIND_ORDER: dict[str, int] = {k: c.rank for k, c in KINDS.items()}
-_MIN_ALNUM = 2  # a token with fewer letters/digits than this ("~", ".") cannot be searched meaningfully
+MIN_TOKEN_ALNUM = 2  # a token with fewer letters/digits than this ("~", ".") cannot be searched meaningfully
 
 
 def identifier_class(kind: str) -> type[Identifier]:
@@ -305,7 +305,7 @@ def match_key(kind: str, value: str) -> tuple[str, str] | None:
 def search_tokens(kind: str, value: str) -> set[str]:
     """The strings under which an account can show up in evidence text and file names (each with at least two
     letters or digits)."""
-    return {t for t in _lenient(kind, value).tokens() if sum(ch.isalnum() for ch in t) >= _MIN_ALNUM}
+    return {t for t in _lenient(kind, value).tokens() if sum(ch.isalnum() for ch in t) >= MIN_TOKEN_ALNUM}
 
 
 # ---- group identifiers -----------------------------------------------------------------------------------------
