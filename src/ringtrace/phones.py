@@ -1,5 +1,6 @@
-"""Phone numbers to E.164, one way for every source, so that the same number gives the same account key
-whether it came from a database, an export, a capture or the examiner."""
+"""Phone numbers to E.164 in one module: :func:`to_e164` for sources reading evidence (strict, one way for
+every source, so that the same number gives the same account key whether it came from a database, an export, a
+capture or the examiner) and :func:`normalize_phone` for the analysis comparing numbers already stored."""
 
 from __future__ import annotations
 
@@ -27,3 +28,37 @@ def to_e164(raw: object, region: str | None = None, *, bare_digits_international
         return None
     ok = phonenumbers.is_valid_number(num) if strict else phonenumbers.is_possible_number(num)
     return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164) if ok else None
+
+
+def normalize_phone(raw: str, default_region: str | None) -> str | None:
+    """E.164 for a phone written internationally (``+``/``00``) or, with the device's region, nationally; None if
+    not a number at all. Lenient where :func:`to_e164` is strict: the analysis compares numbers already stored,
+    so an invalid-but-parseable number keeps its digits and identical values still meet."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        if raw.startswith("+") or raw.startswith("00"):
+            n = phonenumbers.parse("+" + raw.lstrip("+0") if raw.startswith("00") else raw, None)
+        elif default_region:
+            n = phonenumbers.parse(raw, default_region.upper())
+        else:
+            return None
+    except phonenumbers.NumberParseException:
+        digits = "".join(c for c in raw if c.isdigit())
+        return "+" + digits if raw.startswith("+") and 5 <= len(digits) <= 15 else None
+    return phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
+
+
+def region_of_phone(e164: str | None) -> str | None:
+    """ISO region of a valid geographic number, else None."""
+    if not e164:
+        return None
+    try:
+        n = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(n):
+        return None
+    r = phonenumbers.region_code_for_number(n)
+    return r if r and r != "001" and r != "ZZ" else None

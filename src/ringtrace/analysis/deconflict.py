@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from ringtrace.analysis.common import normalize_phone, phone_digits_of
+from ringtrace.identifiers import match_key
 from ringtrace.store import schema as S
 
 MAX_LINE = 4096  # a digest line is tiny; anything longer is not ours
@@ -58,26 +58,10 @@ def normalised_identifiers(con: Connection) -> dict[tuple[str, str], set[str]]:
          .join(S.persons, S.persons.c.id == S.person_accounts.c.person_id))
     out: dict[tuple[str, str], set[str]] = {}
     for kind, value, label in con.execute(q):
-        key = _norm(kind, value)
+        key = match_key(kind, value)  # None: export names are scoped to one source
         if key is not None:
             out.setdefault(key, set()).add(label)
     return out
-
-
-def _norm(kind: str, value: str) -> tuple[str, str] | None:
-    if kind in ("phone", "jid"):
-        raw = phone_digits_of(kind, value)
-        e = normalize_phone(raw, None) if raw and raw.startswith("+") else None
-        return ("phone", e) if e else None
-    if kind == "lid":
-        return ("lid", value.split("@", 1)[0])
-    if kind == "tg_id":
-        return ("tg_id", value.strip())
-    if kind == "email":
-        return ("email", value.strip().lower())
-    if kind == "username":
-        return ("username", value.strip().lstrip("@").lower())
-    return None  # export names are scoped to one source: meaningless elsewhere
 
 
 def media_hashes(con: Connection) -> dict[tuple[str, str], set[str]]:

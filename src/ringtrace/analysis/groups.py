@@ -11,7 +11,6 @@ disagreements between devices are kept as conflicts.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,10 +21,10 @@ from ringtrace.analysis.common import UnionFind, iso, utc
 from ringtrace.analysis.exportnames import NameEvidence
 from ringtrace.analysis.persons import Resolution
 from ringtrace.analysis.timeline import Msg, SenderMap, raw_messages, same_sender
+from ringtrace.identifiers import ExportName, old_group_jid, telegram_chat_number
 from ringtrace.store import schema as S
 
 GROUP_KINDS = ("group", "channel")
-OLD_JID = re.compile(r"^(\d{5,15})-(\d{9,11})@g\.us$")
 SAME_TIME_S = 120  # two devices' timestamps of one event may differ this much
 MIN_MATCHES = 3
 BUCKET_S = 60  # export messages indexed per minute of time
@@ -65,7 +64,7 @@ def sender_map(con: Connection, res: Resolution) -> SenderMap:
         if aid in res.person_of:
             owner.setdefault(sid, res.person_of[aid])
     wild = {aid for aid, k in res.account_kind.items()
-            if k == "export_name" and len(res.persons[res.person_of[aid]].account_ids) == 1}
+            if k == ExportName.kind and len(res.persons[res.person_of[aid]].account_ids) == 1}
     return SenderMap(res.person_of, owner, wild)
 
 
@@ -78,11 +77,6 @@ def snapshot_times(con: Connection) -> dict[int, datetime]:
             if a is not None and (sid not in out or a > out[sid]):
                 out[sid] = a
     return out
-
-
-def _norm_tg(key: str) -> str:
-    k = key.lstrip("-")
-    return k[3:] if k.startswith("100") and len(k) > 12 else k
 
 
 def merge_chats(con: Connection, senders: SenderMap, names: NameEvidence | None = None,
@@ -99,14 +93,15 @@ def merge_chats(con: Connection, senders: SenderMap, names: NameEvidence | None 
         if not c.is_export:
             by_key.setdefault((c.platform, c.key), c.id)
             if c.platform == "telegram":
-                by_key.setdefault((c.platform, "tg:" + _norm_tg(c.key)), c.id)
+                by_key.setdefault((c.platform, "tg:" + telegram_chat_number(c.key)), c.id)
     ev = S.group_events
     for eid, chat_id, value in con.execute(select(ev.c.id, ev.c.chat_id, ev.c.value)
                                            .where(ev.c.kind == "migrated").order_by(ev.c.id)):
         src = chats.get(chat_id)
         if src is None or not value:
             continue
-        target = by_key.get((src.platform, str(value))) or by_key.get((src.platform, "tg:" + _norm_tg(str(value))))
+        target = (by_key.get((src.platform, str(value)))
+                  or by_key.get((src.platform, "tg:" + telegram_chat_number(str(value)))))
         if target is not None and target != chat_id:
             uf.union(target, chat_id)
             basis.setdefault(chat_id, f"migrated to supergroup {value} (group_events {eid})")
@@ -248,12 +243,13 @@ def _gather(con: Connection, res: Resolution, g: GroupBuild, chats: dict[int, Ch
     p_of = res.person_of
     ids = sorted({chats[c].key for c in g.chats}, key=lambda k: (k.startswith("export:"), k))
     for c in g.chats:  # old-style WhatsApp ids: "<creator digits>-<unix time>@g.us"
-        m = OLD_JID.match(chats[c].key)
-        if m:
-            created.append((datetime.fromtimestamp(int(m.group(2)), UTC), "old-style group id",
+        old = old_group_jid(chats[c].key)
+        if old:
+            old_creator, created_s = old
+            created.append((datetime.fromtimestamp(created_s, UTC), "old-style group id",
                             {"chat": c, "key": chats[c].key}))
-            pi = res.phone_person.get("+" + m.group(1))
-            creators.append((pi if pi is not None else "+" + m.group(1), "old-style group id",
+            pi = res.phone_person.get(old_creator)
+            creators.append((pi if pi is not None else old_creator, "old-style group id",
                              {"chat": c, "key": chats[c].key}))
     ev = S.group_events
     events = con.execute(select(ev.c.id, ev.c.kind, ev.c.at, ev.c.actor_id, ev.c.target_id, ev.c.value,

@@ -15,7 +15,6 @@ listed: a wrong group is worse than none. Nothing here fetches or resolves a lin
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from sqlalchemy import Connection, or_, select
 
 from ringtrace.analysis.common import iso, utc
 from ringtrace.analysis.groups import SAME_TIME_S, snapshot_times
+from ringtrace.identifiers import looks_like_invite_code as looks_like_code
 from ringtrace.indicators.extract import extract_indicators
 from ringtrace.store import schema as S
 
@@ -45,17 +45,6 @@ MAX_MESSAGE_SCAN = 64 * 1024
 TOL = timedelta(seconds=SAME_TIME_S)
 
 CodeKey = tuple[str, str]  # (platform, code)
-# what an invite code of each platform looks like (as extract_indicators finds them); a joined_link event's
-# value that does not look like one (the Telegram export reader puts the inviter's name there) ties nothing
-_CODE_SHAPE = {"whatsapp": re.compile(r"[A-Za-z0-9]{20,24}"), "telegram": re.compile(r"[A-Za-z0-9_-]{12,64}"),
-               "discord": re.compile(r"[A-Za-z0-9-]{2,32}")}
-
-
-def looks_like_code(platform: str, value: str | None) -> bool:
-    if not value:
-        return False
-    shape = _CODE_SHAPE.get(platform)
-    return bool(shape.fullmatch(value)) if shape is not None else " " not in value
 
 
 @dataclass

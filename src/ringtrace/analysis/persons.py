@@ -15,18 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from ringtrace.analysis.common import (
-    PHONE_KINDS,
-    UnionFind,
-    account_str,
-    normalize_phone,
-    phone_digits_of,
-    region_of_phone,
-)
+from ringtrace.analysis.common import UnionFind
+from ringtrace.identifiers import KIND_ORDER, PHONE_KINDS, account_str, phone_digits_of
+from ringtrace.phones import normalize_phone, region_of_phone
 from ringtrace.store import schema as S
-
-# which identifier names a person first: phones before app ids, export names last
-KIND_ORDER = {"phone": 0, "jid": 1, "lid": 2, "tg_id": 3, "username": 4, "email": 5, "export_name": 9}
 
 
 class AliasError(ValueError):

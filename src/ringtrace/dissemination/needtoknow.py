@@ -20,9 +20,10 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from ringtrace.identifiers import MIN_TOKEN_ALNUM, search_tokens
 from ringtrace.store import schema as S
 
-_MIN_ALNUM = 2  # a token with fewer letters/digits than this ("~", ".") cannot be scrubbed meaningfully
+_MIN_ALNUM = MIN_TOKEN_ALNUM  # a token with fewer letters/digits than this ("~", ".") cannot be scrubbed
 
 
 def _alnum(s: str) -> int:
@@ -31,20 +32,7 @@ def _alnum(s: str) -> int:
 
 def tokens_of_account(kind: str, value: str) -> set[str]:
     """The strings under which an account can show up in evidence text and file names."""
-    out = {value}
-    if kind == "phone" or value.startswith("+") and value[1:].isdigit():
-        out.add(value.lstrip("+"))
-    if "@" in value:
-        local = value.split("@", 1)[0]
-        out.add(local)
-        if ":" in local:  # multi-device JID 3912...:12@s.whatsapp.net
-            out.add(local.split(":", 1)[0])
-    if kind in ("export_name",) and ":" in value:  # scoped display name "S2:Denise Ruddock"
-        out.add(value.split(":", 1)[1])
-    if kind == "username":
-        out.add(value.lstrip("@"))
-        out.add("@" + value.lstrip("@"))
-    return {t for t in out if _alnum(t) >= _MIN_ALNUM}
+    return search_tokens(kind, value)
 
 
 @dataclass

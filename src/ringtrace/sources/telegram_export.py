@@ -44,6 +44,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import ijson
 
+from ringtrace.identifiers import ExportName, Phone, TelegramChannel, TelegramChat, TelegramId, Username
 from ringtrace.model import (
     AccountKey,
     AccountLink,
@@ -66,12 +67,12 @@ from ringtrace.phones import to_e164
 from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, register
 
 PLATFORM = "telegram"
-KIND_TG_ID = "tg_id"
-KIND_CHANNEL = "tg_channel"
-KIND_CHAT = "tg_chat"
-KIND_PHONE = "phone"
-KIND_USERNAME = "username"
-KIND_EXPORT_NAME = "export_name"
+KIND_TG_ID = TelegramId.kind
+KIND_CHANNEL = TelegramChannel.kind
+KIND_CHAT = TelegramChat.kind
+KIND_PHONE = Phone.kind
+KIND_USERNAME = Username.kind
+KIND_EXPORT_NAME = ExportName.kind
 
 GROUP_TYPES = {"private_group", "private_supergroup", "public_supergroup"}
 SUPERGROUP_TYPES = {"private_supergroup", "public_supergroup"}
