@@ -165,3 +165,102 @@ def test_the_second_writer_can_wait(tmp_path: Path) -> None:
     with case_lock(tmp_path, wait=20):
         assert time.monotonic() - t > 0.3
     p.join()
+
+
+# ---- verify, end to end ------------------------------------------------------------------------------------
+
+
+def _drop_triggers(con) -> None:  # type: ignore[no-untyped-def]
+    for t in con.execute(text("SELECT name FROM sqlite_master WHERE type='trigger'")).scalars().all():
+        con.execute(text(f'DROP TRIGGER "{t}"'))
+
+
+@pytest.fixture
+def built(tmp_path: Path, tiny_operation: Path):  # type: ignore[no-untyped-def]
+    case = _built(tmp_path, tiny_operation)
+    yield case
+    case.close()
+
+
+def test_verify_of_an_untouched_case_is_intact_and_checks_seals_and_trees(built: Case) -> None:
+    rep = ringtrace.verify(built)
+    assert rep.ok, rep.findings
+    assert rep.seals_checked >= 5 and rep.tree_files_checked > 0 and rep.head is not None
+    deep = ringtrace.verify(built, deep=True)
+    assert deep.ok, deep.findings
+    assert deep.sources_reparsed == rep.seals_checked
+
+
+def test_verify_catches_deleted_last_audit_rows(built: Case) -> None:
+    with built.begin() as con:
+        _drop_triggers(con)
+        con.execute(text("DELETE FROM audit_log WHERE seq > (SELECT max(seq) - 3 FROM audit_log)"))
+    rep = ringtrace.verify(built)
+    assert any("truncated" in f for f in rep.findings), rep.findings
+
+
+def test_verify_catches_a_wholly_deleted_audit_log(built: Case) -> None:
+    with built.begin() as con:
+        _drop_triggers(con)
+        con.execute(text("DELETE FROM audit_log"))
+    rep = ringtrace.verify(built)
+    assert any("truncated" in f and "empty" in f for f in rep.findings), rep.findings
+
+
+def test_verify_catches_deleted_source_rows(built: Case) -> None:
+    with built.engine.connect() as con:
+        src = con.execute(select(S.sources).order_by(S.sources.c.id.desc()).limit(1)).one()
+    with built.begin() as con:
+        con.execute(text("PRAGMA foreign_keys=OFF"))
+        for t in ("problems", "indicators", "pages", "source_files"):
+            con.execute(text(f"DELETE FROM {t} WHERE source_id = {src.id}"))
+        con.execute(text(f"DELETE FROM sources WHERE id = {src.id}"))
+    rep = ringtrace.verify(built)
+    assert any(f.startswith("deleted: source") and src.exhibit in f for f in rep.findings), rep.findings
+
+
+def test_verify_catches_deleted_source_files_rows(built: Case) -> None:
+    with built.engine.connect() as con:
+        sid, exhibit = con.execute(select(S.sources.c.id, S.sources.c.exhibit).order_by(S.sources.c.id)).first()
+    with built.begin() as con:
+        con.execute(text(f"DELETE FROM source_files WHERE id = (SELECT min(id) FROM source_files WHERE "
+                         f"source_id = {sid})"))
+    rep = ringtrace.verify(built)
+    assert any(exhibit in f and "source_files" in f for f in rep.findings), rep.findings
+
+
+def test_verify_names_the_source_of_an_edited_message_and_deep_names_the_record(built: Case) -> None:
+    with built.engine.connect() as con:
+        mid, sid = con.execute(select(S.messages.c.id, S.messages.c.source_id).order_by(S.messages.c.id)).first()
+        exhibit = con.execute(select(S.sources.c.exhibit).where(S.sources.c.id == sid)).scalar_one()
+    with built.begin() as con:
+        con.execute(update(S.messages).where(S.messages.c.id == mid).values(text="an edited message"))
+    rep = ringtrace.verify(built)
+    assert any(f.startswith(f"altered: records derived from {exhibit}") and "messages" in f
+               for f in rep.findings), rep.findings
+    deep = ringtrace.verify(built, deep=True)
+    assert any(f.startswith(f"{exhibit}: messages: edited record") and "'an edited message'" in f
+               for f in deep.findings), deep.findings
+
+
+def test_verify_catches_a_replaced_tree_file(built: Case) -> None:
+    with built.engine.connect() as con:
+        src = con.execute(select(S.sources).where(S.sources.c.mode == "vault").order_by(S.sources.c.id)).first()
+        rel = con.execute(select(S.source_files.c.relpath).where(S.source_files.c.source_id == src.id)
+                          .where(S.source_files.c.embedded.is_(False)).order_by(S.source_files.c.relpath)).first()[0]
+    p = built.vault.tree(src.sha256) / rel
+    p.unlink()
+    p.write_bytes(b"not the evidence")
+    rep = ringtrace.verify(built)
+    assert any(f.startswith("altered:") and f"{src.exhibit}:{rel}" in f for f in rep.findings), rep.findings
+
+
+def test_verify_against_an_anchor(built: Case) -> None:
+    with built.engine.connect() as con:
+        head = audit.current_head(con)
+    assert head is not None
+    assert ringtrace.verify(built, anchor=head).ok
+    wrong = AuditHead(head.seq, "0" * 64)
+    assert any("rewritten" in f for f in ringtrace.verify(built, anchor=wrong).findings)
+    later = AuditHead(head.seq + 50, head.hash)
+    assert any("truncated" in f for f in ringtrace.verify(built, anchor=later).findings)

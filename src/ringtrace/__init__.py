@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ringtrace._version import TOOL, __version__
 
 if TYPE_CHECKING:
+    from ringtrace.audit import AuditHead
     from ringtrace.case import Case
     from ringtrace.compute import Executor
     from ringtrace.stages import Progress
@@ -82,11 +83,15 @@ def run(case: Case, executor: Executor | str | None = None, progress: Progress |
             ex.close()
 
 
-def verify(case: Case) -> VerifyReport:
-    """Re-hash every vault object and reference-mode file and walk the audit chain."""
+def verify(case: Case, *, anchor: AuditHead | str | None = None, deep: bool = False) -> VerifyReport:
+    """Re-hash every vault object, staged tree and reference-mode file, walk the audit chain and hold it against
+    its head (and ``anchor``, a ``SEQ:HASH`` head taken earlier), recompute every source's parse seal; ``deep``
+    re-parses every source from the vault and compares record by record (docs/integrity.md)."""
+    from ringtrace.audit import AuditHead as _Head
     from ringtrace.verification import verify as _verify
 
-    return _verify(case)
+    head = _Head.parse(anchor) if isinstance(anchor, str) else anchor
+    return _verify(case, anchor=head, deep=deep)
 
 
 def export(case: Case, out: str | Path, format: ExportFormat = "json", *,

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, delete, select, update
 
 from ringtrace.case import Case, iter_source_files, source_root
 from ringtrace.model import ReadOptions
+from ringtrace.seal import seal_source
 from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, registry
 from ringtrace.stages import Progress, noop_progress
 from ringtrace.store import schema as S
@@ -118,9 +119,11 @@ def parse_source(case: Case, source_id: int, progress: Progress = noop_progress,
         con.execute(update(S.sources).where(S.sources.c.id == source_id).values(status="parsed"))
         result.counts = dict(writer.counts)
         result.problems = sum(v for k, v in writer.counts.items() if k.startswith("Problem"))
+        # the seal: what this parse derived, so verify can tell later edits of the records from the evidence
         case.log("stage.parse", {"source_id": source_id, "exhibit": src.exhibit,
                                  "units": [f"{f}:{p}" for f, p in result.units],
-                                 "records": result.counts, "started": started.isoformat()}, con)
+                                 "records": result.counts, "started": started.isoformat(),
+                                 "seal": seal_source(con, source_id).as_detail()}, con)
     progress("parse", len(result.units), len(result.units))
     return result
 
