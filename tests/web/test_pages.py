@@ -121,3 +121,40 @@ def test_register_rejects_non_case(app, tmp_path: Path):
 
     with pytest.raises(WebStoreError, match="not a ringtrace case"):
         app.state.web.store.register_case(tmp_path)
+
+
+def test_page_viewed_before_a_run_shows_the_run_after_it(tmp_path, tiny_operation):
+    """The read model is keyed on the case's audit chain, not on a ``jobs`` table nothing writes (issue 10 item 9)."""
+    from fastapi.testclient import TestClient
+
+    from ringtrace.case import Case
+    from ringtrace.demo import ingest_operation
+    from ringtrace.web.app import create_app
+    from ringtrace.web.settings import WebSettings
+    from tests.web.helpers import PASSWORD, fast_hasher, login
+
+    path = tmp_path / "case"
+    with Case.init(path, name="Before and after", actor="tester") as case:
+        ingest_operation(case, tiny_operation)
+    a = create_app(WebSettings(home=tmp_path / "h", secure_cookies=False), hasher=fast_hasher())
+    a.state.web.store.add_user("ivy", PASSWORD, "investigator")
+    a.state.web.store.grant("ivy", path, "t")
+    with TestClient(a) as c:
+        login(c, "ivy")
+        before = c.get("/cases/1/groups").text
+        assert a.state.web.cases.data(a.state.web.cases.case(path, "t")).counts["groups"] == 0
+        with Case.open(path, actor="tester") as case:
+            case.run()
+            with case.engine.connect() as con:
+                from sqlalchemy import select
+
+                from ringtrace.store import schema as S
+
+                label = con.execute(select(S.groups.c.label).order_by(S.groups.c.label)).scalar()
+        assert label and label not in before
+        after = c.get("/cases/1/groups").text
+        assert label in after
+        assert a.state.web.cases.data(a.state.web.cases.case(path, "t")).counts["groups"] > 0
+        assert c.get(f"/cases/1/groups/{label}").status_code == 200
+    a.state.web.cases.close()
+    a.state.web.store.close()
