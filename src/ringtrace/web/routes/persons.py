@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ringtrace.web.auth import NotFound
+from ringtrace.web.chats import chats_of_person
 from ringtrace.web.data import person_groups
 from ringtrace.web.deps import CaseDep
 from ringtrace.web.state import render
@@ -26,9 +27,11 @@ def person(request: Request, gc: CaseDep, label: str) -> Response:
     if found is None:
         raise NotFound()
     shared = [m for m in p.data.export["media"] if label in m["shared_by"]]
+    with gc.case.engine.connect() as con:
+        chats = chats_of_person(con, label)
     return render(request, "person.html", p.ctx("persons", p=found, groups=person_groups(p.data.export, label),
                                                   shared=len(shared),
-                                                  shared_known=sum(1 for m in shared if m["matches"])))
+                                                  shared_known=sum(1 for m in shared if m["matches"]), chats=chats))
 
 
 @router.get("/cases/{cid}/suspects", response_class=HTMLResponse)
