@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from ringtrace.web.auth import NotFound
 from ringtrace.web.deps import CaseDep
+from ringtrace.web.dossier import group_media
 from ringtrace.web.state import render
 
 router = APIRouter()
@@ -24,4 +25,4 @@ def group(request: Request, gc: CaseDep, label: str) -> Response:
     g = next((g for g in p.data.export["groups"] if g["id"] == label), None)
     if g is None:
         raise NotFound()
-    return render(request, "group.html", p.ctx("groups", g=g))
+    return render(request, "group.html", p.ctx("groups", g=g, media=group_media(p.data.export, label)))

@@ -9,6 +9,7 @@ from ringtrace.web.auth import NotFound
 from ringtrace.web.chats import chats_of_person
 from ringtrace.web.data import person_groups
 from ringtrace.web.deps import CaseDep
+from ringtrace.web.dossier import person_dossier, score_of
 from ringtrace.web.state import render
 
 router = APIRouter()
@@ -29,9 +30,11 @@ def person(request: Request, gc: CaseDep, label: str) -> Response:
     shared = [m for m in p.data.export["media"] if label in m["shared_by"]]
     with gc.case.engine.connect() as con:
         chats = chats_of_person(con, label)
+        dossier = person_dossier(con, label, found, p.data.export)
     return render(request, "person.html", p.ctx("persons", p=found, groups=person_groups(p.data.export, label),
                                                   shared=len(shared),
-                                                  shared_known=sum(1 for m in shared if m["matches"]), chats=chats))
+                                                  shared_known=sum(1 for m in shared if m["matches"]), chats=chats,
+                                                  d=dossier, score=score_of(p.case, label)))
 
 
 @router.get("/cases/{cid}/suspects", response_class=HTMLResponse)
