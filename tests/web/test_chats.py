@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from tests.web.helpers import PASSWORD, case_audit, fast_hasher, login
+from tests.web.helpers import PASSWORD, LoggedIn, case_audit, fast_hasher, login
 
 
 def _group_with_messages(web_case: Path) -> tuple[str, int]:
@@ -23,7 +23,7 @@ def _group_with_messages(web_case: Path) -> tuple[str, int]:
     return str(row[0]), int(row[1])
 
 
-def test_chat_renders_in_order_with_provenance(logged_in, web_case):
+def test_chat_renders_in_order_with_provenance(logged_in: LoggedIn, web_case: Path) -> None:
     label, _ = _group_with_messages(web_case)
     c = logged_in("ivy")
     assert f'href="/cases/1/chats/{label}"' in c.get(f"/cases/1/groups/{label}").text
@@ -41,7 +41,7 @@ def test_chat_renders_in_order_with_provenance(logged_in, web_case):
     assert views[-1]["detail"]["page"] == "chat" and views[-1]["detail"]["subject"] == label
 
 
-def test_chat_text_is_escaped(logged_in, web_case):
+def test_chat_text_is_escaped(logged_in: LoggedIn, web_case: Path) -> None:
     from ringtrace.case import Case
     from ringtrace.store import schema as S
 
@@ -64,7 +64,7 @@ def test_chat_text_is_escaped(logged_in, web_case):
             con.execute(S.messages.update().where(S.messages.c.id == first).values(text=old))
 
 
-def test_chat_cursor_paging_covers_every_message_once(tmp_path, web_case):
+def test_chat_cursor_paging_covers_every_message_once(tmp_path: Path, web_case: Path) -> None:
     from fastapi.testclient import TestClient
 
     from ringtrace.web.app import create_app
@@ -105,7 +105,7 @@ def test_chat_cursor_paging_covers_every_message_once(tmp_path, web_case):
     assert 0 < len(seen) <= raw  # folding never adds messages
 
 
-def test_chat_jump_to_date_and_find(logged_in, web_case):
+def test_chat_jump_to_date_and_find(logged_in: LoggedIn, web_case: Path) -> None:
     from ringtrace.case import Case
     from ringtrace.store import schema as S
 
@@ -131,7 +131,7 @@ def test_chat_jump_to_date_and_find(logged_in, web_case):
         assert c.get(f"/cases/1/chats/{label}{q}").status_code == 200, q
 
 
-def test_chat_refs_and_grants(logged_in, case_facts):
+def test_chat_refs_and_grants(logged_in: LoggedIn, case_facts: dict[str, str]) -> None:
     c = logged_in("ivy")
     assert c.get("/cases/1/chats/G99999").status_code == 404
     assert c.get("/cases/1/chats/nope").status_code == 404
@@ -139,7 +139,7 @@ def test_chat_refs_and_grants(logged_in, case_facts):
     assert logged_in("noel").get(f"/cases/1/chats/{case_facts['group']}").status_code == 404
 
 
-def test_person_page_links_to_their_chats(logged_in, web_case):
+def test_person_page_links_to_their_chats(logged_in: LoggedIn, web_case: Path) -> None:
     from ringtrace.case import Case
     from ringtrace.store import schema as S
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from tests.web.helpers import LoggedIn
+
 
 def _sharer_of_known(web_case: Path) -> tuple[str, str, str]:
     from ringtrace.case import Case
@@ -19,7 +21,7 @@ def _sharer_of_known(web_case: Path) -> tuple[str, str, str]:
     return m["shared_by"][0], m["shared_in"][0], m["sha256"]
 
 
-def test_person_page_answers(logged_in, web_case):
+def test_person_page_answers(logged_in: LoggedIn, web_case: Path) -> None:
     from ringtrace.case import Case
     from ringtrace.store import schema as S
 
@@ -37,7 +39,7 @@ def test_person_page_answers(logged_in, web_case):
     assert f'Identifiers <span class="badge">{n_ids}</span>' in html
 
 
-def test_group_page_lists_media_with_badges_and_links_to_chat(logged_in, web_case):
+def test_group_page_lists_media_with_badges_and_links_to_chat(logged_in: LoggedIn, web_case: Path) -> None:
     person, group, sha = _sharer_of_known(web_case)
     html = logged_in("ivy").get(f"/cases/1/groups/{group}").text
     assert "Media shared here" in html and sha in html

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from tests.web.helpers import HOSTILE
+from tests.web.helpers import HOSTILE, LoggedIn
 
 
 def _facts(web_case: Path) -> dict[str, str]:
@@ -16,19 +16,21 @@ def _facts(web_case: Path) -> dict[str, str]:
 
     with Case.open(web_case) as case, case.engine.connect() as con:
         a, pa, p = S.accounts, S.person_accounts, S.persons
-        phone, plabel = con.execute(select(a.c.value, p.c.label).join(pa, pa.c.account_id == a.c.id)
-                                    .join(p, p.c.id == pa.c.person_id).where(a.c.kind == "phone")
-                                    .order_by(a.c.value)).first()
+        prow = con.execute(select(a.c.value, p.c.label).join(pa, pa.c.account_id == a.c.id)
+                           .join(p, p.c.id == pa.c.person_id).where(a.c.kind == "phone")
+                           .order_by(a.c.value)).first()
         img = con.execute(select(S.media).where(S.media.c.pdq.is_not(None)).order_by(S.media.c.sha256)).first()
         text = con.execute(select(S.messages.c.text).where(S.messages.c.text.is_not(None))
                            .order_by(S.messages.c.id)).scalars().all()
         code = con.execute(select(S.indicators.c.code).where(S.indicators.c.code.is_not(None))).scalar()
+    assert prow is not None and img is not None
+    phone, plabel = prow
     word = next(w for t in text for w in t.split() if len(w) > 5 and w.isalpha())
     return {"phone": phone, "person": plabel, "sha256": img.sha256, "md5": img.md5, "sha1": img.sha1,
             "pdq": img.pdq, "word": word, "code": code or ""}
 
 
-def test_phone_in_any_written_form(logged_in, web_case):
+def test_phone_in_any_written_form(logged_in: LoggedIn, web_case: Path) -> None:
     f = _facts(web_case)
     e164 = f["phone"]
     assert e164.startswith("+")
@@ -41,7 +43,7 @@ def test_phone_in_any_written_form(logged_in, web_case):
         assert f"read as the phone number {e164}" in html, form
 
 
-def test_hashes_and_pdq_distance(logged_in, web_case):
+def test_hashes_and_pdq_distance(logged_in: LoggedIn, web_case: Path) -> None:
     f = _facts(web_case)
     c = logged_in("ivy")
     for h in (f["sha256"], f["md5"], f["sha1"], f["sha256"].upper()):
@@ -53,7 +55,7 @@ def test_hashes_and_pdq_distance(logged_in, web_case):
     assert "pdq d=1" not in c.get("/cases/1/search", params={"q": f"pdq:{flipped} d=0"}).text
 
 
-def test_message_words_through_fts(logged_in, web_case):
+def test_message_words_through_fts(logged_in: LoggedIn, web_case: Path) -> None:
     f = _facts(web_case)
     c = logged_in("ivy")
     html = c.get("/cases/1/search", params={"q": f["word"]}).text
@@ -66,7 +68,7 @@ def test_message_words_through_fts(logged_in, web_case):
     assert (web_case / "web-search.sqlite").exists()  # the side index, not the case database
 
 
-def test_names_codes_and_onions(logged_in, web_case):
+def test_names_codes_and_onions(logged_in: LoggedIn, web_case: Path) -> None:
     from ringtrace.case import Case
     from ringtrace.dissemination.export import build_export
 
@@ -85,7 +87,7 @@ def test_names_codes_and_onions(logged_in, web_case):
         assert onions[0]["value"] in html
 
 
-def test_hostile_and_huge_queries_are_answered(logged_in, web_case):
+def test_hostile_and_huge_queries_are_answered(logged_in: LoggedIn, web_case: Path) -> None:
     c = logged_in("ivy")
     for q in ['"', "NEAR(a b)", "text:foo OR *", "a" * 60_000, HOSTILE, "\x00\x01", "'; DROP TABLE messages; --",
               "ab AND", "-x", "^", "{x}"]:
@@ -96,7 +98,7 @@ def test_hostile_and_huge_queries_are_answered(logged_in, web_case):
     assert "&lt;script&gt;" in r.text
 
 
-def test_search_needs_a_grant_and_is_audited(logged_in, web_case):
+def test_search_needs_a_grant_and_is_audited(logged_in: LoggedIn, web_case: Path) -> None:
     from tests.web.helpers import case_audit
 
     assert logged_in("noel").get("/cases/1/search", params={"q": "x"}).status_code == 404
@@ -105,7 +107,7 @@ def test_search_needs_a_grant_and_is_audited(logged_in, web_case):
     assert last["detail"]["page"] == "search" and last["detail"]["subject"] == "hello"
 
 
-def test_fts_index_follows_the_case_fingerprint(logged_in, web_case):
+def test_fts_index_follows_the_case_fingerprint(logged_in: LoggedIn, web_case: Path) -> None:
     from ringtrace.case import Case
     from ringtrace.store import schema as S
 
@@ -113,8 +115,10 @@ def test_fts_index_follows_the_case_fingerprint(logged_in, web_case):
     c.get("/cases/1/search", params={"q": "anything"})  # builds the index
     with Case.open(web_case, actor="tester") as case:
         with case.begin() as con:
-            mid, old = con.execute(select(S.messages.c.id, S.messages.c.text).where(S.messages.c.text.is_not(None))
-                                   .order_by(S.messages.c.id)).first()
+            row = con.execute(select(S.messages.c.id, S.messages.c.text).where(S.messages.c.text.is_not(None))
+                              .order_by(S.messages.c.id)).first()
+            assert row is not None
+            mid, old = row
             con.execute(S.messages.update().where(S.messages.c.id == mid).values(text="zyxwvutsrq appears"))
         stale = c.get("/cases/1/search", params={"q": "zyxwvutsrq"}).text
         assert '<span class="text">zyxwvutsrq appears</span>' not in stale  # the case did not say it changed

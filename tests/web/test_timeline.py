@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+from tests.web.helpers import LoggedIn
 
 
 def _rows(html: str) -> list[tuple[str, str]]:
     return re.findall(r'<tr><td>([^<]+)</td><td><span class="chip">([^<]+)</span>', html)
 
 
-def test_timeline_in_order_with_kinds(logged_in, case_facts):
+def test_timeline_in_order_with_kinds(logged_in: LoggedIn, case_facts: dict[str, str]) -> None:
     c = logged_in("ivy")
     html = c.get("/cases/1/timeline").text
     rows = _rows(html)
@@ -21,7 +24,7 @@ def test_timeline_in_order_with_kinds(logged_in, case_facts):
     assert 'href="/cases/1/timeline"' in c.get("/cases/1").text  # in the case navigation
 
 
-def test_timeline_filters(logged_in, case_facts):
+def test_timeline_filters(logged_in: LoggedIn, case_facts: dict[str, str]) -> None:
     c = logged_in("ivy")
     everything = _rows(c.get("/cases/1/timeline?page=1").text)
     kind = everything[0][1]
@@ -39,7 +42,7 @@ def test_timeline_filters(logged_in, case_facts):
         assert r.status_code == 200 and "<script>" not in r.text, q
 
 
-def test_timeline_person_filter(logged_in, web_case):
+def test_timeline_person_filter(logged_in: LoggedIn, web_case: Path) -> None:
     from ringtrace.case import Case
     from ringtrace.dissemination.export import build_export
 
