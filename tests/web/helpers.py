@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+
+if TYPE_CHECKING:
+    import httpx
+    from argon2 import PasswordHasher
+    from fastapi.testclient import TestClient
+
+LoggedIn = Callable[..., "TestClient"]  # the logged_in fixture: a user name in, a logged-in client out
 
 HOSTILE = "<script>alert('x')</script><img src=x onerror=alert(1)>"
 PASSWORD = "correct horse battery"
 
 
-def fast_hasher():  # type: ignore[no-untyped-def]
+def fast_hasher() -> PasswordHasher:
     from argon2 import PasswordHasher
 
     return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # tests only: cheap argon2id
@@ -24,13 +33,14 @@ def csrf_of(html: str) -> str:
     return m.group(1)
 
 
-def login(client, name: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+def login(client: TestClient, name: str, password: str = PASSWORD) -> httpx.Response:
     tok = csrf_of(client.get("/login").text)
-    return client.post("/login", data={"username": name, "password": password, "csrf": tok, "next": ""},
-                       follow_redirects=False)
+    r: httpx.Response = client.post("/login", data={"username": name, "password": password, "csrf": tok,
+                                                    "next": ""}, follow_redirects=False)
+    return r
 
 
-def case_audit(path: Path, action: str) -> list[dict]:
+def case_audit(path: Path, action: str) -> list[dict[str, Any]]:
     from ringtrace.case import Case
     from ringtrace.store import schema as S
 

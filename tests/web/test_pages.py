@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tests.web.helpers import HOSTILE, case_audit
+from tests.web.helpers import HOSTILE, LoggedIn, case_audit
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
-def test_every_case_page_renders(logged_in, case_facts):
+def test_every_case_page_renders(logged_in: LoggedIn, case_facts: dict[str, str]) -> None:
     c = logged_in("sam")
     pages = {"/cases": "Your cases", "/cases/1": "Exhibits", "/cases/1/groups": "Groups",
              f"/cases/1/groups/{case_facts['group']}": "Names over time", "/cases/1/persons": "Persons",
@@ -23,13 +27,13 @@ def test_every_case_page_renders(logged_in, case_facts):
     assert c.get("/cases/1/persons/NOPE").status_code == 404
 
 
-def test_suspects_show_score_components(logged_in):
+def test_suspects_show_score_components(logged_in: LoggedIn) -> None:
     r = logged_in("ivy").get("/cases/1/suspects")
     assert "message volume" in r.text  # every score comes with its components
     assert r.text.count('<ul class="comp">') >= 1
 
 
-def test_hostile_strings_render_escaped(logged_in, case_facts):
+def test_hostile_strings_render_escaped(logged_in: LoggedIn, case_facts: dict[str, str]) -> None:
     c = logged_in("ivy")
     for url in ["/cases/1/groups", f"/cases/1/groups/{case_facts['group']}",
                 f"/cases/1/persons/{case_facts['person']}", "/cases/1/persons", "/cases"]:
@@ -43,19 +47,20 @@ def test_hostile_strings_render_escaped(logged_in, case_facts):
     assert HOSTILE not in html
 
 
-def test_no_script_anywhere_in_pages(logged_in):
+def test_no_script_anywhere_in_pages(logged_in: LoggedIn) -> None:
     c = logged_in("sam")
     for url in ["/cases/1", "/cases/1/media", "/cases/1/leads", "/cases/1/audit"]:
         assert "<script" not in c.get(url).text
 
 
-def test_invite_links_are_text_not_links(logged_in):
+def test_invite_links_are_text_not_links(logged_in: LoggedIn) -> None:
     html = logged_in("ivy").get("/cases/1/leads").text
     assert "chat.whatsapp.com" in html or "t.me" in html
     assert 'href="http' not in html and "href='http" not in html
 
 
-def test_views_are_logged_in_web_audit_and_case_chain(logged_in, app, web_case, case_facts):
+def test_views_are_logged_in_web_audit_and_case_chain(logged_in: LoggedIn, app: FastAPI,
+                                                        web_case: Path, case_facts: dict[str, str]) -> None:
     before = len(case_audit(web_case, "web.view"))
     c = logged_in("ivy")
     c.get(f"/cases/1/groups/{case_facts['group']}")
@@ -69,13 +74,13 @@ def test_views_are_logged_in_web_audit_and_case_chain(logged_in, app, web_case, 
     assert rows[0]["action"] == "view" and rows[0]["user"] == "ivy" and rows[0]["target"] == "group"
 
 
-def test_denied_view_is_not_logged_into_the_case(logged_in, web_case):
+def test_denied_view_is_not_logged_into_the_case(logged_in: LoggedIn, web_case: Path) -> None:
     before = len(case_audit(web_case, "web.view"))
     logged_in("noel").get("/cases/1/groups")
     assert len(case_audit(web_case, "web.view")) == before
 
 
-def test_media_list_shows_no_image_content(logged_in, case_facts):
+def test_media_list_shows_no_image_content(logged_in: LoggedIn, case_facts: dict[str, str]) -> None:
     html = logged_in("ivy").get("/cases/1/media").text
     assert "<img" not in html
     assert "data:image" not in html
@@ -85,7 +90,7 @@ def test_media_list_shows_no_image_content(logged_in, case_facts):
     assert known.count('class="known"') >= 1
 
 
-def test_media_pagination(tmp_path, web_case):
+def test_media_pagination(tmp_path: Path, web_case: Path) -> None:
     from fastapi.testclient import TestClient
 
     from ringtrace.web.app import create_app
@@ -102,7 +107,7 @@ def test_media_pagination(tmp_path, web_case):
         assert c.get("/cases/1/media?page=999").status_code == 200  # clamped to the last page
 
 
-def test_case_folder_gone(tmp_path, app, logged_in):
+def test_case_folder_gone(tmp_path: Path, app: FastAPI, logged_in: LoggedIn) -> None:
     from ringtrace.case import Case
 
     Case.init(tmp_path / "gone", name="Gone case").close()
@@ -114,10 +119,47 @@ def test_case_folder_gone(tmp_path, app, logged_in):
     assert c.get("/cases/2").status_code == 404
 
 
-def test_register_rejects_non_case(app, tmp_path: Path):
+def test_register_rejects_non_case(app: FastAPI, tmp_path: Path) -> None:
     import pytest
 
     from ringtrace.web.users import WebStoreError
 
     with pytest.raises(WebStoreError, match="not a ringtrace case"):
         app.state.web.store.register_case(tmp_path)
+
+
+def test_page_viewed_before_a_run_shows_the_run_after_it(tmp_path: Path, tiny_operation: Path) -> None:
+    """The read model is keyed on the case's audit chain, not on a ``jobs`` table nothing writes (issue 10 item 9)."""
+    from fastapi.testclient import TestClient
+
+    from ringtrace.case import Case
+    from ringtrace.demo import ingest_operation
+    from ringtrace.web.app import create_app
+    from ringtrace.web.settings import WebSettings
+    from tests.web.helpers import PASSWORD, fast_hasher, login
+
+    path = tmp_path / "case"
+    with Case.init(path, name="Before and after", actor="tester") as case:
+        ingest_operation(case, tiny_operation)
+    a = create_app(WebSettings(home=tmp_path / "h", secure_cookies=False), hasher=fast_hasher())
+    a.state.web.store.add_user("ivy", PASSWORD, "investigator")
+    a.state.web.store.grant("ivy", path, "t")
+    with TestClient(a) as c:
+        login(c, "ivy")
+        before = c.get("/cases/1/groups").text
+        assert a.state.web.cases.data(a.state.web.cases.case(path, "t")).counts["groups"] == 0
+        with Case.open(path, actor="tester") as case:
+            case.run()
+            with case.engine.connect() as con:
+                from sqlalchemy import select
+
+                from ringtrace.store import schema as S
+
+                label = con.execute(select(S.groups.c.label).order_by(S.groups.c.label)).scalar()
+        assert label and label not in before
+        after = c.get("/cases/1/groups").text
+        assert label in after
+        assert a.state.web.cases.data(a.state.web.cases.case(path, "t")).counts["groups"] > 0
+        assert c.get(f"/cases/1/groups/{label}").status_code == 200
+    a.state.web.cases.close()
+    a.state.web.store.close()

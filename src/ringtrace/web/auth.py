@@ -19,7 +19,7 @@ from fastapi import Request
 from ringtrace.web.users import CaseEntry, User
 
 if TYPE_CHECKING:
-    from ringtrace.web.app import WebState
+    from ringtrace.web.state import WebState
 
 SESSION_COOKIE = "rt_session"
 LOGIN_CSRF_COOKIE = "rt_login_csrf"  # double-submit token for the login form (there is no session yet)

@@ -74,14 +74,19 @@ class CaseCache:
 
 
 def _version(case: Case) -> tuple[Any, ...]:
-    """Cheap fingerprint of everything the export depends on (audit appends do not change it)."""
+    """Cheap fingerprint of everything the export depends on.
+
+    The last entry of the audit chain written by anything but the web: every stage run, ingest, hash-set change and
+    override appends one, while page views (``web.*``) do not count, so viewing pages never invalidates the cache.
+    Source, hash-set and override counts are kept as a belt to the braces.
+    """
+    al = S.audit_log
     with case.engine.connect() as con:
-        jobs = con.execute(select(func.count(), func.max(S.jobs.c.finished_at), func.max(S.jobs.c.started_at))
-                           .select_from(S.jobs)).one()
+        last = con.execute(select(func.max(al.c.seq)).where(~al.c.action.like("web.%"))).scalar()
         n_src = con.execute(select(func.count()).select_from(S.sources)).scalar()
         hs = con.execute(select(func.count(), func.max(S.hashsets.c.id)).select_from(S.hashsets)).one()
         ov = con.execute(select(func.count(), func.max(S.overrides.c.id)).select_from(S.overrides)).one()
-    return (tuple(jobs), n_src, tuple(hs), tuple(ov))
+    return (last, n_src, tuple(hs), tuple(ov))
 
 
 def person_groups(doc: dict[str, Any], label: str) -> list[dict[str, Any]]:

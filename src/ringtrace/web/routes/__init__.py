@@ -1,0 +1,11 @@
+"""The app's pages, one ``APIRouter`` per area; ``ROUTERS`` is the order ``create_app`` includes them in."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ringtrace.web.routes import admin, audit, cases, chats, groups, leads, media, persons, search, session, timeline
+
+ROUTERS: tuple[APIRouter, ...] = (session.router, admin.router, cases.router, persons.router, groups.router,
+                                  media.router, leads.router, audit.router, chats.router,
+                                  search.router, timeline.router)

@@ -1,0 +1,25 @@
+"""The case's timeline as a list with filters (person, group, kind, dates), paged."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from ringtrace.web.deps import CaseDep, paged
+from ringtrace.web.state import render
+from ringtrace.web.timeline import filters, timeline
+
+router = APIRouter()
+
+
+@router.get("/cases/{cid}/timeline", response_class=HTMLResponse)
+def timeline_page(request: Request, gc: CaseDep, person: str | None = None, group: str | None = None,
+                  kind: str | None = None, since: str | None = None, until: str | None = None,
+                  page: int = 1) -> Response:
+    p = gc.view("timeline")
+    f = filters(person, group, kind, since, until)
+    with gc.case.engine.connect() as con:
+        items, kinds = timeline(con, p.data.export, f)
+    rows, page, pages = paged(items, page, gc.st.settings.page_size)
+    return render(request, "timeline.html", p.ctx("timeline", rows=rows, f=f, kinds=kinds, page=page, pages=pages,
+                                                    total=len(items)))
