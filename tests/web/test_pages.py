@@ -132,6 +132,7 @@ def test_page_viewed_before_a_run_shows_the_run_after_it(tmp_path: Path, tiny_op
     """The read model is keyed on the case's audit chain, not on a ``jobs`` table nothing writes (issue 10 item 9)."""
     from fastapi.testclient import TestClient
 
+    import ringtrace
     from ringtrace.case import Case
     from ringtrace.demo import ingest_operation
     from ringtrace.web.app import create_app
@@ -149,7 +150,7 @@ def test_page_viewed_before_a_run_shows_the_run_after_it(tmp_path: Path, tiny_op
         before = c.get("/cases/1/groups").text
         assert a.state.web.cases.data(a.state.web.cases.case(path, "t")).counts["groups"] == 0
         with Case.open(path, actor="tester") as case:
-            case.run()
+            ringtrace.run(case)
             with case.engine.connect() as con:
                 from sqlalchemy import select
 
