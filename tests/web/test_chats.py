@@ -153,3 +153,12 @@ def test_person_page_links_to_their_chats(logged_in: LoggedIn, web_case: Path) -
     assert link
     chat = logged_in("ivy").get(link.group(1)).text
     assert f'href="/cases/1/persons/{label}"' in chat
+
+
+def test_media_rows_link_to_the_chats_they_were_shared_in(logged_in: LoggedIn) -> None:
+    c = logged_in("ivy")
+    html = c.get("/cases/1/media?matched=1").text
+    link = re.search(r'href="(/cases/1/chats/G\d+(?:\?date=\d{4}-\d\d-\d\d)?)"', html)
+    assert link, "no chat link on the media page"
+    chat = c.get(link.group(1))
+    assert chat.status_code == 200 and 'class="card known"' in chat.text
