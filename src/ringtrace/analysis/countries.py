@@ -17,6 +17,7 @@ from typing import Any
 import phonenumbers
 from sqlalchemy import Connection, select, update
 
+from ringtrace.analysis.labels import successors
 from ringtrace.analysis.persons import Resolution, parse_account_str
 from ringtrace.store import schema as S
 
@@ -46,11 +47,15 @@ def phone_country(e164: str) -> tuple[str | None, str]:
     return region, f"phone numbering plan: {e164} is a {region} number"
 
 
-def _overrides(con: Connection) -> dict[str, Any]:
-    latest: dict[str, Any] = {}
+def _overrides(con: Connection) -> dict[str, list[tuple[Any, str | None]]]:
+    """Subject (a current label or an account) -> its country decisions, oldest first, each with the label it was
+    taken on when that label has since been merged into another (so the basis can say so)."""
+    succ = successors(con)
+    out: dict[str, list[tuple[Any, str | None]]] = {}
     for o in con.execute(select(S.overrides).where(S.overrides.c.kind == "country").order_by(S.overrides.c.id)):
-        latest[o.subject] = o  # the newest decision on a subject wins
-    return latest
+        now = succ.get(o.subject)
+        out.setdefault(now or o.subject, []).append((o, o.subject if now else None))
+    return out
 
 
 def attribute_countries(con: Connection, res: Resolution) -> list[Attribution]:
@@ -63,13 +68,14 @@ def attribute_countries(con: Connection, res: Resolution) -> list[Attribution]:
             seized.setdefault(res.person_of[aid], set()).add((country.upper(), sid))
     out: list[Attribution] = []
     for i, p in enumerate(res.persons):
-        o = overrides.get(p.label)
-        if o is None:
-            for aid in p.account_ids:
-                o = overrides.get(res.account_text[aid]) or o
-        if o is not None:
-            out.append(Attribution(o.value.upper(), f"manual override by {o.by}: {o.reason or 'no reason given'}",
-                                   1.0))
+        decided = list(overrides.get(p.label, []))
+        for aid in p.account_ids:
+            decided += overrides.get(res.account_text[aid], [])
+        if decided:
+            o, via = max(decided, key=lambda d: d[0].id)  # the newest decision on any of the person's subjects wins
+            carried = f" (decided on {via}, since merged into {p.label})" if via else ""
+            out.append(Attribution(o.value.upper(), f"manual override by {o.by}: {o.reason or 'no reason given'}"
+                                   f"{carried}", 1.0))
             continue
         found: dict[str, str] = {}
         flags: list[str] = []
@@ -125,9 +131,23 @@ def set_country(case: Any, subject: str, country: str, by: str, reason: str) -> 
         raise CountryError(f"{country!r} is not an ISO 3166 alpha-2 country code")
     if not by.strip():
         raise CountryError("a country override must name who decided it")
-    if not (subject.startswith("P") and subject[1:].isdigit()):
+    is_label = subject.startswith("P") and subject[1:].isdigit()
+    if not is_label:
         parse_account_str(subject)
     with case.begin() as con:
+        if is_label:
+            succ = successors(con)
+            known = con.execute(select(S.persons.c.id).where(S.persons.c.label == subject)).scalar()
+            if known is None and subject not in succ:
+                raise CountryError(f"no person {subject} in this case (see 'ringtrace suspects')")
+            if known is None:
+                subject_now = succ[subject]
+                raise CountryError(f"{subject} was merged into {subject_now}; decide on {subject_now}")
+        else:
+            p, k, v = parse_account_str(subject)
+            if con.execute(select(S.accounts.c.id).where(S.accounts.c.platform == p, S.accounts.c.kind == k,
+                                                         S.accounts.c.value == v)).scalar() is None:
+                raise CountryError(f"no account {subject!r} in this case")
         oid = con.execute(S.overrides.insert().values(kind="country", subject=subject, value=c, reason=reason,
                                                       by=by, at=datetime.now(UTC))).inserted_primary_key[0]
         basis = f"manual override by {by}: {reason or 'no reason given'}"

@@ -12,6 +12,7 @@ never renumbered) and kept across runs:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, delete, select
 
@@ -56,3 +57,40 @@ def stable_labels(con: Connection, kind: str, anchors: Sequence[Sequence[int]], 
     if rows:
         con.execute(S.labels.insert(), rows)
     return labels, changes
+
+
+MERGE_KIND = "label_merge"  # an overrides row: subject = the retired label, value = the label that absorbed it
+
+
+def record_merges(con: Connection, changes: Sequence[dict[str, object]]) -> list[dict[str, str]]:
+    """Keep on record which label absorbed which, so a decision taken on a label (a country, a status) follows
+    the person when a later analysis merges them into another. Returns the merges newly recorded."""
+    have = {(r.subject, r.value) for r in con.execute(select(S.overrides.c.subject, S.overrides.c.value)
+                                                       .where(S.overrides.c.kind == MERGE_KIND))}
+    new: list[dict[str, str]] = []
+    for ch in changes:
+        kept = str(ch["kept"])
+        merged = ch["merged"]
+        for old in merged if isinstance(merged, list) else []:
+            if (str(old), kept) not in have:
+                new.append({"subject": str(old), "value": kept})
+    if new:
+        now = datetime.now(UTC)
+        con.execute(S.overrides.insert(), [{**m, "kind": MERGE_KIND, "by": "analysis", "at": now,
+                                             "reason": f"{m['subject']} merged into {m['value']}"} for m in new])
+    return new
+
+
+def successors(con: Connection) -> dict[str, str]:
+    """Retired label -> the label that holds it now (chains followed: P0012 -> P0009 -> P0007)."""
+    step = {r.subject: r.value for r in con.execute(select(S.overrides.c.subject, S.overrides.c.value)
+                                                     .where(S.overrides.c.kind == MERGE_KIND)
+                                                     .order_by(S.overrides.c.id))}
+    out: dict[str, str] = {}
+    for old in step:
+        cur, seen = old, {old}
+        while cur in step and step[cur] not in seen:
+            cur = step[cur]
+            seen.add(cur)
+        out[old] = cur
+    return out

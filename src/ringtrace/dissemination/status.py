@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from ringtrace.analysis.labels import successors
 from ringtrace.store import schema as S
 
 STATUSES = ("identified", "referred", "warrant", "arrested", "devices seized", "devices ingested")
@@ -58,8 +59,13 @@ def set_status(case: Any, person: str, status: str, by: str, note: str | None = 
 def current_statuses(con: Connection) -> dict[str, StatusRow]:
     out: dict[str, StatusRow] = {}
     country = {r.label: r.country for r in con.execute(select(S.persons.c.label, S.persons.c.country))}
+    succ = successors(con)  # a status set on a label that was later merged follows the person
     for r in con.execute(select(S.overrides).where(S.overrides.c.kind == "status").order_by(S.overrides.c.id)):
-        out[r.subject] = StatusRow(r.subject, country.get(r.subject), r.value, r.by, r.at, r.reason)
+        label = succ.get(r.subject, r.subject)
+        note = r.reason
+        if label != r.subject:
+            note = f"{r.reason or ''} (set on {r.subject}, since merged into {label})".strip()
+        out[label] = StatusRow(label, country.get(label), r.value, r.by, r.at, note)
     return out
 
 

@@ -17,7 +17,7 @@ from ringtrace.analysis.common import iso
 from ringtrace.analysis.countries import attribute_countries
 from ringtrace.analysis.exportnames import NameEvidence, resolve_export_names
 from ringtrace.analysis.groups import GroupBuild, describe_groups, merge_chats, sender_map
-from ringtrace.analysis.labels import stable_labels
+from ringtrace.analysis.labels import record_merges, stable_labels
 from ringtrace.analysis.membership import Activity, Interval, build_memberships
 from ringtrace.analysis.persons import Resolution, resolve_persons
 from ringtrace.analysis.timeline import deduplicated, raw_messages
@@ -66,6 +66,7 @@ def analyze_stage(case: Case, progress: Progress | None = None) -> AnalysisSumma
         plabels, relabelled = stable_labels(con, "person", [p.account_ids for p in res.persons], "P")
         for p, lab in zip(res.persons, plabels, strict=True):
             p.label = lab
+        record_merges(con, relabelled)  # decisions taken on a merged label follow the person
         countries = attribute_countries(con, res)
         from ringtrace.analysis.groups import snapshot_times
 
