@@ -275,18 +275,23 @@ class _Stager:
         budget, expanded = self._container_budget(path.stat().st_size), 0
         with zf:
             members = [i for i in zf.infolist() if not i.is_dir()]
+            patched = zf.fp if isinstance(zf.fp, _ClearUtf8Flag) else None
+            flagged: dict[int, bool] = {}
+            if patched is not None:
+                flagged = dict(zip((id(i) for i in zf.infolist()), patched.flagged, strict=False))
             for k, info in enumerate(members):
                 raw_name = info.orig_filename
-                if isinstance(zf.fp, _ClearUtf8Flag) and not info.flag_bits & 0x800:
+                if flagged.get(id(info)):  # read as cp437, one character a byte: back to the bytes, then UTF-8
                     raw_name = info.orig_filename.encode("cp437").decode("utf-8", "surrogateescape")
                 if "\x00" in raw_name:
                     self.refuse(f"{where}:{raw_name!r}", "NUL inside the member name: refused")
                     continue
-                shown_name, raw = display_name(raw_name)
-                name = safe_member_name(shown_name)
-                if name is None:
-                    self.refuse(f"{where}:{shown_name!r}", "unsafe member path (absolute or '..'): refused")
+                clean = safe_member_name(raw_name)
+                if clean is None:
+                    self.refuse(f"{where}:{display_name(raw_name)[0]!r}", "unsafe member path (absolute or '..'): "
+                                                                          "refused")
                     continue
+                name, raw = display_name(clean)  # escaped after the path is cleaned: '\\' is no separator here
                 if raw is not None:
                     self.refuse(f"{where}:{name}", f"member name is not valid UTF-8 (raw bytes {raw.hex()}): "
                                                    f"kept as {name}")
@@ -324,17 +329,18 @@ class _Stager:
         with tf:
             try:
                 for m in tf:
-                    shown_name, raw = display_name(m.name)
-                    name = safe_member_name(shown_name)
-                    if name is None:
-                        self.refuse(f"{path.name}:{shown_name!r}", "unsafe member path (absolute or '..'): refused")
+                    clean = safe_member_name(m.name)
+                    if clean is None:
+                        self.refuse(f"{path.name}:{display_name(m.name)[0]!r}",
+                                    "unsafe member path (absolute or '..'): refused")
                         continue
+                    name, raw = display_name(clean)
                     if raw is not None:
                         self.refuse(f"{path.name}:{name}", f"member name is not valid UTF-8 (raw bytes "
                                                            f"{raw.hex()}): kept as {name}")
                     if m.islnk():
-                        target = safe_member_name(display_name(m.linkname)[0])
-                        if target is None or target not in seen:
+                        target = safe_member_name(m.linkname)
+                        if target is None or display_name(target)[0] not in seen:
                             self.refuse(f"{path.name}:{name}", "hard link to a member not earlier in the tar: refused")
                             continue
                         size = tf.getmember(m.linkname).size if m.size == 0 else m.size
@@ -386,7 +392,8 @@ class _ClearUtf8Flag(io.RawIOBase):
 
     def __init__(self, path: Path) -> None:
         self.fh = path.open("rb")
-        self.patches: list[int] = []  # offsets of the flag's second byte in central-directory headers
+        self.patches: list[int] = []  # offsets of the flag's second byte in central-directory and local headers
+        self.flagged: list[bool] = []  # per central-directory entry: was its name flagged UTF-8
         data_len = path.stat().st_size
         tail_len = min(data_len, 65_557)
         self.fh.seek(data_len - tail_len)
@@ -400,7 +407,9 @@ class _ClearUtf8Flag(io.RawIOBase):
             cd = self.fh.read(min(cd_size, 64 * 1024**2))
             pos = 0
             while pos + 46 <= len(cd) and cd[pos:pos + 4] == b"PK\x01\x02":
+                self.flagged.append(bool(cd[pos + 9] & 0x08))
                 self.patches.append(cd_off + pos + 9)
+                self.patches.append(int.from_bytes(cd[pos + 42:pos + 46], "little") + 7)  # its local header
                 n, x, c = (int.from_bytes(cd[pos + o:pos + o + 2], "little") for o in (28, 30, 32))
                 pos += 46 + n + x + c
         self.fh.seek(0)
