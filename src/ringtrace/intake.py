@@ -261,13 +261,17 @@ class _Stager:
 
     def add_zip(self, path: Path, prefix: str, depth: int = 0) -> None:
         where = prefix.rstrip("!") or path.name
+        patched_fh: _ClearUtf8Flag | None = None
         try:
             zf = zipfile.ZipFile(path)
         except UnicodeDecodeError:  # a name flagged UTF-8 that is not: read the names as raw bytes instead
             try:
-                zf = zipfile.ZipFile(cast(IO[bytes], _ClearUtf8Flag(path)), metadata_encoding="cp437")
-            except (zipfile.BadZipFile, OSError, ValueError) as e:
-                self.refuse(where, f"not a readable zip: {e}")
+                patched_fh = _ClearUtf8Flag(path)
+                zf = zipfile.ZipFile(cast(IO[bytes], patched_fh), metadata_encoding="cp437")
+            except (zipfile.BadZipFile, OSError, ValueError) as e:  # UnicodeDecodeError is a ValueError
+                if patched_fh is not None:
+                    patched_fh.close()
+                self.refuse(where, f"not a readable zip (a member name is marked UTF-8 and is not): {e}")
                 return
         except (zipfile.BadZipFile, OSError) as e:
             self.refuse(where, f"not a readable zip: {e}")
@@ -275,10 +279,9 @@ class _Stager:
         budget, expanded = self._container_budget(path.stat().st_size), 0
         with zf:
             members = [i for i in zf.infolist() if not i.is_dir()]
-            patched = zf.fp if isinstance(zf.fp, _ClearUtf8Flag) else None
             flagged: dict[int, bool] = {}
-            if patched is not None:
-                flagged = dict(zip((id(i) for i in zf.infolist()), patched.flagged, strict=False))
+            if patched_fh is not None:
+                flagged = dict(zip((id(i) for i in zf.infolist()), patched_fh.flagged, strict=False))
             for k, info in enumerate(members):
                 raw_name = info.orig_filename
                 if flagged.get(id(info)):  # read as cp437, one character a byte: back to the bytes, then UTF-8
@@ -317,6 +320,8 @@ class _Stager:
                         self.add_stream(rel, cast(IO[bytes], _Bounded(fh, info.file_size)), info.file_size, depth)
                 except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, NotImplementedError) as e:
                     self.refuse(f"{where}:{name}", f"could not be read: {e}")
+        if patched_fh is not None:  # a file object handed to ZipFile is not closed by it
+            patched_fh.close()
 
     def add_tar(self, path: Path, prefix: str) -> None:
         try:
@@ -409,7 +414,10 @@ class _ClearUtf8Flag(io.RawIOBase):
             while pos + 46 <= len(cd) and cd[pos:pos + 4] == b"PK\x01\x02":
                 self.flagged.append(bool(cd[pos + 9] & 0x08))
                 self.patches.append(cd_off + pos + 9)
-                self.patches.append(int.from_bytes(cd[pos + 42:pos + 46], "little") + 7)  # its local header
+                local = int.from_bytes(cd[pos + 42:pos + 46], "little")
+                self.fh.seek(local)
+                if self.fh.read(4) == b"PK\x03\x04":  # only ever a flag byte of a real header is changed
+                    self.patches.append(local + 7)
                 n, x, c = (int.from_bytes(cd[pos + o:pos + o + 2], "little") for o in (28, 30, 32))
                 pos += 46 + n + x + c
         self.fh.seek(0)
