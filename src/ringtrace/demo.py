@@ -11,6 +11,11 @@ from pathlib import Path
 from ringtrace.case import Case
 
 Say = Callable[[str], None]
+MARK = ".ringtrace-demo"  # written in every case folder the demo makes: only such a folder is ever deleted
+
+
+class DemoError(ValueError):
+    """A demo option or folder the demo refuses, before it changes anything."""
 
 
 @dataclass
@@ -52,15 +57,22 @@ def run_demo(out: Path, seed: int = 1, scale: str = "small", progress: Callable[
     from ringtrace.dissemination.report import write_report
     from ringtrace.stages.run import run
     from ringtrace.synth.operation import write_operation
+    from ringtrace.synth.world import SCALES
 
     say = say or (lambda s: None)
+    if scale not in SCALES:
+        raise DemoError(f"--scale {scale[:40]!r} is not a demo scale (one of: {', '.join(sorted(SCALES))})")
     op_dir, case_dir = out / "operation", out / "case"
+    if case_dir.is_symlink() or (case_dir.exists() and not (case_dir / MARK).is_file()):
+        raise DemoError(f"{case_dir} exists and was not made by the demo: not deleted (choose another folder)")
     if case_dir.exists():
         shutil.rmtree(case_dir)
     say(f"1. synthesising a {scale} operation (seed {seed}) in {op_dir}")
     write_operation(op_dir, seed=seed, scale=scale, progress=progress)
     say(f"2. opening case {case_dir}")
     case = Case.init(case_dir, name=f"Synthetic operation {seed}", actor="demo")
+    (case_dir / MARK).write_text("made by ringtrace demo; deleted by the next demo run in this folder\n",
+                                 encoding="utf-8")
     say("3. ingesting exhibits (hashed, kept in the vault, parsed)")
     ingest_operation(case, op_dir, progress, say)
     say("4. running the pipeline: hash media, match known material, analyse the network")

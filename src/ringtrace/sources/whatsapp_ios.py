@@ -39,6 +39,7 @@ from ringtrace.model import (
 )
 from ringtrace.sources import whatsapp_codes as codes
 from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, register
+from ringtrace.sources.sqlite_generated import generated_column_problems
 from ringtrace.sources.sqlite_util import col_or_null, open_readonly_copy, table_columns
 from ringtrace.sources.whatsapp_android import (
     BATCH,
@@ -131,6 +132,7 @@ class _IOSReader:
                 raise FormatError(
                     f"{self.file}: table {t!r} lacks {', '.join(sorted(cols - self.schema[t]))}"
                 )
+        yield from generated_column_problems(self.con, self.file, ("ZWAMESSAGE", "ZWACHATSESSION"))
         try:
             yield from self.read_owner()
             yield from self.read_chats()

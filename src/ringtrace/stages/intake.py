@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, cast
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ringtrace._version import TOOL
 from ringtrace.case import Case
@@ -44,6 +44,36 @@ SNIFF_ZIP = b"PK\x03\x04"
 
 class IntakeError(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class IntakeLimits:
+    """How much a source may expand. A container (zip or tar) may expand to ``max_ratio`` times its own size, but
+    always to at least ``ratio_floor_bytes``; a whole source to at most ``max_total_bytes`` and ``max_members``
+    files. Past a limit the member that crosses it and every later one are refused by name; what came before stays."""
+
+    max_members: int = MAX_MEMBERS
+    max_total_bytes: int = MAX_TOTAL_BYTES
+    max_ratio: float = MAX_RATIO
+    ratio_floor_bytes: int = 256 * 1024**2
+    nested_zip_depth: int = NESTED_ZIP_DEPTH
+
+
+def display_name(name: str) -> tuple[str, bytes | None]:
+    """A member or file name as stored and shown, and its raw bytes when it is not valid UTF-8.
+
+    Names read from the file system or a tar carry undecodable bytes as surrogates (``surrogateescape``); they
+    are shown and stored with each such byte written ``\\xNN``, stably, and the raw bytes are kept for the
+    problem that names them."""
+    try:
+        name.encode("utf-8")
+        return name, None
+    except UnicodeEncodeError:
+        try:
+            raw = name.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            raw = name.encode("utf-8", "surrogatepass")
+        return raw.decode("utf-8", "backslashreplace"), raw
 
 
 @dataclass
@@ -96,26 +126,77 @@ def _container_kind(path: Path) -> str:
 class _Stager:
     """Puts members into the vault and the exhibit tree, keeping count and the problems met."""
 
-    def __init__(self, case: Case, tree_key: str, reference_root: Path | None, origin: str) -> None:
+    def __init__(self, case: Case, tree_key: str, reference_root: Path | None, origin: str,
+                 limits: IntakeLimits | None = None) -> None:
         self.case = case
         self.tree_key = tree_key
         self.reference_root = reference_root  # files stay where they are (reference mode)
         self.origin = origin
+        self.limits = limits or IntakeLimits()
         self.files: list[StagedFile] = []
         self.problems: list[tuple[str, str]] = []
         self.total = 0
+        self.by_name: dict[str, int] = {}  # relpath -> index in files
+        self.dirs: set[str] = set()  # folders implied by the staged relpaths
 
     def refuse(self, where: str, reason: str) -> None:
         self.problems.append((where, reason))
 
     def _budget(self, where: str, size: int) -> bool:
-        if len(self.files) >= MAX_MEMBERS:
-            self.refuse(where, f"more than {MAX_MEMBERS} files: the rest are not taken")
+        lim = self.limits
+        if len(self.files) >= lim.max_members:
+            self.refuse(where, f"more than {lim.max_members} files: the rest are not taken")
             return False
-        if self.total + size > MAX_TOTAL_BYTES:
-            self.refuse(where, "the source's expanded size limit is reached")
+        if self.total + max(size, 0) > lim.max_total_bytes:
+            self.refuse(where, f"the source's expanded size limit ({lim.max_total_bytes} bytes) is reached: refused")
             return False
         return True
+
+    def _container_budget(self, container_size: int) -> int:
+        lim = self.limits
+        return int(max(lim.ratio_floor_bytes, lim.max_ratio * max(container_size, 1)))
+
+    def _free_name(self, relpath: str) -> str:
+        """Where a member may go in the exhibit tree: a name already taken by an earlier file is handed to the
+        later one (the earlier moves to a suffixed name); a name that is a folder of earlier members, or that
+        lies under an earlier file, gets a suffixed name of its own. Each case is one named problem."""
+        if relpath in self.by_name:
+            i = self.by_name.pop(relpath)
+            moved = self._unused(relpath)
+            old = self.files[i]
+            tree = self.case.vault.tree(self.tree_key)
+            if self.reference_root is None and (tree / relpath).exists():
+                (tree / moved).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(tree / relpath, tree / moved)
+            old.relpath = moved
+            self.by_name[moved] = i
+            self.refuse(relpath, f"two members with this name: the later one keeps it, the earlier is kept as {moved}")
+            return relpath
+        if relpath in self.dirs:
+            alt = self._unused(relpath)
+            self.refuse(relpath, f"a file with the name of a folder of earlier members: kept as {alt}")
+            return alt
+        parts = relpath.split("/")
+        for k in range(1, len(parts)):
+            head = "/".join(parts[:k])
+            if head in self.by_name:
+                alt = self._unused(head) + "/" + "/".join(parts[k:])
+                self.refuse(relpath, f"lies under {head}, which is an earlier file, not a folder: kept as {alt}")
+                return self._free_name(alt) if alt in self.by_name or alt in self.dirs else alt
+        return relpath
+
+    def _unused(self, relpath: str) -> str:
+        n = 1
+        while f"{relpath}~{n}" in self.by_name or f"{relpath}~{n}" in self.dirs:
+            n += 1
+        return f"{relpath}~{n}"
+
+    def _record(self, f: StagedFile) -> None:
+        self.by_name[f.relpath] = len(self.files)
+        self.files.append(f)
+        parts = f.relpath.split("/")
+        for k in range(1, len(parts)):
+            self.dirs.add("/".join(parts[:k]))
 
     def add_stream(self, relpath: str, fh: IO[bytes], declared_size: int, depth: int) -> None:
         if not self._budget(relpath, declared_size):
@@ -126,12 +207,20 @@ class _Stager:
             self.refuse(relpath, f"could not be read: {e}")
             return
         self.total += d.size
-        self.case.vault.link_into_tree(self.tree_key, relpath, d.sha256)
-        self.files.append(StagedFile(relpath, d.size, d.sha256, d.sha1, d.md5))
-        if depth < NESTED_ZIP_DEPTH and relpath.lower().endswith(".zip"):
+        relpath = self._free_name(relpath)
+        try:
+            self.case.vault.link_into_tree(self.tree_key, relpath, d.sha256)
+        except OSError as e:  # recorded all the same: the object is in the vault and must not be orphaned
+            self.refuse(relpath, f"kept in the vault but not placed in the exhibit tree: {e}")
+        self._record(StagedFile(relpath, d.size, d.sha256, d.sha1, d.md5))
+        if relpath.lower().endswith(".zip"):
             obj = self.case.vault.object_path(d.sha256)
             if zipfile.is_zipfile(obj):
-                self.add_zip(obj, relpath + "!", depth + 1)
+                if depth < self.limits.nested_zip_depth:
+                    self.add_zip(obj, relpath + "!", depth + 1)
+                else:
+                    self.refuse(relpath, f"a zip nested deeper than {self.limits.nested_zip_depth} levels: "
+                                         "kept whole, not opened")
 
     def add_path(self, relpath: str, path: Path, depth: int = 0) -> None:
         if self.reference_root is not None:
@@ -141,7 +230,7 @@ class _Stager:
                 self.refuse(relpath, f"could not be read: {e}")
                 return
             self.total += d.size
-            self.files.append(StagedFile(relpath, d.size, d.sha256, d.sha1, d.md5))
+            self._record(StagedFile(relpath, d.size, d.sha256, d.sha1, d.md5))
             return
         try:
             with path.open("rb") as fh:
@@ -152,9 +241,16 @@ class _Stager:
     def add_folder(self, root: Path) -> None:
         for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
             dirnames.sort()
+            for dn in list(dirnames):
+                if (Path(dirpath) / dn).is_symlink():  # os.walk lists it as a folder and never enters it
+                    rel, _ = display_name((Path(dirpath) / dn).relative_to(root).as_posix())
+                    self.refuse(rel, "symbolic link to a folder: not followed")
+                    dirnames.remove(dn)
             for fn in sorted(filenames):
                 p = Path(dirpath) / fn
-                rel = p.relative_to(root).as_posix()
+                rel, raw = display_name(p.relative_to(root).as_posix())
+                if raw is not None:
+                    self.refuse(rel, f"file name is not valid UTF-8 (raw bytes {raw.hex()}): kept as {rel}")
                 try:
                     st = p.lstat()
                 except OSError as e:
@@ -167,19 +263,50 @@ class _Stager:
 
     def add_zip(self, path: Path, prefix: str, depth: int = 0) -> None:
         where = prefix.rstrip("!") or path.name
+        patched_fh: _ClearUtf8Flag | None = None
         try:
             zf = zipfile.ZipFile(path)
+        except UnicodeDecodeError:  # a name flagged UTF-8 that is not: read the names as raw bytes instead
+            try:
+                patched_fh = _ClearUtf8Flag(path)
+                zf = zipfile.ZipFile(cast(IO[bytes], patched_fh), metadata_encoding="cp437")
+            except (zipfile.BadZipFile, OSError, ValueError) as e:  # UnicodeDecodeError is a ValueError
+                if patched_fh is not None:
+                    patched_fh.close()
+                self.refuse(where, f"not a readable zip (a member name is marked UTF-8 and is not): {e}")
+                return
         except (zipfile.BadZipFile, OSError) as e:
             self.refuse(where, f"not a readable zip: {e}")
             return
+        budget, expanded = self._container_budget(path.stat().st_size), 0
         with zf:
-            for info in zf.infolist():
-                if info.is_dir():
+            members = [i for i in zf.infolist() if not i.is_dir()]
+            flagged: dict[int, bool] = {}
+            if patched_fh is not None:
+                flagged = dict(zip((id(i) for i in zf.infolist()), patched_fh.flagged, strict=False))
+            for k, info in enumerate(members):
+                raw_name = info.orig_filename
+                if flagged.get(id(info)):  # read as cp437, one character a byte: back to the bytes, then UTF-8
+                    raw_name = info.orig_filename.encode("cp437").decode("utf-8", "surrogateescape")
+                if "\x00" in raw_name:
+                    self.refuse(f"{where}:{raw_name!r}", "NUL inside the member name: refused")
                     continue
-                name = safe_member_name(info.filename)
-                if name is None:
-                    self.refuse(f"{where}:{info.filename!r}", "unsafe member path (absolute or '..'): refused")
+                clean = safe_member_name(raw_name)
+                if clean is None:
+                    self.refuse(f"{where}:{display_name(raw_name)[0]!r}", "unsafe member path (absolute or '..'): "
+                                                                          "refused")
                     continue
+                name, raw = display_name(clean)  # escaped after the path is cleaned: '\\' is no separator here
+                if raw is not None:
+                    self.refuse(f"{where}:{name}", f"member name is not valid UTF-8 (raw bytes {raw.hex()}): "
+                                                   f"kept as {name}")
+                if expanded + info.file_size > budget:
+                    lim = self.limits
+                    self.refuse(f"{where}:{name}", f"the zip would expand past {budget} bytes (its size x "
+                                                   f"{lim.max_ratio:g}, at least {lim.ratio_floor_bytes}): "
+                                                   f"this and {len(members) - k - 1} later members refused")
+                    break
+                expanded += info.file_size
                 mode = (info.external_attr >> 16) & 0o170000
                 if mode == stat.S_IFLNK:
                     self.refuse(f"{where}:{name}", "symbolic link inside the zip: refused")
@@ -195,6 +322,8 @@ class _Stager:
                         self.add_stream(rel, cast(IO[bytes], _Bounded(fh, info.file_size)), info.file_size, depth)
                 except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, NotImplementedError) as e:
                     self.refuse(f"{where}:{name}", f"could not be read: {e}")
+        if patched_fh is not None:  # a file object handed to ZipFile is not closed by it
+            patched_fh.close()
 
     def add_tar(self, path: Path, prefix: str) -> None:
         try:
@@ -202,22 +331,45 @@ class _Stager:
         except (tarfile.TarError, OSError) as e:
             self.refuse(path.name, f"not a readable tar: {e}")
             return
+        budget, expanded = self._container_budget(path.stat().st_size), 0
+        seen: set[str] = set()  # safe names of the regular members read so far (hard-link targets)
         with tf:
             try:
                 for m in tf:
-                    name = safe_member_name(m.name)
-                    if name is None:
-                        self.refuse(f"{path.name}:{m.name!r}", "unsafe member path (absolute or '..'): refused")
+                    clean = safe_member_name(m.name)
+                    if clean is None:
+                        self.refuse(f"{path.name}:{display_name(m.name)[0]!r}",
+                                    "unsafe member path (absolute or '..'): refused")
                         continue
-                    if not m.isreg():
+                    name, raw = display_name(clean)
+                    if raw is not None:
+                        self.refuse(f"{path.name}:{name}", f"member name is not valid UTF-8 (raw bytes "
+                                                           f"{raw.hex()}): kept as {name}")
+                    if m.islnk():
+                        target = safe_member_name(m.linkname)
+                        if target is None or display_name(target)[0] not in seen:
+                            self.refuse(f"{path.name}:{name}", "hard link to a member not earlier in the tar: refused")
+                            continue
+                        size = tf.getmember(m.linkname).size if m.size == 0 else m.size
+                    elif not m.isreg():
                         if not m.isdir():
                             self.refuse(f"{path.name}:{name}", "not a regular file (link or device): refused")
                         continue
+                    else:
+                        size = m.size
+                    if expanded + size > budget:
+                        self.refuse(f"{path.name}:{name}", f"the tar would expand past {budget} bytes (its size x "
+                                                           f"{self.limits.max_ratio:g}, at least "
+                                                           f"{self.limits.ratio_floor_bytes}): this and later "
+                                                           "members refused")
+                        break
                     fh = tf.extractfile(m)
                     if fh is None:
                         continue
+                    expanded += size
+                    seen.add(name)
                     rel = f"{prefix}/{name}" if prefix else name
-                    self.add_stream(rel, cast(IO[bytes], _Bounded(fh, m.size)), m.size, 0)
+                    self.add_stream(rel, cast(IO[bytes], _Bounded(fh, size)), size, 0)
             except (tarfile.TarError, OSError, EOFError) as e:
                 self.refuse(path.name, f"tar is damaged after {len(self.files)} files: {e}")
 
@@ -239,6 +391,62 @@ class _Bounded(io.RawIOBase):
         data = self.fh.read(n)
         self.left -= len(data)
         return data
+
+
+class _ClearUtf8Flag(io.RawIOBase):
+    """The zip's bytes with the 'name is UTF-8' flag cleared in every central-directory entry, so that a name
+    flagged UTF-8 that is not can still be read (as raw bytes: cp437 maps each byte to one character)."""
+
+    def __init__(self, path: Path) -> None:
+        self.fh = path.open("rb")
+        self.patches: list[int] = []  # offsets of the flag's second byte in central-directory and local headers
+        self.flagged: list[bool] = []  # per central-directory entry: was its name flagged UTF-8
+        data_len = path.stat().st_size
+        tail_len = min(data_len, 65_557)
+        self.fh.seek(data_len - tail_len)
+        tail = self.fh.read(tail_len)
+        eocd = tail.rfind(b"PK\x05\x06")
+        if eocd >= 0 and eocd + 22 <= len(tail):
+            cd_size = int.from_bytes(tail[eocd + 12:eocd + 16], "little")
+            cd_off = int.from_bytes(tail[eocd + 16:eocd + 20], "little")
+            cd_off = data_len - tail_len + eocd - cd_size  # as zipfile does (archives with a prefix)
+            self.fh.seek(cd_off)
+            cd = self.fh.read(min(cd_size, 64 * 1024**2))
+            pos = 0
+            while pos + 46 <= len(cd) and cd[pos:pos + 4] == b"PK\x01\x02":
+                self.flagged.append(bool(cd[pos + 9] & 0x08))
+                self.patches.append(cd_off + pos + 9)
+                local = int.from_bytes(cd[pos + 42:pos + 46], "little")
+                self.fh.seek(local)
+                if self.fh.read(4) == b"PK\x03\x04":  # only ever a flag byte of a real header is changed
+                    self.patches.append(local + 7)
+                n, x, c = (int.from_bytes(cd[pos + o:pos + o + 2], "little") for o in (28, 30, 32))
+                pos += 46 + n + x + c
+        self.fh.seek(0)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.fh.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.fh.tell()
+
+    def read(self, n: int = -1) -> bytes:
+        start = self.fh.tell()
+        data = bytearray(self.fh.read(n))
+        for p in self.patches:
+            if start <= p < start + len(data):
+                data[p - start] &= ~0x08 & 0xFF
+        return bytes(data)
+
+    def close(self) -> None:
+        self.fh.close()
+        super().close()
 
 
 def _manifest_digest(files: list[StagedFile]) -> tuple[str, str]:
@@ -263,8 +471,11 @@ def ingest(
     reference: bool = False,
     parse: bool = True,
     key: str | None = None,
+    limits: IntakeLimits | None = None,
 ) -> IntakeResult:
-    """Record, keep and parse one source. Ingesting the same source again adds nothing."""
+    """Record, keep and parse one source. Ingesting the same source again adds nothing.
+
+    Every option is checked before anything is stored; a bad one raises IntakeError with the reason."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     if not path.exists():
@@ -273,6 +484,13 @@ def ingest(
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError) as e:
         raise IntakeError(f"{timezone!r} is not a time zone name (use an IANA name like Europe/Madrid)") from e
+    region = _check_country(region, "--region")
+    seizure_country = _check_country(seizure_country, "--seizure-country")
+    owner = _check_owner(owner, region)
+    _check_format(format)
+    _check_key(key)
+    if exhibit is not None:
+        _check_exhibit_name(exhibit)
     kind = _container_kind(path)
     # identity of the source: the container's own digest, or the manifest of a folder
     if kind == "folder":
@@ -283,10 +501,12 @@ def ingest(
         existing = _existing(case, container_sha)
         if existing is not None:
             return IntakeResult(existing[0], existing[1], added=False)
+    if exhibit is not None:
+        _check_exhibit_free(case, exhibit, path)
 
     tree_key = container_sha or hashlib.sha256(str(path.resolve()).encode()).hexdigest()
     ref_root = path if (reference and kind in ("folder", "file")) else None
-    stager = _Stager(case, tree_key, ref_root, str(path))
+    stager = _Stager(case, tree_key, ref_root, str(path), limits)
     if kind == "folder":
         stager.add_folder(path)
     elif kind in ("zip", "tar"):
@@ -349,7 +569,79 @@ def ingest(
         from ringtrace.stages.parse import parse_source
 
         result.parse = parse_source(case, sid, secrets={"key": key} if key else None)
+        if result.parse is not None and hasattr(result.parse, "problems"):
+            result.parse.problems = _stored_problems(case, sid, "parse")  # what is stored, not what was written
     return result
+
+
+def _stored_problems(case: Case, source_id: int, stage: str) -> int:
+    with case.engine.connect() as con:
+        return int(con.execute(select(func.count()).select_from(problems)
+                               .where(problems.c.source_id == source_id).where(problems.c.stage == stage)).scalar()
+                   or 0)
+
+
+def _check_country(code: str | None, option: str) -> str | None:
+    """An ISO 3166 alpha-2 code (any case) as upper case, or IntakeError."""
+    import phonenumbers
+
+    if code is None:
+        return None
+    c = code.strip().upper()
+    if len(c) != 2 or not c.isascii() or not c.isalpha() or c not in phonenumbers.SUPPORTED_REGIONS:
+        raise IntakeError(f"{option} {code[:40]!r} is not an ISO 3166 alpha-2 country code (like ES, IT, GB)")
+    return c
+
+
+def _check_owner(owner: str | None, region: str | None) -> str | None:
+    """The device owner's number as E.164, or IntakeError."""
+    from ringtrace.phones import to_e164
+
+    if owner is None:
+        return None
+    e164 = to_e164(owner, region, bare_digits_international=region is None)
+    if e164 is None:
+        raise IntakeError(f"--owner {owner[:40]!r} is not a valid phone number (give it in E.164, like +34612345678"
+                          ", or national with --region)")
+    return e164
+
+
+def _check_format(format: str | None) -> None:
+    if format is None:
+        return
+    from ringtrace.sources.base import registry
+
+    known = sorted(registry())
+    if format not in known:
+        raise IntakeError(f"--format {format[:40]!r} is not a known source format (known: {', '.join(known)})")
+
+
+def _check_key(key: str | None) -> None:
+    """A key that cannot be loaded (no such file, wrong size or content) is refused now, not at parse time."""
+    if key is None:
+        return
+    from ringtrace.sources.whatsapp_crypt import CryptError, load_key
+
+    try:
+        load_key(key)
+    except CryptError as e:
+        raise IntakeError(f"--key: {e}") from e
+
+
+def _check_exhibit_name(exhibit: str) -> None:
+    if not exhibit.strip() or len(exhibit) > 64 or any(ord(c) < 32 or ord(c) == 127 for c in exhibit):
+        raise IntakeError(f"exhibit number {exhibit[:64]!r} must be 1 to 64 printable characters")
+
+
+def _check_exhibit_free(case: Case, exhibit: str, path: Path) -> None:
+    """Exhibit numbers are unique per case; a folder ingested again under its own number is let through (it is
+    recognised by its manifest once staged)."""
+    with case.engine.connect() as con:
+        row = con.execute(select(sources.c.kind, sources.c.original_path).where(sources.c.exhibit == exhibit)).first()
+    if row is None or (row.kind == "folder" and row.original_path == str(path.resolve())):
+        return
+    raise IntakeError(f"exhibit number {exhibit} is already used in this case (by {row.original_path}): "
+                      "give another with --exhibit")
 
 
 def _existing(case: Case, sha256: str) -> tuple[int, str] | None:
