@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from ringtrace.case import Case
-from ringtrace.intake import IntakeLimits, display_name, ingest
+from ringtrace.stages.intake import IntakeLimits, display_name, ingest
 from ringtrace.store import schema as S
 
 from . import corpus

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from ringtrace.case import Case
 from ringtrace.demo import MARK, DemoError, run_demo
-from ringtrace.intake import IntakeError, ingest
+from ringtrace.stages.intake import IntakeError, ingest
 from ringtrace.store import schema as S
 
 
