@@ -264,3 +264,25 @@ def test_verify_against_an_anchor(built: Case) -> None:
     assert any("rewritten" in f for f in ringtrace.verify(built, anchor=wrong).findings)
     later = AuditHead(head.seq + 50, head.hash)
     assert any("truncated" in f for f in ringtrace.verify(built, anchor=later).findings)
+
+
+def test_ingest_and_run_refuse_a_case_another_process_is_writing(tmp_path: Path, tiny_operation: Path) -> None:
+    case = Case.init(tmp_path / "case", name="t", actor="tester")
+    ctx = multiprocessing.get_context("fork")
+    ready = ctx.Event()
+    p = ctx.Process(target=_hold, args=(str(case.path), 30, ready))
+    p.start()
+    assert ready.wait(10)
+    try:
+        exhibit = next(d for d in sorted((tiny_operation / "devices").iterdir()) if d.is_dir())
+        with pytest.raises(CaseLocked, match="ringtrace run test"):
+            ringtrace.ingest(case, exhibit, exhibit="EX-001")
+        with pytest.raises(CaseLocked):
+            ringtrace.run(case)
+        with case.engine.connect() as con:
+            assert con.execute(select(S.sources)).first() is None  # nothing stored by the refused writer
+    finally:
+        os.kill(p.pid, 9)
+        p.join()
+    ringtrace.ingest(case, exhibit, exhibit="EX-001")  # the holder died: the case is free again
+    case.close()

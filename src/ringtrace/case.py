@@ -36,6 +36,7 @@ class Case:
         self.engine = engine
         self.vault = vault
         self.actor = actor or os.environ.get("RINGTRACE_EXAMINER") or audit.default_actor()
+        self.lock_wait = 0.0  # seconds a writing command waits for another writer (ringtrace.lock)
         # the audit head goes outside the table once the entries that moved it are committed
         event.listen(engine, "commit", self._head_committed)
         event.listen(engine, "rollback", self._head_dropped)

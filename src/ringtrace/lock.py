@@ -9,17 +9,18 @@ that parses, hashes and analyses takes it once.
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Concatenate, ParamSpec, Protocol, TypeVar
 
 LOCK_FILE = "case.lock"
 _held: dict[Path, tuple[IO[str], int]] = {}
@@ -106,3 +107,25 @@ def case_lock(case_dir: Path, command: str | None = None, wait: float = 0.0) -> 
                 fh.truncate()
                 fcntl.flock(fh, fcntl.LOCK_UN)
                 fh.close()
+
+
+class _HasPath(Protocol):
+    path: Path
+    lock_wait: float
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+C = TypeVar("C", bound=_HasPath)
+
+
+def writes_case(fn: Callable[Concatenate[C, P], R]) -> Callable[Concatenate[C, P], R]:
+    """Decorate a library function whose first argument is the case it changes: it runs holding the case lock
+    (waiting ``case.lock_wait`` seconds for another writer)."""
+
+    @functools.wraps(fn)
+    def inner(case: C, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with case_lock(case.path, wait=case.lock_wait):
+            return fn(case, *args, **kwargs)
+
+    return inner

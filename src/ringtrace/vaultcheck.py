@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ringtrace.case import Case
+from ringtrace.lock import writes_case
 from ringtrace.store.schema import source_files, sources
 from ringtrace.vault import digest_file
 
@@ -109,6 +110,7 @@ def find_orphans(case: Case) -> Orphans:
     return out
 
 
+@writes_case
 def remove_orphans(case: Case) -> Orphans:
     """Delete what nothing records; the audit chain lists every object removed."""
     found = find_orphans(case)

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, select, update
 
 from ringtrace.analysis.labels import successors
 from ringtrace.analysis.persons import Resolution, parse_account_str
+from ringtrace.lock import writes_case
 from ringtrace.store import schema as S
 
 
@@ -123,6 +124,7 @@ def attribute_countries(con: Connection, res: Resolution) -> list[Attribution]:
     return out
 
 
+@writes_case
 def set_country(case: Any, subject: str, country: str, by: str, reason: str) -> int:
     """Record an analyst's country for a person (label 'P0012') or an account ('platform:kind:value').
     Audited; applied to the persons table now when the subject resolves, and at every later analyze."""

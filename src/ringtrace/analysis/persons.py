@@ -17,6 +17,7 @@ from sqlalchemy import Connection, select
 
 from ringtrace.analysis.common import UnionFind
 from ringtrace.identifiers import KIND_ORDER, PHONE_KINDS, account_str, phone_digits_of
+from ringtrace.lock import writes_case
 from ringtrace.phones import normalize_phone, region_of_phone
 from ringtrace.store import schema as S
 
@@ -194,6 +195,7 @@ def _entry_in(entry: dict[str, Any], members: set[int], by_text: dict[str, int])
     return by_text.get(entry["accounts"][0], -1) in members
 
 
+@writes_case
 def add_alias(case: Any, a: str, b: str, by: str, reason: str) -> int:
     """Record an analyst's decision that accounts ``a`` and ``b`` (platform:kind:value) are one person.
     Takes effect at the next analyze; audited. Returns the override id."""

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ringtrace.analysis.labels import successors
+from ringtrace.lock import writes_case
 from ringtrace.store import schema as S
 
 STATUSES = ("identified", "referred", "warrant", "arrested", "devices seized", "devices ingested")
@@ -42,6 +43,7 @@ def normalize_status(s: str) -> str:
     return v
 
 
+@writes_case
 def set_status(case: Any, person: str, status: str, by: str, note: str | None = None) -> int:
     """Record a status for a person label (P0012); audited. Returns the override row id."""
     st = normalize_status(status)

@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import delete, insert, select
 
 from ringtrace.case import Case
+from ringtrace.lock import writes_case
 from ringtrace.matching.hashsets import read_hashset
 from ringtrace.matching.hashsets.model import CategoryScheme, HashEntry, HashListError, HashListProblem
 from ringtrace.matching.pdq_index import PDQIndex, hex_to_array
@@ -51,6 +52,7 @@ def _load_scheme(path: Path | None) -> CategoryScheme | None:
         raise HashsetError(f"{path}: not a category scheme ({{'name', 'mapping', 'default'}} JSON): {e}") from e
 
 
+@writes_case
 def import_hashset(case: Case, file: Path, name: str | None = None, format: str | None = None,
                    scheme_path: Path | None = None, pdq_distance: int = 31) -> ImportResult:
     from ringtrace.matching.hashsets import sniff_format
@@ -110,6 +112,7 @@ def _entry_row(hid: int, e: HashEntry) -> dict[str, Any]:
             "raw_id": e.raw_id, "position": e.line}
 
 
+@writes_case
 def remove_hashset(case: Case, name: str) -> None:
     with case.begin() as con:
         hid = con.execute(select(S.hashsets.c.id).where(S.hashsets.c.name == name)).scalar()

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 
 from ringtrace._version import TOOL
 from ringtrace.case import Case
+from ringtrace.lock import writes_case
 from ringtrace.store import new_id
 from ringtrace.store.schema import problems, source_files, sources
 from ringtrace.vault import digest_file
@@ -458,6 +459,7 @@ def _manifest_digest(files: list[StagedFile]) -> tuple[str, str]:
     return s.hexdigest(), m.hexdigest()
 
 
+@writes_case
 def ingest(
     case: Case,
     path: Path,

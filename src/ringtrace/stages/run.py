@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from ringtrace.case import Case
 from ringtrace.compute import Executor
+from ringtrace.lock import writes_case
 from ringtrace.stages import Progress, noop_progress
 from ringtrace.stages.analyze import analyze_stage
 from ringtrace.stages.hash import hash_stage
@@ -30,6 +31,7 @@ class RunResult:
     analyzed: bool = False
 
 
+@writes_case
 def run(case: Case, executor: Executor | None = None, progress: Progress = noop_progress) -> RunResult:
     """Run every pending stage in order and say what was done."""
     res = RunResult()
