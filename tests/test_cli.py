@@ -8,11 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ringtrace import cli_extra
 from ringtrace.cli import app
 from ringtrace.demo import ingest_operation
 
-cli_extra.register(app)
 runner = CliRunner(env={"COLUMNS": "200"})
 
 

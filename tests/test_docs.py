@@ -37,10 +37,8 @@ def test_schema_rejects_a_broken_export() -> None:
 def test_readme_commands_exist() -> None:
     from typer.main import get_command
 
-    from ringtrace import cli_extra
     from ringtrace.cli import app
 
-    cli_extra.register(app)
     root = get_command(app)
     readme = "\n".join(re.findall(r"```\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S))
     used = re.findall(r"^\s*(?:\$ )?ringtrace ([a-z][a-z-]*)(?: ([a-z][a-z-]*))?", readme, re.M)

@@ -165,9 +165,8 @@ def test_signature_catches_changed_missing_and_extra_files(packages: dict, tmp_p
 
 
 def test_cli_package_verify_and_status(packages: dict, case_dir: Path, tmp_path: Path) -> None:
-    from ringtrace import cli, cli_extra
+    from ringtrace import cli
 
-    cli_extra.register(cli.app)
     run = CliRunner().invoke
     r = next(iter(packages["res"].values()))
     res = run(cli.app, ["package", "verify", str(r.path), "--key", str(packages["pub"])])

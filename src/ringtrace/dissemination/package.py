@@ -25,6 +25,8 @@ from typing import Any
 from sqlalchemy import select
 
 from ringtrace import TOOL
+from ringtrace.analysis.roles import person_conduct
+from ringtrace.analysis.suspects import suspects_for
 from ringtrace.case import Case
 from ringtrace.dissemination import needtoknow as ntk
 from ringtrace.dissemination.export import build_export, iso
@@ -103,22 +105,6 @@ def _plain(obj: Any) -> Any:
     return str(obj)
 
 
-def suspects_for(case: Case, country: str | None = None) -> tuple[list[dict[str, Any]] | None, str | None]:
-    """rank_suspects from the analysis stage, as plain dicts; (None, why) when that stage is not there."""
-    try:
-        from ringtrace.analysis.priorities import rank_suspects
-    except ImportError as e:
-        return None, f"suspect ranking not available (ringtrace.analysis.priorities: {e})"
-    out = []
-    for s in rank_suspects(case, country=country):
-        d = _plain(s)
-        reasons = [f"{c[0]} (+{c[1]}): {c[2]}" if isinstance(c, list) and len(c) == 3 else str(c)
-                   for c in d.get("components", [])]
-        out.append({"person": d.get("label"), "country": d.get("country"), "score": d.get("score"),
-                    "reasons": reasons})
-    return out, None
-
-
 _SUMMARY = ("messages", "media", "forwards", "known_sent", "known_received", "first_shared_known", "creator_of",
             "admin_of")
 
@@ -135,11 +121,7 @@ def conduct_summary(c: dict[str, Any]) -> dict[str, Any]:
 
 
 def _conduct(con: Any, person_id: int) -> dict[str, Any] | None:
-    try:
-        from ringtrace.analysis.roles import person_conduct
-    except ImportError:
-        return None
-    return _plain(person_conduct(con, person_id))
+    return _plain(person_conduct(con, person_id))  # type: ignore[no-any-return]
 
 
 def _msg_key(m: dict[str, Any]) -> tuple[Any, ...]:
@@ -348,9 +330,8 @@ def build_package_doc(case: Case, country: str, context: int = CONTEXT_MESSAGES,
                             "timezone": s.get("timezone"), "seizure_country": s.get("seizure_country"),
                             "owner": owner_ref, "path": s["path"]})
 
-    suspects, why = suspects_for(case, country)
-    if suspects is not None:
-        suspects = [s for s in suspects if s["person"] in targets]
+    suspects = [s for s in suspects_for(case, country) if s["person"] in targets]
+    why: str | None = None
 
     for lab in refs.pseudo:
         for t in per_tokens.get(lab, ntk.PersonTokens(lab, None)).tokens:

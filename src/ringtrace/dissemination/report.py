@@ -111,8 +111,8 @@ def _render(template: str, model: dict[str, Any], out_dir: Path, pdf: bool) -> l
 def case_model(case: Case) -> dict[str, Any]:
     from sqlalchemy import select
 
+    from ringtrace.analysis.suspects import suspects_for
     from ringtrace.dissemination.export import build_export, iso
-    from ringtrace.dissemination.package import suspects_for
     from ringtrace.store import schema as S
 
     exp = build_export(case, with_messages=True)
@@ -148,8 +148,9 @@ def case_model(case: Case) -> dict[str, Any]:
         leads.append({**ln, "joined": sorted(joined.get((ln["group"] or "", ln["code"] or ""), [])),
                       "joined_nocode": sorted(joined_nocode.get(ln["group"] or "", [])),
                       "pages": sorted({s["page"] or s["location"] for s in ln["seen"]})})
-    suspects, why = suspects_for(case)
-    if suspects is not None and len(suspects) > 50:
+    suspects = suspects_for(case)
+    why: str | None = None
+    if len(suspects) > 50:
         why = f"top 50 of {len(suspects)} shown; the full ranking is in ringtrace suspects"
         suspects = suspects[:50]
     with case.engine.connect() as con:
