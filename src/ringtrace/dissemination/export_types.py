@@ -105,7 +105,8 @@ class Media(TypedDict):
     error: NotRequired[str | None]
     files: list[MediaFile]
     matches: list[Match]
-    first_shared: FirstShared
+    # None for media no message carried; the schema (type object) would refuse such an export: see the report
+    first_shared: FirstShared | None
     shared_by: list[str]
     shared_in: list[str]
 

@@ -17,6 +17,7 @@ import json
 import shutil
 import zipfile
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ from ringtrace.analysis.suspects import suspects_for
 from ringtrace.case import Case
 from ringtrace.dissemination import needtoknow as ntk
 from ringtrace.dissemination.export import build_export, iso
+from ringtrace.dissemination.export_types import Message
 from ringtrace.store import schema as S
 
 PACKAGE_FORMAT = 1
@@ -124,13 +126,18 @@ def _conduct(con: Any, person_id: int) -> dict[str, Any] | None:
     return _plain(person_conduct(con, person_id))  # type: ignore[no-any-return]
 
 
-def _msg_key(m: dict[str, Any]) -> tuple[Any, ...]:
+def _msg_key(m: Mapping[str, Any]) -> tuple[Any, ...]:
     return (m["chat"].get("group") or m["chat"].get("key"), m["at"], m.get("sender"), m["kind"], m.get("text"),
             tuple(m.get("media", [])),
             json.dumps({k: (m.get("event") or {}).get(k) for k in ("kind", "target", "value")}, sort_keys=True))
 
 
-def _dedup_messages(msgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _pick(obj: Mapping[str, object], keys: tuple[str, ...]) -> dict[str, object]:
+    """The given keys of ``obj`` that it has, in the order given."""
+    return {k: obj[k] for k in keys if k in obj}
+
+
+def _dedup_messages(msgs: Iterable[Message]) -> list[dict[str, Any]]:
     """The same message read from several devices: one row, every source kept."""
     seen: dict[tuple[Any, ...], dict[str, Any]] = {}
     for m in msgs:
@@ -186,29 +193,29 @@ def build_package_doc(case: Case, country: str, context: int = CONTEXT_MESSAGES,
     target_groups = [g for g in exp["groups"] if any(m["person"] in targets for m in g["members"])
                      or g["creator"] in targets]
     tg_ids = {g["id"] for g in target_groups}
-    groups_out = []
+    groups_out: list[dict[str, Any]] = []
     memberships = []
     for g in target_groups:
         cited |= set(g["sources"])
         members = []
-        for m in g["members"]:
-            ref = refs.ref(m["person"], g["id"])
-            is_t = m["person"] in targets
-            row = {"person": ref, "target": is_t, "attributed_to": persons.get(m["person"], {}).get("country"),
-                   "intervals": m["intervals"], "joined_via": m.get("joined_via", []),
-                   "joined_via_invite_link": m["joined_via_invite_link"],
-                   "admin": m["person"] in g["admins"], "creator": m["person"] == g["creator"]}
+        for mem in g["members"]:
+            ref = refs.ref(mem["person"], g["id"])
+            is_t = mem["person"] in targets
+            attributed = persons[mem["person"]]["country"] if mem["person"] in persons else None
+            row: dict[str, Any] = {"person": ref, "target": is_t, "attributed_to": attributed,
+                                   "intervals": mem["intervals"], "joined_via": mem.get("joined_via", []),
+                                   "joined_via_invite_link": mem["joined_via_invite_link"],
+                                   "admin": mem["person"] in g["admins"], "creator": mem["person"] == g["creator"]}
             members.append(row)
-            for iv in m["intervals"]:
+            for iv in mem["intervals"]:
                 memberships.append({"group": g["id"], "person": ref, "target": is_t,
                                     "attributed_to": row["attributed_to"], "from": iv["from"], "to": iv["to"],
                                     "joined_via": ";".join(row["joined_via"]),
-                                    "invite_codes": ";".join(m["joined_via_invite_link"])
-                                    if isinstance(m["joined_via_invite_link"], list) else "",
+                                    "invite_codes": ";".join(mem["joined_via_invite_link"])
+                                    if isinstance(mem["joined_via_invite_link"], list) else "",
                                     "admin": row["admin"], "creator": row["creator"]})
-        groups_out.append({**{k: g[k] for k in ("id", "platform", "identifiers", "names", "created_at",
-                                                  "invite_codes", "message_count", "media_count", "sources",
-                                                  "conflicts") if k in g},
+        groups_out.append({**_pick(g, ("id", "platform", "identifiers", "names", "created_at", "invite_codes",
+                                       "message_count", "media_count", "sources", "conflicts")),
                            "creator": refs.ref(g["creator"], g["id"]),
                            "admins": [refs.ref(a, g["id"]) for a in g["admins"]],
                            "members": members})
@@ -272,7 +279,7 @@ def build_package_doc(case: Case, country: str, context: int = CONTEXT_MESSAGES,
         for f in md["files"]:
             if f["source"] in on_dev:
                 cited.add(f["source"])
-        fs = md.get("first_shared") or {}
+        fs: Mapping[str, Any] = md["first_shared"] or {}
         for x in md["matches"]:
             matches_out.append({
                 "sha256": md["sha256"], "md5": md["md5"], "sha1": md["sha1"], "kind": md["kind"],
@@ -292,9 +299,9 @@ def build_package_doc(case: Case, country: str, context: int = CONTEXT_MESSAGES,
             joined = sorted({refs.ref(m["person"]) or "" for g in target_groups if g["id"] == ln["group"]
                              for m in g["members"] if isinstance(m["joined_via_invite_link"], list)
                              and ln["code"] in m["joined_via_invite_link"] and m["person"] in targets})
-            for s in ln["seen"]:
-                if s["source"]:
-                    cited.add(s["source"])
+            for seen in ln["seen"]:
+                if seen["source"]:
+                    cited.add(seen["source"])
             links_out.append({**ln, "targets_joined": joined})
 
     # the targets themselves
