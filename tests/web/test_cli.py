@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from typer.testing import CliRunner
 
@@ -14,7 +16,7 @@ def _app() -> typer.Typer:
     return ringtrace_app
 
 
-def test_users_add_and_grant(tmp_path, web_case):
+def test_users_add_and_grant(tmp_path: Path, web_case: Path) -> None:
     home = tmp_path / "home"
     r = CliRunner()
     app = _app()
