@@ -9,11 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 import ringtrace
-from ringtrace import cli_extra
 from ringtrace.cli import app
 from ringtrace.demo import ingest_operation
 
-cli_extra.register(app)
 runner = CliRunner(env={"COLUMNS": "200"})
 
 

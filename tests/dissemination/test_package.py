@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -25,7 +26,7 @@ HOSTILE_NAME = "<img src=x onerror=alert(2)>"
 TEMPLATES = Path(__file__).parents[2] / "src/ringtrace/dissemination/templates"
 
 
-def _identifiers(p: dict) -> set[str]:
+def _identifiers(p: dict[str, Any]) -> set[str]:
     """Every identifier and name of a person, as the export states them (independent of the scrubber)."""
     out = set(p["phones"]) | {x.lstrip("+") for x in p["phones"]} | set(p["names"])
     for a in p["accounts"]:
@@ -54,7 +55,7 @@ def _texts(folder: Path, zpath: Path | None) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def packages(case_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def packages(case_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("packages")
     priv, pub = new_keypair(out / "keys", "unit")
     case = Case.open(case_dir, actor="pytest")
@@ -68,7 +69,7 @@ def packages(case_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"exp": exp, "res": res, "pub": pub, "priv": priv, "out": out}
 
 
-def test_a_package_per_country_with_all_files(packages: dict) -> None:
+def test_a_package_per_country_with_all_files(packages: dict[str, Any]) -> None:
     assert len(packages["res"]) >= 3
     for c, r in packages["res"].items():
         names = {p.name for p in r.path.iterdir()}
@@ -77,7 +78,7 @@ def test_a_package_per_country_with_all_files(packages: dict) -> None:
         assert r.zip is not None and r.zip.exists() and r.signed and r.version >= 1
 
 
-def test_every_file_names_all_targets_and_no_one_else(packages: dict) -> None:
+def test_every_file_names_all_targets_and_no_one_else(packages: dict[str, Any]) -> None:
     exp = packages["exp"]
     vocab = {w.lower() for f in TEMPLATES.iterdir() for w in re.findall(r"\w+", f.read_text())}
     for c, r in packages["res"].items():
@@ -106,7 +107,7 @@ def test_every_file_names_all_targets_and_no_one_else(packages: dict) -> None:
             assert not found, f"{c} package {fname} leaks {found}"
 
 
-def test_other_persons_appear_as_stable_pseudonyms(packages: dict) -> None:
+def test_other_persons_appear_as_stable_pseudonyms(packages: dict[str, Any]) -> None:
     r = next(iter(packages["res"].values()))
     doc = json.loads((r.path / "package.json").read_text())
     refs = {x["ref"]: x for x in doc["pseudonyms"]}
@@ -120,7 +121,7 @@ def test_other_persons_appear_as_stable_pseudonyms(packages: dict) -> None:
     assert any(k in mem for k in refs)
 
 
-def test_reports_escape_hostile_strings_and_pdf_renders(packages: dict, case: Case, tmp_path: Path) -> None:
+def test_reports_escape_hostile_strings_and_pdf_renders(packages: dict[str, Any], case: Case, tmp_path: Path) -> None:
     from ringtrace.dissemination.report import write_report
 
     paths = write_report(case, tmp_path / "rep", pdf=True)
@@ -140,7 +141,7 @@ def test_reports_escape_hostile_strings_and_pdf_renders(packages: dict, case: Ca
     assert png and png[0].stat().st_size > 5000
 
 
-def test_signature_catches_changed_missing_and_extra_files(packages: dict, tmp_path: Path) -> None:
+def test_signature_catches_changed_missing_and_extra_files(packages: dict[str, Any], tmp_path: Path) -> None:
     r = next(iter(packages["res"].values()))
     pub = packages["pub"]
     work = tmp_path / "copy"
@@ -164,10 +165,9 @@ def test_signature_catches_changed_missing_and_extra_files(packages: dict, tmp_p
     assert verify_package(tmp_path, pub) == [f"{tmp_path / 'manifest.json'}: no manifest"]
 
 
-def test_cli_package_verify_and_status(packages: dict, case_dir: Path, tmp_path: Path) -> None:
-    from ringtrace import cli, cli_extra
+def test_cli_package_verify_and_status(packages: dict[str, Any], case_dir: Path, tmp_path: Path) -> None:
+    from ringtrace import cli
 
-    cli_extra.register(cli.app)
     run = CliRunner().invoke
     r = next(iter(packages["res"].values()))
     res = run(cli.app, ["package", "verify", str(r.path), "--key", str(packages["pub"])])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,7 @@ class Graph:
                          "uco-core:isDirectional": True, "uco-core:startTime": _dt(start),
                          "uco-core:endTime": _dt(end), "uco-core:description": description})
 
-    def file(self, key: str, hashes: dict[str, str | None], size: int | None, name: str | None = None,
+    def file(self, key: str, hashes: Mapping[str, Any], size: int | None, name: str | None = None,
              description: str | None = None) -> str:
         fid = self.iri("File", key)
         hash_nodes = []
@@ -124,9 +125,10 @@ def _person(g: Graph, ref: str, description: str | None) -> str:
                   "uco-core:description": description})
 
 
-def build_graph(case_name: str, sources: list[dict[str, Any]], persons: list[dict[str, Any]],
-                pseudonyms: list[dict[str, Any]], groups: list[dict[str, Any]], messages: list[dict[str, Any]],
-                media: list[dict[str, Any]], links: list[dict[str, Any]], focus: str) -> dict[str, Any]:
+def build_graph(case_name: str, sources: Sequence[Mapping[str, Any]], persons: Sequence[Mapping[str, Any]],
+                pseudonyms: Sequence[Mapping[str, Any]], groups: Sequence[Mapping[str, Any]],
+                messages: Sequence[Mapping[str, Any]], media: Sequence[Mapping[str, Any]],
+                links: Sequence[Mapping[str, Any]], focus: str) -> dict[str, Any]:
     """Neutral builder used by both the package graph and the whole-case export (see their adapters)."""
     g = Graph(f"{case_name}|{focus}")
     tool = g.add({"@id": g.iri("Tool", TOOL), "@type": "uco-tool:Tool", "uco-core:name": TOOL})

@@ -12,17 +12,31 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Connection, select
 
 from ringtrace import TOOL
 from ringtrace.analysis.invites import code_current_at, looks_like_code
 from ringtrace.case import Case
+from ringtrace.dissemination.export_types import (
+    ExportDoc,
+    FirstShared,
+    Group,
+    Indicator,
+    InviteLink,
+    Match,
+    Media,
+    MediaFile,
+    Message,
+    Person,
+    Sighting,
+    Source,
+)
 from ringtrace.model import Prov
 from ringtrace.store import schema as S
 
-EXPORT_VERSION = 1
+EXPORT_VERSION: Final = 1
 SCHEMA_PATH = Path(__file__).with_name("export_schema.json")
 
 
@@ -83,10 +97,10 @@ def _locator(r: Any) -> str:
     return Prov(r.prov_file, r.prov_table, r.prov_row, r.prov_line).locator()
 
 
-def build_export(case: Case, with_messages: bool = False, include_secrets: bool = False) -> dict[str, Any]:
+def build_export(case: Case, with_messages: bool = False, include_secrets: bool = False) -> ExportDoc:
     with case.engine.connect() as con:
         ctx = _Ctx(con)
-        doc: dict[str, Any] = {
+        doc: ExportDoc = {
             "export_version": EXPORT_VERSION,
             "case": case.name,
             "generated_at": iso(datetime.now(UTC)),
@@ -115,12 +129,12 @@ def write_export(case: Case, out: Path, with_messages: bool = False, include_sec
 # ---- sections --------------------------------------------------------------------------------------------------
 
 
-def _sources(con: Connection) -> list[dict[str, Any]]:
+def _sources(con: Connection) -> list[Source]:
     fmts: dict[int, set[str]] = defaultdict(set)
     for r in con.execute(select(S.source_files.c.source_id, S.source_files.c.format)
                          .where(S.source_files.c.format.is_not(None))):
         fmts[r.source_id].add(r.format)
-    out = []
+    out: list[Source] = []
     for r in con.execute(select(S.sources).order_by(S.sources.c.id)):
         out.append({"id": r.id, "exhibit": r.exhibit, "kind": r.kind, "path": r.original_path, "sha256": r.sha256,
                     "md5": r.md5, "size": r.size, "files": r.file_count, "mode": r.mode,
@@ -130,7 +144,7 @@ def _sources(con: Connection) -> list[dict[str, Any]]:
     return out
 
 
-def _persons(con: Connection) -> list[dict[str, Any]]:
+def _persons(con: Connection) -> list[Person]:
     accounts: dict[int, list[Any]] = defaultdict(list)
     q = select(S.person_accounts.c.person_id, S.accounts).join(S.accounts,
                                                                 S.accounts.c.id == S.person_accounts.c.account_id)
@@ -141,7 +155,7 @@ def _persons(con: Connection) -> list[dict[str, Any]]:
     names_by_account: dict[int, set[str]] = defaultdict(set)
     for r in con.execute(select(S.names_seen.c.account_id, S.names_seen.c.name)):
         names_by_account[r.account_id].add(r.name)
-    out = []
+    out: list[Person] = []
     for p in con.execute(select(S.persons).order_by(S.persons.c.label)):
         accs = accounts[p.id]
         phones = sorted({a.value for a in accs if a.kind == "phone"})
@@ -156,7 +170,7 @@ def _persons(con: Connection) -> list[dict[str, Any]]:
     return out
 
 
-def _groups(con: Connection, ctx: _Ctx) -> list[dict[str, Any]]:
+def _groups(con: Connection, ctx: _Ctx) -> list[Group]:
     chats_of: dict[int, list[int]] = defaultdict(list)
     for chat_id, gid in ctx.chat_group.items():
         chats_of[gid].append(chat_id)
@@ -183,7 +197,7 @@ def _groups(con: Connection, ctx: _Ctx) -> list[dict[str, Any]]:
             f"FROM messages m LEFT JOIN message_media mm ON mm.message_id = m.id WHERE m.chat_id IN ({placeholders})"
         ).one()
         msg_count[gid], media_count[gid] = row[0], row[1]
-    out = []
+    out: list[Group] = []
     for g in con.execute(select(S.groups).order_by(S.groups.c.label)):
         chats = sorted(chats_of[g.id])
         names: dict[tuple[str | None, str], None] = {}
@@ -250,12 +264,12 @@ def _groups(con: Connection, ctx: _Ctx) -> list[dict[str, Any]]:
     return out
 
 
-def _media(con: Connection, ctx: _Ctx) -> list[dict[str, Any]]:
-    files: dict[str, list[dict[str, str]]] = defaultdict(list)
+def _media(con: Connection, ctx: _Ctx) -> list[Media]:
+    files: dict[str, list[MediaFile]] = defaultdict(list)
     for r in con.execute(select(S.source_files.c.sha256, S.source_files.c.source_id, S.source_files.c.relpath)):
         files[r.sha256].append({"source": ctx.exhibit[r.source_id], "path": r.relpath})
     hs_name = {r.id: r.name for r in con.execute(select(S.hashsets.c.id, S.hashsets.c.name))}
-    matches: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    matches: dict[str, list[Match]] = defaultdict(list)
     q = select(S.matches, S.hash_entries.c.category, S.hash_entries.c.raw_id, S.hash_entries.c.series).join(
         S.hash_entries, S.hash_entries.c.id == S.matches.c.entry_id)
     for r in con.execute(q):
@@ -274,7 +288,7 @@ def _media(con: Connection, ctx: _Ctx) -> list[dict[str, Any]]:
         if g:
             shared_in[r.sha256].add(g)
     first = _first_sharers(con, ctx)
-    out = []
+    out: list[Media] = []
     for m in con.execute(select(S.media).order_by(S.media.c.sha256)):
         out.append({
             "sha256": m.sha256, "md5": m.md5, "sha1": m.sha1, "pdq": m.pdq, "pdq_quality": m.pdq_quality,
@@ -296,7 +310,7 @@ def _media(con: Connection, ctx: _Ctx) -> list[dict[str, Any]]:
     return out
 
 
-def _first_sharers(con: Connection, ctx: _Ctx) -> dict[str, dict[str, Any]]:
+def _first_sharers(con: Connection, ctx: _Ctx) -> dict[str, FirstShared]:
     from ringtrace.analysis.roles import first_sharers
 
     return {sha: {"person": ctx.person_label.get(pid) if pid is not None else None,
@@ -307,18 +321,18 @@ def _first_sharers(con: Connection, ctx: _Ctx) -> dict[str, dict[str, Any]]:
 INVITE_KINDS = ("whatsapp_invite", "telegram_invite", "signal_group", "discord_invite", "session_open_group")
 
 
-def _seen(r: Any, ctx: _Ctx, include_secrets: bool) -> dict[str, Any]:
+def _seen(r: Any, ctx: _Ctx, include_secrets: bool) -> Sighting:
     return {"source": ctx.exhibit.get(r.source_id), "location": _locator(r), "page": r.page_uri, "at": iso(r.at),
             "context": r.context}
 
 
-def _invite_links(con: Connection, ctx: _Ctx, include_secrets: bool) -> list[dict[str, Any]]:
+def _invite_links(con: Connection, ctx: _Ctx, include_secrets: bool) -> list[InviteLink]:
     # the group a code opens comes from device evidence only (analysis.invites): never from where it was posted
     code_group: dict[tuple[str, str], str] = {}
     for key, tie in ctx.code_ties.items():
         if tie.group_id is not None and tie.group_id in ctx.group_label:
             code_group[key] = ctx.group_label[tie.group_id]
-    links: dict[tuple[str, str], dict[str, Any]] = {}
+    links: dict[tuple[str, str], InviteLink] = {}
     for r in con.execute(select(S.indicators).where(S.indicators.c.kind.in_(INVITE_KINDS))
                          .order_by(S.indicators.c.id)):
         code = r.code or r.value
@@ -331,8 +345,8 @@ def _invite_links(con: Connection, ctx: _Ctx, include_secrets: bool) -> list[dic
     return [links[k] for k in sorted(links)]
 
 
-def _indicators(con: Connection, ctx: _Ctx, include_secrets: bool) -> list[dict[str, Any]]:
-    out: dict[tuple[str, str], dict[str, Any]] = {}
+def _indicators(con: Connection, ctx: _Ctx, include_secrets: bool) -> list[Indicator]:
+    out: dict[tuple[str, str], Indicator] = {}
     for r in con.execute(select(S.indicators).where(S.indicators.c.kind.not_in(INVITE_KINDS))
                          .order_by(S.indicators.c.id)):
         item = out.setdefault((r.kind, r.value), {"kind": r.kind, "value": r.value, "seen": []})
@@ -340,7 +354,7 @@ def _indicators(con: Connection, ctx: _Ctx, include_secrets: bool) -> list[dict[
     return [out[k] for k in sorted(out)]
 
 
-def _messages(con: Connection, ctx: _Ctx) -> Iterable[dict[str, Any]]:
+def _messages(con: Connection, ctx: _Ctx) -> Iterable[Message]:
     media: dict[int, list[str]] = defaultdict(list)
     for r in con.execute(select(S.message_media.c.message_id, S.message_media.c.sha256)):
         if r.sha256:

@@ -17,6 +17,7 @@ import json
 import shutil
 import zipfile
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,9 +26,13 @@ from typing import Any
 from sqlalchemy import select
 
 from ringtrace import TOOL
+from ringtrace.analysis.roles import person_conduct
+from ringtrace.analysis.suspects import suspects_for
 from ringtrace.case import Case
 from ringtrace.dissemination import needtoknow as ntk
 from ringtrace.dissemination.export import build_export, iso
+from ringtrace.dissemination.export_types import ExportDoc, Group, Message, Person
+from ringtrace.dissemination.status import StatusRow, current_statuses
 from ringtrace.store import schema as S
 
 PACKAGE_FORMAT = 1
@@ -103,22 +108,6 @@ def _plain(obj: Any) -> Any:
     return str(obj)
 
 
-def suspects_for(case: Case, country: str | None = None) -> tuple[list[dict[str, Any]] | None, str | None]:
-    """rank_suspects from the analysis stage, as plain dicts; (None, why) when that stage is not there."""
-    try:
-        from ringtrace.analysis.priorities import rank_suspects
-    except ImportError as e:
-        return None, f"suspect ranking not available (ringtrace.analysis.priorities: {e})"
-    out = []
-    for s in rank_suspects(case, country=country):
-        d = _plain(s)
-        reasons = [f"{c[0]} (+{c[1]}): {c[2]}" if isinstance(c, list) and len(c) == 3 else str(c)
-                   for c in d.get("components", [])]
-        out.append({"person": d.get("label"), "country": d.get("country"), "score": d.get("score"),
-                    "reasons": reasons})
-    return out, None
-
-
 _SUMMARY = ("messages", "media", "forwards", "known_sent", "known_received", "first_shared_known", "creator_of",
             "admin_of")
 
@@ -135,20 +124,21 @@ def conduct_summary(c: dict[str, Any]) -> dict[str, Any]:
 
 
 def _conduct(con: Any, person_id: int) -> dict[str, Any] | None:
-    try:
-        from ringtrace.analysis.roles import person_conduct
-    except ImportError:
-        return None
-    return _plain(person_conduct(con, person_id))
+    return _plain(person_conduct(con, person_id))  # type: ignore[no-any-return]
 
 
-def _msg_key(m: dict[str, Any]) -> tuple[Any, ...]:
+def _msg_key(m: Mapping[str, Any]) -> tuple[Any, ...]:
     return (m["chat"].get("group") or m["chat"].get("key"), m["at"], m.get("sender"), m["kind"], m.get("text"),
             tuple(m.get("media", [])),
             json.dumps({k: (m.get("event") or {}).get(k) for k in ("kind", "target", "value")}, sort_keys=True))
 
 
-def _dedup_messages(msgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _pick(obj: Mapping[str, object], keys: tuple[str, ...]) -> dict[str, object]:
+    """The given keys of ``obj`` that it has, in the order given."""
+    return {k: obj[k] for k in keys if k in obj}
+
+
+def _dedup_messages(msgs: Iterable[Message]) -> list[dict[str, Any]]:
     """The same message read from several devices: one row, every source kept."""
     seen: dict[tuple[Any, ...], dict[str, Any]] = {}
     for m in msgs:
@@ -163,76 +153,59 @@ def _dedup_messages(msgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def build_package_doc(case: Case, country: str, context: int = CONTEXT_MESSAGES,
-                      version: int = 0, recipient: str | None = None) -> tuple[dict[str, Any], ntk.Scrubber,
-                                                                                   set[str], set[str]]:
-    """The package document (before scrubbing is applied), its scrubber, and the forbidden and kept tokens."""
-    country = country.upper()
-    exp = build_export(case, with_messages=True)
-    persons = {p["id"]: p for p in exp["persons"]}
-    targets = {lab for lab, p in persons.items() if p["country"] == country}
-    if not targets:
-        raise PackageError(f"no person in this case is attributed to {country}; nothing to refer")
-    refs = _Refs(targets, {lab: p["country"] for lab, p in persons.items()})
-    with case.engine.connect() as con:
-        pid_of = {r.label: r.id for r in con.execute(select(S.persons.c.id, S.persons.c.label))}
-        per_tokens, orphan = ntk.person_tokens(con)
-        owner_acc = defaultdict(list)
-        for r in con.execute(select(S.device_owners.c.source_id, S.device_owners.c.basis,
-                                    S.person_accounts.c.person_id)
-                             .join(S.person_accounts, S.person_accounts.c.account_id == S.device_owners.c.account_id)):
-            owner_acc[r.person_id].append((r.source_id, r.basis))
-        src_tool = {r.id: r.tool for r in con.execute(select(S.sources.c.id, S.sources.c.tool))}
-        conduct = {lab: _conduct(con, pid_of[lab]) for lab in targets if lab in pid_of}
-        from ringtrace.dissemination.status import current_statuses
+@dataclass
+class _Scope:
+    """What every section of one country's package reads: the export, the targets, their references, and the
+    exhibits the package cites (each section adds the ones it relies on)."""
 
-        statuses = current_statuses(con)
-    keep = set().union(*(per_tokens[t].tokens for t in targets if t in per_tokens))
-    forbidden_map: dict[str, str] = {}
-    forbidden: set[str] = set(orphan)
-    for lab, pt in per_tokens.items():
-        if lab in targets:
-            continue
-        forbidden |= pt.tokens
-    for t in orphan:
-        forbidden_map[t] = "unattributed account"
-    sources_by_ex = {s["exhibit"]: s for s in exp["sources"]}
-    src_by_id = {s["id"]: s for s in exp["sources"]}
-    cited: set[str] = set()
+    exp: ExportDoc
+    country: str
+    persons: dict[str, Person]
+    targets: set[str]
+    refs: _Refs
+    pid_of: dict[str, int]
+    cited: set[str] = field(default_factory=set)
 
-    # groups the targets were in
-    target_groups = [g for g in exp["groups"] if any(m["person"] in targets for m in g["members"])
+
+def _groups_section(sc: _Scope) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[Group]]:
+    """The groups the targets were in or created (members by reference), one membership row an interval, and those
+    groups as exported."""
+    refs, targets, persons = sc.refs, sc.targets, sc.persons
+    target_groups = [g for g in sc.exp["groups"] if any(m["person"] in targets for m in g["members"])
                      or g["creator"] in targets]
-    tg_ids = {g["id"] for g in target_groups}
-    groups_out = []
-    memberships = []
+    groups_out: list[dict[str, Any]] = []
+    memberships: list[dict[str, Any]] = []
     for g in target_groups:
-        cited |= set(g["sources"])
+        sc.cited |= set(g["sources"])
         members = []
-        for m in g["members"]:
-            ref = refs.ref(m["person"], g["id"])
-            is_t = m["person"] in targets
-            row = {"person": ref, "target": is_t, "attributed_to": persons.get(m["person"], {}).get("country"),
-                   "intervals": m["intervals"], "joined_via": m.get("joined_via", []),
-                   "joined_via_invite_link": m["joined_via_invite_link"],
-                   "admin": m["person"] in g["admins"], "creator": m["person"] == g["creator"]}
+        for mem in g["members"]:
+            ref = refs.ref(mem["person"], g["id"])
+            is_t = mem["person"] in targets
+            attributed = persons[mem["person"]]["country"] if mem["person"] in persons else None
+            row: dict[str, Any] = {"person": ref, "target": is_t, "attributed_to": attributed,
+                                   "intervals": mem["intervals"], "joined_via": mem.get("joined_via", []),
+                                   "joined_via_invite_link": mem["joined_via_invite_link"],
+                                   "admin": mem["person"] in g["admins"], "creator": mem["person"] == g["creator"]}
             members.append(row)
-            for iv in m["intervals"]:
+            for iv in mem["intervals"]:
                 memberships.append({"group": g["id"], "person": ref, "target": is_t,
                                     "attributed_to": row["attributed_to"], "from": iv["from"], "to": iv["to"],
                                     "joined_via": ";".join(row["joined_via"]),
-                                    "invite_codes": ";".join(m["joined_via_invite_link"])
-                                    if isinstance(m["joined_via_invite_link"], list) else "",
+                                    "invite_codes": ";".join(mem["joined_via_invite_link"])
+                                    if isinstance(mem["joined_via_invite_link"], list) else "",
                                     "admin": row["admin"], "creator": row["creator"]})
-        groups_out.append({**{k: g[k] for k in ("id", "platform", "identifiers", "names", "created_at",
-                                                  "invite_codes", "message_count", "media_count", "sources",
-                                                  "conflicts") if k in g},
+        groups_out.append({**_pick(g, ("id", "platform", "identifiers", "names", "created_at", "invite_codes",
+                                       "message_count", "media_count", "sources", "conflicts")),
                            "creator": refs.ref(g["creator"], g["id"]),
                            "admins": [refs.ref(a, g["id"]) for a in g["admins"]],
                            "members": members})
+    return groups_out, memberships, target_groups
 
-    # messages: everything a target sent or was the object of, plus context in the same chat
-    msgs = _dedup_messages(exp.get("messages", []))
+
+def _messages_section(sc: _Scope, tg_ids: set[str], context: int) -> list[dict[str, Any]]:
+    """Everything a target sent or was the object of, plus ``context`` messages around each in the same chat."""
+    refs, targets = sc.refs, sc.targets
+    msgs = _dedup_messages(sc.exp.get("messages", []))
     by_chat: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for m in msgs:
         by_chat[m["chat"].get("group") or f"chat:{m['chat'].get('key')}"].append(m)
@@ -253,7 +226,7 @@ def build_package_doc(case: Case, country: str, context: int = CONTEXT_MESSAGES,
             involves = j in hits
             for c in m["sources"]:
                 if c["source"]:
-                    cited.add(c["source"])
+                    sc.cited.add(c["source"])
             ev = m.get("event")
             messages_out.append({
                 "group": group or m["chat"].get("group"), "chat_kind": m["chat"].get("kind"),
@@ -264,23 +237,31 @@ def build_package_doc(case: Case, country: str, context: int = CONTEXT_MESSAGES,
                 "event": None if ev is None else {"kind": ev.get("kind"), "target": refs.ref(ev.get("target"), group),
                                                   "value": ev.get("value")},
                 "sources": m["sources"]})
+    return messages_out
 
-    # known material tied to targets
+
+def _target_exhibits(sc: _Scope, owner_acc: dict[int, list[tuple[int, str]]]) -> dict[str, list[dict[str, Any]]]:
+    """Each target's own exhibits: devices whose owner account is theirs, or whose owner number given at intake is."""
+    src_by_id = {s["id"]: s for s in sc.exp["sources"]}
     target_exhibits: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for lab in targets:
-        pid = pid_of.get(lab)
+    for lab in sc.targets:
+        pid = sc.pid_of.get(lab)
         for sid, basis in owner_acc.get(pid, []) if pid is not None else []:
             s = src_by_id.get(sid)
             if s:
                 target_exhibits[lab].append({"exhibit": s["exhibit"], "basis": basis})
-        for s in exp["sources"]:
-            if s.get("owner") and s["owner"] in persons[lab]["phones"] \
+        for s in sc.exp["sources"]:
+            if s.get("owner") and s["owner"] in sc.persons[lab]["phones"] \
                     and all(d["exhibit"] != s["exhibit"] for d in target_exhibits[lab]):
                 target_exhibits[lab].append({"exhibit": s["exhibit"], "basis": "owner number given at intake"})
-    own_ex = {d["exhibit"] for ds in target_exhibits.values() for d in ds}
-    cited |= own_ex
+    return target_exhibits
+
+
+def _matches_section(sc: _Scope, own_ex: set[str]) -> list[dict[str, Any]]:
+    """Known material a target shared or that lies on a target's own exhibit: one row a match."""
+    refs, targets = sc.refs, sc.targets
     matches_out = []
-    for md in exp["media"]:
+    for md in sc.exp["media"]:
         if not md["matches"]:
             continue
         by_t = set(md["shared_by"]) & targets
@@ -289,8 +270,8 @@ def build_package_doc(case: Case, country: str, context: int = CONTEXT_MESSAGES,
             continue
         for f in md["files"]:
             if f["source"] in on_dev:
-                cited.add(f["source"])
-        fs = md.get("first_shared") or {}
+                sc.cited.add(f["source"])
+        fs: Mapping[str, Any] = md["first_shared"] or {}
         for x in md["matches"]:
             matches_out.append({
                 "sha256": md["sha256"], "md5": md["md5"], "sha1": md["sha1"], "kind": md["kind"],
@@ -301,24 +282,34 @@ def build_package_doc(case: Case, country: str, context: int = CONTEXT_MESSAGES,
                 "first_shared_by": refs.ref(fs.get("person")), "first_shared_in": fs.get("group"),
                 "first_shared_at": fs.get("at"),
                 "files": [f for f in md["files"] if f["source"] in on_dev]})
+    return matches_out
 
-    # invite links that lead into the targets' groups, and where they were posted
+
+def _links_section(sc: _Scope, target_groups: list[Group], tg_ids: set[str]) -> list[dict[str, Any]]:
+    """Invite links that lead into the targets' groups, where they were posted, and which targets joined by them."""
+    refs, targets = sc.refs, sc.targets
     target_codes = {c for g in target_groups for c in g["invite_codes"]}
-    links_out = []
-    for ln in exp["invite_links"]:
+    links_out: list[dict[str, Any]] = []
+    for ln in sc.exp["invite_links"]:
         if ln["group"] in tg_ids or (ln["code"] and ln["code"] in target_codes):
             joined = sorted({refs.ref(m["person"]) or "" for g in target_groups if g["id"] == ln["group"]
                              for m in g["members"] if isinstance(m["joined_via_invite_link"], list)
                              and ln["code"] in m["joined_via_invite_link"] and m["person"] in targets})
-            for s in ln["seen"]:
-                if s["source"]:
-                    cited.add(s["source"])
+            for seen in ln["seen"]:
+                if seen["source"]:
+                    sc.cited.add(seen["source"])
             links_out.append({**ln, "targets_joined": joined})
+    return links_out
 
-    # the targets themselves
+
+def _persons_section(sc: _Scope, target_exhibits: dict[str, list[dict[str, Any]]],
+                     groups_out: list[dict[str, Any]], messages_out: list[dict[str, Any]],
+                     matches_out: list[dict[str, Any]], conduct: dict[str, dict[str, Any] | None],
+                     statuses: dict[str, StatusRow]) -> list[dict[str, Any]]:
+    """The targets themselves: their record, devices, groups, conduct and action-day status."""
     persons_out = []
-    for lab in sorted(targets):
-        p = persons[lab]
+    for lab in sorted(sc.targets):
+        p = sc.persons[lab]
         st = statuses.get(lab)
         persons_out.append({
             **p, "devices": sorted(target_exhibits.get(lab, []), key=lambda d: d["exhibit"]),
@@ -331,33 +322,84 @@ def build_package_doc(case: Case, country: str, context: int = CONTEXT_MESSAGES,
             "status": {"status": st.status, "by": st.by, "at": iso(st.at), "note": st.note}
             if st else {"status": "identified", "by": None, "at": None, "note": None},
         })
+    return persons_out
 
+
+def _sources_section(sc: _Scope, src_tool: dict[int, str | None]) -> list[dict[str, Any]]:
+    """The exhibits the package cites, with the device owner by reference."""
+    sources_by_ex = {s["exhibit"]: s for s in sc.exp["sources"]}
     sources_out = []
-    for ex in sorted(cited):
+    for ex in sorted(sc.cited):
         s = sources_by_ex.get(ex)
         if not s:
             continue
         owner_ref = None
         if s.get("owner"):
-            owner_lab = next((lab for lab, p in persons.items() if s["owner"] in p["phones"]), None)
-            owner_ref = refs.ref(owner_lab) if owner_lab else "unattributed number"
+            owner_lab = next((lab for lab, p in sc.persons.items() if s["owner"] in p["phones"]), None)
+            owner_ref = sc.refs.ref(owner_lab) if owner_lab else "unattributed number"
         sources_out.append({"exhibit": ex, "kind": s["kind"], "sha256": s["sha256"], "md5": s.get("md5"),
                             "size": s["size"], "files": s.get("files"), "mode": s.get("mode"),
                             "formats": s.get("formats", []), "ingested_at": s.get("ingested_at"),
                             "examiner": s.get("examiner"), "tool": src_tool.get(s["id"]),
                             "timezone": s.get("timezone"), "seizure_country": s.get("seizure_country"),
                             "owner": owner_ref, "path": s["path"]})
+    return sources_out
 
-    suspects, why = suspects_for(case, country)
-    if suspects is not None:
-        suspects = [s for s in suspects if s["person"] in targets]
+
+def build_package_doc(case: Case, country: str, context: int = CONTEXT_MESSAGES,
+                      version: int = 0, recipient: str | None = None) -> tuple[dict[str, Any], ntk.Scrubber,
+                                                                                   set[str], set[str]]:
+    """The package document (before scrubbing is applied), its scrubber, and the forbidden and kept tokens.
+
+    The sections are built in a fixed order (groups, messages, matches, invite links, persons, sources): a
+    pseudonym is given the first time a section refers to someone, so the order keeps pseudonyms stable."""
+    country = country.upper()
+    exp = build_export(case, with_messages=True)
+    persons = {p["id"]: p for p in exp["persons"]}
+    targets = {lab for lab, p in persons.items() if p["country"] == country}
+    if not targets:
+        raise PackageError(f"no person in this case is attributed to {country}; nothing to refer")
+    refs = _Refs(targets, {lab: p["country"] for lab, p in persons.items()})
+    with case.engine.connect() as con:
+        pid_of = {r.label: r.id for r in con.execute(select(S.persons.c.id, S.persons.c.label))}
+        per_tokens, orphan = ntk.person_tokens(con)
+        owner_acc: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        for r in con.execute(select(S.device_owners.c.source_id, S.device_owners.c.basis,
+                                    S.person_accounts.c.person_id)
+                             .join(S.person_accounts, S.person_accounts.c.account_id == S.device_owners.c.account_id)):
+            owner_acc[r.person_id].append((r.source_id, r.basis))
+        src_tool = {r.id: r.tool for r in con.execute(select(S.sources.c.id, S.sources.c.tool))}
+        conduct = {lab: _conduct(con, pid_of[lab]) for lab in targets if lab in pid_of}
+        statuses = current_statuses(con)
+    keep = set().union(*(per_tokens[t].tokens for t in targets if t in per_tokens))
+    forbidden_map: dict[str, str] = {}
+    forbidden: set[str] = set(orphan)
+    for lab, pt in per_tokens.items():
+        if lab in targets:
+            continue
+        forbidden |= pt.tokens
+    for t in orphan:
+        forbidden_map[t] = "unattributed account"
+
+    sc = _Scope(exp, country, persons, targets, refs, pid_of)
+    groups_out, memberships, target_groups = _groups_section(sc)
+    tg_ids = {g["id"] for g in target_groups}
+    messages_out = _messages_section(sc, tg_ids, context)
+    target_exhibits = _target_exhibits(sc, owner_acc)
+    own_ex = {d["exhibit"] for ds in target_exhibits.values() for d in ds}
+    sc.cited |= own_ex
+    matches_out = _matches_section(sc, own_ex)
+    links_out = _links_section(sc, target_groups, tg_ids)
+    persons_out = _persons_section(sc, target_exhibits, groups_out, messages_out, matches_out, conduct, statuses)
+    sources_out = _sources_section(sc, src_tool)
+    suspects = [s for s in suspects_for(case, country) if s["person"] in targets]
 
     for lab in refs.pseudo:
         for t in per_tokens.get(lab, ntk.PersonTokens(lab, None)).tokens:
             forbidden_map[t] = refs.describe(lab)
+    # non-target persons never referenced still must not leak: name them by a generic reference
     for t in forbidden - set(forbidden_map):
         forbidden_map[t] = "another person"
-    # non-target persons never referenced still must not leak: name them by a generic reference
     doc = {
         "package_format": PACKAGE_FORMAT, "case": case.name, "country": country, "version": version,
         "recipient": recipient, "generated_at": iso(datetime.now(UTC)), "tool": TOOL,
@@ -367,7 +409,7 @@ def build_package_doc(case: Case, country: str, context: int = CONTEXT_MESSAGES,
         "context_messages": context,
         "persons": persons_out, "groups": groups_out, "memberships": memberships,
         "messages": messages_out, "matches": matches_out, "invite_links": links_out, "sources": sources_out,
-        "pseudonyms": refs.table(), "suspects": suspects, "suspects_note": why,
+        "pseudonyms": refs.table(), "suspects": suspects, "suspects_note": None,
     }
     scrub = ntk.Scrubber(forbidden_map, keep)
     return doc, scrub, forbidden, keep

@@ -6,6 +6,7 @@ thumbnails: known material is shown as counts, hashes and categories only. Chart
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ringtrace.case import Case
+from ringtrace.dissemination.export_types import Person
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -37,7 +39,7 @@ def _parse(s: str | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-def membership_chart(group: dict[str, Any], label: Any = None, width: int = 640) -> dict[str, Any] | None:
+def membership_chart(group: Mapping[str, Any], label: Any = None, width: int = 640) -> dict[str, Any] | None:
     """Rows of bars (x, w in the SVG's units) for each member's intervals; open ends run to the last date seen."""
     ivs = [(m["person"], _parse(iv.get("from")), _parse(iv.get("to")))
            for m in group.get("members", []) for iv in m.get("intervals", [])]
@@ -111,12 +113,12 @@ def _render(template: str, model: dict[str, Any], out_dir: Path, pdf: bool) -> l
 def case_model(case: Case) -> dict[str, Any]:
     from sqlalchemy import select
 
+    from ringtrace.analysis.suspects import suspects_for
     from ringtrace.dissemination.export import build_export, iso
-    from ringtrace.dissemination.package import suspects_for
     from ringtrace.store import schema as S
 
     exp = build_export(case, with_messages=True)
-    by_country: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_country: dict[str, list[Person]] = defaultdict(list)
     for p in exp["persons"]:
         by_country[p["country"] or "none"].append(p)
     countries = [{"country": c, "persons": ps, "bases": Counter((p["country_basis"] or "no basis").split(":")[0]
@@ -137,19 +139,20 @@ def case_model(case: Case) -> dict[str, Any]:
     joined: dict[tuple[str, str], list[str]] = defaultdict(list)
     joined_nocode: dict[str, list[str]] = defaultdict(list)  # joined by a link whose code the device did not keep
     for g in exp["groups"]:
-        for m in g["members"]:
-            if isinstance(m["joined_via_invite_link"], list):
-                for code in m["joined_via_invite_link"]:
-                    joined[(g["id"], code)].append(m["person"])
-            elif m["joined_via_invite_link"] is True:
-                joined_nocode[g["id"]].append(m["person"])
+        for mem in g["members"]:
+            if isinstance(mem["joined_via_invite_link"], list):
+                for code in mem["joined_via_invite_link"]:
+                    joined[(g["id"], code)].append(mem["person"])
+            elif mem["joined_via_invite_link"] is True:
+                joined_nocode[g["id"]].append(mem["person"])
     leads = []
     for ln in exp["invite_links"]:
         leads.append({**ln, "joined": sorted(joined.get((ln["group"] or "", ln["code"] or ""), [])),
                       "joined_nocode": sorted(joined_nocode.get(ln["group"] or "", [])),
                       "pages": sorted({s["page"] or s["location"] for s in ln["seen"]})})
-    suspects, why = suspects_for(case)
-    if suspects is not None and len(suspects) > 50:
+    suspects = suspects_for(case)
+    why: str | None = None
+    if len(suspects) > 50:
         why = f"top 50 of {len(suspects)} shown; the full ranking is in ringtrace suspects"
         suspects = suspects[:50]
     with case.engine.connect() as con:

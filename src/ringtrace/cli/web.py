@@ -1,28 +1,26 @@
-"""``ringtrace web ...``: serve the web app and manage its users and grants from the shell.
-
-Call ``register(app)`` on the main Typer app to add the ``web`` command group.
-"""
+"""``ringtrace web ...``: serve the web app and manage its users and grants from the shell."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
+
+from ringtrace.case import Case, CaseError
+from ringtrace.cli._app import app
+from ringtrace.web.users import WebStore, WebStoreError
 
 web_app = typer.Typer(no_args_is_help=True, help="The web app: serve it, manage users and grants.")
 users_app = typer.Typer(no_args_is_help=True, help="Web users.")
 web_app.add_typer(users_app, name="users")
+app.add_typer(web_app, name="web")
 
 HomeOpt = Annotated[Path, typer.Option("--home", help="Web home folder (holds web.sqlite).")]
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(web_app, name="web")
-
-
-def _fail(msg: str) -> None:
+def _fail(msg: str) -> NoReturn:
     typer.echo(f"error: {msg}", err=True)
     raise typer.Exit(2)
 
@@ -33,6 +31,7 @@ def serve(home: HomeOpt, host: Annotated[str, typer.Option(help="Address to list
           insecure_cookies: Annotated[bool, typer.Option(
               help="Send the session cookie over plain HTTP (only for localhost without TLS).")] = False) -> None:
     """Serve the web app (put it behind a TLS proxy for anything but localhost)."""
+    # The server and the app are loaded only to serve: every other command works without starting them.
     import uvicorn
 
     from ringtrace.web.app import create_app
@@ -41,9 +40,9 @@ def serve(home: HomeOpt, host: Annotated[str, typer.Option(help="Address to list
     local = host in ("127.0.0.1", "localhost", "::1")
     # Localhost without TLS cannot use Secure cookies; anywhere else Secure stays on unless asked otherwise.
     secure = not (insecure_cookies or local)
-    app = create_app(WebSettings(home=home, secure_cookies=secure))
+    web = create_app(WebSettings(home=home, secure_cookies=secure))
     typer.echo(f"ringtrace web on http://{host}:{port} (home {home}; Secure cookies {'on' if secure else 'off'})")
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False, server_header=False)
+    uvicorn.run(web, host=host, port=port, log_level="warning", proxy_headers=False, server_header=False)
 
 
 @users_app.command("add")
@@ -51,8 +50,6 @@ def users_add(home: HomeOpt, name: Annotated[str, typer.Argument(help="User name
               role: Annotated[str, typer.Option(help="investigator | supervisor | admin")],
               password_stdin: Annotated[bool, typer.Option(help="Read the password from stdin.")] = False) -> None:
     """Add a web user (password prompted, or read from stdin)."""
-    from ringtrace.web.users import WebStore, WebStoreError
-
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -69,8 +66,6 @@ def users_add(home: HomeOpt, name: Annotated[str, typer.Argument(help="User name
 @users_app.command("list")
 def users_list(home: HomeOpt) -> None:
     """List web users."""
-    from ringtrace.web.users import WebStore
-
     for u in WebStore(home).list_users():
         typer.echo(f"{u.name}\t{u.role}\t{'disabled' if u.disabled else 'active'}")
 
@@ -78,8 +73,6 @@ def users_list(home: HomeOpt) -> None:
 @users_app.command("disable")
 def users_disable(home: HomeOpt, name: str) -> None:
     """Disable a user and end their sessions."""
-    from ringtrace.web.users import WebStore, WebStoreError
-
     store = WebStore(home)
     try:
         store.set_disabled(name, True)
@@ -93,9 +86,6 @@ def users_disable(home: HomeOpt, name: str) -> None:
 def grant(home: HomeOpt, name: Annotated[str, typer.Argument(help="User name.")],
           case_path: Annotated[Path, typer.Argument(help="The case folder.")]) -> None:
     """Let a user read a case (registers the case with the web home if new)."""
-    from ringtrace.case import Case, CaseError
-    from ringtrace.web.users import WebStore, WebStoreError
-
     store = WebStore(home)
     try:
         entry = store.grant(name, case_path, by="cli")

@@ -1,0 +1,21 @@
+"""The command line: a thin face over the library. Every command opens the case, calls one library function,
+and prints what it did and what to run next.
+
+The app and the helpers every command shares live in ``_app``; each area module below adds its commands to it
+when imported: ``case``, ``evidence``, ``hashsets``, ``analysis``, ``dissemination``, ``web``."""
+
+from __future__ import annotations
+
+from ringtrace.cli import analysis, case, dissemination, evidence, hashsets, web
+from ringtrace.cli._app import app
+
+__all__ = ["analysis", "app", "case", "dissemination", "evidence", "hashsets", "main", "web"]
+
+
+def main() -> None:
+    """The ``ringtrace`` entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Evidence commands: record and parse a source (chain of custody), and hash media files outside any case."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ringtrace.cli._app import CaseArg, app, console, err, fail, open_case
+from ringtrace.media.hashing import hash_paths, to_csv_row, to_json
+from ringtrace.stages.intake import IntakeError
+from ringtrace.stages.intake import ingest as ingest_source
+from ringtrace.textsafe import shown
+
+
+@app.command()
+def ingest(
+    case: CaseArg,
+    path: Annotated[Path, typer.Argument(help="A file, folder, zip or tar.")],
+    exhibit: Annotated[str | None, typer.Option(help="Exhibit number, e.g. EX-001.")] = None,
+    format: Annotated[str | None, typer.Option(help="Force a format (default: recognised from content).")] = None,
+    timezone: Annotated[str, typer.Option(help="Local time zone of exports in this source (IANA).")] = "UTC",
+    examiner: Annotated[str | None, typer.Option(help="Who ingests.")] = None,
+    owner: Annotated[str | None, typer.Option(help="The device/export owner's number (E.164).")] = None,
+    region: Annotated[str | None, typer.Option(help="Default phone region (ISO alpha-2).")] = None,
+    seizure_country: Annotated[str | None, typer.Option(help="Country where the device was seized.")] = None,
+    reference: Annotated[bool, typer.Option(help="Record and verify in place instead of copying.")] = False,
+    key: Annotated[str | None, typer.Option(
+        help="Key for encrypted WhatsApp backups: a key file's path (preferred) or the 64 hex digits. Used in "
+             "memory only, never stored; only its fingerprint is recorded.")] = None,
+) -> None:
+    """Record a source (chain of custody), keep it in the vault and parse it."""
+    c = open_case(case)
+    keyed = str(Path(key).expanduser().resolve()) if key and Path(key).expanduser().is_file() else key
+    try:
+        r = ingest_source(c, path, exhibit=exhibit, format=format, timezone=timezone, examiner=examiner,
+                          owner=owner, region=region, seizure_country=seizure_country, reference=reference,
+                          key=keyed)
+    except IntakeError as e:
+        fail(str(e))
+    if not r.added:
+        console.print(f"{shown(str(path))} is already in the case as {r.exhibit}: nothing added.")
+        return
+    console.print(f"{r.exhibit}: {r.files} files recorded from {shown(str(path))}.")
+    for p in r.problems:
+        err.print(f"[yellow]refused:[/yellow] {shown(p)}")
+    if r.parse is not None:
+        for fmt, primary in r.parse.units:
+            console.print(f"  read {shown(primary)} as {fmt}")
+        if r.parse.problems:
+            err.print(f"[yellow]{r.parse.problems} problems recorded[/yellow]: ringtrace problems {shown(str(case))}")
+    console.print(f"Next: ringtrace run {shown(str(case))}")
+
+
+@app.command("hash")
+def hash_cmd(paths: Annotated[list[Path], typer.Argument(help="Files or folders.")],
+             as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of CSV.")] = False) -> None:
+    """Hash media: path,md5,sha1,sha256,pdq,quality (one read of each file)."""
+    w = csv.writer(sys.stdout)
+    if not as_json:
+        w.writerow(["path", "md5", "sha1", "sha256", "pdq", "quality"])
+    for p, h in hash_paths(paths):
+        if as_json:
+            sys.stdout.write(json.dumps(to_json(p, h)) + "\n")
+        else:
+            w.writerow(to_csv_row(p, h))
