@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from ringtrace.model import EventKind, Problem, ReadOptions
-from ringtrace.sources import whatsapp_codes as codes
+from ringtrace.sources.whatsapp import codes
 from ringtrace.sources.base import Candidate, Unit, registry
 
 

@@ -42,7 +42,7 @@ from ringtrace.model import (
     Record,
 )
 from ringtrace.phones import to_e164
-from ringtrace.sources import whatsapp_export_locale as L
+from ringtrace.sources.whatsapp import export_locale as L
 from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, register
 
 LINE_CAP = 64 * 1024  # characters kept of one physical line

@@ -25,7 +25,7 @@ from xml.sax.saxutils import escape
 
 import phonenumbers
 
-from ringtrace.sources import whatsapp_codes as codes
+from ringtrace.sources.whatsapp import codes
 from ringtrace.synth.formats.sqlite_wal import fix_salts
 from ringtrace.synth.view import DeviceView, VEvent, VGroup, VMedia, VMessage, VPerson
 

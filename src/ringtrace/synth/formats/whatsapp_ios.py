@@ -19,7 +19,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ringtrace.sources import whatsapp_codes as codes
+from ringtrace.sources.whatsapp import codes
 from ringtrace.synth.view import DeviceView, VEvent, VGroup, VMessage, VPerson
 
 ROOT = "AppDomainGroup-group.net.whatsapp.WhatsApp.shared"
