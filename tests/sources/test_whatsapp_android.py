@@ -131,8 +131,8 @@ from ringtrace.model import (  # noqa: E402
     Participant,
     Problem,
 )
-from ringtrace.sources.base import FormatError  # noqa: E402
 from ringtrace.sources._helpers.sqlite_util import open_readonly_copy  # noqa: E402
+from ringtrace.sources.base import FormatError  # noqa: E402
 from ringtrace.synth.formats import whatsapp_android as writer  # noqa: E402
 
 DB = "data/data/com.whatsapp/databases/msgstore.db"

@@ -48,9 +48,9 @@ from ringtrace.model import (
     ReadOptions,
     Record,
 )
-from ringtrace.sources.whatsapp import codes
-from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, register
 from ringtrace.sources._helpers.sqlite_util import col_or_null, has_rows, open_readonly_copy, table_columns
+from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, register
+from ringtrace.sources.whatsapp import codes
 
 BATCH = 5000
 PREFS_MAX_BYTES = 1024 * 1024

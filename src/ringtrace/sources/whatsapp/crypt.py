@@ -45,8 +45,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from ringtrace.model import Problem, Prov, ReadOptions, Record
-from ringtrace.sources.base import SQLITE_MAGIC, Candidate, FormatError, SourceFormat, Unit, register
 from ringtrace.sources._helpers.sqlite_util import DEFAULT_MAX_BYTES, open_readonly_copy, table_columns
+from ringtrace.sources.base import SQLITE_MAGIC, Candidate, FormatError, SourceFormat, Unit, register
 
 _NAME = re.compile(r"^(msgstore|wa|backup_settings|stickers|chatsettingsbackup)[\w.-]*\.db\.crypt(1[2-5])$")
 

@@ -42,8 +42,8 @@ from ringtrace.model import (
     Record,
 )
 from ringtrace.phones import to_e164
-from ringtrace.sources.whatsapp import export_locale as L
 from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, register
+from ringtrace.sources.whatsapp import export_locale as L
 
 LINE_CAP = 64 * 1024  # characters kept of one physical line
 MSG_CAP = 64 * 1024  # characters kept of one message (all its lines)

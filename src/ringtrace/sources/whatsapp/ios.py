@@ -37,9 +37,9 @@ from ringtrace.model import (
     ReadOptions,
     Record,
 )
-from ringtrace.sources.whatsapp import codes
-from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, register
 from ringtrace.sources._helpers.sqlite_util import col_or_null, open_readonly_copy, table_columns
+from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, register
+from ringtrace.sources.whatsapp import codes
 from ringtrace.sources.whatsapp.android import (
     BATCH,
     TARGET_KINDS,
