@@ -19,9 +19,9 @@ FORMAT_NAMES = {
     ("whatsapp_android", "legacy"): "whatsapp-android",
     ("whatsapp_android", "mixed"): "whatsapp-android",
     ("whatsapp_ios", ""): "whatsapp-ios",
-    ("whatsapp_export", "android"): "whatsapp_export",
-    ("whatsapp_export", "ios"): "whatsapp_export",
-    ("telegram_export", "full"): "telegram_desktop_json",
+    ("whatsapp_export", "android"): "whatsapp-export",
+    ("whatsapp_export", "ios"): "whatsapp-export",
+    ("telegram_export", "full"): "telegram-desktop",
 }
 
 

@@ -1,31 +1,21 @@
 """Evidence formats, in family subpackages (``whatsapp/``, ``telegram/``, ``captures/``); ``base`` is the
-interface and ``_helpers/`` holds shared code that is not a format. Format modules are discovered, not listed."""
+interface and ``_helpers/`` holds shared code that is not a format. Every format, built-in or outside, reaches
+the registry through the ``ringtrace_formats`` pluggy hook (built-ins via ``_builtin``)."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
 _loaded = False
-
-#: Modules directly in this package that are not formats.
-_NOT_FORMATS = {"base"}
 
 
 def load_all() -> None:
-    """Import every format module in this package and its family subpackages, then formats from installed plugins."""
+    """Fill the format registry from every plugin's ``ringtrace_formats`` hook (built-in formats included)."""
     global _loaded
     if _loaded:
         return
     _loaded = True
-    for info in pkgutil.walk_packages(__path__, prefix=f"{__name__}."):
-        leaf = info.name.rsplit(".", 1)[-1]
-        if any(part.startswith("_") for part in info.name.split(".")[2:]) or leaf in _NOT_FORMATS:
-            continue
-        importlib.import_module(info.name)
     from ringtrace.plugins import plugin_formats
 
-    from .base import register
+    from .base import add_to_registry
 
     for fmt in plugin_formats():
-        register(fmt)
+        add_to_registry(fmt)

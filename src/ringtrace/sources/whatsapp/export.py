@@ -472,7 +472,7 @@ def _title_from_name(relpath: str) -> tuple[str | None, str | None]:
 
 @register
 class WhatsAppExport(SourceFormat):
-    name = "whatsapp_export"
+    name = "whatsapp-export"
     description = "WhatsApp 'Export chat' text (Android .txt, iOS _chat.txt), any locale, with attachments"
 
     def claim(self, candidate: Candidate) -> int:
