@@ -16,13 +16,13 @@ import pytest
 
 from ringtrace.model import Problem, ReadOptions
 from ringtrace.sources.base import Candidate, FormatError, Unit, registry
-from ringtrace.synth.world import build_world, device_view
+from ringtrace.synth.world import World, build_world, device_view
 
 MUTATIONS = int(os.environ.get("RINGTRACE_FUZZ_MUTATIONS", "24"))  # more for a deeper local run
 SECONDS_PER_READ = 20
 
 
-def _device(world, fmt: str, variant: str, out: Path) -> None:
+def _device(world: World, fmt: str, variant: str, out: Path) -> None:
     import importlib
 
     telegram = fmt == "telegram_export"
@@ -81,7 +81,7 @@ FORMATS = ["whatsapp-android", "whatsapp-android-legacy", "whatsapp-ios", "whats
 
 
 @pytest.mark.parametrize("name", FORMATS)
-def test_damaged_copies_never_crash_a_reader(name: str, fixtures, tmp_path: Path) -> None:
+def test_damaged_copies_never_crash_a_reader(name: str, fixtures: dict[str, tuple[Path, str]], tmp_path: Path) -> None:
     root, primary = fixtures[name]
     fmt_name = "whatsapp-android" if name.startswith("whatsapp-android") else name
     fmt = registry()[fmt_name]()
