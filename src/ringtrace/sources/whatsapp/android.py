@@ -347,7 +347,7 @@ class WhatsAppAndroid(SourceFormat):
         if not candidate.is_sqlite:
             return 0
         schema = candidate.sqlite_schema
-        if self.has_tables(schema, CURRENT_TABLES) or self.has_tables(schema, LEGACY_TABLES):
+        if any(self.has_tables(schema, v.required) for v in SCHEMA_VARIANTS.values()):
             return 95 if candidate.name.startswith("msgstore") else 85
         return 0
 
@@ -373,7 +373,7 @@ class WhatsAppAndroid(SourceFormat):
 
 def is_message_store(schema: dict[str, set[str]]) -> bool:
     """Whether a database holds WhatsApp Android's message tables (legacy, current or both)."""
-    return SourceFormat.has_tables(schema, CURRENT_TABLES) or SourceFormat.has_tables(schema, LEGACY_TABLES)
+    return any(SourceFormat.has_tables(schema, v.required) for v in SCHEMA_VARIANTS.values())
 
 
 def read_message_store(unit: Unit, options: ReadOptions, con: sqlite3.Connection, workdir: Path) -> Iterator[Record]:
@@ -477,8 +477,8 @@ class _AndroidReader:
 
     def run(self) -> Iterator[Record]:
         s = self.schema
-        cur = SourceFormat.has_tables(s, CURRENT_TABLES)
-        leg = SourceFormat.has_tables(s, LEGACY_TABLES)
+        cur = SourceFormat.has_tables(s, SCHEMA_VARIANTS["current"].required)
+        leg = SourceFormat.has_tables(s, SCHEMA_VARIANTS["legacy"].required)
         if not cur and not leg:
             missing = "message/jid/chat" if "messages" not in s else "messages columns"
             raise FormatError(f"{self.file}: not a WhatsApp message store (missing {missing} tables)")
