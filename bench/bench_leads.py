@@ -23,7 +23,7 @@ from warcio.warcwriter import WARCWriter
 
 from ringtrace.model import Indicator, Page, ReadOptions
 from ringtrace.sources.base import Unit
-from ringtrace.sources.warc import WarcFormat
+from ringtrace.sources.captures.warc import WarcFormat
 from ringtrace.synth.formats.captures import make_pages, page_html
 
 BARE = re.compile(rb"(?:chat\.whatsapp\.com/[A-Za-z0-9]{20,24}|t\.me/(?:\+|joinchat/)[A-Za-z0-9_-]{12,64})")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ringtrace.model import Message, ReadOptions
 from ringtrace.sources.base import Unit
-from ringtrace.sources.whatsapp_android import WhatsAppAndroid
+from ringtrace.sources.whatsapp.android import WhatsAppAndroid
 from ringtrace.synth.formats.whatsapp_android import CURRENT_SCHEMA
 
 DB = "data/data/com.whatsapp/databases/msgstore.db"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ringtrace.model import ReadOptions
 from ringtrace.sources.base import Unit
-from ringtrace.sources.whatsapp_export import WhatsAppExport
+from ringtrace.sources.whatsapp.export import WhatsAppExport
 
 NAMES = ["Ana B", "\u202a+34 612 34 56 78\u202c", "Bo", "~\u202fCy", "Dee"]
 

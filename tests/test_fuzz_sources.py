@@ -16,13 +16,13 @@ import pytest
 
 from ringtrace.model import Problem, ReadOptions
 from ringtrace.sources.base import Candidate, FormatError, Unit, registry
-from ringtrace.synth.world import build_world, device_view
+from ringtrace.synth.world import World, build_world, device_view
 
 MUTATIONS = int(os.environ.get("RINGTRACE_FUZZ_MUTATIONS", "24"))  # more for a deeper local run
 SECONDS_PER_READ = 20
 
 
-def _device(world, fmt: str, variant: str, out: Path) -> None:
+def _device(world: World, fmt: str, variant: str, out: Path) -> None:
     import importlib
 
     telegram = fmt == "telegram_export"
@@ -42,8 +42,8 @@ def fixtures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, 
         ("whatsapp_android", "current", "whatsapp-android", "msgstore.db"),
         ("whatsapp_android", "legacy", "whatsapp-android-legacy", "msgstore.db"),
         ("whatsapp_ios", "", "whatsapp-ios", "ChatStorage.sqlite"),
-        ("whatsapp_export", "android", "whatsapp_export", ".txt"),
-        ("telegram_export", "full", "telegram_desktop_json", "result.json"),
+        ("whatsapp_export", "android", "whatsapp-export", ".txt"),
+        ("telegram_export", "full", "telegram-desktop", "result.json"),
     ]:
         root = tmp_path_factory.mktemp(name)
         _device(world, fmt, variant, root)
@@ -51,8 +51,8 @@ def fixtures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, 
         out[name] = (root, primary.relative_to(root).as_posix())
     caps = tmp_path_factory.mktemp("captures")
     write_captures(make_pages(12, seed=4), caps, seed=4)
-    for fmt, suffix in [("warc", ".warc.gz"), ("mhtml", ".mhtml"), ("html_page", ".html"), ("ache", ".jsonl"),
-                        ("text_capture", ".txt")]:
+    for fmt, suffix in [("warc", ".warc.gz"), ("mhtml", ".mhtml"), ("html-page", ".html"), ("ache", ".jsonl"),
+                        ("text-capture", ".txt")]:
         primary = next(p for p in sorted(caps.rglob("*")) if p.name.endswith(suffix))
         out[fmt] = (caps, primary.relative_to(caps).as_posix())
     return out
@@ -76,12 +76,12 @@ def _mutate(data: bytes, rng: random.Random) -> bytes:
     return bytes(buf[:at]) + b"\x00" * min(4096, len(buf) - at) + bytes(buf[at + 4096:])
 
 
-FORMATS = ["whatsapp-android", "whatsapp-android-legacy", "whatsapp-ios", "whatsapp_export",
-           "telegram_desktop_json", "warc", "mhtml", "html_page", "ache", "text_capture"]
+FORMATS = ["whatsapp-android", "whatsapp-android-legacy", "whatsapp-ios", "whatsapp-export",
+           "telegram-desktop", "warc", "mhtml", "html-page", "ache", "text-capture"]
 
 
 @pytest.mark.parametrize("name", FORMATS)
-def test_damaged_copies_never_crash_a_reader(name: str, fixtures, tmp_path: Path) -> None:
+def test_damaged_copies_never_crash_a_reader(name: str, fixtures: dict[str, tuple[Path, str]], tmp_path: Path) -> None:
     root, primary = fixtures[name]
     fmt_name = "whatsapp-android" if name.startswith("whatsapp-android") else name
     fmt = registry()[fmt_name]()

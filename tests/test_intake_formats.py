@@ -8,30 +8,31 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 
 import ringtrace
 from ringtrace.case import Case
 from ringtrace.store import schema as S
-from ringtrace.synth.world import build_world, device_view
+from ringtrace.synth.view import DeviceView
+from ringtrace.synth.world import World, build_world, device_view
 
 FORMAT_NAMES = {
     ("whatsapp_android", "current"): "whatsapp-android",
     ("whatsapp_android", "legacy"): "whatsapp-android",
     ("whatsapp_android", "mixed"): "whatsapp-android",
     ("whatsapp_ios", ""): "whatsapp-ios",
-    ("whatsapp_export", "android"): "whatsapp_export",
-    ("whatsapp_export", "ios"): "whatsapp_export",
-    ("telegram_export", "full"): "telegram_desktop_json",
+    ("whatsapp_export", "android"): "whatsapp-export",
+    ("whatsapp_export", "ios"): "whatsapp-export",
+    ("telegram_export", "full"): "telegram-desktop",
 }
 
 
 @pytest.fixture(scope="module")
-def world():
+def world() -> World:
     return build_world(11, "tiny")
 
 
-def _write(world, fmt: str, variant: str, out: Path):
+def _write(world: World, fmt: str, variant: str, out: Path) -> DeviceView:
     import importlib
     from dataclasses import replace
 
@@ -42,14 +43,14 @@ def _write(world, fmt: str, variant: str, out: Path):
     return view
 
 
-def _count(case: Case, table) -> int:
+def _count(case: Case, table: Table) -> int:
     with case.engine.connect() as con:
         return con.execute(select(func.count()).select_from(table)).scalar() or 0
 
 
 @pytest.mark.parametrize("fmt,variant", sorted(FORMAT_NAMES))
 @pytest.mark.parametrize("container", ["folder", "zip", "tar"])
-def test_device_format_through_intake(world, fmt: str, variant: str, container: str, tmp_path: Path) -> None:
+def test_device_format_through_intake(world: World, fmt: str, variant: str, container: str, tmp_path: Path) -> None:
     src = tmp_path / "device"
     src.mkdir()
     view = _write(world, fmt, variant, src)

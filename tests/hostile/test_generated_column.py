@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ringtrace.case import Case
-from ringtrace.sources.sqlite_generated import generated_columns
+from ringtrace.sources._helpers.sqlite_generated import generated_columns
 from ringtrace.stages.intake import ingest
 from ringtrace.store import schema as S
 

@@ -69,7 +69,7 @@ def test_synthetic_captures_precision_recall(tmp_path: Path) -> None:
         got |= invites(recs)
         media += sum(isinstance(r, MediaFile) for r in recs)
         assert not [r for r in recs if isinstance(r, Problem) and r.severity == "error"], rel
-    assert set(claimed) == {"warc", "mhtml", "html_page", "ache", "text_capture"}
+    assert set(claimed) == {"warc", "mhtml", "html-page", "ache", "text-capture"}
     truth = expected_links(pages)
     assert got - truth == set(), "false positives"
     assert truth - got == set(), "missed links"

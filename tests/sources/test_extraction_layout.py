@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ringtrace.sources import extraction_layout as el
+from ringtrace.sources._helpers import extraction_layout as el
 
 UUID_A = "0A1B2C3D-4E5F-6789-ABCD-EF0123456789"
 UUID_B = "11111111-2222-3333-4444-555555555555"

@@ -25,7 +25,7 @@ from ringtrace.model import (
     ReadOptions,
 )
 from ringtrace.sources.base import Candidate, Unit
-from ringtrace.sources.telegram_export import (
+from ringtrace.sources.telegram.desktop_export import (
     TelegramDesktopExport,
     flatten_text,
     peer_account,

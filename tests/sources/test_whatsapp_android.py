@@ -131,8 +131,8 @@ from ringtrace.model import (  # noqa: E402
     Participant,
     Problem,
 )
+from ringtrace.sources._helpers.sqlite_util import open_readonly_copy  # noqa: E402
 from ringtrace.sources.base import FormatError  # noqa: E402
-from ringtrace.sources.sqlite_util import open_readonly_copy  # noqa: E402
 from ringtrace.synth.formats import whatsapp_android as writer  # noqa: E402
 
 DB = "data/data/com.whatsapp/databases/msgstore.db"
@@ -151,7 +151,7 @@ def ident(key: object, links: dict[str, str]) -> str | None:
     """An account as its phone number, through the LID map when there is one."""
     if key is None:
         return None
-    v = key.value  # type: ignore[attr-defined]
+    v: str = key.value  # type: ignore[attr-defined]
     return links.get(v, v)
 
 
@@ -179,7 +179,7 @@ def test_round_trip(tmp_path: Path, variant: str) -> None:
     ]
     assert evs == expected_events()
     msgs = {r.msg_key: r for r in recs if isinstance(r, Message)}
-    assert sorted(msgs) == ["DM01", "DM02", "MSG01", "MSG02", "MSG03", "MSG04", "MSG05", "MSG06", "MSG07"]
+    assert sorted(msgs) == ["DM01", "DM02", "MSG01", "MSG02", "MSG03", "MSG04", "MSG05", "MSG06", "MSG07"]  # type: ignore[type-var]
     assert msgs["MSG06"].text == "recent, only in the WAL" and ident(msgs["MSG06"].sender, links) == ANA.phone
     assert msgs["MSG07"].from_owner and msgs["MSG07"].sender.value == OWNER.phone  # type: ignore[union-attr]
     assert msgs["MSG03"].from_owner and not msgs["MSG01"].from_owner

@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 from ringtrace.model import EventKind, Problem, ReadOptions
-from ringtrace.sources import whatsapp_codes as codes
 from ringtrace.sources.base import Candidate, Unit, registry
+from ringtrace.sources.whatsapp import codes
 
 
 def test_table_loads_with_version_and_sources() -> None:

@@ -24,7 +24,7 @@ from test_whatsapp_android import DB, make_view, read_all
 import ringtrace
 from ringtrace.model import Message, Problem, ReadOptions, Record
 from ringtrace.sources.base import Candidate, Unit, registry
-from ringtrace.sources.whatsapp_crypt import CryptError, WhatsAppCrypt, load_key
+from ringtrace.sources.whatsapp.crypt import CryptError, WhatsAppCrypt, load_key
 from ringtrace.synth.formats import whatsapp_android as writer
 
 ROOT_KEY = bytes(range(32))  # an invented end-to-end root key

@@ -23,8 +23,8 @@ from ringtrace.model import (
     ReadOptions,
 )
 from ringtrace.sources.base import Candidate, FormatError, Unit
-from ringtrace.sources.whatsapp_export import WhatsAppExport, _iter_lines
-from ringtrace.sources.whatsapp_export_locale import load_locales, match_system, render_system
+from ringtrace.sources.whatsapp.export import WhatsAppExport, _iter_lines
+from ringtrace.sources.whatsapp.export_locale import load_locales, match_system, render_system
 from ringtrace.synth.formats import whatsapp_export as writer
 from ringtrace.synth.view import DeviceView, VDirect, VEvent, VGroup, VMedia, VMessage, VPerson
 

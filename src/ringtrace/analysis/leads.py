@@ -28,6 +28,7 @@ from sqlalchemy import Connection, select
 
 from ringtrace.analysis.common import iso, utc
 from ringtrace.analysis.invites import INVITE_KINDS, CodeTie, code_current_at, group_resets, tie_invite_codes
+from ringtrace.sources.base import canonical_format
 from ringtrace.store import schema as S
 
 Component = tuple[str, float, str]  # (name, points, reason)
@@ -200,7 +201,7 @@ def page_media(con: Connection) -> dict[int, list[tuple[str, str]]]:
     for r in con.execute(select(sf.c.source_id, sf.c.relpath, sf.c.sha256, sf.c.embedded, sf.c.format,
                                 sf.c.origin_uri)):
         if r.format:
-            fmt[(r.source_id, r.relpath)] = r.format
+            fmt[(r.source_id, r.relpath)] = canonical_format(r.format)
         if r.embedded:
             if r.origin_uri:
                 by_origin[(r.source_id, r.origin_uri)].append((r.sha256, r.relpath))
@@ -220,7 +221,7 @@ def page_media(con: Connection) -> dict[int, list[tuple[str, str]]]:
         if kind == "mhtml":  # one page per file: every image part belongs to it
             for item in by_container.get((p.source_id, p.prov_file), ()):
                 found.setdefault(item[1], item)
-        elif kind == "html_page":
+        elif kind == "html-page":
             folder = _files_folder(p.prov_file)
             for item in plain.get(p.source_id, ()):
                 if item[1].startswith(folder):

@@ -34,6 +34,7 @@ from ringtrace.dissemination.export_types import (
     Source,
 )
 from ringtrace.model import Prov
+from ringtrace.sources.base import canonical_format
 from ringtrace.store import schema as S
 
 EXPORT_VERSION: Final = 1
@@ -133,7 +134,7 @@ def _sources(con: Connection) -> list[Source]:
     fmts: dict[int, set[str]] = defaultdict(set)
     for r in con.execute(select(S.source_files.c.source_id, S.source_files.c.format)
                          .where(S.source_files.c.format.is_not(None))):
-        fmts[r.source_id].add(r.format)
+        fmts[r.source_id].add(canonical_format(r.format))  # a case read before the ids were renamed
     out: list[Source] = []
     for r in con.execute(select(S.sources).order_by(S.sources.c.id)):
         out.append({"id": r.id, "exhibit": r.exhibit, "kind": r.kind, "path": r.original_path, "sha256": r.sha256,

@@ -1,26 +1,21 @@
-"""Evidence formats. Each module here registers one format (see ``base``); they are discovered, not listed."""
+"""Evidence formats, in family subpackages (``whatsapp/``, ``telegram/``, ``captures/``); ``base`` is the
+interface and ``_helpers/`` holds shared code that is not a format. Every format, built-in or outside, reaches
+the registry through the ``ringtrace_formats`` pluggy hook (built-ins via ``_builtin``)."""
 
 from __future__ import annotations
-
-import importlib
-import pkgutil
 
 _loaded = False
 
 
 def load_all() -> None:
-    """Import every format module in this package, then formats from installed plugins."""
+    """Fill the format registry from every plugin's ``ringtrace_formats`` hook (built-in formats included)."""
     global _loaded
     if _loaded:
         return
     _loaded = True
-    for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith("_") or info.name in {"base", "sqlite_util"}:
-            continue
-        importlib.import_module(f"{__name__}.{info.name}")
     from ringtrace.plugins import plugin_formats
 
-    from .base import register
+    from .base import add_to_registry
 
     for fmt in plugin_formats():
-        register(fmt)
+        add_to_registry(fmt)

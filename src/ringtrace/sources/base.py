@@ -5,9 +5,11 @@ offered to every registered format as a ``Candidate``; each format answers how s
 most confident format wins that file and reads it as a *unit* (the file plus whatever siblings it needs, such as
 ``wa.db`` beside ``msgstore.db`` or the attachments beside ``_chat.txt``).
 
-Adding a format is one module in ``ringtrace/sources/`` that subclasses ``SourceFormat`` and decorates it with
-``@register``; modules in this package are discovered automatically, and outside packages can add formats
-through the ``ringtrace_formats`` pluggy hook (see ``ringtrace.plugins``).
+Adding a format is one module in a family folder of ``ringtrace/sources/`` that subclasses ``SourceFormat`` and
+decorates it with ``@register``; the built-in plugin (``ringtrace.sources._builtin``) hands those classes to the
+``ringtrace_formats`` pluggy hook, the same hook outside packages implement (see ``ringtrace.plugins`` and
+docs/extending.md). Format ids are lower-case words joined by ``-`` (``whatsapp-export``); older ids stay
+readable through ``FORMAT_ALIASES`` / ``canonical_format``.
 """
 
 from __future__ import annotations
@@ -131,14 +133,42 @@ class SourceFormat(ABC):
 
 
 _REGISTRY: dict[str, type[SourceFormat]] = {}
+_DECLARED: list[type[SourceFormat]] = []
 F = TypeVar("F", bound=type[SourceFormat])
+
+#: Format ids used before ids were made one style; still accepted by ``--format`` and read from existing cases
+#: (``source_files.format``). No migration: old rows are mapped on read.
+FORMAT_ALIASES: dict[str, str] = {
+    "whatsapp_export": "whatsapp-export",
+    "telegram_desktop_json": "telegram-desktop",
+    "html_page": "html-page",
+    "text_capture": "text-capture",
+}
+
+
+def canonical_format(name: str) -> str:
+    """The current id of a format id, old or current (unknown ids come back unchanged)."""
+    return FORMAT_ALIASES.get(name, name)
 
 
 def register(cls: F) -> F:
+    """Declare a built-in format class (the ``_builtin`` plugin hands declared classes to the hook)."""
+    if cls not in _DECLARED:
+        _DECLARED.append(cls)
+    return cls
+
+
+def declared() -> list[type[SourceFormat]]:
+    return list(_DECLARED)
+
+
+def add_to_registry(cls: type[SourceFormat]) -> None:
+    """Put a format class from the ``ringtrace_formats`` hook into the registry, refusing clashing ids."""
+    if cls.name in FORMAT_ALIASES:
+        raise ValueError(f"source format id {cls.name!r} is an old alias of {FORMAT_ALIASES[cls.name]!r}")
     if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
         raise ValueError(f"source format {cls.name!r} registered twice")
     _REGISTRY[cls.name] = cls
-    return cls
 
 
 def registry() -> dict[str, type[SourceFormat]]:

@@ -611,10 +611,10 @@ def _check_owner(owner: str | None, region: str | None) -> str | None:
 def _check_format(format: str | None) -> None:
     if format is None:
         return
-    from ringtrace.sources.base import registry
+    from ringtrace.sources.base import canonical_format, registry
 
     known = sorted(registry())
-    if format not in known:
+    if canonical_format(format) not in known:  # old ids are still accepted
         raise IntakeError(f"--format {format[:40]!r} is not a known source format (known: {', '.join(known)})")
 
 
@@ -622,7 +622,7 @@ def _check_key(key: str | None) -> None:
     """A key that cannot be loaded (no such file, wrong size or content) is refused now, not at parse time."""
     if key is None:
         return
-    from ringtrace.sources.whatsapp_crypt import CryptError, load_key
+    from ringtrace.sources.whatsapp.crypt import CryptError, load_key
 
     try:
         load_key(key)

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, delete, select, update
 from ringtrace.case import Case, iter_source_files, source_root
 from ringtrace.model import ReadOptions
 from ringtrace.seal import seal_source
-from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, registry
+from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, canonical_format, registry
 from ringtrace.stages import Progress, noop_progress
 from ringtrace.store import schema as S
 from ringtrace.store.writer import RecordWriter
@@ -38,6 +38,7 @@ def recognise(root: Path, files: list[tuple[str, int]], forced: str | None = Non
     """Offer every file to every format; the most confident claim wins; a unit's members are taken out of the
     pool so that, say, the attachments of an export are not read again as something else."""
     formats: dict[str, SourceFormat] = {n: cls() for n, cls in registry().items()}
+    forced = canonical_format(forced) if forced is not None else None
     if forced is not None:
         if forced not in formats:
             raise FormatError(f"unknown format {forced!r}; known: {', '.join(sorted(formats))}")

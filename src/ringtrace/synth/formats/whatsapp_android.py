@@ -9,7 +9,7 @@ Layout (as physical/file-system extractions lay it out)::
 
 ``view.variant``: ``legacy`` (messages/chat_list/group_participants), ``current`` (message/jid/chat ...),
 ``mixed`` (a 2021-22 migration database: both, overlapping). Tables and columns follow the public sources
-cited in ``ringtrace.sources.whatsapp_android``; codes come from ``whatsapp_codes.tsv``. The owner is never
+cited in ``ringtrace.sources.whatsapp.android``; codes come from ``whatsapp_codes.tsv``. The owner is never
 written to the participant tables. Deterministic for a seed.
 """
 
@@ -25,7 +25,7 @@ from xml.sax.saxutils import escape
 
 import phonenumbers
 
-from ringtrace.sources import whatsapp_codes as codes
+from ringtrace.sources.whatsapp import codes
 from ringtrace.synth.formats.sqlite_wal import fix_salts
 from ringtrace.synth.view import DeviceView, VEvent, VGroup, VMedia, VMessage, VPerson
 

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 
-from ringtrace.sources import whatsapp_export_locale as L
+from ringtrace.sources.whatsapp import export_locale as L
 from ringtrace.synth.view import DeviceView, VEvent, VMessage, VPerson
 
 LRM = "\u200e"

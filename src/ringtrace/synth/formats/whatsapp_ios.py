@@ -4,7 +4,7 @@
     AppDomainGroup-group.net.whatsapp.WhatsApp.shared/Message/Media/<chat jid>/<x>/<y>/<file>
     AppDomainGroup-group.net.whatsapp.WhatsApp.shared/Library/Preferences/group.net.whatsapp.WhatsApp.shared.plist
 
-Core Data tables as read by the public parsers cited in ``ringtrace.sources.whatsapp_ios``. The owner is a
+Core Data tables as read by the public parsers cited in ``ringtrace.sources.whatsapp.ios``. The owner is a
 row of ZWAGROUPMEMBER like everybody else; past members have ZISACTIVE = 0. Event rows (ZMESSAGETYPE 6) keep
 the affected member in ZGROUPMEMBER and, for add/remove/promote/demote by someone else, the actor's JID in
 ZTEXT (IPED: "the member was removed by the ZTEXT user"). Deterministic for a seed.
@@ -19,7 +19,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ringtrace.sources import whatsapp_codes as codes
+from ringtrace.sources.whatsapp import codes
 from ringtrace.synth.view import DeviceView, VEvent, VGroup, VMessage, VPerson
 
 ROOT = "AppDomainGroup-group.net.whatsapp.WhatsApp.shared"

@@ -23,10 +23,11 @@ import binascii
 import re
 import sqlite3
 import tempfile
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from ringtrace.model import (
     Account,
@@ -48,9 +49,9 @@ from ringtrace.model import (
     ReadOptions,
     Record,
 )
-from ringtrace.sources import whatsapp_codes as codes
+from ringtrace.sources._helpers.sqlite_util import col_or_null, has_rows, open_readonly_copy, table_columns
 from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, register
-from ringtrace.sources.sqlite_util import col_or_null, has_rows, open_readonly_copy, table_columns
+from ringtrace.sources.whatsapp import codes
 
 BATCH = 5000
 PREFS_MAX_BYTES = 1024 * 1024
@@ -61,6 +62,79 @@ CURRENT_TABLES = {
     "message": {"chat_row_id", "key_id", "from_me", "timestamp"},
     "jid": {"raw_string"},
     "chat": {"jid_row_id"},
+}
+
+#: Every message query selects these, in this order (``_AndroidReader.message_from_row`` unpacks them).
+MESSAGE_COLUMNS = (
+    "row id", "chat (row id or jid)", "key_id", "from_me", "sender (jid row id or jid)", "timestamp", "text",
+    "message type", "forwarded", "media path (or legacy blob)", "media hash", "media size", "mime", "media name",
+)
+
+
+def _current_messages_sql(s: dict[str, set[str]]) -> str:
+    mm = s.get("message_media", set())
+    m_text = col_or_null(s, "message", "text_data", "m")
+    m_sender = col_or_null(s, "message", "sender_jid_row_id", "m")
+    m_type = col_or_null(s, "message", "message_type", "m")
+    joins = []
+    if "message_forwarded" in s:
+        fwd = "(mf.message_row_id IS NOT NULL)"
+        joins.append("LEFT JOIN message_forwarded mf ON mf.message_row_id = m._id")
+    elif "origination_flags" in s["message"]:
+        fwd = "(m.origination_flags & 1)"
+    else:
+        fwd = "0"
+    if mm:
+        size = "mm.file_length" if "file_length" in mm else col_or_null(s, "message_media", "file_size", "mm")
+        media_cols = ", ".join(
+            [
+                col_or_null(s, "message_media", "file_path", "mm"),
+                col_or_null(s, "message_media", "file_hash", "mm"),
+                size,
+                col_or_null(s, "message_media", "mime_type", "mm"),
+                col_or_null(s, "message_media", "media_name", "mm"),
+            ]
+        )
+        joins.append("LEFT JOIN message_media mm ON mm.message_row_id = m._id")
+    else:
+        media_cols = "NULL, NULL, NULL, NULL, NULL"
+    where = "WHERE m._id NOT IN (SELECT message_row_id FROM message_system)" if "message_system" in s else ""
+    return (
+        f"SELECT m._id, m.chat_row_id, m.key_id, m.from_me, {m_sender}, m.timestamp, {m_text}, {m_type}, "
+        f"{fwd}, {media_cols} FROM message m {' '.join(joins)} {where} ORDER BY m._id"
+    )
+
+
+def _legacy_messages_sql(s: dict[str, set[str]]) -> str:
+    c = s["messages"]
+
+    def col(name: str) -> str:
+        return col_or_null(s, "messages", name, "m")
+
+    fwd = "(m.forwarded & 1)" if "forwarded" in c else "0"
+    where = "WHERE m.status != 6" if "status" in c else ""
+    return (
+        f"SELECT m._id, m.key_remote_jid, m.key_id, m.key_from_me, "
+        f"{col('remote_resource')}, m.timestamp, "
+        f"{col('data')}, {col('media_wa_type')}, {fwd}, {col('thumb_image')}, {col('media_hash')}, "
+        f"{col('media_size')}, {col('media_mime_type')}, {col('media_name')} FROM messages m {where} "
+        "ORDER BY m._id"
+    )
+
+
+@dataclass(frozen=True)
+class SchemaVariant:
+    """One msgstore schema, plaso style: the tables and columns that identify it, beside its queries."""
+
+    name: str  # "current" | "legacy"
+    required: dict[str, set[str]]
+    message_table: str
+    messages_sql: Callable[[dict[str, set[str]]], str]
+
+
+SCHEMA_VARIANTS: dict[str, SchemaVariant] = {
+    "current": SchemaVariant("current", CURRENT_TABLES, "message", _current_messages_sql),
+    "legacy": SchemaVariant("legacy", LEGACY_TABLES, "messages", _legacy_messages_sql),
 }
 
 # Where extractions put the WhatsApp folder that holds "Media/...", relative to some ancestor of the db.
@@ -273,7 +347,7 @@ class WhatsAppAndroid(SourceFormat):
         if not candidate.is_sqlite:
             return 0
         schema = candidate.sqlite_schema
-        if self.has_tables(schema, CURRENT_TABLES) or self.has_tables(schema, LEGACY_TABLES):
+        if any(self.has_tables(schema, v.required) for v in SCHEMA_VARIANTS.values()):
             return 95 if candidate.name.startswith("msgstore") else 85
         return 0
 
@@ -299,7 +373,7 @@ class WhatsAppAndroid(SourceFormat):
 
 def is_message_store(schema: dict[str, set[str]]) -> bool:
     """Whether a database holds WhatsApp Android's message tables (legacy, current or both)."""
-    return SourceFormat.has_tables(schema, CURRENT_TABLES) or SourceFormat.has_tables(schema, LEGACY_TABLES)
+    return any(SourceFormat.has_tables(schema, v.required) for v in SCHEMA_VARIANTS.values())
 
 
 def read_message_store(unit: Unit, options: ReadOptions, con: sqlite3.Connection, workdir: Path) -> Iterator[Record]:
@@ -403,8 +477,8 @@ class _AndroidReader:
 
     def run(self) -> Iterator[Record]:
         s = self.schema
-        cur = SourceFormat.has_tables(s, CURRENT_TABLES)
-        leg = SourceFormat.has_tables(s, LEGACY_TABLES)
+        cur = SourceFormat.has_tables(s, SCHEMA_VARIANTS["current"].required)
+        leg = SourceFormat.has_tables(s, SCHEMA_VARIANTS["legacy"].required)
         if not cur and not leg:
             missing = "message/jid/chat" if "messages" not in s else "messages columns"
             raise FormatError(f"{self.file}: not a WhatsApp message store (missing {missing} tables)")
@@ -433,9 +507,9 @@ class _AndroidReader:
             yield from self.infer_owner(events, cur, leg)
             seen_keys: set[str] | None = set() if (cur_rows and leg_rows) else None
             if cur:
-                yield from self.messages_current(seen_keys)
+                yield from self.messages(SCHEMA_VARIANTS["current"], seen_keys)
             if leg and (leg_rows or not cur_rows):
-                yield from self.messages_legacy(seen_keys)
+                yield from self.messages(SCHEMA_VARIANTS["legacy"], seen_keys)
         except sqlite3.DatabaseError as exc:
             # A damaged page met mid-read: keep what was read, say where it stopped.
             yield Problem(self.file, f"database error while reading: {exc}; records before this point kept")
@@ -861,84 +935,63 @@ class _AndroidReader:
 
     # ---- messages ------------------------------------------------------------------------------------
 
-    def messages_current(self, seen_keys: set[str] | None) -> Iterator[Record]:
-        s = self.schema
-        mm = s.get("message_media", set())
-        m_text = col_or_null(s, "message", "text_data", "m")
-        m_sender = col_or_null(s, "message", "sender_jid_row_id", "m")
-        m_type = col_or_null(s, "message", "message_type", "m")
-        joins = []
-        if "message_forwarded" in s:
-            fwd = "(mf.message_row_id IS NOT NULL)"
-            joins.append("LEFT JOIN message_forwarded mf ON mf.message_row_id = m._id")
-        elif "origination_flags" in s["message"]:
-            fwd = "(m.origination_flags & 1)"
-        else:
-            fwd = "0"
-        if mm:
-            size = (
-                "mm.file_length"
-                if "file_length" in mm
-                else col_or_null(s, "message_media", "file_size", "mm")
-            )
-            media_cols = ", ".join(
-                [
-                    col_or_null(s, "message_media", "file_path", "mm"),
-                    col_or_null(s, "message_media", "file_hash", "mm"),
-                    size,
-                    col_or_null(s, "message_media", "mime_type", "mm"),
-                    col_or_null(s, "message_media", "media_name", "mm"),
-                ]
-            )
-            joins.append("LEFT JOIN message_media mm ON mm.message_row_id = m._id")
-        else:
-            media_cols = "NULL, NULL, NULL, NULL, NULL"
-        where = (
-            "WHERE m._id NOT IN (SELECT message_row_id FROM message_system)" if "message_system" in s else ""
-        )
-        sql = (
-            f"SELECT m._id, m.chat_row_id, m.key_id, m.from_me, {m_sender}, m.timestamp, {m_text}, {m_type}, "
-            f"{fwd}, {media_cols} FROM message m {' '.join(joins)} {where} ORDER BY m._id"
-        )
-        cur = self.con.execute(sql)
-        chats, owner, seen, file = self.chats_by_id, self.owner, self.seen, self.file
-        key_for = self.key_for
+    def messages(self, variant: SchemaVariant, seen_keys: set[str] | None) -> Iterator[Record]:
+        """The messages of one schema variant: its declared query, then ``message_from_row`` for every row.
+        With both variants present, ``seen_keys`` collects the current keys so legacy rows repeat none."""
+        cur = self.con.execute(variant.messages_sql(self.schema))
         while True:
             rows = cur.fetchmany(BATCH)
             if not rows:
                 break
-            for mid, crow, key, fm, srow, ts, txt, mtype, fw, fpath, fhash, fsize, mime, mname in rows:
-                ch = chats.get(crow)
-                if ch is None:
-                    continue
-                at = ms_to_dt(ts)
-                prov = Prov(file, "message", str(mid))
-                if at is None:
-                    yield Problem(
-                        file, f"message row {mid}: unreadable timestamp {ts!r}; skipped", prov, "warning"
-                    )
-                    continue
-                sender = message_sender(fm, ch, owner, key_for(srow))
-                if sender is not None and sender not in seen:
-                    seen.add(sender)
-                    yield Account(sender, prov)
-                media: tuple[MediaRef, ...] = ()
-                if fpath is not None or fhash is not None:
-                    media = (self.media_ref(fpath, fhash, fsize, mime, mname),)
-                if seen_keys is not None and key:
-                    seen_keys.add(key)
-                yield Message(
-                    ch.ref,
-                    key,
-                    sender,
-                    at,
-                    txt,
-                    prov,
-                    media,
-                    bool(fw),
-                    bool(fm),
-                    None if mtype is None else str(mtype),
-                )
+            for row in rows:
+                yield from self.message_from_row(variant, row, seen_keys)
+
+    def message_from_row(
+        self, variant: SchemaVariant, row: tuple[Any, ...], seen_keys: set[str] | None
+    ) -> Iterator[Record]:
+        """The one place a message is built from a row, for every schema variant. Rows come in the column order
+        of ``MESSAGE_COLUMNS``; the variant says how its chat, sender and media are found."""
+        mid, chat, key, fm, sender_ref, ts, txt, mtype, fw, media_loc, fhash, fsize, mime, mname = row
+        legacy = variant.name == "legacy"
+        if legacy and seen_keys is not None and key in seen_keys:
+            return  # the current tables already gave this message
+        ch = self.legacy_chat(chat, mid) if legacy else self.chats_by_id.get(chat)
+        if ch is None:
+            return
+        at = ms_to_dt(ts)
+        prov = Prov(self.file, variant.message_table, str(mid))
+        if at is None:
+            yield Problem(
+                self.file, f"{variant.message_table} row {mid}: unreadable timestamp {ts!r}; skipped", prov,
+                "warning",
+            )
+            return
+        in_row = jid_account(sender_ref) if legacy else self.key_for(sender_ref)
+        sender = message_sender(fm, ch, self.owner, in_row)
+        if sender is not None and sender not in self.seen:
+            self.seen.add(sender)
+            yield Account(sender, prov)
+        media: tuple[MediaRef, ...] = ()
+        if legacy:
+            if fhash is not None or (mtype not in (None, 0, "0") and (media_loc or mname)):
+                fpath = legacy_blob_path(media_loc) if isinstance(media_loc, bytes) else None
+                media = (self.media_ref(fpath, fhash, fsize, mime, mname),)
+        elif media_loc is not None or fhash is not None:
+            media = (self.media_ref(media_loc, fhash, fsize, mime, mname),)
+        if not legacy and seen_keys is not None and key:
+            seen_keys.add(key)
+        yield Message(
+            ch.ref,
+            key,
+            sender,
+            at,
+            txt,
+            prov,
+            media,
+            bool(fw),
+            bool(fm),
+            None if mtype is None else str(mtype),
+        )
 
     def media_ref(self, fpath: object, fhash: object, fsize: object, mime: object, mname: object) -> MediaRef:
         path = self.media.resolve(fpath if isinstance(fpath, str) else None)
@@ -955,59 +1008,3 @@ class _AndroidReader:
             mime if isinstance(mime, str) else None,
             declared_only=path is None,
         )
-
-    def messages_legacy(self, seen_keys: set[str] | None) -> Iterator[Record]:
-        s = self.schema
-        c = s["messages"]
-
-        def col(name: str) -> str:
-            return col_or_null(s, "messages", name, "m")
-
-        fwd = "(m.forwarded & 1)" if "forwarded" in c else "0"
-        where = "WHERE m.status != 6" if "status" in c else ""
-        sql = (
-            f"SELECT m._id, m.key_remote_jid, m.key_id, m.key_from_me, "
-            f"{col('remote_resource')}, m.timestamp, "
-            f"{col('data')}, {col('media_wa_type')}, {fwd}, {col('thumb_image')}, {col('media_hash')}, "
-            f"{col('media_size')}, {col('media_mime_type')}, {col('media_name')} FROM messages m {where} "
-            "ORDER BY m._id"
-        )
-        cur = self.con.execute(sql)
-        owner, seen, file = self.owner, self.seen, self.file
-        while True:
-            rows = cur.fetchmany(BATCH)
-            if not rows:
-                break
-            for mid, rjid, key, fm, res, ts, txt, wtype, fw, blob, mhash, msize, mime, mname in rows:
-                if seen_keys is not None and key in seen_keys:
-                    continue  # the current tables already gave this message
-                ch = self.legacy_chat(rjid, mid)
-                if ch is None:
-                    continue
-                at = ms_to_dt(ts)
-                prov = Prov(file, "messages", str(mid))
-                if at is None:
-                    yield Problem(
-                        file, f"messages row {mid}: unreadable timestamp {ts!r}; skipped", prov, "warning"
-                    )
-                    continue
-                sender = message_sender(fm, ch, owner, jid_account(res))
-                if sender is not None and sender not in seen:
-                    seen.add(sender)
-                    yield Account(sender, prov)
-                media: tuple[MediaRef, ...] = ()
-                if mhash is not None or (wtype not in (None, 0, "0") and (blob or mname)):
-                    fpath = legacy_blob_path(blob) if isinstance(blob, bytes) else None
-                    media = (self.media_ref(fpath, mhash, msize, mime, mname),)
-                yield Message(
-                    ch.ref,
-                    key,
-                    sender,
-                    at,
-                    txt,
-                    prov,
-                    media,
-                    bool(fw),
-                    bool(fm),
-                    None if wtype is None else str(wtype),
-                )

@@ -269,7 +269,7 @@ def walk_files(
 
 def find_telegram_exports(root: Path, max_depth: int = WALK_MAX_DEPTH) -> list[TelegramExportLayout]:
     """Telegram Desktop JSON exports (``result.json`` recognised by content) anywhere under ``root``."""
-    from ringtrace.sources.telegram_export import sniff
+    from ringtrace.sources.telegram.desktop_export import sniff
 
     out: list[TelegramExportLayout] = []
     for rel in walk_files(root, max_depth=max_depth):

@@ -27,7 +27,7 @@ _HINT = re.compile(
 
 @register
 class TextCaptureFormat(SourceFormat):
-    name = "text_capture"
+    name = "text-capture"
     description = "Plain-text captures and paste dumps (fallback for text files with links)"
 
     def claim(self, candidate: Candidate) -> int:

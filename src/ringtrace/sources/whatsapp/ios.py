@@ -37,11 +37,11 @@ from ringtrace.model import (
     ReadOptions,
     Record,
 )
-from ringtrace.sources import whatsapp_codes as codes
+from ringtrace.sources._helpers.sqlite_generated import generated_column_problems
+from ringtrace.sources._helpers.sqlite_util import col_or_null, open_readonly_copy, table_columns
 from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, register
-from ringtrace.sources.sqlite_generated import generated_column_problems
-from ringtrace.sources.sqlite_util import col_or_null, open_readonly_copy, table_columns
-from ringtrace.sources.whatsapp_android import (
+from ringtrace.sources.whatsapp import codes
+from ringtrace.sources.whatsapp.android import (
     BATCH,
     TARGET_KINDS,
     MediaResolver,

@@ -42,8 +42,8 @@ from ringtrace.model import (
     Record,
 )
 from ringtrace.phones import to_e164
-from ringtrace.sources import whatsapp_export_locale as L
 from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, register
+from ringtrace.sources.whatsapp import export_locale as L
 
 LINE_CAP = 64 * 1024  # characters kept of one physical line
 MSG_CAP = 64 * 1024  # characters kept of one message (all its lines)
@@ -472,7 +472,7 @@ def _title_from_name(relpath: str) -> tuple[str | None, str | None]:
 
 @register
 class WhatsAppExport(SourceFormat):
-    name = "whatsapp_export"
+    name = "whatsapp-export"
     description = "WhatsApp 'Export chat' text (Android .txt, iOS _chat.txt), any locale, with attachments"
 
     def claim(self, candidate: Candidate) -> int:

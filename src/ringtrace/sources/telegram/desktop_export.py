@@ -787,7 +787,7 @@ def _sha256(path: Path) -> tuple[str, int]:
 class TelegramDesktopExport(SourceFormat):
     """Telegram Desktop 'Export Telegram data' / 'Export chat history' in JSON (``result.json``)."""
 
-    name: ClassVar[str] = "telegram_desktop_json"
+    name: ClassVar[str] = "telegram-desktop"
     description: ClassVar[str] = "Telegram Desktop JSON export (full account or single chat), with its media"
 
     def claim(self, candidate: Candidate) -> int:

@@ -33,7 +33,7 @@ def _singlefile_date(raw: bytes) -> datetime | None:
 
 @register
 class HtmlPageFormat(SourceFormat):
-    name = "html_page"
+    name = "html-page"
     description = "Saved HTML pages (browser 'save as', SingleFile)"
 
     def claim(self, candidate: Candidate) -> int:

@@ -1,6 +1,6 @@
 """WhatsApp's numeric codes (group actions, message types) as one versioned DATA table.
 
-The table lives in ``whatsapp_codes.tsv`` beside this module: columns schema (android-legacy,
+The table lives in ``codes.tsv`` beside this module: columns schema (android-legacy,
 android-current, ios), field (action_type, media_size, ZGROUPEVENTTYPE, message_type, ZMESSAGETYPE ...),
 code, event_kind (a ``ringtrace.model.EventKind`` value), description and source (the public project that
 documented the code, with disagreements noted). Codes not in the table map to ``EventKind.UNKNOWN``: parsers
@@ -15,7 +15,7 @@ from importlib import resources
 
 from ringtrace.model import EventKind
 
-TABLE_FILE = "whatsapp_codes.tsv"
+TABLE_FILE = "codes.tsv"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,7 @@ class CodeTable:
 
 @lru_cache(maxsize=1)
 def table() -> CodeTable:
-    text = resources.files("ringtrace.sources").joinpath(TABLE_FILE).read_text(encoding="utf-8")
+    text = resources.files("ringtrace.sources.whatsapp").joinpath(TABLE_FILE).read_text(encoding="utf-8")
     version = "unversioned"
     rows: dict[tuple[str, str, int], CodeInfo] = {}
     preferred: dict[tuple[str, str, str], int] = {}

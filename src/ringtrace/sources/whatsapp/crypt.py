@@ -45,8 +45,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from ringtrace.model import Problem, Prov, ReadOptions, Record
+from ringtrace.sources._helpers.sqlite_util import DEFAULT_MAX_BYTES, open_readonly_copy, table_columns
 from ringtrace.sources.base import SQLITE_MAGIC, Candidate, FormatError, SourceFormat, Unit, register
-from ringtrace.sources.sqlite_util import DEFAULT_MAX_BYTES, open_readonly_copy, table_columns
 
 _NAME = re.compile(r"^(msgstore|wa|backup_settings|stickers|chatsettingsbackup)[\w.-]*\.db\.crypt(1[2-5])$")
 
@@ -432,7 +432,7 @@ class WhatsAppCrypt(SourceFormat):
     ) -> Iterator[Record]:
         """Decrypt into a private temporary directory and run the WhatsApp-Android reader over it."""
         # imported here so that format discovery does not depend on module order
-        from ringtrace.sources.whatsapp_android import is_message_store, read_message_store
+        from ringtrace.sources.whatsapp.android import is_message_store, read_message_store
 
         with tempfile.TemporaryDirectory(prefix="ringtrace-wacrypt-") as td:
             plain = Path(td) / "plain" / "msgstore.db"
