@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ringtrace.pipeline import recognise
 
 from ringtrace import plugins
 from ringtrace.matching import hashsets
@@ -15,6 +14,7 @@ from ringtrace.matching.hashsets import CategoryScheme, HashEntry, HashListProbl
 from ringtrace.model import ReadOptions, Record
 from ringtrace.sources import base
 from ringtrace.sources.base import FORMAT_ALIASES, Candidate, FormatError, SourceFormat, Unit, canonical_format
+from ringtrace.stages.parse import recognise
 
 
 def test_builtins_are_registered_plugin_modules() -> None:
