@@ -111,3 +111,62 @@ def test_truncated(tmp_path: Path) -> None:
     p.write_bytes(p.read_bytes()[:3000])
     with pytest.raises(FormatError, match="ChatStorage.sqlite.*malformed"):
         read_all(tmp_path, DB, "whatsapp-ios")
+
+
+PLIST = "AppDomainGroup-group.net.whatsapp.WhatsApp.shared/Library/Preferences/group.net.whatsapp.WhatsApp.shared.plist"
+
+
+def _no_plist(tmp_path: Path) -> None:
+    writer.write(make_view("ios"), tmp_path, seed=5)
+    (tmp_path / PLIST).unlink()
+
+
+def test_owner_inferred_from_own_event_rows(tmp_path: Path) -> None:
+    """No plist, no --owner: the owner's own subject change (ZISFROMME 1, type 6) names them in ZGROUPMEMBER."""
+    _no_plist(tmp_path)
+    recs = read_all(tmp_path, DB, "whatsapp-ios")
+    (own,) = [r for r in recs if isinstance(r, DeviceOwner)]
+    assert own.account.value == OWNER.phone
+    assert "own-event member" in own.basis and "below --owner" in own.basis
+    assert own.prov.table == "ZWAMESSAGE"
+    msgs = {r.msg_key: r for r in recs if isinstance(r, Message)}
+    assert msgs["MSG03"].sender is not None and msgs["MSG03"].sender.value == OWNER.phone
+    evs = {(r.kind, r.actor.value if r.actor else None) for r in recs if isinstance(r, GroupEvent)}
+    assert ("subject", OWNER.phone) in evs and ("removed", OWNER.phone) in evs
+    probs = [r for r in recs if isinstance(r, Problem)]
+    assert [p.severity for p in probs] == ["info"] and "own-event member" in probs[0].reason
+
+
+def test_examiner_owner_outranks_inference(tmp_path: Path) -> None:
+    _no_plist(tmp_path)
+    recs = read_all(tmp_path, DB, "whatsapp-ios", owner="+34600999888")
+    (own,) = [r for r in recs if isinstance(r, DeviceOwner)]
+    assert own.basis == "--owner" and own.account.value == "+34600999888"
+
+
+def test_owner_from_direct_recipient_and_conflicts(tmp_path: Path) -> None:
+    """Without own event rows the recipient JID of received 1:1 messages decides; disagreeing rows decide
+    nothing and say so."""
+    _no_plist(tmp_path)
+    con = sqlite3.connect(tmp_path / DB)
+    con.execute("DELETE FROM ZWAMESSAGE WHERE ZMESSAGETYPE = 6 AND ZISFROMME = 1")
+    direct = con.execute("SELECT Z_PK FROM ZWACHATSESSION WHERE ZCONTACTJID NOT LIKE '%@g.us'").fetchone()[0]
+    con.execute("UPDATE ZWAMESSAGE SET ZTOJID = ? WHERE ZCHATSESSION = ? AND ZISFROMME = 0",
+                (OWNER.jid, direct))
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-ios")
+    (own,) = [r for r in recs if isinstance(r, DeviceOwner)]
+    assert own.account.value == OWNER.phone and "recipient of received direct messages" in own.basis
+    con = sqlite3.connect(tmp_path / DB)
+    pk = con.execute("SELECT MAX(Z_PK) FROM ZWAMESSAGE WHERE ZTOJID = ?", (OWNER.jid,)).fetchone()[0]
+    con.execute("INSERT INTO ZWAMESSAGE (Z_PK, Z_ENT, Z_OPT, ZISFROMME, ZMESSAGETYPE, ZCHATSESSION, "
+                "ZMESSAGEDATE, ZTOJID, ZTEXT) VALUES (?, 9, 1, 0, 0, ?, 700000000, ?, 'x')",
+                (pk + 1000, direct, ANA.jid))
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-ios")
+    assert not [r for r in recs if isinstance(r, DeviceOwner)]
+    reasons = [r.reason for r in recs if isinstance(r, Problem)]
+    assert any("names 2 different numbers" in x for x in reasons)
+    assert any("owner's number not found" in x for x in reasons)

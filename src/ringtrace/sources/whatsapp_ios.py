@@ -58,11 +58,15 @@ REQUIRED = {
     "ZWACHATSESSION": {"ZCONTACTJID"},
 }
 SELF_KINDS = {"left", "joined", "joined_link"}  # one person both acts and is affected
+# group-event kinds whose ZGROUPMEMBER is the one who acted: on an own (ZISFROMME 1) row, that is the owner
+OWNER_ACT_KINDS = SELF_KINDS | {"subject", "icon", "description", "created"}
 
 
 def apple_dt(v: object) -> datetime | None:
+    if not isinstance(v, (int, float, str)):
+        return None
     try:
-        return APPLE_EPOCH + timedelta(seconds=float(v))  # type: ignore[arg-type]
+        return APPLE_EPOCH + timedelta(seconds=float(v))
     except (TypeError, ValueError, OverflowError):
         return None
 
@@ -149,9 +153,105 @@ class _IOSReader:
             yield from self.account(self.owner, prov)
             yield DeviceOwner(self.owner, basis, prov)
             return
-        yield Problem(
-            self.file, "device owner's number not found (no OwnJabberID plist, no --owner)", None, "warning"
-        )
+        yield from self.infer_owner()
+
+    def infer_owner(self) -> Iterator[Record]:
+        """The owner from the database itself, used only when neither the preferences plist nor ``--owner``
+        names one (an inference ranks below both). Rules, strongest first; the first that names exactly one
+        phone number decides, and a rule whose rows disagree decides nothing:
+
+        1. ``own-event member``: ZGROUPMEMBER of the owner's own group-event rows (ZMESSAGETYPE 6,
+           ZISFROMME 1) of a kind the member does themself (subject, icon, description, created, left,
+           joined): for these rows ZGROUPMEMBER is the actor (as IPED's ExtractorIOS reads them).
+        2. ``recipient of received direct messages``: ZTOJID of ZISFROMME 0 rows in 1:1 chats, where the
+           version writes it and it is not the peer.
+        3. ``member of every group``: the one ZWAGROUPMEMBER JID present in every group chat (two or more),
+           that never sent a received (ZISFROMME 0) group message.
+        """
+        found: tuple[AccountKey, Prov, str] | None = None
+        for rule, rows in (("own-event member", self._own_event_members),
+                           ("recipient of received direct messages", self._direct_recipients),
+                           ("member of every group", self._member_of_every_group)):
+            keys: dict[AccountKey, Prov] = {}
+            for key, prov in rows():
+                keys.setdefault(key, prov)
+            if len(keys) == 1:
+                (key, prov), = keys.items()
+                found = key, prov, f"inferred from the database ({rule}); ranks below --owner"
+                break
+            if len(keys) > 1:
+                yield Problem(
+                    self.file,
+                    f"device owner rule '{rule}' names {len(keys)} different numbers "
+                    f"({', '.join(sorted(k.value for k in keys)[:5])}); rule not used",
+                    None,
+                    "warning",
+                )
+        if found is None:
+            yield Problem(
+                self.file,
+                "device owner's number not found (no OwnJabberID plist, no --owner, no database rule "
+                "names one): the owner's own messages have no sender",
+                None,
+                "warning",
+            )
+            return
+        self.owner, prov, basis = found
+        yield from self.account(self.owner, prov)
+        yield DeviceOwner(self.owner, basis, prov)
+        yield Problem(self.file, f"device owner {self.owner.value} {basis}", prov, "info")
+
+    def _own_event_members(self) -> Iterator[tuple[AccountKey, Prov]]:
+        s = self.schema
+        if not ({"ZGROUPMEMBER"} <= s["ZWAMESSAGE"] and "ZMEMBERJID" in s.get("ZWAGROUPMEMBER", set())):
+            return
+        gtype = col_or_null(s, "ZWAMESSAGE", "ZGROUPEVENTTYPE", "m")
+        for pk, code, jid in self.con.execute(
+            f"SELECT m.Z_PK, {gtype}, gm.ZMEMBERJID FROM ZWAMESSAGE m JOIN ZWAGROUPMEMBER gm "
+            "ON gm.Z_PK = m.ZGROUPMEMBER WHERE m.ZMESSAGETYPE = 6 AND m.ZISFROMME = 1 ORDER BY m.Z_PK"
+        ):
+            info = codes.lookup("ios", "ZGROUPEVENTTYPE", code)
+            if info.known and info.kind in OWNER_ACT_KINDS:
+                key = jid_account(jid)
+                if key is not None:
+                    yield key, Prov(self.file, "ZWAMESSAGE", str(pk))
+
+    def _direct_recipients(self) -> Iterator[tuple[AccountKey, Prov]]:
+        if "ZTOJID" not in self.schema["ZWAMESSAGE"]:
+            return
+        for pk, to, peer in self.con.execute(
+            "SELECT m.Z_PK, m.ZTOJID, c.ZCONTACTJID FROM ZWAMESSAGE m JOIN ZWACHATSESSION c "
+            "ON c.Z_PK = m.ZCHATSESSION WHERE m.ZISFROMME = 0 AND m.ZTOJID IS NOT NULL ORDER BY m.Z_PK"
+        ):
+            if not isinstance(peer, str) or not isinstance(to, str) or to == peer:
+                continue
+            ref = chat_ref_for(peer)
+            key = jid_account(to)
+            if ref is not None and ref.kind == ChatKind.DIRECT.value and key is not None:
+                yield key, Prov(self.file, "ZWAMESSAGE", str(pk))
+
+    def _member_of_every_group(self) -> Iterator[tuple[AccountKey, Prov]]:
+        groups = {pk for pk, ref in self.chats.items() if ref.kind == ChatKind.GROUP.value}
+        cols = self.schema.get("ZWAGROUPMEMBER", set())
+        if len(groups) < 2 or not {"ZMEMBERJID", "ZCHATSESSION"} <= cols:
+            return
+        seen: dict[str, set[int]] = {}
+        first: dict[str, int] = {}
+        for pk, chat, jid in self.con.execute(
+            "SELECT Z_PK, ZCHATSESSION, ZMEMBERJID FROM ZWAGROUPMEMBER ORDER BY Z_PK"
+        ):
+            if chat in groups and isinstance(jid, str):
+                seen.setdefault(jid, set()).add(chat)
+                first.setdefault(jid, pk)
+        senders: set[str] = set()
+        if "ZGROUPMEMBER" in self.schema["ZWAMESSAGE"]:
+            senders = {j for (j,) in self.con.execute(
+                "SELECT DISTINCT gm.ZMEMBERJID FROM ZWAMESSAGE m JOIN ZWAGROUPMEMBER gm "
+                "ON gm.Z_PK = m.ZGROUPMEMBER WHERE m.ZISFROMME = 0 AND m.ZMESSAGETYPE != 6")}
+        for jid, chats in seen.items():
+            key = jid_account(jid)
+            if chats == groups and jid not in senders and key is not None:
+                yield key, Prov(self.file, "ZWAGROUPMEMBER", str(first[jid]))
 
     def read_chats(self) -> Iterator[Record]:
         s = self.schema
