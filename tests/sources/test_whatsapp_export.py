@@ -541,3 +541,48 @@ def test_local_time_across_dst_change(tmp_path: Path) -> None:
         datetime(2024, 3, 31, 0, 30, tzinfo=UTC),
         datetime(2024, 3, 31, 1, 30, tzinfo=UTC),
     ]
+
+
+# ---- notices are not messages (issue 13 item 2) --------------------------------------------------------
+
+LRM_ = "\u200e"
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "actor"),
+    [
+        ("Ana: This message was deleted", EventKind.MESSAGE_DELETED, "Ana"),
+        ("Ana: This message was deleted.", EventKind.MESSAGE_DELETED, "Ana"),
+        ("You: You deleted this message", EventKind.MESSAGE_DELETED, "You"),
+        (f"Ana: {LRM_}You deleted this message.", EventKind.MESSAGE_DELETED, "You"),
+        ("Ana: Waiting for this message. This may take a while.", EventKind.MESSAGE_WAITING, "Ana"),
+        (f"Ana: {LRM_}Missed voice call", EventKind.MISSED_CALL, "Ana"),
+        ("Ana: Missed video call", EventKind.MISSED_CALL, "Ana"),
+        ("Ana: Llamada de voz perdida", EventKind.MISSED_CALL, "Ana"),
+        ("Ana: Diese Nachricht wurde gelöscht", EventKind.MESSAGE_DELETED, "Ana"),
+        ("Ana turned on disappearing messages. New messages will disappear from this chat 7 days after "
+         "they're sent.", EventKind.EPHEMERAL_SETTING, "Ana"),
+    ],
+)
+def test_notices_are_events_not_messages(tmp_path: Path, body: str, kind: str, actor: str) -> None:
+    text = f"12/03/24, 10:00 - Ana: hola\n12/03/24, 10:01 - {body}\n12/03/24, 10:02 - Ana: ok\n"
+    recs = read_file(tmp_path, write_text(tmp_path, text).name)
+    msgs = of(recs, Message)
+    assert [m.text for m in msgs] == ["hola", "ok"]
+    (ev,) = [e for e in of(recs, GroupEvent) if e.kind == kind]
+    assert ev.actor == name(actor) and ev.at == datetime(2024, 3, 12, 10, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("ios", [False, True])
+def test_chat_name_before_encryption_notice_is_no_person(tmp_path: Path, ios: bool) -> None:
+    """Old exports print 'Club Jardín: Messages to this group are now secured ...' (no LRM): an
+    encryption notice, and no account or name is made from the chat's name."""
+    notice = "Messages to this group are now secured with end-to-end encryption. Tap for more info."
+    stamp = "[12/03/2024, 10:00:00] " if ios else "12/03/24, 10:00 - "
+    stamp2 = "[12/03/2024, 10:01:00] " if ios else "12/03/24, 10:01 - "
+    text = f"{stamp}Club Jardín: {notice}\n{stamp2}Ana: hola\n{stamp2}Ben: hi\n{stamp2}Carl: hey\n"
+    recs = read_file(tmp_path, write_text(tmp_path, text, fname="WhatsApp Chat - Club Jardín/_chat.txt").as_posix()
+                     .split(str(tmp_path) + "/", 1)[1])
+    assert [e.kind for e in of(recs, GroupEvent)] == [EventKind.ENCRYPTION_NOTICE]
+    assert {m.sender for m in of(recs, Message)} == {name("Ana"), name("Ben"), name("Carl")}
+    assert not [n for n in of(recs, NameSeen) if n.name == "Club Jardín"]

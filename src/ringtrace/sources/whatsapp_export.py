@@ -302,7 +302,22 @@ def _classify(
         sm = L.match_system(clean)
         if sm is not None:
             return "sys", None, clean, sm
+    if L.senderless_lead_rx().match(text.lstrip(MARKS)):
+        # old exports print the encryption notice (and other phrases that name no one first) after the
+        # chat's name as if it were a sender: a system line, and the chat's name makes no person
+        clean = text.translate(_STRIP).strip()
+        sm = L.match_system(clean)
+        if sm is not None:
+            return "sys", sender, clean, sm
     return "msg", sender, text, None
+
+
+def _notice(text: str) -> L.Notice | None:
+    """The notice a whole message text is ("This message was deleted", "Missed voice call"), else None."""
+    lo, hi = L.notice_lengths()
+    if not lo <= len(text) <= hi + 8:
+        return None
+    return L.notices().get(L.notice_key(text.translate(_STRIP)))
 
 
 class _Reader:
@@ -624,8 +639,9 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
         if key.kind != AccountKind.EXPORT_NAME or key.value != "You":
             yield NameSeen(account=key, name=label, kind="export_sender", prov=r.prov(line))
 
-    def flush() -> Message:
-        """The message being assembled; side records (new account, missing file) go to ``pending``."""
+    def flush() -> Message | GroupEvent:
+        """The message being assembled (or the notice it is: deleted, waiting, missed call); side records
+        (new account, missing file) go to ``pending``."""
         assert cur is not None and cur_at is not None
         key = r.key_for(cur_sender)
         if key not in r._seen_accounts:
@@ -634,6 +650,10 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
         text = "\n".join(cur)
         if not text.isascii():
             text = text.translate(_STRIP)
+        notice = _notice(text) if "\n" not in text else None
+        if notice is not None:
+            actor = r.owner() if notice.actor_owner else key
+            return GroupEvent(chat, EventKind(notice.kind), cur_at, actor, None, text.strip(), r.prov(cur_line))
         first, _, rest = text.partition("\n")
         is_att, att_name = _attachment(first)
         media: tuple[MediaRef, ...] = ()
