@@ -170,3 +170,34 @@ def test_owner_from_direct_recipient_and_conflicts(tmp_path: Path) -> None:
     reasons = [r.reason for r in recs if isinstance(r, Problem)]
     assert any("names 2 different numbers" in x for x in reasons)
     assert any("owner's number not found" in x for x in reasons)
+
+
+def test_system_rows_are_notices_not_messages(tmp_path: Path) -> None:
+    """ZMESSAGETYPE 10 (by ZGROUPEVENTTYPE), 12 and 14 rows are typed events, never messages (IPED
+    ExtractorIOS.decodeMessageType); an unknown 10/x is kept as 'other' with one info problem."""
+    writer.write(make_view("ios"), tmp_path, seed=5)
+    con = sqlite3.connect(tmp_path / DB)
+    direct = con.execute("SELECT Z_PK FROM ZWACHATSESSION WHERE ZCONTACTJID NOT LIKE '%@g.us'").fetchone()[0]
+    rows = [(1, 10, 1, 0), (2, 10, 4, 1), (3, 10, 2, 0), (4, 10, 3, 0), (5, 14, 0, 0), (6, 10, 99, 0),
+            (7, 12, 0, 0)]
+    for i, mtype, gtype, fm in rows:
+        con.execute("INSERT INTO ZWAMESSAGE (Z_PK, Z_ENT, Z_OPT, ZISFROMME, ZMESSAGETYPE, ZGROUPEVENTTYPE, "
+                    "ZCHATSESSION, ZMESSAGEDATE, ZFROMJID, ZSTANZAID, ZTEXT) VALUES (?,9,1,?,?,?,?,?,?,?,?)",
+                    (9000 + i, fm, mtype, gtype, direct, 700000000 + i, BEN.jid, f"N{i}", None))
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-ios")
+    assert not [m for m in recs if isinstance(m, Message) and (m.msg_key or "").startswith("N")]
+    got = {r.msg_key: (r.kind, r.actor.value if r.actor else None) for r in recs
+           if isinstance(r, GroupEvent) and (r.msg_key or "").startswith("N")}
+    assert got == {
+        "N1": ("missed_call", BEN.phone),
+        "N2": ("missed_call", OWNER.phone),
+        "N3": ("encryption_notice", None),
+        "N4": ("security_code", BEN.phone),
+        "N5": ("message_deleted", BEN.phone),
+        "N6": ("other", BEN.phone),
+        "N7": ("other", BEN.phone),
+    }
+    infos = [p.reason for p in recs if isinstance(p, Problem)]
+    assert len(infos) == 2 and all("has no known meaning" in x for x in infos)

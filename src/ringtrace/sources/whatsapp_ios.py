@@ -26,6 +26,7 @@ from ringtrace.model import (
     ChatKind,
     ChatRef,
     DeviceOwner,
+    EventKind,
     Group,
     GroupEvent,
     MediaRef,
@@ -59,6 +60,18 @@ REQUIRED = {
 }
 SELF_KINDS = {"left", "joined", "joined_link"}  # one person both acts and is affected
 # group-event kinds whose ZGROUPMEMBER is the one who acted: on an own (ZISFROMME 1) row, that is the owner
+# ZMESSAGETYPE values of system rows that are notices, not messages, and ZMESSAGETYPE 10's notices by
+# ZGROUPEVENTTYPE (IPED ExtractorIOS.decodeMessageType: 10/1 missed voice call, 10/2 "messages are now
+# encrypted", 10/3 security code changed, 10/4 missed video call, 10/22 missed group video call; 12 an
+# undocumented system row; 14 deleted by its sender)
+NOTICE_TYPES = frozenset({10, 12, 14})
+NOTICE_10 = {
+    1: EventKind.MISSED_CALL.value,
+    2: EventKind.ENCRYPTION_NOTICE.value,
+    3: EventKind.SECURITY_CODE.value,
+    4: EventKind.MISSED_CALL.value,
+    22: EventKind.MISSED_CALL.value,
+}
 OWNER_ACT_KINDS = SELF_KINDS | {"subject", "icon", "description", "created"}
 
 
@@ -120,6 +133,7 @@ class _IOSReader:
         self.owner: AccountKey | None = None
         self.chats: dict[int, ChatRef] = {}
         self.unknown_reported: set[int] = set()
+        self.unknown_notices: set[str] = set()
         self.media = MediaResolver(unit.root, unit.primary, prefixes=("Message", ""), marker="Media")
 
     def account(self, key: AccountKey | None, prov: Prov) -> Iterator[Record]:
@@ -365,6 +379,9 @@ class _IOSReader:
                         yield from self.event(ref, pk, key, fm, mjid, at, text, gtype)
                     continue
                 prov = Prov(self.file, "ZWAMESSAGE", str(pk))
+                if mtype in NOTICE_TYPES:
+                    yield from self.notice(ref, pk, key, fm, mjid, at, mtype, gtype, prov)
+                    continue
                 if at is None:
                     yield Problem(
                         self.file, f"ZWAMESSAGE row {pk}: unreadable date {date!r}; skipped", prov, "warning"
@@ -394,6 +411,50 @@ class _IOSReader:
                 if text is None and isinstance(title, str) and mrefs:
                     text = title  # a media caption lives in ZWAMEDIAITEM.ZTITLE
                 yield Message(ref, key, sender, at, text, prov, mrefs, False, bool(fm), str(mtype))
+
+    def notice(
+        self,
+        ref: ChatRef,
+        pk: int,
+        key: str | None,
+        fm: object,
+        mjid: object,
+        at: datetime | None,
+        mtype: object,
+        gtype: object,
+        prov: Prov,
+    ) -> Iterator[Record]:
+        """A system row that is a notice, not a message (ZMESSAGETYPE 10, 12, 14): a typed event whose
+        actor is who the notice is about (the sender of a deleted message, the caller, the peer)."""
+        g = gtype if isinstance(gtype, int) else None
+        if mtype == 14:
+            kind = EventKind.MESSAGE_DELETED.value
+        elif mtype == 10 and g in NOTICE_10:
+            kind = NOTICE_10[g]
+        else:
+            kind = EventKind.OTHER.value
+            code = f"{mtype}/{g}"
+            if code not in self.unknown_notices:
+                self.unknown_notices.add(code)
+                yield Problem(
+                    self.file,
+                    f"system row of ZMESSAGETYPE {mtype} with ZGROUPEVENTTYPE {g} has no known meaning; "
+                    "kept as an 'other' notice, not as a message",
+                    prov,
+                    "info",
+                )
+        actor: AccountKey | None
+        if kind == EventKind.ENCRYPTION_NOTICE.value:
+            actor = None  # about the chat, not a person
+        elif fm:
+            actor = self.owner
+        elif ref.kind == ChatKind.DIRECT.value:
+            actor = ref.peer
+        else:
+            actor = jid_account(mjid if isinstance(mjid, str) else None)
+        yield from self.account(actor, prov)
+        yield GroupEvent(ref, kind, at, actor, None, f"ZMESSAGETYPE={mtype};ZGROUPEVENTTYPE={g}", prov,
+                         None, key)
 
     def event(
         self,
