@@ -440,7 +440,20 @@ def test_unknown_locale_kept(tmp_path: Path) -> None:
     recs = read_file(tmp_path, "chat.txt")
     (ev,) = of(recs, GroupEvent)
     assert ev.kind == EventKind.UNKNOWN and ev.raw_code == "Jan heeft de groep aangemaakt"
-    assert any("unknown locale" in p.reason for p in of(recs, Problem))
+    assert any("unknown locale" in p.reason and p.reason.endswith("lines 1") for p in of(recs, Problem))
+
+
+def test_unknown_locale_yields_every_message_and_names_unread_lines(tmp_path: Path) -> None:
+    """A language with no phrase data (here an invented one): every message is kept, each system line is an
+    unknown event, and the problem names the lines it could not read."""
+    text = ("31-12-2023 10:00 - Zor blik-blak grupo\n31-12-2023 10:01 - Jan: hallo\n"
+            "31-12-2023 10:02 - Mia: ok\n31-12-2023 10:03 - Zor blik Mia\n31-12-2023 10:04 - Jan: doei\n")
+    write_text(tmp_path, text, fname="chat.txt")
+    recs = read_file(tmp_path, "chat.txt")
+    assert [m.text for m in of(recs, Message)] == ["hallo", "ok", "doei"]
+    assert [e.kind for e in of(recs, GroupEvent)] == [EventKind.UNKNOWN, EventKind.UNKNOWN]
+    (p,) = [p for p in of(recs, Problem) if "unknown locale" in p.reason]
+    assert p.reason.endswith("lines 1, 4")
 
 
 # ---- bad input -----------------------------------------------------------------------------------------

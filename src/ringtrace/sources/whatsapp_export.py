@@ -48,6 +48,7 @@ from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, r
 LINE_CAP = 64 * 1024  # characters kept of one physical line
 MSG_CAP = 64 * 1024  # characters kept of one message (all its lines)
 HEAD_LINES = 20  # non-empty lines looked at by claim() and the not-an-export check
+UNKNOWN_LINES_SHOWN = 10  # line numbers of unread system lines named in the problem
 SENDER_CAP = 20_000  # distinct sender strings remembered in pass 1 (bounds memory on hostile input)
 
 # Direction / embedding marks WhatsApp sprinkles around names, numbers and system lines.
@@ -270,6 +271,7 @@ class _Pass1:
     created_value: str | None = None
     you_seen: bool = False
     unknown_system: int = 0
+    unknown_lines: list[int] = field(default_factory=list)  # the first few, to name in the problem
 
 
 _SYS_PREFIX: dict[str, bool] = {}
@@ -385,7 +387,7 @@ class _Reader:
         st = p.stats
         rx = _GENERIC_TS
         with self.open() as fh:
-            for line, _cut in _iter_lines(fh):
+            for n, (line, _cut) in enumerate(_iter_lines(fh), 1):
                 m = rx.match(line)
                 if p.head_nonempty < HEAD_LINES and line.strip():
                     p.head_nonempty += 1
@@ -403,6 +405,8 @@ class _Reader:
                     p.ios_sys_senders[s] = p.ios_sys_senders.get(s, 0) + 1
                 if sm is None:
                     p.unknown_system += 1
+                    if len(p.unknown_lines) < UNKNOWN_LINES_SHOWN:
+                        p.unknown_lines.append(n)
                     continue
                 phrase, fields = sm
                 p.locale_votes[phrase.locale] = p.locale_votes.get(phrase.locale, 0) + 1
@@ -582,13 +586,20 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
     rx = _ts_regex("[" if ios else "", sep, tsep)
     precision = 1 if st.seconds > st.n // 2 else 60
 
-    if p1.locale_votes == {} and p1.unknown_system:
-        yield r.problem(
-            f"unknown locale: none of {p1.unknown_system} system lines matched a known phrase "
-            f"({', '.join(L.load_locales())}); kept as unknown events"
-        )
-    elif p1.unknown_system:
-        yield r.problem(f"{p1.unknown_system} system lines not recognised; kept as unknown events", severity="info")
+    if p1.unknown_system:
+        where = ", ".join(map(str, p1.unknown_lines))
+        if p1.unknown_system > len(p1.unknown_lines):
+            where += ", ..."
+        if p1.locale_votes == {}:
+            yield r.problem(
+                f"unknown locale: none of {p1.unknown_system} system lines matched a known phrase "
+                f"({', '.join(L.load_locales())}); kept as unknown events; lines {where}"
+            )
+        else:
+            yield r.problem(
+                f"{p1.unknown_system} system lines not recognised; kept as unknown events; lines {where}",
+                severity="info",
+            )
 
     # owner
     if r.owner_key is not None:
