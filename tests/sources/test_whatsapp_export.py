@@ -167,7 +167,7 @@ def materialise(view: DeviceView, tmp_path: Path, seed: int = 7) -> tuple[Path, 
 
 
 @pytest.mark.parametrize("variant", ["android", "ios"])
-@pytest.mark.parametrize("locale", ["en", "es", "pt", "it", "de", "fr"])
+@pytest.mark.parametrize("locale", ["en", "es", "pt", "it", "de", "fr", "nl"])
 def test_round_trip(tmp_path: Path, locale: str, variant: str) -> None:
     view = make_view(locale, variant)
     root, txts = materialise(view, tmp_path)
@@ -435,11 +435,11 @@ def test_attachments_and_omitted(tmp_path: Path) -> None:
 
 
 def test_unknown_locale_kept(tmp_path: Path) -> None:
-    text = "31-12-2023 10:00 - Jan heeft de groep aangemaakt\n31-12-2023 10:01 - Jan: hallo\n"
+    text = "31-12-2023 10:00 - Jan zor grupo blik\n31-12-2023 10:01 - Jan: hallo\n"
     write_text(tmp_path, text, fname="chat.txt")
     recs = read_file(tmp_path, "chat.txt")
     (ev,) = of(recs, GroupEvent)
-    assert ev.kind == EventKind.UNKNOWN and ev.raw_code == "Jan heeft de groep aangemaakt"
+    assert ev.kind == EventKind.UNKNOWN and ev.raw_code == "Jan zor grupo blik"
     assert any("unknown locale" in p.reason and p.reason.endswith("lines 1") for p in of(recs, Problem))
 
 
@@ -599,3 +599,25 @@ def test_chat_name_before_encryption_notice_is_no_person(tmp_path: Path, ios: bo
     assert [e.kind for e in of(recs, GroupEvent)] == [EventKind.ENCRYPTION_NOTICE]
     assert {m.sender for m in of(recs, Message)} == {name("Ana"), name("Ben"), name("Carl")}
     assert not [n for n in of(recs, NameSeen) if n.name == "Club Jardín"]
+
+
+@pytest.mark.parametrize(
+    ("line", "kind", "actor", "target"),
+    [
+        ("31-12-2023 10:00 - Jan heeft de groep \"Tuin\" aangemaakt", EventKind.CREATED, "Jan", None),
+        ("31-12-2023 10:00 - Jij hebt Mia toegevoegd", EventKind.ADDED, "You", "Mia"),
+        ("31-12-2023 10:00 - Je bent nu een beheerder", EventKind.PROMOTED, None, "You"),
+        ("31-12-2023 10:00 - Mia heeft de groep verlaten", EventKind.LEFT, "Mia", None),
+        ("31-12-2023 10:00 - Mia is deelnemer geworden via de uitnodigingslink van deze groep",
+         EventKind.JOINED_LINK, "Mia", None),
+    ],
+)
+def test_dutch_system_lines(tmp_path: Path, line: str, kind: str, actor: str | None, target: str | None) -> None:
+    text = line + "\n31-12-2023 10:01 - Jan: hallo\n31-12-2023 10:02 - Mia: Dit bericht is verwijderd\n"
+    recs = read_file(tmp_path, write_text(tmp_path, text, fname="WhatsApp-chat met Tuin.txt").name)
+    evs = [e for e in of(recs, GroupEvent) if e.kind != EventKind.MESSAGE_DELETED]
+    assert [(e.kind, e.actor, e.target) for e in evs] == [
+        (kind, name(actor) if actor else None, name(target) if target else None)
+    ]
+    assert [m.text for m in of(recs, Message)] == ["hallo"]
+    assert not [p for p in of(recs, Problem) if "not recognised" in p.reason or "unknown locale" in p.reason]
