@@ -621,3 +621,16 @@ def test_dutch_system_lines(tmp_path: Path, line: str, kind: str, actor: str | N
     ]
     assert [m.text for m in of(recs, Message)] == ["hallo"]
     assert not [p for p in of(recs, Problem) if "not recognised" in p.reason or "unknown locale" in p.reason]
+
+
+def test_name_colon_text_without_space(tmp_path: Path) -> None:
+    """'Ana:hola' (no space after the colon) is a message when Ana sends ordinary messages elsewhere in the
+    file; an empty body ('Ben:') is an empty message; an unknown line is still named by number."""
+    text = ("12/03/24, 10:00 - Ana: hola\n12/03/24, 10:01 - Ana:sin espacio\n12/03/24, 10:02 - Ben:\n"
+            "12/03/24, 10:03 - Ben: ok\n12/03/24, 10:04 - Zor blik\n")
+    recs = read_file(tmp_path, write_text(tmp_path, text).name)
+    assert [(m.sender, m.text) for m in of(recs, Message)] == [
+        (name("Ana"), "hola"), (name("Ana"), "sin espacio"), (name("Ben"), ""), (name("Ben"), "ok")
+    ]
+    (p,) = [p for p in of(recs, Problem) if "not recognised" in p.reason or "unknown locale" in p.reason]
+    assert p.reason.endswith("lines 5")

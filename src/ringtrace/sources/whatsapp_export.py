@@ -271,7 +271,8 @@ class _Pass1:
     created_value: str | None = None
     you_seen: bool = False
     unknown_system: int = 0
-    unknown_lines: list[int] = field(default_factory=list)  # the first few, to name in the problem
+    unknown_lines: list[tuple[int, str | None]] = field(default_factory=list)  # first few: line, "Name:" prefix
+    nospace: dict[str, int] = field(default_factory=dict)  # "Name" of unread "Name:text" lines (no space)
 
 
 _SYS_PREFIX: dict[str, bool] = {}
@@ -319,6 +320,14 @@ def _classify(
         if sm is not None:
             return "sys", sender, clean, sm
     return "msg", sender, text, None
+
+
+def _nospace_prefix(body: str) -> str | None:
+    """'Ana' of 'Ana:hola' (no space after the colon), else None."""
+    i = body.find(":")
+    if i <= 0 or i > 200 or body[i + 1 : i + 2] == " ":
+        return None
+    return body[:i]
 
 
 def _notice(text: str) -> L.Notice | None:
@@ -405,8 +414,11 @@ class _Reader:
                     p.ios_sys_senders[s] = p.ios_sys_senders.get(s, 0) + 1
                 if sm is None:
                     p.unknown_system += 1
-                    if len(p.unknown_lines) < UNKNOWN_LINES_SHOWN:
-                        p.unknown_lines.append(n)
+                    pre = _nospace_prefix(line[m.end() :]) if sender is None else None
+                    if pre is not None and (pre in p.nospace or len(p.nospace) < SENDER_CAP):
+                        p.nospace[pre] = p.nospace.get(pre, 0) + 1
+                    if len(p.unknown_lines) < UNKNOWN_LINES_SHOWN * 4:
+                        p.unknown_lines.append((n, pre))
                     continue
                 phrase, fields = sm
                 p.locale_votes[phrase.locale] = p.locale_votes.get(phrase.locale, 0) + 1
@@ -586,9 +598,13 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
     rx = _ts_regex("[" if ios else "", sep, tsep)
     precision = 1 if st.seconds > st.n // 2 else 60
 
+    # "Name:text" with no space after the colon: a message when "Name" sends ordinary messages elsewhere
+    nospace = frozenset(pre for pre in p1.nospace if pre in p1.senders)
+    p1.unknown_system -= sum(p1.nospace[pre] for pre in nospace)
+    unread = [n for n, pre in p1.unknown_lines if pre not in nospace][:UNKNOWN_LINES_SHOWN]
     if p1.unknown_system:
-        where = ", ".join(map(str, p1.unknown_lines))
-        if p1.unknown_system > len(p1.unknown_lines):
+        where = ", ".join(map(str, unread))
+        if p1.unknown_system > len(unread):
             where += ", ..."
         if p1.locale_votes == {}:
             yield r.problem(
@@ -795,7 +811,12 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                         pending.clear()
                     yield msg
                     cur = None
-                kind, sender, text, sm = _classify(line[m.end() :].rstrip("\n"), ios_title_now)
+                body = line[m.end() :].rstrip("\n")
+                kind, sender, text, sm = _classify(body, ios_title_now)
+                if kind == "sys" and sm is None and sender is None and nospace:
+                    pre = _nospace_prefix(body)
+                    if pre in nospace:
+                        kind, sender, text = "msg", pre, body[len(pre) + 1 :]
                 if kind == "msg":
                     cur = [text]
                     cur_len = len(text)
