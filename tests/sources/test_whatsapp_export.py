@@ -634,3 +634,23 @@ def test_name_colon_text_without_space(tmp_path: Path) -> None:
     ]
     (p,) = [p for p in of(recs, Problem) if "not recognised" in p.reason or "unknown locale" in p.reason]
     assert p.reason.endswith("lines 5")
+
+
+@pytest.mark.parametrize(
+    ("line", "kind", "actor", "target"),
+    [
+        ("You were added", EventKind.ADDED, None, "+34600111222"),
+        ("You're no longer an admin", EventKind.DEMOTED, None, "+34600111222"),
+        ('You created group "Tuin"', EventKind.CREATED, "+34600111222", None),
+        ("Ana added you", EventKind.ADDED, "Ana", "+34600111222"),
+    ],
+)
+def test_second_person_forms_are_the_owner(tmp_path: Path, line: str, kind: str, actor: str | None,
+                                           target: str | None) -> None:
+    text = f"12/03/24, 10:00 - {line}\n12/03/24, 10:01 - Ana: hola\n12/03/24, 10:02 - Ben: ok\n"
+    recs = read_file(tmp_path, write_text(tmp_path, text).name, ReadOptions(owner="+34600111222"))
+
+    def key(v: str | None) -> AccountKey | None:
+        return None if v is None else phone(v) if v.startswith("+") else name(v)
+
+    assert [(e.kind, e.actor, e.target) for e in of(recs, GroupEvent)] == [(kind, key(actor), key(target))]
