@@ -201,3 +201,22 @@ def test_system_rows_are_notices_not_messages(tmp_path: Path) -> None:
     }
     infos = [p.reason for p in recs if isinstance(p, Problem)]
     assert len(infos) == 2 and all("has no known meaning" in x for x in infos)
+
+
+def test_owner_as_member_of_every_group(tmp_path: Path) -> None:
+    """No plist, no own event rows, no ZTOJID: the one member of every group (two here) who never sent a
+    received group message is the owner, with that rule as the basis."""
+    _no_plist(tmp_path)
+    con = sqlite3.connect(tmp_path / DB)
+    con.execute("DELETE FROM ZWAMESSAGE WHERE ZMESSAGETYPE = 6 AND ZISFROMME = 1")
+    con.execute("INSERT INTO ZWACHATSESSION (Z_PK, Z_ENT, Z_OPT, ZSESSIONTYPE, ZCONTACTJID, ZPARTNERNAME) "
+                "VALUES (500, 4, 1, 1, '120363049999999999@g.us', 'Second')")
+    for pk, jid in ((900, OWNER.jid), (901, CARL.jid)):
+        con.execute("INSERT INTO ZWAGROUPMEMBER (Z_PK, Z_ENT, Z_OPT, ZISACTIVE, ZISADMIN, ZCHATSESSION, "
+                    "ZMEMBERJID) VALUES (?, 8, 1, 1, 0, 500, ?)", (pk, jid))
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-ios")
+    (own,) = [r for r in recs if isinstance(r, DeviceOwner)]
+    assert own.account.value == OWNER.phone and "member of every group" in own.basis
+    assert own.prov.table == "ZWAGROUPMEMBER"

@@ -245,7 +245,8 @@ class _IOSReader:
                 yield key, Prov(self.file, "ZWAMESSAGE", str(pk))
 
     def _member_of_every_group(self) -> Iterator[tuple[AccountKey, Prov]]:
-        groups = {pk for pk, ref in self.chats.items() if ref.kind == ChatKind.GROUP.value}
+        groups = {pk for pk, jid in self.con.execute("SELECT Z_PK, ZCONTACTJID FROM ZWACHATSESSION")
+                  if isinstance(jid, str) and jid.endswith("@g.us")}  # read_chats has not run yet
         cols = self.schema.get("ZWAGROUPMEMBER", set())
         if len(groups) < 2 or not {"ZMEMBERJID", "ZCHATSESSION"} <= cols:
             return
