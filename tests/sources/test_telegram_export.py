@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -109,7 +111,7 @@ def read_tree(root: Path, options: ReadOptions | None = None) -> list[object]:
     return out
 
 
-def of(records: list[object], cls: type) -> list:
+def of(records: Sequence[object], cls: type) -> list[Any]:
     return [r for r in records if isinstance(r, cls)]
 
 
@@ -249,7 +251,7 @@ def write_doc(tmp_path: Path, doc: object | bytes, name: str = "result.json") ->
     return tmp_path / "exp"
 
 
-def single(messages: list[object], **chat: object) -> dict[str, object]:
+def single(messages: Sequence[object], **chat: object) -> dict[str, object]:
     return {"name": "G", "type": "private_supergroup", "id": 77, **chat, "messages": messages}
 
 

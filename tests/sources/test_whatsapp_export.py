@@ -6,6 +6,7 @@ import io
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -43,7 +44,7 @@ def name(v: str) -> AccountKey:
 # ---- helpers -------------------------------------------------------------------------------------------
 
 
-def read_file(root: Path, relpath: str, options: ReadOptions | None = None) -> list:
+def read_file(root: Path, relpath: str, options: ReadOptions | None = None) -> list[Any]:
     all_rel = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
     cand = Candidate(root=root, relpath=relpath, size=(root / relpath).stat().st_size)
     members = FMT.members(cand, all_rel)
@@ -51,14 +52,14 @@ def read_file(root: Path, relpath: str, options: ReadOptions | None = None) -> l
     return list(FMT.read(unit, options or ReadOptions()))
 
 
-def write_text(tmp_path: Path, text: str, fname: str = "WhatsApp Chat with Test.txt", **kw) -> Path:
+def write_text(tmp_path: Path, text: str, fname: str = "WhatsApp Chat with Test.txt", **kw: Any) -> Path:
     p = tmp_path / fname
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text(text, encoding="utf-8", **kw)
     return p
 
 
-def of(records: list, cls: type) -> list:
+def of(records: list[Any], cls: type) -> list[Any]:
     return [r for r in records if isinstance(r, cls)]
 
 
@@ -204,12 +205,12 @@ def test_round_trip(tmp_path: Path, locale: str, variant: str) -> None:
     evs = [e for e in of(recs, GroupEvent) if e.kind != EventKind.ENCRYPTION_NOTICE]
     assert [e.kind for e in evs] == [e.kind for e in vg.events]
     owner_key = phone(OWNER.phone)
-    for got, want in zip(evs, vg.events, strict=True):
-        if want.actor is not None:
-            assert got.actor == (owner_key if want.actor == OWNER else expected_key(view, want.actor, True))
-        if want.target is not None:
-            assert got.target == (owner_key if want.target == OWNER else expected_key(view, want.target, True))
-        assert got.at == (want.at if variant == "ios" else want.at.replace(second=0))
+    for got, wev in zip(evs, vg.events, strict=True):
+        if wev.actor is not None:
+            assert got.actor == (owner_key if wev.actor == OWNER else expected_key(view, wev.actor, True))
+        if wev.target is not None:
+            assert got.target == (owner_key if wev.target == OWNER else expected_key(view, wev.target, True))
+        assert got.at == (wev.at if variant == "ios" else wev.at.replace(second=0))
     assert evs[5].value == "Garden Club: Spring"
     (grp,) = of(recs, Group)
     assert grp.name == "Garden Club: Spring"
@@ -387,7 +388,7 @@ def test_senders_phone_pushname_bidi(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_system_lines(tmp_path: Path, text: str, kind: str, actor, target, value) -> None:
+def test_system_lines(tmp_path: Path, text: str, kind: str, actor: Any, target: Any, value: Any) -> None:
     write_text(tmp_path, f"31/12/2023, 10:00 - {text}\n31/12/2023, 10:01 - Ana: x\n")
     recs = read_file(tmp_path, "WhatsApp Chat with Test.txt")
     (ev,) = of(recs, GroupEvent)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_whatsapp_android import ANA, BEN, CARL, DORA, OWNER, T0, expected_events, make_view, read_all
 
 from ringtrace.model import DeviceOwner, Group, GroupEvent, Message, NameSeen, Participant, Problem
 from ringtrace.sources.base import Candidate, FormatError, registry
+from ringtrace.sources.whatsapp_android import jid_account
 from ringtrace.synth.formats import whatsapp_ios as writer
 
 DB = "AppDomainGroup-group.net.whatsapp.WhatsApp.shared/ChatStorage.sqlite"
 
 
-def write_and_read(tmp_path: Path) -> list:
+def write_and_read(tmp_path: Path) -> list[Any]:
     writer.write(make_view("ios"), tmp_path, seed=5)
     return read_all(tmp_path, DB, "whatsapp-ios")
 
@@ -24,7 +26,7 @@ def test_round_trip(tmp_path: Path) -> None:
     recs = write_and_read(tmp_path)
     assert [r.account.value for r in recs if isinstance(r, DeviceOwner)] == [OWNER.phone]
     (g,) = [r for r in recs if isinstance(r, Group)]
-    assert g.name == "Club Jardín" and g.created_at == T0 and g.creator.value == CARL.phone
+    assert g.name == "Club Jardín" and g.created_at == T0 and g.creator == jid_account(CARL.jid)
     parts = {(r.account.value, r.current, r.role) for r in recs if isinstance(r, Participant)}
     assert {
         (CARL.phone, True, "admin"),
@@ -41,15 +43,17 @@ def test_round_trip(tmp_path: Path) -> None:
     assert evs == expected_events()
     msgs = {r.msg_key: r for r in recs if isinstance(r, Message)}
     assert len(msgs) == 9  # iOS has no WAL-only rows in the writer: all nine are in the db
-    assert msgs["MSG01"].sender.value == CARL.phone and msgs["MSG03"].from_owner
-    assert msgs["MSG03"].sender.value == OWNER.phone
-    assert msgs["DM01"].sender.value == BEN.phone and msgs["DM01"].chat.kind == "direct"
+    assert msgs["MSG01"].sender == jid_account(CARL.jid) and msgs["MSG03"].from_owner
+    assert msgs["MSG03"].sender == jid_account(OWNER.jid)
+    assert msgs["DM01"].sender == jid_account(BEN.jid) and msgs["DM01"].chat.kind == "direct"
     assert msgs["MSG02"].text == "ciao"
     view = make_view("ios")
     m2, m4 = msgs["MSG02"].media[0], msgs["MSG04"].media[0]
-    assert m2.sha256 == view.groups[0].messages[1].media.sha256 and m2.path and not m2.declared_only
-    assert (tmp_path / m2.path).read_bytes() == view.groups[0].messages[1].media.data
-    assert m4.path is None and m4.declared_only and m4.sha256 == view.groups[0].messages[3].media.sha256
+    v2, v4 = view.groups[0].messages[1].media, view.groups[0].messages[3].media
+    assert v2 is not None and v4 is not None
+    assert m2.sha256 == v2.sha256 and m2.path and not m2.declared_only
+    assert (tmp_path / m2.path).read_bytes() == v2.data
+    assert m4.path is None and m4.declared_only and m4.sha256 == v4.sha256
     names = {(r.account.value, r.name, r.kind) for r in recs if isinstance(r, NameSeen)}
     assert (ANA.phone, "Ana Trabajo", "contact_name") in names and (BEN.phone, BEN.name, "push_name") in names
     assert not [r for r in recs if isinstance(r, Problem)]
