@@ -104,6 +104,11 @@ class EventKind(StrEnum):
     MIGRATED = "migrated"  # Telegram group -> supergroup; ``value`` holds the new id
     SECURITY_CODE = "security_code"
     ENCRYPTION_NOTICE = "encryption_notice"
+    # notices printed where a message was or would be: never a message from a person
+    MESSAGE_DELETED = "message_deleted"  # "This message was deleted" / "You deleted this message"; actor: sender
+    MESSAGE_WAITING = "message_waiting"  # "Waiting for this message": the device never got the text
+    MISSED_CALL = "missed_call"  # "Missed voice call" / "Missed video call"; actor: the caller
+    EPHEMERAL_SETTING = "ephemeral_setting"  # disappearing messages turned on/off or their timer changed
     OTHER = "other"
     UNKNOWN = "unknown"  # raw code not in the code table: kept and reported, never dropped
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -109,7 +111,7 @@ def read_tree(root: Path, options: ReadOptions | None = None) -> list[object]:
     return out
 
 
-def of(records: list[object], cls: type) -> list:
+def of(records: Sequence[object], cls: type) -> list[Any]:
     return [r for r in records if isinstance(r, cls)]
 
 
@@ -249,7 +251,7 @@ def write_doc(tmp_path: Path, doc: object | bytes, name: str = "result.json") ->
     return tmp_path / "exp"
 
 
-def single(messages: list[object], **chat: object) -> dict[str, object]:
+def single(messages: Sequence[object], **chat: object) -> dict[str, object]:
     return {"name": "G", "type": "private_supergroup", "id": 77, **chat, "messages": messages}
 
 
@@ -403,3 +405,32 @@ def test_unknown_timezone_falls_back_with_warning(tmp_path: Path) -> None:
     recs = read_tree(write_doc(tmp_path, single([msg(1)])), ReadOptions(timezone="Mars/Olympus"))
     assert any("unknown timezone" in p.reason for p in of(recs, Problem))
     assert len(of(recs, Message)) == 1
+
+
+# ---- every shape tdesktop writes, recognised by content (issue 13 item 5) ------------------------------
+
+
+def test_full_export_recognised_by_content_in_any_key_order(tmp_path: Path) -> None:
+    """A whole-account export re-saved with sorted keys (no 'about' first) and not named result.json."""
+    chat = {"id": 77, "messages": [msg(1)], "name": "G", "type": "private_supergroup"}
+    doc = {"chats": {"about": "x", "list": [chat]}, "personal_information": {"user_id": 9, "first_name": "Me"}}
+    head = json.dumps(doc, sort_keys=True).encode()
+    assert sniff(head) == "full"
+    assert sniff(json.dumps({"chats": {"list": [chat]}}).encode()) == "full"
+    assert sniff(json.dumps({"chats": "not an export"}).encode()) is None
+    root = write_doc(tmp_path, head, name="export_2024.json")
+    recs = read_tree(root)
+    (m,) = of(recs, Message)
+    assert m.text == "m1" and m.chat.key == "77" and m.sender == AccountKey("telegram", "tg_id", "5")
+
+
+def test_machine_readable_only_unixtime_and_entity_arrays(tmp_path: Path) -> None:
+    """The machine-readable form: no local 'date', exact 'date_unixtime'; text only as text_entities."""
+    m1 = msg(1, text_entities=[{"type": "plain", "text": "see "},
+                               {"type": "text_link", "text": "list", "href": "https://example.org/l"},
+                               {"type": "mention", "text": "@ana"}])
+    del m1["date"], m1["text"]
+    root = write_doc(tmp_path, single([m1]), name="chat.json")
+    (m,) = of(read_tree(root), Message)
+    assert m.at == datetime(2024, 1, 5, 10, 0, tzinfo=UTC)
+    assert m.text == "see list (https://example.org/l)@ana"

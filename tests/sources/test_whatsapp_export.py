@@ -6,6 +6,7 @@ import io
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -43,7 +44,7 @@ def name(v: str) -> AccountKey:
 # ---- helpers -------------------------------------------------------------------------------------------
 
 
-def read_file(root: Path, relpath: str, options: ReadOptions | None = None) -> list:
+def read_file(root: Path, relpath: str, options: ReadOptions | None = None) -> list[Any]:
     all_rel = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
     cand = Candidate(root=root, relpath=relpath, size=(root / relpath).stat().st_size)
     members = FMT.members(cand, all_rel)
@@ -51,14 +52,14 @@ def read_file(root: Path, relpath: str, options: ReadOptions | None = None) -> l
     return list(FMT.read(unit, options or ReadOptions()))
 
 
-def write_text(tmp_path: Path, text: str, fname: str = "WhatsApp Chat with Test.txt", **kw) -> Path:
+def write_text(tmp_path: Path, text: str, fname: str = "WhatsApp Chat with Test.txt", **kw: Any) -> Path:
     p = tmp_path / fname
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text(text, encoding="utf-8", **kw)
     return p
 
 
-def of(records: list, cls: type) -> list:
+def of(records: list[Any], cls: type) -> list[Any]:
     return [r for r in records if isinstance(r, cls)]
 
 
@@ -167,7 +168,7 @@ def materialise(view: DeviceView, tmp_path: Path, seed: int = 7) -> tuple[Path, 
 
 
 @pytest.mark.parametrize("variant", ["android", "ios"])
-@pytest.mark.parametrize("locale", ["en", "es", "pt", "it", "de", "fr"])
+@pytest.mark.parametrize("locale", ["en", "es", "pt", "it", "de", "fr", "nl"])
 def test_round_trip(tmp_path: Path, locale: str, variant: str) -> None:
     view = make_view(locale, variant)
     root, txts = materialise(view, tmp_path)
@@ -204,12 +205,12 @@ def test_round_trip(tmp_path: Path, locale: str, variant: str) -> None:
     evs = [e for e in of(recs, GroupEvent) if e.kind != EventKind.ENCRYPTION_NOTICE]
     assert [e.kind for e in evs] == [e.kind for e in vg.events]
     owner_key = phone(OWNER.phone)
-    for got, want in zip(evs, vg.events, strict=True):
-        if want.actor is not None:
-            assert got.actor == (owner_key if want.actor == OWNER else expected_key(view, want.actor, True))
-        if want.target is not None:
-            assert got.target == (owner_key if want.target == OWNER else expected_key(view, want.target, True))
-        assert got.at == (want.at if variant == "ios" else want.at.replace(second=0))
+    for got, wev in zip(evs, vg.events, strict=True):
+        if wev.actor is not None:
+            assert got.actor == (owner_key if wev.actor == OWNER else expected_key(view, wev.actor, True))
+        if wev.target is not None:
+            assert got.target == (owner_key if wev.target == OWNER else expected_key(view, wev.target, True))
+        assert got.at == (wev.at if variant == "ios" else wev.at.replace(second=0))
     assert evs[5].value == "Garden Club: Spring"
     (grp,) = of(recs, Group)
     assert grp.name == "Garden Club: Spring"
@@ -387,7 +388,7 @@ def test_senders_phone_pushname_bidi(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_system_lines(tmp_path: Path, text: str, kind: str, actor, target, value) -> None:
+def test_system_lines(tmp_path: Path, text: str, kind: str, actor: Any, target: Any, value: Any) -> None:
     write_text(tmp_path, f"31/12/2023, 10:00 - {text}\n31/12/2023, 10:01 - Ana: x\n")
     recs = read_file(tmp_path, "WhatsApp Chat with Test.txt")
     (ev,) = of(recs, GroupEvent)
@@ -435,12 +436,25 @@ def test_attachments_and_omitted(tmp_path: Path) -> None:
 
 
 def test_unknown_locale_kept(tmp_path: Path) -> None:
-    text = "31-12-2023 10:00 - Jan heeft de groep aangemaakt\n31-12-2023 10:01 - Jan: hallo\n"
+    text = "31-12-2023 10:00 - Jan zor grupo blik\n31-12-2023 10:01 - Jan: hallo\n"
     write_text(tmp_path, text, fname="chat.txt")
     recs = read_file(tmp_path, "chat.txt")
     (ev,) = of(recs, GroupEvent)
-    assert ev.kind == EventKind.UNKNOWN and ev.raw_code == "Jan heeft de groep aangemaakt"
-    assert any("unknown locale" in p.reason for p in of(recs, Problem))
+    assert ev.kind == EventKind.UNKNOWN and ev.raw_code == "Jan zor grupo blik"
+    assert any("unknown locale" in p.reason and p.reason.endswith("lines 1") for p in of(recs, Problem))
+
+
+def test_unknown_locale_yields_every_message_and_names_unread_lines(tmp_path: Path) -> None:
+    """A language with no phrase data (here an invented one): every message is kept, each system line is an
+    unknown event, and the problem names the lines it could not read."""
+    text = ("31-12-2023 10:00 - Zor blik-blak grupo\n31-12-2023 10:01 - Jan: hallo\n"
+            "31-12-2023 10:02 - Mia: ok\n31-12-2023 10:03 - Zor blik Mia\n31-12-2023 10:04 - Jan: doei\n")
+    write_text(tmp_path, text, fname="chat.txt")
+    recs = read_file(tmp_path, "chat.txt")
+    assert [m.text for m in of(recs, Message)] == ["hallo", "ok", "doei"]
+    assert [e.kind for e in of(recs, GroupEvent)] == [EventKind.UNKNOWN, EventKind.UNKNOWN]
+    (p,) = [p for p in of(recs, Problem) if "unknown locale" in p.reason]
+    assert p.reason.endswith("lines 1, 4")
 
 
 # ---- bad input -----------------------------------------------------------------------------------------
@@ -541,3 +555,103 @@ def test_local_time_across_dst_change(tmp_path: Path) -> None:
         datetime(2024, 3, 31, 0, 30, tzinfo=UTC),
         datetime(2024, 3, 31, 1, 30, tzinfo=UTC),
     ]
+
+
+# ---- notices are not messages (issue 13 item 2) --------------------------------------------------------
+
+LRM_ = "\u200e"
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "actor"),
+    [
+        ("Ana: This message was deleted", EventKind.MESSAGE_DELETED, "Ana"),
+        ("Ana: This message was deleted.", EventKind.MESSAGE_DELETED, "Ana"),
+        ("You: You deleted this message", EventKind.MESSAGE_DELETED, "You"),
+        (f"Ana: {LRM_}You deleted this message.", EventKind.MESSAGE_DELETED, "You"),
+        ("Ana: Waiting for this message. This may take a while.", EventKind.MESSAGE_WAITING, "Ana"),
+        (f"Ana: {LRM_}Missed voice call", EventKind.MISSED_CALL, "Ana"),
+        ("Ana: Missed video call", EventKind.MISSED_CALL, "Ana"),
+        ("Ana: Llamada de voz perdida", EventKind.MISSED_CALL, "Ana"),
+        ("Ana: Diese Nachricht wurde gelöscht", EventKind.MESSAGE_DELETED, "Ana"),
+        ("Ana turned on disappearing messages. New messages will disappear from this chat 7 days after "
+         "they're sent.", EventKind.EPHEMERAL_SETTING, "Ana"),
+    ],
+)
+def test_notices_are_events_not_messages(tmp_path: Path, body: str, kind: str, actor: str) -> None:
+    text = f"12/03/24, 10:00 - Ana: hola\n12/03/24, 10:01 - {body}\n12/03/24, 10:02 - Ana: ok\n"
+    recs = read_file(tmp_path, write_text(tmp_path, text).name)
+    msgs = of(recs, Message)
+    assert [m.text for m in msgs] == ["hola", "ok"]
+    (ev,) = [e for e in of(recs, GroupEvent) if e.kind == kind]
+    assert ev.actor == name(actor) and ev.at == datetime(2024, 3, 12, 10, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("ios", [False, True])
+def test_chat_name_before_encryption_notice_is_no_person(tmp_path: Path, ios: bool) -> None:
+    """Old exports print 'Club Jardín: Messages to this group are now secured ...' (no LRM): an
+    encryption notice, and no account or name is made from the chat's name."""
+    notice = "Messages to this group are now secured with end-to-end encryption. Tap for more info."
+    stamp = "[12/03/2024, 10:00:00] " if ios else "12/03/24, 10:00 - "
+    stamp2 = "[12/03/2024, 10:01:00] " if ios else "12/03/24, 10:01 - "
+    text = f"{stamp}Club Jardín: {notice}\n{stamp2}Ana: hola\n{stamp2}Ben: hi\n{stamp2}Carl: hey\n"
+    recs = read_file(tmp_path, write_text(tmp_path, text, fname="WhatsApp Chat - Club Jardín/_chat.txt").as_posix()
+                     .split(str(tmp_path) + "/", 1)[1])
+    assert [e.kind for e in of(recs, GroupEvent)] == [EventKind.ENCRYPTION_NOTICE]
+    assert {m.sender for m in of(recs, Message)} == {name("Ana"), name("Ben"), name("Carl")}
+    assert not [n for n in of(recs, NameSeen) if n.name == "Club Jardín"]
+
+
+@pytest.mark.parametrize(
+    ("line", "kind", "actor", "target"),
+    [
+        ("31-12-2023 10:00 - Jan heeft de groep \"Tuin\" aangemaakt", EventKind.CREATED, "Jan", None),
+        ("31-12-2023 10:00 - Jij hebt Mia toegevoegd", EventKind.ADDED, "You", "Mia"),
+        ("31-12-2023 10:00 - Je bent nu een beheerder", EventKind.PROMOTED, None, "You"),
+        ("31-12-2023 10:00 - Mia heeft de groep verlaten", EventKind.LEFT, "Mia", None),
+        ("31-12-2023 10:00 - Mia is deelnemer geworden via de uitnodigingslink van deze groep",
+         EventKind.JOINED_LINK, "Mia", None),
+    ],
+)
+def test_dutch_system_lines(tmp_path: Path, line: str, kind: str, actor: str | None, target: str | None) -> None:
+    text = line + "\n31-12-2023 10:01 - Jan: hallo\n31-12-2023 10:02 - Mia: Dit bericht is verwijderd\n"
+    recs = read_file(tmp_path, write_text(tmp_path, text, fname="WhatsApp-chat met Tuin.txt").name)
+    evs = [e for e in of(recs, GroupEvent) if e.kind != EventKind.MESSAGE_DELETED]
+    assert [(e.kind, e.actor, e.target) for e in evs] == [
+        (kind, name(actor) if actor else None, name(target) if target else None)
+    ]
+    assert [m.text for m in of(recs, Message)] == ["hallo"]
+    assert not [p for p in of(recs, Problem) if "not recognised" in p.reason or "unknown locale" in p.reason]
+
+
+def test_name_colon_text_without_space(tmp_path: Path) -> None:
+    """'Ana:hola' (no space after the colon) is a message when Ana sends ordinary messages elsewhere in the
+    file; an empty body ('Ben:') is an empty message; an unknown line is still named by number."""
+    text = ("12/03/24, 10:00 - Ana: hola\n12/03/24, 10:01 - Ana:sin espacio\n12/03/24, 10:02 - Ben:\n"
+            "12/03/24, 10:03 - Ben: ok\n12/03/24, 10:04 - Zor blik\n")
+    recs = read_file(tmp_path, write_text(tmp_path, text).name)
+    assert [(m.sender, m.text) for m in of(recs, Message)] == [
+        (name("Ana"), "hola"), (name("Ana"), "sin espacio"), (name("Ben"), ""), (name("Ben"), "ok")
+    ]
+    (p,) = [p for p in of(recs, Problem) if "not recognised" in p.reason or "unknown locale" in p.reason]
+    assert p.reason.endswith("lines 5")
+
+
+@pytest.mark.parametrize(
+    ("line", "kind", "actor", "target"),
+    [
+        ("You were added", EventKind.ADDED, None, "+34600111222"),
+        ("You're no longer an admin", EventKind.DEMOTED, None, "+34600111222"),
+        ('You created group "Tuin"', EventKind.CREATED, "+34600111222", None),
+        ("Ana added you", EventKind.ADDED, "Ana", "+34600111222"),
+    ],
+)
+def test_second_person_forms_are_the_owner(tmp_path: Path, line: str, kind: str, actor: str | None,
+                                           target: str | None) -> None:
+    text = f"12/03/24, 10:00 - {line}\n12/03/24, 10:01 - Ana: hola\n12/03/24, 10:02 - Ben: ok\n"
+    recs = read_file(tmp_path, write_text(tmp_path, text).name, ReadOptions(owner="+34600111222"))
+
+    def key(v: str | None) -> AccountKey | None:
+        return None if v is None else phone(v) if v.startswith("+") else name(v)
+
+    assert [(e.kind, e.actor, e.target) for e in of(recs, GroupEvent)] == [(kind, key(actor), key(target))]

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_whatsapp_android import ANA, BEN, CARL, DORA, OWNER, T0, expected_events, make_view, read_all
 
 from ringtrace.model import DeviceOwner, Group, GroupEvent, Message, NameSeen, Participant, Problem
 from ringtrace.sources.base import Candidate, FormatError, registry
+from ringtrace.sources.whatsapp_android import jid_account
 from ringtrace.synth.formats import whatsapp_ios as writer
 
 DB = "AppDomainGroup-group.net.whatsapp.WhatsApp.shared/ChatStorage.sqlite"
 
 
-def write_and_read(tmp_path: Path) -> list:
+def write_and_read(tmp_path: Path) -> list[Any]:
     writer.write(make_view("ios"), tmp_path, seed=5)
     return read_all(tmp_path, DB, "whatsapp-ios")
 
@@ -24,7 +26,7 @@ def test_round_trip(tmp_path: Path) -> None:
     recs = write_and_read(tmp_path)
     assert [r.account.value for r in recs if isinstance(r, DeviceOwner)] == [OWNER.phone]
     (g,) = [r for r in recs if isinstance(r, Group)]
-    assert g.name == "Club Jardín" and g.created_at == T0 and g.creator.value == CARL.phone
+    assert g.name == "Club Jardín" and g.created_at == T0 and g.creator == jid_account(CARL.jid)
     parts = {(r.account.value, r.current, r.role) for r in recs if isinstance(r, Participant)}
     assert {
         (CARL.phone, True, "admin"),
@@ -41,15 +43,17 @@ def test_round_trip(tmp_path: Path) -> None:
     assert evs == expected_events()
     msgs = {r.msg_key: r for r in recs if isinstance(r, Message)}
     assert len(msgs) == 9  # iOS has no WAL-only rows in the writer: all nine are in the db
-    assert msgs["MSG01"].sender.value == CARL.phone and msgs["MSG03"].from_owner
-    assert msgs["MSG03"].sender.value == OWNER.phone
-    assert msgs["DM01"].sender.value == BEN.phone and msgs["DM01"].chat.kind == "direct"
+    assert msgs["MSG01"].sender == jid_account(CARL.jid) and msgs["MSG03"].from_owner
+    assert msgs["MSG03"].sender == jid_account(OWNER.jid)
+    assert msgs["DM01"].sender == jid_account(BEN.jid) and msgs["DM01"].chat.kind == "direct"
     assert msgs["MSG02"].text == "ciao"
     view = make_view("ios")
     m2, m4 = msgs["MSG02"].media[0], msgs["MSG04"].media[0]
-    assert m2.sha256 == view.groups[0].messages[1].media.sha256 and m2.path and not m2.declared_only
-    assert (tmp_path / m2.path).read_bytes() == view.groups[0].messages[1].media.data
-    assert m4.path is None and m4.declared_only and m4.sha256 == view.groups[0].messages[3].media.sha256
+    v2, v4 = view.groups[0].messages[1].media, view.groups[0].messages[3].media
+    assert v2 is not None and v4 is not None
+    assert m2.sha256 == v2.sha256 and m2.path and not m2.declared_only
+    assert (tmp_path / m2.path).read_bytes() == v2.data
+    assert m4.path is None and m4.declared_only and m4.sha256 == v4.sha256
     names = {(r.account.value, r.name, r.kind) for r in recs if isinstance(r, NameSeen)}
     assert (ANA.phone, "Ana Trabajo", "contact_name") in names and (BEN.phone, BEN.name, "push_name") in names
     assert not [r for r in recs if isinstance(r, Problem)]
@@ -111,3 +115,112 @@ def test_truncated(tmp_path: Path) -> None:
     p.write_bytes(p.read_bytes()[:3000])
     with pytest.raises(FormatError, match="ChatStorage.sqlite.*malformed"):
         read_all(tmp_path, DB, "whatsapp-ios")
+
+
+PLIST = "AppDomainGroup-group.net.whatsapp.WhatsApp.shared/Library/Preferences/group.net.whatsapp.WhatsApp.shared.plist"
+
+
+def _no_plist(tmp_path: Path) -> None:
+    writer.write(make_view("ios"), tmp_path, seed=5)
+    (tmp_path / PLIST).unlink()
+
+
+def test_owner_inferred_from_own_event_rows(tmp_path: Path) -> None:
+    """No plist, no --owner: the owner's own subject change (ZISFROMME 1, type 6) names them in ZGROUPMEMBER."""
+    _no_plist(tmp_path)
+    recs = read_all(tmp_path, DB, "whatsapp-ios")
+    (own,) = [r for r in recs if isinstance(r, DeviceOwner)]
+    assert own.account.value == OWNER.phone
+    assert "own-event member" in own.basis and "below --owner" in own.basis
+    assert own.prov.table == "ZWAMESSAGE"
+    msgs = {r.msg_key: r for r in recs if isinstance(r, Message)}
+    assert msgs["MSG03"].sender is not None and msgs["MSG03"].sender.value == OWNER.phone
+    evs = {(r.kind, r.actor.value if r.actor else None) for r in recs if isinstance(r, GroupEvent)}
+    assert ("subject", OWNER.phone) in evs and ("removed", OWNER.phone) in evs
+    probs = [r for r in recs if isinstance(r, Problem)]
+    assert [p.severity for p in probs] == ["info"] and "own-event member" in probs[0].reason
+
+
+def test_examiner_owner_outranks_inference(tmp_path: Path) -> None:
+    _no_plist(tmp_path)
+    recs = read_all(tmp_path, DB, "whatsapp-ios", owner="+34600999888")
+    (own,) = [r for r in recs if isinstance(r, DeviceOwner)]
+    assert own.basis == "--owner" and own.account.value == "+34600999888"
+
+
+def test_owner_from_direct_recipient_and_conflicts(tmp_path: Path) -> None:
+    """Without own event rows the recipient JID of received 1:1 messages decides; disagreeing rows decide
+    nothing and say so."""
+    _no_plist(tmp_path)
+    con = sqlite3.connect(tmp_path / DB)
+    con.execute("DELETE FROM ZWAMESSAGE WHERE ZMESSAGETYPE = 6 AND ZISFROMME = 1")
+    direct = con.execute("SELECT Z_PK FROM ZWACHATSESSION WHERE ZCONTACTJID NOT LIKE '%@g.us'").fetchone()[0]
+    con.execute("UPDATE ZWAMESSAGE SET ZTOJID = ? WHERE ZCHATSESSION = ? AND ZISFROMME = 0",
+                (OWNER.jid, direct))
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-ios")
+    (own,) = [r for r in recs if isinstance(r, DeviceOwner)]
+    assert own.account.value == OWNER.phone and "recipient of received direct messages" in own.basis
+    con = sqlite3.connect(tmp_path / DB)
+    pk = con.execute("SELECT MAX(Z_PK) FROM ZWAMESSAGE WHERE ZTOJID = ?", (OWNER.jid,)).fetchone()[0]
+    con.execute("INSERT INTO ZWAMESSAGE (Z_PK, Z_ENT, Z_OPT, ZISFROMME, ZMESSAGETYPE, ZCHATSESSION, "
+                "ZMESSAGEDATE, ZTOJID, ZTEXT) VALUES (?, 9, 1, 0, 0, ?, 700000000, ?, 'x')",
+                (pk + 1000, direct, ANA.jid))
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-ios")
+    assert not [r for r in recs if isinstance(r, DeviceOwner)]
+    reasons = [r.reason for r in recs if isinstance(r, Problem)]
+    assert any("names 2 different numbers" in x for x in reasons)
+    assert any("owner's number not found" in x for x in reasons)
+
+
+def test_system_rows_are_notices_not_messages(tmp_path: Path) -> None:
+    """ZMESSAGETYPE 10 (by ZGROUPEVENTTYPE), 12 and 14 rows are typed events, never messages (IPED
+    ExtractorIOS.decodeMessageType); an unknown 10/x is kept as 'other' with one info problem."""
+    writer.write(make_view("ios"), tmp_path, seed=5)
+    con = sqlite3.connect(tmp_path / DB)
+    direct = con.execute("SELECT Z_PK FROM ZWACHATSESSION WHERE ZCONTACTJID NOT LIKE '%@g.us'").fetchone()[0]
+    rows = [(1, 10, 1, 0), (2, 10, 4, 1), (3, 10, 2, 0), (4, 10, 3, 0), (5, 14, 0, 0), (6, 10, 99, 0),
+            (7, 12, 0, 0)]
+    for i, mtype, gtype, fm in rows:
+        con.execute("INSERT INTO ZWAMESSAGE (Z_PK, Z_ENT, Z_OPT, ZISFROMME, ZMESSAGETYPE, ZGROUPEVENTTYPE, "
+                    "ZCHATSESSION, ZMESSAGEDATE, ZFROMJID, ZSTANZAID, ZTEXT) VALUES (?,9,1,?,?,?,?,?,?,?,?)",
+                    (9000 + i, fm, mtype, gtype, direct, 700000000 + i, BEN.jid, f"N{i}", None))
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-ios")
+    assert not [m for m in recs if isinstance(m, Message) and (m.msg_key or "").startswith("N")]
+    got = {r.msg_key: (r.kind, r.actor.value if r.actor else None) for r in recs
+           if isinstance(r, GroupEvent) and (r.msg_key or "").startswith("N")}
+    assert got == {
+        "N1": ("missed_call", BEN.phone),
+        "N2": ("missed_call", OWNER.phone),
+        "N3": ("encryption_notice", None),
+        "N4": ("security_code", BEN.phone),
+        "N5": ("message_deleted", BEN.phone),
+        "N6": ("other", BEN.phone),
+        "N7": ("other", BEN.phone),
+    }
+    infos = [p.reason for p in recs if isinstance(p, Problem)]
+    assert len(infos) == 2 and all("has no known meaning" in x for x in infos)
+
+
+def test_owner_as_member_of_every_group(tmp_path: Path) -> None:
+    """No plist, no own event rows, no ZTOJID: the one member of every group (two here) who never sent a
+    received group message is the owner, with that rule as the basis."""
+    _no_plist(tmp_path)
+    con = sqlite3.connect(tmp_path / DB)
+    con.execute("DELETE FROM ZWAMESSAGE WHERE ZMESSAGETYPE = 6 AND ZISFROMME = 1")
+    con.execute("INSERT INTO ZWACHATSESSION (Z_PK, Z_ENT, Z_OPT, ZSESSIONTYPE, ZCONTACTJID, ZPARTNERNAME) "
+                "VALUES (500, 4, 1, 1, '120363049999999999@g.us', 'Second')")
+    for pk, jid in ((900, OWNER.jid), (901, CARL.jid)):
+        con.execute("INSERT INTO ZWAGROUPMEMBER (Z_PK, Z_ENT, Z_OPT, ZISACTIVE, ZISADMIN, ZCHATSESSION, "
+                    "ZMEMBERJID) VALUES (?, 8, 1, 1, 0, 500, ?)", (pk, jid))
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-ios")
+    (own,) = [r for r in recs if isinstance(r, DeviceOwner)]
+    assert own.account.value == OWNER.phone and "member of every group" in own.basis
+    assert own.prov.table == "ZWAGROUPMEMBER"

@@ -234,30 +234,42 @@ class _CountingReader:
 # ---- recognition ---------------------------------------------------------------------------------------
 
 
+FULL_SECTIONS = frozenset({"personal_information", "chats", "left_chats", "contacts", "frequent_contacts"})
+
+
 def sniff(head: bytes) -> str | None:
-    """'full', 'single' or None, from the first bytes of a file (tolerates the head ending mid-document)."""
+    """'full', 'single' or None, from the first bytes of a file (tolerates the head ending mid-document).
+
+    By content, in any key order (tools that re-save an export sort or drop keys): a full export is an
+    object with ``about`` first and an account section, or with an account section in tdesktop's own
+    shape (``chats.list`` / ``left_chats.list`` / ``contacts.list`` arrays, ``personal_information.user_id``);
+    a single chat is an object with ``type`` (a chat type), ``id`` and ``messages``."""
     data = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
     if not data.lstrip()[:1] == b"{":
         return None
     keys: list[str] = []
     chat_type: object = None
+    shaped = False  # a section of the full export seen in its own shape
     try:
         for prefix, event, value in ijson.parse(_BytesReader(data)):
             if prefix == "" and event == "map_key":
                 keys.append(str(value))
             elif prefix == "type" and event == "string":
                 chat_type = value
-            elif prefix in ("messages", "chats", "personal_information"):
+            elif (
+                (prefix in ("chats.list", "left_chats.list", "contacts.list") and event == "start_array")
+                or (prefix == "personal_information" and event == "map_key" and value == "user_id")
+            ):
+                shaped = True
+                break
+            elif prefix == "messages" and {"type", "id"} <= set(keys):
                 break  # seen enough
             if len(keys) > 12:
                 break
     except ijson.JSONError:
         pass  # the head was cut mid-value: judge by what came before
-    if (
-        keys
-        and keys[0] == "about"
-        and ({"personal_information", "chats", "left_chats", "contacts"} & set(keys))
-    ):
+    sections = FULL_SECTIONS & set(keys)
+    if sections and (shaped or keys[0] == "about"):
         return "full"
     if {"type", "id", "messages"} <= set(keys) and chat_type in CHAT_TYPES:
         return "single"

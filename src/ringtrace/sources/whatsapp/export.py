@@ -48,6 +48,7 @@ from ringtrace.sources.whatsapp import export_locale as L
 LINE_CAP = 64 * 1024  # characters kept of one physical line
 MSG_CAP = 64 * 1024  # characters kept of one message (all its lines)
 HEAD_LINES = 20  # non-empty lines looked at by claim() and the not-an-export check
+UNKNOWN_LINES_SHOWN = 10  # line numbers of unread system lines named in the problem
 SENDER_CAP = 20_000  # distinct sender strings remembered in pass 1 (bounds memory on hostile input)
 
 # Direction / embedding marks WhatsApp sprinkles around names, numbers and system lines.
@@ -113,6 +114,13 @@ def _attach_rxs() -> tuple[re.Pattern[str], re.Pattern[str], frozenset[str]]:
 
 
 _IOS_ATTACH, _ANDROID_ATTACH, _OMITTED = _attach_rxs()
+# cheap first tests before a regex or a look-up on every message text (parse speed: bench_whatsapp_export)
+_LEAD_RX = L.senderless_lead_rx()
+_LEAD_FIRST = frozenset(MARKS) | {p.tpl[0] for p in L.all_phrases() if p.tpl[:1] != "{"}
+_NOTICES = L.notices()
+_NOTICE_LO, _NOTICE_HI = L.notice_lengths()
+_NOTICE_HI += 8  # marks and a final full stop
+_NOTICE_FIRST = frozenset(k[:1] for k in _NOTICES)
 
 
 def _attachment(first_line: str) -> tuple[bool, str | None]:
@@ -263,6 +271,8 @@ class _Pass1:
     created_value: str | None = None
     you_seen: bool = False
     unknown_system: int = 0
+    unknown_lines: list[tuple[int, str | None]] = field(default_factory=list)  # first few: line, "Name:" prefix
+    nospace: dict[str, int] = field(default_factory=dict)  # "Name" of unread "Name:text" lines (no space)
 
 
 _SYS_PREFIX: dict[str, bool] = {}
@@ -302,7 +312,29 @@ def _classify(
         sm = L.match_system(clean)
         if sm is not None:
             return "sys", None, clean, sm
+    if text[:1] in _LEAD_FIRST and _LEAD_RX.match(text.lstrip(MARKS)):
+        # old exports print the encryption notice (and other phrases that name no one first) after the
+        # chat's name as if it were a sender: a system line, and the chat's name makes no person
+        clean = text.translate(_STRIP).strip()
+        sm = L.match_system(clean)
+        if sm is not None:
+            return "sys", sender, clean, sm
     return "msg", sender, text, None
+
+
+def _nospace_prefix(body: str) -> str | None:
+    """'Ana' of 'Ana:hola' (no space after the colon), else None."""
+    i = body.find(":")
+    if i <= 0 or i > 200 or body[i + 1 : i + 2] == " ":
+        return None
+    return body[:i]
+
+
+def _notice(text: str) -> L.Notice | None:
+    """The notice a whole message text is ("This message was deleted", "Missed voice call"), else None."""
+    if not _NOTICE_LO <= len(text) <= _NOTICE_HI or text.lstrip(MARKS)[:1].casefold() not in _NOTICE_FIRST:
+        return None
+    return _NOTICES.get(L.notice_key(text.translate(_STRIP)))
 
 
 class _Reader:
@@ -364,7 +396,7 @@ class _Reader:
         st = p.stats
         rx = _GENERIC_TS
         with self.open() as fh:
-            for line, _cut in _iter_lines(fh):
+            for n, (line, _cut) in enumerate(_iter_lines(fh), 1):
                 m = rx.match(line)
                 if p.head_nonempty < HEAD_LINES and line.strip():
                     p.head_nonempty += 1
@@ -382,6 +414,11 @@ class _Reader:
                     p.ios_sys_senders[s] = p.ios_sys_senders.get(s, 0) + 1
                 if sm is None:
                     p.unknown_system += 1
+                    pre = _nospace_prefix(line[m.end() :]) if sender is None else None
+                    if pre is not None and (pre in p.nospace or len(p.nospace) < SENDER_CAP):
+                        p.nospace[pre] = p.nospace.get(pre, 0) + 1
+                    if len(p.unknown_lines) < UNKNOWN_LINES_SHOWN * 4:
+                        p.unknown_lines.append((n, pre))
                     continue
                 phrase, fields = sm
                 p.locale_votes[phrase.locale] = p.locale_votes.get(phrase.locale, 0) + 1
@@ -561,13 +598,24 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
     rx = _ts_regex("[" if ios else "", sep, tsep)
     precision = 1 if st.seconds > st.n // 2 else 60
 
-    if p1.locale_votes == {} and p1.unknown_system:
-        yield r.problem(
-            f"unknown locale: none of {p1.unknown_system} system lines matched a known phrase "
-            f"({', '.join(L.load_locales())}); kept as unknown events"
-        )
-    elif p1.unknown_system:
-        yield r.problem(f"{p1.unknown_system} system lines not recognised; kept as unknown events", severity="info")
+    # "Name:text" with no space after the colon: a message when "Name" sends ordinary messages elsewhere
+    nospace = frozenset(pre for pre in p1.nospace if pre in p1.senders)
+    p1.unknown_system -= sum(p1.nospace[pre] for pre in nospace)
+    unread = [n for n, pre in p1.unknown_lines if pre not in nospace][:UNKNOWN_LINES_SHOWN]
+    if p1.unknown_system:
+        where = ", ".join(map(str, unread))
+        if p1.unknown_system > len(unread):
+            where += ", ..."
+        if p1.locale_votes == {}:
+            yield r.problem(
+                f"unknown locale: none of {p1.unknown_system} system lines matched a known phrase "
+                f"({', '.join(L.load_locales())}); kept as unknown events; lines {where}"
+            )
+        else:
+            yield r.problem(
+                f"{p1.unknown_system} system lines not recognised; kept as unknown events; lines {where}",
+                severity="info",
+            )
 
     # owner
     if r.owner_key is not None:
@@ -624,8 +672,9 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
         if key.kind != AccountKind.EXPORT_NAME or key.value != "You":
             yield NameSeen(account=key, name=label, kind="export_sender", prov=r.prov(line))
 
-    def flush() -> Message:
-        """The message being assembled; side records (new account, missing file) go to ``pending``."""
+    def flush() -> Message | GroupEvent:
+        """The message being assembled (or the notice it is: deleted, waiting, missed call); side records
+        (new account, missing file) go to ``pending``."""
         assert cur is not None and cur_at is not None
         key = r.key_for(cur_sender)
         if key not in r._seen_accounts:
@@ -634,6 +683,10 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
         text = "\n".join(cur)
         if not text.isascii():
             text = text.translate(_STRIP)
+        notice = _notice(text) if "\n" not in text else None
+        if notice is not None:
+            actor = r.owner() if notice.actor_owner else key
+            return GroupEvent(chat, EventKind(notice.kind), cur_at, actor, None, text.strip(), r.prov(cur_line))
         first, _, rest = text.partition("\n")
         is_att, att_name = _attachment(first)
         media: tuple[MediaRef, ...] = ()
@@ -758,7 +811,12 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                         pending.clear()
                     yield msg
                     cur = None
-                kind, sender, text, sm = _classify(line[m.end() :].rstrip("\n"), ios_title_now)
+                body = line[m.end() :].rstrip("\n")
+                kind, sender, text, sm = _classify(body, ios_title_now)
+                if kind == "sys" and sm is None and sender is None and nospace:
+                    pre = _nospace_prefix(body)
+                    if pre in nospace:
+                        kind, sender, text = "msg", pre, body[len(pre) + 1 :]
                 if kind == "msg":
                     cur = [text]
                     cur_len = len(text)

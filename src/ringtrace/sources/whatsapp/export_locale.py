@@ -146,6 +146,51 @@ def anchor_rx() -> re.Pattern[str]:
     return re.compile("|".join(_literal_rx(c) for c in chunks))
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A whole message text that is a notice, not a message (deleted, waiting, missed call)."""
+
+    locale: str
+    kind: str  # EventKind value
+    text: str
+    actor_owner: bool  # the second-person form ("You deleted this message")
+
+
+def notice_key(text: str) -> str:
+    return text.strip().rstrip(".").strip().casefold()
+
+
+@lru_cache(maxsize=1)
+def notices() -> dict[str, Notice]:
+    """Every locale's notices, keyed by ``notice_key`` of their text."""
+    data = json.loads(DATA_FILE.read_text(encoding="utf-8"))["locales"]
+    out: dict[str, Notice] = {}
+    for code, d in data.items():
+        for e in d.get("notices", ()):
+            out.setdefault(notice_key(e["text"]), Notice(code, e["kind"], e["text"], e.get("actor") == "owner"))
+    return out
+
+
+@lru_cache(maxsize=1)
+def notice_lengths() -> tuple[int, int]:
+    """(shortest, longest) notice text: a cheap bound before the dictionary look-up."""
+    ks = [len(k) for k in notices()]
+    return (min(ks), max(ks) + 2) if ks else (1, 0)
+
+
+@lru_cache(maxsize=1)
+def senderless_lead_rx() -> re.Pattern[str]:
+    """The literal start of every phrase that does not begin with a person ("Messages and calls are ...",
+    "Your security code with ..."): old exports print these after the CHAT's name as if it were a sender."""
+    leads = set()
+    for p in all_phrases():
+        m = _PLACEHOLDER.search(p.tpl)
+        lead = p.tpl[: m.start()] if m else p.tpl
+        if len(lead.strip()) >= 6:
+            leads.add(lead.strip())
+    return re.compile("|".join(_literal_rx(x) for x in sorted(leads, key=len, reverse=True)))
+
+
 @lru_cache(maxsize=1)
 def you_words() -> frozenset[str]:
     return frozenset(w.casefold() for loc in load_locales().values() for w in (*loc.you, *loc.you_obj))

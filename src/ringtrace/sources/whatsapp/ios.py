@@ -26,6 +26,7 @@ from ringtrace.model import (
     ChatKind,
     ChatRef,
     DeviceOwner,
+    EventKind,
     Group,
     GroupEvent,
     MediaRef,
@@ -59,11 +60,27 @@ REQUIRED = {
     "ZWACHATSESSION": {"ZCONTACTJID"},
 }
 SELF_KINDS = {"left", "joined", "joined_link"}  # one person both acts and is affected
+# group-event kinds whose ZGROUPMEMBER is the one who acted: on an own (ZISFROMME 1) row, that is the owner
+# ZMESSAGETYPE values of system rows that are notices, not messages, and ZMESSAGETYPE 10's notices by
+# ZGROUPEVENTTYPE (IPED ExtractorIOS.decodeMessageType: 10/1 missed voice call, 10/2 "messages are now
+# encrypted", 10/3 security code changed, 10/4 missed video call, 10/22 missed group video call; 12 an
+# undocumented system row; 14 deleted by its sender)
+NOTICE_TYPES = frozenset({10, 12, 14})
+NOTICE_10 = {
+    1: EventKind.MISSED_CALL.value,
+    2: EventKind.ENCRYPTION_NOTICE.value,
+    3: EventKind.SECURITY_CODE.value,
+    4: EventKind.MISSED_CALL.value,
+    22: EventKind.MISSED_CALL.value,
+}
+OWNER_ACT_KINDS = SELF_KINDS | {"subject", "icon", "description", "created"}
 
 
 def apple_dt(v: object) -> datetime | None:
+    if not isinstance(v, (int, float, str)):
+        return None
     try:
-        return APPLE_EPOCH + timedelta(seconds=float(v))  # type: ignore[arg-type]
+        return APPLE_EPOCH + timedelta(seconds=float(v))
     except (TypeError, ValueError, OverflowError):
         return None
 
@@ -117,6 +134,7 @@ class _IOSReader:
         self.owner: AccountKey | None = None
         self.chats: dict[int, ChatRef] = {}
         self.unknown_reported: set[int] = set()
+        self.unknown_notices: set[str] = set()
         self.media = MediaResolver(unit.root, unit.primary, prefixes=("Message", ""), marker="Media")
 
     def account(self, key: AccountKey | None, prov: Prov) -> Iterator[Record]:
@@ -151,9 +169,106 @@ class _IOSReader:
             yield from self.account(self.owner, prov)
             yield DeviceOwner(self.owner, basis, prov)
             return
-        yield Problem(
-            self.file, "device owner's number not found (no OwnJabberID plist, no --owner)", None, "warning"
-        )
+        yield from self.infer_owner()
+
+    def infer_owner(self) -> Iterator[Record]:
+        """The owner from the database itself, used only when neither the preferences plist nor ``--owner``
+        names one (an inference ranks below both). Rules, strongest first; the first that names exactly one
+        phone number decides, and a rule whose rows disagree decides nothing:
+
+        1. ``own-event member``: ZGROUPMEMBER of the owner's own group-event rows (ZMESSAGETYPE 6,
+           ZISFROMME 1) of a kind the member does themself (subject, icon, description, created, left,
+           joined): for these rows ZGROUPMEMBER is the actor (as IPED's ExtractorIOS reads them).
+        2. ``recipient of received direct messages``: ZTOJID of ZISFROMME 0 rows in 1:1 chats, where the
+           version writes it and it is not the peer.
+        3. ``member of every group``: the one ZWAGROUPMEMBER JID present in every group chat (two or more),
+           that never sent a received (ZISFROMME 0) group message.
+        """
+        found: tuple[AccountKey, Prov, str] | None = None
+        for rule, rows in (("own-event member", self._own_event_members),
+                           ("recipient of received direct messages", self._direct_recipients),
+                           ("member of every group", self._member_of_every_group)):
+            keys: dict[AccountKey, Prov] = {}
+            for key, prov in rows():
+                keys.setdefault(key, prov)
+            if len(keys) == 1:
+                (key, prov), = keys.items()
+                found = key, prov, f"inferred from the database ({rule}); ranks below --owner"
+                break
+            if len(keys) > 1:
+                yield Problem(
+                    self.file,
+                    f"device owner rule '{rule}' names {len(keys)} different numbers "
+                    f"({', '.join(sorted(k.value for k in keys)[:5])}); rule not used",
+                    None,
+                    "warning",
+                )
+        if found is None:
+            yield Problem(
+                self.file,
+                "device owner's number not found (no OwnJabberID plist, no --owner, no database rule "
+                "names one): the owner's own messages have no sender",
+                None,
+                "warning",
+            )
+            return
+        self.owner, prov, basis = found
+        yield from self.account(self.owner, prov)
+        yield DeviceOwner(self.owner, basis, prov)
+        yield Problem(self.file, f"device owner {self.owner.value} {basis}", prov, "info")
+
+    def _own_event_members(self) -> Iterator[tuple[AccountKey, Prov]]:
+        s = self.schema
+        if not ({"ZGROUPMEMBER"} <= s["ZWAMESSAGE"] and "ZMEMBERJID" in s.get("ZWAGROUPMEMBER", set())):
+            return
+        gtype = col_or_null(s, "ZWAMESSAGE", "ZGROUPEVENTTYPE", "m")
+        for pk, code, jid in self.con.execute(
+            f"SELECT m.Z_PK, {gtype}, gm.ZMEMBERJID FROM ZWAMESSAGE m JOIN ZWAGROUPMEMBER gm "
+            "ON gm.Z_PK = m.ZGROUPMEMBER WHERE m.ZMESSAGETYPE = 6 AND m.ZISFROMME = 1 ORDER BY m.Z_PK"
+        ):
+            info = codes.lookup("ios", "ZGROUPEVENTTYPE", code)
+            if info.known and info.kind in OWNER_ACT_KINDS:
+                key = jid_account(jid)
+                if key is not None:
+                    yield key, Prov(self.file, "ZWAMESSAGE", str(pk))
+
+    def _direct_recipients(self) -> Iterator[tuple[AccountKey, Prov]]:
+        if "ZTOJID" not in self.schema["ZWAMESSAGE"]:
+            return
+        for pk, to, peer in self.con.execute(
+            "SELECT m.Z_PK, m.ZTOJID, c.ZCONTACTJID FROM ZWAMESSAGE m JOIN ZWACHATSESSION c "
+            "ON c.Z_PK = m.ZCHATSESSION WHERE m.ZISFROMME = 0 AND m.ZTOJID IS NOT NULL ORDER BY m.Z_PK"
+        ):
+            if not isinstance(peer, str) or not isinstance(to, str) or to == peer:
+                continue
+            ref = chat_ref_for(peer)
+            key = jid_account(to)
+            if ref is not None and ref.kind == ChatKind.DIRECT.value and key is not None:
+                yield key, Prov(self.file, "ZWAMESSAGE", str(pk))
+
+    def _member_of_every_group(self) -> Iterator[tuple[AccountKey, Prov]]:
+        groups = {pk for pk, jid in self.con.execute("SELECT Z_PK, ZCONTACTJID FROM ZWACHATSESSION")
+                  if isinstance(jid, str) and jid.endswith("@g.us")}  # read_chats has not run yet
+        cols = self.schema.get("ZWAGROUPMEMBER", set())
+        if len(groups) < 2 or not {"ZMEMBERJID", "ZCHATSESSION"} <= cols:
+            return
+        seen: dict[str, set[int]] = {}
+        first: dict[str, int] = {}
+        for pk, chat, jid in self.con.execute(
+            "SELECT Z_PK, ZCHATSESSION, ZMEMBERJID FROM ZWAGROUPMEMBER ORDER BY Z_PK"
+        ):
+            if chat in groups and isinstance(jid, str):
+                seen.setdefault(jid, set()).add(chat)
+                first.setdefault(jid, pk)
+        senders: set[str] = set()
+        if "ZGROUPMEMBER" in self.schema["ZWAMESSAGE"]:
+            senders = {j for (j,) in self.con.execute(
+                "SELECT DISTINCT gm.ZMEMBERJID FROM ZWAMESSAGE m JOIN ZWAGROUPMEMBER gm "
+                "ON gm.Z_PK = m.ZGROUPMEMBER WHERE m.ZISFROMME = 0 AND m.ZMESSAGETYPE != 6")}
+        for jid, chats in seen.items():
+            key = jid_account(jid)
+            if chats == groups and jid not in senders and key is not None:
+                yield key, Prov(self.file, "ZWAGROUPMEMBER", str(first[jid]))
 
     def read_chats(self) -> Iterator[Record]:
         s = self.schema
@@ -267,6 +382,9 @@ class _IOSReader:
                         yield from self.event(ref, pk, key, fm, mjid, at, text, gtype)
                     continue
                 prov = Prov(self.file, "ZWAMESSAGE", str(pk))
+                if mtype in NOTICE_TYPES:
+                    yield from self.notice(ref, pk, key, fm, mjid, at, mtype, gtype, prov)
+                    continue
                 if at is None:
                     yield Problem(
                         self.file, f"ZWAMESSAGE row {pk}: unreadable date {date!r}; skipped", prov, "warning"
@@ -296,6 +414,50 @@ class _IOSReader:
                 if text is None and isinstance(title, str) and mrefs:
                     text = title  # a media caption lives in ZWAMEDIAITEM.ZTITLE
                 yield Message(ref, key, sender, at, text, prov, mrefs, False, bool(fm), str(mtype))
+
+    def notice(
+        self,
+        ref: ChatRef,
+        pk: int,
+        key: str | None,
+        fm: object,
+        mjid: object,
+        at: datetime | None,
+        mtype: object,
+        gtype: object,
+        prov: Prov,
+    ) -> Iterator[Record]:
+        """A system row that is a notice, not a message (ZMESSAGETYPE 10, 12, 14): a typed event whose
+        actor is who the notice is about (the sender of a deleted message, the caller, the peer)."""
+        g = gtype if isinstance(gtype, int) else None
+        if mtype == 14:
+            kind = EventKind.MESSAGE_DELETED.value
+        elif mtype == 10 and g in NOTICE_10:
+            kind = NOTICE_10[g]
+        else:
+            kind = EventKind.OTHER.value
+            code = f"{mtype}/{g}"
+            if code not in self.unknown_notices:
+                self.unknown_notices.add(code)
+                yield Problem(
+                    self.file,
+                    f"system row of ZMESSAGETYPE {mtype} with ZGROUPEVENTTYPE {g} has no known meaning; "
+                    "kept as an 'other' notice, not as a message",
+                    prov,
+                    "info",
+                )
+        actor: AccountKey | None
+        if kind == EventKind.ENCRYPTION_NOTICE.value:
+            actor = None  # about the chat, not a person
+        elif fm:
+            actor = self.owner
+        elif ref.kind == ChatKind.DIRECT.value:
+            actor = ref.peer
+        else:
+            actor = jid_account(mjid if isinstance(mjid, str) else None)
+        yield from self.account(actor, prov)
+        yield GroupEvent(ref, kind, at, actor, None, f"ZMESSAGETYPE={mtype};ZGROUPEVENTTYPE={g}", prov,
+                         None, key)
 
     def event(
         self,

@@ -85,6 +85,14 @@ def _fmt_fr_ios(t: datetime) -> str:
     return f"[{t.day:02d}/{t.month:02d}/{t.year} {t.hour:02d}:{t.minute:02d}:{t.second:02d}] "
 
 
+def _fmt_nl_android(t: datetime) -> str:  # Dutch: day-month-year with hyphens, no comma
+    return f"{t.day:02d}-{t.month:02d}-{t.year} {t.hour:02d}:{t.minute:02d} - "
+
+
+def _fmt_nl_ios(t: datetime) -> str:
+    return f"[{t.day:02d}-{t.month:02d}-{t.year} {t.hour:02d}:{t.minute:02d}:{t.second:02d}] "
+
+
 STYLES: dict[str, dict[str, Callable[[datetime], str]]] = {
     "en": {"android": _fmt_en_android, "ios": _fmt_en_ios},
     "es": {"android": _fmt_es_android, "ios": _fmt_es_ios},
@@ -92,6 +100,7 @@ STYLES: dict[str, dict[str, Callable[[datetime], str]]] = {
     "it": {"android": _fmt_it_android, "ios": _fmt_it_ios},
     "de": {"android": _fmt_de_android, "ios": _fmt_de_ios},
     "fr": {"android": _fmt_fr_android, "ios": _fmt_fr_ios},
+    "nl": {"android": _fmt_nl_android, "ios": _fmt_nl_ios},
 }
 _IOS_KIND = {"image": "PHOTO", "video": "VIDEO", "audio": "AUDIO", "sticker": "STICKER"}
 _UNSAFE = re.compile(r'[/\\:*?"<>|\x00-\x1f]')
