@@ -11,7 +11,7 @@ from test_whatsapp_android import ANA, BEN, CARL, DORA, OWNER, T0, expected_even
 
 from ringtrace.model import DeviceOwner, Group, GroupEvent, Message, NameSeen, Participant, Problem
 from ringtrace.sources.base import Candidate, FormatError, registry
-from ringtrace.sources.whatsapp_android import jid_account
+from ringtrace.sources.whatsapp.android import jid_account
 from ringtrace.synth.formats import whatsapp_ios as writer
 
 DB = "AppDomainGroup-group.net.whatsapp.WhatsApp.shared/ChatStorage.sqlite"
