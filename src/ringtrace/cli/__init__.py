@@ -13,8 +13,16 @@ __all__ = ["analysis", "app", "case", "dissemination", "evidence", "hashsets", "
 
 
 def main() -> None:
-    """The ``ringtrace`` entry point."""
-    app()
+    """The ``ringtrace`` entry point. A case held by another writer is said plainly, not as a traceback."""
+    from ringtrace.cli._app import err
+    from ringtrace.lock import CaseLocked
+    from ringtrace.textsafe import shown
+
+    try:
+        app(standalone_mode=True)
+    except CaseLocked as e:
+        err.print(f"[red]error:[/red] {shown(str(e))}", soft_wrap=True)
+        raise SystemExit(3) from None
 
 
 if __name__ == "__main__":

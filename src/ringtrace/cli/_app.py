@@ -18,8 +18,27 @@ from ringtrace.textsafe import shown
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode="rich",
                   help="ringtrace: from captured leads and seized phones to per-country referrals.")
-console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+
+
+def _console(stderr: bool = False) -> Console:
+    """No emoji codes (``:phone:`` in an account key is text), no highlighting, and when the output is not a
+    terminal (a file, a pipe) no width to cut values at: whole values are printed."""
+    c = Console(stderr=stderr, highlight=False, emoji=False)
+    if not c.is_terminal:
+        c = Console(stderr=stderr, highlight=False, emoji=False, width=100_000)
+    return c
+
+
+console = _console()
+err = _console(stderr=True)
+lock_wait = {"seconds": 0.0}  # set by the top-level --wait option
+
+
+@app.callback()
+def _options(wait: Annotated[float, typer.Option(
+        "--wait", help="Seconds a writing command waits for another writer holding the case (default: fail at "
+                       "once, saying who holds it).")] = 0.0) -> None:
+    lock_wait["seconds"] = max(0.0, wait)
 
 CaseArg = Annotated[Path, typer.Argument(help="The case folder.")]
 
@@ -35,9 +54,11 @@ def fail(msg: str, code: int = 2) -> NoReturn:
 def open_case(case: Path) -> Case:
     """Open a case folder, or fail naming the folder and the reason."""
     try:
-        return Case.open(case)
+        c = Case.open(case)
     except CaseError as e:
         fail(str(e))
+    c.lock_wait = lock_wait["seconds"]
+    return c
 
 
 @contextmanager

@@ -83,8 +83,8 @@ def deconflict_cmd(case: CaseArg, others: Annotated[list[Path], typer.Argument(h
     res = deconflict(c, [open_case(o) for o in others])
     t = Table("kind", "value", "here", "there")
     for o in [*res.identifiers, *res.media]:
-        vals = list(vars(o).values())
-        t.add_row(*(shown(str(v)) for v in vals[:4]))
+        there = "; ".join(f"{name}: {', '.join(labels)}" for name, labels in sorted(o.theirs.items()))
+        t.add_row(shown(o.kind), shown(o.value), shown(", ".join(o.mine)), shown(there))
     console.print(t)
 
 

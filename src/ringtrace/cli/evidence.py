@@ -14,6 +14,8 @@ from ringtrace.cli._app import CaseArg, app, console, err, fail, open_case
 from ringtrace.media.hashing import hash_paths, to_csv_row, to_json
 from ringtrace.stages.intake import IntakeError
 from ringtrace.stages.intake import ingest as ingest_source
+from ringtrace.stages.reparse import ReparseError
+from ringtrace.stages.reparse import reparse as reparse_source
 from ringtrace.textsafe import shown
 
 
@@ -54,6 +56,29 @@ def ingest(
         if r.parse.problems:
             err.print(f"[yellow]{r.parse.problems} problems recorded[/yellow]: ringtrace problems {shown(str(case))}")
     console.print(f"Next: ringtrace run {shown(str(case))}")
+
+
+@app.command()
+def reparse(
+    case: CaseArg,
+    exhibit: Annotated[str, typer.Argument(help="The exhibit number the source was ingested under.")],
+    key: Annotated[str | None, typer.Option(
+        help="Key for an encrypted WhatsApp backup: a key file's path or the 64 hex digits (memory only).")] = None,
+    format: Annotated[str | None, typer.Option(help="Force a source format (see docs/extending.md).")] = None,
+) -> None:
+    """Parse one source again from the vault (after a parser fix, with a backup's key, or with another format);
+    its old records are replaced and the new parse is sealed and audited."""
+    c = open_case(case)
+    keyed = str(Path(key).expanduser().resolve()) if key and Path(key).expanduser().is_file() else key
+    try:
+        res = reparse_source(c, exhibit, key=keyed, format=format)
+    except ReparseError as e:
+        fail(str(e))
+    for fmt, primary in res.units:
+        console.print(f"  read {shown(primary)} as {fmt}")
+    if res.problems:
+        err.print(f"[yellow]{res.problems} problems recorded[/yellow]: ringtrace problems {shown(str(case))}")
+    console.print(f"{shown(exhibit)} parsed again. Next: ringtrace run {shown(str(case))}")
 
 
 @app.command("hash")
