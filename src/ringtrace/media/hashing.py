@@ -17,7 +17,7 @@ from typing import Any
 from ringtrace.media.digests import MultiDigest
 from ringtrace.media.images import DecodeRefused, open_checked, pdq_luma, sniff, strict_decoding
 from ringtrace.media.limits import DEFAULT_LIMITS, Limits
-from ringtrace.media.pdq import pdq_from_luma
+from ringtrace.media.pdq import PDQ_PRESIZE, pdq_from_luma
 from ringtrace.media.video import VideoFrameHash, VideoRefused, video_signature, vpdq_match
 
 __all__ = [
@@ -145,7 +145,8 @@ def _decode(
             except DecodeRefused as exc:
                 return _replace(base, error=f"{label}: {exc}")
             try:
-                res = pdq_from_luma(pdq_luma(img, limits), dihedral=True)
+                presize = width > PDQ_PRESIZE or height > PDQ_PRESIZE
+                res = pdq_from_luma(pdq_luma(img, limits), dihedral=True, presize=presize)
             except DecodeRefused as exc:
                 return _replace(base, width=width, height=height, error=f"{label}: {exc}")
             finally:
