@@ -191,7 +191,8 @@ def _scale_to_u8(arr: npt.NDArray[np.generic], mode: str) -> npt.NDArray[np.uint
             a = a / 257.0  # 16-bit range
         else:
             a = (a - lo) * (255.0 / max(hi - lo, 1e-12))  # arbitrary range: stretch
-    return np.clip(np.nan_to_num(np.rint(a)), 0, 255).astype(np.uint8)
+    out: npt.NDArray[np.uint8] = np.clip(np.nan_to_num(np.rint(a)), 0, 255).astype(np.uint8)
+    return out
 
 
 def pdq_pixels(img: Image.Image, limits: Limits = DEFAULT_LIMITS) -> npt.NDArray[np.uint8]:
@@ -246,7 +247,8 @@ def pdq_luma(
                 grey = grey.resize((PDQ_PRESIZE, PDQ_PRESIZE), Image.Resampling.LANCZOS)
             return np.asarray(grey, dtype=np.uint8)
         rgb = np.asarray(to_rgb(img), dtype=np.uint8)
-        return rgb[:, :, 0] * _LUMA[0] + rgb[:, :, 1] * _LUMA[1] + rgb[:, :, 2] * _LUMA[2]
+        luma: npt.NDArray[np.float32] = rgb[:, :, 0] * _LUMA[0] + rgb[:, :, 1] * _LUMA[1] + rgb[:, :, 2] * _LUMA[2]
+        return luma
     except DecodeRefused:
         raise
     except (OSError, ValueError, SyntaxError, EOFError, IndexError, MemoryError) as exc:

@@ -11,9 +11,9 @@ gives all 8 dihedral hashes. Pixel preparation (mode handling, draft decode) liv
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -225,13 +225,15 @@ def _apply_axis(
         return acc
     idx, w = _banded(n, presize)
     gathered = np.asarray(x[idx], dtype=np.float32)  # 16 x B x k
-    return np.matmul(w, gathered).reshape(64, x.shape[1])
+    out: npt.NDArray[np.float32] = np.matmul(w, gathered).reshape(64, x.shape[1])
+    return out
 
 
 def _dct_matrix() -> npt.NDArray[np.float32]:
     i = np.arange(1, 17, dtype=np.float64)[:, None]
     j = np.arange(64, dtype=np.float64)[None, :]
-    return (np.sqrt(2.0 / 64) * np.cos((np.pi / 2.0 / 64) * i * (2 * j + 1))).astype(np.float32)
+    dct: npt.NDArray[np.float32] = (np.sqrt(2.0 / 64) * np.cos((np.pi / 2.0 / 64) * i * (2 * j + 1))).astype(np.float32)
+    return dct
 
 
 _DCT = _dct_matrix()
