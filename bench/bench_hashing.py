@@ -155,7 +155,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, threadpool_limits(limits=1):
         d = Path(tmp)
         t0 = time.perf_counter()
-        made = []
+        made: list[tuple[str, list[Path]]] = []
         for label, stem, n, w, h, fmt, ext in sets:
             files = [d / f"{stem}{i}.{ext}" for i in range(n)]
             for i, p in enumerate(files):
