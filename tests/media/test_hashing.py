@@ -273,3 +273,24 @@ def test_truncated_image_fails_even_after_a_library_relaxed_pillow(tmp_path) -> 
     finally:
         ImageFile.LOAD_TRUNCATED_IMAGES = before
     assert h.error and h.pdq is None and h.md5
+
+
+def _blas_threads_in_worker() -> tuple[bool, list[int]]:
+    from threadpoolctl import threadpool_info
+
+    from ringtrace.media.hashing import limit_blas_in_worker
+
+    limited = limit_blas_in_worker()
+    return limited, [int(i["num_threads"]) for i in threadpool_info() if i.get("user_api") == "blas"]
+
+
+def test_blas_limited_to_one_thread_in_pool_workers_only() -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from ringtrace.media.hashing import limit_blas_in_worker
+
+    assert limit_blas_in_worker() is False  # the test process is no pool worker
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        limited, threads = pool.submit(_blas_threads_in_worker).result()
+    assert limited is True
+    assert threads and all(n == 1 for n in threads)

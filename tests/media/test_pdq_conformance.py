@@ -135,3 +135,16 @@ def test_low_quality_flagged(rel: str) -> None:
 @pytest.mark.parametrize("row", _params([r for r in EXPECTED if r[2] >= 80][:5]))
 def test_good_quality_usable(row: tuple[str, str, int]) -> None:
     assert usable_for_matching(_hash(row[0]))
+
+
+REFERENCE_TOTAL_BITS = 110  # sum of distances over the quality >= 80 images before the 1/8 draft (2026-11-29)
+
+
+def test_mean_distance_no_worse_than_before() -> None:
+    """The draft floor (images.JPEG_DRAFT_MIN) and the resample of the draft plane to 512 must not cost accuracy
+    on the whole corpus, not only stay under the per-image bound."""
+    rows = [r for r in EXPECTED if r[2] >= 80]
+    if not rows:
+        pytest.skip(SKIP_MSG)
+    total = sum(hamming(_hash(rel).pdq or "", ref) for rel, ref, _ in rows)
+    assert total <= REFERENCE_TOTAL_BITS, f"{total} bits over {len(rows)} images (mean {total / len(rows):.2f})"

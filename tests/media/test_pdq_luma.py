@@ -52,7 +52,7 @@ def test_fused_jpeg_path_close_to_reference_shaped_pipeline(w: int, h: int) -> N
     plane = pdq_luma(open_checked(data))
     assert plane.shape[0] < h or h <= 1024  # drafted below full size for the big ones
     got = hash_bytes(data, "p.jpg")
-    assert got.pdq == pdq_from_luma(plane).hash
+    assert got.pdq == pdq_from_luma(plane, presize=True).hash
     assert hamming(got.pdq, ref) <= 8
 
 
@@ -85,3 +85,49 @@ def test_flat_image_low_quality() -> None:
     data = encode(Image.new("RGB", (800, 600), (90, 90, 90)), "JPEG")
     h = hash_bytes(data, "flat.jpg")
     assert h.pdq_quality == 0 and h.error is None
+
+
+def test_draft_floor_decodes_12mp_at_one_eighth_and_stays_near_reference() -> None:
+    img = make_image(4000, 3000, seed=11)
+    data = encode(img, "JPEG", quality=90)
+    plane = pdq_luma(open_checked(data))
+    assert plane.shape == (375, 500)  # 1/8 DCT scale: both sides >= JPEG_DRAFT_MIN
+    wide = pdq_luma(open_checked(data), draft_min=512)
+    assert wide.shape == (750, 1000)
+    ref = pdq_from_rgb(np.asarray(img.resize((512, 512), Image.Resampling.LANCZOS))).hash
+    got = hash_bytes(data, "big.jpg").pdq or ""
+    assert hamming(got, ref) <= 8
+    # Without the resample to 512 the reduced plane would be hashed at its own size: the flag must matter.
+    assert pdq.pdq_from_luma(plane, presize=True).hash == got
+
+
+def test_matrix_cache_is_bounded_by_bytes() -> None:
+    cache = pdq._ByteBoundedCache(max_bytes=3 * 64 * 1000 * 4)  # three 64 x 1000 float32 matrices
+    built: list[int] = []
+
+    def build(n: int) -> tuple[np.ndarray, ...]:
+        built.append(n)
+        return (np.zeros((64, n), dtype=np.float32),)
+
+    for n in (1000, 1000, 1000):
+        cache.get((n, False), lambda n=n: build(n))
+    assert built == [1000] and cache.hits == 2
+    for n in range(990, 1000):
+        cache.get((n, False), lambda n=n: build(n))
+    assert cache.nbytes <= cache.max_bytes and len(cache) == 3
+    cache.get((1000, False), lambda: build(1000))  # evicted long ago: built again
+    assert built[-1] == 1000 and cache.misses == 12
+    huge = cache.get((10**6, False), lambda: build(10**6))  # bigger than the bound: returned, not kept
+    assert huge[0].shape == (64, 10**6) and cache.nbytes <= cache.max_bytes
+
+
+def test_process_cache_holds_many_photo_sizes() -> None:
+    pdq._CACHE.clear()
+    sizes = [(1600 + 8 * k, 1200 + 4 * k) for k in range(80)]  # 80 distinct sizes, 160 axis lengths
+    for w, h in sizes:
+        pdq_from_luma(np.zeros((h // 4, w // 4), dtype=np.uint8), presize=True)
+    before = pdq._CACHE.misses
+    for w, h in sizes:
+        pdq_from_luma(np.zeros((h // 4, w // 4), dtype=np.uint8), presize=True)
+    assert pdq._CACHE.misses == before  # all still cached
+    assert pdq._CACHE.nbytes <= pdq.MATRIX_CACHE_BYTES

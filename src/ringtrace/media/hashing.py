@@ -7,6 +7,7 @@ could be read. Functions here are top-level and take picklable arguments so they
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -14,10 +15,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from threadpoolctl import threadpool_limits
+
 from ringtrace.media.digests import MultiDigest
 from ringtrace.media.images import DecodeRefused, open_checked, pdq_luma, sniff, strict_decoding
 from ringtrace.media.limits import DEFAULT_LIMITS, Limits
-from ringtrace.media.pdq import pdq_from_luma
+from ringtrace.media.pdq import PDQ_PRESIZE, pdq_from_luma
 from ringtrace.media.video import VideoFrameHash, VideoRefused, video_signature, vpdq_match
 
 __all__ = [
@@ -69,8 +72,27 @@ def usable_for_matching(h: MediaHashes) -> bool:
     return h.pdq is not None and h.pdq_quality is not None and h.pdq_quality >= MATCH_MIN_QUALITY
 
 
+_BLAS_LIMITED: dict[int, bool] = {}  # pid -> limit in force; keyed by pid because forked children inherit it
+
+
+def limit_blas_in_worker() -> bool:
+    """In a worker process (a pool's child), cap BLAS at one thread, once: every core already runs a hashing
+    worker, and OpenBLAS threads inside each oversubscribe them (the medium operation's hash stage took 30 s
+    instead of 8 s). The main process is left alone, its other numpy work keeps its threads. True when the
+    limit is in force in this process."""
+    pid = os.getpid()
+    done = _BLAS_LIMITED.get(pid)
+    if done is None:
+        done = multiprocessing.parent_process() is not None
+        if done:
+            threadpool_limits(limits=1, user_api="blas")
+        _BLAS_LIMITED[pid] = done
+    return done
+
+
 def hash_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> MediaHashes:
     """Hash one file: digests always (if readable), PDQ for images, per-second PDQ for videos."""
+    limit_blas_in_worker()
     path = Path(path)
     try:
         st = path.stat()
@@ -145,7 +167,8 @@ def _decode(
             except DecodeRefused as exc:
                 return _replace(base, error=f"{label}: {exc}")
             try:
-                res = pdq_from_luma(pdq_luma(img, limits), dihedral=True)
+                presize = width > PDQ_PRESIZE or height > PDQ_PRESIZE
+                res = pdq_from_luma(pdq_luma(img, limits), dihedral=True, presize=presize)
             except DecodeRefused as exc:
                 return _replace(base, width=width, height=height, error=f"{label}: {exc}")
             finally:

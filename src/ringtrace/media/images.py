@@ -33,6 +33,11 @@ except ImportError:  # pragma: no cover - depends on the environment
     HEIF_OK = False
 
 PDQ_PRESIZE = 512
+# Smallest side a big JPEG's DCT draft decode may reach before the hash's own resample to 512 (see pdq_luma).
+# JPEG decode is the bulk of a photo's hashing time and drafting at 1/8 rather than 1/4 skips most of it.
+# Conformance on Meta's corpus (tests/media/test_pdq_conformance.py) decides the value: see
+# bench/results/hashing.md for the measured max/mean per floor.
+JPEG_DRAFT_MIN = 256
 # Luma weights of the reference (fillFloatLumaFromRGB), as float32 like the C++.
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
@@ -186,7 +191,8 @@ def _scale_to_u8(arr: npt.NDArray[np.generic], mode: str) -> npt.NDArray[np.uint
             a = a / 257.0  # 16-bit range
         else:
             a = (a - lo) * (255.0 / max(hi - lo, 1e-12))  # arbitrary range: stretch
-    return np.clip(np.nan_to_num(np.rint(a)), 0, 255).astype(np.uint8)
+    out: npt.NDArray[np.uint8] = np.clip(np.nan_to_num(np.rint(a)), 0, 255).astype(np.uint8)
+    return out
 
 
 def pdq_pixels(img: Image.Image, limits: Limits = DEFAULT_LIMITS) -> npt.NDArray[np.uint8]:
@@ -214,18 +220,21 @@ def pdq_pixels(img: Image.Image, limits: Limits = DEFAULT_LIMITS) -> npt.NDArray
         raise DecodeRefused(f"image data damaged or truncated: {exc}") from exc
 
 
-def pdq_luma(img: Image.Image, limits: Limits = DEFAULT_LIMITS) -> npt.NDArray[np.float32] | npt.NDArray[np.uint8]:
+def pdq_luma(
+    img: Image.Image, limits: Limits = DEFAULT_LIMITS, draft_min: int = JPEG_DRAFT_MIN
+) -> npt.NDArray[np.float32] | npt.NDArray[np.uint8]:
     """Decode an opened image to the luma plane ``pdq.pdq_from_luma`` hashes (first frame, native size; the
     512x512 pre-resize is folded into the hash's matrices).
 
     Images up to 512 px: float luma from RGB with the reference's weights, as pdqhash computes it. Bigger ones
     (pre-resized by the reference, so 8-bit luma rounding is far below what the resize averages out) give
-    8-bit luma: big JPEGs their Y plane only, at DCT draft scale (never below 512 px), left at that size for
-    the fused resize; other formats already resized to 512x512 by Pillow.
+    8-bit luma: big JPEGs their Y plane only, at the smallest DCT draft scale (1/2 .. 1/8) that keeps both
+    sides >= ``draft_min`` px, left at that size for the fused resample to 512 (hash it with
+    ``pdq_from_luma(..., presize=True)``); other formats already resized to 512x512 by Pillow.
     """
     big = img.width > PDQ_PRESIZE or img.height > PDQ_PRESIZE
     if big and img.format == "JPEG":
-        img.draft("L" if img.mode in ("RGB", "L") else img.mode, (PDQ_PRESIZE, PDQ_PRESIZE))
+        img.draft("L" if img.mode in ("RGB", "L") else img.mode, (draft_min, draft_min))
     try:
         img.seek(0)
         img.load()
@@ -238,7 +247,8 @@ def pdq_luma(img: Image.Image, limits: Limits = DEFAULT_LIMITS) -> npt.NDArray[n
                 grey = grey.resize((PDQ_PRESIZE, PDQ_PRESIZE), Image.Resampling.LANCZOS)
             return np.asarray(grey, dtype=np.uint8)
         rgb = np.asarray(to_rgb(img), dtype=np.uint8)
-        return rgb[:, :, 0] * _LUMA[0] + rgb[:, :, 1] * _LUMA[1] + rgb[:, :, 2] * _LUMA[2]
+        luma: npt.NDArray[np.float32] = rgb[:, :, 0] * _LUMA[0] + rgb[:, :, 1] * _LUMA[1] + rgb[:, :, 2] * _LUMA[2]
+        return luma
     except DecodeRefused:
         raise
     except (OSError, ValueError, SyntaxError, EOFError, IndexError, MemoryError) as exc:

@@ -11,8 +11,10 @@ gives all 8 dihedral hashes. Pixel preparation (mode handling, draft decode) liv
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -114,34 +116,85 @@ def _box_matrix(n: int, window: int) -> npt.NDArray[np.float64]:
     return m
 
 
-@lru_cache(maxsize=32)  # 64 x n float32 each: at most a few MB for the sizes photos come in
-def _axis_matrix(n: int) -> npt.NDArray[np.float32]:
+class _ByteBoundedCache:
+    """LRU cache of per-axis matrices bounded by the bytes it holds, not by a count: photos come in many sizes
+    (132 distinct sizes in the medium operation), but only one axis length keys a matrix, and a 64 x n float32
+    matrix is 256 n bytes, so a count bound either thrashes on real size mixes or has no memory bound."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.nbytes = 0
+        self.hits = 0
+        self.misses = 0
+        self._items: OrderedDict[tuple[int, bool], tuple[npt.NDArray[Any], ...]] = OrderedDict()
+
+    def get(
+        self, key: tuple[int, bool], build: Callable[[], tuple[npt.NDArray[Any], ...]]
+    ) -> tuple[npt.NDArray[Any], ...]:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+            self.hits += 1
+            return found
+        self.misses += 1
+        value = build()
+        size = sum(a.nbytes for a in value)
+        if size <= self.max_bytes:
+            self._items[key] = value
+            self.nbytes += size
+            while self.nbytes > self.max_bytes:
+                _, old = self._items.popitem(last=False)
+                self.nbytes -= sum(a.nbytes for a in old)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def clear(self) -> None:
+        self._items.clear()
+        self.nbytes = self.hits = self.misses = 0
+
+
+MATRIX_CACHE_BYTES = 64 * 1024 * 1024  # per process: ~2,000 axis lengths of 4000 px photos (both forms)
+_CACHE = _ByteBoundedCache(MATRIX_CACHE_BYTES)
+
+
+def _needs_presize(n: int, presize: bool) -> bool:
+    return n != PDQ_PRESIZE and (presize or n > PDQ_PRESIZE)
+
+
+def _axis_matrix(n: int, presize: bool = False) -> npt.NDArray[np.float32]:
     """64 x n matrix taking one axis of an n-sample luma plane to PDQ's 64 samples: Lanczos to 512 when the
-    reference would pre-resize, then two Jarosz box passes and the decimation to 64 centres."""
-    pre: npt.NDArray[np.float64] | None = None
-    size = n
-    if n > PDQ_PRESIZE:
-        pre, size = _lanczos_matrix(n, PDQ_PRESIZE), PDQ_PRESIZE
+    reference would pre-resize (n > 512, or ``presize``: the plane is a draft-decoded reduction of an image the
+    reference pre-resizes), then two Jarosz box passes and the decimation to 64 centres."""
+    return _CACHE.get((n, presize), lambda: (_build_axis_matrix(n, presize),))[0]
+
+
+def _build_axis_matrix(n: int, presize: bool) -> npt.NDArray[np.float32]:
+    size = PDQ_PRESIZE if _needs_presize(n, presize) else n
     if size == 64:
         m = np.eye(64)  # the reference skips the blur when handed exactly 64x64
     else:
         window = (size + 2 * 64 - 1) // (2 * 64)
-        box = _box_matrix(size, window)
         rows = [int(((i + 0.5) * size) / 64) for i in range(64)]
-        m = (box @ box)[rows]
-    if pre is not None:
-        m = m @ pre
+        m = _box_matrix(size, window)[rows] @ _box_matrix(size, window)  # only the 64 rows kept
+    if size != n:
+        m = m @ _lanczos_matrix(n, size)
     return np.ascontiguousarray(m, dtype=np.float32)
 
 
 _GROUP = 4  # output rows per small product
 
 
-@lru_cache(maxsize=32)
-def _banded(n: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
+def _banded(n: int, presize: bool = False) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
     """_axis_matrix(n) cut into 16 groups of 4 output rows, each with only the input rows it touches (the
     matrix is banded: ~10-25 taps a row): (16 x B row indices, 16 x 4 x B weights), B the widest band."""
-    m = _axis_matrix(n)
+    idx, w = _CACHE.get((-n, presize), lambda: _build_banded(n, presize))
+    return idx, w
+
+
+def _build_banded(n: int, presize: bool) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
+    m = _axis_matrix(n, presize)
     spans = []
     for g in range(0, 64, _GROUP):
         nz = np.flatnonzero(np.any(m[g : g + _GROUP] != 0.0, axis=0))
@@ -156,27 +209,31 @@ def _banded(n: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
     return idx, w
 
 
-def _apply_axis(n: int, x: npt.NDArray[np.floating] | npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+def _apply_axis(
+    n: int, x: npt.NDArray[np.floating] | npt.NDArray[np.uint8], presize: bool = False
+) -> npt.NDArray[np.float32]:
     """_axis_matrix(n) @ x for an n x k array. As a batch of 16 small banded products rather than one dense
     64 x n product: ~20x fewer multiply-adds, and each product stays under OpenBLAS's threading threshold,
     so no BLAS thread pool spins up (one big GEMM went multi-threaded and ran 5x slower on a loaded 2-core
     VM, and would oversubscribe under the pipeline's process pool). Huge planes go in dense row blocks so no
     full float copy of them is made."""
     if n > _BANDED_MAX:
-        m = _axis_matrix(n)
+        m = _axis_matrix(n, presize)
         acc = np.zeros((64, x.shape[1]), dtype=np.float32)
         for start in range(0, n, _ROW_BLOCK):
             acc += m[:, start : start + _ROW_BLOCK] @ np.asarray(x[start : start + _ROW_BLOCK], dtype=np.float32)
         return acc
-    idx, w = _banded(n)
+    idx, w = _banded(n, presize)
     gathered = np.asarray(x[idx], dtype=np.float32)  # 16 x B x k
-    return np.matmul(w, gathered).reshape(64, x.shape[1])
+    out: npt.NDArray[np.float32] = np.matmul(w, gathered).reshape(64, x.shape[1])
+    return out
 
 
 def _dct_matrix() -> npt.NDArray[np.float32]:
     i = np.arange(1, 17, dtype=np.float64)[:, None]
     j = np.arange(64, dtype=np.float64)[None, :]
-    return (np.sqrt(2.0 / 64) * np.cos((np.pi / 2.0 / 64) * i * (2 * j + 1))).astype(np.float32)
+    dct: npt.NDArray[np.float32] = (np.sqrt(2.0 / 64) * np.cos((np.pi / 2.0 / 64) * i * (2 * j + 1))).astype(np.float32)
+    return dct
 
 
 _DCT = _dct_matrix()
@@ -194,10 +251,14 @@ def _bits_hex(b: npt.NDArray[np.floating]) -> str:
     return np.packbits((flat > median)[::-1]).tobytes().hex()
 
 
-def pdq_from_luma(luma: npt.NDArray[np.floating] | npt.NDArray[np.uint8], dihedral: bool = True) -> PdqResult:
+def pdq_from_luma(
+    luma: npt.NDArray[np.floating] | npt.NDArray[np.uint8], dihedral: bool = True, presize: bool = False
+) -> PdqResult:
     """Hash an H x W luma plane (0..255 floats, Y = .299R + .587G + .114B) the way the C++ reference hashes
     the image: 512x512 Lanczos pre-resize when bigger, Jarosz tent filter, 64x64 -> 16x16 DCT, median bits.
-    Agrees with ``pdq_from_rgb`` (pdqhash) bit for bit up to float rounding on images it can take."""
+    Agrees with ``pdq_from_rgb`` (pdqhash) bit for bit up to float rounding on images it can take.
+    ``presize``: the plane is a reduced decode (JPEG draft) of an image over 512 px, so it is resampled to 512
+    on each axis like the reference resizes the full image, even when the reduced plane is under 512."""
     if luma.ndim != 2:
         raise ValueError(f"expected an HxW luma array, got shape {luma.shape}")
     rows, cols = luma.shape
@@ -205,8 +266,8 @@ def pdq_from_luma(luma: npt.NDArray[np.floating] | npt.NDArray[np.uint8], dihedr
         zero = "0" * HASH_HEX_LEN
         return PdqResult(zero, 0, (zero,) * 8 if dihedral else ())
     # The reference's 64x64 buffer = left @ luma @ right, left = _axis_matrix(rows), right = its cols twin.
-    acc = _apply_axis(rows, luma)  # 64 x cols
-    a = _apply_axis(cols, acc.T).T
+    acc = _apply_axis(rows, luma, presize)  # 64 x cols
+    a = _apply_axis(cols, acc.T, presize).T
     quality = _quality(a)
     b = _DCT @ a @ _DCT.T
     first = _bits_hex(b)
