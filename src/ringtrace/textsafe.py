@@ -23,3 +23,12 @@ def shown(value: object, limit: int = MAX_SHOWN) -> str:
     if len(text) > limit:
         text = text[:limit] + f"… ({len(text) - limit} more characters)"
     return escape(_CONTROL.sub(_visible, text))
+
+
+def visible(value: object) -> object:
+    """Control characters and bidi overrides made visible (``\\x1b``), for reports and CSV files that a person
+    opens: an ESC byte from evidence must not drive the terminal a CSV is printed in. Markup is left to the
+    format's own escaping (Jinja's autoescape, CSV quoting); values other than text pass through."""
+    if isinstance(value, str) and _CONTROL.search(value):
+        return _CONTROL.sub(_visible, value)
+    return value

@@ -34,6 +34,7 @@ from ringtrace.dissemination.export import build_export, iso
 from ringtrace.dissemination.export_types import ExportDoc, Group, Message, Person
 from ringtrace.dissemination.status import StatusRow, current_statuses
 from ringtrace.store import schema as S
+from ringtrace.textsafe import visible
 
 PACKAGE_FORMAT = 1
 CONTEXT_MESSAGES = 3
@@ -440,7 +441,7 @@ def _cell(v: Any) -> str:
         return "yes" if v else "no"
     if isinstance(v, list | dict):
         v = json.dumps(v, ensure_ascii=False, sort_keys=True)
-    s = str(v)
+    s = str(visible(str(v)))  # an ESC byte from evidence must not reach a terminal that prints the file
     if s.startswith(_FORMULA) or (s[:1] in "+-" and not s[1:].replace(" ", "").isdigit()):
         return "'" + s
     return s

@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ringtrace.case import Case
 from ringtrace.dissemination.export_types import Person
+from ringtrace.textsafe import visible
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -26,7 +27,8 @@ class ReportError(Exception):
 def _env() -> Environment:
     # autoescape for every template whatever its name: evidence strings can hold markup
     return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True,
-                       default_for_string=True), trim_blocks=True, lstrip_blocks=True)
+                       default_for_string=True), trim_blocks=True, lstrip_blocks=True,
+                       finalize=visible)  # every value printed: control characters made visible
 
 
 def _parse(s: str | None) -> datetime | None:
