@@ -61,8 +61,8 @@ def _overrides(con: Connection) -> dict[str, list[tuple[Any, str | None]]]:
 
 def attribute_countries(con: Connection, res: Resolution) -> list[Attribution]:
     overrides = _overrides(con)
-    seized: dict[int, set[tuple[str, int]]] = {}  # person index -> {(country, source id)}
-    q = (select(S.device_owners.c.account_id, S.sources.c.seizure_country, S.sources.c.id)
+    seized: dict[int, set[tuple[str, str]]] = {}  # person index -> {(country, exhibit)}
+    q = (select(S.device_owners.c.account_id, S.sources.c.seizure_country, S.sources.c.exhibit)
          .join(S.sources, S.sources.c.id == S.device_owners.c.source_id))
     for aid, country, sid in con.execute(q):
         if country and aid in res.person_of:
@@ -97,7 +97,7 @@ def attribute_countries(con: Connection, res: Resolution) -> list[Attribution]:
                 basis.append(f"conflict: the person's numbers point to {', '.join(countries)}")
                 conf = 0.5
             if dev_countries:
-                srcs = ", ".join(f"source {s}" for _, s in dev)
+                srcs = ", ".join(s for _, s in dev)
                 if dev_countries == [country]:
                     basis.append(f"device seized in {country} ({srcs})")
                     conf = min(0.97, conf + 0.07)
@@ -109,7 +109,7 @@ def attribute_countries(con: Connection, res: Resolution) -> list[Attribution]:
             out.append(Attribution(country, "; ".join(basis), conf))
             continue
         if dev_countries:
-            srcs = ", ".join(f"source {s}" for _, s in dev)
+            srcs = ", ".join(s for _, s in dev)
             reason = f"device seized in {', '.join(dev_countries)} ({srcs})"
             extra = "; ".join(f"flag: {f}" for f in flags)
             conf = 0.6 if len(dev_countries) == 1 else 0.3

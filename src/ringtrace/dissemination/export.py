@@ -136,7 +136,8 @@ def _sources(con: Connection) -> list[Source]:
                          .where(S.source_files.c.format.is_not(None))):
         fmts[r.source_id].add(canonical_format(r.format))  # a case read before the ids were renamed
     out: list[Source] = []
-    for r in con.execute(select(S.sources).order_by(S.sources.c.id)):
+    # exhibit numbers are unique and given by the examiner: the order does not depend on ingest order or row ids
+    for r in con.execute(select(S.sources).order_by(S.sources.c.exhibit, S.sources.c.id)):
         out.append({"id": r.id, "exhibit": r.exhibit, "kind": r.kind, "path": r.original_path, "sha256": r.sha256,
                     "md5": r.md5, "size": r.size, "files": r.file_count, "mode": r.mode,
                     "formats": sorted(fmts[r.id]), "timezone": r.timezone, "owner": r.owner,
@@ -183,7 +184,8 @@ def _groups(con: Connection, ctx: _Ctx) -> list[Group]:
     for r in con.execute(select(S.group_events).where(S.group_events.c.kind == "joined_link")):
         events[r.chat_id].append(r)
     members: dict[int, list[Any]] = defaultdict(list)
-    for r in con.execute(select(S.memberships).order_by(S.memberships.c.from_at)):
+    for r in con.execute(select(S.memberships).order_by(S.memberships.c.from_at, S.memberships.c.to_at,
+                                                         S.memberships.c.joined_via, S.memberships.c.invite_code)):
         members[r.group_id].append(r)
     msg_count: dict[int, int] = defaultdict(int)
     media_count: dict[int, int] = defaultdict(int)
@@ -327,6 +329,12 @@ def _seen(r: Any, ctx: _Ctx, include_secrets: bool) -> Sighting:
             "context": r.context}
 
 
+def _seen_key(s: Sighting) -> tuple[str, ...]:
+    """Sightings in the order of their evidence (exhibit, place in it, time), never of row ids, so that the same
+    case exports the same document however its sources were ingested (docs/export.md)."""
+    return (s["source"] or "", s["location"] or "", s["at"] or "", s.get("page") or "", s["context"] or "")
+
+
 def _invite_links(con: Connection, ctx: _Ctx, include_secrets: bool) -> list[InviteLink]:
     # the group a code opens comes from device evidence only (analysis.invites): never from where it was posted
     code_group: dict[tuple[str, str], str] = {}
@@ -343,6 +351,8 @@ def _invite_links(con: Connection, ctx: _Ctx, include_secrets: bool) -> list[Inv
         if include_secrets and r.secret:
             item["secret"] = r.secret
         item["seen"].append(_seen(r, ctx, include_secrets))
+    for item in links.values():
+        item["seen"].sort(key=_seen_key)
     return [links[k] for k in sorted(links)]
 
 
@@ -352,6 +362,8 @@ def _indicators(con: Connection, ctx: _Ctx, include_secrets: bool) -> list[Indic
                          .order_by(S.indicators.c.id)):
         item = out.setdefault((r.kind, r.value), {"kind": r.kind, "value": r.value, "seen": []})
         item["seen"].append(_seen(r, ctx, include_secrets))
+    for item in out.values():
+        item["seen"].sort(key=_seen_key)
     return [out[k] for k in sorted(out)]
 
 
@@ -361,13 +373,20 @@ def _messages(con: Connection, ctx: _Ctx) -> Iterable[Message]:
         if r.sha256:
             media[r.message_id].append(r.sha256)
     chats = {r.id: r for r in con.execute(select(S.chats))}
-    for m in con.execute(select(S.messages).order_by(S.messages.c.at, S.messages.c.id)):
+    # in time, then by where each copy was read (exhibit, file, table and row or line): not by row id
+    by_place = (S.sources.c.exhibit, S.messages.c.prov_file, S.messages.c.prov_table, S.messages.c.prov_row,
+                S.messages.c.prov_line)
+    for m in con.execute(select(S.messages).join(S.sources, S.sources.c.id == S.messages.c.source_id)
+                         .order_by(S.messages.c.at, *by_place, S.messages.c.id)):
         c = chats[m.chat_id]
         yield {"chat": {"kind": c.kind, "group": ctx.group_of(m.chat_id), "key": c.key},
                "sender": ctx.person_of(m.sender_id), "at": iso(m.at), "kind": "message", "text": m.text,
                "media": sorted(media[m.id]), "forwarded": bool(m.forwarded),
                "source": ctx.exhibit.get(m.source_id), "location": _locator(m)}
-    for e in con.execute(select(S.group_events).order_by(S.group_events.c.at, S.group_events.c.id)):
+    ev_place = (S.sources.c.exhibit, S.group_events.c.prov_file, S.group_events.c.prov_table,
+                S.group_events.c.prov_row, S.group_events.c.prov_line)
+    for e in con.execute(select(S.group_events).join(S.sources, S.sources.c.id == S.group_events.c.source_id)
+                         .order_by(S.group_events.c.at, *ev_place, S.group_events.c.id)):
         c = chats[e.chat_id]
         yield {"chat": {"kind": c.kind, "group": ctx.group_of(e.chat_id), "key": c.key},
                "sender": ctx.person_of(e.actor_id), "at": iso(e.at), "kind": "event",
