@@ -49,6 +49,8 @@ def default_actor() -> str:
 
 
 def append(con: Connection, action: str, detail: dict[str, Any], actor: str | None = None) -> int:
+    if con.dialect.name == "postgresql":  # one appender at a time: the next seq and prev hash are read, then written
+        con.exec_driver_sql("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE")
     last = con.execute(select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)).first()
     seq = (last.seq + 1) if last else 1
     prev = last.hash if last else GENESIS

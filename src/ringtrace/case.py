@@ -94,8 +94,11 @@ class Case:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        with self.engine.begin() as con:
-            yield con
+        """A write transaction (SQLite: it takes the write lock when it starts; see store.db)."""
+        with self.engine.connect() as con:
+            con.execution_options(**{db.WRITE_OPTION: True})
+            with con.begin():
+                yield con
 
     def log(self, action: str, detail: dict[str, Any], con: Connection | None = None) -> None:
         if con is not None:

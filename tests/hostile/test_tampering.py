@@ -286,3 +286,31 @@ def test_ingest_and_run_refuse_a_case_another_process_is_writing(tmp_path: Path,
         p.join()
     ringtrace.ingest(case, exhibit, exhibit="EX-001")  # the holder died: the case is free again
     case.close()
+
+
+def test_concurrent_audit_writers_never_collide_and_the_chain_holds(case: Case) -> None:
+    """Two processes' worth of writers (a re-analysis and page views in the web app) append to one chain."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        c = Case.open(case.path, actor=f"writer{n}")
+        try:
+            for i in range(40):
+                c.log("test.concurrent", {"writer": n, "i": i})
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    with case.engine.connect() as con:
+        assert audit.verify_chain(con) == []
+        n = con.execute(select(S.audit_log.c.seq).where(S.audit_log.c.action == "test.concurrent")).all()
+    assert len(n) == 120
