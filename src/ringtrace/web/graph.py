@@ -74,6 +74,7 @@ def graph_doc(case: Case, doc: dict[str, Any], country: str = "", group: str = "
     out_edges += [{"id": f"{p}-{g}-first", "source": p, "target": g, "role": "first_sharer"}
                   for (p, g) in sorted(sharers) if p in ids and g in ids]
     countries = sorted({(p.get("country") or "") for p in persons.values()} - {""})
-    return {"nodes": nodes, "edges": out_edges, "countries": countries, "groups": sorted(g["id"] for g in doc["groups"]),
+    return {"nodes": nodes, "edges": out_edges, "countries": countries,
+            "groups": sorted(g["id"] for g in doc["groups"]),
             "communities": len(net.communities), "truncated": truncated,
             "filters": {"country": country, "group": group}}
