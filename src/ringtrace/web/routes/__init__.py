@@ -9,6 +9,7 @@ from ringtrace.web.routes import (
     audit,
     cases,
     chats,
+    decisions,
     graph,
     groups,
     leads,
@@ -21,4 +22,5 @@ from ringtrace.web.routes import (
 
 ROUTERS: tuple[APIRouter, ...] = (session.router, admin.router, cases.router, persons.router, groups.router,
                                   media.router, leads.router, audit.router, chats.router,
-                                  search.router, timeline.router, graph.router)
+                                  search.router, timeline.router, graph.router,
+                                  decisions.router)
