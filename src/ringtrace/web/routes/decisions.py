@@ -184,6 +184,14 @@ def categorise_media(request: Request, gc: CaseDep, csrf: str = Form(""), sha256
 # ---- re-analysis jobs -----------------------------------------------------------------------------------------
 
 
+@router.get("/cases/{cid}/jobs/{jid}.json")  # before the page: "{jid}" would take "3.json"
+def job_json(gc: CaseDep, jid: int) -> Response:
+    job = gc.st.jobs.get(jid)
+    if job is None or job.case_path != str(gc.case.path):
+        raise NotFound()
+    return JSONResponse(job.public())
+
+
 @router.get("/cases/{cid}/jobs/{jid}", response_class=HTMLResponse)
 def job_page(request: Request, gc: CaseDep, jid: int) -> Response:
     job = gc.st.jobs.get(jid)
@@ -191,14 +199,6 @@ def job_page(request: Request, gc: CaseDep, jid: int) -> Response:
         raise NotFound()
     p = gc.view("job", str(jid))
     return render(request, "job.html", p.ctx("decisions", job=job.public()))
-
-
-@router.get("/cases/{cid}/jobs/{jid}.json")
-def job_json(gc: CaseDep, jid: int) -> Response:
-    job = gc.st.jobs.get(jid)
-    if job is None or job.case_path != str(gc.case.path):
-        raise NotFound()
-    return JSONResponse(job.public())
 
 
 # ---- a country's package (supervisors) ------------------------------------------------------------------------
