@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, select
+from sqlalchemy.exc import IntegrityError
 
 from ringtrace.case import Case
 from ringtrace.matching.hashsets import CategoryScheme
@@ -183,6 +184,21 @@ def decisions_about(case: Case, kind: str | None = None, subject: str | None = N
 
 # ---- background re-analysis ---------------------------------------------------------------------------------
 
+RUN_ATTEMPTS = 5
+
+
+def log_retrying(case: Case, action: str, detail: dict[str, Any], attempts: int = 5) -> None:
+    """``case.log`` that tries again when another writer (a background re-analysis) took the chain's next seq
+    between this entry's read and its write."""
+    for attempt in range(1, attempts + 1):
+        try:
+            case.log(action, detail)
+            return
+        except IntegrityError:
+            if attempt == attempts:
+                raise
+            time.sleep(0.02 * attempt)
+
 
 @dataclass
 class Job:
@@ -245,10 +261,18 @@ class Jobs:
 
         job.state = "running"
         try:
-            case.log("web.reanalysis.start", {"job": job.id, "by": job.started_by, "why": job.why})
-            ringtrace.run(case, progress=progress)
+            log_retrying(case, "web.reanalysis.start", {"job": job.id, "by": job.started_by, "why": job.why})
+            for attempt in range(1, RUN_ATTEMPTS + 1):
+                try:
+                    ringtrace.run(case, progress=progress)
+                    break
+                except IntegrityError as e:
+                    # a page view appended to the audit chain in the same instant (the chain's next seq is read,
+                    # then written): the stage's transaction rolled back whole, and run() resumes what is pending
+                    if attempt == RUN_ATTEMPTS or "audit_log" not in str(e):
+                        raise
             job.state = "done"
-            case.log("web.reanalysis.done", {"job": job.id, "by": job.started_by})
+            log_retrying(case, "web.reanalysis.done", {"job": job.id, "by": job.started_by})
         except Exception as e:  # noqa: BLE001 - the job reports any failure on its page instead of dying unseen
             job.state, job.error = "failed", f"{type(e).__name__}: {e}"[:500]
             traceback.print_exc()
