@@ -282,6 +282,9 @@ def test_the_graph_draws_its_nodes(page: tuple[Any, Watch], live: Live) -> None:
         return cs.some(c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
           for (let i = 3; i < d.length; i += 4 * 97) { if (d[i] > 0) return true; } return false; }); }""")
     assert painted
+    shots = os.environ.get("RINGTRACE_SCREENSHOTS")
+    if shots:
+        pg.screenshot(path=str(Path(shots) / "graph-drawn.png"), full_page=False)
     # click-through: tapping a group node opens its page
     gid = live.facts["group"]
     pos = pg.evaluate(f"(() => {{ const n = window.cy.getElementById('{gid}'); window.cy.center(n); "
