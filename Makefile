@@ -3,12 +3,22 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+VENDOR := src/ringtrace/web/static/vendor
 DEMO_DIR ?= demo
 SCALE ?= small
 
-.PHONY: demo test lint bench venv clean
+.PHONY: demo test lint bench venv vendor clean
 
-$(STAMP): pyproject.toml
+# The web app's browser libraries (cytoscape), pinned in package-lock.json and copied into the package: the app
+# loads nothing from outside, and a clean clone gets them with the install.
+$(VENDOR)/cytoscape.min.js: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	mkdir -p $(VENDOR)
+	cp node_modules/cytoscape/dist/cytoscape.min.js $(VENDOR)/cytoscape.min.js
+
+vendor: $(VENDOR)/cytoscape.min.js
+
+$(STAMP): pyproject.toml $(VENDOR)/cytoscape.min.js
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[dev,pdf,case,web,dask,postgres]"
@@ -30,4 +40,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache

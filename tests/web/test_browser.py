@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -256,3 +257,151 @@ def test_hostile_strings_are_planted(web_case: Path) -> None:
     with Case.open(web_case) as case, case.engine.connect() as con:
         names = [r[0] for r in con.execute(select(S.names_seen.c.name))]
     assert HOSTILE in names
+
+
+# ---- graph, timeline chart, decisions (issue 11 items 3, 4, 6) ------------------------------------------------
+
+
+def test_the_graph_draws_its_nodes(page: tuple[Any, Watch], live: Live) -> None:
+    from ringtrace.web.routes.graph import VENDOR_JS
+
+    if not VENDOR_JS.is_file():
+        pytest.skip("cytoscape not vendored: run `make vendor`")
+    pg, w = page
+    _login(pg, "ivy")
+    pg.goto(f"/cases/{live.cid}/graph")
+    pg.wait_for_selector("#graph:not([data-drawn-nodes='0'])", state="attached", timeout=20_000)
+    expected = pg.evaluate(f"fetch('/cases/{live.cid}/graph.json').then(r => r.json())"
+                           ".then(g => [g.nodes.length, g.edges.length])")
+    drawn = int(pg.locator("#graph").get_attribute("data-drawn-nodes") or 0)
+    assert drawn == expected[0] > 0
+    assert pg.evaluate("window.cy.nodes().length") == expected[0]
+    assert pg.evaluate("window.cy.edges().length") == expected[1]
+    # the nodes are really on the canvas: some pixels of it are not the white background
+    painted = pg.evaluate("""() => { const cs = [...document.querySelectorAll('#graph canvas')];
+        return cs.some(c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+          for (let i = 3; i < d.length; i += 4 * 97) { if (d[i] > 0) return true; } return false; }); }""")
+    assert painted
+    shots = os.environ.get("RINGTRACE_SCREENSHOTS")
+    if shots:
+        pg.screenshot(path=str(Path(shots) / "graph-drawn.png"), full_page=False)
+    # click-through: tapping a group node opens its page
+    gid = live.facts["group"]
+    pos = pg.evaluate(f"(() => {{ const n = window.cy.getElementById('{gid}'); window.cy.center(n); "
+                      "return n.renderedPosition(); })()")
+    box = pg.locator("#graph").bounding_box()
+    assert box is not None
+    with pg.expect_navigation():
+        pg.mouse.click(box["x"] + pos["x"], box["y"] + pos["y"])
+    assert pg.url.endswith(f"/cases/{live.cid}/groups/{gid}")
+    w.assert_clean()
+
+
+def test_the_timeline_chart_zooms_into_a_range(page: tuple[Any, Watch], live: Live) -> None:
+    pg, w = page
+    _login(pg, "ivy")
+    pg.goto(f"/cases/{live.cid}/timeline")
+    pg.wait_for_selector("#tl-chart svg rect[data-day]", state="attached", timeout=10_000)
+    box = pg.locator("#tl-chart svg").bounding_box()
+    assert box is not None
+    y = box["y"] + box["height"] / 2
+    pg.mouse.move(box["x"] + 40, y)
+    pg.mouse.down()
+    pg.mouse.move(box["x"] + box["width"] / 2, y)
+    with pg.expect_navigation():
+        pg.mouse.up()
+    assert "since=" in pg.url and "until=" in pg.url
+    since = pg.locator("input[name=since]").input_value()
+    until = pg.locator("input[name=until]").input_value()
+    assert since and until and since <= until
+    days = [d for d in pg.locator("table.grid tbody tr td:first-child").all_inner_texts() if d[:1].isdigit()]
+    assert days and all(since <= d[:10] <= until for d in days)
+    w.assert_clean()
+
+
+@contextmanager
+def _serve(case_path: Path, home: Path) -> Iterator[tuple[str, Any]]:
+    import uvicorn
+
+    from ringtrace.web.app import create_app
+    from ringtrace.web.settings import WebSettings
+
+    app = create_app(WebSettings(home=home, secure_cookies=False), hasher=fast_hasher())
+    st = app.state.web
+    st.store.add_user("ivy", PASSWORD, "investigator")
+    st.store.grant("ivy", case_path, "test")
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the web app did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", app
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        for j in list(st.jobs._jobs):
+            st.jobs.wait(j, 120)
+        st.cases.close()
+        st.store.close()
+
+
+def test_an_alias_made_in_the_ui_changes_the_suspects_page(browser: Any, web_case: Path,
+                                                            tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from ringtrace.case import Case
+    from ringtrace.store import schema as S
+
+    case_path = tmp_path / "case"
+    shutil.copytree(web_case, case_path)  # this test changes its case: a copy of the shared one
+    with Case.open(case_path) as case, case.engine.connect() as con:
+        rows = con.execute(select(S.persons.c.label, S.accounts.c.platform, S.accounts.c.kind, S.accounts.c.value)
+                           .join(S.person_accounts, S.person_accounts.c.person_id == S.persons.c.id)
+                           .join(S.accounts, S.accounts.c.id == S.person_accounts.c.account_id)
+                           .order_by(S.persons.c.label, S.accounts.c.id)).all()
+    acct: dict[str, str] = {}
+    for r in rows:
+        acct.setdefault(r.label, f"{r.platform}:{r.kind}:{r.value}")
+    a, b = sorted(acct)[-2:]
+    with _serve(case_path, tmp_path / "home") as (base, _app):
+        ctx = browser.new_context(base_url=base)
+        pg = ctx.new_page()
+        w = Watch()
+        pg.on("console", lambda m: w.errors.append(m.text) if m.type == "error" else None)
+        pg.on("pageerror", lambda e: w.errors.append(str(e)))
+        pg.on("dialog", lambda d: (w.dialogs.append(d.message), d.dismiss()))
+
+        def route(r: Any) -> None:
+            if r.request.url.startswith(base):
+                r.continue_()
+            else:
+                w.outside.append(r.request.url)
+                r.abort()
+
+        pg.route("**/*", route)
+        try:
+            _login(pg, "ivy")
+            pg.goto("/cases/1/suspects")
+            before = set(pg.locator("main a[href^='/cases/1/persons/']").all_inner_texts())
+            assert {a, b} <= before
+            pg.goto("/cases/1/decisions")
+            pg.fill("form[action$='/decisions/alias'] input[name=a]", acct[a])
+            pg.fill("form[action$='/decisions/alias'] input[name=b]", acct[b])
+            pg.fill("form[action$='/decisions/alias'] input[name=reason]", "same phone on both devices")
+            with pg.expect_navigation():
+                pg.click("form[action$='/decisions/alias'] button[type=submit]")
+            assert "/cases/1/jobs/" in pg.url
+            # the page polls the job's JSON until the run ends
+            pg.wait_for_selector("#job[data-state=done]", state="attached", timeout=120_000)
+            assert pg.locator("#job-state").inner_text() == "done"
+            pg.goto("/cases/1/suspects")
+            after = set(pg.locator("main a[href^='/cases/1/persons/']").all_inner_texts())
+            assert len(after) == len(before) - 1 and len({a, b} & after) == 1
+            w.assert_clean()
+        finally:
+            ctx.close()

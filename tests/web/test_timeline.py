@@ -53,3 +53,24 @@ def test_timeline_person_filter(logged_in: LoggedIn, web_case: Path) -> None:
     rows = _rows(html)
     assert rows
     assert html.count(f'href="/cases/1/persons/{creator}"') >= len(rows)
+
+
+def test_timeline_chart_series(logged_in: LoggedIn, case_facts: dict[str, str]) -> None:
+    c = logged_in("ivy")
+    html = c.get("/cases/1/timeline").text
+    assert 'id="tl-chart"' in html and '<script src="/static/timeline.js"></script>' in html
+    data = c.get("/cases/1/timeline.json").json()
+    rows = _rows(c.get("/cases/1/timeline").text)
+    days = data["days"]
+    assert days and [d["day"] for d in days] == sorted(d["day"] for d in days)
+    assert sum(d["entries"] for d in days) + data["undated"] == data["total"]
+    assert all(0 <= d["events"] <= d["entries"] and d["messages"] >= 0 for d in days)
+    assert any(d["messages"] > 0 for d in days)
+    first = rows[0][0][:10]
+    assert days[0]["day"] == first
+    one = c.get(f"/cases/1/timeline.json?since={first}&until={first}").json()
+    assert [d["day"] for d in one["days"]] == [first] and one["filters"]["since"] == first
+    g = c.get(f"/cases/1/timeline.json?group={case_facts['group']}").json()
+    assert g["total"] <= data["total"] and g["filters"]["group"] == case_facts["group"]
+    assert c.get("/cases/1/timeline.json?since=<script>").json()["filters"]["since"] == ""
+    assert logged_in("noel").get("/cases/1/timeline.json").status_code == 404

@@ -125,7 +125,8 @@ def remove_hashset(case: Case, name: str) -> None:
 
 
 def export_vics(case: Case, out: Path) -> int:
-    """The case's media as Project VIC VICS JSON 2.0 (Media form), categories from the best match."""
+    """The case's media as Project VIC VICS JSON 2.0 (Media form), categories from the best match or, where an
+    investigator categorised the item, theirs."""
     from ringtrace.matching.vics_export import write_vics_json
 
     with case.engine.connect() as con:
@@ -133,8 +134,13 @@ def export_vics(case: Case, out: Path) -> int:
         for r in con.execute(select(S.matches.c.media_sha256, S.hash_entries.c.raw_category)
                              .join(S.hash_entries, S.hash_entries.c.id == S.matches.c.entry_id)):
             cat.setdefault(r.media_sha256, r.raw_category)
+        known = set(cat)
+        # an investigator's categorisation (web decisions, latest wins) goes over the lists' category
+        for r in con.execute(select(S.media_categories.c.sha256, S.media_categories.c.category)
+                             .order_by(S.media_categories.c.id)):
+            cat[r.sha256] = r.category
         items = [{"md5": r.md5, "sha1": r.sha1, "sha256": r.sha256, "pdq": r.pdq, "media_size": r.size,
-                  "category": cat.get(r.sha256), "is_distributed": r.sha256 in cat}
+                  "category": cat.get(r.sha256), "is_distributed": r.sha256 in known}
                  for r in con.execute(select(S.media).where(S.media.c.md5 != ""))]
     n = write_vics_json(items, out, case.name)
     case.log("export.vics", {"path": str(out), "items": n})

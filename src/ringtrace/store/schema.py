@@ -450,6 +450,57 @@ overrides = Table(
     Column("at", DateTime(timezone=True), nullable=False),
 )
 
+# ---- investigators' decisions made in the web app (migration 0003) -------------------------------------------
+# subject_kind: person | group | message | media; subject: its label (P0012, G0003), message id or media sha256.
+
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subject_kind", String(20), nullable=False),
+    Column("subject", String(100), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("by", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subject_kind", String(20), nullable=False),
+    Column("subject", String(100), nullable=False),
+    Column("tag", String(60), nullable=False),
+    Column("by", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("subject_kind", "subject", "tag", name="uq_tags_subject_tag"),
+)
+
+bookmarks = Table(
+    "bookmarks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("subject_kind", String(20), nullable=False),
+    Column("subject", String(100), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("by", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+media_categories = Table(
+    "media_categories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("scheme", String(60), nullable=False),
+    Column("category", String(60), nullable=False),  # the scheme's raw value (VICS: 0..5)
+    Column("label", String(60), nullable=False),  # its normalised label (csam-a, adult ...)
+    Column("reason", Text),
+    Column("by", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_media_categories_sha256", media_categories.c.sha256)
+
 Index("ix_messages_chat_at", messages.c.chat_id, messages.c.at)
 Index("ix_group_events_chat_at", group_events.c.chat_id, group_events.c.at)
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ringtrace.matching.hashsets import CategoryScheme
 
 
 @dataclass(frozen=True)
@@ -19,3 +23,10 @@ class WebSettings:
     thumb_max_side: int = 160
     thumb_blur_radius: float = 8.0
     page_size: int = 100  # rows per page on long lists
+    # Media categorisation in the UI: Project VIC's categories unless a scheme file (CategoryScheme JSON) is given.
+    category_scheme_file: Path | None = None
+
+    def category_scheme(self) -> CategoryScheme:
+        from ringtrace.matching.hashsets import CategoryScheme
+
+        return CategoryScheme.from_json(self.category_scheme_file) if self.category_scheme_file else CategoryScheme()

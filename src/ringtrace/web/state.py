@@ -6,7 +6,7 @@ into a response. Templates autoescape everything: evidence is hostile, and no te
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from ringtrace import __version__
 from ringtrace.web.auth import FailureLimiter
 from ringtrace.web.data import CaseCache
+from ringtrace.web.decisions import Jobs
 from ringtrace.web.settings import WebSettings
 from ringtrace.web.users import WebStore
 
@@ -32,6 +33,7 @@ class WebState:
     templates: Jinja2Templates
     user_limiter: FailureLimiter
     address_limiter: FailureLimiter
+    jobs: Jobs = field(default_factory=Jobs)  # background re-analyses (web.decisions)
 
 
 def _short(s: object, n: int = 12) -> str:

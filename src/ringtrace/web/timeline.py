@@ -56,7 +56,8 @@ def timeline(con: Connection, doc: dict[str, Any], f: Filters) -> tuple[list[dic
                          .group_by(m.c.chat_id, day).order_by(day).limit(MAX_EVENTS)):
         out.append({"kind": "messages", "at": f"{r.day} 00:00:00", "day": str(r.day),
                     "group": group_of.get(int(r.chat_id)), "chat": group_of.get(int(r.chat_id)) or f"c{r.chat_id}",
-                    "persons": [], "what": f"{r[2]} message copies from {r[3]} device(s)", "exhibit": ""})
+                    "persons": [], "what": f"{r[2]} message copies from {r[3]} device(s)", "exhibit": "",
+                    "count": int(r[2])})
     ge = S.group_events
     for e in con.execute(select(ge).order_by(ge.c.at, ge.c.id).limit(MAX_EVENTS)):
         at = utc(e.at)
@@ -92,3 +93,18 @@ def timeline(con: Connection, doc: dict[str, Any], f: Filters) -> tuple[list[dic
             and (not f.until or (x["day"] and x["day"] <= f.until))]
     keep.sort(key=lambda x: (x["at"] == "", x["at"], x["kind"]))
     return keep, kinds
+
+
+def per_day(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The chart's series: for each UTC day with entries, how many entries and how many message copies."""
+    days: dict[str, dict[str, Any]] = {}
+    for x in items:
+        if not x["day"]:
+            continue
+        d = days.setdefault(x["day"], {"day": x["day"], "entries": 0, "messages": 0, "events": 0})
+        d["entries"] += 1
+        if x["kind"] == "messages":
+            d["messages"] += int(x.get("count", 0))
+        else:
+            d["events"] += 1
+    return [days[k] for k in sorted(days)]

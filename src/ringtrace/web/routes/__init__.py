@@ -4,8 +4,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ringtrace.web.routes import admin, audit, cases, chats, groups, leads, media, persons, search, session, timeline
+from ringtrace.web.routes import (
+    admin,
+    audit,
+    cases,
+    chats,
+    decisions,
+    graph,
+    groups,
+    leads,
+    media,
+    persons,
+    search,
+    session,
+    timeline,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (session.router, admin.router, cases.router, persons.router, groups.router,
                                   media.router, leads.router, audit.router, chats.router,
-                                  search.router, timeline.router)
+                                  search.router, timeline.router, graph.router,
+                                  decisions.router)

@@ -1,0 +1,258 @@
+"""Decisions in the web app (investigator and above): alias two accounts, override a country, set an action-day
+status, notes, tags and bookmarks on persons, groups, messages and media, media categorisation; the re-analysis job
+an alias or country decision starts, with a page that polls its progress; and, for supervisors, a country's
+referral package made, downloaded and verified.
+
+Every POST carries the CSRF token; every decision is written by the library into the case's audit chain with who
+(the web user) and why (the reason or note given), and into the web audit.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from ringtrace.web import auth
+from ringtrace.web.auth import NotFound, client_address
+from ringtrace.web.decisions import (
+    KINDS,
+    VICS_CHOICES,
+    DecisionError,
+    add_bookmark,
+    add_note,
+    add_tag,
+    categorise,
+    decisions_about,
+    remove_tag,
+)
+from ringtrace.web.deps import CaseDep, GrantedCase, SupervisorCaseDep
+from ringtrace.web.state import render, safe_next
+
+router = APIRouter()
+
+DECIDERS = ("investigator", "supervisor", "admin")  # investigator and above
+MIN_REASON = 5
+PACKAGE = re.compile(r"^[A-Z]{2}-v\d{1,6}$")
+
+
+def _decide(gc: GrantedCase, csrf: str) -> str:
+    """CSRF and role checks for a decision; the user name that goes into the audit as ``by``."""
+    auth.check_csrf(gc.viewer, csrf)
+    auth.require_role(gc.viewer, *DECIDERS)
+    return gc.viewer.user.name
+
+
+def _web_log(gc: GrantedCase, action: str, detail: dict[str, Any]) -> None:
+    gc.st.store.log(action, gc.viewer.user.name, client_address(gc.request), case_id=gc.entry.id,
+                    target=action, detail=detail)
+
+
+def _page(request: Request, gc: GrantedCase, error: str | None = None, status: int = 200,
+          done: str | None = None) -> Response:
+    p = gc.view("decisions")
+    from ringtrace.dissemination.status import STATUSES
+
+    ctx = p.ctx("decisions", d=decisions_about(gc.case), kinds=KINDS, statuses=STATUSES, categories=VICS_CHOICES,
+                jobs=[j.public() for j in gc.st.jobs.for_case(str(gc.case.path))][:10], error=error, done=done,
+                packages=_packages(gc), countries=sorted({str(x["country"]) for x in p.data.export["persons"]
+                                                           if x.get("country")}))
+    return render(request, "decisions.html", ctx, status)
+
+
+def _back(gc: GrantedCase, nxt: str, fallback: str = "decisions") -> Response:
+    target = safe_next(nxt)
+    if not target or not target.startswith(f"/cases/{gc.entry.id}/"):
+        target = f"/cases/{gc.entry.id}/{fallback}"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.get("/cases/{cid}/decisions", response_class=HTMLResponse)
+def decisions_page(request: Request, gc: CaseDep) -> Response:
+    return _page(request, gc)
+
+
+@router.post("/cases/{cid}/decisions/alias")
+def alias(request: Request, gc: CaseDep, csrf: str = Form(""), a: str = Form(""), b: str = Form(""),
+          reason: str = Form("")) -> Response:
+    from ringtrace.analysis.persons import add_alias
+
+    by = _decide(gc, csrf)
+    reason = " ".join(reason.split())[:500]
+    a, b = a.strip()[:200], b.strip()[:200]
+    if len(reason) < MIN_REASON:
+        return _page(request, gc, "Say why these two accounts are one person; the reason is recorded.", 400)
+    try:
+        oid = add_alias(gc.case, a, b, by, reason)
+    except ValueError as e:
+        return _page(request, gc, str(e), 400)
+    _web_log(gc, "decision.alias", {"override": oid, "a": a, "b": b, "reason": reason})
+    job = gc.st.jobs.start(gc.case, by, f"alias {a} = {b}")
+    return RedirectResponse(f"/cases/{gc.entry.id}/jobs/{job.id}", status_code=303)
+
+
+@router.post("/cases/{cid}/decisions/country")
+def country(request: Request, gc: CaseDep, csrf: str = Form(""), subject: str = Form(""), code: str = Form(""),
+            reason: str = Form("")) -> Response:
+    from ringtrace.analysis.countries import set_country
+
+    by = _decide(gc, csrf)
+    reason = " ".join(reason.split())[:500]
+    subject, code = subject.strip()[:200], code.strip()[:10]
+    if len(reason) < MIN_REASON:
+        return _page(request, gc, "Say why this country is right; the reason is recorded.", 400)
+    try:
+        oid = set_country(gc.case, subject, code, by, reason)
+    except ValueError as e:
+        return _page(request, gc, str(e), 400)
+    _web_log(gc, "decision.country", {"override": oid, "subject": subject, "country": code.upper(),
+                                      "reason": reason})
+    job = gc.st.jobs.start(gc.case, by, f"country {subject} -> {code.upper()}")
+    return RedirectResponse(f"/cases/{gc.entry.id}/jobs/{job.id}", status_code=303)
+
+
+@router.post("/cases/{cid}/decisions/status")
+def status(request: Request, gc: CaseDep, csrf: str = Form(""), person: str = Form(""), value: str = Form(""),
+           note: str = Form(""), next: str = Form("")) -> Response:
+    from ringtrace.dissemination.status import set_status
+
+    by = _decide(gc, csrf)
+    note = " ".join(note.split())[:500]
+    try:
+        set_status(gc.case, person.strip()[:20], value[:40], by, note or None)
+    except ValueError as e:
+        return _page(request, gc, str(e), 400)
+    _web_log(gc, "decision.status", {"person": person[:20], "status": value[:40], "note": note})
+    return _back(gc, next)
+
+
+@router.post("/cases/{cid}/decisions/note")
+def note(request: Request, gc: CaseDep, csrf: str = Form(""), kind: str = Form(""), subject: str = Form(""),
+         text: str = Form(""), next: str = Form("")) -> Response:
+    by = _decide(gc, csrf)
+    try:
+        nid = add_note(gc.case, kind, subject, text, by)
+    except DecisionError as e:
+        return _page(request, gc, str(e), 400)
+    _web_log(gc, "decision.note", {"note": nid, "kind": kind[:20], "subject": subject[:100]})
+    return _back(gc, next)
+
+
+@router.post("/cases/{cid}/decisions/tag")
+def tag(request: Request, gc: CaseDep, csrf: str = Form(""), kind: str = Form(""), subject: str = Form(""),
+        tag: str = Form(""), remove: str = Form(""), next: str = Form("")) -> Response:
+    by = _decide(gc, csrf)
+    try:
+        if remove:
+            remove_tag(gc.case, kind, subject, tag, by)
+        else:
+            add_tag(gc.case, kind, subject, tag, by)
+    except DecisionError as e:
+        return _page(request, gc, str(e), 400)
+    _web_log(gc, "decision.untag" if remove else "decision.tag", {"kind": kind[:20], "subject": subject[:100],
+                                                                  "tag": tag[:60]})
+    return _back(gc, next)
+
+
+@router.post("/cases/{cid}/decisions/bookmark")
+def bookmark(request: Request, gc: CaseDep, csrf: str = Form(""), kind: str = Form(""), subject: str = Form(""),
+             title: str = Form(""), next: str = Form("")) -> Response:
+    by = _decide(gc, csrf)
+    try:
+        bid = add_bookmark(gc.case, kind, subject, title, by)
+    except DecisionError as e:
+        return _page(request, gc, str(e), 400)
+    _web_log(gc, "decision.bookmark", {"bookmark": bid, "kind": kind[:20], "subject": subject[:100]})
+    return _back(gc, next)
+
+
+@router.post("/cases/{cid}/decisions/categorise")
+def categorise_media(request: Request, gc: CaseDep, csrf: str = Form(""), sha256: str = Form(""),
+                     category: str = Form(""), reason: str = Form(""), next: str = Form("")) -> Response:
+    by = _decide(gc, csrf)
+    try:
+        label = categorise(gc.case, sha256, category, by, reason, gc.st.settings.category_scheme())
+    except DecisionError as e:
+        return _page(request, gc, str(e), 400)
+    _web_log(gc, "decision.categorise", {"sha256": sha256[:64], "category": category[:60], "label": label})
+    return _back(gc, next)
+
+
+# ---- re-analysis jobs -----------------------------------------------------------------------------------------
+
+
+@router.get("/cases/{cid}/jobs/{jid}.json")  # before the page: "{jid}" would take "3.json"
+def job_json(gc: CaseDep, jid: int) -> Response:
+    job = gc.st.jobs.get(jid)
+    if job is None or job.case_path != str(gc.case.path):
+        raise NotFound()
+    return JSONResponse(job.public())
+
+
+@router.get("/cases/{cid}/jobs/{jid}", response_class=HTMLResponse)
+def job_page(request: Request, gc: CaseDep, jid: int) -> Response:
+    job = gc.st.jobs.get(jid)
+    if job is None or job.case_path != str(gc.case.path):
+        raise NotFound()
+    p = gc.view("job", str(jid))
+    return render(request, "job.html", p.ctx("decisions", job=job.public()))
+
+
+# ---- a country's package (supervisors) ------------------------------------------------------------------------
+
+
+def _package_root(gc: GrantedCase) -> Path:
+    return gc.st.settings.home / "packages" / f"case-{gc.entry.id}"
+
+
+def _packages(gc: GrantedCase) -> list[dict[str, Any]]:
+    root = _package_root(gc)
+    if gc.viewer.user.role != "supervisor" or not root.is_dir():
+        return []
+    return [{"name": d.name, "zip": (root / f"{d.name}.zip").is_file()}
+            for d in sorted(root.iterdir()) if d.is_dir() and PACKAGE.match(d.name)]
+
+
+@router.post("/cases/{cid}/packages", response_class=HTMLResponse)
+def make_package_route(request: Request, gc: SupervisorCaseDep, csrf: str = Form(""),
+                       country: str = Form("")) -> Response:
+    from ringtrace.dissemination.package import PackageError, make_package
+
+    auth.check_csrf(gc.viewer, csrf)
+    cc = country.strip().upper()[:2]
+    try:
+        res = make_package(gc.case, cc, _package_root(gc), zip=True, pdf=False, recipient=None)
+    except (PackageError, ValueError, OSError) as e:
+        return _page(request, gc, f"No package for {cc or '?'}: {e}", 400)
+    _web_log(gc, "package.make", {"country": res.country, "version": res.version, "sha256": res.manifest_sha256})
+    return _page(request, gc, done=f"Package {res.path.name} made ({len(res.files)} files"
+                 + (f"; warnings: {'; '.join(res.warnings)}" if res.warnings else "") + ").")
+
+
+@router.get("/cases/{cid}/packages/{name}.zip")
+def download_package(gc: SupervisorCaseDep, name: str) -> Response:
+    if not PACKAGE.match(name):
+        raise NotFound()
+    path = _package_root(gc) / f"{name}.zip"
+    if not path.is_file():
+        raise NotFound()
+    gc.view("package.download", name)
+    return FileResponse(path, media_type="application/zip", filename=f"{name}.zip")
+
+
+@router.post("/cases/{cid}/packages/{name}/verify", response_class=HTMLResponse)
+def verify_package_route(request: Request, gc: SupervisorCaseDep, name: str, csrf: str = Form("")) -> Response:
+    from ringtrace.dissemination.signing import verify_package
+
+    auth.check_csrf(gc.viewer, csrf)
+    if not PACKAGE.match(name) or not (_package_root(gc) / name).is_dir():
+        raise NotFound()
+    findings = verify_package(_package_root(gc) / name, None)
+    gc.case.log("web.package.verify", {"package": name, "by": gc.viewer.user.name, "findings": findings})
+    _web_log(gc, "package.verify", {"package": name, "findings": len(findings)})
+    files_ok = all(f.startswith("no public key") for f in findings)
+    return _page(request, gc, done=f"{name}: " + ("every file matches its manifest" if files_ok else "NOT intact")
+                 + ("; " + "; ".join(findings) if findings else ""))
