@@ -158,6 +158,49 @@ _OLD_GROUP_JID = re.compile(r"^(\d{5,20})-(\d{9,11})@g\.us$")
 
 TARGET_KINDS = {"added", "removed", "promoted", "demoted", "left", "joined", "joined_link", "number_changed"}
 
+# Rows of the message tables whose type is a notice, not a message (message.message_type in the current schema,
+# messages.media_wa_type in the legacy one; the same numbers in both). IPED ExtractorAndroid/ExtractorAndroidNew
+# decodeMessageType (sepinf-inc/IPED): 10 a missed call (caption "video" or "audio"), 11 "Waiting for this
+# message", 15 deleted by its sender or for me (status/edit_version tell which), 64 deleted by an admin.
+MESSAGE_NOTICES: dict[int, str] = {
+    10: EventKind.MISSED_CALL.value,
+    11: EventKind.MESSAGE_WAITING.value,
+    15: EventKind.MESSAGE_DELETED.value,
+    64: EventKind.MESSAGE_DELETED.value,
+}
+# message_system.action_type codes the shared code table lacks; IPED ExtractorAndroidNew.decodeMessageType:
+# 56 EPHEMERAL_CHANGED, 59 EPHEMERAL_DURATION_CHANGED, 68 EPHEMERAL_DEFAULT (disappearing messages), 57
+# CHANGED_DEVICE and 63 SECURITY_NOTIFICATIONS_NO_LONGER_AVAILABLE (about a person's keys), 60
+# EPHEMERAL_SETTINGS_NOT_APPLIED (not shown by the app; kept as 'other').
+SYSTEM_NOTICES: dict[int, str] = {
+    56: EventKind.EPHEMERAL_SETTING.value,
+    59: EventKind.EPHEMERAL_SETTING.value,
+    68: EventKind.EPHEMERAL_SETTING.value,
+    57: EventKind.SECURITY_CODE.value,
+    63: EventKind.SECURITY_CODE.value,
+    60: EventKind.OTHER.value,
+}
+# Event kinds that make sense in any chat (direct, broadcast, channel), not only in a group.
+ANY_CHAT_KINDS = frozenset(MESSAGE_NOTICES.values()) | frozenset(SYSTEM_NOTICES.values()) | {
+    EventKind.ENCRYPTION_NOTICE.value,
+    EventKind.SECURITY_CODE.value,
+    EventKind.NUMBER_CHANGED.value,
+    EventKind.OTHER.value,
+    EventKind.UNKNOWN.value,
+}
+# Owner kinds where the one who acts is also the target row (message_system_chat_participant / the legacy blob).
+SELF_KINDS = frozenset({"left", "joined", "joined_link"})
+JID_MAX = 256
+
+
+def int_code(v: object) -> int | None:
+    """A type code stored as INTEGER or (legacy media_wa_type) TEXT."""
+    if isinstance(v, int):
+        return v
+    if isinstance(v, str) and v.strip().isdigit():
+        return int(v.strip())
+    return None
+
 
 # ---- shared helpers (also used by whatsapp_ios) -----------------------------------------------------------
 
@@ -218,6 +261,16 @@ def chat_ref_for(jid: str) -> ChatRef | None:
     return ChatRef(WA, ChatKind.DIRECT.value, acc.value, peer=acc)
 
 
+def other_chat_ref(jid: str) -> ChatRef | None:
+    """A chat whose JID is not a phone number, group, broadcast list or newsletter (business and test
+    accounts with letters, bots, servers this reader does not know): kept as a direct chat with a JID
+    account that carries no phone number (identifiers.Jid yields none for a user part that is not digits)."""
+    if not jid or len(jid) > JID_MAX or "@" not in jid or jid.startswith("@"):
+        return None
+    peer = AccountKey(WA, "jid", jid)
+    return ChatRef(WA, ChatKind.DIRECT.value, jid, peer=peer)
+
+
 def ms_to_dt(ms: object) -> datetime | None:
     try:
         v = int(ms)  # type: ignore[call-overload]
@@ -261,6 +314,19 @@ def legacy_blob_path(blob: bytes) -> str | None:
                 return blob[idx:end].decode("utf-8", "replace")
     m = _LEGACY_PATH.search(blob)
     return m.group(1).decode("ascii", "replace") if m else None
+
+
+def _blob_jids(blob: object) -> list[AccountKey]:
+    """The user JIDs a legacy thumb_image blob names (the targets of a group action row), in order."""
+    tgts: list[AccountKey] = []
+    if isinstance(blob, str):
+        blob = blob.encode("utf-8", "replace")
+    if isinstance(blob, bytes):
+        for m in _JID_IN_BLOB.finditer(blob[:65536]):
+            k = jid_account(m.group(0).decode())
+            if k and k not in tgts:
+                tgts.append(k)
+    return tgts
 
 
 class MediaResolver:
@@ -444,6 +510,17 @@ class _AndroidReader:
         self.creators: dict[str, AccountKey] = {}
         self.media = MediaResolver(unit.root, unit.primary)
         self.owner_ev: dict[str, _OwnerEvidence] = {}
+        #: rows read and not turned into records: reason -> row citations ("table:row"), reported by name
+        self.skipped: dict[str, list[str]] = {}
+        self.owner_known = False
+
+    def skip(self, reason: str, table: str, row: object) -> None:
+        self.skipped.setdefault(reason, []).append(f"{table}:{row}")
+
+    def skipped_problems(self) -> Iterator[Record]:
+        for reason, rows in sorted(self.skipped.items()):
+            shown = ", ".join(rows[:5]) + (" ..." if len(rows) > 5 else "")
+            yield Problem(self.file, f"{len(rows)} row(s) skipped: {reason} ({shown})", None, "warning")
 
     def prov(self, table: str, row: object) -> Prov:
         return Prov(self.file, table, str(row))
@@ -492,6 +569,8 @@ class _AndroidReader:
                 self.load_chats_current()
             if leg:
                 self.load_chats_legacy()
+            if not self.owner_known:
+                yield from self.infer_owner_from_db(cur, leg)
             yield from self.read_wa_db()
             events: list[_Ev] = []
             if cur:
@@ -513,6 +592,7 @@ class _AndroidReader:
         except sqlite3.DatabaseError as exc:
             # A damaged page met mid-read: keep what was read, say where it stopped.
             yield Problem(self.file, f"database error while reading: {exc}; records before this point kept")
+        yield from self.skipped_problems()
 
     # ---- owner, contacts --------------------------------------------------------------------------------
 
@@ -529,16 +609,99 @@ class _AndroidReader:
                                "shared_prefs registration_jid") for rel in paths), self.options, self.file)
         if found is not None:
             self.owner, prov, basis = found
+            self.owner_known = True
             yield from self.account(self.owner, prov)
             yield DeviceOwner(self.owner, basis, prov)
+
+    def infer_owner_from_db(self, cur: bool, leg: bool) -> Iterator[Record]:
+        """The owner from the database itself, used only when neither shared_prefs nor ``--owner`` names one
+        (an inference ranks below both, and its basis says so). Rules, strongest first; the first that names
+        exactly one number decides, and a rule whose rows disagree decides nothing:
+
+        1. ``own self-event target``: the target of the owner's own (from_me 1) group rows of a kind where
+           the one who acts is the one affected (left, joined, joined by link): the current schema names
+           them in message_system_chat_participant, the legacy one inside thumb_image (IPED ExtractorAndroid
+           and ExtractorAndroidNew read the targets from these places).
+        2. ``creator digits of own created group``: a group the owner created (from_me 1 'created' row) whose
+           JID is the old ``<creator digits>-<unix seconds>@g.us`` form names the creator's number.
+        """
+        rules: list[tuple[str, Callable[[], Iterator[tuple[AccountKey, Prov]]]]] = [
+            ("own self-event target", lambda: self._own_self_targets(cur, leg)),
+            ("creator digits of own created group", lambda: self._own_group_creator(cur, leg)),
+        ]
+        found: tuple[AccountKey, Prov, str] | None = None
+        for rule, rows in rules:
+            keys: dict[AccountKey, Prov] = {}
+            for key, prov in rows():
+                if key.kind == "phone":
+                    keys.setdefault(key, prov)
+            if len(keys) == 1:
+                ((key, prov),) = keys.items()
+                found = key, prov, f"inferred from the database ({rule}); ranks below --owner"
+                break
+            if len(keys) > 1:
+                yield Problem(
+                    self.file,
+                    f"device owner rule '{rule}' names {len(keys)} different numbers "
+                    f"({', '.join(sorted(k.value for k in keys)[:5])}); rule not used",
+                    None,
+                    "warning",
+                )
+        if found is None:
+            yield Problem(
+                self.file,
+                "device owner's number not found (no shared_prefs registration_jid, no --owner, no database "
+                "rule names one): owner's own messages and membership have no account",
+                None,
+                "warning",
+            )
             return
-        yield Problem(
-            self.file,
-            "device owner's number not found (no shared_prefs registration_jid, no --owner): "
-            "owner's own messages and membership have no account",
-            None,
-            "warning",
-        )
+        self.owner, prov, basis = found
+        yield from self.account(self.owner, prov)
+        yield DeviceOwner(self.owner, basis, prov)
+        yield Problem(self.file, f"device owner {self.owner.value} {basis}", prov, "info")
+
+    def _own_system_rows(self, cur: bool, leg: bool) -> Iterator[tuple[str, str, int, list[AccountKey], str]]:
+        """The owner's own (from_me 1) group system rows: kind, chat jid, row id, targets, table."""
+        s = self.schema
+        if cur and "message_system" in s:
+            targets: dict[int, list[AccountKey]] = {}
+            if {"message_row_id", "user_jid_row_id"} <= s.get("message_system_chat_participant", set()):
+                for mrow, urow in self.con.execute(
+                    "SELECT p.message_row_id, p.user_jid_row_id FROM message_system_chat_participant p "
+                    "JOIN message m ON m._id = p.message_row_id WHERE m.from_me = 1 ORDER BY p.rowid"
+                ):
+                    k = self.key_for(urow)
+                    if k:
+                        targets.setdefault(mrow, []).append(k)
+            for mid, crow, action in self.con.execute(
+                "SELECT m._id, m.chat_row_id, ms.action_type FROM message_system ms JOIN message m "
+                "ON m._id = ms.message_row_id WHERE m.from_me = 1 ORDER BY m._id"
+            ):
+                ch = self.chats_by_id.get(crow)
+                info = codes.lookup("android-current", "action_type", int_code(action))
+                if ch is not None and info.known:
+                    yield info.kind, ch.jid, mid, targets.get(mid, []), "message_system"
+        if leg and {"status", "media_size"} <= s["messages"]:
+            thumb = col_or_null(s, "messages", "thumb_image", "m")
+            for mid, rjid, code, blob in self.con.execute(
+                f"SELECT m._id, m.key_remote_jid, m.media_size, {thumb} FROM messages m "
+                "WHERE m.status = 6 AND m.key_from_me = 1 ORDER BY m._id"
+            ):
+                info = codes.lookup("android-legacy", "media_size", int_code(code))
+                if isinstance(rjid, str) and info.known:
+                    yield info.kind, rjid, mid, _blob_jids(blob), "messages"
+
+    def _own_self_targets(self, cur: bool, leg: bool) -> Iterator[tuple[AccountKey, Prov]]:
+        for kind, _jid, mid, tgts, table in self._own_system_rows(cur, leg):
+            if kind in SELF_KINDS and len(tgts) == 1:
+                yield tgts[0], self.prov(table, mid)
+
+    def _own_group_creator(self, cur: bool, leg: bool) -> Iterator[tuple[AccountKey, Prov]]:
+        for kind, jid, mid, _tgts, table in self._own_system_rows(cur, leg):
+            creator, _ = group_from_jid(jid)
+            if kind == EventKind.CREATED.value and creator is not None:
+                yield creator, self.prov(table, mid)
 
     def load_jids(self) -> None:
         s = self.schema
@@ -572,8 +735,9 @@ class _AndroidReader:
     def add_chat(
         self, jid: str, row: object, table: str, subject: str | None, created: datetime | None
     ) -> _Chat | None:
-        ref = chat_ref_for(jid)
+        ref = chat_ref_for(jid) or other_chat_ref(jid)
         if ref is None:
+            self.skip("chat JID unreadable (empty or over 256 characters)", table, row)
             return None
         ch = self.chats_by_jid.get(jid)
         if ch is None:
@@ -682,8 +846,10 @@ class _AndroidReader:
         done: set[tuple[str, AccountKey, bool]],
     ) -> Iterator[Record]:
         if ch is None or ch.ref.kind != ChatKind.GROUP.value:
+            self.skip("participant row of a group the chat tables lack", prov.table, prov.row)
             return
         if key is None:
+            self.skip("participant row without a readable member JID", prov.table, prov.row)
             return
         if key == self.owner:
             self.owner_ev.setdefault(ch.jid, _OwnerEvidence()).explicit.add("listed")
@@ -765,16 +931,21 @@ class _AndroidReader:
         key: str | None,
         prov: Prov,
     ) -> Generator[Record, None, _Ev]:
-        info = codes.lookup(schema, fld, code)  # type: ignore[arg-type]
-        if not info.known:
-            yield from self.unknown(schema, fld, info.code, table)
+        icode = int_code(code)
+        if schema == "android-current" and icode in SYSTEM_NOTICES:
+            kind = SYSTEM_NOTICES[icode]
+        else:
+            info = codes.lookup(schema, fld, icode)
+            if not info.known:
+                yield from self.unknown(schema, fld, info.code, table)
+            kind = info.kind
         owner_actor = bool(from_me)
         if owner_actor:
             actor = self.owner
-        value = text if info.kind in ("subject", "description") else None
+        value = text if kind in ("subject", "description") else None
         return _Ev(
             ch,
-            info.kind,
+            kind,
             str(code),
             at,
             actor,
@@ -812,7 +983,8 @@ class _AndroidReader:
         )
         for mid, crow, key, fm, srow, ts, txt, action, old_subject in cur:
             ch = self.chats_by_id.get(crow)
-            if ch is None or ch.ref.kind != ChatKind.GROUP.value:
+            if ch is None:
+                self.skip("system row of a chat the chat table lacks", "message_system", mid)
                 continue
             ev = yield from self._event(
                 ch,
@@ -830,8 +1002,16 @@ class _AndroidReader:
             )
             if ev.kind == "subject" and isinstance(old_subject, str) and old_subject:
                 ev.old = old_subject
-            out.append(ev)
+            if self.keep_event(ev, "message_system", mid):
+                out.append(ev)
         return out
+
+    def keep_event(self, ev: _Ev, table: str, row: object) -> bool:
+        """Group actions belong to groups; notices (encryption, security code, ephemeral settings) to any chat."""
+        if ev.chat.ref.kind == ChatKind.GROUP.value or ev.kind in ANY_CHAT_KINDS:
+            return True
+        self.skip(f"group action ({ev.kind}) in a chat that is not a group", table, row)
+        return False
 
     def events_legacy(self, skip_keys: set[str]) -> Generator[Record, None, list[_Ev]]:
         s = self.schema
@@ -851,16 +1031,10 @@ class _AndroidReader:
             if key in skip_keys:
                 continue
             ch = self.legacy_chat(rjid, mid)
-            if ch is None or ch.ref.kind != ChatKind.GROUP.value:
+            if ch is None:
+                self.skip("system row without a readable chat JID", "messages", mid)
                 continue
-            tgts: list[AccountKey] = []
-            if isinstance(blob, str):
-                blob = blob.encode("utf-8", "replace")
-            if isinstance(blob, bytes):
-                for m in _JID_IN_BLOB.finditer(blob[:65536]):
-                    k = jid_account(m.group(0).decode())
-                    if k and k not in tgts:
-                        tgts.append(k)
+            tgts = _blob_jids(blob)
             ev = yield from self._event(
                 ch,
                 "android-legacy",
@@ -875,7 +1049,8 @@ class _AndroidReader:
                 key,
                 self.prov("messages", mid),
             )
-            out.append(ev)
+            if self.keep_event(ev, "messages", mid):
+                out.append(ev)
         return out
 
     def emit_events(self, events: list[_Ev]) -> Iterator[Record]:
@@ -890,7 +1065,7 @@ class _AndroidReader:
         if self.owner is None:
             return
         for e in events:  # in row order, which is time order on a device
-            if not (e.owner_actor or e.owner_targets):
+            if not (e.owner_actor or e.owner_targets) or e.chat.ref.kind != ChatKind.GROUP.value:
                 continue
             ev = self.owner_ev.setdefault(e.chat.jid, _OwnerEvidence())
             ev.prov = ev.prov or e.prov
@@ -957,9 +1132,17 @@ class _AndroidReader:
             return  # the current tables already gave this message
         ch = self.legacy_chat(chat, mid) if legacy else self.chats_by_id.get(chat)
         if ch is None:
+            reason = "message without a readable chat JID" if legacy else "message of a chat the chat table lacks"
+            self.skip(reason, variant.message_table, mid)
             return
         at = ms_to_dt(ts)
         prov = Prov(self.file, variant.message_table, str(mid))
+        notice = MESSAGE_NOTICES.get(int_code(mtype) or -1)
+        if notice is not None:
+            if not legacy and seen_keys is not None and key:
+                seen_keys.add(key)
+            yield from self.notice_from_row(ch, notice, mtype, fm, sender_ref, at, txt, key, prov, legacy)
+            return
         if at is None:
             yield Problem(
                 self.file, f"{variant.message_table} row {mid}: unreadable timestamp {ts!r}; skipped", prov,
@@ -992,6 +1175,30 @@ class _AndroidReader:
             bool(fm),
             None if mtype is None else str(mtype),
         )
+
+    def notice_from_row(
+        self,
+        ch: _Chat,
+        kind: str,
+        mtype: object,
+        fm: object,
+        sender_ref: object,
+        at: datetime | None,
+        txt: object,
+        key: str | None,
+        prov: Prov,
+        legacy: bool,
+    ) -> Iterator[Record]:
+        """A message-table row that is a notice (missed call, deleted, waiting): a typed event whose actor is
+        who the notice is about (the caller, the sender of the deleted or awaited message), never a message."""
+        in_row = jid_account(sender_ref if isinstance(sender_ref, str) else None) if legacy else self.key_for(
+            sender_ref
+        )
+        actor = message_sender(fm, ch, self.owner, in_row)
+        yield from self.account(actor, prov)
+        value = txt if kind == EventKind.MISSED_CALL.value and txt in ("video", "audio") else None
+        fld = "media_wa_type" if legacy else "message_type"
+        yield GroupEvent(ch.ref, kind, at, actor, None, f"{fld}={mtype}", prov, value, key)
 
     def media_ref(self, fpath: object, fhash: object, fsize: object, mime: object, mname: object) -> MediaRef:
         path = self.media.resolve(fpath if isinstance(fpath, str) else None)
