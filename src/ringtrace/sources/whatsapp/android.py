@@ -939,9 +939,13 @@ class _AndroidReader:
             if not info.known:
                 yield from self.unknown(schema, fld, info.code, table)
             kind = info.kind
-        owner_actor = bool(from_me)
-        if owner_actor:
+        owner_actor = bool(from_me) and kind != EventKind.ENCRYPTION_NOTICE.value
+        if kind == EventKind.ENCRYPTION_NOTICE.value:
+            actor = None  # about the chat, not a person
+        elif owner_actor:
             actor = self.owner
+        elif actor is None and ch.ref.kind == ChatKind.DIRECT.value:
+            actor = ch.ref.peer  # a direct chat's system rows name no sender: they are about the peer
         value = text if kind in ("subject", "description") else None
         return _Ev(
             ch,
