@@ -514,7 +514,7 @@ class _AndroidReader:
         self.skipped: dict[str, list[str]] = {}
         self.owner_known = False
 
-    def skip(self, reason: str, table: str, row: object) -> None:
+    def skip(self, reason: str, table: str | None, row: object) -> None:
         self.skipped.setdefault(reason, []).append(f"{table}:{row}")
 
     def skipped_problems(self) -> Iterator[Record]:
