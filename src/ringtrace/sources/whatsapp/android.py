@@ -13,7 +13,13 @@ Three schemas are met in seized phones, told apart by which tables/columns exist
   rows are added only for key_ids the current tables lack.
 
 The owner is never a row of the participant tables on Android (legacy used an empty jid), so the owner's
-membership is inferred from from_me messages and events where the owner acted or was the target.
+membership is inferred from from_me messages and events where the owner acted or was the target. With no
+shared_prefs and no --owner, the owner's number itself is inferred from the database (``infer_owner_from_db``:
+each rule named in the DeviceOwner basis, ranked below --owner).
+
+Notices are events, never messages: message types 10/11/15/64 (missed call, waiting, deleted) and system rows
+(encryption, security code, ephemeral settings) in any chat. Every row read and not turned into a record is
+counted in a named warning at the end of the read.
 """
 
 from __future__ import annotations
