@@ -550,3 +550,22 @@ def test_legacy_chats_that_are_not_phone_numbers(tmp_path: Path) -> None:
     assert status.sender is not None and status.sender.value == f"+{PEER}"
     skipped = [r.reason for r in recs if isinstance(r, Problem) and "skipped" in r.reason]
     assert any("1 row(s) skipped: chat JID unreadable" in r and "messages:5" in r for r in skipped)
+
+
+def test_current_rows_without_a_chat_are_counted(tmp_path: Path) -> None:
+    con = current_db(tmp_path)
+    b = CurrentBuilder(con)
+    direct = b.chat(f"{PEER}@s.whatsapp.net")
+    b.msg(direct, 0, 0, "hola")
+    b.msg(999, 0, 0, "huérfano")  # chat row the chat table lacks
+    b.msg(998, 0, 7, action=19)
+    con.execute("INSERT INTO group_participant_user (group_jid_row_id, user_jid_row_id) VALUES (777, 1)")
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-android", owner=f"+{OWN}")
+    assert [m.text for m in recs if isinstance(m, Message)] == ["hola"]
+    skipped = sorted(r.reason for r in recs if isinstance(r, Problem) and "skipped" in r.reason)
+    assert len(skipped) == 3
+    assert any("message of a chat the chat table lacks (message:2)" in r for r in skipped)
+    assert any("system row without a readable chat (message_system:3)" in r for r in skipped)
+    assert any("participant row of a group the chat tables lack" in r for r in skipped)
