@@ -347,3 +347,225 @@ def test_media_path_outside_exhibit_refused(tmp_path: Path) -> None:
     con.close()
     recs = read_all(tmp_path, DB, "whatsapp-android")
     assert all(m.path is None for r in recs if isinstance(r, Message) for m in r.media)
+
+
+# ---- notices, owner from the database, chats that are not phone numbers (issue 13 items 1, 2, 4) ----------
+
+OWN = "34611000001"  # synthetic, valid Spanish mobile numbers
+PEER = "34611000002"
+MEMBER = "34611000003"
+MS0 = 1_700_000_000_000
+
+
+def current_db(tmp_path: Path) -> sqlite3.Connection:
+    (tmp_path / "data/data/com.whatsapp/databases").mkdir(parents=True)
+    con = sqlite3.connect(tmp_path / DB)
+    con.executescript(writer.CURRENT_SCHEMA)
+    return con
+
+
+def legacy_db(tmp_path: Path) -> sqlite3.Connection:
+    (tmp_path / "data/data/com.whatsapp/databases").mkdir(parents=True)
+    con = sqlite3.connect(tmp_path / DB)
+    con.executescript(writer.LEGACY_SCHEMA)
+    return con
+
+
+class CurrentBuilder:
+    def __init__(self, con: sqlite3.Connection) -> None:
+        self.con = con
+        self.n = 0
+
+    def jid(self, raw: str) -> int:
+        user, _, server = raw.partition("@")
+        row = self.con.execute("SELECT _id FROM jid WHERE raw_string=?", (raw,)).fetchone()
+        if row:
+            return int(row[0])
+        cur = self.con.execute("INSERT INTO jid (user, server, raw_string) VALUES (?,?,?)", (user, server, raw))
+        return int(cur.lastrowid or 0)
+
+    def chat(self, raw: str, subject: str | None = None) -> int:
+        cur = self.con.execute("INSERT INTO chat (jid_row_id, subject) VALUES (?,?)", (self.jid(raw), subject))
+        return int(cur.lastrowid or 0)
+
+    def msg(self, chat: int, from_me: int, mtype: int, text: str | None = None, sender: str | None = None,
+            action: int | None = None, targets: tuple[str, ...] = ()) -> int:
+        self.n += 1
+        srow = self.jid(sender) if sender else None
+        cur = self.con.execute(
+            "INSERT INTO message (chat_row_id, from_me, key_id, sender_jid_row_id, timestamp, message_type, "
+            "text_data) VALUES (?,?,?,?,?,?,?)",
+            (chat, from_me, f"K{self.n}", srow, MS0 + self.n * 60000, mtype, text),
+        )
+        mid = int(cur.lastrowid or 0)
+        if action is not None:
+            self.con.execute("INSERT INTO message_system (message_row_id, action_type) VALUES (?,?)", (mid, action))
+            for t in targets:
+                self.con.execute(
+                    "INSERT INTO message_system_chat_participant (message_row_id, user_jid_row_id) VALUES (?,?)",
+                    (mid, self.jid(t)),
+                )
+        return mid
+
+
+def legacy_msg(con: sqlite3.Connection, n: int, jid: str, from_me: int, wa_type: str, status: int = 0,
+               data: str | None = None, media_size: int | None = None, thumb: str | None = None,
+               res: str | None = None) -> None:
+    con.execute(
+        "INSERT INTO messages (key_remote_jid, key_from_me, key_id, status, data, timestamp, media_wa_type, "
+        "media_size, thumb_image, remote_resource) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (jid, from_me, f"L{n}", status, data, MS0 + n * 60000, wa_type, media_size, thumb, res),
+    )
+
+
+def _events(recs: list[Record]) -> list[GroupEvent]:
+    return [r for r in recs if isinstance(r, GroupEvent)]
+
+
+def test_current_notices_are_events_not_messages(tmp_path: Path) -> None:
+    con = current_db(tmp_path)
+    b = CurrentBuilder(con)
+    direct = b.chat(f"{PEER}@s.whatsapp.net")
+    group = b.chat("120363000000000001@g.us", "Club")
+    b.msg(direct, 0, 0, "hola")
+    b.msg(direct, 0, 15)  # "This message was deleted" (IPED: type 15)
+    b.msg(direct, 1, 15)  # "You deleted this message"
+    b.msg(direct, 0, 10, "video")  # missed video call
+    b.msg(direct, 0, 11)  # waiting for this message
+    b.msg(direct, 0, 7, action=19)  # encryption notice in a direct chat
+    b.msg(direct, 0, 7, action=18)  # security code changed
+    b.msg(group, 0, 7, sender=f"{MEMBER}@s.whatsapp.net", action=56)  # disappearing messages turned on
+    b.msg(group, 0, 64, sender=f"{MEMBER}@s.whatsapp.net")  # deleted by an admin
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-android", owner=f"+{OWN}")
+    msgs = [r for r in recs if isinstance(r, Message)]
+    assert [m.text for m in msgs] == ["hola"]
+    kinds = [(e.kind, e.chat.kind, e.actor.value if e.actor else None, e.value) for e in _events(recs)]
+    assert kinds == [
+        ("encryption_notice", "direct", None, None),
+        ("security_code", "direct", f"+{PEER}", None),
+        ("ephemeral_setting", "group", f"+{MEMBER}", None),
+        ("message_deleted", "direct", f"+{PEER}", None),
+        ("message_deleted", "direct", f"+{OWN}", None),
+        ("missed_call", "direct", f"+{PEER}", "video"),
+        ("message_waiting", "direct", f"+{PEER}", None),
+        ("message_deleted", "group", f"+{MEMBER}", None),
+    ]
+    assert all(e.raw_code for e in _events(recs))
+
+
+def test_legacy_notices_are_events_not_messages(tmp_path: Path) -> None:
+    con = legacy_db(tmp_path)
+    peer = f"{PEER}@s.whatsapp.net"
+    legacy_msg(con, 1, peer, 0, "0", data="hola")
+    legacy_msg(con, 2, peer, 0, "15", status=0)
+    legacy_msg(con, 3, peer, 0, "10", data="audio")
+    legacy_msg(con, 4, peer, 0, "11")
+    legacy_msg(con, 5, peer, 0, "0", status=6, media_size=18)  # security code changed, direct chat
+    legacy_msg(con, 6, peer, 0, "0", status=6, media_size=12)  # an 'added' row in a direct chat: skipped
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-android", owner=f"+{OWN}")
+    assert [m.text for m in recs if isinstance(m, Message)] == ["hola"]
+    assert sorted(e.kind for e in _events(recs)) == ["message_deleted", "message_waiting", "missed_call",
+                                                      "security_code"]
+    (skip,) = [r for r in recs if isinstance(r, Problem) and "skipped" in r.reason]
+    assert "1 row(s) skipped: group action (added)" in skip.reason and "messages:6" in skip.reason
+
+
+def test_owner_inferred_from_own_leave_row_current(tmp_path: Path) -> None:
+    con = current_db(tmp_path)
+    b = CurrentBuilder(con)
+    group = b.chat("120363000000000002@g.us", "Vecinos")
+    b.msg(group, 0, 0, "buenas", sender=f"{MEMBER}@s.whatsapp.net")
+    b.msg(group, 1, 0, "hola a todos")
+    b.msg(group, 1, 7, action=5, targets=(f"{OWN}@s.whatsapp.net",))  # the owner left
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-android")
+    (own,) = [r for r in recs if isinstance(r, DeviceOwner)]
+    assert own.account.value == f"+{OWN}"
+    assert "own self-event target" in own.basis and "below --owner" in own.basis
+    assert own.prov.table == "message_system"
+    sent = [m for m in recs if isinstance(m, Message) and m.text == "hola a todos"]
+    assert sent[0].sender is not None and sent[0].sender.value == f"+{OWN}"
+    assert any(isinstance(r, Participant) and r.account.value == f"+{OWN}" and not r.current for r in recs)
+    # the examiner's --owner outranks the inference
+    recs = read_all(tmp_path, DB, "whatsapp-android", owner=f"+{PEER}")
+    (own,) = [r for r in recs if isinstance(r, DeviceOwner)]
+    assert own.account.value == f"+{PEER}" and own.basis == "--owner"
+
+
+def test_owner_inferred_from_old_group_jid_legacy(tmp_path: Path) -> None:
+    con = legacy_db(tmp_path)
+    gjid = f"{OWN}-1600000000@g.us"
+    legacy_msg(con, 1, gjid, 1, "0", status=6, media_size=11)  # the owner created the group
+    legacy_msg(con, 2, gjid, 1, "0", data="bienvenidos")
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-android")
+    (own,) = [r for r in recs if isinstance(r, DeviceOwner)]
+    assert own.account.value == f"+{OWN}" and "creator digits of own created group" in own.basis
+    (m,) = [r for r in recs if isinstance(r, Message)]
+    assert m.sender is not None and m.sender.value == f"+{OWN}"
+
+
+def test_owner_rule_that_disagrees_decides_nothing(tmp_path: Path) -> None:
+    con = current_db(tmp_path)
+    b = CurrentBuilder(con)
+    g1 = b.chat("120363000000000003@g.us", "A")
+    g2 = b.chat("120363000000000004@g.us", "B")
+    b.msg(g1, 1, 7, action=5, targets=(f"{OWN}@s.whatsapp.net",))
+    b.msg(g2, 1, 7, action=5, targets=(f"{PEER}@s.whatsapp.net",))
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-android")
+    assert not [r for r in recs if isinstance(r, DeviceOwner)]
+    reasons = [r.reason for r in recs if isinstance(r, Problem)]
+    assert any("names 2 different numbers" in r for r in reasons)
+    assert any("device owner's number not found" in r for r in reasons)
+
+
+def test_legacy_chats_that_are_not_phone_numbers(tmp_path: Path) -> None:
+    con = legacy_db(tmp_path)
+    legacy_msg(con, 1, "status@broadcast", 0, "0", data="estado", res=f"{PEER}@s.whatsapp.net")
+    legacy_msg(con, 2, "120363000000000009@newsletter", 0, "0", data="noticia")
+    legacy_msg(con, 3, "1600000000000@broadcast", 1, "0", data="lista")
+    legacy_msg(con, 4, "whatsappbusiness@s.whatsapp.net", 0, "0", data="oferta")
+    legacy_msg(con, 5, "", 0, "0", data="sin chat")
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-android", owner=f"+{OWN}")
+    got = {(m.chat.kind, m.chat.key, m.text) for m in recs if isinstance(m, Message)}
+    assert got == {
+        ("broadcast", "status@broadcast", "estado"),
+        ("channel", "120363000000000009@newsletter", "noticia"),
+        ("broadcast", "1600000000000@broadcast", "lista"),
+        ("direct", "whatsappbusiness@s.whatsapp.net", "oferta"),
+    }
+    biz = [m for m in recs if isinstance(m, Message) and m.text == "oferta"][0]
+    assert biz.sender is not None and biz.sender.kind == "jid"
+    status = [m for m in recs if isinstance(m, Message) and m.text == "estado"][0]
+    assert status.sender is not None and status.sender.value == f"+{PEER}"
+    skipped = [r.reason for r in recs if isinstance(r, Problem) and "skipped" in r.reason]
+    assert any("1 row(s) skipped: chat JID unreadable" in r and "messages:5" in r for r in skipped)
+
+
+def test_current_rows_without_a_chat_are_counted(tmp_path: Path) -> None:
+    con = current_db(tmp_path)
+    b = CurrentBuilder(con)
+    direct = b.chat(f"{PEER}@s.whatsapp.net")
+    b.msg(direct, 0, 0, "hola")
+    b.msg(999, 0, 0, "huérfano")  # chat row the chat table lacks
+    b.msg(998, 0, 7, action=19)
+    con.execute("INSERT INTO group_participant_user (group_jid_row_id, user_jid_row_id) VALUES (777, 1)")
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-android", owner=f"+{OWN}")
+    assert [m.text for m in recs if isinstance(m, Message)] == ["hola"]
+    skipped = sorted(r.reason for r in recs if isinstance(r, Problem) and "skipped" in r.reason)
+    assert len(skipped) == 3
+    assert any("message of a chat the chat table lacks (message:2)" in r for r in skipped)
+    assert any("system row without a readable chat (message_system:3)" in r for r in skipped)
+    assert any("participant row of a group the chat tables lack" in r for r in skipped)

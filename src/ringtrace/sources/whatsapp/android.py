@@ -13,7 +13,13 @@ Three schemas are met in seized phones, told apart by which tables/columns exist
   rows are added only for key_ids the current tables lack.
 
 The owner is never a row of the participant tables on Android (legacy used an empty jid), so the owner's
-membership is inferred from from_me messages and events where the owner acted or was the target.
+membership is inferred from from_me messages and events where the owner acted or was the target. With no
+shared_prefs and no --owner, the owner's number itself is inferred from the database (``infer_owner_from_db``:
+each rule named in the DeviceOwner basis, ranked below --owner).
+
+Notices are events, never messages: message types 10/11/15/64 (missed call, waiting, deleted) and system rows
+(encryption, security code, ephemeral settings) in any chat. Every row read and not turned into a record is
+counted in a named warning at the end of the read.
 """
 
 from __future__ import annotations
@@ -122,19 +128,144 @@ def _legacy_messages_sql(s: dict[str, set[str]]) -> str:
     )
 
 
+#: Every chat query selects: row id, jid (row id or text), subject, created (ms).
+CHAT_COLUMNS = ("row id", "jid (row id or jid)", "subject", "created")
+
+
+def _current_chats_sql(s: dict[str, set[str]]) -> str | None:
+    subj = col_or_null(s, "chat", "subject", "c")
+    created = col_or_null(s, "chat", "created_timestamp", "c")
+    return f"SELECT c._id, c.jid_row_id, {subj}, {created} FROM chat c"
+
+
+def _legacy_chats_sql(s: dict[str, set[str]]) -> str | None:
+    if "key_remote_jid" not in s.get("chat_list", set()):
+        return None
+    subj = col_or_null(s, "chat_list", "subject", "c")
+    creation = col_or_null(s, "chat_list", "creation", "c")
+    return f"SELECT c._id, c.key_remote_jid, {subj}, {creation} FROM chat_list c"
+
+
+#: Every event query selects these, in this order (``_AndroidReader.event_from_row`` unpacks them).
+EVENT_COLUMNS = (
+    "row id", "chat (row id or jid)", "key_id", "from_me", "actor (jid row id or jid)", "timestamp", "text",
+    "action code", "old subject", "targets blob (legacy)",
+)
+
+
+def _current_events_sql(s: dict[str, set[str]]) -> str | None:
+    if "message_system" not in s:
+        return None
+    text = col_or_null(s, "message", "text_data", "m")
+    sender = col_or_null(s, "message", "sender_jid_row_id", "m")
+    has_old = "old_data" in s.get("message_system_value_change", set())
+    old = "vc.old_data" if has_old else "NULL"
+    join_vc = "LEFT JOIN message_system_value_change vc ON vc.message_row_id = m._id" if has_old else ""
+    return (
+        f"SELECT m._id, m.chat_row_id, m.key_id, m.from_me, {sender}, m.timestamp, {text}, ms.action_type, "
+        f"{old}, NULL FROM message_system ms JOIN message m ON m._id = ms.message_row_id {join_vc} "
+        "ORDER BY m._id"
+    )
+
+
+def _legacy_events_sql(s: dict[str, set[str]]) -> str | None:
+    if not {"status", "media_size"} <= s["messages"]:
+        return None
+    rr = col_or_null(s, "messages", "remote_resource", "m")
+    data = col_or_null(s, "messages", "data", "m")
+    thumb = col_or_null(s, "messages", "thumb_image", "m")
+    return (
+        f"SELECT m._id, m.key_remote_jid, m.key_id, m.key_from_me, {rr}, m.timestamp, {data}, m.media_size, "
+        f"NULL, {thumb} FROM messages m WHERE m.status = 6 ORDER BY m._id"
+    )
+
+
+def _current_targets_sql(s: dict[str, set[str]]) -> str | None:
+    """Event targets kept in a table of their own: message row id, target (jid row id)."""
+    if not {"message_row_id", "user_jid_row_id"} <= s.get("message_system_chat_participant", set()):
+        return None
+    return "SELECT message_row_id, user_jid_row_id FROM message_system_chat_participant ORDER BY rowid"
+
+
+#: Every participant query selects: row id, group (jid row id or jid), member (jid row id or jid), rank code
+#: (1 admin, 2 superadmin), current (1/0), timestamp (ms). Queries come as (table, sql).
+PARTICIPANT_COLUMNS = ("row id", "group", "member", "rank", "current", "timestamp")
+
+
+def _current_participants_sql(s: dict[str, set[str]]) -> list[tuple[str, str]]:
+    out = []
+    if "group_participant_user" in s:
+        rank = col_or_null(s, "group_participant_user", "rank", "g")
+        out.append((
+            "group_participant_user",
+            f"SELECT g._id, g.group_jid_row_id, g.user_jid_row_id, {rank}, 1, NULL FROM group_participant_user g",
+        ))
+    if "group_past_participant_user" in s:
+        ts = col_or_null(s, "group_past_participant_user", "timestamp", "g")
+        out.append((
+            "group_past_participant_user",
+            f"SELECT g._id, g.group_jid_row_id, g.user_jid_row_id, 0, 0, {ts} FROM group_past_participant_user g",
+        ))
+    return out
+
+
+def _legacy_participants_sql(s: dict[str, set[str]]) -> list[tuple[str, str]]:
+    if not {"gjid", "jid"} <= s.get("group_participants", set()):
+        return []
+    admin = col_or_null(s, "group_participants", "admin", "g")
+    return [("group_participants", f"SELECT g._id, g.gjid, g.jid, {admin}, 1, NULL FROM group_participants g")]
+
+
+def _current_own_groups_sql(s: dict[str, set[str]]) -> str:
+    """The first from_me message of each chat: chat (row id), message row id."""
+    not_system = " AND _id NOT IN (SELECT message_row_id FROM message_system)" if "message_system" in s else ""
+    return f"SELECT chat_row_id, MIN(_id) FROM message WHERE from_me = 1{not_system} GROUP BY chat_row_id"
+
+
+def _legacy_own_groups_sql(s: dict[str, set[str]]) -> str | None:
+    if "status" not in s["messages"]:
+        return None
+    return (
+        "SELECT key_remote_jid, MIN(_id) FROM messages WHERE key_from_me = 1 AND status != 6 "
+        "AND key_remote_jid LIKE '%@g.us' GROUP BY key_remote_jid"
+    )
+
+
 @dataclass(frozen=True)
 class SchemaVariant:
-    """One msgstore schema, plaso style: the tables and columns that identify it, beside its queries."""
+    """One msgstore schema, plaso style: the tables and columns that identify it, beside every query the
+    reader runs on it. A query builder takes the database's tables and columns and returns the SQL (None
+    where the schema lacks what it reads); rows come in the column order of ``*_COLUMNS``, and one method of
+    the reader builds each record kind from such a row for every variant. ``by_row_id``: chats and accounts
+    are referred to by ``jid``/``chat`` row ids (current) or by JID text (legacy)."""
 
     name: str  # "current" | "legacy"
     required: dict[str, set[str]]
     message_table: str
     messages_sql: Callable[[dict[str, set[str]]], str]
+    chats_sql: Callable[[dict[str, set[str]]], str | None]
+    chat_table: str
+    events_sql: Callable[[dict[str, set[str]]], str | None]
+    event_table: str
+    code_schema: str  # the code table's schema name
+    code_field: str  # the column that holds the action code
+    targets_sql: Callable[[dict[str, set[str]]], str | None]
+    participants_sql: Callable[[dict[str, set[str]]], list[tuple[str, str]]]
+    own_groups_sql: Callable[[dict[str, set[str]]], str | None]
+    by_row_id: bool
 
 
 SCHEMA_VARIANTS: dict[str, SchemaVariant] = {
-    "current": SchemaVariant("current", CURRENT_TABLES, "message", _current_messages_sql),
-    "legacy": SchemaVariant("legacy", LEGACY_TABLES, "messages", _legacy_messages_sql),
+    "current": SchemaVariant(
+        "current", CURRENT_TABLES, "message", _current_messages_sql, _current_chats_sql, "chat",
+        _current_events_sql, "message_system", "android-current", "action_type", _current_targets_sql,
+        _current_participants_sql, _current_own_groups_sql, True,
+    ),
+    "legacy": SchemaVariant(
+        "legacy", LEGACY_TABLES, "messages", _legacy_messages_sql, _legacy_chats_sql, "chat_list",
+        _legacy_events_sql, "messages", "android-legacy", "media_size", lambda s: None,
+        _legacy_participants_sql, _legacy_own_groups_sql, False,
+    ),
 }
 
 # Where extractions put the WhatsApp folder that holds "Media/...", relative to some ancestor of the db.
@@ -157,6 +288,49 @@ _JID_IN_BLOB = re.compile(rb"(\d{5,20})@(s\.whatsapp\.net|lid)")
 _OLD_GROUP_JID = re.compile(r"^(\d{5,20})-(\d{9,11})@g\.us$")
 
 TARGET_KINDS = {"added", "removed", "promoted", "demoted", "left", "joined", "joined_link", "number_changed"}
+
+# Rows of the message tables whose type is a notice, not a message (message.message_type in the current schema,
+# messages.media_wa_type in the legacy one; the same numbers in both). IPED ExtractorAndroid/ExtractorAndroidNew
+# decodeMessageType (sepinf-inc/IPED): 10 a missed call (caption "video" or "audio"), 11 "Waiting for this
+# message", 15 deleted by its sender or for me (status/edit_version tell which), 64 deleted by an admin.
+MESSAGE_NOTICES: dict[int, str] = {
+    10: EventKind.MISSED_CALL.value,
+    11: EventKind.MESSAGE_WAITING.value,
+    15: EventKind.MESSAGE_DELETED.value,
+    64: EventKind.MESSAGE_DELETED.value,
+}
+# message_system.action_type codes the shared code table lacks; IPED ExtractorAndroidNew.decodeMessageType:
+# 56 EPHEMERAL_CHANGED, 59 EPHEMERAL_DURATION_CHANGED, 68 EPHEMERAL_DEFAULT (disappearing messages), 57
+# CHANGED_DEVICE and 63 SECURITY_NOTIFICATIONS_NO_LONGER_AVAILABLE (about a person's keys), 60
+# EPHEMERAL_SETTINGS_NOT_APPLIED (not shown by the app; kept as 'other').
+SYSTEM_NOTICES: dict[int, str] = {
+    56: EventKind.EPHEMERAL_SETTING.value,
+    59: EventKind.EPHEMERAL_SETTING.value,
+    68: EventKind.EPHEMERAL_SETTING.value,
+    57: EventKind.SECURITY_CODE.value,
+    63: EventKind.SECURITY_CODE.value,
+    60: EventKind.OTHER.value,
+}
+# Event kinds that make sense in any chat (direct, broadcast, channel), not only in a group.
+ANY_CHAT_KINDS = frozenset(MESSAGE_NOTICES.values()) | frozenset(SYSTEM_NOTICES.values()) | {
+    EventKind.ENCRYPTION_NOTICE.value,
+    EventKind.SECURITY_CODE.value,
+    EventKind.NUMBER_CHANGED.value,
+    EventKind.OTHER.value,
+    EventKind.UNKNOWN.value,
+}
+# Owner kinds where the one who acts is also the target row (message_system_chat_participant / the legacy blob).
+SELF_KINDS = frozenset({"left", "joined", "joined_link"})
+JID_MAX = 256
+
+
+def int_code(v: object) -> int | None:
+    """A type code stored as INTEGER or (legacy media_wa_type) TEXT."""
+    if isinstance(v, int):
+        return v
+    if isinstance(v, str) and v.strip().isdigit():
+        return int(v.strip())
+    return None
 
 
 # ---- shared helpers (also used by whatsapp_ios) -----------------------------------------------------------
@@ -218,6 +392,16 @@ def chat_ref_for(jid: str) -> ChatRef | None:
     return ChatRef(WA, ChatKind.DIRECT.value, acc.value, peer=acc)
 
 
+def other_chat_ref(jid: str) -> ChatRef | None:
+    """A chat whose JID is not a phone number, group, broadcast list or newsletter (business and test
+    accounts with letters, bots, servers this reader does not know): kept as a direct chat with a JID
+    account that carries no phone number (identifiers.Jid yields none for a user part that is not digits)."""
+    if not jid or len(jid) > JID_MAX or "@" not in jid or jid.startswith("@"):
+        return None
+    peer = AccountKey(WA, "jid", jid)
+    return ChatRef(WA, ChatKind.DIRECT.value, jid, peer=peer)
+
+
 def ms_to_dt(ms: object) -> datetime | None:
     try:
         v = int(ms)  # type: ignore[call-overload]
@@ -261,6 +445,19 @@ def legacy_blob_path(blob: bytes) -> str | None:
                 return blob[idx:end].decode("utf-8", "replace")
     m = _LEGACY_PATH.search(blob)
     return m.group(1).decode("ascii", "replace") if m else None
+
+
+def _blob_jids(blob: object) -> list[AccountKey]:
+    """The user JIDs a legacy thumb_image blob names (the targets of a group action row), in order."""
+    tgts: list[AccountKey] = []
+    if isinstance(blob, str):
+        blob = blob.encode("utf-8", "replace")
+    if isinstance(blob, bytes):
+        for m in _JID_IN_BLOB.finditer(blob[:65536]):
+            k = jid_account(m.group(0).decode())
+            if k and k not in tgts:
+                tgts.append(k)
+    return tgts
 
 
 class MediaResolver:
@@ -444,6 +641,17 @@ class _AndroidReader:
         self.creators: dict[str, AccountKey] = {}
         self.media = MediaResolver(unit.root, unit.primary)
         self.owner_ev: dict[str, _OwnerEvidence] = {}
+        #: rows read and not turned into records: reason -> row citations ("table:row"), reported by name
+        self.skipped: dict[str, list[str]] = {}
+        self.owner_known = False
+
+    def skip(self, reason: str, table: str | None, row: object) -> None:
+        self.skipped.setdefault(reason, []).append(f"{table}:{row}")
+
+    def skipped_problems(self) -> Iterator[Record]:
+        for reason, rows in sorted(self.skipped.items()):
+            shown = ", ".join(rows[:5]) + (" ..." if len(rows) > 5 else "")
+            yield Problem(self.file, f"{len(rows)} row(s) skipped: {reason} ({shown})", None, "warning")
 
     def prov(self, table: str, row: object) -> Prov:
         return Prov(self.file, table, str(row))
@@ -486,33 +694,34 @@ class _AndroidReader:
             cur_rows = cur and has_rows(self.con, "message")
             leg_rows = leg and has_rows(self.con, "messages")
             yield from self.read_owner()
+            # current first: its tables win, legacy fills gaps (legacy rows are read only when there are
+            # some, or when the current tables are empty)
+            present = [SCHEMA_VARIANTS["current"]] if cur else []
+            present += [SCHEMA_VARIANTS["legacy"]] if leg else []
+            read = [v for v in present if v.name == "current" or leg_rows or not cur_rows]
             if cur:
                 self.load_jids()
                 yield from self.read_lid_map()
-                self.load_chats_current()
-            if leg:
-                self.load_chats_legacy()
+            for v in present:
+                self.load_chats(v)
+            if not self.owner_known:
+                yield from self.infer_owner_from_db(read)
             yield from self.read_wa_db()
             events: list[_Ev] = []
-            if cur:
-                events += yield from self.events_current()
-            if leg and (leg_rows or not cur_rows):
-                events += yield from self.events_legacy({e.key for e in events if e.key})
+            for v in read:
+                events += yield from self.events(v, {e.key for e in events if e.key})
             yield from self.emit_groups(events)
-            if cur:
-                yield from self.participants_current()
-            if leg:
-                yield from self.participants_legacy()
+            for v in present:
+                yield from self.participants(v)
             yield from self.emit_events(events)
-            yield from self.infer_owner(events, cur, leg)
+            yield from self.infer_owner(events, read)
             seen_keys: set[str] | None = set() if (cur_rows and leg_rows) else None
-            if cur:
-                yield from self.messages(SCHEMA_VARIANTS["current"], seen_keys)
-            if leg and (leg_rows or not cur_rows):
-                yield from self.messages(SCHEMA_VARIANTS["legacy"], seen_keys)
+            for v in read:
+                yield from self.messages(v, seen_keys)
         except sqlite3.DatabaseError as exc:
             # A damaged page met mid-read: keep what was read, say where it stopped.
             yield Problem(self.file, f"database error while reading: {exc}; records before this point kept")
+        yield from self.skipped_problems()
 
     # ---- owner, contacts --------------------------------------------------------------------------------
 
@@ -529,16 +738,86 @@ class _AndroidReader:
                                "shared_prefs registration_jid") for rel in paths), self.options, self.file)
         if found is not None:
             self.owner, prov, basis = found
+            self.owner_known = True
             yield from self.account(self.owner, prov)
             yield DeviceOwner(self.owner, basis, prov)
+
+    def infer_owner_from_db(self, variants: list[SchemaVariant]) -> Iterator[Record]:
+        """The owner from the database itself, used only when neither shared_prefs nor ``--owner`` names one
+        (an inference ranks below both, and its basis says so). Rules, strongest first; the first that names
+        exactly one number decides, and a rule whose rows disagree decides nothing:
+
+        1. ``own self-event target``: the target of the owner's own (from_me 1) group rows of a kind where
+           the one who acts is the one affected (left, joined, joined by link): the current schema names
+           them in message_system_chat_participant, the legacy one inside thumb_image (IPED ExtractorAndroid
+           and ExtractorAndroidNew read the targets from these places).
+        2. ``creator digits of own created group``: a group the owner created (from_me 1 'created' row) whose
+           JID is the old ``<creator digits>-<unix seconds>@g.us`` form names the creator's number.
+        """
+        rules: list[tuple[str, Callable[[], Iterator[tuple[AccountKey, Prov]]]]] = [
+            ("own self-event target", lambda: self._own_self_targets(variants)),
+            ("creator digits of own created group", lambda: self._own_group_creator(variants)),
+        ]
+        found: tuple[AccountKey, Prov, str] | None = None
+        for rule, rows in rules:
+            keys: dict[AccountKey, Prov] = {}
+            for key, prov in rows():
+                if key.kind == "phone":
+                    keys.setdefault(key, prov)
+            if len(keys) == 1:
+                ((key, prov),) = keys.items()
+                found = key, prov, f"inferred from the database ({rule}); ranks below --owner"
+                break
+            if len(keys) > 1:
+                yield Problem(
+                    self.file,
+                    f"device owner rule '{rule}' names {len(keys)} different numbers "
+                    f"({', '.join(sorted(k.value for k in keys)[:5])}); rule not used",
+                    None,
+                    "warning",
+                )
+        if found is None:
+            yield Problem(
+                self.file,
+                "device owner's number not found (no shared_prefs registration_jid, no --owner, no database "
+                "rule names one): owner's own messages and membership have no account",
+                None,
+                "warning",
+            )
             return
-        yield Problem(
-            self.file,
-            "device owner's number not found (no shared_prefs registration_jid, no --owner): "
-            "owner's own messages and membership have no account",
-            None,
-            "warning",
-        )
+        self.owner, prov, basis = found
+        yield from self.account(self.owner, prov)
+        yield DeviceOwner(self.owner, basis, prov)
+        yield Problem(self.file, f"device owner {self.owner.value} {basis}", prov, "info")
+
+    def _own_system_rows(self, variants: list[SchemaVariant]) -> Iterator[tuple[str, _Chat, Prov, list[AccountKey]]]:
+        """The owner's own (from_me 1) system rows, read by each variant's event query: kind, chat, where,
+        targets."""
+        for v in variants:
+            sql = v.events_sql(self.schema)
+            if sql is None:
+                continue
+            targets = self.event_targets(v) if v.targets_sql(self.schema) else {}
+            for row in self.con.execute(sql):
+                mid, chat, _key, fm, _actor, _ts, _txt, code, _old, blob = row
+                if not fm:
+                    continue
+                ch = self.chat_for(v, chat, mid)
+                info = codes.lookup(v.code_schema, v.code_field, int_code(code))
+                if ch is not None and info.known:
+                    tgts = targets.get(mid, []) if v.by_row_id else _blob_jids(blob)
+                    yield info.kind, ch, self.prov(v.event_table, mid), tgts
+
+    def _own_self_targets(self, variants: list[SchemaVariant]) -> Iterator[tuple[AccountKey, Prov]]:
+        for kind, _ch, prov, tgts in self._own_system_rows(variants):
+            if kind in SELF_KINDS and len(tgts) == 1:
+                yield tgts[0], prov
+
+    def _own_group_creator(self, variants: list[SchemaVariant]) -> Iterator[tuple[AccountKey, Prov]]:
+        for kind, ch, prov, _tgts in self._own_system_rows(variants):
+            creator, _ = group_from_jid(ch.jid)
+            if kind == EventKind.CREATED.value and creator is not None:
+                yield creator, prov
 
     def load_jids(self) -> None:
         s = self.schema
@@ -572,8 +851,9 @@ class _AndroidReader:
     def add_chat(
         self, jid: str, row: object, table: str, subject: str | None, created: datetime | None
     ) -> _Chat | None:
-        ref = chat_ref_for(jid)
+        ref = chat_ref_for(jid) or other_chat_ref(jid)
         if ref is None:
+            self.skip("chat JID unreadable (empty or over 256 characters)", table, row)
             return None
         ch = self.chats_by_jid.get(jid)
         if ch is None:
@@ -584,29 +864,31 @@ class _AndroidReader:
             ch.created = ch.created or created
         return ch
 
-    def load_chats_current(self) -> None:
-        s = self.schema
-        subj = col_or_null(s, "chat", "subject", "c")
-        created = col_or_null(s, "chat", "created_timestamp", "c")
-        for cid, jrow, subject, cts in self.con.execute(
-            f"SELECT c._id, c.jid_row_id, {subj}, {created} FROM chat c"
-        ):
-            jid = self.jids.get(jrow)
-            if jid:
-                ch = self.add_chat(jid, cid, "chat", subject, ms_to_dt(cts))
-                if ch:
-                    self.chats_by_id[cid] = ch
+    def load_chats(self, v: SchemaVariant) -> None:
+        """The chats a variant's chat table lists (the current tables are read first and win)."""
+        sql = v.chats_sql(self.schema)
+        if sql is None:
+            return
+        for cid, jref, subject, cts in self.con.execute(sql):
+            jid = self.jids.get(jref) if v.by_row_id else jref
+            if not isinstance(jid, str) or not jid:
+                self.skip("chat row without a readable JID", v.chat_table, cid)
+                continue
+            ch = self.add_chat(jid, cid, v.chat_table, subject, ms_to_dt(cts))
+            if ch and v.by_row_id:
+                self.chats_by_id[cid] = ch
 
-    def load_chats_legacy(self) -> None:
-        s = self.schema
-        if "chat_list" in s and "key_remote_jid" in s["chat_list"]:
-            subj = col_or_null(s, "chat_list", "subject", "c")
-            creation = col_or_null(s, "chat_list", "creation", "c")
-            for cid, jid, subject, cts in self.con.execute(
-                f"SELECT c._id, c.key_remote_jid, {subj}, {creation} FROM chat_list c"
-            ):
-                if isinstance(jid, str):
-                    self.add_chat(jid, cid, "chat_list", subject, ms_to_dt(cts))
+    def chat_for(self, v: SchemaVariant, ref: object, row: object) -> _Chat | None:
+        """The chat a row refers to: by chat row id (current) or by JID, met first in the row (legacy)."""
+        if v.by_row_id:
+            return self.chats_by_id.get(ref) if isinstance(ref, int) else None
+        return self.legacy_chat(ref, row)
+
+    def account_for(self, v: SchemaVariant, ref: object) -> AccountKey | None:
+        """The account a row refers to: by jid row id (current) or by JID text (legacy)."""
+        if v.by_row_id:
+            return self.key_for(ref)
+        return jid_account(ref) if isinstance(ref, str) else None
 
     def legacy_chat(self, jid: object, row: object) -> _Chat | None:
         if not isinstance(jid, str):
@@ -682,8 +964,10 @@ class _AndroidReader:
         done: set[tuple[str, AccountKey, bool]],
     ) -> Iterator[Record]:
         if ch is None or ch.ref.kind != ChatKind.GROUP.value:
+            self.skip("participant row of a group the chat tables lack", prov.table, prov.row)
             return
         if key is None:
+            self.skip("participant row without a readable member JID", prov.table, prov.row)
             return
         if key == self.owner:
             self.owner_ev.setdefault(ch.jid, _OwnerEvidence()).explicit.add("listed")
@@ -693,60 +977,27 @@ class _AndroidReader:
         yield from self.account(key, prov)
         yield Participant(ch.ref, key, role, current, prov, at)
 
-    def participants_current(self) -> Iterator[Record]:
-        s = self.schema
+    def participants(self, v: SchemaVariant) -> Iterator[Record]:
+        """Members listed by a variant's participant tables; ``participant_from_row`` builds each."""
         self.done_parts: set[tuple[str, AccountKey, bool]] = getattr(self, "done_parts", set())
-        if "group_participant_user" in s:
-            rank = col_or_null(s, "group_participant_user", "rank", "g")
-            for rid, grow, urow, rk in self.con.execute(
-                f"SELECT g._id, g.group_jid_row_id, g.user_jid_row_id, {rank} FROM group_participant_user g"
-            ):
-                ch = self.chats_by_jid.get(self.jids.get(grow, ""))
-                role = {1: "admin", 2: "superadmin"}.get(rk if isinstance(rk, int) else 0, "member")
-                yield from self._participant(
-                    ch,
-                    self.key_for(urow),
-                    role,
-                    True,
-                    self.prov("group_participant_user", rid),
-                    None,
-                    self.done_parts,
-                )
-        if "group_past_participant_user" in s:
-            ts = col_or_null(s, "group_past_participant_user", "timestamp", "g")
-            for rid, grow, urow, t in self.con.execute(
-                f"SELECT g._id, g.group_jid_row_id, g.user_jid_row_id, {ts} "
-                "FROM group_past_participant_user g"
-            ):
-                ch = self.chats_by_jid.get(self.jids.get(grow, ""))
-                yield from self._participant(
-                    ch,
-                    self.key_for(urow),
-                    "member",
-                    False,
-                    self.prov("group_past_participant_user", rid),
-                    ms_to_dt(t),
-                    self.done_parts,
-                )
+        for table, sql in v.participants_sql(self.schema):
+            for row in self.con.execute(sql):
+                yield from self.participant_from_row(v, table, row)
 
-    def participants_legacy(self) -> Iterator[Record]:
-        s = self.schema
-        self.done_parts = getattr(self, "done_parts", set())
-        cols = s.get("group_participants", set())
-        if not {"gjid", "jid"} <= cols:
+    def participant_from_row(self, v: SchemaVariant, table: str, row: tuple[Any, ...]) -> Iterator[Record]:
+        """The one place a membership is built from a row (``PARTICIPANT_COLUMNS``), for every variant."""
+        rid, gref, uref, rk, current, ts = row
+        gjid = self.jids.get(gref) if v.by_row_id else gref
+        ch = self.chats_by_jid.get(gjid) if isinstance(gjid, str) else None
+        prov = self.prov(table, rid)
+        role = {1: "admin", 2: "superadmin"}.get(rk if isinstance(rk, int) else 0, "member")
+        if not v.by_row_id and uref == "" and ch is not None:  # legacy marks the owner with an empty jid
+            ev = self.owner_ev.setdefault(ch.jid, _OwnerEvidence())
+            ev.prov, ev.role = prov, role
             return
-        admin = col_or_null(s, "group_participants", "admin", "g")
-        for rid, gjid, jid, adm in self.con.execute(
-            f"SELECT g._id, g.gjid, g.jid, {admin} FROM group_participants g"
-        ):
-            ch = self.chats_by_jid.get(gjid) if isinstance(gjid, str) else None
-            prov = self.prov("group_participants", rid)
-            role = {1: "admin", 2: "superadmin"}.get(adm if isinstance(adm, int) else 0, "member")
-            if jid == "" and ch is not None:  # legacy marks the owner with an empty jid
-                ev = self.owner_ev.setdefault(ch.jid, _OwnerEvidence())
-                ev.prov, ev.role = prov, role
-                continue
-            yield from self._participant(ch, jid_account(jid), role, True, prov, None, self.done_parts)
+        yield from self._participant(
+            ch, self.account_for(v, uref), role, bool(current), prov, ms_to_dt(ts), self.done_parts
+        )
 
     # ---- events --------------------------------------------------------------------------------------
 
@@ -765,16 +1016,25 @@ class _AndroidReader:
         key: str | None,
         prov: Prov,
     ) -> Generator[Record, None, _Ev]:
-        info = codes.lookup(schema, fld, code)  # type: ignore[arg-type]
-        if not info.known:
-            yield from self.unknown(schema, fld, info.code, table)
-        owner_actor = bool(from_me)
-        if owner_actor:
+        icode = int_code(code)
+        if schema == "android-current" and icode in SYSTEM_NOTICES:
+            kind = SYSTEM_NOTICES[icode]
+        else:
+            info = codes.lookup(schema, fld, icode)
+            if not info.known:
+                yield from self.unknown(schema, fld, info.code, table)
+            kind = info.kind
+        owner_actor = bool(from_me) and kind != EventKind.ENCRYPTION_NOTICE.value
+        if kind == EventKind.ENCRYPTION_NOTICE.value:
+            actor = None  # about the chat, not a person
+        elif owner_actor:
             actor = self.owner
-        value = text if info.kind in ("subject", "description") else None
+        elif actor is None and ch.ref.kind == ChatKind.DIRECT.value:
+            actor = ch.ref.peer  # a direct chat's system rows name no sender: they are about the peer
+        value = text if kind in ("subject", "description") else None
         return _Ev(
             ch,
-            info.kind,
+            kind,
             str(code),
             at,
             actor,
@@ -786,97 +1046,67 @@ class _AndroidReader:
             self.owner is not None and self.owner in targets,
         )
 
-    def events_current(self) -> Generator[Record, None, list[_Ev]]:
-        s = self.schema
-        out: list[_Ev] = []
-        if "message_system" not in s:
-            return out
+    def event_targets(self, v: SchemaVariant) -> dict[int, list[AccountKey]]:
+        """Targets a variant keeps in a table of its own, by event row id."""
         targets: dict[int, list[AccountKey]] = {}
-        if {"message_row_id", "user_jid_row_id"} <= s.get("message_system_chat_participant", set()):
-            for mrow, urow in self.con.execute(
-                "SELECT message_row_id, user_jid_row_id FROM message_system_chat_participant ORDER BY rowid"
-            ):
-                k = self.key_for(urow)
+        sql = v.targets_sql(self.schema)
+        if sql is not None:
+            for mrow, uref in self.con.execute(sql):
+                k = self.account_for(v, uref)
                 if k:
                     targets.setdefault(mrow, []).append(k)
-        text = col_or_null(s, "message", "text_data", "m")
-        sender = col_or_null(s, "message", "sender_jid_row_id", "m")
-        old = "vc.old_data" if "old_data" in s.get("message_system_value_change", set()) else "NULL"
-        join_vc = (
-            "LEFT JOIN message_system_value_change vc ON vc.message_row_id = m._id" if old != "NULL" else ""
-        )
-        cur = self.con.execute(
-            f"SELECT m._id, m.chat_row_id, m.key_id, m.from_me, {sender}, m.timestamp, {text}, "
-            f"ms.action_type, {old} "
-            f"FROM message_system ms JOIN message m ON m._id = ms.message_row_id {join_vc} ORDER BY m._id"
-        )
-        for mid, crow, key, fm, srow, ts, txt, action, old_subject in cur:
-            ch = self.chats_by_id.get(crow)
-            if ch is None or ch.ref.kind != ChatKind.GROUP.value:
-                continue
-            ev = yield from self._event(
-                ch,
-                "android-current",
-                "action_type",
-                "message_system",
-                action,
-                ms_to_dt(ts),
-                fm,
-                self.key_for(srow),
-                targets.get(mid, []),
-                txt,
-                key,
-                self.prov("message_system", mid),
-            )
-            if ev.kind == "subject" and isinstance(old_subject, str) and old_subject:
-                ev.old = old_subject
-            out.append(ev)
+        return targets
+
+    def events(self, v: SchemaVariant, skip_keys: set[str]) -> Generator[Record, None, list[_Ev]]:
+        """A variant's system rows (its declared event query); ``event_from_row`` builds each. Rows whose
+        key_id an earlier variant already gave (``skip_keys``) are not repeated."""
+        out: list[_Ev] = []
+        sql = v.events_sql(self.schema)
+        if sql is None:
+            return out
+        targets = self.event_targets(v)
+        for row in self.con.execute(sql):
+            ev = yield from self.event_from_row(v, row, targets, skip_keys)
+            if ev is not None:
+                out.append(ev)
         return out
 
-    def events_legacy(self, skip_keys: set[str]) -> Generator[Record, None, list[_Ev]]:
-        s = self.schema
-        cols = s["messages"]
-        out: list[_Ev] = []
-        if not {"status", "media_size"} <= cols:
-            return out
-        rr = col_or_null(s, "messages", "remote_resource", "m")
-        data = col_or_null(s, "messages", "data", "m")
-        thumb = col_or_null(s, "messages", "thumb_image", "m")
-        cur = self.con.execute(
-            f"SELECT m._id, m.key_remote_jid, m.key_id, m.key_from_me, {rr}, m.timestamp, {data}, "
-            f"m.media_size, {thumb} "
-            "FROM messages m WHERE m.status = 6 ORDER BY m._id"
+    def event_from_row(
+        self, v: SchemaVariant, row: tuple[Any, ...], targets: dict[int, list[AccountKey]], skip_keys: set[str]
+    ) -> Generator[Record, None, _Ev | None]:
+        """The one place an event is built from a row (``EVENT_COLUMNS``), for every variant."""
+        mid, chat, key, fm, actor_ref, ts, txt, code, old_subject, blob = row
+        if not v.by_row_id and key in skip_keys:
+            return None
+        ch = self.chat_for(v, chat, mid)
+        if ch is None:
+            self.skip("system row without a readable chat", v.event_table, mid)
+            return None
+        tgts = targets.get(mid, []) if v.by_row_id else _blob_jids(blob)
+        ev = yield from self._event(
+            ch,
+            v.code_schema,
+            v.code_field,
+            v.event_table,
+            code,
+            ms_to_dt(ts),
+            fm,
+            self.account_for(v, actor_ref),
+            tgts,
+            txt,
+            key,
+            self.prov(v.event_table, mid),
         )
-        for mid, rjid, key, fm, res, ts, txt, code, blob in cur:
-            if key in skip_keys:
-                continue
-            ch = self.legacy_chat(rjid, mid)
-            if ch is None or ch.ref.kind != ChatKind.GROUP.value:
-                continue
-            tgts: list[AccountKey] = []
-            if isinstance(blob, str):
-                blob = blob.encode("utf-8", "replace")
-            if isinstance(blob, bytes):
-                for m in _JID_IN_BLOB.finditer(blob[:65536]):
-                    k = jid_account(m.group(0).decode())
-                    if k and k not in tgts:
-                        tgts.append(k)
-            ev = yield from self._event(
-                ch,
-                "android-legacy",
-                "media_size",
-                "messages",
-                code,
-                ms_to_dt(ts),
-                fm,
-                jid_account(res),
-                tgts,
-                txt,
-                key,
-                self.prov("messages", mid),
-            )
-            out.append(ev)
-        return out
+        if ev.kind == "subject" and isinstance(old_subject, str) and old_subject:
+            ev.old = old_subject
+        return ev if self.keep_event(ev, v.event_table, mid) else None
+
+    def keep_event(self, ev: _Ev, table: str, row: object) -> bool:
+        """Group actions belong to groups; notices (encryption, security code, ephemeral settings) to any chat."""
+        if ev.chat.ref.kind == ChatKind.GROUP.value or ev.kind in ANY_CHAT_KINDS:
+            return True
+        self.skip(f"group action ({ev.kind}) in a chat that is not a group", table, row)
+        return False
 
     def emit_events(self, events: list[_Ev]) -> Iterator[Record]:
         for e in events:
@@ -886,11 +1116,11 @@ class _AndroidReader:
                 yield from self.account(t, e.prov)
                 yield GroupEvent(e.chat.ref, e.kind, e.at, e.actor, t, e.raw, e.prov, e.value, e.key, e.old)
 
-    def infer_owner(self, events: list[_Ev], cur: bool, leg: bool) -> Iterator[Record]:
+    def infer_owner(self, events: list[_Ev], variants: list[SchemaVariant]) -> Iterator[Record]:
         if self.owner is None:
             return
         for e in events:  # in row order, which is time order on a device
-            if not (e.owner_actor or e.owner_targets):
+            if not (e.owner_actor or e.owner_targets) or e.chat.ref.kind != ChatKind.GROUP.value:
                 continue
             ev = self.owner_ev.setdefault(e.chat.jid, _OwnerEvidence())
             ev.prov = ev.prov or e.prov
@@ -905,27 +1135,16 @@ class _AndroidReader:
                 ev.current, ev.at = False, e.at
             elif e.kind in ("added", "joined", "joined_link") and (target_is_owner or e.owner_actor):
                 ev.current = True
-        # from_me messages: one aggregate query per schema, not a per-row scan
-        if cur:
-            for crow, mid in self.con.execute(
-                "SELECT chat_row_id, MIN(_id) FROM message WHERE from_me = 1 AND _id NOT IN "
-                "(SELECT message_row_id FROM message_system) GROUP BY chat_row_id"
-                if "message_system" in self.schema
-                else "SELECT chat_row_id, MIN(_id) FROM message WHERE from_me = 1 GROUP BY chat_row_id"
-            ):
-                ch = self.chats_by_id.get(crow)
+        # from_me messages: one aggregate query per variant, not a per-row scan
+        for v in variants:
+            sql = v.own_groups_sql(self.schema)
+            if sql is None:
+                continue
+            for cref, mid in self.con.execute(sql):
+                ch = self.chats_by_id.get(cref) if v.by_row_id else self.chats_by_jid.get(cref)
                 if ch and ch.ref.kind == ChatKind.GROUP.value:
                     ev = self.owner_ev.setdefault(ch.jid, _OwnerEvidence())
-                    ev.prov = ev.prov or self.prov("message", mid)
-        if leg and "status" in self.schema["messages"]:
-            for rjid, mid in self.con.execute(
-                "SELECT key_remote_jid, MIN(_id) FROM messages WHERE key_from_me = 1 AND status != 6 "
-                "AND key_remote_jid LIKE '%@g.us' GROUP BY key_remote_jid"
-            ):
-                ch = self.chats_by_jid.get(rjid)
-                if ch:
-                    ev = self.owner_ev.setdefault(ch.jid, _OwnerEvidence())
-                    ev.prov = ev.prov or self.prov("messages", mid)
+                    ev.prov = ev.prov or self.prov(v.message_table, mid)
         for jid, ev in self.owner_ev.items():
             ch = self.chats_by_jid.get(jid)
             if ch is None or ev.prov is None or "listed" in ev.explicit:
@@ -955,19 +1174,26 @@ class _AndroidReader:
         legacy = variant.name == "legacy"
         if legacy and seen_keys is not None and key in seen_keys:
             return  # the current tables already gave this message
-        ch = self.legacy_chat(chat, mid) if legacy else self.chats_by_id.get(chat)
+        ch = self.chat_for(variant, chat, mid)
         if ch is None:
+            reason = "message without a readable chat JID" if legacy else "message of a chat the chat table lacks"
+            self.skip(reason, variant.message_table, mid)
             return
         at = ms_to_dt(ts)
         prov = Prov(self.file, variant.message_table, str(mid))
+        notice = MESSAGE_NOTICES.get(int_code(mtype) or -1)
+        if notice is not None:
+            if not legacy and seen_keys is not None and key:
+                seen_keys.add(key)
+            yield from self.notice_from_row(variant, ch, notice, mtype, fm, sender_ref, at, txt, key, prov)
+            return
         if at is None:
             yield Problem(
                 self.file, f"{variant.message_table} row {mid}: unreadable timestamp {ts!r}; skipped", prov,
                 "warning",
             )
             return
-        in_row = jid_account(sender_ref) if legacy else self.key_for(sender_ref)
-        sender = message_sender(fm, ch, self.owner, in_row)
+        sender = message_sender(fm, ch, self.owner, self.account_for(variant, sender_ref))
         if sender is not None and sender not in self.seen:
             self.seen.add(sender)
             yield Account(sender, prov)
@@ -992,6 +1218,27 @@ class _AndroidReader:
             bool(fm),
             None if mtype is None else str(mtype),
         )
+
+    def notice_from_row(
+        self,
+        v: SchemaVariant,
+        ch: _Chat,
+        kind: str,
+        mtype: object,
+        fm: object,
+        sender_ref: object,
+        at: datetime | None,
+        txt: object,
+        key: str | None,
+        prov: Prov,
+    ) -> Iterator[Record]:
+        """A message-table row that is a notice (missed call, deleted, waiting): a typed event whose actor is
+        who the notice is about (the caller, the sender of the deleted or awaited message), never a message."""
+        actor = message_sender(fm, ch, self.owner, self.account_for(v, sender_ref))
+        yield from self.account(actor, prov)
+        value = txt if kind == EventKind.MISSED_CALL.value and txt in ("video", "audio") else None
+        fld = "message_type" if v.by_row_id else "media_wa_type"
+        yield GroupEvent(ch.ref, kind, at, actor, None, f"{fld}={mtype}", prov, value, key)
 
     def media_ref(self, fpath: object, fhash: object, fsize: object, mime: object, mname: object) -> MediaRef:
         path = self.media.resolve(fpath if isinstance(fpath, str) else None)
