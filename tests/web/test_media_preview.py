@@ -114,3 +114,13 @@ def test_preview_of_undecodable_content_is_refused_and_audited(logged_in, app, w
     assert case_audit(web_case, "web.media_view")[-1]["detail"]["outcome"] == "refused"
     with Case.open(web_case) as case, case.begin() as con:
         con.execute(S.media.delete().where(S.media.c.sha256 == sha))
+
+
+def test_preview_refuses_a_reason_that_says_nothing(logged_in, case_facts, app):  # type: ignore[no-untyped-def]
+    from tests.web.helpers import csrf_of
+
+    c = logged_in("ivy")
+    tok = csrf_of(c.get("/cases/1/media").text)
+    for reason in ("check", "looked", "x x x x x x x"):
+        r = c.post(f"/cases/1/media/{case_facts['image']}/preview", data={"csrf": tok, "reason": reason})
+        assert r.status_code == 400 and "data:image" not in r.text, reason

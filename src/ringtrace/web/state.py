@@ -89,3 +89,13 @@ def case_log(st: WebState, path: Path, user: str, action: str, detail: dict[str,
         st.cases.case(path, f"web:{user}").log(action, detail)
     except CaseError:
         pass  # the case folder went away; the web audit still has the entry
+
+
+MIN_REASON_CHARS = 12
+MIN_REASON_WORDS = 2
+
+
+def reason_is_given(reason: str) -> bool:
+    """A reason recorded for seeing media or for a decision must say something: a few words, not 'check'."""
+    words = [w for w in reason.split() if sum(ch.isalpha() for ch in w) >= 3]
+    return len(" ".join(reason.split())) >= MIN_REASON_CHARS and len(words) >= MIN_REASON_WORDS

@@ -30,12 +30,11 @@ from ringtrace.web.decisions import (
     remove_tag,
 )
 from ringtrace.web.deps import CaseDep, GrantedCase, SupervisorCaseDep
-from ringtrace.web.state import render, safe_next
+from ringtrace.web.state import reason_is_given, render, safe_next
 
 router = APIRouter()
 
 DECIDERS = ("investigator", "supervisor", "admin")  # investigator and above
-MIN_REASON = 5
 PACKAGE = re.compile(r"^[A-Z]{2}-v\d{1,6}$")
 
 
@@ -83,7 +82,7 @@ def alias(request: Request, gc: CaseDep, csrf: str = Form(""), a: str = Form("")
     by = _decide(gc, csrf)
     reason = " ".join(reason.split())[:500]
     a, b = a.strip()[:200], b.strip()[:200]
-    if len(reason) < MIN_REASON:
+    if not reason_is_given(reason):
         return _page(request, gc, "Say why these two accounts are one person; the reason is recorded.", 400)
     try:
         oid = add_alias(gc.case, a, b, by, reason)
@@ -102,7 +101,7 @@ def country(request: Request, gc: CaseDep, csrf: str = Form(""), subject: str = 
     by = _decide(gc, csrf)
     reason = " ".join(reason.split())[:500]
     subject, code = subject.strip()[:200], code.strip()[:10]
-    if len(reason) < MIN_REASON:
+    if not reason_is_given(reason):
         return _page(request, gc, "Say why this country is right; the reason is recorded.", 400)
     try:
         oid = set_country(gc.case, subject, code, by, reason)

@@ -18,7 +18,7 @@ from ringtrace.web import auth
 from ringtrace.web.auth import NotFound, client_address
 from ringtrace.web.data import grouped_matches, known_media, media_path
 from ringtrace.web.deps import CaseDep, paged
-from ringtrace.web.state import render
+from ringtrace.web.state import reason_is_given, render
 
 router = APIRouter()
 
@@ -56,7 +56,7 @@ def media_preview(request: Request, gc: CaseDep, sha: str, csrf: str = Form(""),
     data = st.cases.data(case)
     base: dict[str, Any] = {"viewer": v, "entry": gc.entry, "counts": data.counts, "nav": "media", "sha": sha,
                             "row": row, "reason": reason, "image": None, "error": None}
-    if len(reason) < 5:
+    if not reason_is_given(reason):
         return render(request, "preview.html", {**base, "error": "State why you need to see this item "
                                                  "(at least a few words); the reason is recorded."}, 400)
     path = media_path(case, sha)
