@@ -238,8 +238,8 @@ class Table:
         return "?" + urlencode({k: v for k, v in p.items() if v not in ("", None)}) + self.anchor
 
     def sort_link(self, key: str) -> str:
-        return self.link(sort=key[1:] if self.sort == "-" + key else ("-" + key if self.sort == key else key),
-                         page=1)
+        """Ascending first; the sorted column's link turns it the other way round."""
+        return self.link(sort="-" + key if self.sort == key else key, page=1)
 
     def arrow(self, key: str) -> str:
         return " ▲" if self.sort == key else " ▼" if self.sort == "-" + key else ""
