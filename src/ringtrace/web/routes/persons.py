@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ringtrace.web.auth import NotFound
 from ringtrace.web.chats import chats_of_person
 from ringtrace.web.data import clean, person_groups, table, who
-from ringtrace.web.deps import CaseDep
-from ringtrace.web.dossier import person_dossier, score_of
+from ringtrace.web.deps import CaseDep, Page
+from ringtrace.web.dossier import person_dossier
 from ringtrace.web.state import render
 
 router = APIRouter()
@@ -47,18 +49,30 @@ def person(request: Request, gc: CaseDep, label: str) -> Response:
     return render(request, "person.html", p.ctx("persons", p=found, groups=person_groups(p.data.export, label),
                                                   shared=len(shared),
                                                   shared_known=sum(1 for m in shared if m["matches"]), chats=chats,
-                                                  d=dossier, score=score_of(p.case, label)))
+                                                  d=dossier, score=_score(p, label)))
+
+
+def _ranking(p: Page) -> list[Any]:
+    """The suspect ranking of this case version, computed once (it reads every person's conduct: seconds on a
+    medium case) and shared by the Suspects page and every person page."""
+    from ringtrace.analysis.priorities import rank_suspects
+
+    case = p.case
+    result: list[Any] = p.data.memo("suspects", lambda: rank_suspects(case))
+    return result
+
+
+def _score(p: Page, label: str) -> Any:
+    """The person's score with its components, as on the Suspects page, or None."""
+    return next((s for s in _ranking(p) if s.label == label), None)
 
 
 @router.get("/cases/{cid}/suspects", response_class=HTMLResponse)
 def suspects(request: Request, gc: CaseDep, country: str | None = None, sort: str | None = None,
              page: str | None = None) -> Response:
-    from ringtrace.analysis.priorities import rank_suspects
-
     p = gc.view("suspects")
     cc = clean(country, 2).upper()
-    case = p.case
-    ranking = p.data.memo("suspects", lambda: rank_suspects(case))  # once per case version, not per view
+    ranking = _ranking(p)
     w = who(p.data, p.case)
     items = [{"rank": i, "s": s} for i, s in enumerate(ranking, 1) if not cc or (s.country or "").upper() == cc]
     t = table(items, {"rank": lambda r: r["rank"], "score": lambda r: r["s"].score, "label": lambda r: r["s"].label,
