@@ -549,10 +549,13 @@ def make_package(case: Case, country: str, out: Path, *, zip: bool = False, key:
         from ringtrace.dissemination.caseuco import package_graph, write_jsonld
 
         files.append(write_jsonld(package_graph(doc), folder / "case.jsonld"))
+        from ringtrace.audit import current_head
         from ringtrace.dissemination.report import ReportError, render_package_report
 
+        with case.engine.connect() as con:  # the chain's head now: verify --anchor checks the case against it
+            head = current_head(con)
         try:
-            files += render_package_report(doc, folder, pdf=pdf)
+            files += render_package_report(doc, folder, pdf=pdf, audit_head=str(head) if head else "")
         except ReportError as e:
             warnings.append(str(e))
             files += [p for p in (folder / "report.html",) if p.exists()]
@@ -566,7 +569,7 @@ def make_package(case: Case, country: str, out: Path, *, zip: bool = False, key:
         if leaks:
             raise PackageError("need-to-know check failed, package withheld: " + "; ".join(leaks[:20]))
         meta = {"case": case.name, "country": country, "version": version, "recipient": recipient,
-                "persons": [p["id"] for p in doc["persons"]]}
+                "persons": [p["id"] for p in doc["persons"]], "audit_head": str(head) if head else None}
         from ringtrace.dissemination.signing import sign_manifest, write_manifest
 
         if key is not None:

@@ -5,6 +5,8 @@ thumbnails: known material is shown as counts, hashes and categories only. Chart
 
 from __future__ import annotations
 
+import os
+import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -18,6 +20,9 @@ from ringtrace.dissemination.export_types import Person
 from ringtrace.textsafe import visible
 
 TEMPLATES = Path(__file__).with_name("templates")
+# The marking printed at the top and bottom of every page; RINGTRACE_CLASSIFICATION (or ``classification=``)
+# sets it for a deployment's own scheme.
+DEFAULT_CLASSIFICATION = "OFFICIAL-SENSITIVE: LAW ENFORCEMENT ONLY"
 
 
 class ReportError(Exception):
@@ -26,9 +31,35 @@ class ReportError(Exception):
 
 def _env() -> Environment:
     # autoescape for every template whatever its name: evidence strings can hold markup
-    return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True,
-                       default_for_string=True), trim_blocks=True, lstrip_blocks=True,
-                       finalize=visible)  # every value printed: control characters made visible
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True,
+                      default_for_string=True), trim_blocks=True, lstrip_blocks=True,
+                      finalize=visible)  # every value printed: control characters made visible
+    env.filters["words"] = date_words
+    env.filters["day"] = lambda s: date_words(s, time=False)
+    env.filters["basename"] = lambda s: str(s or "").replace("\\", "/").rstrip("/").rsplit("/", 1)[-1][:120]
+    return env
+
+
+def date_words(s: Any, time: bool = True) -> str:
+    """An ISO date or time in words with its time zone: '1 December 2026, 22:49 UTC' (or as given, when odd)."""
+    if not s:
+        return "unknown"
+    dt = _parse(str(s))
+    if dt is None:
+        return str(s)[:40]
+    day = f"{dt.day} {dt:%B %Y}"
+    if not time:
+        return day
+    off = dt.utcoffset()
+    zone = "UTC" if not off else dt.strftime("UTC%z")[:6] + ":" + dt.strftime("%z")[3:]
+    return f"{day}, {dt:%H:%M} {zone}"
+
+
+def classification_marking(value: str | None = None) -> str:
+    """The page marking: printable, one line, at most 80 characters (it goes into CSS and every page)."""
+    raw = value if value is not None else os.environ.get("RINGTRACE_CLASSIFICATION", DEFAULT_CLASSIFICATION)
+    text = " ".join(re.sub(r"[^\w .,:;/()+-]", "", str(raw), flags=re.UNICODE).split())[:80]
+    return text or DEFAULT_CLASSIFICATION
 
 
 def _parse(s: str | None) -> datetime | None:
@@ -90,10 +121,14 @@ def weekly_chart(times: list[str | None], width: int = 640, height: int = 120) -
             "last": last.isoformat(), "total": sum(weeks.values())}
 
 
-def _render(template: str, model: dict[str, Any], out_dir: Path, pdf: bool) -> list[Path]:
+def _render(template: str, model: dict[str, Any], out_dir: Path, pdf: bool,
+            classification: str | None = None) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
-    html = _env().get_template(template).render(css=css, **model)
+    marking = classification_marking(classification)
+    # report.css is included by the template itself (template text is never escaped; a {{ css }} value was, which
+    # turned its quotes into &#34; so WeasyPrint dropped every rule holding a string, page numbers included); the
+    # marking goes into CSS strings there, sanitised to letters, digits and plain punctuation.
+    html = _env().get_template(template).render(classification=marking, **model)
     path = out_dir / "report.html"
     path.write_text(html, encoding="utf-8")
     paths = [path]
@@ -163,6 +198,9 @@ def case_model(case: Case) -> dict[str, Any]:
                      "reason": r.reason} for r in con.execute(select(S.problems).order_by(S.problems.c.id))]
         tools = {r.exhibit: r.tool for r in con.execute(select(S.sources.c.exhibit, S.sources.c.tool))}
         audit_n = con.execute(select(S.audit_log.c.seq).order_by(S.audit_log.c.seq.desc()).limit(1)).scalar() or 0
+        from ringtrace.audit import current_head
+
+        head = current_head(con)
     return {
         "title": f"Case report: {exp['case']}", "case": exp["case"], "generated_at": iso(datetime.now(UTC)),
         "tool": exp["tool"], "sources": [{**s, "tool": tools.get(s["exhibit"])} for s in exp["sources"]],
@@ -171,14 +209,22 @@ def case_model(case: Case) -> dict[str, Any]:
                    "invite_links": len(exp["invite_links"]), "problems": len(problems)},
         "countries": countries, "groups": groups, "activity": weekly_chart([m["at"] for m in msgs]),
         "categories": sorted(cats.items()), "leads": leads, "suspects": suspects, "suspects_note": why,
-        "problems": problems, "audit_entries": audit_n,
+        "problems": problems, "audit_entries": audit_n, "audit_head": str(head) if head else "",
+        "who": {p["id"]: {"name": _best_name(p["names"]), "phone": p["phones"][0] if p["phones"] else ""}
+                for p in exp["persons"]},
     }
 
 
-def write_report(case: Case, out_dir: Path, pdf: bool = False) -> list[Path]:
+def _best_name(names: list[str]) -> str:
+    """A readable name to put beside a label: the shortest non-empty one seen (ties alphabetical)."""
+    clean = sorted({" ".join(str(n).split())[:60] for n in names if str(n).strip()}, key=lambda n: (len(n), n))
+    return clean[0] if clean else ""
+
+
+def write_report(case: Case, out_dir: Path, pdf: bool = False, classification: str | None = None) -> list[Path]:
     """report.html (and report.pdf) for the whole case. Raises ReportError when a PDF is asked and cannot be made
     (report.html is written first)."""
-    paths = _render("report.html", case_model(case), out_dir, pdf)
+    paths = _render("report.html", case_model(case), out_dir, pdf, classification)
     case.log("report.write", {"out": str(out_dir), "pdf": pdf, "files": [p.name for p in paths]})
     return paths
 
@@ -186,8 +232,10 @@ def write_report(case: Case, out_dir: Path, pdf: bool = False) -> list[Path]:
 # ---- the package report -----------------------------------------------------------------------------------
 
 
-def render_package_report(doc: dict[str, Any], out_dir: Path, pdf: bool = True) -> list[Path]:
-    """Country-scoped report from a (scrubbed) package document; it never sees the case."""
+def render_package_report(doc: dict[str, Any], out_dir: Path, pdf: bool = True, audit_head: str = "",
+                          classification: str | None = None) -> list[Path]:
+    """Country-scoped report from a (scrubbed) package document; it never sees the case. The persons of the
+    package's own country are named (best name and number); everyone else stays a pseudonym."""
     pseudo = {x["ref"]: x for x in doc["pseudonyms"]}
 
     def who(ref: str) -> str:
@@ -196,9 +244,12 @@ def render_package_report(doc: dict[str, Any], out_dir: Path, pdf: bool = True) 
 
     groups = [{**g, "chart": membership_chart(g, who)} for g in doc["groups"]]
     model = {**doc, "title": f"Referral package {doc['country']} v{doc['version']}: {doc['case']}",
-             "groups": groups, "activity": weekly_chart([m["at"] for m in doc["messages"]
+             "groups": groups, "audit_head": audit_head,
+             "who": {p["id"]: {"name": _best_name(p.get("names") or []),
+                               "phone": (p.get("phones") or [""])[0]} for p in doc["persons"]},
+             "activity": weekly_chart([m["at"] for m in doc["messages"]
                                                          if m["involves_target"] and m["kind"] == "message"]),
              "categories": sorted(Counter(x["category"] or "uncategorised"
                                           for x in {(x["sha256"], x["category"]): x
                                                     for x in doc["matches"]}.values()).items())}
-    return _render("package.html", model, out_dir, pdf)
+    return _render("package.html", model, out_dir, pdf, classification)
