@@ -7,8 +7,9 @@ of device evidence tie a code to a group, strongest first:
 * ``joined_link``: the app recorded a join to the group through X (a ``joined_link`` event whose value is X);
 * ``admin_post``: a message in the group's chat holding the link X, sent by someone who was the group's
   creator or an admin at that time ("the group's admin posted the group's link"). In Telegram an act only an
-  admin may do (remove a member, change the title or photo, pin, own the link someone joined through; see
-  ``roles.admin_acts``) makes its doer an admin from then on, until a recorded demotion; the basis names the act.
+  admin may do (remove a member, own the link someone joined through; see ``roles.admin_acts``) makes its doer
+  an admin from then on, until a recorded demotion; the basis names the act. Pinning and changing the title or
+  photo do not: a group's default permissions may allow any member to.
 
 A link posted by an ordinary member says nothing about the group it was posted in (people advertise other
 groups), so it ties nothing. When groups tie with equal strength the code is left untied and the conflict is
@@ -98,7 +99,9 @@ class _Admins:
                 self.changes[(gid, pid)].append((at, r.kind == "promoted"))
         for v in self.changes.values():
             v.sort()
-        self.acts = admin_acts(con)  # acts only an admin may do (Telegram): an admin at that moment
+        # acts only an admin may do (Telegram): an admin at that moment; acts that members may be allowed too
+        # (pinning, changing info) decide nothing here
+        self.acts = {k: d for k, v in admin_acts(con).items() if (d := [a for a in v if a.decisive])}
 
     def why(self, gid: int, pid: int, at: datetime) -> str | None:
         if self.creator.get(gid) == pid:

@@ -167,7 +167,9 @@ def _conduct(con: Connection, only: int | None, first: dict[str, FirstShare] | N
     codes_used: set[str] = set()
     for (gid, pid), acts in admin_acts(con).items():
         if pid in out and gid in groups:
+            decisive = [a for a in acts if a.decisive]
             out[pid]["admin_by_conduct"].append({"group": groups[gid].label, "at": iso(acts[0].at),
+                                                 "decisive": bool(decisive),
                                                  "basis": [a.basis for a in acts]})
     for (pid, gid), ivs in per_group.items():
         g = groups[gid]
@@ -241,16 +243,19 @@ def _known_received(con: Connection, out: dict[int, dict[str, Any]], per_group: 
 
 
 # ---- admins from conduct ------------------------------------------------------------------------------------
-# In Telegram only an admin (or the creator) may remove a member, change the title or the photo, or pin a
-# message (Telegram's admin rights: ban users, change info, pin messages); a link join's ``inviter`` is the
-# user who created the invite link, which only an admin may do (add users via link). Telegram Desktop's export
-# keeps the service action as the event's raw code, so these acts are read from ``group_events``.
-CONDUCT_ACTS: dict[str, str] = {
-    "remove_members": "removed a member",
-    "edit_group_title": "changed the group's title",
-    "edit_group_photo": "changed the group's photo",
-    "delete_group_photo": "removed the group's photo",
-    "pin_message": "pinned a message",
+# Telegram's rights model (core.telegram.org/api/rights): removing (banning) a member is an admin right only
+# (``ban_users``, never in a group's default member permissions), and a link join's ``inviter`` is the user who
+# created that invite link, an admin act (``exportChatInvite`` needs admin rights). Changing the title or photo
+# and pinning are admin rights too, but a group's default permissions (``ChatBannedRights``: change_info,
+# pin_messages) may grant them to every member, and the export does not record those permissions: such acts are
+# listed as conduct with their basis but are not ``decisive``, so they alone tie no invite link to a group.
+# Telegram Desktop's export keeps the service action as the event's raw code, so acts are read from group_events.
+CONDUCT_ACTS: dict[str, tuple[str, bool]] = {
+    "remove_members": ("removed a member", True),
+    "edit_group_title": ("changed the group's title (an admin right unless members may change info)", False),
+    "edit_group_photo": ("changed the group's photo (an admin right unless members may change info)", False),
+    "delete_group_photo": ("removed the group's photo (an admin right unless members may change info)", False),
+    "pin_message": ("pinned a message (an admin right unless members may pin)", False),
 }
 LINK_OWNER = "created the invite link someone joined through (the join's inviter)"
 ADMIN_ACT_PLATFORMS = ("telegram",)
@@ -267,6 +272,7 @@ class AdminAct:
     act: str
     event_id: int
     source_id: int
+    decisive: bool = True  # proves the admin role on its own (see CONDUCT_ACTS)
 
     @property
     def basis(self) -> str:
@@ -281,8 +287,8 @@ def admin_acts(con: Connection) -> dict[tuple[int, int], list[AdminAct]]:
     ev = S.group_events
     out: dict[tuple[int, int], list[AdminAct]] = {}
 
-    def add(gid: int, pid: int, at: datetime, act: str, eid: int, sid: int) -> None:
-        out.setdefault((gid, pid), []).append(AdminAct(gid, pid, at, act, eid, sid))
+    def add(gid: int, pid: int, at: datetime, act: str, eid: int, sid: int, decisive: bool) -> None:
+        out.setdefault((gid, pid), []).append(AdminAct(gid, pid, at, act, eid, sid, decisive))
 
     q = (select(ev.c.id, ev.c.chat_id, ev.c.kind, ev.c.at, ev.c.actor_id, ev.c.target_id, ev.c.raw_code,
                 ev.c.source_id).where(ev.c.raw_code.in_(sorted(CONDUCT_ACTS))).where(ev.c.actor_id.is_not(None))
@@ -293,9 +299,10 @@ def admin_acts(con: Connection) -> dict[tuple[int, int], list[AdminAct]]:
             continue
         if r.raw_code == "remove_members" and (r.kind != "removed" or r.target_id == r.actor_id):
             continue  # "X removed X" is X leaving: anyone may
-        add(gid, pid, at, CONDUCT_ACTS[r.raw_code], r.id, r.source_id)
+        act, decisive = CONDUCT_ACTS[r.raw_code]
+        add(gid, pid, at, act, r.id, r.source_id, decisive)
     for gid, pid, at, eid, sid in _link_owners(con, acc, chat, platform):
-        add(gid, pid, at, LINK_OWNER, eid, sid)
+        add(gid, pid, at, LINK_OWNER, eid, sid, True)
     for v in out.values():
         v.sort(key=lambda a: (a.at, a.event_id))
     return out
