@@ -201,3 +201,32 @@ def test_fold_keeps_the_precise_time_and_order() -> None:
     a = out[1]
     assert a.at == t0 + timedelta(seconds=50) and a.precision_s == 1 and a.key == "K3"
     assert a.duplicates == [1] and a.sources == {1, 2}
+
+
+def test_name_resolved_through_matched_group_events(tmp_path: Path) -> None:
+    """Someone who never posts in the export: added and later left, as the phone recorded too (issue 13 item 6)."""
+    case, s1, s2 = base_case(tmp_path)
+    quim, ghost, twin = xname("Quimet"), xname("Nadie"), xname("Dos Veces")
+    write(case, s2, [owner(wa(ANA)),
+                     exported(wa(ANA), 0.2, "buenos dias"), exported(wa(PEPE), 1.5, "hola a todos"),
+                     exported(wa(PEPE), 4.1, "me voy"),
+                     ev(EX, "added", minute(10.5), wa(ANA), quim), ev(EX, "left", minute(20.3), quim, quim),
+                     ev(EX, "added", minute(30.2), wa(ANA), ghost),  # no database saw it: nothing
+                     ev(EX, "added", minute(40.1), wa(ANA), twin),  # two people added that minute: ambiguous
+                     ev(EX, "left", minute(50.1), twin, twin)])
+    write(case, s1, [ev(G, "added", t(10.5), wa(ANA), wa(QUIM)), ev(G, "left", t(20.3), wa(QUIM), wa(QUIM)),
+                     ev(G, "added", t(40.1), wa(ANA), wa(PEPE)), ev(G, "added", t(40.2), wa(ANA), wa(QUIM)),
+                     ev(G, "left", t(50.1), wa(PEPE), wa(PEPE))])
+    s = analyze_stage(case)
+    assert s.exports_merged == 1 and s.names_resolved == 1
+    acc = persons_by_account(case)
+    assert acc[f"whatsapp:export_name:S{s2}:Quimet"] == acc[f"whatsapp:phone:{QUIM}"]
+    assert acc[f"whatsapp:export_name:S{s2}:Nadie"] not in (acc[f"whatsapp:phone:{p}"] for p in (ANA, PEPE, QUIM))
+    assert acc[f"whatsapp:export_name:S{s2}:Dos Veces"] not in (acc[f"whatsapp:phone:{p}"]
+                                                                for p in (ANA, PEPE, QUIM))
+    with case.engine.connect() as con:
+        expl = {r.label: r.explanation for r in con.execute(select(S.persons.c.label, S.persons.c.explanation))}
+    basis = [e for e in expl[acc[f"whatsapp:phone:{QUIM}"]] if "Quimet" in e["basis"]]
+    assert len(basis) == 1 and "2 group events recorded at the same minute" in basis[0]["basis"]
+    assert basis[0]["evidence"]["matched_events"] == 2 and len(basis[0]["evidence"]["group_events"]) == 2
+    assert notes_about(s, "Dos Veces")  # one matched event (the leave) is not enough, and it says so

@@ -8,21 +8,34 @@ text or media hash, time within the export's precision) and nothing contradicts 
 to that one person, and no other name of the same export points to the same person. Names alone never decide.
 A message that matches several people's copies at once is ambiguous and counts for no one. Names used only in
 system lines of the same export are the same account (names are scoped per export), so they follow.
+
+Group events count as messages do (``add_events``): "Ana added Tio Pepe" in the export and "Ana added +34..."
+recorded by a database in the same group within the export's minute is one matched event for that person, when
+the kinds agree (added; joined or joined through a link; left; removed), the other party (if the export names an
+account) is the same person, and no other person's event of that kind falls in that minute. Someone who never
+posts but joined and left is then tied by two matched events.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from ringtrace.analysis.common import UnionFind
+from sqlalchemy import Connection, select
+
+from ringtrace.analysis.common import UnionFind, utc
 from ringtrace.analysis.persons import EvidenceLink, Resolution
-from ringtrace.analysis.timeline import Msg
+from ringtrace.analysis.timeline import Msg, SenderMap
+from ringtrace.store import schema as S
 
 MIN_MATCHES = 2
 LIST_CAP = 50  # message ids kept in an explanation (the count is always exact)
+EVENT_CLASS = {"added": "added", "joined": "joined", "joined_link": "joined", "left": "left", "removed": "removed"}
+EXPORT_PRECISION_S = 60  # an export prints the minute: the database's event falls within it
+SLACK_S = 2
 _SCOPE = re.compile(r"^S\d+:")
 
 
@@ -34,6 +47,9 @@ class _Tally:
     export_msgs: list[int] = field(default_factory=list)  # the first LIST_CAP of them
     other_msgs: list[int] = field(default_factory=list)
     sources: set[int] = field(default_factory=set)
+    events: int = 0  # of ``count``, matched group events
+    export_events: list[int] = field(default_factory=list)
+    other_events: list[int] = field(default_factory=list)
 
 
 class NameEvidence:
@@ -82,6 +98,70 @@ class NameEvidence:
                 t.sources.update(f[1] for f in found)
 
 
+    def add_events(self, con: Connection, uf: UnionFind[int], senders: SenderMap) -> None:
+        """Tally the export's group events naming an untied export name against the same events recorded with
+        accounts by other sources in the group the export was merged into (see the module text)."""
+        ev = S.group_events
+        wild = senders.wildcard_accounts
+        rows = [r for r in con.execute(select(ev.c.id, ev.c.chat_id, ev.c.kind, ev.c.at, ev.c.actor_id,
+                                              ev.c.target_id, ev.c.source_id)
+                                       .where(ev.c.kind.in_(sorted(EVENT_CLASS))).order_by(ev.c.at, ev.c.id))
+                if r.at is not None]
+        keyed: dict[tuple[int, str], list[Any]] = {}
+        for r in rows:
+            if r.actor_id in wild or r.target_id in wild:
+                continue
+            keyed.setdefault((uf.find(r.chat_id), EVENT_CLASS[r.kind]), []).append(r)
+        pof = senders.person_of
+        stamps: dict[tuple[int, str], list[float]] = {}
+        for e in rows:
+            for role in ("target_id", "actor_id"):
+                aid = getattr(e, role)
+                if aid not in wild or (role == "actor_id" and aid == e.target_id):
+                    continue  # "X left" names X as actor and target: one piece of evidence, not two
+                other_role = "actor_id" if role == "target_id" else "target_id"
+                other = getattr(e, other_role)
+                other_person = pof.get(other) if other is not None and other not in wild else None
+                root = uf.find(e.chat_id)
+                at = utc(e.at)
+                assert at is not None
+                found: dict[int, list[Any]] = {}
+                cands = keyed.get((root, EVENT_CLASS[e.kind]), [])
+                times = stamps.setdefault((root, EVENT_CLASS[e.kind]), [_ts(d.at) for d in cands])
+                lo = bisect_left(times, at.timestamp() - SLACK_S)
+                hi = bisect_left(times, at.timestamp() + EXPORT_PRECISION_S + SLACK_S)
+                for d in cands[lo:hi]:  # the database's events within the export's minute
+                    if d.source_id == e.source_id:
+                        continue
+                    who = pof.get(getattr(d, role)) if getattr(d, role) is not None else None
+                    if who is None:
+                        continue
+                    if other_person is not None and pof.get(getattr(d, other_role)) != other_person:
+                        continue
+                    found.setdefault(who, []).append(d)
+                if not found:
+                    continue
+                self.source_of[aid] = e.source_id
+                key = (aid, e.chat_id, root)
+                if len(found) > 1:  # several people did that within the minute: no one's evidence
+                    self.ambiguous[key] = self.ambiguous.get(key, 0) + 1
+                    continue
+                (person, ds), = found.items()
+                t = self.tallies.setdefault(key, {}).setdefault(person, _Tally())
+                t.count += 1
+                t.events += 1
+                if len(t.export_events) < LIST_CAP:
+                    t.export_events.append(e.id)
+                    t.other_events.extend(sorted(d.id for d in ds))
+                t.sources.update(d.source_id for d in ds)
+
+
+def _ts(at: Any) -> float:
+    u = utc(at)
+    assert u is not None
+    return u.timestamp()
+
+
 def display_name(value: str) -> str:
     """'S5:Ana gym' -> 'Ana gym' (export names are stored scoped to their source)."""
     return _SCOPE.sub("", value, count=1)
@@ -100,6 +180,9 @@ def resolve_export_names(ev: NameEvidence, uf: UnionFind[int], res: Resolution, 
         for person, t in people.items():
             acc = mine.setdefault(person, _Tally())
             acc.count += t.count
+            acc.events += t.events
+            acc.export_events.extend(t.export_events)
+            acc.other_events.extend(t.other_events)
             acc.export_msgs.extend(t.export_msgs)
             acc.other_msgs.extend(t.other_msgs)
             acc.sources |= t.sources
@@ -115,7 +198,8 @@ def resolve_export_names(ev: NameEvidence, uf: UnionFind[int], res: Resolution, 
         (person, t), = by_person.items()
         if t.count < MIN_MATCHES:
             notes.append({"kind": "export name not resolved", "account": res.account_text[aid],
-                          "detail": f"export sender {name!r} in {ex} matched only {t.count} message(s) of "
+                          "detail": f"export sender {name!r} in {ex} matched only {t.count} "
+                                    f"{'message(s)' if not t.events else 'message(s) and group event(s)'} of "
                                     f"{_ref(res, person)}; {MIN_MATCHES} needed"})
             continue
         cands.setdefault((ev.source_of[aid], person), []).append(aid)
@@ -149,8 +233,21 @@ def _link(res: Resolution, aid: int, person: int, t: _Tally, ex: str, exhibits: 
     target = res.persons[person].account_ids[0]
     other = sorted(set(t.other_msgs))
     sources = sorted(t.sources)
-    shown = ", ".join(str(m) for m in other[:LIST_CAP]) + (" ..." if t.count > len(t.export_msgs) else "")
-    basis = (f"export sender {_name(res, aid)!r} in {ex} matched {t.count} messages of {res.account_text[target]} "
-             f"on {'/'.join(exhibits.get(s, f'source {s}') for s in sources)} (message ids {shown})")
-    return EvidenceLink(aid, target, basis, {"export_messages": sorted(t.export_msgs)[:LIST_CAP],
-                                             "messages": other[:LIST_CAP], "matched": t.count, "sources": sources})
+    n_msgs = t.count - t.events
+    shown = ", ".join(str(m) for m in other[:LIST_CAP]) + (" ..." if n_msgs > len(t.export_msgs) else "")
+    on = "/".join(exhibits.get(s, f"source {s}") for s in sources)
+    evidence: dict[str, Any] = {"export_messages": sorted(t.export_msgs)[:LIST_CAP], "messages": other[:LIST_CAP],
+                                "matched": t.count, "sources": sources}
+    if not t.events:
+        basis = (f"export sender {_name(res, aid)!r} in {ex} matched {t.count} messages of "
+                 f"{res.account_text[target]} on {on} (message ids {shown})")
+        return EvidenceLink(aid, target, basis, evidence)
+    oev = sorted(set(t.other_events))
+    shown_ev = ", ".join(str(m) for m in oev[:LIST_CAP]) + (" ..." if t.events > len(t.export_events) else "")
+    parts = [f"{n_msgs} messages (message ids {shown})"] if n_msgs else []
+    parts.append(f"{t.events} group events recorded at the same minute (group_events ids {shown_ev})")
+    basis = (f"export name {_name(res, aid)!r} in {ex} matched {' and '.join(parts)} of "
+             f"{res.account_text[target]} on {on}")
+    evidence.update({"export_group_events": sorted(t.export_events)[:LIST_CAP], "group_events": oev[:LIST_CAP],
+                     "matched_events": t.events})
+    return EvidenceLink(aid, target, basis, evidence)

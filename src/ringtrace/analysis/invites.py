@@ -6,7 +6,10 @@ of device evidence tie a code to a group, strongest first:
 * ``device``: the device stored X as the group's own invite code (``group_sightings.invite_code``);
 * ``joined_link``: the app recorded a join to the group through X (a ``joined_link`` event whose value is X);
 * ``admin_post``: a message in the group's chat holding the link X, sent by someone who was the group's
-  creator or an admin at that time ("the group's admin posted the group's link").
+  creator or an admin at that time ("the group's admin posted the group's link"). In Telegram an act only an
+  admin may do (remove a member, own the link someone joined through; see ``roles.admin_acts``) makes its doer
+  an admin from then on, until a recorded demotion; the basis names the act. Pinning and changing the title or
+  photo do not: a group's default permissions may allow any member to.
 
 A link posted by an ordinary member says nothing about the group it was posted in (people advertise other
 groups), so it ties nothing. When groups tie with equal strength the code is left untied and the conflict is
@@ -25,6 +28,7 @@ from sqlalchemy import Connection, or_, select
 
 from ringtrace.analysis.common import iso, utc
 from ringtrace.analysis.groups import SAME_TIME_S, snapshot_times
+from ringtrace.analysis.roles import admin_acts
 from ringtrace.identifiers import looks_like_invite_code as looks_like_code
 from ringtrace.indicators.extract import extract_indicators
 from ringtrace.store import schema as S
@@ -95,17 +99,24 @@ class _Admins:
                 self.changes[(gid, pid)].append((at, r.kind == "promoted"))
         for v in self.changes.values():
             v.sort()
+        # acts only an admin may do (Telegram): an admin at that moment; acts that members may be allowed too
+        # (pinning, changing info) decide nothing here
+        self.acts = {k: d for k, v in admin_acts(con).items() if (d := [a for a in v if a.decisive])}
 
     def why(self, gid: int, pid: int, at: datetime) -> str | None:
         if self.creator.get(gid) == pid:
             return "creator"
-        changes = self.changes.get((gid, pid))
-        if changes:  # promotion/demotion times are known: they say exactly when the person was admin
-            state = False
-            for when, promoted in changes:
+        changes = self.changes.get((gid, pid), [])
+        acts = self.acts.get((gid, pid), [])
+        if changes or acts:  # promotions, demotions and admin acts say when the person was admin
+            steps = sorted([(when, promoted, "promoted") for when, promoted in changes]
+                           + [(a.at, True, a.basis) for a in acts], key=lambda s: s[0])
+            state: str | None = None
+            for when, on, basis in steps:
                 if when <= at + TOL:
-                    state = promoted
-            return "promoted" if state else None
+                    state = basis if on else None
+            if state is not None or changes:
+                return state
         for f, t in self.intervals.get((gid, pid), ()):
             if (f is None or f - TOL <= at) and (t is None or at <= t + TOL):
                 return "admin membership"

@@ -2,9 +2,11 @@
 
 Merges come from (1) account links the parsers found (LID<->phone jid_map, Telegram id<->phone), (2) the same
 phone number in E.164 under any app (a national-format number is read with the device's region), (3) an
-analyst's alias, and (4) evidence links the analysis found itself (an export's sender name whose messages match
-one account's messages on other devices: ``exportnames``). Display and contact names are never used to merge on
-their own. Every merge is kept as an explanation.
+analyst's alias, (4) evidence links the analysis found itself (an export's sender name whose messages or
+group events match one account's on other devices: ``exportnames``), and (5) in a Telegram export, a bare name
+(member lists, inviters) that the same export gives to exactly one person with an id (contacts list,
+``personal_information``, a message's ``from``/``from_id``). Display and contact names are never used to
+merge across sources or on their own. Every merge is kept as an explanation.
 """
 
 from __future__ import annotations
@@ -151,7 +153,7 @@ def resolve_persons(con: Connection, evidence: list[EvidenceLink] | tuple[Eviden
             edge_basis.setdefault(ids[0], basis)
         why.append({"accounts": [text[i] for i in ids], "basis": basis, "evidence": {"accounts": ids}})
 
-    # (3) analyst aliases (the only way export-name senders join anyone)
+    # (3) analyst aliases
     for o in con.execute(select(S.overrides).where(S.overrides.c.kind == "alias").order_by(S.overrides.c.id)):
         a, b = by_text.get(o.subject), by_text.get(o.value)
         if a is None or b is None:
@@ -165,6 +167,11 @@ def resolve_persons(con: Connection, evidence: list[EvidenceLink] | tuple[Eviden
         if a in accts and b in accts and a != b:
             merge(a, b, {"accounts": [text[a], text[b]], "basis": link_.basis, "evidence": link_.evidence},
                   link_.basis)
+
+    # (5) a Telegram export's names for its own accounts: a member list prints "Ana Sol", while the same export's
+    # contacts list, personal_information or a message's ``from``/``from_id`` pair give that name with an id
+    for entry, a, b in same_export_names(con, accts, text, uf):
+        merge(a, b, entry, entry["basis"])
 
     comps = list(uf.groups().values())
 
@@ -189,6 +196,52 @@ def resolve_persons(con: Connection, evidence: list[EvidenceLink] | tuple[Eviden
             person_of[aid] = i
     phone_person = {e: comp_index[ids[0]] for e, ids in by_phone.items()}
     return Resolution(persons, person_of, text, {a: t[1] for a, t in accts.items()}, phone_of, phone_person)
+
+
+NAME_KINDS = {"contact_name": "contacts list", "profile": "personal_information",
+              "telegram_name": "name printed with the account's from_id/actor_id"}
+NAME_PLATFORMS = ("telegram",)
+
+
+def same_export_names(con: Connection, accts: dict[int, tuple[str, str, str]], text: dict[int, str],
+                      uf: UnionFind[int]) -> list[tuple[dict[str, Any], int, int]]:
+    """(explanation, export-name account, account) for each Telegram export name that the same export gives to
+    exactly one person's accounts (names the export printed with an id: contacts, personal_information, from_id).
+
+    Only the export that printed the bare name counts (names are scoped per export, ``S<source>:``): a name seen
+    in another source says nothing. Two people the export gives the same name (namesakes) stay apart, and the
+    name account stays alone."""
+    wanted: dict[tuple[int, str], int] = {}
+    for aid, (plat, kind, value) in accts.items():
+        if plat in NAME_PLATFORMS and kind == "export_name":
+            scope, sep, name = value.partition(":")
+            if sep and scope.startswith("S") and scope[1:].isdigit() and name:
+                wanted[(int(scope[1:]), name)] = aid
+    if not wanted:
+        return []
+    ns = S.names_seen
+    seen: dict[tuple[int, str], dict[int, list[tuple[int, str]]]] = {}
+    for r in con.execute(select(ns.c.id, ns.c.account_id, ns.c.name, ns.c.kind, ns.c.source_id)
+                         .where(ns.c.kind.in_(sorted(NAME_KINDS))).order_by(ns.c.id)):
+        key = (r.source_id, r.name)
+        acct = accts.get(r.account_id)
+        if key not in wanted or acct is None or acct[0] not in NAME_PLATFORMS or acct[1] == "export_name":
+            continue
+        seen.setdefault(key, {}).setdefault(r.account_id, []).append((r.id, r.kind))
+    out: list[tuple[dict[str, Any], int, int]] = []
+    for key, holders in sorted(seen.items()):
+        name_aid = wanted[key]
+        roots = {uf.find(a) for a in holders}
+        if len(roots) != 1:
+            continue  # namesakes: the name alone cannot say which
+        target = min(holders)
+        rows = sorted(i for v in holders.values() for i, _k in v)
+        kinds = sorted({NAME_KINDS[k] for v in holders.values() for _i, k in v})
+        basis = (f"same Telegram export names {text[target]} {key[1]!r} ({'; '.join(kinds)}), and no one else "
+                 "by that name")
+        out.append(({"accounts": [text[name_aid], text[target]], "basis": basis,
+                     "evidence": {"names_seen": rows[:50], "source_id": key[0]}}, name_aid, target))
+    return out
 
 
 def _entry_in(entry: dict[str, Any], members: set[int], by_text: dict[str, int]) -> bool:

@@ -6,10 +6,13 @@ falls within an earlier export copy's minute is taken instead: the precise copy 
 ``first_sharers_pdq`` does the same per visual family (PDQ distance <= 31). ``person_conduct`` gathers one
 person's groups and times, roles, messages and media sent, known material sent and received, first shares,
 forwards and the invite links they joined through (and whether a captured page advertised that link).
+``admin_acts`` finds the Telegram acts only an admin may do (``admin_by_conduct`` in a person's conduct, each
+with its basis); invite-link ties use them as evidence that the poster of a link was the group's admin.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -141,7 +144,7 @@ def _conduct(con: Connection, only: int | None, first: dict[str, FirstShare] | N
         out[pid] = {"person": p.label, "country": p.country, "country_basis": p.country_basis,
                     "accounts": [], "names": [], "groups": [], "creator_of": [], "admin_of": [],
                     "messages": 0, "media": 0, "forwards": 0, "known_sent": 0, "known_received": 0,
-                    "first_shared": [], "first_shared_known": 0, "invite_joins": []}
+                    "first_shared": [], "first_shared_known": 0, "invite_joins": [], "admin_by_conduct": []}
     aq = (select(S.person_accounts.c.person_id, S.accounts.c.id, S.accounts.c.platform, S.accounts.c.kind,
                  S.accounts.c.value).join(S.accounts, S.accounts.c.id == S.person_accounts.c.account_id))
     if only is not None:
@@ -162,6 +165,12 @@ def _conduct(con: Connection, only: int | None, first: dict[str, FirstShare] | N
     for r in con.execute(mq):
         per_group.setdefault((r.person_id, r.group_id), []).append(r)
     codes_used: set[str] = set()
+    for (gid, pid), acts in admin_acts(con).items():
+        if pid in out and gid in groups:
+            decisive = [a for a in acts if a.decisive]
+            out[pid]["admin_by_conduct"].append({"group": groups[gid].label, "at": iso(acts[0].at),
+                                                 "decisive": bool(decisive),
+                                                 "basis": [a.basis for a in acts]})
     for (pid, gid), ivs in per_group.items():
         g = groups[gid]
         act = (g.detail or {}).get("activity", {}).get(out[pid]["person"], {})
@@ -231,3 +240,111 @@ def _known_received(con: Connection, out: dict[int, dict[str, Any]], per_group: 
                     got.add(sha)
                     break
         out[pid]["known_received"] += len(got)
+
+
+# ---- admins from conduct ------------------------------------------------------------------------------------
+# Telegram's rights model (core.telegram.org/api/rights): removing (banning) a member is an admin right only
+# (``ban_users``, never in a group's default member permissions), and a link join's ``inviter`` is the user who
+# created that invite link, an admin act (``exportChatInvite`` needs admin rights). Changing the title or photo
+# and pinning are admin rights too, but a group's default permissions (``ChatBannedRights``: change_info,
+# pin_messages) may grant them to every member, and the export does not record those permissions: such acts are
+# listed as conduct with their basis but are not ``decisive``, so they alone tie no invite link to a group.
+# Telegram Desktop's export keeps the service action as the event's raw code, so acts are read from group_events.
+CONDUCT_ACTS: dict[str, tuple[str, bool]] = {
+    "remove_members": ("removed a member", True),
+    "edit_group_title": ("changed the group's title (an admin right unless members may change info)", False),
+    "edit_group_photo": ("changed the group's photo (an admin right unless members may change info)", False),
+    "delete_group_photo": ("removed the group's photo (an admin right unless members may change info)", False),
+    "pin_message": ("pinned a message (an admin right unless members may pin)", False),
+}
+LINK_OWNER = "created the invite link someone joined through (the join's inviter)"
+ADMIN_ACT_PLATFORMS = ("telegram",)
+NAME_KINDS = ("telegram_name", "contact_name", "profile")  # names by which an export names a Telegram account
+
+
+@dataclass(frozen=True)
+class AdminAct:
+    """One act only an admin can do: who (person), in which group, when, what, and the event row."""
+
+    group_id: int
+    person_id: int
+    at: datetime
+    act: str
+    event_id: int
+    source_id: int
+    decisive: bool = True  # proves the admin role on its own (see CONDUCT_ACTS)
+
+    @property
+    def basis(self) -> str:
+        return f"conduct: {self.act} (group_events {self.event_id})"
+
+
+def admin_acts(con: Connection) -> dict[tuple[int, int], list[AdminAct]]:
+    """(group id, person id) -> the acts, in time order, that only an admin of that group may do."""
+    acc, chat, _owner = _maps(con)
+    platform: dict[int, str | None] = {r.id: r.platform for r in con.execute(select(S.chats.c.id,
+                                                                                   S.chats.c.platform))}
+    ev = S.group_events
+    out: dict[tuple[int, int], list[AdminAct]] = {}
+
+    def add(gid: int, pid: int, at: datetime, act: str, eid: int, sid: int, decisive: bool) -> None:
+        out.setdefault((gid, pid), []).append(AdminAct(gid, pid, at, act, eid, sid, decisive))
+
+    q = (select(ev.c.id, ev.c.chat_id, ev.c.kind, ev.c.at, ev.c.actor_id, ev.c.target_id, ev.c.raw_code,
+                ev.c.source_id).where(ev.c.raw_code.in_(sorted(CONDUCT_ACTS))).where(ev.c.actor_id.is_not(None))
+         .order_by(ev.c.id))
+    for r in con.execute(q):
+        gid, pid, at = chat.get(r.chat_id), acc.get(r.actor_id), utc(r.at)
+        if gid is None or pid is None or at is None or platform.get(r.chat_id) not in ADMIN_ACT_PLATFORMS:
+            continue
+        if r.raw_code == "remove_members" and (r.kind != "removed" or r.target_id == r.actor_id):
+            continue  # "X removed X" is X leaving: anyone may
+        act, decisive = CONDUCT_ACTS[r.raw_code]
+        add(gid, pid, at, act, r.id, r.source_id, decisive)
+    for gid, pid, at, eid, sid in _link_owners(con, acc, chat, platform):
+        add(gid, pid, at, LINK_OWNER, eid, sid, True)
+    for v in out.values():
+        v.sort(key=lambda a: (a.at, a.event_id))
+    return out
+
+
+def _link_owners(con: Connection, acc: dict[int, int], chat: dict[int, int], platform: dict[int, str | None],
+                 ) -> list[tuple[int, int, datetime, int, int]]:
+    """(group, person, time, event id, source) for each link join whose inviter names exactly one person.
+
+    The export prints the inviter by name only (kept as a ``link_inviter`` name seen with the join's own
+    provenance). The name decides only when the same export names exactly one person by it, or when the
+    inviter's name account is already tied to a person; two people of that name (namesakes) decide nothing."""
+    ev, ns = S.group_events, S.names_seen
+    joins = {(r.source_id, r.prov_file, r.prov_table, r.prov_row): r for r in con.execute(
+        select(ev.c.id, ev.c.chat_id, ev.c.at, ev.c.source_id, ev.c.prov_file, ev.c.prov_table, ev.c.prov_row)
+        .where(ev.c.kind == "joined_link"))}
+    inviters: list[tuple[Any, Any]] = []
+    for r in con.execute(select(ns.c.account_id, ns.c.name, ns.c.source_id, ns.c.prov_file, ns.c.prov_table,
+                                ns.c.prov_row).where(ns.c.kind == "link_inviter")):
+        j = joins.get((r.source_id, r.prov_file, r.prov_table, r.prov_row))
+        if j is not None:
+            inviters.append((r, j))
+    if not inviters:
+        return []
+    by_name: dict[tuple[int, str], set[int]] = {}
+    for n in con.execute(select(ns.c.account_id, ns.c.name, ns.c.source_id).join(
+            S.accounts, S.accounts.c.id == ns.c.account_id).where(ns.c.kind.in_(NAME_KINDS))
+            .where(S.accounts.c.platform == "telegram")):
+        if n.account_id in acc:
+            by_name.setdefault((n.source_id, n.name), set()).add(acc[n.account_id])
+    # a name account of its own is a person of its own until tied: it decides only once tied to an account
+    tied = {acc[r.id] for r in con.execute(select(S.accounts.c.id).where(S.accounts.c.kind != "export_name"))
+            if r.id in acc}
+    out: list[tuple[int, int, datetime, int, int]] = []
+    for r, j in inviters:
+        gid, at = chat.get(j.chat_id), utc(j.at)
+        if gid is None or at is None or platform.get(j.chat_id) not in ADMIN_ACT_PLATFORMS:
+            continue
+        pid = acc.get(r.account_id)
+        if pid not in tied:
+            named = by_name.get((r.source_id, r.name), set())
+            pid = next(iter(named)) if len(named) == 1 else None
+        if pid is not None:
+            out.append((gid, pid, at, j.id, j.source_id))
+    return out

@@ -54,6 +54,7 @@ def analyze_stage(case: Case, progress: Progress | None = None) -> AnalysisSumma
         names = NameEvidence()
         chats, uf, basis, notes = merge_chats(con, senders, names)
         names.settle()
+        names.add_events(con, uf, senders)  # the same join/add/leave recorded by a database: issue 13 item 6
         if names.tallies:  # export names whose messages show who they are: persons again, with those links
             exhibits = {sid: ex for sid, ex in con.execute(select(S.sources.c.id, S.sources.c.exhibit))}
             links, name_notes = resolve_export_names(names, uf, res, exhibits)

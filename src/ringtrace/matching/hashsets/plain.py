@@ -4,6 +4,9 @@ The type comes from the length (32 MD5, 40 SHA-1, 64 SHA-256) unless the caller 
 a bare 64-hex line is ambiguous between SHA-256 and PDQ and is read as SHA-256 by default. Lines may instead
 name their type first, as python-threatexchange's local signal files do (``pdq <hex>``, ``md5 <hex>``),
 optionally followed by tab-separated metadata/tags, which are kept as text in ``HashEntry.extra``.
+
+A plain list has no id column, so each entry is named by its line in the file (``raw_id = "line 12"``): a match
+then points the examiner at the list's own line, never at the store's internal row id.
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ def read_plain(path: Path, scheme: CategoryScheme, kind: str | None = None) -> I
                 pdq=digests["pdq"],
                 category=cat,
                 source=str(path),
+                raw_id=f"line {lineno}",
                 line=lineno,
                 extra=extra,
             )
