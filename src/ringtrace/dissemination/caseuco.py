@@ -31,6 +31,7 @@ CONTEXT = {
     "uco-tool": "https://ontology.unifiedcyberontology.org/uco/tool/",
     "uco-types": "https://ontology.unifiedcyberontology.org/uco/types/",
     "uco-vocabulary": "https://ontology.unifiedcyberontology.org/uco/vocabulary/",
+    "co": "http://purl.org/co/",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
 _NS = uuid.UUID("6f1c7f64-3a55-5b2e-9a49-6b0b8c1d2e01")
@@ -159,37 +160,89 @@ def build_graph(case_name: str, sources: Sequence[Mapping[str, Any]], persons: S
                       f"{x.get('attributed_to') or 'no country'}; identity withheld")
         person_iri[x["ref"]] = pid
         objects.append(pid)
-    thread_iri: dict[str, str] = {}
+    account_of = {p["id"]: [(a["platform"], a["kind"], a["value"]) for a in p.get("accounts", [])] for p in persons}
+    sender_account: dict[tuple[str, str | None], str] = {}
+
+    def sender(ref: str, platform: str | None) -> str | None:
+        """The account a person writes from on a platform (phone first, then the platform's own id); a pseudonym
+        gets one account node that names no identifier."""
+        if (ref, platform) in sender_account:
+            return sender_account[(ref, platform)]
+        if ref not in person_iri:
+            return None
+        accs = sorted(account_of.get(ref, []), key=lambda a: (a[0] != platform, a[1] != "phone", a))
+        if accs and (platform is None or accs[0][0] == platform):
+            aid = _account(g, *accs[0])
+        else:
+            key = f"{ref}|{platform}"
+            aid = g.add({"@id": g.iri("ApplicationAccount", key), "@type": "uco-observable:ApplicationAccount",
+                         "uco-core:description": f"{platform or 'messaging'} account of {ref}; identifier withheld",
+                         "uco-core:hasFacet": [{"@id": g.iri("AccountFacet", key),
+                                                "@type": "uco-observable:AccountFacet"}]})
+            objects.extend([aid, g.rel(person_iri[ref], aid, "Has_Account")])
+        sender_account[(ref, platform)] = aid
+        return aid
+
+    # chats: one MessageThread each (a group, or a chat outside any group by its key), with a MessageThreadFacet
+    # naming its participants' accounts and a types:Thread whose co:element are its messages (CASE-Examples'
+    # message illustration); a message is a Message whose MessageFacet says from (the sender's account) and to
+    # (the other participants' accounts; for a group, the group's thread itself when it has no known members)
+    chats: dict[str, dict[str, Any]] = {}
     for grp in groups:
-        tid = g.iri("MessageThread", grp["id"])
-        parts = [person_iri[m["person"]] for m in grp.get("members", []) if m["person"] in person_iri]
         names = "; ".join(n["name"] for n in grp.get("names", []))
-        g.add({"@id": tid, "@type": "uco-observable:MessageThread", "uco-core:name": grp["id"],
-               "uco-core:description": f"{grp.get('platform')} group; names: {names}",
-               "uco-core:hasFacet": [{"@id": g.iri("MessageThreadFacet", grp["id"]),
-                                      "@type": "uco-observable:MessageThreadFacet"}]})
-        thread_iri[grp["id"]] = tid
-        objects.append(tid)
-        for m, pid in zip([m for m in grp.get("members", []) if m["person"] in person_iri], parts, strict=True):
-            for iv in m.get("intervals", []) or [{"from": None, "to": None}]:
-                objects.append(g.rel(pid, tid, "Member_Of", iv.get("from"), iv.get("to")))
+        chats[grp["id"]] = {"name": grp["id"], "platform": grp.get("platform"),
+                            "description": f"{grp.get('platform')} group; names: {names}",
+                            "members": [m for m in grp.get("members", []) if m["person"] in person_iri],
+                            "participants": [], "messages": []}
+    for m in messages:
+        key = m.get("group") or (f"chat:{m['chat']}" if m.get("chat") else None)
+        if key and key not in chats:
+            chats[key] = {"name": key, "platform": m.get("platform"), "description": "chat outside any group",
+                          "members": [], "participants": [], "messages": []}
+    thread_iri = {k: g.iri("MessageThread", k) for k in chats}
+    for k, c in chats.items():
+        for mem in c["members"]:
+            pid = person_iri[mem["person"]]
+            for iv in mem.get("intervals", []) or [{"from": None, "to": None}]:
+                objects.append(g.rel(pid, thread_iri[k], "Member_Of", iv.get("from"), iv.get("to")))
+            c["participants"].append(sender(mem["person"], c["platform"]))
     msg_iri: dict[str, str] = {}
     for i, m in enumerate(messages):
-        key = f"{m.get('group')}|{m.get('at')}|{m.get('sender')}|{i}"
+        chat_key = m.get("group") or (f"chat:{m['chat']}" if m.get("chat") else None)
+        c = chats.get(chat_key) if chat_key else None
+        platform = m.get("platform") or (c or {}).get("platform")
+        key = f"{chat_key}|{m.get('at')}|{m.get('sender')}|{i}"
         mid = g.iri("Message", key)
+        frm = sender(m["sender"], platform) if m.get("sender") else None
+        to: list[dict[str, str]] = []
+        if c is not None:
+            if frm and frm not in c["participants"]:
+                c["participants"].append(frm)
+            to = [{"@id": a} for a in sorted(set(c["participants"]) - {frm}) if a]
+            c["messages"].append(mid)
         facet = {"@id": g.iri("MessageFacet", key), "@type": "uco-observable:MessageFacet",
                  "uco-observable:messageText": m.get("text") or None, "uco-observable:sentTime": _dt(m.get("at")),
-                 "uco-observable:messageType": m.get("kind")}
-        g.add({"@id": mid, "@type": "uco-observable:Message",
-               "uco-core:hasFacet": [{k: v for k, v in facet.items() if v is not None}]})
+                 "uco-observable:messageType": m.get("kind"),
+                 "uco-observable:application": {"@id": _application(g, platform)} if platform else None,
+                 "uco-observable:from": {"@id": frm} if frm else None, "uco-observable:to": to}
+        g.add({"@id": mid, "@type": "uco-observable:Message", "uco-core:description": m.get("provenance"),
+               "uco-core:hasFacet": [{k: v for k, v in facet.items() if v is not None and v != []}]})
         objects.append(mid)
-        if m.get("sender") in person_iri:
-            objects.append(g.rel(person_iri[m["sender"]], mid, "Sent"))
-        if m.get("group") in thread_iri:
-            objects.append(g.rel(mid, thread_iri[m["group"]], "Contained_Within", m.get("at")))
         for sha in m.get("media", []):
             msg_iri.setdefault(sha, mid)
             objects.append(g.rel(g.iri("File", f"media|{sha}"), mid, "Attached_To"))
+    for k, c in chats.items():
+        thread = g.add({"@id": g.iri("Thread", k), "@type": "uco-types:Thread",
+                        "co:size": {"@type": "xsd:nonNegativeInteger", "@value": len(c["messages"])},
+                        "co:element": [{"@id": x} for x in c["messages"]]})
+        g.add({"@id": thread_iri[k], "@type": "uco-observable:MessageThread", "uco-core:name": c["name"],
+               "uco-core:description": c["description"],
+               "uco-core:hasFacet": [{"@id": g.iri("MessageThreadFacet", k),
+                                      "@type": "uco-observable:MessageThreadFacet",
+                                      "uco-observable:participant": [{"@id": a} for a in sorted(set(c["participants"]))
+                                                                     if a],
+                                      "uco-observable:messageThread": {"@id": thread}}]})
+        objects.append(thread_iri[k])
     for md in media:
         cats = ", ".join(sorted({f"{x.get('hashset')}:{x.get('entry')} category {x.get('category')}"
                                  for x in md.get("matches", [])}))
@@ -219,6 +272,11 @@ def build_graph(case_name: str, sources: Sequence[Mapping[str, Any]], persons: S
     return g.jsonld()
 
 
+def _provenance(sources: Sequence[Mapping[str, Any]]) -> str | None:
+    cites = [f"{c['source']} {c.get('location') or ''}".strip() for c in sources if c.get("source")]
+    return "read from " + "; ".join(cites) if cites else None
+
+
 def package_graph(doc: dict[str, Any]) -> dict[str, Any]:
     """The graph of a (scrubbed) package document: only what the package itself holds."""
     media: dict[str, dict[str, Any]] = {}
@@ -226,7 +284,9 @@ def package_graph(doc: dict[str, Any]) -> dict[str, Any]:
         m = media.setdefault(x["sha256"], {"sha256": x["sha256"], "md5": x["md5"], "sha1": x["sha1"],
                                            "size": x.get("size"), "matches": []})
         m["matches"].append(x)
-    msgs = [m for m in doc["messages"] if m["kind"] == "message"]
+    platform = {g["id"]: g.get("platform") for g in doc["groups"]}
+    msgs = [{**m, "platform": platform.get(m.get("group") or ""), "provenance": _provenance(m.get("sources", []))}
+            for m in doc["messages"] if m["kind"] == "message"]
     return build_graph(f"{doc['case']} / referral package {doc['country']} v{doc['version']}", doc["sources"],
                        doc["persons"], doc["pseudonyms"], doc["groups"], msgs, list(media.values()),
                        doc["invite_links"], focus=f"referral package for {doc['country']}")
@@ -240,11 +300,16 @@ def write_jsonld(graph: dict[str, Any], out: Path) -> Path:
 
 def case_graph(case: Any, with_messages: bool = True) -> dict[str, Any]:
     from ringtrace.dissemination.export import build_export
+    from ringtrace.dissemination.package import _dedup_messages
 
     exp = build_export(case, with_messages=with_messages)
-    msgs = [{"group": m["chat"].get("group"), "at": m["at"], "sender": m["sender"], "text": m["text"],
-             "media": m["media"], "kind": m["kind"]}
-            for m in exp.get("messages", []) if m["kind"] == "message"]
+    platform = {g["id"]: g.get("platform") for g in exp["groups"]}
+    # the same message read from several exhibits is one Message citing each (fewer, not redundant, nodes)
+    msgs = [{"group": m["chat"].get("group"),
+             "chat": None if m["chat"].get("group") else m["chat"].get("key"),
+             "platform": platform.get(m["chat"].get("group") or ""), "at": m["at"], "sender": m["sender"],
+             "text": m["text"], "media": m["media"], "kind": m["kind"], "provenance": _provenance(m["sources"])}
+            for m in _dedup_messages(exp.get("messages", [])) if m["kind"] == "message"]
     media = [m for m in exp["media"] if m["matches"]]
     return build_graph(exp["case"], exp["sources"], exp["persons"], [], exp["groups"], msgs, media,
                        exp["invite_links"], focus="whole case")
