@@ -247,20 +247,24 @@ def build_graph(case_name: str, sources: Sequence[Mapping[str, Any]], persons: S
             for iv in mem.get("intervals", []) or [{"from": None, "to": None}]:
                 objects.append(g.rel(pid, thread_iri[k], "Member_Of", iv.get("from"), iv.get("to")))
             c["participants"].append(sender(mem["person"], c["platform"]))
+    for m in messages:  # a sender the membership does not know is still a participant of the chat
+        ck = m.get("group") or (f"chat:{m['chat']}" if m.get("chat") else None)
+        if ck in chats and m.get("sender"):
+            frm0 = sender(m["sender"], m.get("platform") or chats[ck]["platform"])
+            if frm0 and frm0 not in chats[ck]["participants"]:
+                chats[ck]["participants"].append(frm0)
     msg_iri: dict[str, str] = {}
     for i, m in enumerate(messages):
         chat_key = m.get("group") or (f"chat:{m['chat']}" if m.get("chat") else None)
-        c = chats.get(chat_key) if chat_key else None
-        platform = m.get("platform") or (c or {}).get("platform")
+        chat = chats.get(chat_key) if chat_key else None
+        platform = m.get("platform") or (chat or {}).get("platform")
         key = f"{chat_key}|{m.get('at')}|{m.get('sender')}|{i}"
         mid = g.iri("Message", key)
         frm = sender(m["sender"], platform) if m.get("sender") else None
         to: list[dict[str, str]] = []
-        if c is not None:
-            if frm and frm not in c["participants"]:
-                c["participants"].append(frm)
-            to = [{"@id": a} for a in sorted(set(c["participants"]) - {frm}) if a]
-            c["messages"].append(mid)
+        if chat is not None:
+            to = [{"@id": a} for a in sorted(set(chat["participants"]) - {frm}) if a]
+            chat["messages"].append(mid)
         facet = {"@id": g.iri("MessageFacet", key), "@type": "uco-observable:MessageFacet",
                  "uco-observable:messageText": m.get("text") or None, "uco-observable:sentTime": _dt(m.get("at")),
                  "uco-observable:messageType": m.get("kind"),
