@@ -4,11 +4,15 @@ Mapping (docs/dissemination.md): the case is an ``investigation:Investigation``;
 ``investigation:ProvenanceRecord`` (exhibit number) over an ``observable:File`` (container hashes) produced by an
 ``investigation:InvestigativeAction`` (intake); persons are ``identity:Person``; phone accounts
 ``observable:PhoneAccount`` (PhoneAccountFacet + AccountFacet), other accounts ``observable:ApplicationAccount``
-(ApplicationAccountFacet + AccountFacet); groups are ``observable:MessageThread``; messages ``observable:Message``;
-known-material media ``observable:File`` with a ContentDataFacet holding ``types:Hash`` values; invite links and
-the pages they were posted on ``observable:URL``. Links are ``core:Relationship`` (Has_Account, Member_Of,
-Contained_Within, Attached_To, Invites_To, Posted_On). Every node IRI ends in a UUIDv5 so the same case gives the
-same graph and UCO's identifier shape is met.
+(ApplicationAccountFacet + AccountFacet); each chat (a group, or a chat outside any group) is an
+``observable:MessageThread`` whose ``MessageThreadFacet`` names its ``participant`` accounts and a ``types:Thread``
+whose ``co:element`` are its messages; each message an ``observable:Message`` whose ``MessageFacet`` says ``from``
+(the sender's account on the chat's platform) and ``to`` (the chat's other participants), with the exhibits it was
+read from in its description (one node for the same message read from several exhibits), following the CASE 1.5.0
+shapes of MessageFacet and MessageThreadFacet (messageThread / co:element); known-material media ``observable:File``
+with a ContentDataFacet holding ``types:Hash`` values; invite links and the pages they were posted on
+``observable:URL``. Other links are ``core:Relationship`` (Has_Account, Member_Of, Attached_To, Invites_To,
+Posted_On). Every node IRI ends in a UUIDv5 so the same case gives the same graph and UCO's identifier shape is met.
 """
 
 from __future__ import annotations
@@ -225,8 +229,8 @@ def build_graph(case_name: str, sources: Sequence[Mapping[str, Any]], persons: S
         return aid
 
     # chats: one MessageThread each (a group, or a chat outside any group by its key), with a MessageThreadFacet
-    # naming its participants' accounts and a types:Thread whose co:element are its messages (CASE-Examples'
-    # message illustration); a message is a Message whose MessageFacet says from (the sender's account) and to
+    # naming its participants' accounts and a types:Thread whose co:element are its messages (the CASE 1.5.0
+    # MessageThreadFacet shapes); a message is a Message whose MessageFacet says from (the sender's account) and to
     # (the other participants' accounts; for a group, the group's thread itself when it has no known members)
     chats: dict[str, dict[str, Any]] = {}
     for grp in groups:
