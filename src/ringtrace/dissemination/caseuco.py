@@ -4,16 +4,21 @@ Mapping (docs/dissemination.md): the case is an ``investigation:Investigation``;
 ``investigation:ProvenanceRecord`` (exhibit number) over an ``observable:File`` (container hashes) produced by an
 ``investigation:InvestigativeAction`` (intake); persons are ``identity:Person``; phone accounts
 ``observable:PhoneAccount`` (PhoneAccountFacet + AccountFacet), other accounts ``observable:ApplicationAccount``
-(ApplicationAccountFacet + AccountFacet); groups are ``observable:MessageThread``; messages ``observable:Message``;
-known-material media ``observable:File`` with a ContentDataFacet holding ``types:Hash`` values; invite links and
-the pages they were posted on ``observable:URL``. Links are ``core:Relationship`` (Has_Account, Member_Of,
-Contained_Within, Attached_To, Invites_To, Posted_On). Every node IRI ends in a UUIDv5 so the same case gives the
-same graph and UCO's identifier shape is met.
+(ApplicationAccountFacet + AccountFacet); each chat (a group, or a chat outside any group) is an
+``observable:MessageThread`` whose ``MessageThreadFacet`` names its ``participant`` accounts and a ``types:Thread``
+whose ``co:element`` are its messages; each message an ``observable:Message`` whose ``MessageFacet`` says ``from``
+(the sender's account on the chat's platform) and ``to`` (the chat's other participants), with the exhibits it was
+read from in its description (one node for the same message read from several exhibits), following the CASE 1.5.0
+shapes of MessageFacet and MessageThreadFacet (messageThread / co:element); known-material media ``observable:File``
+with a ContentDataFacet holding ``types:Hash`` values; invite links and the pages they were posted on
+``observable:URL``. Other links are ``core:Relationship`` (Has_Account, Member_Of, Attached_To, Invites_To,
+Posted_On). Every node IRI ends in a UUIDv5 so the same case gives the same graph and UCO's identifier shape is met.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -31,6 +36,7 @@ CONTEXT = {
     "uco-tool": "https://ontology.unifiedcyberontology.org/uco/tool/",
     "uco-types": "https://ontology.unifiedcyberontology.org/uco/types/",
     "uco-vocabulary": "https://ontology.unifiedcyberontology.org/uco/vocabulary/",
+    "co": "http://purl.org/co/",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
 _NS = uuid.UUID("6f1c7f64-3a55-5b2e-9a49-6b0b8c1d2e01")
@@ -43,9 +49,49 @@ VOCABULARY_TEXT = " ".join([*CONTEXT, "Investigation InvestigativeAction Provena
                             "Hash HashNameVocab URL URLFacet Relationship Tool Has_Account Member_Of "
                             "Contained_Within Attached_To Invites_To Posted_On Sent intake of exhibit "
                             "referral package known material category hashset entry group country attributed "
-                            "pseudonym member"])
+                            "pseudonym member Thread read from account identifier withheld messaging chat outside "
+                            "any group message"])
 
 
+
+
+# case_validate's cost is pySHACL re-parsing two SPARQL constraints once per node (about 60 ms a node): the advisory
+# "UcoThings are suggested to end with a UUID" (severity Info, given its own IRI by UCO so that a producer with its own
+# controls may deactivate it) and "no Facet shared by two objects". Every IRI here ends in a UUIDv5 and every Facet
+# IRI is derived from its one owner's key; graph_problems() checks both in Python, so validating with
+# ``case_validate --ontology-graph`` of this text keeps every other shape and takes a third of the time.
+FAST_VALIDATION_TTL = """@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix core: <https://ontology.unifiedcyberontology.org/uco/core/> .
+core:UcoThing-identifier-regex-shape sh:deactivated "true"^^xsd:boolean .
+core:hasFacet-shape sh:deactivated "true"^^xsd:boolean .
+"""
+_UUID_END = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-5][0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+
+
+def graph_problems(graph: Mapping[str, Any]) -> list[str]:
+    """What the two deactivated shapes would say: node IRIs not ending in a UUID, Facets linked from two objects."""
+    problems: list[str] = []
+    owner: dict[str, str] = {}
+
+    def walk(x: Any, parent: str | None) -> None:
+        if isinstance(x, list):
+            for y in x:
+                walk(y, parent)
+        elif isinstance(x, dict):
+            nid = x.get("@id")
+            if nid and "@type" in x and not _UUID_END.search(str(nid)):
+                problems.append(f"{nid}: IRI does not end in a UUID")
+            for f in x.get("uco-core:hasFacet", []):
+                fid = f.get("@id") if isinstance(f, dict) else None
+                if fid and owner.setdefault(fid, str(nid)) != nid:
+                    problems.append(f"{fid}: Facet of both {owner[fid]} and {nid}")
+            for k, v in x.items():
+                if k != "@context":
+                    walk(v, nid or parent)
+
+    walk(graph.get("@graph", []), None)
+    return problems
 
 
 def _dt(s: str | None) -> dict[str, str] | None:
@@ -159,37 +205,93 @@ def build_graph(case_name: str, sources: Sequence[Mapping[str, Any]], persons: S
                       f"{x.get('attributed_to') or 'no country'}; identity withheld")
         person_iri[x["ref"]] = pid
         objects.append(pid)
-    thread_iri: dict[str, str] = {}
+    account_of = {p["id"]: [(a["platform"], a["kind"], a["value"]) for a in p.get("accounts", [])] for p in persons}
+    sender_account: dict[tuple[str, str | None], str] = {}
+
+    def sender(ref: str, platform: str | None) -> str | None:
+        """The account a person writes from on a platform (phone first, then the platform's own id); a pseudonym
+        gets one account node that names no identifier."""
+        if (ref, platform) in sender_account:
+            return sender_account[(ref, platform)]
+        if ref not in person_iri:
+            return None
+        accs = sorted(account_of.get(ref, []), key=lambda a: (a[0] != platform, a[1] != "phone", a))
+        if accs and (platform is None or accs[0][0] == platform):
+            aid = _account(g, *accs[0])
+        else:
+            key = f"{ref}|{platform}"
+            aid = g.add({"@id": g.iri("ApplicationAccount", key), "@type": "uco-observable:ApplicationAccount",
+                         "uco-core:description": f"{platform or 'messaging'} account of {ref}; identifier withheld",
+                         "uco-core:hasFacet": [{"@id": g.iri("AccountFacet", key),
+                                                "@type": "uco-observable:AccountFacet"}]})
+            objects.extend([aid, g.rel(person_iri[ref], aid, "Has_Account")])
+        sender_account[(ref, platform)] = aid
+        return aid
+
+    # chats: one MessageThread each (a group, or a chat outside any group by its key), with a MessageThreadFacet
+    # naming its participants' accounts and a types:Thread whose co:element are its messages (the CASE 1.5.0
+    # MessageThreadFacet shapes); a message is a Message whose MessageFacet says from (the sender's account) and to
+    # (the other participants' accounts; for a group, the group's thread itself when it has no known members)
+    chats: dict[str, dict[str, Any]] = {}
     for grp in groups:
-        tid = g.iri("MessageThread", grp["id"])
-        parts = [person_iri[m["person"]] for m in grp.get("members", []) if m["person"] in person_iri]
         names = "; ".join(n["name"] for n in grp.get("names", []))
-        g.add({"@id": tid, "@type": "uco-observable:MessageThread", "uco-core:name": grp["id"],
-               "uco-core:description": f"{grp.get('platform')} group; names: {names}",
-               "uco-core:hasFacet": [{"@id": g.iri("MessageThreadFacet", grp["id"]),
-                                      "@type": "uco-observable:MessageThreadFacet"}]})
-        thread_iri[grp["id"]] = tid
-        objects.append(tid)
-        for m, pid in zip([m for m in grp.get("members", []) if m["person"] in person_iri], parts, strict=True):
-            for iv in m.get("intervals", []) or [{"from": None, "to": None}]:
-                objects.append(g.rel(pid, tid, "Member_Of", iv.get("from"), iv.get("to")))
+        chats[grp["id"]] = {"name": grp["id"], "platform": grp.get("platform"),
+                            "description": f"{grp.get('platform')} group; names: {names}",
+                            "members": [m for m in grp.get("members", []) if m["person"] in person_iri],
+                            "participants": [], "messages": []}
+    for m in messages:
+        key = m.get("group") or (f"chat:{m['chat']}" if m.get("chat") else None)
+        if key and key not in chats:
+            chats[key] = {"name": key, "platform": m.get("platform"), "description": "chat outside any group",
+                          "members": [], "participants": [], "messages": []}
+    thread_iri = {k: g.iri("MessageThread", k) for k in chats}
+    for k, c in chats.items():
+        for mem in c["members"]:
+            pid = person_iri[mem["person"]]
+            for iv in mem.get("intervals", []) or [{"from": None, "to": None}]:
+                objects.append(g.rel(pid, thread_iri[k], "Member_Of", iv.get("from"), iv.get("to")))
+            c["participants"].append(sender(mem["person"], c["platform"]))
+    for m in messages:  # a sender the membership does not know is still a participant of the chat
+        ck = m.get("group") or (f"chat:{m['chat']}" if m.get("chat") else None)
+        if ck in chats and m.get("sender"):
+            frm0 = sender(m["sender"], m.get("platform") or chats[ck]["platform"])
+            if frm0 and frm0 not in chats[ck]["participants"]:
+                chats[ck]["participants"].append(frm0)
     msg_iri: dict[str, str] = {}
     for i, m in enumerate(messages):
-        key = f"{m.get('group')}|{m.get('at')}|{m.get('sender')}|{i}"
+        chat_key = m.get("group") or (f"chat:{m['chat']}" if m.get("chat") else None)
+        chat = chats.get(chat_key) if chat_key else None
+        platform = m.get("platform") or (chat or {}).get("platform")
+        key = f"{chat_key}|{m.get('at')}|{m.get('sender')}|{i}"
         mid = g.iri("Message", key)
+        frm = sender(m["sender"], platform) if m.get("sender") else None
+        to: list[dict[str, str]] = []
+        if chat is not None:
+            to = [{"@id": a} for a in sorted(set(chat["participants"]) - {frm}) if a]
+            chat["messages"].append(mid)
         facet = {"@id": g.iri("MessageFacet", key), "@type": "uco-observable:MessageFacet",
                  "uco-observable:messageText": m.get("text") or None, "uco-observable:sentTime": _dt(m.get("at")),
-                 "uco-observable:messageType": m.get("kind")}
-        g.add({"@id": mid, "@type": "uco-observable:Message",
-               "uco-core:hasFacet": [{k: v for k, v in facet.items() if v is not None}]})
+                 "uco-observable:messageType": m.get("kind"),
+                 "uco-observable:application": {"@id": _application(g, platform)} if platform else None,
+                 "uco-observable:from": {"@id": frm} if frm else None, "uco-observable:to": to}
+        g.add({"@id": mid, "@type": "uco-observable:Message", "uco-core:description": m.get("provenance"),
+               "uco-core:hasFacet": [{k: v for k, v in facet.items() if v is not None and v != []}]})
         objects.append(mid)
-        if m.get("sender") in person_iri:
-            objects.append(g.rel(person_iri[m["sender"]], mid, "Sent"))
-        if m.get("group") in thread_iri:
-            objects.append(g.rel(mid, thread_iri[m["group"]], "Contained_Within", m.get("at")))
         for sha in m.get("media", []):
             msg_iri.setdefault(sha, mid)
             objects.append(g.rel(g.iri("File", f"media|{sha}"), mid, "Attached_To"))
+    for k, c in chats.items():
+        thread = g.add({"@id": g.iri("Thread", k), "@type": "uco-types:Thread",
+                        "co:size": {"@type": "xsd:nonNegativeInteger", "@value": len(c["messages"])},
+                        "co:element": [{"@id": x} for x in c["messages"]]})
+        g.add({"@id": thread_iri[k], "@type": "uco-observable:MessageThread", "uco-core:name": c["name"],
+               "uco-core:description": c["description"],
+               "uco-core:hasFacet": [{"@id": g.iri("MessageThreadFacet", k),
+                                      "@type": "uco-observable:MessageThreadFacet",
+                                      "uco-observable:participant": [{"@id": a} for a in sorted(set(c["participants"]))
+                                                                     if a],
+                                      "uco-observable:messageThread": {"@id": thread}}]})
+        objects.append(thread_iri[k])
     for md in media:
         cats = ", ".join(sorted({f"{x.get('hashset')}:{x.get('entry')} category {x.get('category')}"
                                  for x in md.get("matches", [])}))
@@ -219,6 +321,11 @@ def build_graph(case_name: str, sources: Sequence[Mapping[str, Any]], persons: S
     return g.jsonld()
 
 
+def _provenance(sources: Sequence[Mapping[str, Any]]) -> str | None:
+    cites = [f"{c['source']} {c.get('location') or ''}".strip() for c in sources if c.get("source")]
+    return "read from " + "; ".join(cites) if cites else None
+
+
 def package_graph(doc: dict[str, Any]) -> dict[str, Any]:
     """The graph of a (scrubbed) package document: only what the package itself holds."""
     media: dict[str, dict[str, Any]] = {}
@@ -226,7 +333,9 @@ def package_graph(doc: dict[str, Any]) -> dict[str, Any]:
         m = media.setdefault(x["sha256"], {"sha256": x["sha256"], "md5": x["md5"], "sha1": x["sha1"],
                                            "size": x.get("size"), "matches": []})
         m["matches"].append(x)
-    msgs = [m for m in doc["messages"] if m["kind"] == "message"]
+    platform = {g["id"]: g.get("platform") for g in doc["groups"]}
+    msgs = [{**m, "platform": platform.get(m.get("group") or ""), "provenance": _provenance(m.get("sources", []))}
+            for m in doc["messages"] if m["kind"] == "message"]
     return build_graph(f"{doc['case']} / referral package {doc['country']} v{doc['version']}", doc["sources"],
                        doc["persons"], doc["pseudonyms"], doc["groups"], msgs, list(media.values()),
                        doc["invite_links"], focus=f"referral package for {doc['country']}")
@@ -240,11 +349,16 @@ def write_jsonld(graph: dict[str, Any], out: Path) -> Path:
 
 def case_graph(case: Any, with_messages: bool = True) -> dict[str, Any]:
     from ringtrace.dissemination.export import build_export
+    from ringtrace.dissemination.package import _dedup_messages
 
     exp = build_export(case, with_messages=with_messages)
-    msgs = [{"group": m["chat"].get("group"), "at": m["at"], "sender": m["sender"], "text": m["text"],
-             "media": m["media"], "kind": m["kind"]}
-            for m in exp.get("messages", []) if m["kind"] == "message"]
+    platform = {g["id"]: g.get("platform") for g in exp["groups"]}
+    # the same message read from several exhibits is one Message citing each (fewer, not redundant, nodes)
+    msgs = [{"group": m["chat"].get("group"),
+             "chat": None if m["chat"].get("group") else m["chat"].get("key"),
+             "platform": platform.get(m["chat"].get("group") or ""), "at": m["at"], "sender": m["sender"],
+             "text": m["text"], "media": m["media"], "kind": m["kind"], "provenance": _provenance(m["sources"])}
+            for m in _dedup_messages(exp.get("messages", [])) if m["kind"] == "message"]
     media = [m for m in exp["media"] if m["matches"]]
     return build_graph(exp["case"], exp["sources"], exp["persons"], [], exp["groups"], msgs, media,
                        exp["invite_links"], focus="whole case")
