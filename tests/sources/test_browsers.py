@@ -265,3 +265,46 @@ def test_lead_story_shows_the_owners_visit(visited_case: tuple[Case, str]) -> No
     assert any(x["visits"] for x in doc["links"]) and any(p["visits"] for p in doc["pages"])
     # benign Chrome visits tie to no lead
     assert not any("recipes.example" in (v.url or "") for x in rep.links for v in x.visits)
+
+
+@pytest.mark.parametrize("fmt", ["firefox-places", "firefox-formhistory", "chrome-history"])
+def test_damaged_copies_never_crash_the_reader(fmt: str, tmp_path: Path) -> None:
+    """Truncated, bit-flipped, spliced and zeroed copies: records or named problems, never a crash."""
+    rng = random.Random(f"browsers-{fmt}")
+    visits = [Visit(onion_url(rng, f"/t/{i}") if i % 3 else f"https://chat.whatsapp.com/{CODE}",
+                    T + timedelta(minutes=i), f"title {i}") for i in range(200)]
+    src = tmp_path / "src.db"
+    if fmt == "firefox-places":
+        write_firefox_places(src, visits, [Download("https://files.example/a.pdf", T, "/tmp/a.pdf")])
+    elif fmt == "chrome-history":
+        write_chrome_history(src, visits, [Download("https://files.example/a.pdf", T, "/tmp/a.pdf")])
+    else:
+        write_formhistory(src, [FormEntry("f", v.url, v.at, v.at) for v in visits])
+    original = src.read_bytes()
+    crashes: list[str] = []
+    for i in range(25):
+        data = bytearray(original)
+        kind = i % 4
+        if kind == 0:
+            data = data[: rng.randrange(100, len(data))]
+        elif kind == 1:
+            for _ in range(rng.randrange(1, 40)):
+                data[rng.randrange(100, len(data))] ^= 1 << rng.randrange(8)
+        elif kind == 2:
+            at_ = rng.randrange(100, len(data))
+            data = data[:at_] + bytearray(rng.randbytes(rng.randrange(1, 2000))) + data[at_:]
+        else:
+            at_ = rng.randrange(100, len(data))
+            data[at_:at_ + 4096] = b"\x00" * len(data[at_:at_ + 4096])
+        db = tmp_path / f"m{i}" / "db.sqlite"
+        db.parent.mkdir()
+        db.write_bytes(bytes(data))
+        try:
+            for rec in _read(db, fmt, ReadOptions(owner=OWNER)):
+                if isinstance(rec, Problem):
+                    assert rec.file == "db.sqlite" and rec.reason
+        except FormatError as e:
+            assert "db.sqlite" in str(e), str(e)
+        except Exception as e:  # noqa: BLE001
+            crashes.append(f"mutation {i}: {type(e).__name__}: {e}")
+    assert not crashes, "\n".join(crashes)

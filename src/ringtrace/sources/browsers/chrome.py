@@ -48,9 +48,9 @@ def _visits(r: BrowserReader) -> Iterator[Record]:
     sql = ("SELECT v.id, v.visit_time, u.url, " + col_or_null(r.schema, "urls", "title", "u")
            + " FROM visits v JOIN urls u ON u.id = v.url ORDER BY v.id")
     for vid, vtime, url, title in r.rows(sql, "visits"):
-        u = r.text(url, "urls", vid)
+        u = r.text(url, "visits", vid)
         at = r.when(vtime, webkit_time, "visits", vid)
-        t = r.text(title, "urls", vid, MAX_TEXT)
+        t = r.text(title, "visits", vid, MAX_TEXT)
         yield from r.indicators(u, "visits", vid, at, u, f"visited ({t})" if t else "visited")
 
 

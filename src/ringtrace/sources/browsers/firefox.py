@@ -55,9 +55,9 @@ def _visits(r: BrowserReader) -> Iterator[Record]:
     sql = ("SELECT v.id, v.visit_date, p.url, " + col_or_null(r.schema, "moz_places", "title", "p")
            + " FROM moz_historyvisits v JOIN moz_places p ON p.id = v.place_id ORDER BY v.id")
     for vid, vdate, url, title in r.rows(sql, "moz_historyvisits"):
-        u = r.text(url, "moz_places", vid)
+        u = r.text(url, "moz_historyvisits", vid)
         at = r.when(vdate, prtime, "moz_historyvisits", vid)
-        t = r.text(title, "moz_places", vid, MAX_TEXT)
+        t = r.text(title, "moz_historyvisits", vid, MAX_TEXT)
         yield from r.indicators(u, "moz_historyvisits", vid, at, u, f"visited ({t})" if t else "visited")
 
 
@@ -82,7 +82,7 @@ def _downloads(r: BrowserReader) -> Iterator[Record]:
            " JOIN moz_places p ON p.id = a.place_id"
            f" WHERE n.name IN ({names}) ORDER BY a.id")
     for aid, added, dest, url in r.rows(sql, "moz_annos"):
-        u = r.text(url, "moz_places", aid)
+        u = r.text(url, "moz_annos", aid)
         at = r.when(added, prtime, "moz_annos", aid)
         d = r.text(dest, "moz_annos", aid, MAX_TEXT)
         yield from r.indicators(u, "moz_annos", aid, at, u, f"downloaded to {d}" if d else "downloaded")
