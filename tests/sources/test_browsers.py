@@ -308,3 +308,19 @@ def test_damaged_copies_never_crash_the_reader(fmt: str, tmp_path: Path) -> None
         except Exception as e:  # noqa: BLE001
             crashes.append(f"mutation {i}: {type(e).__name__}: {e}")
     assert not crashes, "\n".join(crashes)
+
+
+def test_synthetic_world_invites_are_read_back(tmp_path: Path) -> None:
+    from ringtrace.synth.formats.browsers import sample_visits, world_invite_visits
+    from ringtrace.synth.world import build_world
+
+    world = build_world(3, "tiny")
+    rng = random.Random(3)
+    invites = world_invite_visits(world, rng, n=3)
+    assert invites
+    codes = {c for g in world.groups.values() for _, c in g.codes}
+    visits = sample_visits(rng, T, [v.url for v in invites], [onion_url(rng, "/x")])
+    inds = _inds(_read(write_chrome_history(tmp_path / "History", visits), "chrome-history"))
+    got = {i.code for i in inds if i.kind in ("whatsapp_invite", "telegram_invite")}
+    assert got == {v.url.rsplit("/", 1)[1].lstrip("+") for v in invites} and got <= codes
+    assert len([i for i in inds if i.kind == "onion"]) == 1

@@ -13,9 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ringtrace.indicators.extract import onion_v3_address
 from ringtrace.sources.browsers._visits import to_prtime, to_webkit
+
+if TYPE_CHECKING:
+    from ringtrace.synth.world import World
 
 FIREFOX_SCHEMA = """
 CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url LONGVARCHAR, title LONGVARCHAR, rev_host LONGVARCHAR,
@@ -83,6 +87,18 @@ class FormEntry:
 
 def onion_url(rng: random.Random, path: str = "/") -> str:
     return f"http://{onion_v3_address(rng.randbytes(32))}{path}"
+
+
+def invite_url(platform: str, code: str) -> str:
+    return f"https://t.me/+{code}" if platform == "telegram" else f"https://chat.whatsapp.com/{code}"
+
+
+def world_invite_visits(world: World, rng: random.Random, n: int = 3) -> list[Visit]:
+    """Visits to up to ``n`` of the synthetic world's groups' invite links, each while its code was current."""
+    codes = [(g.platform, at, code) for g in world.groups.values() for at, code in g.codes]
+    rng.shuffle(codes)
+    return sorted((Visit(invite_url(p, c), at + timedelta(hours=1 + rng.randrange(48)), "Group invite")
+                   for p, at, c in codes[:n]), key=lambda v: v.at)
 
 
 def sample_visits(rng: random.Random, start: datetime, invite_urls: list[str], onion_urls: list[str],
