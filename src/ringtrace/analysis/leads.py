@@ -6,7 +6,13 @@ Pure functions over an open case (no CLI, no network). Every score is a sum of c
 pages: known material among the page's images (strong), invite links on the page, links tied to a group in the
 case, keyword terms in the title or around the indicators;
 links: tied to a group in the case (and on what device evidence), members who joined through it, how many
-pages and capture files carry it, pages holding known material, keyword terms, first and last seen.
+pages and capture files carry it, pages holding known material, keyword terms, first and last seen, and visits
+by a device's owner.
+
+Visits: browser history (``sources/browsers``) keeps what a device visited and when. A visit to the link itself,
+to a captured page that carried it (same URL), or to the onion site that hosted such a page is evidence in the
+lead, tied to the exhibit and to its owner (the person holding the exhibit's device-owner account):
+"visited by P0012 on EX-004 at ...".
 
 A page's images: embedded resources of the same source whose capture URL is among the page's ``resources``;
 for MHTML and saved HTML (one page per file), every image part of the file / every file in its ``_files``
@@ -23,12 +29,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, select
 
 from ringtrace.analysis.common import iso, utc
 from ringtrace.analysis.invites import INVITE_KINDS, CodeTie, code_current_at, group_resets, tie_invite_codes
 from ringtrace.sources.base import canonical_format
+from ringtrace.sources.browsers import BROWSER_FORMATS
 from ringtrace.store import schema as S
 
 Component = tuple[str, float, str]  # (name, points, reason)
@@ -50,6 +58,8 @@ FILE_CAP = 20.0
 KNOWN_PAGE_EACH = 20.0
 KNOWN_PAGE_CAP = 40.0
 DEFAULT_KEYWORD_WEIGHT = 5.0
+VISIT_OWNER = 20.0  # each person whose device visited the link, a page carrying it or its onion site
+VISIT_CAP = 40.0
 MAX_KEYWORD_FILE = 1024 * 1024
 MAX_KEYWORDS = 10_000
 MAX_TERM = 200
@@ -69,6 +79,28 @@ class KnownImage:
 
 
 @dataclass
+class Visit:
+    """A browser's record of a visit, from one exhibit, tied to that device's owner(s) when the case knows them."""
+
+    url: str | None
+    at: datetime | None
+    source: str | None  # exhibit
+    persons: list[str]  # owner person labels
+    location: str  # file:table:row
+    what: str  # "the link" | "the page" | "the onion site"
+
+    @property
+    def text(self) -> str:
+        who = " and ".join(self.persons) if self.persons else "the owner (not identified)"
+        when = f" at {iso(self.at)}" if self.at else " (time not recorded)"
+        return f"{self.what} visited by {who} on {self.source or '?'}{when} ({self.location})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"url": self.url, "at": iso(self.at), "source": self.source, "persons": list(self.persons),
+                "location": self.location, "what": self.what, "text": self.text}
+
+
+@dataclass
 class PageLead:
     page_id: int
     uri: str | None
@@ -80,6 +112,7 @@ class PageLead:
     components: list[Component] = field(default_factory=list)
     known: list[KnownImage] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)  # (platform, code)
+    visits: list[Visit] = field(default_factory=list)
 
     @property
     def flagged(self) -> bool:
@@ -102,6 +135,7 @@ class LinkLead:
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     joined: list[tuple[str, datetime | None]] = field(default_factory=list)  # (person label, join time)
+    visits: list[Visit] = field(default_factory=list)
 
 
 @dataclass
@@ -124,6 +158,7 @@ class Story:
     group_names: list[str]
     group_basis: str | None
     joined: list[dict[str, Any]]  # person, at
+    visits: list[dict[str, Any]] = field(default_factory=list)  # url, at, source, persons, location, what, text
 
 
 # ---- keywords -----------------------------------------------------------------------------------------------
@@ -269,6 +304,53 @@ def _joined(con: Connection, ties: dict[tuple[str, str], CodeTie],
     return out
 
 
+def _norm_url(url: str | None) -> str | None:
+    """Scheme and host lower-cased, fragment and a trailing slash dropped: the same page however written."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return url.strip()
+    path = parts.path.rstrip("/")
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}{query}"
+
+
+def _onion_host(url: str | None) -> str | None:
+    try:
+        host = urlsplit(url).hostname if url else None
+    except ValueError:
+        return None
+    return host if host and host.endswith(".onion") else None
+
+
+def device_owner_persons(con: Connection) -> dict[int, list[str]]:
+    """Source id -> labels of the persons holding that source's device-owner account(s)."""
+    do, pa = S.device_owners, S.person_accounts
+    q = (select(do.c.source_id, S.persons.c.label).join(pa, pa.c.account_id == do.c.account_id)
+         .join(S.persons, S.persons.c.id == pa.c.person_id).distinct())
+    out: dict[int, set[str]] = defaultdict(set)
+    for r in con.execute(q):
+        out[r.source_id].add(r.label)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _browser_files(con: Connection) -> set[tuple[int, str]]:
+    sf = S.source_files
+    return {(r.source_id, r.relpath) for r in con.execute(select(sf.c.source_id, sf.c.relpath, sf.c.format))
+            if r.format and canonical_format(r.format) in BROWSER_FORMATS}
+
+
+def _visit_component(visits: list[Visit]) -> list[Component]:
+    if not visits:
+        return []
+    persons = sorted({p for v in visits for p in v.persons})
+    shown = "; ".join(v.text for v in visits[:5]) + (f"; and {len(visits) - 5} more" if len(visits) > 5 else "")
+    return [("visited by a device owner" if persons else "visited on a seized device",
+             min(VISIT_CAP, VISIT_OWNER * len(persons)), shown)]
+
+
 def rank_leads(case: Any, keywords: Path | Sequence[tuple[str, float]] | None = None) -> LeadsReport:
     """Pages and invite links of the case, each ranked by an explainable score (highest first)."""
     kw = load_keywords(keywords) if isinstance(keywords, Path) else [
@@ -297,8 +379,23 @@ def _rank(con: Connection, kw: list[tuple[str, float]]) -> LeadsReport:
     link_files: dict[tuple[str, str], set[tuple[int, str]]] = defaultdict(set)
     page_contexts: dict[int, list[str]] = defaultdict(list)
     link_contexts: dict[tuple[str, str], list[str]] = defaultdict(list)
+    browser = _browser_files(con)
+    owners = device_owner_persons(con) if browser else {}
+    link_visits: dict[tuple[str, str], list[Visit]] = defaultdict(list)
+    url_visits: dict[str, list[Visit]] = defaultdict(list)
+    onion_visits: dict[str, list[Visit]] = defaultdict(list)
     ind = S.indicators
     for r in con.execute(select(ind).order_by(ind.c.id)):
+        if (r.source_id, r.prov_file) in browser:
+            def visit(what: str, r: Any = r) -> Visit:
+                return Visit(r.page_uri, utc(r.at), exhibit.get(r.source_id), owners.get(r.source_id, []),
+                             _locator(r), what)
+            if r.kind in INVITE_KINDS:
+                link_visits[(r.platform or "", r.code or r.value)].append(visit("the link"))
+            elif r.kind == "url" and (u := _norm_url(r.page_uri)) is not None:
+                url_visits[u].append(visit("the page"))
+            elif r.kind == "onion":
+                onion_visits[r.value.lower()].append(visit("the onion site"))
         pid = page_key.get((r.source_id, r.prov_file, r.prov_table, r.prov_row))
         if pid is not None:
             page_contexts[pid].append(r.context)
@@ -320,6 +417,12 @@ def _rank(con: Connection, kw: list[tuple[str, float]]) -> LeadsReport:
                 lead.pages.append(pid)
             if key not in pages[pid].links:
                 pages[pid].links.append(key)
+    for page in pages.values():
+        exact = url_visits.get(_norm_url(page.uri) or "", [])
+        host = _onion_host(page.uri)
+        site = [v for v in onion_visits.get(host, []) if v.location not in {e.location for e in exact}] \
+            if host else []
+        page.visits = sorted([*exact, *site], key=lambda v: (_naive(v.at), v.location))
     # links
     for key, lead in links.items():
         comps: list[Component] = []
@@ -349,6 +452,13 @@ def _rank(con: Connection, kw: list[tuple[str, float]]) -> LeadsReport:
         if kw:
             texts = [*link_contexts[key], *(pages[pid].title for pid in lead.pages)]
             comps += _keyword_component(_keyword_hits(kw, texts), "page titles and link contexts")
+        seen_loc: set[str] = set()
+        for v in [*link_visits.get(key, []), *(v for pid in lead.pages for v in pages[pid].visits)]:
+            if v.location not in seen_loc:
+                seen_loc.add(v.location)
+                lead.visits.append(v)
+        lead.visits.sort(key=lambda v: (_naive(v.at), v.location))
+        comps += _visit_component(lead.visits)
         if lead.first_seen is not None:
             days = ((lead.last_seen or lead.first_seen) - lead.first_seen).days
             comps.append(("seen", 0.0, f"first seen {iso(lead.first_seen)}, last seen {iso(lead.last_seen)} "
@@ -373,6 +483,7 @@ def _rank(con: Connection, kw: list[tuple[str, float]]) -> LeadsReport:
         if kw:
             comps += _keyword_component(_keyword_hits(kw, [page.title, *page_contexts[page.page_id]]),
                                         "the title and indicator contexts")
+        comps += _visit_component(page.visits)
         page.components = comps
         page.score = round(sum(c[1] for c in comps), 2)
     ranked_pages = sorted(pages.values(), key=lambda p: (-p.score, _naive(p.captured_at), p.page_id))
@@ -403,7 +514,8 @@ def lead_story(case: Any, report: LeadsReport | None = None) -> list[Story]:
                  for p in lead.pages if p in by_id]
         out.append(Story(lead.platform, lead.code, lead.url, lead.score, pages, lead.group,
                          names.get(lead.group, []), lead.group_basis,
-                         [{"person": who, "at": iso(at)} for who, at in lead.joined]))
+                         [{"person": who, "at": iso(at)} for who, at in lead.joined],
+                         [v.to_dict() for v in lead.visits]))
     return out
 
 
@@ -416,16 +528,18 @@ def leads_to_dict(report: LeadsReport, limit: int | None = None) -> dict[str, An
         "pages": [{"page_id": p.page_id, "uri": p.uri, "title": p.title, "source": p.source,
                    "location": p.location, "captured_at": iso(p.captured_at), "score": p.score,
                    "flagged": p.flagged, "components": comps(p.components),
-                   "known": [k.__dict__ for k in p.known], "links": [list(k) for k in p.links]}
+                   "known": [k.__dict__ for k in p.known], "links": [list(k) for k in p.links],
+                   "visits": [v.to_dict() for v in p.visits]}
                   for p in report.pages[:limit]],
         "links": [{"platform": x.platform, "code": x.code, "url": x.url, "score": x.score, "group": x.group,
                    "group_basis": x.group_basis, "pages": x.pages, "capture_files": x.capture_files,
                    "sightings": x.sightings, "first_seen": iso(x.first_seen), "last_seen": iso(x.last_seen),
                    "joined": [{"person": w, "at": iso(a)} for w, a in x.joined],
+                   "visits": [v.to_dict() for v in x.visits],
                    "components": comps(x.components)} for x in report.links[:limit]],
         "keywords": [{"term": t, "weight": w} for t, w in report.keywords],
     }
 
 
-__all__ = ["KeywordError", "LeadsReport", "LinkLead", "PageLead", "Story", "lead_story", "leads_to_dict",
-           "load_keywords", "page_media", "parse_keywords", "rank_leads"]
+__all__ = ["KeywordError", "LeadsReport", "LinkLead", "PageLead", "Story", "Visit", "device_owner_persons",
+           "lead_story", "leads_to_dict", "load_keywords", "page_media", "parse_keywords", "rank_leads"]
