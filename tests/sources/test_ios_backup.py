@@ -127,6 +127,8 @@ def test_ingest_of_a_backup_folder(tmp_path: Path) -> None:
         assert errors == []
         (m,) = media
         assert hashlib.sha256((out / m.relpath).read_bytes()).hexdigest() == m.sha256
+        ringtrace.run(case)
+        assert ringtrace.verify(case).findings == []
     finally:
         case.close()
 
