@@ -1,0 +1,1 @@
+"""Phone backups kept on computers: iTunes/Finder iOS backups (``ios``)."""

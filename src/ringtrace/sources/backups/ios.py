@@ -1,0 +1,343 @@
+"""iTunes/Finder iOS backups: a folder with ``Manifest.db``, ``Manifest.plist``, ``Info.plist`` and the backed-up
+files under hashed names ``ab/abcdef...`` (SHA-1 of ``domain-relativePath``, as iLEAPP, mvt and
+iphone_backup_decrypt read them). ``Manifest.db`` table ``Files(fileID, domain, relativePath, flags, file)``
+maps each hashed name to its domain and path; flags 1 = file, 2 = directory, 4 = symlink.
+
+WhatsApp's ``ChatStorage.sqlite``, its ``Message/Media/...`` and the preferences plist naming the owner sit in
+the shared app-group domain ``AppDomainGroup-group.net.whatsapp.WhatsApp.shared``. They are resolved through the
+manifest and read with the WhatsApp iOS reader; every record keeps the hashed file it came from as its file, and
+the unit reports which hashed file is which domain path. ``Info.plist`` names the device (name, phone number,
+IMEI): recorded as the backup's own device-owner record.
+
+Encrypted backups (``Manifest.plist`` IsEncrypted) need the examiner's password (``ReadOptions.extra``
+``password`` or ``key``, given at intake); decryption is not built in yet, so such a backup is a named problem.
+"""
+
+from __future__ import annotations
+
+import plistlib
+import re
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from ringtrace.model import (
+    Account,
+    AccountKey,
+    DeviceOwner,
+    Platform,
+    Problem,
+    Prov,
+    ReadOptions,
+    Record,
+)
+from ringtrace.sources._helpers.sqlite_util import open_readonly_copy
+from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, read_sqlite_schema, register
+from ringtrace.sources.whatsapp.android import choose_owner
+from ringtrace.sources.whatsapp.ios import OWNER_PLIST, REQUIRED, _IOSReader, read_owner_plist
+
+WA_DOMAIN = "AppDomainGroup-group.net.whatsapp.WhatsApp.shared"
+CHAT_STORAGE = "ChatStorage.sqlite"
+OWNER_PLIST_PATH = f"Library/Preferences/{OWNER_PLIST}"
+MANIFEST = "Manifest.db"
+MANIFEST_PLIST = "Manifest.plist"
+INFO_PLIST = "Info.plist"
+SIDE_FILES = (MANIFEST_PLIST, INFO_PLIST, "Status.plist", MANIFEST + "-wal", MANIFEST + "-shm")
+FILE_ID = re.compile(r"[0-9a-f]{40}")
+HASHED = re.compile(r"(?:^|/)([0-9a-f]{2})/([0-9a-f]{40})$")
+PLIST_MAX_BYTES = 4 * 1024 * 1024
+MANIFEST_MAX_ROWS = 2_000_000
+MAX_LISTED = 20  # bad manifest rows named one by one; the rest counted
+PASSWORD_OPTIONS = ("password", "key")
+FLAG_FILE = 1
+
+
+def _dir_of(relpath: str) -> str:
+    return relpath.rsplit("/", 1)[0] + "/" if "/" in relpath else ""
+
+
+def read_plist(path: Path) -> dict[str, object] | None:
+    """A bounded plist as a dict, or None when it is missing, too large or unreadable."""
+    try:
+        if path.stat().st_size > PLIST_MAX_BYTES:
+            return None
+        data = plistlib.loads(path.read_bytes())
+    except (OSError, plistlib.InvalidFileException, ValueError, TypeError, OverflowError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _text(v: object, limit: int = 200) -> str | None:
+    if isinstance(v, (str, int)) and not isinstance(v, bool):
+        s = str(v).strip()
+        return s[:limit] if s else None
+    return None
+
+
+@dataclass
+class Manifest:
+    """The manifest of one backup: (domain, relativePath) -> hashed relpath inside the exhibit."""
+
+    prefix: str  # the backup folder inside the exhibit ("" or "dir/")
+    files: dict[tuple[str, str], str] = field(default_factory=dict)
+    file_ids: dict[str, str] = field(default_factory=dict)  # hashed relpath -> "domain/relativePath"
+
+    def lookup(self, domain: str, relpath: str) -> str | None:
+        return self.files.get((domain, relpath))
+
+
+def read_manifest(root: Path, manifest_rel: str, present: set[str]) -> tuple[Manifest, list[Problem]]:
+    """Read ``Files`` of a Manifest.db. Rows whose file id is not a SHA-1, whose path climbs out of its domain or
+    whose file is missing from the exhibit are named problems (bounded), and left out."""
+    prefix = _dir_of(manifest_rel)
+    man = Manifest(prefix)
+    problems: list[Problem] = []
+    bad = {"outside": 0, "missing": 0}
+    with tempfile.TemporaryDirectory(prefix="ringtrace-iosbk-") as td:
+        try:
+            con = open_readonly_copy(root / manifest_rel, Path(td))
+        except (FormatError, sqlite3.DatabaseError, OSError) as exc:
+            raise FormatError(f"{manifest_rel}: not a readable iOS backup manifest: {exc}") from exc
+        try:
+            rows = con.execute(
+                "SELECT rowid, fileID, domain, relativePath, flags FROM Files ORDER BY rowid LIMIT ?",
+                (MANIFEST_MAX_ROWS + 1,),
+            ).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise FormatError(f"{manifest_rel}: manifest table 'Files' unreadable (truncated or damaged "
+                              f"Manifest.db?): {exc}") from exc
+        finally:
+            con.close()
+    if len(rows) > MANIFEST_MAX_ROWS:
+        problems.append(Problem(manifest_rel, f"manifest lists more than {MANIFEST_MAX_ROWS} files; the rest "
+                                "are not read", Prov(manifest_rel, "Files"), "warning"))
+        rows = rows[:MANIFEST_MAX_ROWS]
+    real_root = root.resolve()
+    for rowid, fid, domain, rel, flags in rows:
+        if flags != FLAG_FILE:
+            continue  # directories and symlinks have no content in the backup
+        prov = Prov(manifest_rel, "Files", str(rowid))
+        where = f"{domain!s:.80}/{rel!s:.200}"
+        parts = PurePosixPath(rel).parts if isinstance(rel, str) else ()
+        if (not isinstance(fid, str) or not FILE_ID.fullmatch(fid) or not isinstance(domain, str)
+                or not isinstance(rel, str) or ".." in parts or rel.startswith("/") or "\x00" in rel):
+            bad["outside"] += 1
+            if bad["outside"] <= MAX_LISTED:
+                problems.append(Problem(manifest_rel, f"manifest row {rowid} ({where!r}) names file id "
+                                        f"{str(fid)[:60]!r}, which points outside the backup; not read", prov))
+            continue
+        hashed = f"{prefix}{fid[:2]}/{fid}"
+        target = root / hashed
+        ok = hashed in present
+        if ok:
+            try:
+                ok = target.is_file() and target.resolve().is_relative_to(real_root)
+            except OSError:
+                ok = False
+        if not ok:
+            bad["missing"] += 1
+            if bad["missing"] <= MAX_LISTED:
+                problems.append(Problem(manifest_rel, f"manifest row {rowid}: backup file {hashed} "
+                                        f"({where}) is missing from the exhibit", prov, "warning"))
+            continue
+        man.files[(domain, rel)] = hashed
+        man.file_ids[hashed] = f"{domain}/{rel}"
+    for kind, n in bad.items():
+        if n > MAX_LISTED:
+            problems.append(Problem(manifest_rel, f"{n - MAX_LISTED} more manifest rows {kind} (not listed)",
+                                    Prov(manifest_rel, "Files"), "warning"))
+    return man, problems
+
+
+class ManifestMedia:
+    """Resolves ChatStorage's declared media paths (``Media/...`` under the domain's ``Message/``) through the
+    manifest to hashed backup files."""
+
+    def __init__(self, manifest: Manifest, domain: str = WA_DOMAIN) -> None:
+        self.manifest, self.domain = manifest, domain
+        self.resolved: dict[str, str] = {}  # hashed relpath -> domain/relativePath, in first-use order
+
+    def resolve(self, declared: str | None) -> str | None:
+        if not declared:
+            return None
+        p = declared.replace("\\", "/")
+        idx = p.find("Media/")
+        if idx < 0:
+            return None
+        rel = p[idx:]
+        if ".." in PurePosixPath(rel).parts:
+            return None
+        for pre in ("Message/", ""):
+            hit = self.manifest.lookup(self.domain, pre + rel)
+            if hit is not None:
+                self.resolved.setdefault(hit, f"{self.domain}/{pre}{rel}")
+                return hit
+        return None
+
+
+class _BackupChatReader(_IOSReader):
+    """The WhatsApp iOS reader over a ChatStorage found through a backup manifest."""
+
+    def __init__(self, unit: Unit, options: ReadOptions, con: sqlite3.Connection, manifest: Manifest) -> None:
+        super().__init__(unit, options, con)
+        self.manifest = manifest
+        self.backup_media = ManifestMedia(manifest)
+        self.media = self.backup_media  # type: ignore[assignment]
+
+    def run(self) -> Iterator[Record]:
+        yield from super().run()
+        for hashed, where in self.backup_media.resolved.items():
+            yield Problem(hashed, f"backup file {hashed} = {where} (WhatsApp attachment, found through the "
+                          "manifest)", Prov(hashed), "info")
+
+    def read_owner(self) -> Iterator[Record]:
+        plist = self.manifest.lookup(WA_DOMAIN, OWNER_PLIST_PATH)
+        recorded = ((read_owner_plist(self.unit.root / plist), Prov(plist, "OwnJabberID"),
+                     f"preferences OwnJabberID (backup file {plist} = {WA_DOMAIN}/{OWNER_PLIST_PATH})")
+                    for _ in (0,) if plist is not None)
+        found = choose_owner(recorded, self.options, self.file)
+        if found is not None:
+            self.owner, prov, basis = found
+            yield from self.account(self.owner, prov)
+            yield DeviceOwner(self.owner, basis, prov)
+            return
+        yield from self.infer_owner()
+
+
+def _is_encrypted(plist: dict[str, object] | None) -> bool:
+    return bool(plist and plist.get("IsEncrypted") is True)
+
+
+@register
+class IOSBackup(SourceFormat):
+    name = "ios-backup"
+    description = "iTunes/Finder iOS backup (Manifest.db; WhatsApp ChatStorage and media through the manifest)"
+
+    def claim(self, candidate: Candidate) -> int:
+        if candidate.name != MANIFEST:
+            return 0
+        if candidate.is_sqlite:
+            schema = candidate.sqlite_schema
+            if {"fileID", "domain", "relativePath", "flags"} <= schema.get("Files", set()):
+                return 99
+        side = candidate.path.parent / MANIFEST_PLIST
+        if side.is_file():
+            # encrypted (Manifest.db is ciphertext) or damaged: still the backup's, read() says what is wrong
+            return 90 if _is_encrypted(read_plist(side)) else 60
+        return 0
+
+    def members(self, candidate: Candidate, all_relpaths: list[str]) -> list[str]:
+        prefix = _dir_of(candidate.relpath)
+        out: list[str] = []
+        for p in all_relpaths:
+            if not p.startswith(prefix):
+                continue
+            rest = p[len(prefix):]
+            if rest in SIDE_FILES or HASHED.fullmatch(rest):
+                out.append(p)
+        return out
+
+    def read(self, unit: Unit, options: ReadOptions) -> Iterator[Record]:
+        prefix = _dir_of(unit.primary)
+        present = set(unit.members) | {unit.primary}
+        mplist_rel = prefix + MANIFEST_PLIST
+        mplist = read_plist(unit.root / mplist_rel) if mplist_rel in present else None
+        yield from self.read_device(unit, prefix, present, mplist)
+        if _is_encrypted(mplist):
+            yield from self.encrypted(unit, options, mplist_rel)
+            return
+        if not unit.path.read_bytes()[:16].startswith(b"SQLite format 3"):
+            raise FormatError(f"{unit.primary}: not an SQLite manifest and {MANIFEST_PLIST} does not say the "
+                              "backup is encrypted: damaged backup")
+        schema = read_sqlite_schema(unit.path)
+        if not {"fileID", "domain", "relativePath", "flags"} <= schema.get("Files", set()):
+            raise FormatError(f"{unit.primary}: manifest has no readable 'Files' table (truncated or damaged "
+                              "Manifest.db)")
+        manifest, problems = read_manifest(unit.root, unit.primary, present)
+        yield from problems
+        chat = manifest.lookup(WA_DOMAIN, CHAT_STORAGE)
+        if chat is None:
+            yield Problem(unit.primary, f"backup holds no WhatsApp {CHAT_STORAGE} (domain {WA_DOMAIN}); only the "
+                          "device details are read", Prov(unit.primary, "Files"), "info")
+            return
+        yield Problem(unit.primary, f"backup file {chat} = {WA_DOMAIN}/{CHAT_STORAGE}; read as WhatsApp iOS",
+                      Prov(unit.primary, "Files"), "info")
+        yield from self.read_chat_storage(unit, options, manifest, chat)
+
+    def read_chat_storage(self, unit: Unit, options: ReadOptions, manifest: Manifest, chat: str,
+                          ) -> Iterator[Record]:
+        members = [m for m in (manifest.lookup(WA_DOMAIN, CHAT_STORAGE + s) for s in ("-wal", "-shm")) if m]
+        with tempfile.TemporaryDirectory(prefix="ringtrace-iosbk-") as td:
+            tmp = Path(td)
+            src = unit.root / chat
+            if members:
+                # the -wal must sit beside the database under its own name for SQLite to apply it
+                staged = tmp / "src" / CHAT_STORAGE
+                staged.parent.mkdir()
+                staged.write_bytes(src.read_bytes())
+                for m, s in zip(members, ("-wal", "-shm"), strict=False):
+                    (staged.parent / (CHAT_STORAGE + s)).write_bytes((unit.root / m).read_bytes())
+                src = staged
+            try:
+                con = open_readonly_copy(src, tmp / "db")
+            except FormatError as exc:
+                yield Problem(chat, f"backup file {chat} ({WA_DOMAIN}/{CHAT_STORAGE}): unreadable: {exc}",
+                              Prov(chat))
+                return
+            try:
+                schema = read_sqlite_schema(src)
+                if not all(t in schema and c <= schema[t] for t, c in REQUIRED.items()):
+                    yield Problem(chat, f"backup file {chat} ({WA_DOMAIN}/{CHAT_STORAGE}) is not a WhatsApp "
+                                  "ChatStorage (tables missing)", Prov(chat))
+                    return
+                inner = Unit(unit.root, chat, "whatsapp-ios", members)
+                try:
+                    yield from _BackupChatReader(inner, options, con, manifest).run()
+                except FormatError as exc:
+                    yield Problem(chat, f"backup file {chat} ({WA_DOMAIN}/{CHAT_STORAGE}): {exc}", Prov(chat))
+            finally:
+                con.close()
+
+    def read_device(self, unit: Unit, prefix: str, present: set[str], mplist: dict[str, object] | None,
+                    ) -> Iterator[Record]:
+        info_rel = prefix + INFO_PLIST
+        info = read_plist(unit.root / info_rel) if info_rel in present else None
+        if info is None:
+            yield Problem(unit.primary, f"{info_rel} missing or unreadable: the device is not named",
+                          Prov(unit.primary), "warning")
+            info = {}
+        lockdown = mplist.get("Lockdown") if mplist else None
+        lock = lockdown if isinstance(lockdown, dict) else {}
+        name = _text(info.get("Device Name")) or _text(info.get("Display Name")) or _text(lock.get("DeviceName"))
+        imei = _text(info.get("IMEI"), 20)
+        details = [f"device {name!r}" if name else "device name not recorded"]
+        for label, field_name, src in (("IMEI", "IMEI", info), ("serial", "Serial Number", info),
+                                ("product", "Product Type", info), ("iOS", "Product Version", info),
+                                ("UDID", "Unique Identifier", info)):
+            v = _text(src.get(field_name), 80)
+            if v:
+                details.append(f"{label} {v}")
+        if not imei:
+            details.append("no IMEI recorded")
+        desc = ", ".join(details)
+        phone = _text(info.get("Phone Number"), 40)
+        digits = re.sub(r"\D", "", phone or "")
+        prov = Prov(info_rel, "Phone Number")
+        if phone and 5 <= len(digits) <= 15:
+            owner = AccountKey(Platform.PHONE.value, "phone", "+" + digits)
+            yield Account(owner, prov)
+            yield DeviceOwner(owner, f"iOS backup Info.plist Phone Number ({desc})", prov)
+        else:
+            yield Problem(info_rel if info else unit.primary, f"iOS backup of {desc}; no phone number in "
+                          f"{INFO_PLIST}", Prov(info_rel), "info")
+
+    def encrypted(self, unit: Unit, options: ReadOptions, mplist_rel: str) -> Iterator[Record]:
+        password = next((options.extra[k] for k in PASSWORD_OPTIONS if options.extra.get(k)), None)
+        if not password:
+            yield Problem(unit.primary, f"encrypted iOS backup ({mplist_rel} IsEncrypted): password needed "
+                          "(give it at intake with --key); its files are not read", Prov(mplist_rel, "IsEncrypted"))
+            return
+        yield Problem(unit.primary, "encrypted iOS backup: a password was given, but decryption of iOS backups "
+                      "is not built into this version; its files are not read", Prov(mplist_rel, "IsEncrypted"))
