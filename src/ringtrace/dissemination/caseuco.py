@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ringtrace import TOOL
+from ringtrace.dissemination.folding import dedup_messages
 
 CONTEXT = {
     "kb": "http://example.org/kb/",
@@ -349,7 +350,6 @@ def write_jsonld(graph: dict[str, Any], out: Path) -> Path:
 
 def case_graph(case: Any, with_messages: bool = True) -> dict[str, Any]:
     from ringtrace.dissemination.export import build_export
-    from ringtrace.dissemination.package import _dedup_messages
 
     exp = build_export(case, with_messages=with_messages)
     platform = {g["id"]: g.get("platform") for g in exp["groups"]}
@@ -358,7 +358,7 @@ def case_graph(case: Any, with_messages: bool = True) -> dict[str, Any]:
              "chat": None if m["chat"].get("group") else m["chat"].get("key"),
              "platform": platform.get(m["chat"].get("group") or ""), "at": m["at"], "sender": m["sender"],
              "text": m["text"], "media": m["media"], "kind": m["kind"], "provenance": _provenance(m["sources"])}
-            for m in _dedup_messages(exp.get("messages", [])) if m["kind"] == "message"]
+            for m in dedup_messages(exp.get("messages", [])) if m["kind"] == "message"]
     media = [m for m in exp["media"] if m["matches"]]
     return build_graph(exp["case"], exp["sources"], exp["persons"], [], exp["groups"], msgs, media,
                        exp["invite_links"], focus="whole case")

@@ -17,7 +17,7 @@ import json
 import shutil
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +31,8 @@ from ringtrace.analysis.suspects import suspects_for
 from ringtrace.case import Case
 from ringtrace.dissemination import needtoknow as ntk
 from ringtrace.dissemination.export import build_export, iso
-from ringtrace.dissemination.export_types import ExportDoc, Group, Message, Person
+from ringtrace.dissemination.export_types import ExportDoc, Group, Person
+from ringtrace.dissemination.folding import dedup_messages
 from ringtrace.dissemination.status import StatusRow, current_statuses
 from ringtrace.store import schema as S
 from ringtrace.textsafe import visible
@@ -128,30 +129,9 @@ def _conduct(con: Any, person_id: int) -> dict[str, Any] | None:
     return _plain(person_conduct(con, person_id))  # type: ignore[no-any-return]
 
 
-def _msg_key(m: Mapping[str, Any]) -> tuple[Any, ...]:
-    return (m["chat"].get("group") or m["chat"].get("key"), m["at"], m.get("sender"), m["kind"], m.get("text"),
-            tuple(m.get("media", [])),
-            json.dumps({k: (m.get("event") or {}).get(k) for k in ("kind", "target", "value")}, sort_keys=True))
-
-
 def _pick(obj: Mapping[str, object], keys: tuple[str, ...]) -> dict[str, object]:
     """The given keys of ``obj`` that it has, in the order given."""
     return {k: obj[k] for k in keys if k in obj}
-
-
-def _dedup_messages(msgs: Iterable[Message]) -> list[dict[str, Any]]:
-    """The same message read from several devices: one row, every source kept."""
-    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for m in msgs:
-        k = _msg_key(m)
-        if k in seen:
-            cites = seen[k]["sources"]
-            cite = {"source": m["source"], "location": m["location"]}
-            if cite not in cites:
-                cites.append(cite)
-            continue
-        seen[k] = dict(m, sources=[{"source": m["source"], "location": m["location"]}])
-    return list(seen.values())
 
 
 @dataclass
@@ -206,7 +186,7 @@ def _groups_section(sc: _Scope) -> tuple[list[dict[str, Any]], list[dict[str, An
 def _messages_section(sc: _Scope, tg_ids: set[str], context: int) -> list[dict[str, Any]]:
     """Everything a target sent or was the object of, plus ``context`` messages around each in the same chat."""
     refs, targets = sc.refs, sc.targets
-    msgs = _dedup_messages(sc.exp.get("messages", []))
+    msgs = dedup_messages(sc.exp.get("messages", []))
     by_chat: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for m in msgs:
         by_chat[m["chat"].get("group") or f"chat:{m['chat'].get('key')}"].append(m)

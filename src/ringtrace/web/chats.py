@@ -9,7 +9,7 @@ few minutes before its cursor so copies still fold, and skips everything at or b
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +19,7 @@ from sqlalchemy import Connection, or_, select
 
 from ringtrace.analysis.common import utc
 from ringtrace.analysis.timeline import Msg, SenderMap, deduplicated, raw_messages
+from ringtrace.dissemination.export_types import Group, Media, Person
 from ringtrace.store import schema as S
 
 CHAT_REF = re.compile(r"^(G\d{1,9}|c\d{1,12})$")
@@ -67,7 +68,7 @@ class ChatPage:
     exhibits: dict[int, str] = field(default_factory=dict)
 
 
-def resolve_chat(con: Connection, ref: str, groups: list[dict[str, Any]]) -> ChatRef | None:
+def resolve_chat(con: Connection, ref: str, groups: Sequence[Group]) -> ChatRef | None:
     if not CHAT_REF.match(ref):
         return None
     if ref.startswith("G"):
@@ -137,7 +138,7 @@ def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def chat_page(con: Connection, chat: ChatRef, persons: list[dict[str, Any]], media: list[dict[str, Any]],
+def chat_page(con: Connection, chat: ChatRef, persons: Sequence[Person], media: Sequence[Media],
               size: int, after: Cursor | None, find: str | None) -> ChatPage:
     senders, person_of = sender_map(con)
     pid_label = {r.id: r.label for r in con.execute(select(S.persons.c.id, S.persons.c.label))}

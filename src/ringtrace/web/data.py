@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from ringtrace.audit import verify_chain
 from ringtrace.case import Case
+from ringtrace.dissemination.export_types import ExportDoc
 from ringtrace.store import schema as S
 
 T = TypeVar("T")
@@ -24,7 +25,7 @@ T = TypeVar("T")
 
 @dataclass
 class CaseData:
-    export: dict[str, Any]
+    export: ExportDoc
     counts: dict[str, int]
     version: tuple[Any, ...]
     problems: list[dict[str, Any]] = field(default_factory=list)
@@ -106,7 +107,7 @@ def _version(case: Case) -> tuple[Any, ...]:
     return (last, n_src, tuple(hs), tuple(ov))
 
 
-def person_groups(doc: dict[str, Any], label: str) -> list[dict[str, Any]]:
+def person_groups(doc: ExportDoc, label: str) -> list[dict[str, Any]]:
     out = []
     for g in doc["groups"]:
         for m in g["members"]:
@@ -128,7 +129,7 @@ def grouped_matches(matches: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(out.values())
 
 
-def media_summary(doc: dict[str, Any]) -> dict[str, int]:
+def media_summary(doc: ExportDoc) -> dict[str, int]:
     c: Counter[str] = Counter()
     for m in doc["media"]:
         for x in m["matches"]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from ringtrace.dissemination.export_types import ExportDoc, Person
 from ringtrace.store import schema as S
 
 MAX_ROWS = 500
@@ -19,7 +20,7 @@ def _person_accounts(con: Connection, label: str) -> list[int]:
                                         .where(p.c.label == label)).scalars()]
 
 
-def person_dossier(con: Connection, label: str, person: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
+def person_dossier(con: Connection, label: str, person: Person, doc: ExportDoc) -> dict[str, Any]:
     accounts = _person_accounts(con, label)
     exhibit = {int(r.id): str(r.exhibit) for r in con.execute(select(S.sources.c.id, S.sources.c.exhibit))}
     a = S.accounts
@@ -43,7 +44,7 @@ def person_dossier(con: Connection, label: str, person: dict[str, Any], doc: dic
     media = [{"sha256": m["sha256"], "kind": m["kind"], "known": bool(m["matches"]),
               "categories": sorted({str(x.get("category") or "uncategorised") for x in m["matches"]}),
               "lists": sorted({str(x["hashset"]) for x in m["matches"]}),
-              "first": bool(m.get("first_shared") and m["first_shared"].get("person") == label),
+              "first": bool((fs := m.get("first_shared")) and fs.get("person") == label),
               "groups": m.get("shared_in", [])}
              for m in doc["media"] if label in m["shared_by"]]
     media.sort(key=lambda x: (not x["known"], not x["first"], x["sha256"]))
@@ -58,12 +59,12 @@ def score_of(case: Any, label: str) -> Any:
     return next((s for s in rank_suspects(case) if s.label == label), None)
 
 
-def group_media(doc: dict[str, Any], label: str) -> list[dict[str, Any]]:
+def group_media(doc: ExportDoc, label: str) -> list[dict[str, Any]]:
     out = [{"sha256": m["sha256"], "kind": m["kind"], "known": bool(m["matches"]),
             "categories": sorted({str(x.get("category") or "uncategorised") for x in m["matches"]}),
             "lists": sorted({str(x["hashset"]) for x in m["matches"]}),
             "shared_by": m["shared_by"],
-            "first": m["first_shared"] if m.get("first_shared") and m["first_shared"].get("group") == label else None}
+            "first": fs if (fs := m.get("first_shared")) and fs.get("group") == label else None}
            for m in doc["media"] if label in (m.get("shared_in") or [])]
     out.sort(key=lambda x: (not x["known"], x["sha256"]))
     return out[:MAX_ROWS]

@@ -9,16 +9,18 @@ members; a country filter keeps the persons attributed to it and the groups they
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ringtrace.analysis.graph import analyse_network
 from ringtrace.case import Case
+from ringtrace.dissemination.export_types import ExportDoc
 
 MAX_NODES = 5000  # a bound on what one page draws; the rest is said, not dropped silently
 ROLE_RANK = {"creator": 3, "admin": 2, "member": 1}
 
 
-def graph_doc(case: Case, doc: dict[str, Any], country: str = "", group: str = "") -> dict[str, Any]:
+def graph_doc(case: Case, doc: ExportDoc, country: str = "", group: str = "") -> dict[str, Any]:
     """``{"nodes": [...], "edges": [...], "countries": [...], "communities": n, "truncated": bool}``."""
     from ringtrace.analysis.priorities import rank_suspects
 
@@ -35,11 +37,11 @@ def graph_doc(case: Case, doc: dict[str, Any], country: str = "", group: str = "
             edges[(m["person"], g["id"])] = "member"
         for a in g["admins"]:
             edges[(a, g["id"])] = "admin"
-        if g.get("creator"):
-            edges[(g["creator"], g["id"])] = "creator"
+        if creator := g.get("creator"):
+            edges[(creator, g["id"])] = "creator"
     sharers: set[tuple[str, str]] = set()
     for md in doc["media"]:
-        fs = md.get("first_shared") or {}
+        fs: Mapping[str, Any] = md.get("first_shared") or {}
         if md["matches"] and fs.get("person") and fs.get("group"):
             sharers.add((str(fs["person"]), str(fs["group"])))
     keep_groups = {g["id"] for g in doc["groups"]}

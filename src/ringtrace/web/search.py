@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ringtrace.analysis.common import utc
+from ringtrace.dissemination.export_types import ExportDoc
 from ringtrace.phones import to_e164
 from ringtrace.store import schema as S
 from ringtrace.web.chats import Cursor
@@ -82,7 +83,7 @@ def phone_of(q: str) -> str | None:
     return to_e164("+" + d.lstrip("0") if not t.startswith("+") else "+" + d)
 
 
-def search(con: Connection, case_path: Path, version: tuple[Any, ...], doc: dict[str, Any], raw: str) -> Results:
+def search(con: Connection, case_path: Path, version: tuple[Any, ...], doc: ExportDoc, raw: str) -> Results:
     q = clean_query(raw)
     res = Results(q)
     if len(q) < 2:
@@ -127,14 +128,14 @@ def search(con: Connection, case_path: Path, version: tuple[Any, ...], doc: dict
     if HEX.match(compact) and len(compact) in (32, 40, 64):
         col = {32: "md5", 40: "sha1", 64: "sha256"}[len(compact)]
         for m in doc["media"]:
-            if m[col] == compact:
+            if {"md5": m["md5"], "sha1": m["sha1"], "sha256": m["sha256"]}[col] == compact:
                 res.add("media", {"sha256": m["sha256"], "why": col, "kind": m["kind"], "known": bool(m["matches"]),
                                   "categories": sorted({str(x.get("category")) for x in m["matches"]})})
     if pdq:
         from ringtrace.media.pdq import hamming
 
         limit = min(int(pdq.group(2) or 31), 256)
-        near = sorted(((hamming(pdq.group(1), m["pdq"]), m) for m in doc["media"] if m.get("pdq")),
+        near = sorted(((hamming(pdq.group(1), h), m) for m in doc["media"] if (h := m.get("pdq"))),
                       key=lambda t: (t[0], t[1]["sha256"]))
         for d, m in near:
             if d <= limit:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from ringtrace.analysis.common import utc
+from ringtrace.dissemination.export_types import ExportDoc
 from ringtrace.store import schema as S
 
 MAX_EVENTS = 50_000
@@ -41,7 +42,7 @@ def filters(person: str | None, group: str | None, kind: str | None, since: str 
                    _day(since), _day(until))
 
 
-def timeline(con: Connection, doc: dict[str, Any], f: Filters) -> tuple[list[dict[str, Any]], list[str]]:
+def timeline(con: Connection, doc: ExportDoc, f: Filters) -> tuple[list[dict[str, Any]], list[str]]:
     """The entries in time order (undated last) and every kind present (for the filter's choices)."""
     exhibit = {int(r.id): str(r.exhibit) for r in con.execute(select(S.sources.c.id, S.sources.c.exhibit))}
     group_of = {int(r.chat_id): str(r.label) for r in con.execute(
