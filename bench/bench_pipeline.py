@@ -54,7 +54,8 @@ def one(op: Path, work: Path, mode: str, workers: int) -> dict[str, Any]:
     from ringtrace.stages.parse import parse_source
     from ringtrace.stages.run import run
 
-    case = Case.init(work / f"case-{mode}", actor="bench")
+    (work / mode).mkdir(parents=True, exist_ok=True)
+    case = Case.init(work / mode / "case", actor="bench")
     manifest = json.loads((op / "operation.json").read_text(encoding="utf-8"))
     t0 = time.perf_counter()
     for ex in manifest["exhibits"]:
@@ -100,7 +101,7 @@ def one(op: Path, work: Path, mode: str, workers: int) -> dict[str, Any]:
     wall, cpu = time.perf_counter() - w0, _cpu() - c0
     export = _strip(build_export(case, with_messages=True))
     case.close()
-    (work / f"export-{mode}.json").write_text(json.dumps(export, sort_keys=True, default=str))
+    (work / mode / "export.json").write_text(json.dumps(export, sort_keys=True, default=str))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"mode": mode, "ingest_s": ingest_s, "run_wall_s": wall, "run_cpu_s": cpu, "busy_cores": cpu / wall,
             "stages": stages, "peak_rss_mb_main": rss, "exhibits": len(manifest["exhibits"])}
@@ -129,7 +130,7 @@ def main() -> None:
             out = subprocess.run([sys.executable, __file__, "--workers", str(a.workers), "--one", str(work / "op"),
                                   str(work), mode], capture_output=True, text=True, check=True)
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        same = (work / "export-before.json").read_text() == (work / "export-after.json").read_text()
+        same = (work / "before" / "export.json").read_text() == (work / "after" / "export.json").read_text()
     lines = [f"## `ringtrace run`, scale {a.scale}, seed {a.seed}, {rows[0]['exhibits']} exhibits, "
              f"local pool of {a.workers} ({os.cpu_count()} CPUs; synthesis {synth_s:.0f} s, not counted)", "",
              "| mode | ingest (parse=False) | run wall | run CPU (user+sys, workers too) | busy cores | main RSS |",

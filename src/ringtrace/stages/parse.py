@@ -136,7 +136,7 @@ def parse_sources(case: Case, source_ids: list[int], executor: Executor | None =
     try:
         if isinstance(ex, SerialExecutor) or len(jobs) <= 1:
             return [_write_source(case, p, (_stream_unit(u, p.opts) for u in p.units), progress) for p in preps]
-        results = iter(ex.map(_read_unit_job, jobs, chunksize=1))  # in order: source by source, unit by unit
+        results = _windowed(ex, jobs, 2 * int(getattr(ex, "workers", 2)))  # in order: source, then unit
         out: list[ParseResult] = []
         for p in preps:
             # exactly len(p.units) results belong to this source; take them as they arrive
@@ -145,6 +145,19 @@ def parse_sources(case: Case, source_ids: list[int], executor: Executor | None =
     finally:
         if own:
             ex.close()
+
+
+def _windowed(ex: Executor, jobs: list[tuple[Unit, ReadOptions]], size: int) -> Iterator[list[_Item]]:
+    """``ex.map`` over windows of ``size`` units, the next window handed out before the current one is written:
+    the workers stay busy while at most two windows of records wait in memory (not every unit of the case)."""
+    size = max(1, size)
+    windows = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+    current = ex.map(_read_unit_job, windows[0], chunksize=1) if windows else iter(())
+    for k in range(len(windows)):
+        following = ex.map(_read_unit_job, windows[k + 1], chunksize=1) if k + 1 < len(windows) else None
+        yield from current
+        if following is not None:
+            current = following
 
 
 # A unit's reading, as (record, None) pairs and at most one final (None, problem reason).
