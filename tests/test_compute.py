@@ -33,6 +33,10 @@ def test_dask_backend_maps_in_order() -> None:
         ex = DaskExecutor(cluster.scheduler_address)
         try:
             assert list(ex.map(square, range(30), chunksize=1)) == [x * x for x in range(30)]
+            # several batches of 64, each next one submitted before the current one is gathered
+            assert list(ex.map(square, range(150), chunksize=1)) == [x * x for x in range(150)]
+            assert list(ex.map(square, [], chunksize=1)) == []
+            assert ex.workers == 2
         finally:
             ex.close()
 

@@ -64,15 +64,25 @@ class DaskExecutor:
         client_cls: Any = Client  # distributed ships no complete annotations
         self.client: Any = client_cls(address) if address else client_cls(processes=True, dashboard_address=None)
 
+    @property
+    def workers(self) -> int:
+        """Worker threads in the cluster now (how many jobs run at once)."""
+        return max(1, sum(int(n) for n in self.client.nthreads().values()))
+
     def map(self, fn: Callable[[T], R], items: Iterable[T], chunksize: int = 16) -> Iterator[R]:
-        batch: list[T] = []
-        for it in items:
-            batch.append(it)
-            if len(batch) >= chunksize * 64:
-                yield from self.client.gather(self.client.map(fn, batch, pure=False))
-                batch = []
-        if batch:
-            yield from self.client.gather(self.client.map(fn, batch, pure=False))
+        """Submits the first batch at once (as a process pool does), then each next batch before the current
+        one is gathered, so the cluster stays busy while the caller consumes results in order."""
+        work = list(items)
+        step = max(1, chunksize * 64)
+        first = self.client.map(fn, work[:step], pure=False) if work else []
+        return self._in_order(fn, work, step, first)
+
+    def _in_order(self, fn: Callable[[T], R], work: list[T], step: int, current: Any) -> Iterator[R]:
+        for start in range(0, len(work), step):
+            nxt = work[start + step:start + 2 * step]
+            following = self.client.map(fn, nxt, pure=False) if nxt else None
+            yield from self.client.gather(current)
+            current = following
 
     def close(self) -> None:
         self.client.close()

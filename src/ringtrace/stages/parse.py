@@ -6,7 +6,9 @@ from scratch.
 
 from __future__ import annotations
 
+import os
 import traceback
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +17,8 @@ from typing import Any
 from sqlalchemy import Connection, delete, select, update
 
 from ringtrace.case import Case, iter_source_files, source_root
-from ringtrace.model import ReadOptions
+from ringtrace.compute import Executor, SerialExecutor, make_executor
+from ringtrace.model import ReadOptions, Record
 from ringtrace.seal import seal_source
 from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, canonical_format, registry
 from ringtrace.stages import Progress, noop_progress
@@ -80,34 +83,139 @@ def _read_options(row: Any) -> ReadOptions:
     return ReadOptions(timezone=row.timezone or "UTC", owner=row.owner, region=row.region)
 
 
-def parse_source(case: Case, source_id: int, progress: Progress = noop_progress,
-                 secrets: dict[str, str] | None = None) -> ParseResult:
-    """Parse one source in one transaction. ``secrets`` (a backup key) reach the readers in memory only: they
-    are never stored, so a re-parse needs them again."""
+@dataclass
+class _Prepared:
+    """What the main process knows of one source before its units are read."""
+
+    source_id: int
+    exhibit: str
+    original_path: str
+    files: list[tuple[str, int]]
+    opts: ReadOptions
+    units: list[Unit]
+    format_error: str | None
+
+
+def _prepare(case: Case, source_id: int, secrets: dict[str, str] | None) -> _Prepared:
     with case.engine.connect() as con:
         src = con.execute(select(S.sources).where(S.sources.c.id == source_id)).one()
     root = source_root(case, source_id)
     files = list(iter_source_files(case, source_id))
-    result = ParseResult(source_id)
     opts = _read_options(src)
     opts.extra.update(secrets or {})
+    error: str | None = None
+    try:
+        units = recognise(root, files, src.format_hint)
+    except FormatError as e:
+        error, units = str(e), []
+    return _Prepared(source_id, src.exhibit, src.original_path, files, opts, units, error)
+
+
+def parse_source(case: Case, source_id: int, progress: Progress = noop_progress,
+                 secrets: dict[str, str] | None = None) -> ParseResult:
+    """Parse one source in one transaction, its units read here one after another (streamed: a unit's records
+    are never all held in memory). ``secrets`` (a backup key) reach the readers in memory only: they are never
+    stored, so a re-parse needs them again."""
+    prep = _prepare(case, source_id, secrets)
+    return _write_source(case, prep, (_stream_unit(u, prep.opts) for u in prep.units), progress)
+
+
+def parse_sources(case: Case, source_ids: list[int], executor: Executor | None = None,
+                  progress: Progress = noop_progress) -> list[ParseResult]:
+    """Parse several sources: every unit of every source is read through ``executor`` (worker processes or a
+    Dask cluster) while this process alone writes, one transaction per source, in source then unit order, so
+    the records, their ids and every seal are those of a serial parse whatever the executor.
+
+    Without an executor one is made from RINGTRACE_EXECUTOR, else a local pool when there are several units;
+    with a single unit (or the serial executor) units are streamed here, holding no unit in memory."""
+    preps = [_prepare(case, sid, None) for sid in source_ids]
+    jobs = [(u, p.opts) for p in preps for u in p.units]
+    spec = os.environ.get("RINGTRACE_EXECUTOR") or ("local" if len(jobs) > 1 else "serial")
+    own = executor is None
+    ex = executor or make_executor(spec)
+    try:
+        if isinstance(ex, SerialExecutor) or len(jobs) <= 1:
+            return [_write_source(case, p, (_stream_unit(u, p.opts) for u in p.units), progress) for p in preps]
+        results = _windowed(ex, jobs, 2 * int(getattr(ex, "workers", 2)))  # in order: source, then unit
+        out: list[ParseResult] = []
+        for p in preps:
+            # exactly len(p.units) results belong to this source; take them as they arrive
+            out.append(_write_source(case, p, (_replay(next(results)) for _ in p.units), progress))
+        return out
+    finally:
+        if own:
+            ex.close()
+
+
+def _windowed(ex: Executor, jobs: list[tuple[Unit, ReadOptions]], size: int) -> Iterator[list[_Item]]:
+    """``ex.map`` over windows of ``size`` units, the next window handed out before the current one is written:
+    the workers stay busy while at most two windows of records wait in memory (not every unit of the case)."""
+    size = max(1, size)
+    windows = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+    current = ex.map(_read_unit_job, windows[0], chunksize=1) if windows else iter(())
+    for k in range(len(windows)):
+        following = ex.map(_read_unit_job, windows[k + 1], chunksize=1) if k + 1 < len(windows) else None
+        yield from current
+        if following is not None:
+            current = following
+
+
+# A unit's reading, as (record, None) pairs and at most one final (None, problem reason).
+_Item = tuple[Record | None, str | None]
+
+
+def _stream_unit(unit: Unit, opts: ReadOptions) -> Iterator[_Item]:
+    from ringtrace.indicators.messages import message_indicators
+    from ringtrace.model import Message
+
+    fmt = registry()[unit.format]()
+    try:
+        for rec in fmt.read(unit, opts):
+            yield rec, None
+            if isinstance(rec, Message):
+                for ind in message_indicators(rec, opts.region):
+                    yield ind, None
+    except FormatError as e:
+        yield None, f"{unit.format}: {e}"
+    except Exception as e:  # noqa: BLE001 - a parser bug on hostile input must not lose the other units
+        tb = traceback.format_exception_only(type(e), e)[-1].strip()
+        yield None, f"{unit.format} failed while reading (records before this point kept): {tb}"
+
+
+def _read_unit_job(job: tuple[Unit, ReadOptions]) -> list[_Item]:
+    """Runs in a worker: reads one unit whole and hands its records back to the writer (picklable)."""
+    unit, opts = job
+    return list(_stream_unit(unit, opts))
+
+
+def _replay(items: list[_Item]) -> Iterator[_Item]:
+    yield from items
+
+
+def _write_source(case: Case, prep: _Prepared, unit_items: Iterable[Iterator[_Item]],
+                  progress: Progress) -> ParseResult:
+    """The one writer: the records of each unit (in unit order) into the case in one transaction, then the seal."""
+    source_id = prep.source_id
+    result = ParseResult(source_id)
     started = datetime.now(UTC)
     with case.begin() as con:
         _clear_parse(con, source_id)  # a crash mid-parse left nothing committed, but be explicit
         writer = RecordWriter(con, source_id, "parse", store_embedded=case.vault.put_bytes)
-        try:
-            units = recognise(root, files, src.format_hint)
-        except FormatError as e:
-            writer.problem(src.original_path, str(e))
-            units = []
-        if not units and files:
+        if prep.format_error is not None:
+            writer.problem(prep.original_path, prep.format_error)
+        if not prep.units and prep.files:
             # a folder of pictures needs no parser: every file is inventoried and every image hashed anyway
-            writer.problem(src.original_path, f"no messaging or capture format in this source ({len(files)} "
-                           "files): read as a plain folder; its files are inventoried and its media hashed", "info")
-        for i, unit in enumerate(units):
-            progress("parse", i, len(units))
+            writer.problem(prep.original_path, f"no messaging or capture format in this source "
+                           f"({len(prep.files)} files): read as a plain folder; its files are inventoried and its "
+                           "media hashed", "info")
+        for i, (unit, items) in enumerate(zip(prep.units, unit_items, strict=True)):
+            progress("parse", i, len(prep.units))
             result.units.append((unit.format, unit.primary))
-            _read_unit(writer, unit, opts)
+            for rec, reason in items:
+                if rec is not None:
+                    writer.add(rec, unit.primary)
+                elif reason is not None:
+                    writer.problem(unit.primary, reason)
             writer.flush()
             con.execute(update(S.source_files)
                         .where(S.source_files.c.source_id == source_id)
@@ -121,30 +229,12 @@ def parse_source(case: Case, source_id: int, progress: Progress = noop_progress,
         result.counts = dict(writer.counts)
         result.problems = sum(v for k, v in writer.counts.items() if k.startswith("Problem"))
         # the seal: what this parse derived, so verify can tell later edits of the records from the evidence
-        case.log("stage.parse", {"source_id": source_id, "exhibit": src.exhibit,
+        case.log("stage.parse", {"source_id": source_id, "exhibit": prep.exhibit,
                                  "units": [f"{f}:{p}" for f, p in result.units],
                                  "records": result.counts, "started": started.isoformat(),
                                  "seal": seal_source(con, source_id).as_detail()}, con)
     progress("parse", len(result.units), len(result.units))
     return result
-
-
-def _read_unit(writer: RecordWriter, unit: Unit, opts: ReadOptions) -> None:
-    from ringtrace.indicators.messages import message_indicators
-    from ringtrace.model import Message
-
-    fmt = registry()[unit.format]()
-    try:
-        for rec in fmt.read(unit, opts):
-            writer.add(rec, unit.primary)
-            if isinstance(rec, Message):
-                for ind in message_indicators(rec, opts.region):
-                    writer.add(ind, unit.primary)
-    except FormatError as e:
-        writer.problem(unit.primary, f"{unit.format}: {e}")
-    except Exception as e:  # noqa: BLE001 - a parser bug on hostile input must not lose the other units
-        tb = traceback.format_exception_only(type(e), e)[-1].strip()
-        writer.problem(unit.primary, f"{unit.format} failed while reading (records before this point kept): {tb}")
 
 
 def _clear_parse(con: Connection, source_id: int) -> None:

@@ -19,7 +19,7 @@ from ringtrace.stages import Progress, noop_progress
 from ringtrace.stages.analyze import analyze_stage
 from ringtrace.stages.hash import hash_stage
 from ringtrace.stages.match import match_stage
-from ringtrace.stages.parse import parse_source
+from ringtrace.stages.parse import parse_sources
 from ringtrace.store import schema as S
 
 
@@ -38,9 +38,8 @@ def run(case: Case, executor: Executor | None = None, progress: Progress = noop_
     with case.engine.connect() as con:
         pending = [r[0] for r in con.execute(select(S.sources.c.id).where(S.sources.c.status != "parsed")
                                              .order_by(S.sources.c.id))]
-    for sid in pending:
-        parse_source(case, sid, progress)
-        res.parsed.append(sid)
+    parse_sources(case, pending, executor, progress)  # units read in workers, written here one source at a time
+    res.parsed.extend(pending)
     res.hashed = hash_stage(case, executor, progress)
     res.matches = match_stage(case, progress)
     analyze_stage(case, progress)

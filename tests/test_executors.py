@@ -1,0 +1,96 @@
+"""The same case whatever runs the work: serial, a local process pool or a Dask cluster of worker processes
+give identical records, seals and exports (timing lives in bench/, not here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+import ringtrace
+from ringtrace.case import Case
+from ringtrace.compute import Executor, make_executor
+from ringtrace.dissemination.export import build_export
+from ringtrace.seal import seal_source
+from ringtrace.stages.intake import ingest
+from ringtrace.store import schema as S
+from ringtrace.synth.operation import write_operation
+
+
+@pytest.fixture(scope="module")
+def operation(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("exec-op")
+    write_operation(out, seed=4, scale="tiny")
+    return out
+
+
+VOLATILE = {"generated_at", "ingested_at"}  # wall-clock times of this run, not derived from the evidence
+
+
+def _strip(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {k: _strip(x) for k, x in v.items() if k not in VOLATILE}
+    if isinstance(v, list):
+        return [_strip(x) for x in v]
+    return v
+
+
+def _run_case(op: Path, where: Path, executor: Executor) -> tuple[dict[str, Any], dict[int, Any]]:
+    """Ingest every exhibit without parsing, then let ``run`` parse (and hash) through ``executor``."""
+    case = Case.init(where, actor="exec")
+    try:
+        manifest = json.loads((op / "operation.json").read_text(encoding="utf-8"))
+        for ex in manifest["exhibits"]:
+            ingest(case, op / ex["path"], exhibit=ex["exhibit"], timezone=ex.get("timezone", "UTC"),
+                   owner=ex.get("owner"), region=ex.get("region"), seizure_country=ex.get("seizure_country"),
+                   examiner="exec", parse=False)
+        res = ringtrace.run(case, executor=executor)
+        assert len(res.parsed) == len(manifest["exhibits"])
+        with case.engine.connect() as con:
+            sids = [r[0] for r in con.execute(select(S.sources.c.id).order_by(S.sources.c.id))]
+            seals = {sid: seal_source(con, sid).as_detail() for sid in sids}
+        return _strip(build_export(case, with_messages=True)), seals
+    finally:
+        case.close()
+
+
+@pytest.fixture(scope="module")
+def serial(operation: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[int, Any]]:
+    return _run_case(operation, tmp_path_factory.mktemp("serial") / "case", make_executor("serial"))
+
+
+def test_serial_parse_has_work_to_compare(serial: tuple[dict[str, Any], dict[int, Any]]) -> None:
+    export, seals = serial
+    assert len(seals) > 1  # several exhibits, so a pool really parses them side by side
+    assert sum(sum(s["counts"].values()) for s in seals.values()) > 0
+    assert export["sources"]
+
+
+def test_local_pool_gives_the_serial_case(operation: Path, tmp_path: Path,
+                                          serial: tuple[dict[str, Any], dict[int, Any]]) -> None:
+    ex = make_executor("local:2")
+    try:
+        got = _run_case(operation, tmp_path / "case", ex)
+    finally:
+        ex.close()
+    assert got[1] == serial[1]
+    assert got[0] == serial[0]
+
+
+def test_dask_cluster_of_processes_gives_the_serial_case(operation: Path, tmp_path: Path,
+                                                         serial: tuple[dict[str, Any], dict[int, Any]]) -> None:
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    cluster_cls: Any = LocalCluster  # distributed ships no complete annotations
+    with cluster_cls(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        ex = make_executor(f"dask:{cluster.scheduler_address}")
+        try:
+            got = _run_case(operation, tmp_path / "case", ex)
+        finally:
+            ex.close()
+    assert got[1] == serial[1]
+    assert got[0] == serial[0]
