@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+import threading
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +28,23 @@ from ringtrace.vault import Vault
 CASE_FILE = "case.json"  # small pointer file: name, created, database URL if not the default
 
 
+_LISTENING: weakref.WeakSet[Engine] = weakref.WeakSet()
+_LISTENING_LOCK = threading.Lock()
+
+
+def _head_writer(case_dir: Path) -> Callable[[Connection], None]:
+    def committed(con: Connection) -> None:
+        head = con.info.pop(audit.PENDING_HEAD, None)
+        if head is not None:
+            audit.write_head(case_dir, head)
+
+    return committed
+
+
+def _head_dropped(con: Connection) -> None:
+    con.info.pop(audit.PENDING_HEAD, None)
+
+
 class CaseError(Exception):
     pass
 
@@ -38,17 +57,13 @@ class Case:
         self.actor = actor or os.environ.get("RINGTRACE_EXAMINER") or audit.default_actor()
         self.lock_wait = 0.0  # seconds a writing command waits for another writer (ringtrace.lock)
         # the audit head goes outside the table once the entries that moved it are committed
-        event.listen(engine, "commit", self._head_committed)
-        event.listen(engine, "rollback", self._head_dropped)
-
-    def _head_committed(self, con: Connection) -> None:
-        head = con.info.pop(audit.PENDING_HEAD, None)
-        if head is not None:
-            audit.write_head(self.path, head)
-
-    @staticmethod
-    def _head_dropped(con: Connection) -> None:
-        con.info.pop(audit.PENDING_HEAD, None)
+        # once per engine: the web app makes a Case per request over one shared engine, and listeners added
+        # while another thread commits would change the list SQLAlchemy is walking
+        with _LISTENING_LOCK:
+            if engine not in _LISTENING:
+                _LISTENING.add(engine)
+                event.listen(engine, "commit", _head_writer(path))
+                event.listen(engine, "rollback", _head_dropped)
 
     # ---- opening ---------------------------------------------------------------------------------------
     @staticmethod
