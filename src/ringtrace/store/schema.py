@@ -501,6 +501,32 @@ media_categories = Table(
 )
 Index("ix_media_categories_sha256", media_categories.c.sha256)
 
+# ---- text read out of documents and pictures of paper (migration 0004) ----------------------------------------
+# Keyed by content (sha256), like media: a document or page image is read once however many exhibits hold it;
+# source_files.sha256 says where it was found. origin: text (a document's own text layer) | ocr | transcription
+# (an examiner's, audited; ``by`` names them). Boxes are pixels of the page image (OCR, transcription of a region).
+
+text_lines = Table(
+    "text_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("origin", String(20), nullable=False),
+    Column("page", Integer, nullable=False),  # 1-based
+    Column("line_no", Integer, nullable=False),  # 1-based within the page
+    Column("text", Text, nullable=False),
+    Column("box_left", Integer),
+    Column("box_top", Integer),
+    Column("box_width", Integer),
+    Column("box_height", Integer),
+    Column("confidence", Float),  # 0..100 as Tesseract reports it; None for a text layer or a transcription
+    Column("rotation", Integer),  # degrees the page was turned before reading (orientation detection)
+    Column("language", String(40)),  # languages read with (Tesseract's "spa+eng")
+    Column("by", Text, nullable=False),  # tool and version, or the examiner
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_text_lines_sha256_page_line", text_lines.c.sha256, text_lines.c.page, text_lines.c.line_no)
+
 Index("ix_messages_chat_at", messages.c.chat_id, messages.c.at)
 Index("ix_group_events_chat_at", group_events.c.chat_id, group_events.c.at)
 
