@@ -846,7 +846,7 @@ def _split_targets(raw: str, and_word: str, known: set[str]) -> list[str]:
     """'Ana, Bo and +34 6..' -> three names, but only when every piece is a sender seen in the file or a
     phone number: a contact may well be called 'Tom and Jerry'."""
     s = " ".join(raw.translate(_STRIP).split())
-    pieces = [x.strip() for part in s.split(", ") for x in part.split(and_word)]
+    pieces = [x.strip() for part in s.split(", ") for x in (part.split(and_word) if and_word else [part])]
     if len(pieces) > 1 and all(x and (x in known or _PHONE_RX.match(x) or _is_you(x)) for x in pieces):
         return pieces
     return [s]

@@ -54,6 +54,7 @@ class Locale:
     file_attached: tuple[str, ...]
     ios_attached: tuple[str, ...]
     ios_omitted: tuple[str, ...]
+    ios_attached_after: tuple[str, ...]  # "<NAME WORD>" forms (Turkish "<%@ eklendi>")
     phrases: tuple[SystemPhrase, ...]
 
 
@@ -114,13 +115,14 @@ def load_locales() -> dict[str, Locale]:
             source=d["source"],
             title_prefixes=tuple(d["title_prefixes"]),
             you=tuple(d["you"]),
-            you_obj=tuple(d["you_obj"]),
+            you_obj=tuple(d["you_obj"]) or tuple(d["you"]),
             and_word=d["and"],
             default_order=d["default_order"],
             media_omitted=tuple(d["media_omitted"]),
             file_attached=tuple(d["file_attached"]),
             ios_attached=tuple(d["ios_attached"]),
             ios_omitted=tuple(d["ios_omitted"]),
+            ios_attached_after=tuple(d.get("ios_attached_after", ())),
             phrases=tuple(phrases),
         )
     return out
