@@ -17,6 +17,7 @@ import codecs
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta
 from pathlib import PurePosixPath
 from typing import IO
@@ -48,7 +49,8 @@ from ringtrace.sources.whatsapp import export_locale as L
 LINE_CAP = 64 * 1024  # characters kept of one physical line
 MSG_CAP = 64 * 1024  # characters kept of one message (all its lines)
 HEAD_LINES = 20  # non-empty lines looked at by claim() and the not-an-export check
-UNKNOWN_LINES_SHOWN = 10  # line numbers of unread system lines named in the problem
+UNKNOWN_LINES_SHOWN = 10
+LAYOUT_LOCK = 200  # timestamped lines read with the generic detector before the file's own regex takes over  # line numbers of unread system lines named in the problem
 SENDER_CAP = 20_000  # distinct sender strings remembered in pass 1 (bounds memory on hostile input)
 
 # Direction / embedding marks WhatsApp sprinkles around names, numbers and system lines.
@@ -79,28 +81,86 @@ _MEDIA_NAME_RX = re.compile(r"[^/\\<>:\"|?*\x00-\x1f]{1,255}")
 
 def _ampm_alt() -> str:
     am, pm = L.ampm_words()
-    extra = sorted((re.escape(w) for w in (*am, *pm)), key=len, reverse=True)
+    extra = sorted((_ampm_word_rx(w) for w in (*am, *pm)), key=len, reverse=True)
     return "|".join([_LATIN_AMPM, *extra])
 
 
-def _ts_regex(bracket: str | None = None, sep: str | None = None, tsep: str | None = None) -> re.Pattern[str]:
-    """Timestamp prefix. With no arguments: the generic detector; with them, the layout's own regex."""
-    sep_rx = re.escape(sep) if sep else "[./-]"
-    tsep_rx = re.escape(tsep) if tsep else "[:.]"
-    if bracket is None:
-        open_rx, close_rx = r"(?P<br>\[)?", r"(?(br)\]\s|\s[-–]\s)"
-    elif bracket == "[":
-        open_rx, close_rx = r"\[", r"\]\s"
+def _ampm_word_rx(w: str) -> str:
+    return "".join(r"\s?" if ch == " " else re.escape(ch) for ch in w)  # "da manhã" with NBSP or none
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What one export's timestamps look like, fixed per file once pass 1 has seen its lines."""
+
+    bracket: bool  # iOS "[...]"
+    sep: str  # date separator: "/", ".", "-", " " or ". "
+    tsep: str  # time separator ":" or "."
+    time_first: bool  # "14:56, 3/18/22 - " (Vietnamese) rather than "3/18/22, 14:56 - "
+    ampm_before: bool  # "午後3:45" / "오후 3:45": the day period before the hour
+    ampm_after: bool  # "3:45 PM"
+
+
+def _ts_regex(layout: Layout | None = None, time_first: bool = False) -> re.Pattern[str]:
+    """Timestamp prefix. With no layout: the generic detector (date-first, or time-first when asked); with one,
+    the file's own regex (fixed separators, no optional parts the file never uses: parse speed)."""
+    ap = _ampm_alt()
+    if layout is None:
+        sep_rx, tsep_rx = r"(?P<sep>[./-]\s?|\s)", r"(?P<tsep>[:.])"
+        open_rx = r"(?P<br>\[)?"
+        close_rx = r"(?(br)\](?:\s?[-–])?\s|(?:\s[-–]|:)\s)"
+        ap0 = rf"(?:(?P<ap0>{ap})\s?)?"
+        ap1 = rf"(?:\s?{_M}(?P<ap>{ap}))?"
     else:
-        open_rx, close_rx = "", r"\s[-–]\s"
-    return re.compile(
-        rf"^{_M}{open_rx}{_M}(?P<a>\d{{1,4}}){_M}(?P<sep>{sep_rx}){_M}(?P<b>\d{{1,2}}){_M}(?P=sep){_M}"
-        rf"(?P<c>\d{{1,4}}){_M}\.?[,،]?\s{_M}(?P<h>\d{{1,2}})(?P<tsep>{tsep_rx})(?P<mi>\d{{2}})"
-        rf"(?:(?P=tsep)(?P<s>\d{{2}}))?{_M}(?:\s?{_M}(?P<ap>{_ampm_alt()}))?{_M}{close_rx}"
+        time_first = layout.time_first
+        sep_rx, tsep_rx = "(?P<sep>" + re.escape(layout.sep) + ")", "(?P<tsep>" + re.escape(layout.tsep) + ")"
+        open_rx = r"\[" if layout.bracket else ""
+        close_rx = r"\](?:\s?[-–])?\s" if layout.bracket else r"(?:\s[-–]|:)\s"
+        ap0 = rf"(?:(?P<ap0>{ap})\s?)?" if layout.ampm_before else "(?P<ap0>)"  # empty group: same names
+        ap1 = rf"(?:\s?{_M}(?P<ap>{ap}))?" if layout.ampm_after else "(?P<ap>)"
+    date_rx = (
+        rf"(?P<a>\d{{1,4}}){_M}{sep_rx}{_M}(?P<b>\d{{1,2}}){_M}(?P=sep){_M}(?P<c>\d{{1,4}}){_M}\.?"
     )
+    time_rx = rf"{ap0}(?P<h>\d{{1,2}}){tsep_rx}(?P<mi>\d{{2}})(?:(?P=tsep)(?P<s>\d{{2}}))?{_M}{ap1}{_M}"
+    if time_first:
+        body = rf"{time_rx}[,،]?\s{_M}{date_rx}"
+    else:
+        body = rf"{date_rx}[,،]?\s{_M}{time_rx}"
+    return re.compile(rf"^{_M}{open_rx}{_M}{body}{close_rx}")
 
 
 _GENERIC_TS = _ts_regex()
+_GENERIC_TS_TIME_FIRST = _ts_regex(time_first=True)
+
+
+def match_ts(line: str) -> re.Match[str] | None:
+    """The generic detector: either field order."""
+    return _GENERIC_TS.match(line) or _GENERIC_TS_TIME_FIRST.match(line)
+
+
+# a timestamp starts with a digit of some script, "[" or a direction mark (or, before the hour, a day period):
+# a line starting with anything else is a continuation line without a regex match (parse speed)
+_DIGITS = frozenset("0123456789" "٠١٢٣٤٥٦٧٨٩" "۰۱۲۳۴۵۶۷۸۹" "०१२३४५६७८९" "০১২৩৪৫৬৭৮৯" "๐๑๒๓๔๕๖๗๘๙")
+_TS_FIRST = _DIGITS | frozenset(MARKS) | {"["}
+
+
+def ts_first_chars(layout: Layout) -> frozenset[str]:
+    if not layout.ampm_before:
+        return _TS_FIRST
+    am, pm = L.ampm_words()
+    return _TS_FIRST | {w[0] for w in (*am, *pm)} | set("aApP")
+
+
+def layout_of(st: _Stats) -> Layout:
+    """The file's layout from what pass 1 has counted (majority of the timestamped lines)."""
+    return Layout(
+        bracket=st.bracket > st.n // 2,
+        sep=max(st.seps.items(), key=lambda kv: kv[1])[0],
+        tsep=max(st.tseps.items(), key=lambda kv: kv[1])[0],
+        time_first=st.time_first > st.n // 2,
+        ampm_before=st.ampm_before > 0,
+        ampm_after=st.ampm > 0,
+    )
 
 
 def _attach_rxs() -> tuple[re.Pattern[str], re.Pattern[str], frozenset[str]]:
@@ -139,7 +199,7 @@ def _attachment(first_line: str) -> tuple[bool, str | None]:
 
 def attachment_names(text: str) -> Iterator[str]:
     for line in text.splitlines():
-        m = _GENERIC_TS.match(line)
+        m = match_ts(line)
         body = line[m.end() :] if m else line
         i = body.find(": ")
         cand = (body[i + 2 :] if i >= 0 else body).translate(_STRIP)
@@ -185,28 +245,33 @@ def _iter_lines(fh: IO[str]) -> Iterator[tuple[str, bool]]:
 class _Stats:
     n: int = 0
     bracket: int = 0
+    time_first: int = 0
     seps: dict[str, int] = field(default_factory=dict)
     tseps: dict[str, int] = field(default_factory=dict)
     a4: int = 0  # first field has 4 digits: year first
     a_gt12: int = 0
     b_gt12: int = 0
-    fwd_dmy: int = 0  # consecutive dates that run forward (or stay) if read as D/M/Y
-    fwd_mdy: int = 0
-    prev_dmy: tuple[int, int, int] | None = None
-    prev_mdy: tuple[int, int, int] | None = None
-    ampm: int = 0
+    c_gt31: int = 0  # third field cannot be a day: not a two-digit-year Y/M/D
+    fwd: dict[str, int] = field(default_factory=lambda: {"DMY": 0, "MDY": 0, "YMD": 0})
+    prev: tuple[int, int, int] | None = None
+    ampm: int = 0  # day period after the time
+    ampm_before: int = 0
     seconds: int = 0
     last: tuple[str, str, str] | None = None
 
-    def add(self, m: re.Match[str]) -> None:
+    def add(self, m: re.Match[str], time_first: bool) -> None:
         self.n += 1
-        g0, sep, tsep, ap, sec, ga, gb, gc = m.group(0, "sep", "tsep", "ap", "s", "a", "b", "c")
+        g0, sep, tsep, ap, ap0, sec, ga, gb, gc = m.group(0, "sep", "tsep", "ap", "ap0", "s", "a", "b", "c")
         if "[" in g0[:4]:
             self.bracket += 1
+        if time_first:
+            self.time_first += 1
         self.seps[sep] = self.seps.get(sep, 0) + 1
         self.tseps[tsep] = self.tseps.get(tsep, 0) + 1
         if ap:
             self.ampm += 1
+        if ap0:
+            self.ampm_before += 1
         if sec:
             self.seconds += 1
         if len(ga) >= 3:
@@ -216,18 +281,18 @@ class _Stats:
         if date == self.last:  # most lines share the previous line's date: nothing new to learn
             return
         self.last = date
-        a, b, c = int(ga), int(gb), _year(gc)
-        if a > 12:
-            self.a_gt12 += 1
-        if b > 12:
-            self.b_gt12 += 1
-        if self.a_gt12 or self.b_gt12:
-            return  # the order is settled by a field > 12; the forward count is only a tie breaker
-        dmy, mdy = (c, b, a), (c, a, b)
-        if self.prev_dmy is not None and self.prev_mdy is not None:
-            self.fwd_dmy += dmy >= self.prev_dmy
-            self.fwd_mdy += mdy >= self.prev_mdy
-        self.prev_dmy, self.prev_mdy = dmy, mdy
+        a, b, c = int(ga), int(gb), int(gc)
+        self.a_gt12 += a > 12
+        self.b_gt12 += b > 12
+        self.c_gt31 += c > 31
+        cur = (a, b, c)
+        if self.prev is not None:
+            pa, pb, pc = self.prev
+            fwd = self.fwd
+            fwd["DMY"] += (c, b, a) >= (pc, pb, pa)
+            fwd["MDY"] += (c, a, b) >= (pc, pa, pb)
+            fwd["YMD"] += cur >= self.prev
+        self.prev = cur
 
 
 def _year(s: str) -> int:
@@ -236,23 +301,36 @@ def _year(s: str) -> int:
 
 
 def infer_order(st: _Stats, default: str) -> tuple[str, str | None]:
-    """Field order for the file and, when it had to be guessed, the reason (for a warning Problem)."""
+    """Field order for the file and, when it had to be guessed, the reason (for a warning Problem).
+
+    A field above 12 cannot be a month and one above 31 not a day; what remains is decided by the order under
+    which the dates run forward, then by the locale default. Two-digit-year Y/M/D ("23. 12. 31.", Korean) is
+    considered only where the locale's own short date is year-first (CLDR)."""
     if st.a4 > st.n // 2:
         return "YMD", None
-    if st.a_gt12 and not st.b_gt12:
-        return "DMY", None
-    if st.b_gt12 and not st.a_gt12:
-        return "MDY", None
+    cands = ["DMY", "MDY"] + (["YMD"] if default == "YMD" else [])
     if st.a_gt12 and st.b_gt12:
         order = "DMY" if st.a_gt12 >= st.b_gt12 else "MDY"
-        return order, f"both day/month orders seen (first field > 12 on {st.a_gt12} lines, second on "
-        f"{st.b_gt12}); read as {order}"
-    if st.fwd_dmy != st.fwd_mdy:
-        return ("DMY" if st.fwd_dmy > st.fwd_mdy else "MDY"), None
-    return (
-        default,
-        f"day/month order ambiguous (no field above 12, dates run forward either way); "
-        f"read as {default}, the locale default",
+        return order, (
+            f"both day/month orders seen (first field > 12 on {st.a_gt12} dates, second on {st.b_gt12}); "
+            f"read as {order}"
+        )
+    if st.a_gt12:
+        cands = [c for c in cands if c != "MDY"]
+    if st.b_gt12:
+        cands = [c for c in cands if c == "MDY"]
+    if st.c_gt31:
+        cands = [c for c in cands if c != "YMD"]
+    if len(cands) == 1:
+        return cands[0], None
+    best = max(st.fwd[c] for c in cands)
+    top = [c for c in cands if st.fwd[c] == best]
+    if len(top) == 1:
+        return top[0], None
+    order = default if default in top else top[0]
+    return order, (
+        f"date field order ambiguous ({' or '.join(top)}: no field rules one out and dates run forward either "
+        f"way); read as {order}" + (", the locale default" if order == default else "")
     )
 
 
@@ -394,16 +472,30 @@ class _Reader:
     def _pass1(self) -> _Pass1:
         p = _Pass1()
         st = p.stats
-        rx = _GENERIC_TS
+        # the generic detector until LAYOUT_LOCK timestamps are seen, then the file's own (faster) regex; pass 2
+        # reads with that same regex, so both passes agree on which lines start a message
+        fast: re.Pattern[str] | None = None
+        first_chars: frozenset[str] = frozenset()
+        time_first = False
         with self.open() as fh:
             for n, (line, _cut) in enumerate(_iter_lines(fh), 1):
-                m = rx.match(line)
+                if fast is None:
+                    m = _GENERIC_TS.match(line)
+                    time_first = False
+                    if m is None:
+                        m = _GENERIC_TS_TIME_FIRST.match(line)
+                        time_first = m is not None
+                    if st.n >= LAYOUT_LOCK:
+                        layout = layout_of(st)
+                        fast, first_chars, time_first = _ts_regex(layout), ts_first_chars(layout), layout.time_first
+                else:
+                    m = fast.match(line) if line[:1] in first_chars else None
                 if p.head_nonempty < HEAD_LINES and line.strip():
                     p.head_nonempty += 1
                     p.head_matched += m is not None
                 if m is None:
                     continue
-                st.add(m)
+                st.add(m, time_first)
                 kind, sender, text, sm = _classify(line[m.end() :].rstrip("\n"), None)
                 if kind == "msg":
                     if sender is not None and (sender in p.senders or len(p.senders) < SENDER_CAP):
@@ -523,8 +615,8 @@ class WhatsAppExport(SourceFormat):
         lines = [ln for ln in text.splitlines()[: HEAD_LINES * 4] if ln.strip()][:HEAD_LINES]
         if not lines:
             return 0
-        hits = sum(1 for ln in lines if _GENERIC_TS.match(ln))
-        first = _GENERIC_TS.match(lines[0]) is not None
+        hits = sum(1 for ln in lines if match_ts(ln))
+        first = match_ts(lines[0]) is not None
         if hits >= 3 and first:
             score = 85
         elif hits >= 2:
@@ -577,7 +669,8 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
 
     # locale and chat title
     name_locale, title = _title_from_name(unit.primary)
-    ios = st.bracket > st.n // 2
+    layout = layout_of(st)
+    ios = layout.bracket
     ios_title = None
     if ios and p1.ios_sys_senders:
         ios_title = max(p1.ios_sys_senders.items(), key=lambda kv: kv[1])[0]
@@ -588,14 +681,13 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
 
     # layout
     default = loc.default_order
-    if loc.code == "en" and not st.ampm:
+    if loc.code == "en" and not (st.ampm or st.ampm_before):
         default = "DMY"  # 24-hour English exports are en-GB/IN/AU style
     order, why = infer_order(st, default)
     if why:
         yield r.problem(why)
-    sep = max(st.seps.items(), key=lambda kv: kv[1])[0]
-    tsep = max(st.tseps.items(), key=lambda kv: kv[1])[0]
-    rx = _ts_regex("[" if ios else "", sep, tsep)
+    rx = _ts_regex(layout)
+    first_chars = ts_first_chars(layout)
     precision = 1 if st.seconds > st.n // 2 else 60
 
     # "Name:text" with no space after the colon: a message when "Name" sends ordinary messages elsewhere
@@ -646,8 +738,7 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
     created_at: datetime | None = None
     creator: AccountKey | None = None
 
-    am_words, pm_words = L.ampm_words()
-    pm_set = frozenset(pm_words)
+    is_pm = _pm_lookup()
     ymd, dmy = order == "YMD", order == "DMY"
     date_cache: dict[tuple[str, str, str], tuple[int, int, int]] = {}
     ios_title_now = ios_title
@@ -765,9 +856,9 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                 last_nl = line.endswith("\n")
                 if cut:
                     yield r.problem(f"line longer than {LINE_CAP} characters; cut", lineno)
-                m = rx.match(line)
+                m = rx.match(line) if line[:1] in first_chars else None
                 if m is not None:
-                    a, b, c, hh, mi, sec, ap = m.group("a", "b", "c", "h", "mi", "s", "ap")
+                    a, b, c, hh, mi, sec, ap, ap0 = m.group("a", "b", "c", "h", "mi", "s", "ap", "ap0")
                     try:
                         ymd_t = date_cache.get((a, b, c))
                         if ymd_t is None:
@@ -781,8 +872,11 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                             if len(date_cache) < 100_000:
                                 date_cache[(a, b, c)] = ymd_t
                         h = int(hh)
+                        ap = ap or ap0
                         if ap:
-                            pm = ap[0] in "pP" or ap in pm_set
+                            pm = is_pm.get(ap)
+                            if pm is None:
+                                raise ValueError(ap)
                             if h == 12:
                                 h = 12 if pm else 0
                             elif pm:
@@ -840,6 +934,30 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
 
     if is_group:
         yield Group(chat=chat, name=group_name or title, created_at=created_at, creator=creator, prov=r.prov())
+
+
+@lru_cache(maxsize=1)
+def _pm_lookup() -> dict[str, bool]:
+    """Day-period word -> is it PM; latin forms (AM, p. m., a.m. ...) by their first letter."""
+    out: dict[str, bool] = {}
+    am, pm = L.ampm_words()
+    for words, flag in ((am, False), (pm, True)):
+        for w in words:
+            for v in {w, w.replace(" ", ""), w.replace(" ", "\u00a0"), w.replace(" ", "\u202f")}:
+                out[v] = flag
+    return _LatinPm(out)
+
+
+class _LatinPm(dict[str, bool]):
+    def __missing__(self, key: str) -> bool | None:  # type: ignore[override]
+        if key[:1] in "aApP":
+            return key[0] in "pP"
+        return None
+
+    def get(self, key: str, default: bool | None = None) -> bool | None:  # type: ignore[override]
+        if key in self:
+            return self[key]
+        return self.__missing__(key)
 
 
 def _split_targets(raw: str, and_word: str, known: set[str]) -> list[str]:
