@@ -101,6 +101,7 @@ class Layout:
     ampm_after: bool  # "3:45 PM"
 
 
+@lru_cache(maxsize=64)
 def _ts_regex(layout: Layout | None = None, time_first: bool = False) -> re.Pattern[str]:
     """Timestamp prefix. With no layout: the generic detector (date-first, or time-first when asked); with one,
     the file's own regex (fixed separators, no optional parts the file never uses: parse speed)."""
@@ -153,6 +154,8 @@ def ts_first_chars(layout: Layout) -> frozenset[str]:
 
 def layout_of(st: _Stats) -> Layout:
     """The file's layout from what pass 1 has counted (majority of the timestamped lines)."""
+    if st.locked is not None:
+        return st.locked
     return Layout(
         bracket=st.bracket > st.n // 2,
         sep=max(st.seps.items(), key=lambda kv: kv[1])[0],
@@ -166,21 +169,31 @@ def layout_of(st: _Stats) -> Layout:
 def _attach_rxs() -> tuple[re.Pattern[str], re.Pattern[str], frozenset[str]]:
     locs = L.load_locales().values()
     ios_words = sorted({re.escape(w) for loc in locs for w in loc.ios_attached}, key=len, reverse=True)
+    ios_after = sorted({re.escape(w) for loc in locs for w in loc.ios_attached_after}, key=len, reverse=True)
     android = sorted({re.escape(w) for loc in locs for w in loc.file_attached}, key=len, reverse=True)
-    ios_rx = re.compile(r"^<(?:" + "|".join(ios_words) + r")\s?:\s?(?P<name>[^<>]+?)>\s*$")
+    ios_alt = r"<(?:" + "|".join(ios_words) + r")\s?:\s?(?P<name>[^<>]+?)>"
+    if ios_after:  # "<NAME eklendi>" (Turkish iOS)
+        ios_alt += r"|<(?P<name_after>[^<>]+?\.[A-Za-z0-9]{1,8})\s(?:" + "|".join(ios_after) + r")>"
+    ios_rx = re.compile(r"^(?:" + ios_alt + r")\s*$")
     and_rx = re.compile(r"^(?P<name>[^<>:]+?\.[A-Za-z0-9]{1,8})\s(?:" + "|".join(android) + r")\s*$")
     omitted = frozenset(w.casefold() for loc in locs for w in (*loc.media_omitted, *loc.ios_omitted))
     return ios_rx, and_rx, omitted
 
 
 _IOS_ATTACH, _ANDROID_ATTACH, _OMITTED = _attach_rxs()
+_OMITTED_HEADS = frozenset(w[:3] for w in _OMITTED)
+_ATTACH_LAST = frozenset(")>")
 # cheap first tests before a regex or a look-up on every message text (parse speed: bench_whatsapp_export)
 _LEAD_RX = L.senderless_lead_rx()
-_LEAD_FIRST = frozenset(MARKS) | {p.tpl[0] for p in L.all_phrases() if p.tpl[:1] != "{"}
+_MARK_SET = frozenset(MARKS)
+# first two characters of each lead; a lead whose first two hold a space or quote (matched loosely) is tried
+# by the regex whenever the text starts with its first character
+_LEAD_HEADS = frozenset(x[:2] for x in L.senderless_leads() if not set(x[:2]) & set(" \"'’"))
+_LEAD_LOOSE = frozenset(x[:1] for x in L.senderless_leads() if set(x[:2]) & set(" \"'’"))
 _NOTICES = L.notices()
 _NOTICE_LO, _NOTICE_HI = L.notice_lengths()
 _NOTICE_HI += 8  # marks and a final full stop
-_NOTICE_FIRST = frozenset(k[:1] for k in _NOTICES)
+_NOTICE_HEADS = frozenset(k[:6] for k in _NOTICES)
 
 
 def _attachment(first_line: str) -> tuple[bool, str | None]:
@@ -188,12 +201,12 @@ def _attachment(first_line: str) -> tuple[bool, str | None]:
     s = first_line.strip()
     if not s:
         return False, None
-    if s.casefold() in _OMITTED:
+    if s[:3].casefold() in _OMITTED_HEADS and s.casefold() in _OMITTED:
         return True, None
-    if s[0] == "<" or s[-1] == ")":
+    if s[-1] in _ATTACH_LAST:
         m = _IOS_ATTACH.match(s) or _ANDROID_ATTACH.match(s)
         if m:
-            return True, m.group("name").strip()
+            return True, (m.group("name") or m.groupdict().get("name_after") or "").strip() or None
     return False, None
 
 
@@ -258,6 +271,19 @@ class _Stats:
     ampm_before: int = 0
     seconds: int = 0
     last: tuple[str, str, str] | None = None
+    locked: Layout | None = None  # set once pass 1 reads with the file's own regex
+
+    def add_locked(self, m: re.Match[str]) -> None:
+        """add() for a line matched by the locked layout's regex: separators and brackets are known."""
+        self.n += 1
+        ap, ap0, sec, ga, gb, gc = m.group("ap", "ap0", "s", "a", "b", "c")
+        if ap:
+            self.ampm += 1
+        if ap0:
+            self.ampm_before += 1
+        if sec:
+            self.seconds += 1
+        self._date(ga, gb, gc)
 
     def add(self, m: re.Match[str], time_first: bool) -> None:
         self.n += 1
@@ -274,6 +300,9 @@ class _Stats:
             self.ampm_before += 1
         if sec:
             self.seconds += 1
+        self._date(ga, gb, gc)
+
+    def _date(self, ga: str, gb: str, gc: str) -> None:
         if len(ga) >= 3:
             self.a4 += 1
             return
@@ -385,12 +414,14 @@ def _classify(
             sm = L.match_system(clean)
             if sm is not None or (ios_title is not None and sender.translate(_STRIP).strip() == ios_title):
                 return "sys", sender, clean, sm
-    elif _may_be_system(sender):  # ": " inside a quoted subject or name, not after a sender
+    elif _SYS_PREFIX.get(sender) is not False and _may_be_system(sender):
+        # ": " inside a quoted subject or name, not after a sender
         clean = body.translate(_STRIP).strip()
         sm = L.match_system(clean)
         if sm is not None:
             return "sys", None, clean, sm
-    if text[:1] in _LEAD_FIRST and _LEAD_RX.match(text.lstrip(MARKS)):
+    t = text.lstrip(MARKS) if text[:1] in _MARK_SET else text
+    if (t[:2] in _LEAD_HEADS or t[:1] in _LEAD_LOOSE) and _LEAD_RX.match(t):
         # old exports print the encryption notice (and other phrases that name no one first) after the
         # chat's name as if it were a sender: a system line, and the chat's name makes no person
         clean = text.translate(_STRIP).strip()
@@ -410,7 +441,10 @@ def _nospace_prefix(body: str) -> str | None:
 
 def _notice(text: str) -> L.Notice | None:
     """The notice a whole message text is ("This message was deleted", "Missed voice call"), else None."""
-    if not _NOTICE_LO <= len(text) <= _NOTICE_HI or text.lstrip(MARKS)[:1].casefold() not in _NOTICE_FIRST:
+    if not _NOTICE_LO <= len(text) <= _NOTICE_HI:
+        return None
+    t = text.lstrip(MARKS) if text[:1] in _MARK_SET else text
+    if t[:6].casefold() not in _NOTICE_HEADS:
         return None
     return _NOTICES.get(L.notice_key(text.translate(_STRIP)))
 
@@ -477,6 +511,7 @@ class _Reader:
         fast: re.Pattern[str] | None = None
         first_chars: frozenset[str] = frozenset()
         time_first = False
+        senders = p.senders
         with self.open() as fh:
             for n, (line, _cut) in enumerate(_iter_lines(fh), 1):
                 if fast is None:
@@ -486,16 +521,36 @@ class _Reader:
                         m = _GENERIC_TS_TIME_FIRST.match(line)
                         time_first = m is not None
                     if st.n >= LAYOUT_LOCK:
-                        layout = layout_of(st)
-                        fast, first_chars, time_first = _ts_regex(layout), ts_first_chars(layout), layout.time_first
+                        st.locked = layout = layout_of(st)
+                        fast, first_chars = _ts_regex(layout), ts_first_chars(layout)
+                    if p.head_nonempty < HEAD_LINES and line.strip():
+                        p.head_nonempty += 1
+                        p.head_matched += m is not None
+                    if m is None:
+                        continue
+                    st.add(m, time_first)
                 else:
                     m = fast.match(line) if line[:1] in first_chars else None
-                if p.head_nonempty < HEAD_LINES and line.strip():
-                    p.head_nonempty += 1
-                    p.head_matched += m is not None
-                if m is None:
-                    continue
-                st.add(m, time_first)
+                    if m is None:
+                        continue
+                    st.add_locked(m)
+                    # fast path: a message from a sender already seen, whose name holds no phrase words and
+                    # whose text starts like no system phrase (what _classify would conclude, without it)
+                    start = m.end()
+                    i = line.find(": ", start)
+                    if i > start:
+                        sender = line[start:i]
+                        t2 = line[i + 2 : i + 4]
+                        if (
+                            sender in senders
+                            and _SYS_PREFIX.get(sender) is False
+                            and t2[:1] not in _MARK_SET
+                            and t2 not in _LEAD_HEADS
+                            and t2[:1] not in _LEAD_LOOSE
+                            and ": \u200e" not in line
+                        ):
+                            senders[sender] += 1
+                            continue
                 kind, sender, text, sm = _classify(line[m.end() :].rstrip("\n"), None)
                 if kind == "msg":
                     if sender is not None and (sender in p.senders or len(p.senders) < SENDER_CAP):
@@ -771,7 +826,7 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
         if key not in r._seen_accounts:
             label = " ".join(cur_sender.translate(_STRIP).split())
             pending.extend(account_records(key, label, cur_line))
-        text = "\n".join(cur)
+        text = cur[0] if len(cur) == 1 else "\n".join(cur)
         if not text.isascii():
             text = text.translate(_STRIP)
         notice = _notice(text) if "\n" not in text else None

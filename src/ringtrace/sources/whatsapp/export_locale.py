@@ -181,7 +181,7 @@ def notice_lengths() -> tuple[int, int]:
 
 
 @lru_cache(maxsize=1)
-def senderless_lead_rx() -> re.Pattern[str]:
+def senderless_leads() -> tuple[str, ...]:
     """The literal start of every phrase that does not begin with a person ("Messages and calls are ...",
     "Your security code with ..."): old exports print these after the CHAT's name as if it were a sender."""
     leads = set()
@@ -190,7 +190,12 @@ def senderless_lead_rx() -> re.Pattern[str]:
         lead = p.tpl[: m.start()] if m else p.tpl
         if len(lead.strip()) >= 6:
             leads.add(lead.strip())
-    return re.compile("|".join(_literal_rx(x) for x in sorted(leads, key=len, reverse=True)))
+    return tuple(sorted(leads, key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def senderless_lead_rx() -> re.Pattern[str]:
+    return re.compile("|".join(_literal_rx(x) for x in senderless_leads()))
 
 
 @lru_cache(maxsize=1)
