@@ -124,9 +124,9 @@ def _ts_regex(layout: Layout | None = None, time_first: bool = False) -> re.Patt
     )
     time_rx = rf"{ap0}(?P<h>\d{{1,2}}){tsep_rx}(?P<mi>\d{{2}})(?:(?P=tsep)(?P<s>\d{{2}}))?{_M}{ap1}{_M}"
     if time_first:
-        body = rf"{time_rx}[,،]?\s{_M}{date_rx}"
+        body = rf"{time_rx}[,،]?{_M}\s{_M}{date_rx}"
     else:
-        body = rf"{date_rx}[,،]?\s{_M}{time_rx}"
+        body = rf"{date_rx}[,،]?{_M}\s{_M}{time_rx}"
     return re.compile(rf"^{_M}{open_rx}{_M}{body}{close_rx}")
 
 

@@ -55,6 +55,7 @@ class Locale:
     ios_attached: tuple[str, ...]
     ios_omitted: tuple[str, ...]
     ios_attached_after: tuple[str, ...]  # "<NAME WORD>" forms (Turkish "<%@ eklendi>")
+    cldr_short: dict[str, str]  # CLDR short date/time patterns and day periods (the synthetic writer's layout)
     phrases: tuple[SystemPhrase, ...]
 
 
@@ -72,7 +73,8 @@ def _compile(tpl: str) -> tuple[re.Pattern[str], int, tuple[str, ...]]:
     literals.append(lit)
     parts.append(_literal_rx(lit))
     rx = re.compile("^" + "".join(parts) + "$", re.DOTALL)
-    anchors = tuple(x.strip() for x in literals if len(x.strip()) >= 3)
+    # a literal ending in ":" ("{actor} eltávolította: {target}") is cut at ": " like a sender: anchor without it
+    anchors = tuple(a for a in (x.strip(' :"') for x in literals) if len(a) >= 3)
     return rx, sum(len(x) for x in literals), anchors
 
 
@@ -123,6 +125,7 @@ def load_locales() -> dict[str, Locale]:
             ios_attached=tuple(d["ios_attached"]),
             ios_omitted=tuple(d["ios_omitted"]),
             ios_attached_after=tuple(d.get("ios_attached_after", ())),
+            cldr_short=dict(d.get("cldr_short", {})),
             phrases=tuple(phrases),
         )
     return out
@@ -240,7 +243,9 @@ def render_system(
 ) -> str | None:
     """The system line for an event in ``locale`` (for the synthetic writer); None if it has no form."""
     loc = load_locales()[locale]
-    cands = [p for p in loc.phrases if p.kind == kind and "{any}" not in p.tpl]
+    # a trailing {any} ("... Tap to learn more") renders as nothing; a form without it is preferred
+    cands = [p for p in loc.phrases if p.kind == kind and "{any}" not in p.tpl.removesuffix("{any}")]
+    cands.sort(key=lambda p: p.tpl.endswith("{any}"))
     if kind == "subject":
         cands = [p for p in cands if ("{old}" in p.tpl) == (old is not None)] or cands
     if kind == "created":
