@@ -17,8 +17,8 @@ import codecs
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import IO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -49,8 +49,8 @@ from ringtrace.sources.whatsapp import export_locale as L
 LINE_CAP = 64 * 1024  # characters kept of one physical line
 MSG_CAP = 64 * 1024  # characters kept of one message (all its lines)
 HEAD_LINES = 20  # non-empty lines looked at by claim() and the not-an-export check
-UNKNOWN_LINES_SHOWN = 10
-LAYOUT_LOCK = 200  # timestamped lines read with the generic detector before the file's own regex takes over  # line numbers of unread system lines named in the problem
+UNKNOWN_LINES_SHOWN = 10  # line numbers of unread system lines named in the problem
+LAYOUT_LOCK = 200  # timestamped lines read with the generic detector before the file's own regex takes over
 SENDER_CAP = 20_000  # distinct sender strings remembered in pass 1 (bounds memory on hostile input)
 
 # Direction / embedding marks WhatsApp sprinkles around names, numbers and system lines.
@@ -539,17 +539,17 @@ class _Reader:
                     start = m.end()
                     i = line.find(": ", start)
                     if i > start:
-                        sender = line[start:i]
+                        known = line[start:i]
                         t2 = line[i + 2 : i + 4]
                         if (
-                            sender in senders
-                            and _SYS_PREFIX.get(sender) is False
+                            known in senders
+                            and _SYS_PREFIX.get(known) is False
                             and t2[:1] not in _MARK_SET
                             and t2 not in _LEAD_HEADS
                             and t2[:1] not in _LEAD_LOOSE
                             and ": \u200e" not in line
                         ):
-                            senders[sender] += 1
+                            senders[known] += 1
                             continue
                 kind, sender, text, sm = _classify(line[m.end() :].rstrip("\n"), None)
                 if kind == "msg":
@@ -1004,7 +1004,7 @@ def _pm_lookup() -> dict[str, bool]:
 
 
 class _LatinPm(dict[str, bool]):
-    def __missing__(self, key: str) -> bool | None:  # type: ignore[override]
+    def __missing__(self, key: str) -> bool | None:
         if key[:1] in "aApP":
             return key[0] in "pP"
         return None
