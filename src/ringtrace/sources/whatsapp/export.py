@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import IO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -49,6 +50,7 @@ LINE_CAP = 64 * 1024  # characters kept of one physical line
 MSG_CAP = 64 * 1024  # characters kept of one message (all its lines)
 HEAD_LINES = 20  # non-empty lines looked at by claim() and the not-an-export check
 UNKNOWN_LINES_SHOWN = 10  # line numbers of unread system lines named in the problem
+LAYOUT_LOCK = 200  # timestamped lines read with the generic detector before the file's own regex takes over
 SENDER_CAP = 20_000  # distinct sender strings remembered in pass 1 (bounds memory on hostile input)
 
 # Direction / embedding marks WhatsApp sprinkles around names, numbers and system lines.
@@ -79,48 +81,119 @@ _MEDIA_NAME_RX = re.compile(r"[^/\\<>:\"|?*\x00-\x1f]{1,255}")
 
 def _ampm_alt() -> str:
     am, pm = L.ampm_words()
-    extra = sorted((re.escape(w) for w in (*am, *pm)), key=len, reverse=True)
+    extra = sorted((_ampm_word_rx(w) for w in (*am, *pm)), key=len, reverse=True)
     return "|".join([_LATIN_AMPM, *extra])
 
 
-def _ts_regex(bracket: str | None = None, sep: str | None = None, tsep: str | None = None) -> re.Pattern[str]:
-    """Timestamp prefix. With no arguments: the generic detector; with them, the layout's own regex."""
-    sep_rx = re.escape(sep) if sep else "[./-]"
-    tsep_rx = re.escape(tsep) if tsep else "[:.]"
-    if bracket is None:
-        open_rx, close_rx = r"(?P<br>\[)?", r"(?(br)\]\s|\s[-–]\s)"
-    elif bracket == "[":
-        open_rx, close_rx = r"\[", r"\]\s"
+def _ampm_word_rx(w: str) -> str:
+    return "".join(r"\s?" if ch == " " else re.escape(ch) for ch in w)  # "da manhã" with NBSP or none
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What one export's timestamps look like, fixed per file once pass 1 has seen its lines."""
+
+    bracket: bool  # iOS "[...]"
+    sep: str  # date separator: "/", ".", "-", " " or ". "
+    tsep: str  # time separator ":" or "."
+    time_first: bool  # "14:56, 3/18/22 - " (Vietnamese) rather than "3/18/22, 14:56 - "
+    ampm_before: bool  # "午後3:45" / "오후 3:45": the day period before the hour
+    ampm_after: bool  # "3:45 PM"
+
+
+@lru_cache(maxsize=64)
+def _ts_regex(layout: Layout | None = None, time_first: bool = False) -> re.Pattern[str]:
+    """Timestamp prefix. With no layout: the generic detector (date-first, or time-first when asked); with one,
+    the file's own regex (fixed separators, no optional parts the file never uses: parse speed)."""
+    ap = _ampm_alt()
+    if layout is None:
+        sep_rx, tsep_rx = r"(?P<sep>[./-]\s?|\s)", r"(?P<tsep>[:.])"
+        open_rx = r"(?P<br>\[)?"
+        close_rx = r"(?(br)\](?:\s?[-–])?\s|(?:\s[-–]|:)\s)"
+        ap0 = rf"(?:(?P<ap0>{ap})\s?)?"
+        ap1 = rf"(?:\s?{_M}(?P<ap>{ap}))?"
     else:
-        open_rx, close_rx = "", r"\s[-–]\s"
-    return re.compile(
-        rf"^{_M}{open_rx}{_M}(?P<a>\d{{1,4}}){_M}(?P<sep>{sep_rx}){_M}(?P<b>\d{{1,2}}){_M}(?P=sep){_M}"
-        rf"(?P<c>\d{{1,4}}){_M}\.?[,،]?\s{_M}(?P<h>\d{{1,2}})(?P<tsep>{tsep_rx})(?P<mi>\d{{2}})"
-        rf"(?:(?P=tsep)(?P<s>\d{{2}}))?{_M}(?:\s?{_M}(?P<ap>{_ampm_alt()}))?{_M}{close_rx}"
+        time_first = layout.time_first
+        sep_rx, tsep_rx = "(?P<sep>" + re.escape(layout.sep) + ")", "(?P<tsep>" + re.escape(layout.tsep) + ")"
+        open_rx = r"\[" if layout.bracket else ""
+        close_rx = r"\](?:\s?[-–])?\s" if layout.bracket else r"(?:\s[-–]|:)\s"
+        ap0 = rf"(?:(?P<ap0>{ap})\s?)?" if layout.ampm_before else "(?P<ap0>)"  # empty group: same names
+        ap1 = rf"(?:\s?{_M}(?P<ap>{ap}))?" if layout.ampm_after else "(?P<ap>)"
+    date_rx = (
+        rf"(?P<a>\d{{1,4}}){_M}{sep_rx}{_M}(?P<b>\d{{1,2}}){_M}(?P=sep){_M}(?P<c>\d{{1,4}}){_M}\.?"
     )
+    time_rx = rf"{ap0}(?P<h>\d{{1,2}}){tsep_rx}(?P<mi>\d{{2}})(?:(?P=tsep)(?P<s>\d{{2}}))?{_M}{ap1}{_M}"
+    if time_first:
+        body = rf"{time_rx}[,،]?{_M}\s{_M}{date_rx}"
+    else:
+        body = rf"{date_rx}[,،]?{_M}\s{_M}{time_rx}"
+    return re.compile(rf"^{_M}{open_rx}{_M}{body}{close_rx}")
 
 
 _GENERIC_TS = _ts_regex()
+_GENERIC_TS_TIME_FIRST = _ts_regex(time_first=True)
+
+
+def match_ts(line: str) -> re.Match[str] | None:
+    """The generic detector: either field order."""
+    return _GENERIC_TS.match(line) or _GENERIC_TS_TIME_FIRST.match(line)
+
+
+# a timestamp starts with a digit of some script, "[" or a direction mark (or, before the hour, a day period):
+# a line starting with anything else is a continuation line without a regex match (parse speed)
+_DIGITS = frozenset("0123456789" "٠١٢٣٤٥٦٧٨٩" "۰۱۲۳۴۵۶۷۸۹" "०१२३४५६७८९" "০১২৩৪৫৬৭৮৯" "๐๑๒๓๔๕๖๗๘๙")
+_TS_FIRST = _DIGITS | frozenset(MARKS) | {"["}
+
+
+def ts_first_chars(layout: Layout) -> frozenset[str]:
+    if not layout.ampm_before:
+        return _TS_FIRST
+    am, pm = L.ampm_words()
+    return _TS_FIRST | {w[0] for w in (*am, *pm)} | set("aApP")
+
+
+def layout_of(st: _Stats) -> Layout:
+    """The file's layout from what pass 1 has counted (majority of the timestamped lines)."""
+    if st.locked is not None:
+        return st.locked
+    return Layout(
+        bracket=st.bracket > st.n // 2,
+        sep=max(st.seps.items(), key=lambda kv: kv[1])[0],
+        tsep=max(st.tseps.items(), key=lambda kv: kv[1])[0],
+        time_first=st.time_first > st.n // 2,
+        ampm_before=st.ampm_before > 0,
+        ampm_after=st.ampm > 0,
+    )
 
 
 def _attach_rxs() -> tuple[re.Pattern[str], re.Pattern[str], frozenset[str]]:
     locs = L.load_locales().values()
     ios_words = sorted({re.escape(w) for loc in locs for w in loc.ios_attached}, key=len, reverse=True)
+    ios_after = sorted({re.escape(w) for loc in locs for w in loc.ios_attached_after}, key=len, reverse=True)
     android = sorted({re.escape(w) for loc in locs for w in loc.file_attached}, key=len, reverse=True)
-    ios_rx = re.compile(r"^<(?:" + "|".join(ios_words) + r")\s?:\s?(?P<name>[^<>]+?)>\s*$")
+    ios_alt = r"<(?:" + "|".join(ios_words) + r")\s?:\s?(?P<name>[^<>]+?)>"
+    if ios_after:  # "<NAME eklendi>" (Turkish iOS)
+        ios_alt += r"|<(?P<name_after>[^<>]+?\.[A-Za-z0-9]{1,8})\s(?:" + "|".join(ios_after) + r")>"
+    ios_rx = re.compile(r"^(?:" + ios_alt + r")\s*$")
     and_rx = re.compile(r"^(?P<name>[^<>:]+?\.[A-Za-z0-9]{1,8})\s(?:" + "|".join(android) + r")\s*$")
     omitted = frozenset(w.casefold() for loc in locs for w in (*loc.media_omitted, *loc.ios_omitted))
     return ios_rx, and_rx, omitted
 
 
 _IOS_ATTACH, _ANDROID_ATTACH, _OMITTED = _attach_rxs()
+_OMITTED_HEADS = frozenset(w[:3] for w in _OMITTED)
+_ATTACH_LAST = frozenset(")>")
 # cheap first tests before a regex or a look-up on every message text (parse speed: bench_whatsapp_export)
 _LEAD_RX = L.senderless_lead_rx()
-_LEAD_FIRST = frozenset(MARKS) | {p.tpl[0] for p in L.all_phrases() if p.tpl[:1] != "{"}
+_MARK_SET = frozenset(MARKS)
+# first two characters of each lead; a lead whose first two hold a space or quote (matched loosely) is tried
+# by the regex whenever the text starts with its first character
+_LEAD_HEADS = frozenset(x[:2] for x in L.senderless_leads() if not set(x[:2]) & set(" \"'’"))
+_LEAD_LOOSE = frozenset(x[:1] for x in L.senderless_leads() if set(x[:2]) & set(" \"'’"))
 _NOTICES = L.notices()
 _NOTICE_LO, _NOTICE_HI = L.notice_lengths()
 _NOTICE_HI += 8  # marks and a final full stop
-_NOTICE_FIRST = frozenset(k[:1] for k in _NOTICES)
+_NOTICE_HEADS = frozenset(k[:6] for k in _NOTICES)
 
 
 def _attachment(first_line: str) -> tuple[bool, str | None]:
@@ -128,18 +201,18 @@ def _attachment(first_line: str) -> tuple[bool, str | None]:
     s = first_line.strip()
     if not s:
         return False, None
-    if s.casefold() in _OMITTED:
+    if s[:3].casefold() in _OMITTED_HEADS and s.casefold() in _OMITTED:
         return True, None
-    if s[0] == "<" or s[-1] == ")":
+    if s[-1] in _ATTACH_LAST:
         m = _IOS_ATTACH.match(s) or _ANDROID_ATTACH.match(s)
         if m:
-            return True, m.group("name").strip()
+            return True, (m.group("name") or m.groupdict().get("name_after") or "").strip() or None
     return False, None
 
 
 def attachment_names(text: str) -> Iterator[str]:
     for line in text.splitlines():
-        m = _GENERIC_TS.match(line)
+        m = match_ts(line)
         body = line[m.end() :] if m else line
         i = body.find(": ")
         cand = (body[i + 2 :] if i >= 0 else body).translate(_STRIP)
@@ -185,30 +258,51 @@ def _iter_lines(fh: IO[str]) -> Iterator[tuple[str, bool]]:
 class _Stats:
     n: int = 0
     bracket: int = 0
+    time_first: int = 0
     seps: dict[str, int] = field(default_factory=dict)
     tseps: dict[str, int] = field(default_factory=dict)
     a4: int = 0  # first field has 4 digits: year first
     a_gt12: int = 0
     b_gt12: int = 0
-    fwd_dmy: int = 0  # consecutive dates that run forward (or stay) if read as D/M/Y
-    fwd_mdy: int = 0
-    prev_dmy: tuple[int, int, int] | None = None
-    prev_mdy: tuple[int, int, int] | None = None
-    ampm: int = 0
+    c_gt31: int = 0  # third field cannot be a day: not a two-digit-year Y/M/D
+    fwd: dict[str, int] = field(default_factory=lambda: {"DMY": 0, "MDY": 0, "YMD": 0})
+    prev: tuple[int, int, int] | None = None
+    ampm: int = 0  # day period after the time
+    ampm_before: int = 0
     seconds: int = 0
     last: tuple[str, str, str] | None = None
+    locked: Layout | None = None  # set once pass 1 reads with the file's own regex
 
-    def add(self, m: re.Match[str]) -> None:
+    def add_locked(self, m: re.Match[str]) -> None:
+        """add() for a line matched by the locked layout's regex: separators and brackets are known."""
         self.n += 1
-        g0, sep, tsep, ap, sec, ga, gb, gc = m.group(0, "sep", "tsep", "ap", "s", "a", "b", "c")
+        ap, ap0, sec, ga, gb, gc = m.group("ap", "ap0", "s", "a", "b", "c")
+        if ap:
+            self.ampm += 1
+        if ap0:
+            self.ampm_before += 1
+        if sec:
+            self.seconds += 1
+        self._date(ga, gb, gc)
+
+    def add(self, m: re.Match[str], time_first: bool) -> None:
+        self.n += 1
+        g0, sep, tsep, ap, ap0, sec, ga, gb, gc = m.group(0, "sep", "tsep", "ap", "ap0", "s", "a", "b", "c")
         if "[" in g0[:4]:
             self.bracket += 1
+        if time_first:
+            self.time_first += 1
         self.seps[sep] = self.seps.get(sep, 0) + 1
         self.tseps[tsep] = self.tseps.get(tsep, 0) + 1
         if ap:
             self.ampm += 1
+        if ap0:
+            self.ampm_before += 1
         if sec:
             self.seconds += 1
+        self._date(ga, gb, gc)
+
+    def _date(self, ga: str, gb: str, gc: str) -> None:
         if len(ga) >= 3:
             self.a4 += 1
             return
@@ -216,18 +310,18 @@ class _Stats:
         if date == self.last:  # most lines share the previous line's date: nothing new to learn
             return
         self.last = date
-        a, b, c = int(ga), int(gb), _year(gc)
-        if a > 12:
-            self.a_gt12 += 1
-        if b > 12:
-            self.b_gt12 += 1
-        if self.a_gt12 or self.b_gt12:
-            return  # the order is settled by a field > 12; the forward count is only a tie breaker
-        dmy, mdy = (c, b, a), (c, a, b)
-        if self.prev_dmy is not None and self.prev_mdy is not None:
-            self.fwd_dmy += dmy >= self.prev_dmy
-            self.fwd_mdy += mdy >= self.prev_mdy
-        self.prev_dmy, self.prev_mdy = dmy, mdy
+        a, b, c = int(ga), int(gb), int(gc)
+        self.a_gt12 += a > 12
+        self.b_gt12 += b > 12
+        self.c_gt31 += c > 31
+        cur = (a, b, c)
+        if self.prev is not None:
+            pa, pb, pc = self.prev
+            fwd = self.fwd
+            fwd["DMY"] += (c, b, a) >= (pc, pb, pa)
+            fwd["MDY"] += (c, a, b) >= (pc, pa, pb)
+            fwd["YMD"] += cur >= self.prev
+        self.prev = cur
 
 
 def _year(s: str) -> int:
@@ -236,23 +330,36 @@ def _year(s: str) -> int:
 
 
 def infer_order(st: _Stats, default: str) -> tuple[str, str | None]:
-    """Field order for the file and, when it had to be guessed, the reason (for a warning Problem)."""
+    """Field order for the file and, when it had to be guessed, the reason (for a warning Problem).
+
+    A field above 12 cannot be a month and one above 31 not a day; what remains is decided by the order under
+    which the dates run forward, then by the locale default. Two-digit-year Y/M/D ("23. 12. 31.", Korean) is
+    considered only where the locale's own short date is year-first (CLDR)."""
     if st.a4 > st.n // 2:
         return "YMD", None
-    if st.a_gt12 and not st.b_gt12:
-        return "DMY", None
-    if st.b_gt12 and not st.a_gt12:
-        return "MDY", None
+    cands = ["DMY", "MDY"] + (["YMD"] if default == "YMD" else [])
     if st.a_gt12 and st.b_gt12:
         order = "DMY" if st.a_gt12 >= st.b_gt12 else "MDY"
-        return order, f"both day/month orders seen (first field > 12 on {st.a_gt12} lines, second on "
-        f"{st.b_gt12}); read as {order}"
-    if st.fwd_dmy != st.fwd_mdy:
-        return ("DMY" if st.fwd_dmy > st.fwd_mdy else "MDY"), None
-    return (
-        default,
-        f"day/month order ambiguous (no field above 12, dates run forward either way); "
-        f"read as {default}, the locale default",
+        return order, (
+            f"both day/month orders seen (first field > 12 on {st.a_gt12} dates, second on {st.b_gt12}); "
+            f"read as {order}"
+        )
+    if st.a_gt12:
+        cands = [c for c in cands if c != "MDY"]
+    if st.b_gt12:
+        cands = [c for c in cands if c == "MDY"]
+    if st.c_gt31:
+        cands = [c for c in cands if c != "YMD"]
+    if len(cands) == 1:
+        return cands[0], None
+    best = max(st.fwd[c] for c in cands)
+    top = [c for c in cands if st.fwd[c] == best]
+    if len(top) == 1:
+        return top[0], None
+    order = default if default in top else top[0]
+    return order, (
+        f"date field order ambiguous ({' or '.join(top)}: no field rules one out and dates run forward either "
+        f"way); read as {order}" + (", the locale default" if order == default else "")
     )
 
 
@@ -307,12 +414,14 @@ def _classify(
             sm = L.match_system(clean)
             if sm is not None or (ios_title is not None and sender.translate(_STRIP).strip() == ios_title):
                 return "sys", sender, clean, sm
-    elif _may_be_system(sender):  # ": " inside a quoted subject or name, not after a sender
+    elif _SYS_PREFIX.get(sender) is not False and _may_be_system(sender):
+        # ": " inside a quoted subject or name, not after a sender
         clean = body.translate(_STRIP).strip()
         sm = L.match_system(clean)
         if sm is not None:
             return "sys", None, clean, sm
-    if text[:1] in _LEAD_FIRST and _LEAD_RX.match(text.lstrip(MARKS)):
+    t = text.lstrip(MARKS) if text[:1] in _MARK_SET else text
+    if (t[:2] in _LEAD_HEADS or t[:1] in _LEAD_LOOSE) and _LEAD_RX.match(t):
         # old exports print the encryption notice (and other phrases that name no one first) after the
         # chat's name as if it were a sender: a system line, and the chat's name makes no person
         clean = text.translate(_STRIP).strip()
@@ -332,7 +441,10 @@ def _nospace_prefix(body: str) -> str | None:
 
 def _notice(text: str) -> L.Notice | None:
     """The notice a whole message text is ("This message was deleted", "Missed voice call"), else None."""
-    if not _NOTICE_LO <= len(text) <= _NOTICE_HI or text.lstrip(MARKS)[:1].casefold() not in _NOTICE_FIRST:
+    if not _NOTICE_LO <= len(text) <= _NOTICE_HI:
+        return None
+    t = text.lstrip(MARKS) if text[:1] in _MARK_SET else text
+    if t[:6].casefold() not in _NOTICE_HEADS:
         return None
     return _NOTICES.get(L.notice_key(text.translate(_STRIP)))
 
@@ -394,16 +506,51 @@ class _Reader:
     def _pass1(self) -> _Pass1:
         p = _Pass1()
         st = p.stats
-        rx = _GENERIC_TS
+        # the generic detector until LAYOUT_LOCK timestamps are seen, then the file's own (faster) regex; pass 2
+        # reads with that same regex, so both passes agree on which lines start a message
+        fast: re.Pattern[str] | None = None
+        first_chars: frozenset[str] = frozenset()
+        time_first = False
+        senders = p.senders
         with self.open() as fh:
             for n, (line, _cut) in enumerate(_iter_lines(fh), 1):
-                m = rx.match(line)
-                if p.head_nonempty < HEAD_LINES and line.strip():
-                    p.head_nonempty += 1
-                    p.head_matched += m is not None
-                if m is None:
-                    continue
-                st.add(m)
+                if fast is None:
+                    m = _GENERIC_TS.match(line)
+                    time_first = False
+                    if m is None:
+                        m = _GENERIC_TS_TIME_FIRST.match(line)
+                        time_first = m is not None
+                    if st.n >= LAYOUT_LOCK:
+                        st.locked = layout = layout_of(st)
+                        fast, first_chars = _ts_regex(layout), ts_first_chars(layout)
+                    if p.head_nonempty < HEAD_LINES and line.strip():
+                        p.head_nonempty += 1
+                        p.head_matched += m is not None
+                    if m is None:
+                        continue
+                    st.add(m, time_first)
+                else:
+                    m = fast.match(line) if line[:1] in first_chars else None
+                    if m is None:
+                        continue
+                    st.add_locked(m)
+                    # fast path: a message from a sender already seen, whose name holds no phrase words and
+                    # whose text starts like no system phrase (what _classify would conclude, without it)
+                    start = m.end()
+                    i = line.find(": ", start)
+                    if i > start:
+                        known = line[start:i]
+                        t2 = line[i + 2 : i + 4]
+                        if (
+                            known in senders
+                            and _SYS_PREFIX.get(known) is False
+                            and t2[:1] not in _MARK_SET
+                            and t2 not in _LEAD_HEADS
+                            and t2[:1] not in _LEAD_LOOSE
+                            and ": \u200e" not in line
+                        ):
+                            senders[known] += 1
+                            continue
                 kind, sender, text, sm = _classify(line[m.end() :].rstrip("\n"), None)
                 if kind == "msg":
                     if sender is not None and (sender in p.senders or len(p.senders) < SENDER_CAP):
@@ -523,8 +670,8 @@ class WhatsAppExport(SourceFormat):
         lines = [ln for ln in text.splitlines()[: HEAD_LINES * 4] if ln.strip()][:HEAD_LINES]
         if not lines:
             return 0
-        hits = sum(1 for ln in lines if _GENERIC_TS.match(ln))
-        first = _GENERIC_TS.match(lines[0]) is not None
+        hits = sum(1 for ln in lines if match_ts(ln))
+        first = match_ts(lines[0]) is not None
         if hits >= 3 and first:
             score = 85
         elif hits >= 2:
@@ -577,7 +724,8 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
 
     # locale and chat title
     name_locale, title = _title_from_name(unit.primary)
-    ios = st.bracket > st.n // 2
+    layout = layout_of(st)
+    ios = layout.bracket
     ios_title = None
     if ios and p1.ios_sys_senders:
         ios_title = max(p1.ios_sys_senders.items(), key=lambda kv: kv[1])[0]
@@ -588,14 +736,13 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
 
     # layout
     default = loc.default_order
-    if loc.code == "en" and not st.ampm:
+    if loc.code == "en" and not (st.ampm or st.ampm_before):
         default = "DMY"  # 24-hour English exports are en-GB/IN/AU style
     order, why = infer_order(st, default)
     if why:
         yield r.problem(why)
-    sep = max(st.seps.items(), key=lambda kv: kv[1])[0]
-    tsep = max(st.tseps.items(), key=lambda kv: kv[1])[0]
-    rx = _ts_regex("[" if ios else "", sep, tsep)
+    rx = _ts_regex(layout)
+    first_chars = ts_first_chars(layout)
     precision = 1 if st.seconds > st.n // 2 else 60
 
     # "Name:text" with no space after the colon: a message when "Name" sends ordinary messages elsewhere
@@ -646,8 +793,7 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
     created_at: datetime | None = None
     creator: AccountKey | None = None
 
-    am_words, pm_words = L.ampm_words()
-    pm_set = frozenset(pm_words)
+    is_pm = _pm_lookup()
     ymd, dmy = order == "YMD", order == "DMY"
     date_cache: dict[tuple[str, str, str], tuple[int, int, int]] = {}
     ios_title_now = ios_title
@@ -680,7 +826,7 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
         if key not in r._seen_accounts:
             label = " ".join(cur_sender.translate(_STRIP).split())
             pending.extend(account_records(key, label, cur_line))
-        text = "\n".join(cur)
+        text = cur[0] if len(cur) == 1 else "\n".join(cur)
         if not text.isascii():
             text = text.translate(_STRIP)
         notice = _notice(text) if "\n" not in text else None
@@ -765,9 +911,9 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                 last_nl = line.endswith("\n")
                 if cut:
                     yield r.problem(f"line longer than {LINE_CAP} characters; cut", lineno)
-                m = rx.match(line)
+                m = rx.match(line) if line[:1] in first_chars else None
                 if m is not None:
-                    a, b, c, hh, mi, sec, ap = m.group("a", "b", "c", "h", "mi", "s", "ap")
+                    a, b, c, hh, mi, sec, ap, ap0 = m.group("a", "b", "c", "h", "mi", "s", "ap", "ap0")
                     try:
                         ymd_t = date_cache.get((a, b, c))
                         if ymd_t is None:
@@ -781,8 +927,11 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                             if len(date_cache) < 100_000:
                                 date_cache[(a, b, c)] = ymd_t
                         h = int(hh)
+                        ap = ap or ap0
                         if ap:
-                            pm = ap[0] in "pP" or ap in pm_set
+                            pm = is_pm.get(ap)
+                            if pm is None:
+                                raise ValueError(ap)
                             if h == 12:
                                 h = 12 if pm else 0
                             elif pm:
@@ -842,11 +991,35 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
         yield Group(chat=chat, name=group_name or title, created_at=created_at, creator=creator, prov=r.prov())
 
 
+@lru_cache(maxsize=1)
+def _pm_lookup() -> dict[str, bool]:
+    """Day-period word -> is it PM; latin forms (AM, p. m., a.m. ...) by their first letter."""
+    out: dict[str, bool] = {}
+    am, pm = L.ampm_words()
+    for words, flag in ((am, False), (pm, True)):
+        for w in words:
+            for v in {w, w.replace(" ", ""), w.replace(" ", "\u00a0"), w.replace(" ", "\u202f")}:
+                out[v] = flag
+    return _LatinPm(out)
+
+
+class _LatinPm(dict[str, bool]):
+    def __missing__(self, key: str) -> bool | None:
+        if key[:1] in "aApP":
+            return key[0] in "pP"
+        return None
+
+    def get(self, key: str, default: bool | None = None) -> bool | None:  # type: ignore[override]
+        if key in self:
+            return self[key]
+        return self.__missing__(key)
+
+
 def _split_targets(raw: str, and_word: str, known: set[str]) -> list[str]:
     """'Ana, Bo and +34 6..' -> three names, but only when every piece is a sender seen in the file or a
     phone number: a contact may well be called 'Tom and Jerry'."""
     s = " ".join(raw.translate(_STRIP).split())
-    pieces = [x.strip() for part in s.split(", ") for x in part.split(and_word)]
+    pieces = [x.strip() for part in s.split(", ") for x in (part.split(and_word) if and_word else [part])]
     if len(pieces) > 1 and all(x and (x in known or _PHONE_RX.match(x) or _is_you(x)) for x in pieces):
         return pieces
     return [s]

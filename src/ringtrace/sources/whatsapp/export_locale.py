@@ -54,6 +54,8 @@ class Locale:
     file_attached: tuple[str, ...]
     ios_attached: tuple[str, ...]
     ios_omitted: tuple[str, ...]
+    ios_attached_after: tuple[str, ...]  # "<NAME WORD>" forms (Turkish "<%@ eklendi>")
+    cldr_short: dict[str, str]  # CLDR short date/time patterns and day periods (the synthetic writer's layout)
     phrases: tuple[SystemPhrase, ...]
 
 
@@ -71,7 +73,8 @@ def _compile(tpl: str) -> tuple[re.Pattern[str], int, tuple[str, ...]]:
     literals.append(lit)
     parts.append(_literal_rx(lit))
     rx = re.compile("^" + "".join(parts) + "$", re.DOTALL)
-    anchors = tuple(x.strip() for x in literals if len(x.strip()) >= 3)
+    # a literal ending in ":" ("{actor} eltávolította: {target}") is cut at ": " like a sender: anchor without it
+    anchors = tuple(a for a in (x.strip(' :"') for x in literals) if len(a) >= 3)
     return rx, sum(len(x) for x in literals), anchors
 
 
@@ -114,13 +117,15 @@ def load_locales() -> dict[str, Locale]:
             source=d["source"],
             title_prefixes=tuple(d["title_prefixes"]),
             you=tuple(d["you"]),
-            you_obj=tuple(d["you_obj"]),
+            you_obj=tuple(d["you_obj"]) or tuple(d["you"]),
             and_word=d["and"],
             default_order=d["default_order"],
             media_omitted=tuple(d["media_omitted"]),
             file_attached=tuple(d["file_attached"]),
             ios_attached=tuple(d["ios_attached"]),
             ios_omitted=tuple(d["ios_omitted"]),
+            ios_attached_after=tuple(d.get("ios_attached_after", ())),
+            cldr_short=dict(d.get("cldr_short", {})),
             phrases=tuple(phrases),
         )
     return out
@@ -179,7 +184,7 @@ def notice_lengths() -> tuple[int, int]:
 
 
 @lru_cache(maxsize=1)
-def senderless_lead_rx() -> re.Pattern[str]:
+def senderless_leads() -> tuple[str, ...]:
     """The literal start of every phrase that does not begin with a person ("Messages and calls are ...",
     "Your security code with ..."): old exports print these after the CHAT's name as if it were a sender."""
     leads = set()
@@ -188,7 +193,12 @@ def senderless_lead_rx() -> re.Pattern[str]:
         lead = p.tpl[: m.start()] if m else p.tpl
         if len(lead.strip()) >= 6:
             leads.add(lead.strip())
-    return re.compile("|".join(_literal_rx(x) for x in sorted(leads, key=len, reverse=True)))
+    return tuple(sorted(leads, key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def senderless_lead_rx() -> re.Pattern[str]:
+    return re.compile("|".join(_literal_rx(x) for x in senderless_leads()))
 
 
 @lru_cache(maxsize=1)
@@ -233,7 +243,9 @@ def render_system(
 ) -> str | None:
     """The system line for an event in ``locale`` (for the synthetic writer); None if it has no form."""
     loc = load_locales()[locale]
-    cands = [p for p in loc.phrases if p.kind == kind and "{any}" not in p.tpl]
+    # a trailing {any} ("... Tap to learn more") renders as nothing; a form without it is preferred
+    cands = [p for p in loc.phrases if p.kind == kind and "{any}" not in p.tpl.removesuffix("{any}")]
+    cands.sort(key=lambda p: p.tpl.endswith("{any}"))
     if kind == "subject":
         cands = [p for p in cands if ("{old}" in p.tpl) == (old is not None)] or cands
     if kind == "created":

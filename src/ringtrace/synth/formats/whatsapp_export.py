@@ -93,6 +93,85 @@ def _fmt_nl_ios(t: datetime) -> str:
     return f"[{t.day:02d}-{t.month:02d}-{t.year} {t.hour:02d}:{t.minute:02d}:{t.second:02d}] "
 
 
+@dataclass(frozen=True)
+class Style:
+    """One export layout, for fixtures of every variant WhatsApp has printed.
+
+    ``date``/``time`` are CLDR-like patterns (d dd M MM yy y, H HH h hh mm ss a); ``time_first`` prints the time
+    before the date (Vietnamese); ``close`` is what follows the stamp (" - ", " – ", ": ", "] ", "] - ");
+    ``bracket`` opens with "["; ``digits`` maps 0-9 to another script (Arabic-Indic); ``mark`` goes after
+    each date field (RLM in Arabic dates); ``ampm_space`` is the space before a day period (NNBSP on iOS)."""
+
+    date: str = "dd/MM/y"
+    time: str = "HH:mm"
+    joiner: str = ", "
+    time_first: bool = False
+    bracket: bool = False
+    close: str = " - "
+    am: str = "AM"
+    pm: str = "PM"
+    ampm_space: str = " "
+    digits: str = "0123456789"
+    mark: str = ""
+
+    def stamp(self, t: datetime) -> str:
+        d, tm = _cldr(self.date, t, self), _cldr(self.time, t, self)
+        body = f"{tm}{self.joiner}{d}" if self.time_first else f"{d}{self.joiner}{tm}"
+        body = body.translate(str.maketrans("0123456789", self.digits))
+        return ("[" if self.bracket else "") + body + self.close
+
+
+_TOKEN = re.compile(r"dd|d|MM|M|yy|y|HH|H|hh|h|mm|ss|a|'[^']*'")
+
+
+def _cldr(pattern: str, t: datetime, st: Style) -> str:
+    h12 = t.hour % 12 or 12
+    mark = st.mark
+
+    def sub(m: re.Match[str]) -> str:
+        tok = m.group(0)
+        return {
+            "dd": f"{t.day:02d}" + mark,
+            "d": f"{t.day}" + mark,
+            "MM": f"{t.month:02d}" + mark,
+            "M": f"{t.month}" + mark,
+            "yy": f"{t.year % 100:02d}",
+            "y": f"{t.year}",
+            "HH": f"{t.hour:02d}",
+            "H": f"{t.hour}",
+            "hh": f"{h12:02d}",
+            "h": f"{h12}",
+            "mm": f"{t.minute:02d}",
+            "ss": f"{t.second:02d}",
+            "a": st.pm if t.hour >= 12 else st.am,
+        }.get(tok, tok.strip("'"))
+
+    out = _TOKEN.sub(sub, pattern)
+    return out.replace(" " + (st.pm if t.hour >= 12 else st.am), st.ampm_space + (st.pm if t.hour >= 12 else st.am))
+
+
+def locale_style(loc: L.Locale, ios: bool) -> Style:
+    """A locale's layout from its CLDR short date/time patterns (the data file's ``cldr_short``)."""
+    c = loc.cldr_short
+    date, time = c.get("date", "dd/MM/y"), c.get("time", "HH:mm")
+    dt = c.get("datetime", "{1}, {0}")
+    time_first = dt.index("{0}") < dt.index("{1}")
+    joiner = dt.replace("{0}", "").replace("{1}", "") or " "
+    if ios and ":ss" not in time:
+        time = time.replace("mm", "mm:ss", 1) if ":mm" in time else time.replace("mm", "mm.ss", 1)
+    return Style(
+        date=date.replace("\u200f", ""),
+        time=time.replace("\u202f", " ").replace(" น.", ""),  # Thai exports print no "น." (whats_json fixture)
+        joiner=joiner,
+        time_first=time_first,
+        bracket=ios,
+        close="] " if ios else " - ",
+        am=c.get("am", "AM"),
+        pm=c.get("pm", "PM"),
+        ampm_space=NNBSP if ios else " ",
+    )
+
+
 STYLES: dict[str, dict[str, Callable[[datetime], str]]] = {
     "en": {"android": _fmt_en_android, "ios": _fmt_en_ios},
     "es": {"android": _fmt_es_android, "ios": _fmt_es_ios},
@@ -114,13 +193,20 @@ class _Ctx:
     zone: ZoneInfo
     contacts: dict[str, str]
     rng: random.Random
+    style: Style | None = None
 
     def local(self, at: datetime) -> datetime:
         t = at.astimezone(self.zone)
-        return t if self.ios else t.replace(second=0)
+        keep_seconds = self.ios if self.style is None else ":ss" in self.style.time or ".ss" in self.style.time
+        return t if keep_seconds else t.replace(second=0)
 
     def stamp(self, at: datetime) -> str:
-        return STYLES[self.loc.code]["ios" if self.ios else "android"](self.local(at))
+        if self.style is not None:
+            return self.style.stamp(self.local(at))
+        fmt = STYLES.get(self.loc.code, {}).get("ios" if self.ios else "android")
+        if fmt is None:
+            return locale_style(self.loc, self.ios).stamp(self.local(at))
+        return fmt(self.local(at))
 
     def label(self, p: VPerson) -> str:
         if p.phone == self.view.owner.phone:
@@ -144,8 +230,9 @@ def _intl(phone: str) -> str:
         return phone
 
 
-def write(view: DeviceView, out: Path, seed: int) -> list[Path]:
-    """Write one export per chat of ``view`` under ``out``; returns the files written."""
+def write(view: DeviceView, out: Path, seed: int, style: Style | None = None) -> list[Path]:
+    """Write one export per chat of ``view`` under ``out``; returns the files written. ``style`` overrides the
+    locale's usual layout (fixtures for every layout variant)."""
     locales = L.load_locales()
     if view.locale not in locales:
         raise ValueError(f"no WhatsApp export locale {view.locale!r} (have {', '.join(locales)})")
@@ -156,6 +243,7 @@ def write(view: DeviceView, out: Path, seed: int) -> list[Path]:
         zone=ZoneInfo(view.timezone),
         contacts={p.phone: name for p, name in view.contacts},
         rng=random.Random(seed),
+        style=style,
     )
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -179,7 +267,7 @@ def _write_chat(
     used: set[str],
     is_group: bool,
 ) -> list[Path]:
-    prefixes = ctx.loc.title_prefixes
+    prefixes = ctx.loc.title_prefixes or L.load_locales()["en"].title_prefixes  # no localised name known
     ios_prefix = next((p for p in prefixes if p.endswith(" - ")), prefixes[-1])
     stem = (ios_prefix if ctx.ios else prefixes[0]) + _UNSAFE.sub("_", title)
     base, n = stem, 1
@@ -269,17 +357,23 @@ def _message_body(ctx: _Ctx, m: VMessage, seq: int, files: dict[str, bytes]) -> 
     if not media.present:
         if ctx.ios:
             omitted = {"image": 0, "video": 1, "audio": 2, "sticker": 3}.get(media.kind, 0)
-            head = LRM + ctx.loc.ios_omitted[omitted]
+            words = ctx.loc.ios_omitted if len(ctx.loc.ios_omitted) > 3 else L.load_locales()["en"].ios_omitted
+            head = LRM + words[omitted]
         else:
-            head = ctx.loc.media_omitted[0]
+            head = (ctx.loc.media_omitted or L.load_locales()["en"].media_omitted)[0]
     elif ctx.ios:
         ext = media.filename.rsplit(".", 1)[-1] if "." in media.filename else "bin"
         t = ctx.local(m.at)
         name = f"{seq:08d}-{_IOS_KIND.get(media.kind, 'DOCUMENT')}-{t:%Y-%m-%d-%H-%M-%S}.{ext}"
         files[name] = media.data
-        head = f"{LRM}<{ctx.loc.ios_attached[0]}: {name}>"
+        if ctx.loc.ios_attached:
+            head = f"{LRM}<{ctx.loc.ios_attached[0]}: {name}>"
+        elif ctx.loc.ios_attached_after:  # Turkish "<NAME eklendi>"
+            head = f"{LRM}<{name} {ctx.loc.ios_attached_after[0]}>"
+        else:
+            head = f"{LRM}<{L.load_locales()['en'].ios_attached[0]}: {name}>"
     else:
         name = media.filename
         files[name] = media.data
-        head = f"{name} {ctx.loc.file_attached[0]}"
+        head = f"{name} {(ctx.loc.file_attached or L.load_locales()['en'].file_attached)[0]}"
     return head + ("\n" + text if text else "")
