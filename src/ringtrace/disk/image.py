@@ -183,6 +183,11 @@ def _find_volumes(img: DiskImage, media: Any, definitions: Any) -> None:
             visit(sub, partition, offset, size)
 
     visit(media, "fs", 0, img.media_size)
+    for v in img.volumes:
+        if v.size is not None and v.offset + v.size > img.media_size:
+            img.problems.append((f"{img.path.name}:{v.partition}", f"the partition runs past the end of the image "
+                                 f"({v.size} bytes at offset {v.offset}; the image ends at byte {img.media_size}): "
+                                 "the image is cut short, and files lying past its end cannot be read"))
 
 
 def _volume_extent(node: Any, ti: str, partition: str, definitions: Any, default: int) -> tuple[int, int | None]:

@@ -61,8 +61,8 @@ def _raw_volume(head: bytes, size: int) -> bool:
 
 
 def _plausible_mbr(head: bytes, size: int) -> bool:
-    """At least one partition entry with a type, a boot flag of 0 or 0x80, and a start and length inside the
-    file (an image may be cut short, so only the start is held to the size)."""
+    """At least one partition entry with a type, a boot flag of 0 or 0x80, a start and a length; the first entry
+    starts inside the file (a split image's first segment holds only the start of the disk; dfVFS confirms)."""
     found = False
     for i in range(4):
         e = head[446 + 16 * i:462 + 16 * i]
@@ -71,7 +71,7 @@ def _plausible_mbr(head: bytes, size: int) -> bool:
         count = int.from_bytes(e[12:16], "little")
         if ptype == 0:
             continue
-        if boot not in (0x00, 0x80) or start == 0 or count == 0 or start * 512 >= size:
+        if boot not in (0x00, 0x80) or start == 0 or count == 0 or (not found and start * 512 >= size):
             return False
         found = True
     return found

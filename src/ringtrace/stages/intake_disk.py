@@ -184,7 +184,7 @@ def _take(stager: _Stager, disk: DiskIntake, img: DiskImage, found: FoundFile, n
         stager.add_stream(rel, body, found.size, 0)
         if len(stager.files) == before:
             return  # refused by name (limits, unreadable): the stager said why
-        staged = stager.files[-1]
+        staged = stager.files[before]  # a zip's members follow it
         rel, d = staged.relpath, Digests(staged.sha256, staged.sha1, staged.md5, staged.size)
     else:
         if not stager._budget(where, found.size):
