@@ -243,3 +243,26 @@ def test_programs_and_big_unknown_files_are_inventoried_not_kept(tmp_path: Path,
     stored = {r.fs_path: r.stored for r in _rows(case, S.disk_files)}
     assert stored == {"/Windows/prog.exe": False, "/big.bin": False, "/pic.jpg": True}
     assert {r.relpath for r in _rows(case, S.source_files)} == {"fs/pic.jpg"}
+
+
+def test_export_gives_each_media_file_its_place_in_the_image(tmp_path: Path, case: Case) -> None:
+    import json
+
+    import jsonschema
+
+    from ringtrace.dissemination.export import build_export
+    from ringtrace.stages.hash import hash_stage
+
+    truth = _build(tmp_path, [VolumeSpec("ext4", FILES)], "mbr", "raw")
+    ingest(case, truth.image, exhibit="EX-PC")
+    hash_stage(case)
+    doc = build_export(case)
+    schema = json.loads((Path(__import__("ringtrace").__file__).parent / "dissemination" / "export_schema.json")
+                        .read_text(encoding="utf-8"))
+    jsonschema.validate(doc, schema)
+    assert doc["sources"][0]["kind"] == "disk" and doc["sources"][0]["mode"] == "in-place"
+    old = next(f.sha256 for f in FILES if f.path.endswith("old.jpg"))
+    media = next(m for m in doc["media"] if m["sha256"] == old)
+    place = media["files"][0]["place"]
+    assert place["partition"] == "p1" and place["fs_type"] == "Ext4" and place["deleted"] is True
+    assert place["fs_path"] == "/Users/marta/Pictures/old.jpg" and place["inode"] and place["mtime"]
