@@ -209,6 +209,6 @@ def _volume_extent(node: Any, ti: str, partition: str, definitions: Any, default
         vol = vs.GetVolumeByIdentifier(partition)
         if vol is not None and vol.extents:
             return int(vol.extents[0].offset), int(vol.extents[0].size)
-    except Exception:  # noqa: BLE001 - an offset we cannot learn is recorded as the scanner's, not fatal
+    except Exception:  # noqa: BLE001, S110 - an offset we cannot learn is recorded as the scanner's, not fatal
         pass
     return (int(start) if start is not None else default), None

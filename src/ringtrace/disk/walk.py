@@ -120,8 +120,8 @@ def walk(volume: Volume, fs_info: Any, fs_type: str, max_depth: int = 128, max_d
         inum, path, depth = stack.pop()
         try:
             directory = fs_info.open_dir(inode=inum)
-        except OSError as e:
-            yield WalkProblem(f"{where_root}:/{path}", f"folder (inode {inum}) cannot be read: {e}")
+        except OSError as err:
+            yield WalkProblem(f"{where_root}:/{path}", f"folder (inode {inum}) cannot be read: {err}")
             continue
         st.folders += 1
         entries: list[tuple[bool, str, Any]] = []
@@ -144,8 +144,9 @@ def walk(volume: Volume, fs_info: Any, fs_type: str, max_depth: int = 128, max_d
                     continue
                 meta_unalloc = bool(int(meta.flags) & int(pytsk3.TSK_FS_META_FLAG_UNALLOC))
                 entries.append((name_unalloc or meta_unalloc, name, e))
-        except OSError as e:
-            yield WalkProblem(f"{where_root}:/{path}", f"folder listing is damaged after {len(entries)} entries: {e}")
+        except OSError as err:
+            yield WalkProblem(f"{where_root}:/{path}", f"folder listing is damaged after {len(entries)} entries: "
+                                                       f"{err}")
         entries.sort(key=lambda t: (t[0], t[1]))  # live before deleted: a live file keeps its name
         subdirs: list[tuple[int, str, int]] = []
         for deleted, name, e in entries:
