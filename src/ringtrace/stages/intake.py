@@ -2,7 +2,8 @@
 
 A source is a file, a folder, a zip, a tar or a disk image (``disk``: see ringtrace.disk). Every file read is
 hashed (SHA-256, SHA-1, MD5) and, unless ``reference`` mode is asked for, copied into the content-addressed vault;
-the exhibit's layout is rebuilt under ``vault/trees/<source sha256>`` so parsers can find siblings by path. The original is only ever read.
+the exhibit's layout is rebuilt under ``vault/trees/<source sha256>`` so parsers can find siblings by path.
+The original is only ever read.
 
 Containers are hostile: member names with ``..``, absolute paths, drive letters or NUL, links, and members that
 would blow past the size or count limits are refused with a problem that names the container and the member;
