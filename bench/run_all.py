@@ -20,6 +20,7 @@ FULL: list[list[str]] = [
     ["bench_msgstore.py"],
     ["bench_whatsapp_export.py", "200000"],
     ["bench_analysis.py"],
+    ["bench_disk.py"],
 ]
 QUICK: list[list[str]] = [
     ["bench_digests.py", "--mib", "64", "--files", "4"],
@@ -28,6 +29,7 @@ QUICK: list[list[str]] = [
     ["bench_leads.py", "--pages", "500"],
     ["bench_msgstore.py", "--messages", "50000"],
     ["bench_whatsapp_export.py", "20000"],
+    ["bench_disk.py", "--files", "100", "--blob-kib", "64", "--runs", "1"],
     ["bench_analysis.py", "--base", "2000"],
 ]
 

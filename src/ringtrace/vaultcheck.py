@@ -62,7 +62,7 @@ def check_trees(case: Case) -> tuple[int, list[str]]:
                              .where(source_files.c.embedded.is_(False))):
             wanted.setdefault(r.source_id, {})[r.relpath] = r.sha256
     for sid, src in sorted(srcs.items()):
-        if src.mode != "vault":
+        if src.mode not in ("vault", "in-place"):  # in-place: a disk image's tree is in the vault all the same
             continue
         tree = case.vault.tree(src.sha256)
         files = wanted.get(sid, {})

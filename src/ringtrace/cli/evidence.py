@@ -22,7 +22,7 @@ from ringtrace.textsafe import shown
 @app.command()
 def ingest(
     case: CaseArg,
-    path: Annotated[Path, typer.Argument(help="A file, folder, zip or tar.")],
+    path: Annotated[Path, typer.Argument(help="A file, folder, zip, tar or disk image (E01, dd, VMDK, VHD/VHDX).")],
     exhibit: Annotated[str | None, typer.Option(help="Exhibit number, e.g. EX-001.")] = None,
     format: Annotated[str | None, typer.Option(help="Force a format (default: recognised from content).")] = None,
     timezone: Annotated[str, typer.Option(help="Local time zone of exports in this source (IANA).")] = "UTC",
@@ -31,6 +31,8 @@ def ingest(
     region: Annotated[str | None, typer.Option(help="Default phone region (ISO alpha-2).")] = None,
     seizure_country: Annotated[str | None, typer.Option(help="Country where the device was seized.")] = None,
     reference: Annotated[bool, typer.Option(help="Record and verify in place instead of copying.")] = False,
+    copy_image: Annotated[bool, typer.Option(help="A disk image: keep its segment files in the vault too (it is "
+                                                   "always read and verified in place).")] = False,
     key: Annotated[str | None, typer.Option(
         help="Key for encrypted WhatsApp backups: a key file's path (preferred) or the 64 hex digits. Used in "
              "memory only, never stored; only its fingerprint is recorded.")] = None,
@@ -41,7 +43,7 @@ def ingest(
     try:
         r = ingest_source(c, path, exhibit=exhibit, format=format, timezone=timezone, examiner=examiner,
                           owner=owner, region=region, seizure_country=seizure_country, reference=reference,
-                          key=keyed)
+                          copy_image=copy_image, key=keyed)
     except IntakeError as e:
         fail(str(e))
     if not r.added:

@@ -269,8 +269,15 @@ def _groups(con: Connection, ctx: _Ctx) -> list[Group]:
 
 def _media(con: Connection, ctx: _Ctx) -> list[Media]:
     files: dict[str, list[MediaFile]] = defaultdict(list)
+    places = {(d.source_id, d.relpath): d for d in con.execute(select(S.disk_files))}
     for r in con.execute(select(S.source_files.c.sha256, S.source_files.c.source_id, S.source_files.c.relpath)):
-        files[r.sha256].append({"source": ctx.exhibit[r.source_id], "path": r.relpath})
+        f: MediaFile = {"source": ctx.exhibit[r.source_id], "path": r.relpath}
+        d = places.get((r.source_id, r.relpath))
+        if d is not None:
+            f["place"] = {"partition": d.partition, "fs_type": d.fs_type, "fs_path": d.fs_path, "inode": d.inode,
+                          "deleted": bool(d.deleted), "media_offset": d.media_offset, "mtime": iso(d.mtime),
+                          "atime": iso(d.atime), "ctime": iso(d.ctime), "crtime": iso(d.crtime)}
+        files[r.sha256].append(f)
     hs_name = {r.id: r.name for r in con.execute(select(S.hashsets.c.id, S.hashsets.c.name))}
     matches: dict[str, list[Match]] = defaultdict(list)
     q = select(S.matches, S.hash_entries.c.category, S.hash_entries.c.raw_id, S.hash_entries.c.series).join(

@@ -11,13 +11,13 @@ from typing import Any, Literal, NotRequired, TypedDict
 class Source(TypedDict):
     id: int
     exhibit: str
-    kind: Literal["file", "folder", "zip", "tar"]
+    kind: Literal["file", "folder", "zip", "tar", "disk"]
     path: str
     sha256: str
     md5: NotRequired[str]
     size: int
     files: NotRequired[int]
-    mode: NotRequired[Literal["vault", "reference"]]
+    mode: NotRequired[Literal["vault", "reference", "in-place"]]
     formats: NotRequired[list[str]]
     timezone: NotRequired[str]
     owner: NotRequired[str | None]
@@ -74,9 +74,23 @@ class Group(TypedDict):
     conflicts: NotRequired[list[Any]]
 
 
+class DiskPlace(TypedDict):
+    partition: str
+    fs_type: str
+    fs_path: str
+    inode: int | None
+    deleted: bool
+    media_offset: int | None
+    mtime: str | None
+    atime: str | None
+    ctime: str | None
+    crtime: str | None
+
+
 class MediaFile(TypedDict):
     source: str
     path: str
+    place: NotRequired[DiskPlace]  # a file found in a disk image: where it lies there
 
 
 class Match(TypedDict):

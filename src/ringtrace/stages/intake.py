@@ -1,13 +1,20 @@
 """Evidence intake: record a source (chain of custody), keep it in the vault, then parse it.
 
-A source is a file, a folder, a zip or a tar. Every file read is hashed (SHA-256, SHA-1, MD5) and, unless
-``reference`` mode is asked for, copied into the content-addressed vault; the exhibit's layout is rebuilt
-under ``vault/trees/<source sha256>`` so parsers can find siblings by path. The original is only ever read.
+A source is a file, a folder, a zip, a tar or a disk image (``disk``: see ringtrace.disk). Every file read is
+hashed (SHA-256, SHA-1, MD5) and, unless ``reference`` mode is asked for, copied into the content-addressed vault;
+the exhibit's layout is rebuilt under ``vault/trees/<source sha256>`` so parsers can find siblings by path.
+The original is only ever read.
 
 Containers are hostile: member names with ``..``, absolute paths, drive letters or NUL, links, and members that
 would blow past the size or count limits are refused with a problem that names the container and the member;
 the rest is taken. A zip found inside an exhibit is opened too (to a bounded depth), its members under
 ``<name>.zip!/``; so is a zip ingested directly, so that an export's name (which carries the chat title) is kept.
+
+A disk image is recorded and verified where it lies (mode ``in-place``: its media hashed and held to what an EWF
+image stored at acquisition; copied into the vault only when asked) and its files are streamed out of it: each is
+hashed and recorded in ``disk_files`` with its place (partition, path, inode or MFT record, MACB times, deleted),
+and those formats or hashing may need are kept in the vault and the exhibit tree (``<partition>/<path>``) like a
+zip's members, where formats find them by content (ringtrace.disk.storing says which).
 """
 
 from __future__ import annotations
@@ -58,6 +65,9 @@ class IntakeLimits:
     max_ratio: float = MAX_RATIO
     ratio_floor_bytes: int = 256 * 1024**2
     nested_zip_depth: int = NESTED_ZIP_DEPTH
+    max_depth: int = 128  # folders deep inside a disk image's file system
+    max_dir_entries: int = 1_000_000  # entries of one folder of a disk image
+    store_unknown_bytes: int = 64 * 1024**2  # a disk image's unrecognised file above this is inventoried, not kept
 
 
 def display_name(name: str) -> tuple[str, bytes | None]:
@@ -110,12 +120,16 @@ def safe_member_name(name: str) -> str | None:
 
 
 def _container_kind(path: Path) -> str:
+    from ringtrace.disk.sniff import image_type
+
     if path.is_dir():
         return "folder"
     with path.open("rb") as fh:
         head = fh.read(4)
     if head == SNIFF_ZIP and zipfile.is_zipfile(path):
         return "zip"
+    if image_type(path) is not None:
+        return "disk"
     try:
         if tarfile.is_tarfile(path):
             return "tar"
@@ -474,10 +488,13 @@ def ingest(
     parse: bool = True,
     key: str | None = None,
     limits: IntakeLimits | None = None,
+    copy_image: bool = False,
 ) -> IntakeResult:
     """Record, keep and parse one source. Ingesting the same source again adds nothing.
 
-    Every option is checked before anything is stored; a bad one raises IntakeError with the reason."""
+    A disk image is always read in place (``reference`` changes nothing for it); ``copy_image`` also keeps its
+    segment files in the vault. Every option is checked before anything is stored; a bad one raises IntakeError
+    with the reason."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     if not path.exists():
@@ -494,9 +511,23 @@ def ingest(
     if exhibit is not None:
         _check_exhibit_name(exhibit)
     kind = _container_kind(path)
-    # identity of the source: the container's own digest, or the manifest of a folder
+    disk = None
+    if kind == "disk":
+        from ringtrace.stages.intake_disk import DiskExtraMissing, open_disk
+
+        try:
+            disk = open_disk(path)
+        except DiskExtraMissing as e:
+            raise IntakeError(f"{path}: looks like a disk image, but {e}") from e
+        kind = "disk" if disk is not None else "file"
+    # identity of the source: the container's own digest, the disk's media, or the manifest of a folder
     if kind == "folder":
         container_sha = None
+    elif disk is not None:
+        container_sha, container_md5, size = disk.digests.sha256, disk.digests.md5, disk.media_size
+        existing = _existing(case, container_sha)
+        if existing is not None:
+            return IntakeResult(existing[0], existing[1], added=False)
     else:
         d = digest_file(path)
         container_sha, container_md5, size = d.sha256, d.md5, d.size
@@ -511,6 +542,13 @@ def ingest(
     stager = _Stager(case, tree_key, ref_root, str(path), limits)
     if kind == "folder":
         stager.add_folder(path)
+    elif disk is not None:
+        from ringtrace.stages.intake_disk import copy_segments, stage_disk
+
+        stager.problems.extend(disk.problems)
+        if copy_image:
+            copy_segments(stager, disk)
+        stage_disk(stager, disk)
     elif kind in ("zip", "tar"):
         if not reference:  # the container itself is evidence too: keep it whole beside its members
             case.vault.put_file(path)
@@ -534,6 +572,9 @@ def ingest(
             os.replace(case.vault.tree(tree_key), final)
         tree_key = container_sha
 
+    mode = "reference" if ref_root is not None else "vault"
+    if disk is not None:  # the image stays where it lies unless a copy was asked for; its files are in the vault
+        mode = "vault" if copy_image else "in-place"
     now = datetime.now(UTC)
     with case.begin() as con:
         n = con.execute(select(sources.c.id).order_by(sources.c.id.desc()).limit(1)).scalar() or 0
@@ -542,7 +583,7 @@ def ingest(
             sources.insert().values(
                 exhibit=exhibit, kind=kind, original_path=str(path.resolve()), sha256=container_sha,
                 md5=container_md5, size=size, file_count=len(stager.files),
-                mode="reference" if ref_root is not None else "vault", examiner=examiner or case.actor,
+                mode=mode, examiner=examiner or case.actor,
                 timezone=timezone, owner=owner, region=region, seizure_country=seizure_country,
                 format_hint=format, tool=TOOL, ingested_at=now, status="staged",
             )
@@ -559,13 +600,26 @@ def ingest(
         for where, reason in stager.problems:
             con.execute(problems.insert().values(source_id=sid, stage="intake", file=where, reason=reason,
                                                  severity="error", at=now))
-        case.log("source.ingest", {
+        detail: dict[str, object] = {
             "source_id": sid, "exhibit": exhibit, "path": str(path.resolve()), "kind": kind,
             "sha256": container_sha, "md5": container_md5, "size": size, "files": len(stager.files),
-            "mode": "reference" if ref_root is not None else "vault", "examiner": examiner or case.actor,
+            "mode": mode, "examiner": examiner or case.actor,
             "timezone": timezone, "owner": owner, "tool": TOOL, "refused": len(stager.problems),
-        }, con)
-    result = IntakeResult(sid, exhibit, added=True, files=len(stager.files),
+        }
+        if disk is not None:
+            from ringtrace.store.schema import disk_files, disk_images
+
+            con.execute(disk_images.insert().values(**disk.image_row(sid, copy_image)))
+            if disk.rows:
+                con.execute(disk_files.insert(), [{**r, "source_id": sid} for r in disk.rows])
+            detail["disk"] = {"image_type": disk.image_type, "segments": disk.segments, "sha1": disk.digests.sha1,
+                              "stored_md5": disk.image.stored_md5 if disk.image else None,
+                              "stored_sha1": disk.image.stored_sha1 if disk.image else None,
+                              "verification": disk.verification, "files_found": len(disk.rows),
+                              "files_kept": len(stager.files),
+                              "deleted": sum(1 for r in disk.rows if r["deleted"])}
+        case.log("source.ingest", detail, con)
+    result = IntakeResult(sid, exhibit, added=True, files=len(disk.rows) if disk is not None else len(stager.files),
                           problems=[f"{w}: {r}" for w, r in stager.problems])
     if parse:
         from ringtrace.stages.parse import parse_source

@@ -531,3 +531,53 @@ Index("ix_messages_chat_at", messages.c.chat_id, messages.c.at)
 Index("ix_group_events_chat_at", group_events.c.chat_id, group_events.c.at)
 
 __all__ = ["metadata", "LargeBinary"]
+
+# ---- computers' disk images (migration 0005) -------------------------------------------------------------------
+# A disk image is recorded and verified where it lies (sources.kind 'disk', mode 'in-place'; 'vault' when the
+# examiner asked for a copy). disk_images: how it was read and what its own container says (EWF's stored MD5/SHA-1)
+# against what was computed over the media. disk_files: every file found in it, live or deleted, with its place
+# (partition, file-system path, inode or MFT record, MACB times, the byte offset of its first data run in the
+# media). ``stored``: its bytes were put in the vault (and in source_files, where formats and hashing find them);
+# the others are inventoried with their digests only (see ringtrace.disk.storing).
+
+disk_images = Table(
+    "disk_images",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", Integer, ForeignKey("sources.id"), nullable=False, unique=True),
+    Column("image_type", String(20), nullable=False),  # EWF | RAW | VMDK | VHDI | QCOW ...
+    Column("segments", JSON, nullable=False),  # [{"name", "size", "sha256" (only when copied into the vault)}]
+    Column("media_size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),  # computed over the media (the acquired disk's bytes)
+    Column("sha1", String(40), nullable=False),
+    Column("md5", String(32), nullable=False),
+    Column("stored_md5", String(32)),  # what the image's own container recorded at acquisition (EWF)
+    Column("stored_sha1", String(40)),
+    Column("verification", String(20), nullable=False),  # match | mismatch | none-stored | unreadable
+    Column("volumes", JSON, nullable=False),  # [{"partition", "offset", "size", "fs_type", "files", "problem"}]
+    Column("copied", Boolean, nullable=False, server_default="0"),
+)
+
+disk_files = Table(
+    "disk_files",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _source_fk(),
+    Column("relpath", Text, nullable=False),  # in the exhibit tree: <partition>/<path>
+    Column("partition", String(40), nullable=False),  # p1, p2 ... or 'fs' for a bare file system
+    Column("fs_type", String(20), nullable=False),  # NTFS, Ext4, FAT32, exFAT ... (as The Sleuth Kit names it)
+    Column("fs_path", Text, nullable=False),  # the path inside the file system, as it stands there
+    Column("inode", BigInteger),  # inode, MFT record or FAT directory-entry address
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("sha1", String(40), nullable=False),
+    Column("md5", String(32), nullable=False),
+    Column("mtime", DateTime(timezone=True)),  # M: content modified
+    Column("atime", DateTime(timezone=True)),  # A: accessed
+    Column("ctime", DateTime(timezone=True)),  # C: metadata changed (NTFS: MFT record changed)
+    Column("crtime", DateTime(timezone=True)),  # B: born (created)
+    Column("deleted", Boolean, nullable=False, server_default="0"),
+    Column("stored", Boolean, nullable=False, server_default="0"),
+    Column("media_offset", BigInteger),  # byte offset of the first data run in the media; None when resident
+    UniqueConstraint("source_id", "relpath", name="uq_disk_files_source_id_relpath"),
+)

@@ -1,0 +1,214 @@
+"""Open a disk image with dfVFS: its type, its segment files, the digests of its media against what the image's own
+container recorded (EWF), and its volumes down to each file system.
+
+dfVFS's source scanner does the recognising (plaso's own way in): the storage-media layer (EWF, split raw, VMDK,
+VHD/VHDX, QCOW), then the volume system (MBR through The Sleuth Kit, GPT through libvsgpt), then each file system.
+Nothing here writes to the image; every path spec is read-only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ringtrace.vault import Digests
+
+CHUNK = 4 * 1024**2
+
+
+class DiskImageError(Exception):
+    """The image cannot be opened at all (the message names the file and the reason)."""
+
+
+def _dfvfs() -> Any:
+    try:
+        from dfvfs.lib import definitions
+    except ImportError as e:  # the optional extra is missing: say how to get it
+        raise DiskImageError("reading disk images needs dfVFS and The Sleuth Kit bindings: install ringtrace with "
+                             "the 'disk' extra (pip install 'ringtrace[disk]')") from e
+    return definitions
+
+
+@dataclass
+class Volume:
+    """One file system found in the image."""
+
+    partition: str  # 'p1', 'p2' ... as dfVFS names partitions; 'fs' for a file system with no partition table
+    offset: int  # byte offset of the volume in the media
+    size: int | None
+    fs_type: str  # dfVFS's type indicator of the file system (NTFS, EXT, FAT, HFS, APFS ...)
+    path_spec: Any  # dfVFS path spec of the file system (its parent is the volume)
+
+
+@dataclass
+class DiskImage:
+    path: Path
+    image_type: str  # dfVFS's storage media type indicator: EWF, RAW, VMDK, VHDI, QCOW
+    segments: list[Path]
+    media_spec: Any
+    media_size: int
+    stored_md5: str | None = None
+    stored_sha1: str | None = None
+    volumes: list[Volume] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (where, reason): what could not be read
+
+    def open_media(self) -> Any:
+        from dfvfs.resolver import resolver
+
+        return resolver.Resolver.OpenFileObject(self.media_spec)
+
+    def media_digests(self, progress: Callable[[int], None] | None = None) -> tuple[Digests, str | None]:
+        """SHA-256, SHA-1 and MD5 of the media's bytes (what an acquisition hash covers), and the reason the
+        media could not be read to its end (a truncated or damaged image), if so: the digests are then of what
+        was read."""
+        s, h1, m = hashlib.sha256(), hashlib.sha1(), hashlib.md5()  # noqa: S324 - forensic digests
+        done, error = 0, None
+        try:
+            fo = self.open_media()
+            while done < self.media_size:
+                buf = fo.read(min(CHUNK, self.media_size - done))
+                if not buf:
+                    error = f"the media ends at byte {done} of the {self.media_size} its container declares"
+                    break
+                s.update(buf)
+                h1.update(buf)
+                m.update(buf)
+                done += len(buf)
+                if progress is not None:
+                    progress(done)
+        except Exception as e:  # noqa: BLE001 - dfVFS back-ends raise their own errors (BackEndError, OSError, IOError)
+            error = f"the media cannot be read past byte {done}: {e}"
+        return Digests(s.hexdigest(), h1.hexdigest(), m.hexdigest(), done), error
+
+
+def open_image(path: Path) -> DiskImage:
+    """Scan ``path`` with dfVFS. Raises DiskImageError when no storage-media image can be opened; volumes or file
+    systems that cannot be read become problems of the returned image (what could be read is kept)."""
+    definitions = _dfvfs()
+    from dfvfs.helpers import source_scanner
+    from dfvfs.lib import errors as dferrors
+
+    scanner = source_scanner.SourceScanner()
+    ctx = source_scanner.SourceScannerContext()
+    ctx.OpenSourcePath(str(path))
+    try:
+        scanner.Scan(ctx)
+    except (dferrors.Error, OSError, RuntimeError, ValueError) as e:
+        raise DiskImageError(f"{path}: dfVFS cannot open it as a disk image: {e}") from e
+    root = ctx.GetRootScanNode()
+    media = root.sub_nodes[0] if root is not None and root.sub_nodes else None
+    if media is None or media.type_indicator not in definitions.STORAGE_MEDIA_IMAGE_TYPE_INDICATORS:
+        raise DiskImageError(f"{path}: dfVFS finds no disk image in it")
+    from dfvfs.resolver import resolver
+
+    try:
+        fo = resolver.Resolver.OpenFileObject(media.path_spec)
+        media_size = int(fo.get_size())
+    except (dferrors.Error, OSError) as e:
+        raise DiskImageError(f"{path}: the {media.type_indicator} image cannot be opened: {e}") from e
+    img = DiskImage(path, media.type_indicator, _segments(path, media.type_indicator), media.path_spec, media_size)
+    if media.type_indicator == definitions.TYPE_INDICATOR_EWF:
+        img.stored_md5, img.stored_sha1 = _ewf_stored_hashes(img.segments)
+    _find_volumes(img, media, definitions)
+    if not img.volumes:
+        img.problems.append((path.name, "no file system that can be read was found in the image (a damaged or "
+                                        "unknown partition table, an encrypted or unformatted volume)"))
+    return img
+
+
+def _segments(path: Path, image_type: str) -> list[Path]:
+    """The files the image is made of: EWF segments (.E01, .E02 ...), split raw (.001, .002 ...), else the file."""
+    try:
+        if image_type == "EWF":
+            import pyewf
+
+            return [Path(p) for p in pyewf.glob(str(path))]
+        if image_type == "RAW":
+            from dfvfs.lib import raw_helper
+            from dfvfs.path import factory
+            from dfvfs.resolver import resolver
+
+            os_spec = factory.Factory.NewPathSpec("OS", location=str(path))
+            raw_spec = factory.Factory.NewPathSpec("RAW", parent=os_spec)
+            fs = resolver.Resolver.OpenFileSystem(os_spec)
+            globbed = raw_helper.RawGlobPathSpec(fs, raw_spec) or []
+            found = [Path(s.location) for s in globbed]
+            return found or [path]
+    except (OSError, RuntimeError, ValueError):
+        pass
+    return [path]
+
+
+def _ewf_stored_hashes(segments: list[Path]) -> tuple[str | None, str | None]:
+    """The MD5 and SHA-1 the acquiring tool stored in the EWF image (libewf's hash sections), if any."""
+    import pyewf
+
+    handle = pyewf.handle()
+    try:
+        handle.open([str(s) for s in segments])
+        md5 = handle.get_hash_value("MD5")
+        sha1 = handle.get_hash_value("SHA1")
+    except (OSError, RuntimeError, ValueError):
+        return None, None
+    finally:
+        try:
+            handle.close()
+        except (OSError, RuntimeError):
+            pass
+    return (md5.lower() if md5 else None), (sha1.lower() if sha1 else None)
+
+
+def _find_volumes(img: DiskImage, media: Any, definitions: Any) -> None:
+    """Every file-system node under the media node, with its partition's name and offset."""
+
+    def visit(node: Any, partition: str, offset: int, size: int | None) -> None:
+        ti = node.type_indicator
+        if ti in definitions.FILE_SYSTEM_TYPE_INDICATORS:
+            img.volumes.append(Volume(partition, offset, size, ti, node.path_spec))
+            return
+        if ti in definitions.VOLUME_SYSTEM_TYPE_INDICATORS:
+            loc = getattr(node.path_spec, "location", None)
+            if loc and loc != "/":
+                partition = loc.strip("/")
+                offset, size = _volume_extent(node, ti, partition, definitions, offset)
+        if not node.sub_nodes and ti in definitions.VOLUME_SYSTEM_TYPE_INDICATORS:
+            loc = getattr(node.path_spec, "location", None)
+            if loc and loc != "/":  # a partition in which no file system was recognised
+                img.problems.append((f"{img.path.name}:{partition}", "partition holds no file system that can be "
+                                                                     "read (unformatted, encrypted or damaged)"))
+        for sub in node.sub_nodes:
+            visit(sub, partition, offset, size)
+
+    visit(media, "fs", 0, img.media_size)
+    for v in img.volumes:
+        if v.size is not None and v.offset + v.size > img.media_size:
+            img.problems.append((f"{img.path.name}:{v.partition}", f"the partition runs past the end of the image "
+                                 f"({v.size} bytes at offset {v.offset}; the image ends at byte {img.media_size}): "
+                                 "the image is cut short, and files lying past its end cannot be read"))
+
+
+def _volume_extent(node: Any, ti: str, partition: str, definitions: Any, default: int) -> tuple[int, int | None]:
+    start = getattr(node.path_spec, "start_offset", None)
+    try:
+        if ti == definitions.TYPE_INDICATOR_TSK_PARTITION:
+            from dfvfs.volume import tsk_volume_system as vsmod
+
+            vs: Any = vsmod.TSKVolumeSystem()
+        elif ti == definitions.TYPE_INDICATOR_GPT:
+            from dfvfs.volume import gpt_volume_system as gptmod
+
+            vs = gptmod.GPTVolumeSystem()
+        else:
+            return (int(start) if start is not None else default), None
+        from dfvfs.path import factory
+
+        vs.Open(factory.Factory.NewPathSpec(ti, location="/", parent=node.path_spec.parent))
+        vol = vs.GetVolumeByIdentifier(partition)
+        if vol is not None and vol.extents:
+            return int(vol.extents[0].offset), int(vol.extents[0].size)
+    except Exception:  # noqa: BLE001, S110 - an offset we cannot learn is recorded as the scanner's, not fatal
+        pass
+    return (int(start) if start is not None else default), None

@@ -1,0 +1,204 @@
+"""Every file of one file system in a disk image, live and deleted, with its place, read through The Sleuth Kit.
+
+dfVFS opens the volume; The Sleuth Kit (pytsk3, over dfVFS's TSK back-end) walks it, because dfVFS's own
+directory listing leaves out unallocated names (dfvfs/vfs/tsk_directory.py: "Ignore file entries marked as
+unallocated") and a deleted file is exactly what an examiner must see. The Sleuth Kit reads what the file system
+still holds: NTFS MFT records no longer in use (listed under its virtual ``$OrphanFiles`` folder when no name
+points at them any more), ext4 inodes whose block map survives deletion, FAT entries (first character lost, shown
+as ``_``) whose clusters it reads contiguously. Whether those clusters were since reused cannot be known from the
+file system: the file is marked deleted and its content is what the clusters hold now.
+
+Bounds: the walk stops at ``max_depth`` folders deep, enters every folder once (a folder entry pointing back at
+an ancestor, a loop, is a named problem, not an endless walk) and lists at most ``max_dir_entries`` per folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ringtrace.disk.image import Volume
+
+READ_CHUNK = 1024**2
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a file lies in the image."""
+
+    partition: str
+    fs_type: str
+    fs_path: str  # as it stands in the file system, '/'-separated from its root; undecodable bytes as \\xNN
+    inode: int | None  # inode, MFT record number or (FAT) directory-entry address as The Sleuth Kit gives it
+    deleted: bool
+    mtime: datetime | None
+    atime: datetime | None
+    ctime: datetime | None
+    crtime: datetime | None
+    media_offset: int | None  # byte offset in the media of the first data run; None for resident data
+
+
+@dataclass
+class FoundFile:
+    place: Place
+    size: int
+    entry: Any  # the pytsk3 File: read it (``read``) before the walk goes on
+
+    def read(self, offset: int, length: int) -> bytes:
+        return bytes(self.entry.read_random(offset, length))
+
+
+@dataclass(frozen=True)
+class WalkProblem:
+    where: str
+    reason: str
+
+
+@dataclass
+class WalkStats:
+    files: int = 0
+    deleted: int = 0
+    folders: int = 0
+    metadata_skipped: int = 0  # the file system's own files ($MFT ...), The Sleuth Kit's virtual $MBR/$FAT1 ...
+    nameless: int = 0  # deleted names whose metadata is gone: nothing to read
+
+
+def open_fs_info(volume: Volume) -> tuple[Any, str]:
+    """The Sleuth Kit's view of a volume (pytsk3.FS_Info) and its file-system type name (NTFS, Ext4, FAT32 ...)."""
+    import pytsk3
+    from dfvfs.path import factory
+    from dfvfs.resolver import resolver
+
+    spec = factory.Factory.NewPathSpec("TSK", location="/", parent=volume.path_spec.parent)
+    fs = resolver.Resolver.OpenFileSystem(spec)
+    info = fs.GetFsInfo()
+    return info, _fs_type_name(pytsk3, int(info.info.ftype))
+
+
+def _fs_type_name(pytsk3: Any, ftype: int) -> str:
+    names = {"TSK_FS_TYPE_NTFS": "NTFS", "TSK_FS_TYPE_FAT12": "FAT12", "TSK_FS_TYPE_FAT16": "FAT16",
+             "TSK_FS_TYPE_FAT32": "FAT32", "TSK_FS_TYPE_EXFAT": "exFAT", "TSK_FS_TYPE_EXT2": "Ext2",
+             "TSK_FS_TYPE_EXT3": "Ext3", "TSK_FS_TYPE_EXT4": "Ext4", "TSK_FS_TYPE_HFS": "HFS+",
+             "TSK_FS_TYPE_ISO9660": "ISO9660", "TSK_FS_TYPE_YAFFS2": "YAFFS2", "TSK_FS_TYPE_UFS1": "UFS1",
+             "TSK_FS_TYPE_UFS2": "UFS2", "TSK_FS_TYPE_APFS": "APFS"}
+    for attr, name in names.items():
+        if int(getattr(pytsk3, attr, -1)) == ftype:
+            return name
+    return f"tsk-{ftype:#x}"
+
+
+def _time(sec: int, nano: int = 0) -> datetime | None:
+    if not sec or sec < 0:
+        return None
+    try:
+        return datetime.fromtimestamp(sec + nano / 1e9, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _name(raw: bytes) -> str:
+    """A directory entry's name as shown and stored: UTF-8, each undecodable byte written \\xNN."""
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def walk(volume: Volume, fs_info: Any, fs_type: str, max_depth: int = 128, max_dir_entries: int = 1_000_000,
+         stats: WalkStats | None = None) -> Iterator[FoundFile | WalkProblem]:
+    """Yield every regular file (live first, then deleted, folder by folder) and a WalkProblem for each folder
+    that cannot be read, each loop and each bound reached. The consumer reads a FoundFile before asking for the
+    next one."""
+    import pytsk3
+
+    st = stats if stats is not None else WalkStats()
+    block = int(fs_info.info.block_size)
+    root_inum = int(fs_info.info.root_inum)
+    entered: set[int] = {root_inum}
+    stack: list[tuple[int, str, int]] = [(root_inum, "", 0)]
+    where_root = f"{volume.partition} ({fs_type})"
+    while stack:
+        inum, path, depth = stack.pop()
+        try:
+            directory = fs_info.open_dir(inode=inum)
+        except OSError as err:
+            yield WalkProblem(f"{where_root}:/{path}", f"folder (inode {inum}) cannot be read: {err}")
+            continue
+        st.folders += 1
+        entries: list[tuple[bool, str, Any]] = []
+        try:
+            for e in directory:
+                if len(entries) >= max_dir_entries:
+                    yield WalkProblem(f"{where_root}:/{path}", f"more than {max_dir_entries} entries in one "
+                                                              "folder: the rest are not read")
+                    break
+                info = e.info
+                if info is None or info.name is None:
+                    continue
+                name = _name(bytes(info.name.name))
+                if name in (".", "..", ""):
+                    continue
+                meta = info.meta
+                name_unalloc = bool(int(info.name.flags) & int(pytsk3.TSK_FS_NAME_FLAG_UNALLOC))
+                if meta is None:
+                    st.nameless += 1 if name_unalloc else 0
+                    continue
+                meta_unalloc = bool(int(meta.flags) & int(pytsk3.TSK_FS_META_FLAG_UNALLOC))
+                entries.append((name_unalloc or meta_unalloc, name, e))
+        except OSError as err:
+            yield WalkProblem(f"{where_root}:/{path}", f"folder listing is damaged after {len(entries)} entries: "
+                                                       f"{err}")
+        entries.sort(key=lambda t: (t[0], t[1]))  # live before deleted: a live file keeps its name
+        subdirs: list[tuple[int, str, int]] = []
+        for deleted, name, e in entries:
+            meta = e.info.meta
+            child = f"{path}/{name}" if path else name
+            addr = int(meta.addr)
+            if not path and name.startswith("$") and name != "$OrphanFiles":
+                st.metadata_skipped += 1  # $MFT, $LogFile, $Extend ... and TSK's virtual $MBR, $FAT1, $FAT2
+                continue
+            mtype = int(meta.type)
+            if mtype == int(pytsk3.TSK_FS_META_TYPE_DIR):
+                if addr in entered:
+                    if not deleted:  # a deleted entry may name a folder reused since: not a loop of the live tree
+                        yield WalkProblem(f"{where_root}:/{child}", f"folder loop: this entry points back at folder "
+                                                                    f"inode {addr}, already walked: not entered again")
+                    continue
+                if depth + 1 > max_depth:
+                    yield WalkProblem(f"{where_root}:/{child}", f"folders nested deeper than {max_depth}: not entered")
+                    continue
+                entered.add(addr)
+                subdirs.append((addr, child, depth + 1))
+                continue
+            if mtype != int(pytsk3.TSK_FS_META_TYPE_REG):
+                continue  # links, devices, sockets: nothing of theirs to read
+            st.files += 1
+            st.deleted += 1 if deleted else 0
+            place = Place(
+                partition=volume.partition, fs_type=fs_type, fs_path="/" + child, inode=addr, deleted=deleted,
+                mtime=_time(int(meta.mtime), int(getattr(meta, "mtime_nano", 0) or 0)),
+                atime=_time(int(meta.atime), int(getattr(meta, "atime_nano", 0) or 0)),
+                ctime=_time(int(meta.ctime), int(getattr(meta, "ctime_nano", 0) or 0)),
+                crtime=_time(int(meta.crtime), int(getattr(meta, "crtime_nano", 0) or 0)),
+                media_offset=_first_run(pytsk3, e, block, volume.offset),
+            )
+            yield FoundFile(place, max(int(meta.size), 0), e)
+        stack.extend(reversed(subdirs))  # depth first, folders in name order
+
+
+def _first_run(pytsk3: Any, entry: Any, block: int, volume_offset: int) -> int | None:
+    """The media offset of the first data run of the file's unnamed data attribute (None when resident)."""
+    data_types = {int(pytsk3.TSK_FS_ATTR_TYPE_DEFAULT), int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA)}
+    try:
+        for attr in entry:
+            ainfo = attr.info
+            if int(ainfo.type) not in data_types or ainfo.name:
+                continue
+            if not int(ainfo.flags) & int(pytsk3.TSK_FS_ATTR_NONRES):
+                return None
+            for run in attr:
+                if int(run.len) > 0 and not int(run.flags) & int(pytsk3.TSK_FS_ATTR_RUN_FLAG_SPARSE):
+                    return volume_offset + int(run.addr) * block
+            return None
+    except (OSError, RuntimeError):
+        return None
+    return None

@@ -1,0 +1,277 @@
+"""Synthetic disk images built in code with Debian's tools, never mounted: ext4 (``mke2fs -d``, deletions with
+``debugfs``), FAT32 (``mkfs.fat`` + ``mcopy``, deletions with ``mdel``), NTFS (``mkntfs`` + ``ntfscp``: ntfscp
+cannot make folders, so an NTFS volume holds its files at its root) and exFAT (``mkfs.exfat``; no tool fills one
+without mounting, so it stays empty). Partition tables (MBR or GPT) are written by ``sfdisk`` into a sparse file
+and the volumes copied in at their offsets; the disk is then kept raw, split (.001 ...), as EWF (``ewfacquire``,
+which stores the MD5 and SHA-1 of the media) or converted with ``qemu-img`` (VMDK, VHD, VHDX).
+
+Everything written is synthetic: generated pictures, invented names, bland text. ``DiskTruth`` says what each
+image holds, deleted files included, for the tests and the ground truth.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ringtrace.synth.view import DeviceView
+
+MiB = 1024**2
+TOOLS = {"ext4": ["mke2fs", "debugfs"], "fat32": ["mkfs.fat", "mcopy", "mdel"], "ntfs": ["mkntfs", "ntfscp"],
+         "exfat": ["mkfs.exfat"], "table": ["sfdisk"], "ewf": ["ewfacquire"], "vmdk": ["qemu-img"],
+         "vhd": ["qemu-img"], "vhdx": ["qemu-img"]}
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    path: str  # '/'-separated, relative to the volume's root
+    data: bytes
+    deleted: bool = False  # written, then deleted with the file system's own tool
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass(frozen=True)
+class VolumeSpec:
+    fs: str  # ext4 | fat32 | ntfs | exfat
+    files: Sequence[FileSpec] = ()
+    size_mib: int = 0  # 0: chosen from the files
+
+
+@dataclass
+class DiskTruth:
+    image: Path  # the file to ingest (first segment)
+    segments: list[Path]
+    container: str
+    table: str | None
+    media_sha256: str
+    media_md5: str
+    volumes: list[dict[str, Any]] = field(default_factory=list)  # partition, fs, files: [{path, sha256, deleted}]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"image": self.image.name, "segments": [s.name for s in self.segments], "container": self.container,
+                "table": self.table, "media_sha256": self.media_sha256, "media_md5": self.media_md5,
+                "volumes": self.volumes}
+
+
+def missing_tools(volumes: Sequence[VolumeSpec], table: str | None, container: str) -> list[str]:
+    need = [t for v in volumes for t in TOOLS[v.fs]]
+    need += TOOLS["table"] if table else []
+    need += TOOLS.get(container, [])
+    return sorted({t for t in need if shutil.which(t) is None and not Path("/usr/sbin", t).exists()})
+
+
+def _tool(name: str) -> str:
+    return shutil.which(name) or str(Path("/usr/sbin", name))
+
+
+def _run(*args: str, stdin: str | None = None) -> None:
+    subprocess.run([_tool(args[0]), *args[1:]], input=stdin, text=True, check=True, capture_output=True,
+                   env={**os.environ, "MTOOLS_SKIP_CHECK": "1"})
+
+
+def _min_size(fs: str) -> int:
+    return {"fat32": 40, "ntfs": 8, "ext4": 4, "exfat": 4}[fs]
+
+
+def build_volume(spec: VolumeSpec, out: Path, work: Path) -> None:
+    """One file system image at ``out`` holding ``spec.files`` (deleted ones written, then deleted)."""
+    total = sum(len(f.data) for f in spec.files)
+    size = spec.size_mib or max(_min_size(spec.fs), 2 * total // MiB + 4)
+    stage = work / f"stage-{out.name}"
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True)
+    for f in spec.files:
+        p = stage / (f.path if spec.fs != "ntfs" else f.path.replace("/", "_"))
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(f.data)
+    with out.open("wb") as fh:
+        fh.truncate(size * MiB)
+    deleted = [f for f in spec.files if f.deleted]
+    if spec.fs == "ext4":
+        _run("mke2fs", "-q", "-F", "-t", "ext4", "-d", str(stage), str(out))
+        for f in deleted:
+            _run("debugfs", "-w", "-R", f"rm /{f.path}", str(out))
+    elif spec.fs == "fat32":
+        _run("mkfs.fat", "-F", "32", str(out))
+        tops = sorted(p for p in stage.iterdir())
+        if tops:
+            _run("mcopy", "-s", "-Q", "-i", str(out), *[str(p) for p in tops], "::/")
+        for f in deleted:
+            _run("mdel", "-i", str(out), f"::/{f.path}")
+    elif spec.fs == "ntfs":
+        if deleted:
+            raise ValueError("no tool deletes a file on NTFS without mounting it: give NTFS no deleted files")
+        _run("mkntfs", "-q", "-F", "-f", str(out))
+        for f in spec.files:
+            name = f.path.replace("/", "_")
+            _run("ntfscp", "-q", str(out), str(stage / name), name)
+    elif spec.fs == "exfat":
+        if spec.files:
+            raise ValueError("no tool fills exFAT without mounting it: give exFAT no files")
+        _run("mkfs.exfat", str(out))
+    else:
+        raise ValueError(f"unknown file system {spec.fs!r}")
+    shutil.rmtree(stage, ignore_errors=True)
+
+
+def build_disk(out: Path, volumes: Sequence[VolumeSpec], table: str | None = "mbr", container: str = "raw",
+               segment_mib: int | None = None, name: str = "disk") -> DiskTruth:
+    """A disk image under ``out``: ``volumes`` in an MBR or GPT table (``table=None``: one bare file system), kept
+    as ``container`` (raw | split | ewf | vmdk | vhd | vhdx). ``segment_mib`` splits raw and EWF images."""
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="rt-disk-") as tmp:
+        work = Path(tmp)
+        parts: list[Path] = []
+        for i, v in enumerate(volumes):
+            p = work / f"vol{i}.img"
+            build_volume(v, p, work)
+            parts.append(p)
+        raw = work / f"{name}.raw"
+        truth_vols: list[dict[str, Any]] = []
+        if table is None:
+            if len(parts) != 1:
+                raise ValueError("a bare file system is one volume")
+            shutil.copyfile(parts[0], raw)
+            truth_vols.append(_truth_volume("fs", volumes[0]))
+        else:
+            offsets, lba = [], 2048
+            for p in parts:
+                offsets.append(lba)
+                lba += p.stat().st_size // 512 + 2048
+            with raw.open("wb") as fh:
+                fh.truncate((lba + 2048) * 512)
+            lines = [f"label: {'dos' if table == 'mbr' else 'gpt'}"]
+            kinds = {"ext4": "83", "fat32": "c", "ntfs": "7", "exfat": "7"}
+            for off, p, v in zip(offsets, parts, volumes, strict=True):
+                t = f", type={kinds[v.fs]}" if table == "mbr" else ""
+                lines.append(f"start={off}, size={p.stat().st_size // 512}{t}")
+            _run("sfdisk", "-q", str(raw), stdin="\n".join(lines) + "\n")
+            with raw.open("r+b") as fh:
+                for off, p in zip(offsets, parts, strict=True):
+                    fh.seek(off * 512)
+                    with p.open("rb") as src:
+                        shutil.copyfileobj(src, fh, MiB)
+            truth_vols = [_truth_volume(f"p{i + 1}", v) for i, v in enumerate(volumes)]
+        h256, h5 = hashlib.sha256(), hashlib.md5()  # noqa: S324 - the media digests an acquisition stores
+        with raw.open("rb") as fh:
+            while chunk := fh.read(MiB):
+                h256.update(chunk)
+                h5.update(chunk)
+        segments = _keep(raw, out, container, segment_mib, name)
+    media = (h256.hexdigest(), h5.hexdigest())
+    if container in ("vmdk", "vhd", "vhdx"):  # qemu-img may round the virtual size: its media is not the raw's
+        media = ("", "")
+    return DiskTruth(segments[0], segments, container, table, media[0], media[1], truth_vols)
+
+
+def _truth_volume(partition: str, v: VolumeSpec) -> dict[str, Any]:
+    return {"partition": partition, "fs": v.fs,
+            "files": [{"path": f.path if v.fs != "ntfs" else f.path.replace("/", "_"), "sha256": f.sha256,
+                       "size": len(f.data), "deleted": f.deleted} for f in v.files]}
+
+
+def _keep(raw: Path, out: Path, container: str, segment_mib: int | None, name: str) -> list[Path]:
+    if container == "raw":
+        dest = out / f"{name}.raw"
+        shutil.copyfile(raw, dest)
+        return [dest]
+    if container == "split":
+        size, segs, n = (segment_mib or 8) * MiB, [], 1
+        with raw.open("rb") as fh:
+            while chunk := fh.read(size):
+                seg = out / f"{name}.{n:03d}"
+                seg.write_bytes(chunk)
+                segs.append(seg)
+                n += 1
+        return segs
+    if container == "ewf":
+        args = ["ewfacquire", "-q", "-u", "-t", str(out / name), "-c", "none" if segment_mib else "deflate:fast",
+                "-d", "sha1", "-C", "SYNTH-CASE", "-D", "synthetic disk", "-e", "Synthetic Examiner", "-E", "EX-SYN",
+                "-N", "built by ringtrace.synth"]
+        if segment_mib:
+            args += ["-S", f"{segment_mib}MiB"]
+        _run(*args, str(raw))
+        return sorted(out.glob(f"{name}.E[0-9][0-9]"))
+    fmt = {"vmdk": "vmdk", "vhd": "vpc", "vhdx": "vhdx"}[container]
+    dest = out / f"{name}.{container}"
+    _run("qemu-img", "convert", "-q", "-f", "raw", "-O", fmt, str(raw), str(dest))
+    return [dest]
+
+
+# ---- what a synthetic computer holds -----------------------------------------------------------------------------
+
+
+def picture(seed: int, size: tuple[int, int] = (160, 120)) -> bytes:
+    from ringtrace.synth.images import base_image, encode_jpeg
+
+    return encode_jpeg(base_image(seed, size))
+
+
+def png_picture(seed: int) -> bytes:
+    from ringtrace.synth.images import base_image
+
+    buf = io.BytesIO()
+    base_image(seed, (96, 64)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def zip_of(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, data in sorted(members.items()):
+            zf.writestr(zipfile.ZipInfo(n, (2024, 5, 1, 10, 0, 0)), data)
+    return buf.getvalue()
+
+
+def firefox_places(invite: str) -> bytes:
+    from ringtrace.synth.formats.browsers import Visit, at, write_firefox_places
+
+    with tempfile.TemporaryDirectory() as tmp:
+        p = Path(tmp) / "places.sqlite"
+        write_firefox_places(p, [Visit(invite, at(2025, 3, 4, 21, 5), "Garden club"),
+                                 Visit("https://example.org/recipes", at(2025, 3, 4, 21, 9), "Recipes")])
+        return p.read_bytes()
+
+
+def sample_files(seed: int, invite: str = "https://chat.whatsapp.com/DiskSynthInviteCode12") -> list[FileSpec]:
+    """A user's folder on a computer: pictures, one inside a zip, a browser history with an invite link, a note,
+    and two deleted pictures."""
+    rng = random.Random(seed)
+    return [
+        FileSpec("Users/marta/Pictures/beach.jpg", picture(seed * 10 + 1)),
+        FileSpec("Users/marta/Pictures/garden.png", png_picture(seed * 10 + 2)),
+        FileSpec("Users/marta/Downloads/album.zip", zip_of({"album/one.jpg": picture(seed * 10 + 3)})),
+        FileSpec("Users/marta/Documents/list.txt", f"shopping list {rng.randrange(1000)}\nbread\nmilk\n".encode()),
+        FileSpec("Users/marta/Firefox/places.sqlite", firefox_places(invite)),
+        FileSpec("Users/marta/Pictures/old.jpg", picture(seed * 10 + 4), deleted=True),
+        FileSpec("Users/marta/Documents/draft.txt", b"a deleted draft, invented text\n" * 40, deleted=True),
+    ]
+
+
+def write(view: DeviceView, out: Path, seed: int) -> list[Path]:
+    """A computer of the synthetic operation: its owner's WhatsApp Android extraction (msgstore.db, wa.db, media)
+    copied to a folder of an ext4 partition, beside a user's pictures and a deleted one, in an EWF image; the
+    writer interface of ringtrace.synth.formats (returns the files written)."""
+    from ringtrace.synth.formats import whatsapp_android
+
+    with tempfile.TemporaryDirectory(prefix="rt-disk-wa-") as tmp:
+        written = whatsapp_android.write(view, Path(tmp), seed)
+        files = [FileSpec("home/backup/" + p.relative_to(tmp).as_posix(), p.read_bytes()) for p in written
+                 if p.is_file()]
+    files += [f for f in sample_files(seed) if not f.path.endswith("places.sqlite")]
+    truth = build_disk(out, [VolumeSpec("ext4", files)], table="gpt", container="ewf", name="computer")
+    return truth.segments

@@ -1,0 +1,268 @@
+"""Disk images as a source (issue 15 items 1-4): every container (EWF split, raw split, VMDK, VHD, VHDX) and table
+(MBR, GPT) recognised by content, every file of ext4, FAT32, NTFS (and an empty exFAT) recorded with its place,
+deleted files read and marked, the image verified in place (EWF's stored hashes), the files formats and hashing
+need offered to them, and bad images (truncated, corrupt table, looping folder) named problems that keep what
+could be read. Images are built in code with Debian's tools (ringtrace.synth.formats.disk_image), never mounted."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from ringtrace.case import Case
+from ringtrace.stages.intake import IntakeLimits, ingest
+from ringtrace.store import schema as S
+from ringtrace.synth.formats.disk_image import (
+    DiskTruth,
+    FileSpec,
+    VolumeSpec,
+    build_disk,
+    missing_tools,
+    picture,
+    sample_files,
+)
+
+pytest.importorskip("dfvfs", reason="the 'disk' extra (dfVFS, pytsk3) is not installed")
+pytest.importorskip("pytsk3", reason="the 'disk' extra (dfVFS, pytsk3) is not installed")
+
+FILES = sample_files(7)
+LIVE = [f for f in FILES if not f.deleted]
+
+
+def _need(volumes: list[VolumeSpec], table: str | None, container: str) -> None:
+    missing = missing_tools(volumes, table, container)
+    if missing:
+        pytest.skip(f"Debian tools to build the synthetic image are missing: {', '.join(missing)}")
+
+
+def _build(tmp: Path, volumes: list[VolumeSpec], table: str | None = "mbr", container: str = "raw",
+           segment_mib: int | None = None) -> DiskTruth:
+    _need(volumes, table, container)
+    return build_disk(tmp / "img", volumes, table, container, segment_mib)
+
+
+def _rows(case: Case, table: S.Table) -> list:
+    with case.engine.connect() as con:
+        return list(con.execute(select(table)))
+
+
+@pytest.fixture
+def case(tmp_path: Path) -> Case:
+    return Case.init(tmp_path / "case")
+
+
+@pytest.mark.parametrize(("container", "table", "segment_mib"), [
+    ("ewf", "gpt", 4), ("split", "mbr", 8), ("vmdk", "mbr", None), ("vhd", "gpt", None), ("vhdx", "mbr", None),
+])
+def test_every_container_and_table_is_read_by_content(tmp_path: Path, case: Case, container: str, table: str,
+                                                      segment_mib: int | None) -> None:
+    vols = [VolumeSpec("ext4", FILES), VolumeSpec("fat32", FILES), VolumeSpec("ntfs", LIVE)]
+    truth = _build(tmp_path, vols, table, container, segment_mib)
+    if segment_mib:
+        assert len(truth.segments) > 1  # the split is real: the later segments are found by dfVFS's glob
+    r = ingest(case, truth.image, exhibit="EX-PC")
+    assert r.added and not r.problems, r.problems
+    src = _rows(case, S.sources)[0]
+    assert (src.kind, src.mode) == ("disk", "in-place")
+    img = _rows(case, S.disk_images)[0]
+    assert img.image_type == {"ewf": "EWF", "split": "RAW", "vmdk": "VMDK", "vhd": "VHDI", "vhdx": "VHDI"}[container]
+    assert [s["name"] for s in img.segments] == [s.name for s in truth.segments]
+    if truth.media_sha256:
+        assert src.sha256 == img.sha256 == truth.media_sha256
+    assert [v["fs_type"] for v in img.volumes] == ["Ext4", "FAT32", "NTFS"]
+    assert [v["partition"] for v in img.volumes] == ["p1", "p2", "p3"]
+    files = {(r.partition, r.sha256): r for r in _rows(case, S.disk_files)}
+    for vol in truth.volumes:
+        for f in vol["files"]:
+            row = files[(vol["partition"], f["sha256"])]
+            assert row.deleted is f["deleted"]
+            assert row.size == f["size"] and row.inode is not None and row.mtime is not None
+            if not f["deleted"] or vol["fs"] == "ext4":  # FAT loses a deleted name's first character
+                assert row.fs_path == "/" + f["path"]
+    # the image stays where it lies: no segment of it is in the vault
+    seg_shas = {__import__("hashlib").sha256(s.read_bytes()).hexdigest() for s in truth.segments}
+    assert not any(case.vault.has(s) for s in seg_shas)
+
+
+def test_place_deleted_files_and_what_formats_and_hashing_get(tmp_path: Path, case: Case) -> None:
+    truth = _build(tmp_path, [VolumeSpec("ext4", FILES), VolumeSpec("fat32", FILES)], "gpt", "raw")
+    r = ingest(case, truth.image, exhibit="EX-PC")
+    rows = {r.relpath: r for r in _rows(case, S.disk_files)}
+    ext_deleted = rows["p1/Users/marta/Pictures/old.jpg"]
+    assert ext_deleted.deleted and ext_deleted.stored and ext_deleted.fs_type == "Ext4"
+    assert ext_deleted.sha256 == next(f.sha256 for f in FILES if f.path.endswith("old.jpg"))  # data intact
+    fat_deleted = rows["p2/Users/marta/Pictures/_ld.jpg"]  # FAT's deleted entry: first character gone
+    assert fat_deleted.deleted and fat_deleted.sha256 == ext_deleted.sha256
+    live = rows["p1/Users/marta/Pictures/beach.jpg"]
+    assert not live.deleted and live.media_offset is not None and live.media_offset >= 2048 * 512
+    raw = truth.image.read_bytes()
+    data = next(f.data for f in FILES if f.path.endswith("beach.jpg"))
+    assert raw[live.media_offset:live.media_offset + len(data)] == data  # the offset is the byte in the media
+    # formats find the browser history by content; its indicators keep the file inside the image
+    assert ("firefox-places", "p1/Users/marta/Firefox/places.sqlite") in r.parse.units
+    with case.engine.connect() as con:
+        provs = {row.prov_file for row in con.execute(select(S.indicators.c.prov_file))}
+    assert "p1/Users/marta/Firefox/places.sqlite" in provs
+    # every picture (deleted ones and the one inside a zip too) goes to the hash stage
+    from ringtrace.stages.hash import hash_stage
+
+    hash_stage(case)
+    hashed = {m.sha256 for m in _rows(case, S.media)}
+    pics = {f.sha256 for f in FILES if f.path.endswith((".jpg", ".png"))}
+    assert pics <= hashed
+    zipped = [s for s in _rows(case, S.source_files) if "album.zip!/" in s.relpath]
+    assert zipped and zipped[0].sha256 in hashed
+
+
+def test_ewf_stored_hashes_are_checked_and_a_mismatch_is_named(tmp_path: Path, case: Case) -> None:
+    truth = _build(tmp_path, [VolumeSpec("ext4", FILES)], "mbr", "ewf", segment_mib=64)  # stored uncompressed
+    ingest(case, truth.image, exhibit="EX-OK")
+    img = _rows(case, S.disk_images)[0]
+    assert img.verification == "match" and img.stored_md5 == img.md5 == truth.media_md5
+    data = bytearray(truth.image.read_bytes())
+    needle = FILES[0].data[100:140]
+    data[data.find(needle) + 7] ^= 0xFF  # one byte of a picture changed in the image file
+    bad = tmp_path / "bad" / "altered.E01"
+    bad.parent.mkdir()
+    bad.write_bytes(bytes(data))
+    r = ingest(case, bad, exhibit="EX-BAD")
+    assert r.added
+    assert any("stored MD5" in p and "does not match" in p for p in r.problems), r.problems
+    assert [i.verification for i in _rows(case, S.disk_images)] == ["match", "mismatch"]
+
+
+def test_same_disk_twice_adds_nothing_and_verify_holds_the_image_in_place(tmp_path: Path, case: Case) -> None:
+    from ringtrace.verification import verify
+
+    truth = _build(tmp_path, [VolumeSpec("ext4", LIVE)], None, "raw")
+    assert ingest(case, truth.image, exhibit="EX-1").added
+    again = tmp_path / "copy" / "same.dd"
+    again.parent.mkdir()
+    shutil.copyfile(truth.image, again)
+    assert not ingest(case, again).added  # the media's digest is the identity, whatever the file is called
+    assert verify(case).ok
+    with truth.image.open("r+b") as fh:  # the original image altered after intake
+        fh.seek(600)
+        fh.write(b"\x01")
+    rep = verify(case)
+    assert any("altered: disk image of EX-1" in f for f in rep.findings), rep.findings
+
+
+def test_copy_image_keeps_segments_in_the_vault(tmp_path: Path, case: Case) -> None:
+    truth = _build(tmp_path, [VolumeSpec("fat32", LIVE)], "mbr", "split", segment_mib=16)
+    ingest(case, truth.image, copy_image=True)
+    img = _rows(case, S.disk_images)[0]
+    assert img.copied and len(img.segments) == len(truth.segments) > 1
+    assert all(case.vault.has(s["sha256"]) for s in img.segments)
+    assert _rows(case, S.sources)[0].mode == "vault"
+
+
+def test_exfat_and_a_bare_file_system_are_recognised(tmp_path: Path, case: Case) -> None:
+    truth = _build(tmp_path, [VolumeSpec("exfat")], None, "raw")
+    r = ingest(case, truth.image)
+    assert r.added and not r.problems
+    img = _rows(case, S.disk_images)[0]
+    assert [(v["partition"], v["fs_type"]) for v in img.volumes] == [("fs", "exFAT")]
+
+
+def test_raw_look_alike_without_a_volume_is_a_plain_file(tmp_path: Path, case: Case) -> None:
+    p = tmp_path / "looks.bin"
+    head = bytearray(4096)
+    head[446 + 4], head[446 + 8], head[446 + 12] = 0x83, 1, 4  # one MBR entry, nothing behind it
+    head[510:512] = b"\x55\xaa"
+    p.write_bytes(bytes(head))
+    ingest(case, p)
+    assert _rows(case, S.sources)[0].kind == "file"
+
+
+# ---- bad images -----------------------------------------------------------------------------------------------
+
+
+def test_truncated_ewf_is_a_named_problem_and_recorded(tmp_path: Path, case: Case) -> None:
+    truth = _build(tmp_path, [VolumeSpec("ext4", FILES)], "mbr", "ewf")
+    cut = tmp_path / "cut" / "cut.E01"
+    cut.parent.mkdir()
+    data = truth.image.read_bytes()
+    cut.write_bytes(data[:len(data) // 2])
+    r = ingest(case, cut, exhibit="EX-CUT")
+    assert r.added and any("cut.E01" in p for p in r.problems), r.problems
+    src = _rows(case, S.sources)[0]
+    assert src.kind == "disk" and _rows(case, S.disk_images)[0].verification == "unreadable"
+
+
+def test_truncated_raw_keeps_the_partitions_before_the_cut(tmp_path: Path, case: Case) -> None:
+    truth = _build(tmp_path, [VolumeSpec("ext4", LIVE), VolumeSpec("fat32", LIVE)], "mbr", "raw")
+    data = truth.image.read_bytes()
+    cut = tmp_path / "cut.dd"
+    cut.write_bytes(data[:8 * 1024**2])  # p1 (ext4, 4 MiB at 1 MiB) whole, p2 (FAT32) gone
+    r = ingest(case, cut)
+    assert r.problems, "the lost partition must be named"
+    parts = {row.partition for row in _rows(case, S.disk_files)}
+    assert "p1" in parts
+    assert {row.sha256 for row in _rows(case, S.disk_files) if row.partition == "p1"} >= {f.sha256 for f in LIVE}
+
+
+def test_corrupt_partition_table_entry_is_named_and_the_rest_kept(tmp_path: Path, case: Case) -> None:
+    truth = _build(tmp_path, [VolumeSpec("ext4", LIVE), VolumeSpec("fat32", LIVE)], "mbr", "raw")
+    with truth.image.open("r+b") as fh:  # the second entry's start now points into the first one's middle
+        fh.seek(446 + 16 + 8)
+        fh.write((4096).to_bytes(4, "little"))
+    r = ingest(case, truth.image)
+    assert any("p2" in p for p in r.problems), r.problems
+    assert {row.sha256 for row in _rows(case, S.disk_files) if row.partition == "p1"} >= {f.sha256 for f in LIVE}
+
+
+def test_looping_folder_is_a_named_problem_not_an_endless_walk(tmp_path: Path, case: Case) -> None:
+    vols = [VolumeSpec("ext4", [FileSpec("a/b/pic.jpg", picture(3)), FileSpec("a/note.txt", b"bland\n")])]
+    truth = _build(tmp_path, vols, None, "raw")
+    subprocess.run(["debugfs", "-w", "-R", "ln /a /a/b/back", str(truth.image)], check=True, capture_output=True)
+    r = ingest(case, truth.image)
+    assert any("folder loop" in p and "a/b/back" in p for p in r.problems), r.problems
+    assert {row.fs_path for row in _rows(case, S.disk_files)} == {"/a/b/pic.jpg", "/a/note.txt"}
+
+
+def test_file_limit_names_what_is_left_out(tmp_path: Path, case: Case) -> None:
+    truth = _build(tmp_path, [VolumeSpec("ext4", LIVE)], None, "raw")
+    r = ingest(case, truth.image, limits=IntakeLimits(max_members=2))
+    assert len(_rows(case, S.disk_files)) == 2
+    assert any("more than 2 files" in p for p in r.problems)
+
+
+def test_programs_and_big_unknown_files_are_inventoried_not_kept(tmp_path: Path, case: Case) -> None:
+    pe = bytearray(b"MZ" + bytes(200))
+    pe[0x3C:0x40] = (128).to_bytes(4, "little")
+    pe[128:132] = b"PE\x00\x00"
+    vols = [VolumeSpec("ext4", [FileSpec("Windows/prog.exe", bytes(pe)), FileSpec("big.bin", b"\x00\x01" * 40_000),
+                                FileSpec("pic.jpg", picture(9))])]
+    truth = _build(tmp_path, vols, None, "raw")
+    ingest(case, truth.image, limits=IntakeLimits(store_unknown_bytes=10_000))
+    stored = {r.fs_path: r.stored for r in _rows(case, S.disk_files)}
+    assert stored == {"/Windows/prog.exe": False, "/big.bin": False, "/pic.jpg": True}
+    assert {r.relpath for r in _rows(case, S.source_files)} == {"fs/pic.jpg"}
+
+
+def test_export_gives_each_media_file_its_place_in_the_image(tmp_path: Path, case: Case) -> None:
+    import json
+
+    import jsonschema
+
+    from ringtrace.dissemination.export import build_export
+    from ringtrace.stages.hash import hash_stage
+
+    truth = _build(tmp_path, [VolumeSpec("ext4", FILES)], "mbr", "raw")
+    ingest(case, truth.image, exhibit="EX-PC")
+    hash_stage(case)
+    doc = build_export(case)
+    schema = json.loads((Path(__import__("ringtrace").__file__).parent / "dissemination" / "export_schema.json")
+                        .read_text(encoding="utf-8"))
+    jsonschema.validate(doc, schema)
+    assert doc["sources"][0]["kind"] == "disk" and doc["sources"][0]["mode"] == "in-place"
+    old = next(f.sha256 for f in FILES if f.path.endswith("old.jpg"))
+    media = next(m for m in doc["media"] if m["sha256"] == old)
+    place = media["files"][0]["place"]
+    assert place["partition"] == "p1" and place["fs_type"] == "Ext4" and place["deleted"] is True
+    assert place["fs_path"] == "/Users/marta/Pictures/old.jpg" and place["inode"] and place["mtime"]
