@@ -340,3 +340,17 @@ def test_ingest_with_a_password_file_stores_no_password(tmp_path: Path) -> None:
         case.close()
     res = CliRunner().invoke(app, ["reparse", str(case_dir), "EX-IOS-ENC", "--password-file", str(tmp_path / "no")])
     assert res.exit_code != 0 and "password-file" in res.output
+    # asked for (not echoed) instead of read from a file: the backup opens again, the errors go
+    res = CliRunner().invoke(app, ["reparse", str(case_dir), "EX-IOS-ENC", "--ask-password"], input=PASSWORD + "\n")
+    assert res.exit_code == 0 and PASSWORD not in res.output, res.output
+    case = Case.open(case_dir)
+    try:
+        with case.engine.connect() as con:
+            assert con.execute(select(S.problems).where(S.problems.c.severity == "error")).all() == []
+            assert len(con.execute(select(S.messages)).all()) == 9
+            (reparse, *_) = [a for a in con.execute(select(S.audit_log).order_by(S.audit_log.c.seq.desc()))
+                             if a.action == "source.reparse"]
+            detail = json.loads(reparse.detail) if isinstance(reparse.detail, str) else reparse.detail
+            assert detail["password_given"] is True
+    finally:
+        case.close()
