@@ -45,7 +45,9 @@ def test_export_validates_against_schema(run) -> None:
 def test_every_source_recorded(run) -> None:
     truth, export, _ = run
     exhibits = {s["exhibit"] for s in export["sources"]}
-    assert {d["exhibit"] for d in truth["devices"]} | {"EX-CAP"} == exhibits
+    computers = {x["exhibit"] for x in truth["browser_visits"] + truth["backups"]}
+    assert computers == {"EX-PC1"}
+    assert {d["exhibit"] for d in truth["devices"]} | {"EX-CAP"} | computers == exhibits
     assert all(len(s["sha256"]) == 64 and s["size"] > 0 for s in export["sources"])
 
 
@@ -259,3 +261,44 @@ def test_group_names_over_time(run) -> None:
             assert first["name"] == g["names"][0]["name"], (g["gid"], first)
             back_to_creation += 1
     assert back_to_creation >= 1
+
+
+def test_suspects_own_visit_to_the_advertising_post(run) -> None:
+    """The suspect's Tor Browser read the dark-web post that advertised a group, then opened its link: the lead
+    shows both visits with their times, tied to the computer (exhibit, file, row) and to its owner."""
+    from ringtrace.analysis.leads import lead_story, rank_leads
+
+    truth, export, case = run
+    page, link = truth["browser_visits"]
+    assert page["what"] == "the page" and ".onion/" in page["url"] and link["what"] == "the link"
+    assert page["group_key"] is not None  # the post advertised a real group
+    (person,) = [pid for pid, phones in _phones(export).items() if page["phone"] in phones]
+    rep = rank_leads(case)
+    lead = next(x for x in rep.links if x.code == page["code"])
+    mine = [v for v in lead.visits if v.source == "EX-PC1"]
+    assert [(v.what, v.url, v.at.isoformat().replace("+00:00", "Z") if v.at else None) for v in mine] == [
+        (t["what"], t["url"], t["at"]) for t in (page, link)]
+    assert all(v.persons == [person] and v.location.startswith(page["file"] + ":moz_historyvisits:row ")
+               for v in mine)
+    comp = next(c for c in lead.components if c[0] == "visited by a device owner")
+    assert f"the page visited by {person} on EX-PC1 at {page['at'][:19]}" in comp[2]
+    # the post itself, as captured (each capture of it), carries the visit too
+    posts = [p for p in rep.pages if p.uri == page["url"]]
+    assert posts and all([(v.what, v.source, v.persons) for v in p.visits] == [("the page", "EX-PC1", [person])]
+                         for p in posts)
+    if page["group_tied_by_evidence"]:  # seed 5's devices never tie this code (the tiny operation's do)
+        story = next(s for s in lead_story(case, rep) if s.code == page["code"])
+        assert any(v["text"].startswith(f"the page visited by {person}") for v in story.visits)
+    else:
+        assert lead.group is None
+
+
+def test_the_iphone_backup_on_the_computer(run) -> None:
+    """The computer holds a backup of the suspect's iPhone: its chats are read through the manifest, every
+    message of the backup pointing at a hashed file inside the backup folder."""
+    truth, export, _ = run
+    (bk,) = truth["backups"]
+    from_backup = [m for m in export["messages"] if m["source"] == "EX-PC1"]
+    assert from_backup and all(m["location"].startswith(bk["path"] + "/") for m in from_backup)
+    by_key = _group_by_key(export)
+    assert {m["chat"]["group"] for m in from_backup} == {by_key[k]["id"] for k in bk["chats"]}

@@ -58,14 +58,14 @@ def __getattr__(name: str) -> Any:
 def ingest(case: Case, path: str | Path, *, exhibit: str | None = None, format: str | None = None,
            timezone: str = "UTC", examiner: str | None = None, owner: str | None = None,
            region: str | None = None, seizure_country: str | None = None, reference: bool = False,
-           parse: bool = True, key: str | None = None) -> IntakeResult:
+           parse: bool = True, key: str | None = None, password: str | None = None) -> IntakeResult:
     """Record one source (chain of custody), keep it in the vault and, unless ``parse=False``, parse it.
-    Ingesting the same source again adds nothing."""
+    Ingesting the same source again adds nothing. ``key`` / ``password``: an encrypted backup's (memory only)."""
     from ringtrace.stages.intake import ingest as _ingest
 
     return _ingest(case, Path(path), exhibit=exhibit, format=format, timezone=timezone, examiner=examiner,
                    owner=owner, region=region, seizure_country=seizure_country, reference=reference, parse=parse,
-                   key=key)
+                   key=key, password=password)
 
 
 def run(case: Case, executor: Executor | str | None = None, progress: Progress | None = None) -> RunResult:

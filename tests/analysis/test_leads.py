@@ -218,3 +218,18 @@ def test_synthetic_operation_links_ties_and_flags(tiny_operation: Path, operatio
     assert any(s.joined for s in stories), "some member joined through an advertised link"
     for s in stories:
         assert all(j["person"].startswith("P") and j["at"] for j in s.joined)
+
+
+def test_synthetic_operation_suspects_visit_in_the_lead_story(tiny_operation: Path, operation_case: Case) -> None:
+    """The tiny operation's computer read a post whose code the devices tie to its group: the story of that link
+    names the group and lists the suspect's own visits, with times, exhibit and file."""
+    truth = json.loads((tiny_operation / "ground-truth.json").read_text(encoding="utf-8"))
+    page, link = truth["browser_visits"]
+    assert page["group_tied_by_evidence"], "seed 3 must hold a tied post"
+    stories = lead_story(operation_case, rank_leads(operation_case))
+    story = next(s for s in stories if s.code == page["code"])
+    assert story.group is not None
+    got = [(v["what"], v["url"], v["at"], v["source"]) for v in story.visits if v["source"] == "EX-PC1"]
+    assert got == [(t["what"], t["url"], t["at"].replace("Z", "+00:00"), "EX-PC1") for t in (page, link)]
+    assert all(v["location"].startswith(page["file"]) and len(v["persons"]) == 1 for v in story.visits
+               if v["source"] == "EX-PC1")

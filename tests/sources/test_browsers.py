@@ -267,6 +267,25 @@ def test_lead_story_shows_the_owners_visit(visited_case: tuple[Case, str]) -> No
     assert not any("recipes.example" in (v.url or "") for x in rep.links for v in x.visits)
 
 
+def test_cli_leads_story_prints_the_visits(visited_case: tuple[Case, str]) -> None:
+    """``ringtrace leads`` shows under the story line who visited the post and the link, when and from where."""
+    from typer.testing import CliRunner
+
+    from ringtrace.cli import app
+
+    case, board = visited_case
+    link = next(x for x in rank_leads(case).links if x.code == CODE)
+    person = link.visits[0].persons[0]
+    res = CliRunner(env={"COLUMNS": "400"}).invoke(app, ["leads", str(case.path)])
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    story = next(i for i, line in enumerate(lines) if "joined through it" in line and CODE in line)
+    assert lines[story + 1].startswith(f"  visit: {board}: the page visited by {person} on EX-004 at "
+                                       "2025-06-03T21:15:30")
+    assert "tor/profile.default/places.sqlite:moz_historyvisits:row 2" in lines[story + 1]
+    assert lines[story + 2].startswith(f"  visit: https://chat.whatsapp.com/{CODE}: the link visited by {person}")
+
+
 @pytest.mark.parametrize("fmt", ["firefox-places", "firefox-formhistory", "chrome-history"])
 def test_damaged_copies_never_crash_the_reader(fmt: str, tmp_path: Path) -> None:
     """Truncated, bit-flipped, spliced and zeroed copies: records or named problems, never a crash."""

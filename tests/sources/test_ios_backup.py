@@ -1,9 +1,11 @@
 """iTunes/Finder iOS backups: the synthetic backup reads as the plain ChatStorage device view does, through the
-manifest and through real intake of a folder; hostile manifests and encrypted backups are named problems."""
+manifest and through real intake of a folder, plain or encrypted with a password; hostile manifests, damaged
+encrypted backups and missing or wrong passwords are named problems, and the password is stored nowhere."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import plistlib
 import sqlite3
@@ -14,7 +16,7 @@ import pytest
 from test_whatsapp_android import OWNER, make_view, read_all, unit_for
 
 import ringtrace
-from ringtrace.model import DeviceOwner, Group, GroupEvent, Message, Participant, Problem, ReadOptions
+from ringtrace.model import DeviceOwner, Group, GroupEvent, MediaFile, Message, Participant, Problem, ReadOptions
 from ringtrace.sources.backups.ios import WA_DOMAIN, IOSBackup
 from ringtrace.sources.base import Candidate, FormatError
 from ringtrace.stages.parse import recognise
@@ -193,18 +195,162 @@ def test_missing_chat_storage_and_junk_manifest(tmp_path: Path) -> None:
     assert fmt.claim(Candidate(lone, "Manifest.db", 4)) == 0  # no Manifest.plist: not a backup
 
 
-def test_encrypted_backup_needs_the_password(tmp_path: Path) -> None:
-    out = backup(tmp_path)
-    (out / "Manifest.db").write_bytes(os.urandom(4096))
-    mp = plistlib.loads((out / "Manifest.plist").read_bytes())
-    mp["IsEncrypted"] = True
-    (out / "Manifest.plist").write_bytes(plistlib.dumps(mp))
+PASSWORD = "Lakeside-Ferry-27"  # invented
+
+
+def encrypted_backup(tmp_path: Path, **kw: Any) -> Path:
+    out = tmp_path / "enc"
+    ios_backup.write(make_view("ios"), out, seed=5, password=PASSWORD, **kw)
+    return out
+
+
+def errors(recs: list[Any]) -> list[Problem]:
+    return [r for r in recs if isinstance(r, Problem) and r.severity == "error"]
+
+
+def test_the_library_decrypts_the_synthetic_encrypted_backup(tmp_path: Path) -> None:
+    """The writer follows Apple's scheme independently of the reader: iphone_backup_decrypt's own front door must
+    give back the plain backup's ChatStorage byte for byte, and refuse a wrong password."""
+    ibd = pytest.importorskip("iphone_backup_decrypt")
+    out = encrypted_backup(tmp_path)
+    plain = backup(tmp_path)
+    h = fid(WA_DOMAIN, "ChatStorage.sqlite")
+    assert (out / h[:2] / h).read_bytes() != (plain / h[:2] / h).read_bytes()  # really ciphertext
+    assert not (out / "Manifest.db").read_bytes().startswith(b"SQLite")
+    eb = ibd.EncryptedBackup(backup_directory=str(out), passphrase=PASSWORD)
+    assert eb.extract_file_as_bytes("ChatStorage.sqlite", domain_like=WA_DOMAIN) == (plain / h[:2] / h).read_bytes()
+    with pytest.raises(ibd.exceptions.IncorrectPassphraseError):
+        ibd.EncryptedBackup(backup_directory=str(out), passphrase="wrong").test_decryption()
+
+
+def test_encrypted_backup_gives_the_same_facts_as_the_plain_one(tmp_path: Path) -> None:
+    pytest.importorskip("iphone_backup_decrypt")
+    want_recs = read_all(backup(tmp_path), "Manifest.db", "ios-backup")
+    out = encrypted_backup(tmp_path)
+    recs = read_all(out, "Manifest.db", "ios-backup", extra={"password": PASSWORD})
+    assert facts(recs) == facts(want_recs) and len(facts(recs)["messages"]) == 9
+    assert errors(recs) == []
+    h = fid(WA_DOMAIN, "ChatStorage.sqlite")
+    assert {m.prov.file for m in recs if isinstance(m, Message)} == {f"{h[:2]}/{h}"}  # the exhibit's own file
+    # the decrypted attachment is an embedded file named after its hashed file and its domain path
+    (mf,) = [r for r in recs if isinstance(r, MediaFile)]
+    (ref,) = [r for m in recs if isinstance(m, Message) for r in m.media if r.path]
+    assert ref.path == mf.path and mf.path.split("#")[1].startswith(f"{WA_DOMAIN}/Message/Media/")
+    hashed = mf.path.split("#")[0]
+    assert (out / hashed).is_file() and mf.prov.file == hashed
+    assert mf.content is not None and hashlib.sha256(mf.content).hexdigest() == ref.sha256
+    (plain_ref,) = [r for m in want_recs if isinstance(m, Message) for r in m.media if r.path]
+    assert ref.sha256 == plain_ref.sha256
+    told = [p.reason for p in recs if isinstance(p, Problem)]
+    assert any("decrypted with the examiner's password" in r for r in told)
+    assert not any(PASSWORD in r for r in told)
+
+
+def test_encrypted_backup_without_or_with_a_wrong_password(tmp_path: Path) -> None:
+    out = encrypted_backup(tmp_path)
     fmt = IOSBackup()
-    assert fmt.claim(Candidate(out, "Manifest.db", 4096)) == 90
+    assert fmt.claim(Candidate(out, "Manifest.db", (out / "Manifest.db").stat().st_size)) == 90
     recs = read_all(out, "Manifest.db", "ios-backup")
-    (p,) = [r for r in recs if isinstance(r, Problem) and r.severity == "error"]
+    (p,) = errors(recs)
     assert p.file == "Manifest.db" and "password needed" in p.reason
     assert not [m for m in recs if isinstance(m, Message)]
-    recs = read_all(out, "Manifest.db", "ios-backup", extra={"key": "hunter2"})
-    (p,) = [r for r in recs if isinstance(r, Problem) and r.severity == "error"]
-    assert "not built in" in p.reason and "hunter2" not in p.reason
+    # the device is named all the same: Info.plist is not encrypted
+    assert [o for o in recs if isinstance(o, DeviceOwner) and o.account.value == OWNER.phone]
+    pytest.importorskip("iphone_backup_decrypt")
+    recs = read_all(out, "Manifest.db", "ios-backup", extra={"password": "Lakeside-Ferry-28"})
+    (p,) = errors(recs)
+    assert p.file == "Manifest.db" and "wrong password" in p.reason and "Lakeside" not in p.reason
+    assert not [m for m in recs if isinstance(m, Message)]
+
+
+def test_damaged_encrypted_backups_are_named(tmp_path: Path) -> None:
+    pytest.importorskip("iphone_backup_decrypt")
+    out = encrypted_backup(tmp_path)
+    extra = {"password": PASSWORD}
+    # a ChatStorage whose ciphertext was cut: its hashed file is named, the rest (device) is still read
+    h = fid(WA_DOMAIN, "ChatStorage.sqlite")
+    data = (out / h[:2] / h).read_bytes()
+    (out / h[:2] / h).write_bytes(data[:-7])
+    recs = read_all(out, "Manifest.db", "ios-backup", extra=extra)
+    (p,) = errors(recs)
+    assert p.file == f"{h[:2]}/{h}" and "does not decrypt" in p.reason and "ChatStorage.sqlite" in p.reason
+    (out / h[:2] / h).write_bytes(data)
+    # a keybag cut short, or one asking for absurd iteration counts (a hostile backup), is refused by name
+    mp = plistlib.loads((out / "Manifest.plist").read_bytes())
+    for keybag in (mp["BackupKeyBag"][:60], mp["BackupKeyBag"].replace(b"DPIC\x00\x00\x00\x04\x00\x00\x07\xd0",
+                                                                       b"DPIC\x00\x00\x00\x04\x7f\xff\xff\xff")):
+        bad = dict(mp, BackupKeyBag=keybag)
+        (out / "Manifest.plist").write_bytes(plistlib.dumps(bad, fmt=plistlib.FMT_BINARY))
+        recs = read_all(out, "Manifest.db", "ios-backup", extra=extra)
+        (p,) = errors(recs)
+        assert p.file == "Manifest.db" and ("keybag" in p.reason or "wrong password" in p.reason), p.reason
+    # a Manifest.db that is not what its ManifestKey opens
+    (out / "Manifest.plist").write_bytes(plistlib.dumps(mp, fmt=plistlib.FMT_BINARY))
+    (out / "Manifest.db").write_bytes(os.urandom(4096))
+    (p,) = errors(read_all(out, "Manifest.db", "ios-backup", extra=extra))
+    assert p.file == "Manifest.db" and "Manifest.db" in p.reason
+
+
+def test_ingest_with_a_password_file_stores_no_password(tmp_path: Path) -> None:
+    pytest.importorskip("iphone_backup_decrypt")
+    from sqlalchemy import select
+    from typer.testing import CliRunner
+
+    from ringtrace.case import Case
+    from ringtrace.cli import app
+    from ringtrace.store import schema as S
+
+    out = encrypted_backup(tmp_path)
+    pw = tmp_path / "password.txt"
+    pw.write_text(PASSWORD + "\n")
+    case_dir = tmp_path / "case"
+    Case.init(case_dir).close()
+    res = CliRunner().invoke(app, ["ingest", str(case_dir), str(out), "--exhibit", "EX-IOS-ENC",
+                                   "--password-file", str(pw)])
+    assert res.exit_code == 0, res.output
+    case = Case.open(case_dir)
+    try:
+        with case.engine.connect() as con:
+            assert len(con.execute(select(S.messages)).all()) == 9
+            (m,) = con.execute(select(S.message_media).where(S.message_media.c.relpath.is_not(None))).all()
+            (f,) = con.execute(select(S.source_files).where(S.source_files.c.relpath == m.relpath)).all()
+            assert f.embedded and f.sha256 == m.sha256 and not m.declared_only
+            assert [p.reason for p in con.execute(select(S.problems).where(S.problems.c.severity == "error"))] == []
+            (ingest,) = [a for a in con.execute(select(S.audit_log)) if a.action == "source.ingest"]
+            detail = json.loads(ingest.detail) if isinstance(ingest.detail, str) else ingest.detail
+            assert detail["password_given"] is True
+        ringtrace.run(case)
+        assert ringtrace.verify(case).findings == []
+    finally:
+        case.close()
+    # the password is nowhere in the case: database, audit, logs, vault
+    for f in case_dir.rglob("*"):
+        if f.is_file():
+            assert PASSWORD.encode() not in f.read_bytes(), f
+    # a wrong password file is a named problem of the source, not a failed intake
+    pw.write_text("not it\n")
+    res = CliRunner().invoke(app, ["reparse", str(case_dir), "EX-IOS-ENC", "--password-file", str(pw)])
+    assert res.exit_code == 0, res.output
+    case = Case.open(case_dir)
+    try:
+        with case.engine.connect() as con:
+            reasons = [p.reason for p in con.execute(select(S.problems).where(S.problems.c.severity == "error"))]
+        assert len(reasons) == 1 and "wrong password" in reasons[0]
+    finally:
+        case.close()
+    res = CliRunner().invoke(app, ["reparse", str(case_dir), "EX-IOS-ENC", "--password-file", str(tmp_path / "no")])
+    assert res.exit_code != 0 and "password-file" in res.output
+    # asked for (not echoed) instead of read from a file: the backup opens again, the errors go
+    res = CliRunner().invoke(app, ["reparse", str(case_dir), "EX-IOS-ENC", "--ask-password"], input=PASSWORD + "\n")
+    assert res.exit_code == 0 and PASSWORD not in res.output, res.output
+    case = Case.open(case_dir)
+    try:
+        with case.engine.connect() as con:
+            assert con.execute(select(S.problems).where(S.problems.c.severity == "error")).all() == []
+            assert len(con.execute(select(S.messages)).all()) == 9
+            (reparse, *_) = [a for a in con.execute(select(S.audit_log).order_by(S.audit_log.c.seq.desc()))
+                             if a.action == "source.reparse"]
+            detail = json.loads(reparse.detail) if isinstance(reparse.detail, str) else reparse.detail
+            assert detail["password_given"] is True
+    finally:
+        case.close()

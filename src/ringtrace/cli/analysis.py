@@ -125,6 +125,9 @@ def digests_compare(case: CaseArg, mine: Annotated[Path, typer.Argument(help="Ou
     console.print(f"{len(rows)} overlaps; nothing else of either case is revealed")
 
 
+STORY_VISITS = 10  # visits printed under a story line
+
+
 @app.command()
 def leads(case: CaseArg,
           keywords: Annotated[Path | None, typer.Option(help="Keyword list: one term a line, optional TAB weight.")]
@@ -152,3 +155,9 @@ def leads(case: CaseArg,
         joined = ", ".join(j["person"] for j in story.joined[:10]) or "nobody recorded"
         console.print(f"[bold]{shown(story.url)}[/bold] on {len(story.pages)} pages -> {story.group} -> "
                       f"joined through it: {shown(joined)}")
+        # what the seized devices' browsers say: who opened the advertising page or the link, when, from where
+        for v in story.visits[:STORY_VISITS]:
+            console.print(f"  visit: {shown(v['url'] or '?')}: {shown(v['text'])}", soft_wrap=True)
+        if len(story.visits) > STORY_VISITS:
+            more = len(story.visits) - STORY_VISITS
+            console.print(f"  and {more} more visits (the web app's lead page lists them all)")

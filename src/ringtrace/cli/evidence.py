@@ -18,6 +18,37 @@ from ringtrace.stages.reparse import ReparseError
 from ringtrace.stages.reparse import reparse as reparse_source
 from ringtrace.textsafe import shown
 
+MAX_PASSWORD_FILE = 4096
+PasswordFile = Annotated[Path | None, typer.Option(
+    help="File whose first line is the password of an encrypted iOS (iTunes/Finder) or Android (adb) backup. "
+         "Used in memory only, never stored; the audit records only that a password was given.")]
+AskPassword = Annotated[bool, typer.Option(help="Ask for the backup password (not echoed) instead of reading a file.")]
+
+
+def _password(path: Path | None, ask: bool) -> str | None:
+    """The backup password from a file's first line or a prompt; never from the command line (process lists and
+    shell histories keep those)."""
+    if path is not None and ask:
+        fail("give the backup password with --password-file or --ask-password, not both")
+    if ask:
+        return str(typer.prompt("Backup password", hide_input=True))
+    if path is None:
+        return None
+    try:
+        with path.expanduser().open("rb") as fh:
+            raw = fh.read(MAX_PASSWORD_FILE + 1)
+    except OSError as e:
+        fail(f"--password-file {path}: cannot read it: {e.strerror or e}")
+    if len(raw) > MAX_PASSWORD_FILE:
+        fail(f"--password-file {path}: over {MAX_PASSWORD_FILE} bytes; not a password file")
+    try:
+        line = raw.decode("utf-8").splitlines()[0] if raw.strip() else ""
+    except UnicodeDecodeError:
+        fail(f"--password-file {path}: not UTF-8 text")
+    if not line:
+        fail(f"--password-file {path}: empty; its first line must be the password")
+    return line
+
 
 @app.command()
 def ingest(
@@ -36,14 +67,17 @@ def ingest(
     key: Annotated[str | None, typer.Option(
         help="Key for encrypted WhatsApp backups: a key file's path (preferred) or the 64 hex digits. Used in "
              "memory only, never stored; only its fingerprint is recorded.")] = None,
+    password_file: PasswordFile = None,
+    ask_password: AskPassword = False,
 ) -> None:
     """Record a source (chain of custody), keep it in the vault and parse it."""
     c = open_case(case)
     keyed = str(Path(key).expanduser().resolve()) if key and Path(key).expanduser().is_file() else key
+    password = _password(password_file, ask_password)
     try:
         r = ingest_source(c, path, exhibit=exhibit, format=format, timezone=timezone, examiner=examiner,
                           owner=owner, region=region, seizure_country=seizure_country, reference=reference,
-                          copy_image=copy_image, key=keyed)
+                          copy_image=copy_image, key=keyed, password=password)
     except IntakeError as e:
         fail(str(e))
     if not r.added:
@@ -67,13 +101,16 @@ def reparse(
     key: Annotated[str | None, typer.Option(
         help="Key for an encrypted WhatsApp backup: a key file's path or the 64 hex digits (memory only).")] = None,
     format: Annotated[str | None, typer.Option(help="Force a source format (see docs/extending.md).")] = None,
+    password_file: PasswordFile = None,
+    ask_password: AskPassword = False,
 ) -> None:
-    """Parse one source again from the vault (after a parser fix, with a backup's key, or with another format);
-    its old records are replaced and the new parse is sealed and audited."""
+    """Parse one source again from the vault (after a parser fix, with a backup's key or password, or with
+    another format); its old records are replaced and the new parse is sealed and audited."""
     c = open_case(case)
     keyed = str(Path(key).expanduser().resolve()) if key and Path(key).expanduser().is_file() else key
+    password = _password(password_file, ask_password)
     try:
-        res = reparse_source(c, exhibit, key=keyed, format=format)
+        res = reparse_source(c, exhibit, key=keyed, format=format, password=password)
     except ReparseError as e:
         fail(str(e))
     for fmt, primary in res.units:

@@ -489,12 +489,14 @@ def ingest(
     key: str | None = None,
     limits: IntakeLimits | None = None,
     copy_image: bool = False,
+    password: str | None = None,
 ) -> IntakeResult:
     """Record, keep and parse one source. Ingesting the same source again adds nothing.
 
     A disk image is always read in place (``reference`` changes nothing for it); ``copy_image`` also keeps its
-    segment files in the vault. Every option is checked before anything is stored; a bad one raises IntakeError
-    with the reason."""
+    segment files in the vault. ``key`` (an encrypted WhatsApp backup's key) and ``password`` (an encrypted iOS or
+    Android backup's) reach the readers in memory only; the audit records that one was given, never what it is.
+    Every option is checked before anything is stored; a bad one raises IntakeError with the reason."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     if not path.exists():
@@ -508,6 +510,8 @@ def ingest(
     owner = _check_owner(owner, region)
     _check_format(format)
     _check_key(key)
+    if password is not None and not password:
+        raise IntakeError("--password: an empty password cannot open a backup")
     if exhibit is not None:
         _check_exhibit_name(exhibit)
     kind = _container_kind(path)
@@ -605,6 +609,7 @@ def ingest(
             "sha256": container_sha, "md5": container_md5, "size": size, "files": len(stager.files),
             "mode": mode, "examiner": examiner or case.actor,
             "timezone": timezone, "owner": owner, "tool": TOOL, "refused": len(stager.problems),
+            **({"password_given": True} if password else {}),
         }
         if disk is not None:
             from ringtrace.store.schema import disk_files, disk_images
@@ -624,10 +629,16 @@ def ingest(
     if parse:
         from ringtrace.stages.parse import parse_source
 
-        result.parse = parse_source(case, sid, secrets={"key": key} if key else None)
+        result.parse = parse_source(case, sid, secrets=backup_secrets(key, password))
         if result.parse is not None and hasattr(result.parse, "problems"):
             result.parse.problems = _stored_problems(case, sid, "parse")  # what is stored, not what was written
     return result
+
+
+def backup_secrets(key: str | None, password: str | None) -> dict[str, str] | None:
+    """What the readers get in memory to open encrypted backups (ReadOptions.extra), or None."""
+    secrets = {k: v for k, v in (("key", key), ("password", password)) if v}
+    return secrets or None
 
 
 def _stored_problems(case: Case, source_id: int, stage: str) -> int:

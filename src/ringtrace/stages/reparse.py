@@ -17,10 +17,13 @@ class ReparseError(Exception):
 
 
 @writes_case
-def reparse(case: Case, exhibit: str, key: str | None = None, format: str | None = None) -> ParseResult:
-    """Re-read the source recorded under ``exhibit``. ``key``: an encrypted backup's key (a key file or 64 hex
-    digits), used in memory only. ``format``: force a format id (old ids accepted)."""
+def reparse(case: Case, exhibit: str, key: str | None = None, format: str | None = None,
+            password: str | None = None) -> ParseResult:
+    """Re-read the source recorded under ``exhibit``. ``key``: an encrypted WhatsApp backup's key (a key file or
+    64 hex digits); ``password``: an encrypted iOS or Android backup's; both used in memory only. ``format``:
+    force a format id (old ids accepted)."""
     from ringtrace.sources.base import canonical_format, registry
+    from ringtrace.stages.intake import backup_secrets
 
     with case.engine.connect() as con:
         row = con.execute(select(S.sources.c.id, S.sources.c.format_hint).where(S.sources.c.exhibit == exhibit)
@@ -45,5 +48,6 @@ def reparse(case: Case, exhibit: str, key: str | None = None, format: str | None
             values["format_hint"] = canonical_format(format)
         con.execute(update(S.sources).where(S.sources.c.id == row.id).values(**values))
         case.log("source.reparse", {"source_id": row.id, "exhibit": exhibit, "format": values.get("format_hint"),
-                                    "previous_format": row.format_hint, "key_given": key is not None}, con)
-    return parse_source(case, row.id, secrets={"key": key} if key else None)
+                                    "previous_format": row.format_hint, "key_given": key is not None,
+                                    "password_given": bool(password)}, con)
+    return parse_source(case, row.id, secrets=backup_secrets(key, password))

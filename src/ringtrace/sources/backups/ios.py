@@ -10,7 +10,14 @@ the unit reports which hashed file is which domain path. ``Info.plist`` names th
 IMEI): recorded as the backup's own device-owner record.
 
 Encrypted backups (``Manifest.plist`` IsEncrypted) need the examiner's password (``ReadOptions.extra``
-``password`` or ``key``, given at intake); decryption is not built in yet, so such a backup is a named problem.
+``password``, given at intake with ``--password-file`` or ``--ask-password``; memory only). They are decrypted
+with iphone_backup_decrypt's keybag code (``utils.BackupKeyBag``: the keybag in Manifest.plist unlocked with
+PBKDF2-SHA256 + PBKDF2-SHA1 of the password, class keys and per-file keys unwrapped with RFC 3394;
+``utils.aes_decrypt_chunked``: AES-256-CBC of a file) into a private temporary folder: first ``Manifest.db``
+(with ``ManifestKey``), then only the files of the WhatsApp app group. They are read as for a plain backup, every
+record keeping the hashed (encrypted) file of the exhibit as its file; decrypted attachments are stored as
+embedded files ``<hashed file>#<domain>/<path>``. A missing or wrong password, a damaged keybag and a file that
+does not decrypt are named problems; the password is never written anywhere, only that one was given.
 """
 
 from __future__ import annotations
@@ -18,15 +25,19 @@ from __future__ import annotations
 import plistlib
 import re
 import sqlite3
+import struct
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from ringtrace.model import (
     Account,
     AccountKey,
     DeviceOwner,
+    MediaFile,
+    Message,
     Platform,
     Problem,
     Prov,
@@ -50,8 +61,12 @@ HASHED = re.compile(r"(?:^|/)([0-9a-f]{2})/([0-9a-f]{40})$")
 PLIST_MAX_BYTES = 4 * 1024 * 1024
 MANIFEST_MAX_ROWS = 2_000_000
 MAX_LISTED = 20  # bad manifest rows named one by one; the rest counted
-PASSWORD_OPTIONS = ("password", "key")
+PASSWORD_OPTION = "password"  # noqa: S105 - the ReadOptions.extra key, not a password
 FLAG_FILE = 1
+MAX_FILE_BLOB = 100 * 1024  # an MBFile plist is 1-3 KB; iphone_backup_decrypt refuses blobs over 100 KB too
+MAX_DECRYPTED_FILE = 256 * 1024**2  # one decrypted app-group file (a video) kept at most
+MAX_DECRYPTED_TOTAL = 2 * 1024**3  # all decrypted files of one backup, on the private temporary folder
+MAX_EMBEDDED_FILE = 128 * 1024**2  # a decrypted attachment is stored as an embedded file up to this size
 
 
 def _dir_of(relpath: str) -> str:
@@ -83,27 +98,31 @@ class Manifest:
     prefix: str  # the backup folder inside the exhibit ("" or "dir/")
     files: dict[tuple[str, str], str] = field(default_factory=dict)
     file_ids: dict[str, str] = field(default_factory=dict)  # hashed relpath -> "domain/relativePath"
+    blobs: dict[str, bytes] = field(default_factory=dict)  # hashed relpath -> MBFile plist (asked-for domains)
 
     def lookup(self, domain: str, relpath: str) -> str | None:
         return self.files.get((domain, relpath))
 
 
-def read_manifest(root: Path, manifest_rel: str, present: set[str]) -> tuple[Manifest, list[Problem]]:
-    """Read ``Files`` of a Manifest.db. Rows whose file id is not a SHA-1, whose path climbs out of its domain or
-    whose file is missing from the exhibit are named problems (bounded), and left out."""
+def read_manifest(root: Path, manifest_rel: str, present: set[str], db_path: Path | None = None,
+                  blob_domain: str | None = None) -> tuple[Manifest, list[Problem]]:
+    """Read ``Files`` of a Manifest.db (``db_path``: its decrypted copy, when not the exhibit's own file). Rows
+    whose file id is not a SHA-1, whose path climbs out of its domain or whose file is missing from the exhibit
+    are named problems (bounded), and left out. The ``file`` plists of ``blob_domain`` are kept (file keys)."""
     prefix = _dir_of(manifest_rel)
     man = Manifest(prefix)
     problems: list[Problem] = []
     bad = {"outside": 0, "missing": 0}
     with tempfile.TemporaryDirectory(prefix="ringtrace-iosbk-") as td:
         try:
-            con = open_readonly_copy(root / manifest_rel, Path(td))
+            con = open_readonly_copy(db_path or root / manifest_rel, Path(td))
         except (FormatError, sqlite3.DatabaseError, OSError) as exc:
             raise FormatError(f"{manifest_rel}: not a readable iOS backup manifest: {exc}") from exc
         try:
             rows = con.execute(
-                "SELECT rowid, fileID, domain, relativePath, flags FROM Files ORDER BY rowid LIMIT ?",
-                (MANIFEST_MAX_ROWS + 1,),
+                "SELECT rowid, fileID, domain, relativePath, flags, CASE WHEN domain = ? AND length(file) <= ? "
+                "THEN file END FROM Files ORDER BY rowid LIMIT ?",
+                (blob_domain, MAX_FILE_BLOB, MANIFEST_MAX_ROWS + 1),
             ).fetchall()
         except sqlite3.DatabaseError as exc:
             raise FormatError(f"{manifest_rel}: manifest table 'Files' unreadable (truncated or damaged "
@@ -115,7 +134,7 @@ def read_manifest(root: Path, manifest_rel: str, present: set[str]) -> tuple[Man
                                 "are not read", Prov(manifest_rel, "Files"), "warning"))
         rows = rows[:MANIFEST_MAX_ROWS]
     real_root = root.resolve()
-    for rowid, fid, domain, rel, flags in rows:
+    for rowid, fid, domain, rel, flags, blob in rows:
         if flags != FLAG_FILE:
             continue  # directories and symlinks have no content in the backup
         prov = Prov(manifest_rel, "Files", str(rowid))
@@ -144,6 +163,8 @@ def read_manifest(root: Path, manifest_rel: str, present: set[str]) -> tuple[Man
             continue
         man.files[(domain, rel)] = hashed
         man.file_ids[hashed] = f"{domain}/{rel}"
+        if isinstance(blob, bytes):
+            man.blobs[hashed] = blob
     for kind, n in bad.items():
         if n > MAX_LISTED:
             problems.append(Problem(manifest_rel, f"{n - MAX_LISTED} more manifest rows {kind} (not listed)",
@@ -245,8 +266,8 @@ class IOSBackup(SourceFormat):
         mplist_rel = prefix + MANIFEST_PLIST
         mplist = read_plist(unit.root / mplist_rel) if mplist_rel in present else None
         yield from self.read_device(unit, prefix, present, mplist)
-        if _is_encrypted(mplist):
-            yield from self.encrypted(unit, options, mplist_rel)
+        if _is_encrypted(mplist) and mplist is not None:
+            yield from self.encrypted(unit, options, mplist_rel, mplist, present)
             return
         if not unit.path.read_bytes()[:16].startswith(b"SQLite format 3"):
             raise FormatError(f"{unit.primary}: not an SQLite manifest and {MANIFEST_PLIST} does not say the "
@@ -333,11 +354,145 @@ class IOSBackup(SourceFormat):
             yield Problem(info_rel if info else unit.primary, f"iOS backup of {desc}; no phone number in "
                           f"{INFO_PLIST}", Prov(info_rel), "info")
 
-    def encrypted(self, unit: Unit, options: ReadOptions, mplist_rel: str) -> Iterator[Record]:
-        password = next((options.extra[k] for k in PASSWORD_OPTIONS if options.extra.get(k)), None)
+    def encrypted(self, unit: Unit, options: ReadOptions, mplist_rel: str, mplist: dict[str, object],
+                  present: set[str]) -> Iterator[Record]:
+        password = options.extra.get(PASSWORD_OPTION)
+        where = Prov(mplist_rel, "IsEncrypted")
         if not password:
             yield Problem(unit.primary, f"encrypted iOS backup ({mplist_rel} IsEncrypted): password needed "
-                          "(give it at intake with --key); its files are not read", Prov(mplist_rel, "IsEncrypted"))
+                          "(give it at intake with --password-file or --ask-password); its files are not read", where)
             return
-        yield Problem(unit.primary, "encrypted iOS backup: a password was given, but decryption of iOS backups "
-                      "is not built into this version; its files are not read", Prov(mplist_rel, "IsEncrypted"))
+        try:
+            from iphone_backup_decrypt import utils as ibd
+        except ImportError:
+            yield Problem(unit.primary, "encrypted iOS backup: iphone_backup_decrypt is not installed (pip install "
+                          "'ringtrace[backups]'); its files are not read", where)
+            return
+        with tempfile.TemporaryDirectory(prefix="ringtrace-iosbk-plain-") as td:
+            plain = Path(td)
+            opened = _Decryptor(ibd, unit, mplist_rel, mplist, plain)
+            problem = opened.unlock(password)
+            if problem is not None:
+                yield problem
+                return
+            yield Problem(unit.primary, "encrypted iOS backup decrypted with the examiner's password (given at "
+                          "intake; used in memory only, not stored)", where, "info")
+            man_path = plain / "Manifest.db.plain"
+            problem = opened.decrypt_manifest(man_path)
+            if problem is not None:
+                yield problem
+                return
+            manifest, problems = read_manifest(unit.root, unit.primary, present, man_path, WA_DOMAIN)
+            yield from problems
+            chat = manifest.lookup(WA_DOMAIN, CHAT_STORAGE)
+            if chat is None:
+                yield Problem(unit.primary, f"backup holds no WhatsApp {CHAT_STORAGE} (domain {WA_DOMAIN}); only "
+                              "the device details are read", Prov(unit.primary, "Files"), "info")
+                return
+            yield from opened.decrypt_domain(manifest, WA_DOMAIN)
+            if chat not in opened.decrypted:
+                return  # its failure is named above
+            yield Problem(unit.primary, f"backup file {chat} = {WA_DOMAIN}/{CHAT_STORAGE} (decrypted); read as "
+                          "WhatsApp iOS", Prov(unit.primary, "Files"), "info")
+            inner = Unit(plain, unit.primary, unit.format, unit.members)
+            embedded: set[str] = set()
+            for rec in self.read_chat_storage(inner, options, manifest, chat):
+                if isinstance(rec, Message) and rec.media:
+                    refs = []
+                    for ref in rec.media:
+                        if ref.path is not None:  # the exhibit's file is ciphertext: point at the plaintext
+                            path = f"{ref.path}#{manifest.file_ids[ref.path]}"[:1000]
+                            if path not in embedded and ref.path in opened.decrypted:
+                                embedded.add(path)
+                                yield from opened.embed(ref.path, path)
+                            kept = path in opened.embedded
+                            ref = replace(ref, path=path if kept else None, declared_only=not kept)
+                        refs.append(ref)
+                    rec = replace(rec, media=tuple(refs))
+                yield rec
+
+
+class _Decryptor:
+    """The keybag of one encrypted backup and the files decrypted from it into ``plain`` (same relpaths)."""
+
+    def __init__(self, ibd: Any, unit: Unit, mplist_rel: str, mplist: dict[str, object], plain: Path) -> None:
+        self.ibd, self.unit, self.mplist_rel, self.mplist, self.plain = ibd, unit, mplist_rel, mplist, plain
+        self.keybag: Any = None
+        self.decrypted: set[str] = set()
+        self.embedded: set[str] = set()
+        self.total = 0
+
+    def unlock(self, password: str) -> Problem | None:
+        blob = self.mplist.get("BackupKeyBag")
+        where = Prov(self.mplist_rel, "BackupKeyBag")
+        if not isinstance(blob, bytes):
+            return Problem(self.unit.primary, f"encrypted iOS backup: {self.mplist_rel} has no BackupKeyBag; "
+                           "damaged backup, its files are not read", where)
+        try:
+            self.keybag = self.ibd.BackupKeyBag(blob)
+            ok = self.keybag.unlock_with_passphrase(password.encode("utf-8"))
+        except (ValueError, KeyError, TypeError, struct.error) as exc:  # UnsafeBackupError is a ValueError
+            return Problem(self.unit.primary, f"encrypted iOS backup: the keybag in {self.mplist_rel} is damaged or "
+                           f"unsafe ({str(exc)[:200]}); its files are not read", where)
+        if not ok:
+            return Problem(self.unit.primary, f"encrypted iOS backup: wrong password (the keybag in "
+                           f"{self.mplist_rel} does not open with the password given); its files are not read", where)
+        return None
+
+    def decrypt_manifest(self, out: Path) -> Problem | None:
+        mkey = self.mplist.get("ManifestKey")
+        where = Prov(self.mplist_rel, "ManifestKey")
+        try:
+            if not isinstance(mkey, bytes) or len(mkey) != 44:
+                raise ValueError(f"ManifestKey missing or not 44 bytes in {self.mplist_rel}")
+            cls = struct.unpack("<l", mkey[:4])[0]
+            key = self.keybag.unwrap_key_for_class(cls, mkey[4:])
+            self.ibd.aes_decrypt_chunked(in_filename=str(self.unit.path), key=key, out_filepath=str(out))
+        except (ValueError, KeyError, OSError) as exc:
+            return Problem(self.unit.primary, f"encrypted iOS backup: {self.unit.primary} does not decrypt "
+                           f"({str(exc)[:200]}); damaged backup, its files are not read", where)
+        with out.open("rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                return Problem(self.unit.primary, f"encrypted iOS backup: {self.unit.primary} decrypted to something "
+                               "that is not SQLite (damaged Manifest.db or ManifestKey); its files are not read", where)
+        return None
+
+    def decrypt_domain(self, manifest: Manifest, domain: str) -> Iterator[Problem]:
+        """Decrypt every file of ``domain`` to the same relpath under ``plain``; each failure is named."""
+        for (dom, rel), hashed in sorted(manifest.files.items()):
+            if dom != domain:
+                continue
+            where = f"backup file {hashed} ({dom}/{rel})"
+            blob = manifest.blobs.get(hashed)
+            try:
+                if blob is None:
+                    raise ValueError("no file record (or one over 100 KB) in Manifest.db")
+                meta = self.ibd.FilePlist(blob)
+                if meta.encryption_key is None:
+                    raise ValueError("no EncryptionKey in its file record")
+                size = (self.unit.root / hashed).stat().st_size
+                if size > MAX_DECRYPTED_FILE or self.total + size > MAX_DECRYPTED_TOTAL:
+                    yield Problem(hashed, f"{where}: {size} bytes, over the decryption bound "
+                                  f"({MAX_DECRYPTED_FILE} a file, {MAX_DECRYPTED_TOTAL} a backup); not decrypted",
+                                  Prov(hashed), "warning")
+                    continue
+                key = self.keybag.unwrap_key_for_class(meta.protection_class, meta.encryption_key)
+                out = self.plain / hashed
+                self.ibd.aes_decrypt_chunked(in_filename=str(self.unit.root / hashed), key=key, out_filepath=str(out))
+            except (ValueError, KeyError, TypeError, IndexError, AttributeError, OSError,
+                    plistlib.InvalidFileException) as exc:
+                yield Problem(hashed, f"{where} does not decrypt: {str(exc)[:200]}", Prov(hashed))
+                continue
+            self.total += size
+            self.decrypted.add(hashed)
+
+    def embed(self, hashed: str, path: str) -> Iterator[Record]:
+        """A decrypted attachment as an embedded file of the exhibit (stored in the vault, hashed, matched)."""
+        plain = self.plain / hashed
+        size = plain.stat().st_size
+        if size > MAX_EMBEDDED_FILE:
+            yield Problem(hashed, f"decrypted attachment {path} is {size} bytes, over {MAX_EMBEDDED_FILE}: not "
+                          "kept (decrypt it offline)", Prov(hashed), "warning")
+            return
+        self.embedded.add(path)
+        yield MediaFile(path, Prov(hashed), size, plain.read_bytes())

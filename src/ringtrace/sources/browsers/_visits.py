@@ -1,4 +1,5 @@
-"""Shared by the browser formats: bounded row reading, time conversion and indicators from visited URLs."""
+"""Shared by the browser formats: bounded row reading, time conversion, the visit loop and indicators from
+visited URLs."""
 
 from __future__ import annotations
 
@@ -158,6 +159,17 @@ class _Overflow(Exception):
 
 class _Damaged(Exception):
     pass
+
+
+def visits(r: BrowserReader, sql: str, table: str, conv: Callable[[object], datetime | None],
+           label: str = "visited") -> Iterator[Record]:
+    """The visit loop every browser shares: ``sql`` gives (row id, visit time, url, title) rows of ``table``; each
+    URL's indicators carry the visit time and say ``label (title)``."""
+    for row_id, raw_time, raw_url, raw_title in r.rows(sql, table):
+        url = r.text(raw_url, table, row_id)
+        at = r.when(raw_time, conv, table, row_id)
+        title = r.text(raw_title, table, row_id, MAX_TEXT)
+        yield from r.indicators(url, table, row_id, at, url, f"{label} ({title})" if title else label)
 
 
 def read_with(unit: Unit, prefix: str, make: Callable[[sqlite3.Connection], BrowserReader],

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from ringtrace.model import ReadOptions, Record
 from ringtrace.sources._helpers.sqlite_util import col_or_null
 from ringtrace.sources.base import Candidate, SourceFormat, Unit, register
-from ringtrace.sources.browsers._visits import MAX_TEXT, BrowserReader, read_with, webkit_time
+from ringtrace.sources.browsers._visits import MAX_TEXT, BrowserReader, read_with, visits, webkit_time
 
 REQUIRED = {"urls": {"id", "url"}, "visits": {"id", "url", "visit_time"}}
 
@@ -47,11 +47,7 @@ def _run(r: BrowserReader) -> Iterator[Record]:
 def _visits(r: BrowserReader) -> Iterator[Record]:
     sql = ("SELECT v.id, v.visit_time, u.url, " + col_or_null(r.schema, "urls", "title", "u")
            + " FROM visits v JOIN urls u ON u.id = v.url ORDER BY v.id")
-    for vid, vtime, url, title in r.rows(sql, "visits"):
-        u = r.text(url, "visits", vid)
-        at = r.when(vtime, webkit_time, "visits", vid)
-        t = r.text(title, "visits", vid, MAX_TEXT)
-        yield from r.indicators(u, "visits", vid, at, u, f"visited ({t})" if t else "visited")
+    yield from visits(r, sql, "visits", webkit_time)
 
 
 def _downloads(r: BrowserReader) -> Iterator[Record]:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from ringtrace.model import ReadOptions, Record
 from ringtrace.sources._helpers.sqlite_util import col_or_null
 from ringtrace.sources.base import Candidate, SourceFormat, Unit, register
-from ringtrace.sources.browsers._visits import MAX_TEXT, BrowserReader, prtime, read_with
+from ringtrace.sources.browsers._visits import MAX_TEXT, BrowserReader, prtime, read_with, visits
 
 PLACES_REQUIRED = {"moz_places": {"id", "url"}, "moz_historyvisits": {"id", "place_id", "visit_date"}}
 FORM_REQUIRED = {"moz_formhistory": {"id", "fieldname", "value"}}
@@ -54,23 +54,15 @@ def _places(r: BrowserReader) -> Iterator[Record]:
 def _visits(r: BrowserReader) -> Iterator[Record]:
     sql = ("SELECT v.id, v.visit_date, p.url, " + col_or_null(r.schema, "moz_places", "title", "p")
            + " FROM moz_historyvisits v JOIN moz_places p ON p.id = v.place_id ORDER BY v.id")
-    for vid, vdate, url, title in r.rows(sql, "moz_historyvisits"):
-        u = r.text(url, "moz_historyvisits", vid)
-        at = r.when(vdate, prtime, "moz_historyvisits", vid)
-        t = r.text(title, "moz_historyvisits", vid, MAX_TEXT)
-        yield from r.indicators(u, "moz_historyvisits", vid, at, u, f"visited ({t})" if t else "visited")
+    yield from visits(r, sql, "moz_historyvisits", prtime)
 
 
 def _unvisited(r: BrowserReader) -> Iterator[Record]:
-    sql = ("SELECT p.id, p.url, " + col_or_null(r.schema, "moz_places", "last_visit_date", "p")
-           + " FROM moz_places p WHERE NOT EXISTS (SELECT 1 FROM moz_historyvisits v WHERE v.place_id = p.id)"
-           + " ORDER BY p.id")
-    for pid, url, last in r.rows(sql, "moz_places"):
-        if last is None:
-            continue  # a bookmark or a download source never visited: its annotation says what it is
-        u = r.text(url, "moz_places", pid)
-        at = r.when(last, prtime, "moz_places", pid)
-        yield from r.indicators(u, "moz_places", pid, at, u, "visited (last visit; visit rows gone)")
+    # a bookmark or a download source never visited has no last_visit_date: its annotation says what it is
+    last = col_or_null(r.schema, "moz_places", "last_visit_date", "p")
+    sql = (f"SELECT p.id, {last}, p.url, NULL FROM moz_places p WHERE {last} IS NOT NULL"
+           " AND NOT EXISTS (SELECT 1 FROM moz_historyvisits v WHERE v.place_id = p.id) ORDER BY p.id")
+    yield from visits(r, sql, "moz_places", prtime, "visited (last visit; visit rows gone)")
 
 
 def _downloads(r: BrowserReader) -> Iterator[Record]:
