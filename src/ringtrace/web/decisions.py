@@ -23,6 +23,7 @@ from ringtrace.matching.hashsets import CategoryScheme
 from ringtrace.store import schema as S
 
 KINDS = ("person", "group", "message", "media")
+DECIDERS = ("investigator", "supervisor", "admin")  # the roles that may record decisions: investigator and above
 MAX_TEXT = 2000
 MAX_TAG = 60
 TAG = re.compile(r"^[\w .:+#-]{1,60}$")
