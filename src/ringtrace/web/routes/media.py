@@ -51,7 +51,7 @@ def media_item(request: Request, gc: CaseDep, sha: str) -> Response:
         raise NotFound()
     decided = decisions_about(gc.case, "media", sha)
     return render(request, "media_item.html",
-                  p.ctx("media", m={**m, "grouped": grouped_matches(m["matches"])}, decided=decided,
+                  p.ctx("media", m={**m, "grouped": grouped_matches([dict(x) for x in m["matches"]])}, decided=decided,
                         choices=category_choices(gc.st.settings.category_scheme()),
                         here=f"/cases/{gc.entry.id}/media/{sha}"))
 
