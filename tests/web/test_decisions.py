@@ -213,28 +213,72 @@ def test_country_override_starts_a_reanalysis(logged_in: LoggedIn, own_case: Pat
                for e in _all_audit(own_case))
 
 
-def test_packages_are_for_supervisors(logged_in: LoggedIn, own_case: Path) -> None:
+def test_packages_are_for_supervisors_signed_and_verified(own_case: Path, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
     from ringtrace.case import Case
     from ringtrace.dissemination.export import build_export
+    from ringtrace.dissemination.signing import new_keypair, verify_package
+    from ringtrace.web.app import create_app
+    from ringtrace.web.settings import WebSettings
+    from tests.web.helpers import login
 
     with Case.open(own_case) as case:
         cc = next(p["country"] for p in build_export(case)["persons"] if p["country"])
-    c = logged_in("ivy")
-    tok = csrf_of(c.get("/cases/1/decisions").text)
-    assert c.post("/cases/1/packages", data={"csrf": tok, "country": cc}).status_code == 403
-    assert "Country packages" not in c.get("/cases/1/decisions").text
-    c = logged_in("sam")
-    assert c.post("/cases/1/packages", data={"country": cc}).status_code == 403  # no token
-    tok = csrf_of(c.get("/cases/1/decisions").text)
-    r = c.post("/cases/1/packages", data={"csrf": tok, "country": cc})
-    assert r.status_code == 200 and f"Package {cc}-v1 made" in r.text, r.text[-2000:]
-    z = c.get(f"/cases/1/packages/{cc}-v1.zip")
-    assert z.status_code == 200 and zipfile.ZipFile(io.BytesIO(z.content)).namelist()
-    v = c.post(f"/cases/1/packages/{cc}-v1/verify", data={"csrf": tok})
-    assert v.status_code == 200 and "every file matches its manifest" in v.text
-    assert c.get("/cases/1/packages/..%2F..%2Fweb.sqlite.zip").status_code == 404
-    assert logged_in("ivy").get(f"/cases/1/packages/{cc}-v1.zip").status_code == 403
-    assert case_audit(own_case, "web.package.verify")
+    key, pub = new_keypair(tmp_path / "keys", "unit")
+    homes = {"unsigned": WebSettings(home=tmp_path / "h0", secure_cookies=False),
+             "signed": WebSettings(home=tmp_path / "h1", secure_cookies=False, signing_key=key)}
+    apps = {k: create_app(v, hasher=fast_hasher()) for k, v in homes.items()}
+    for a in apps.values():
+        a.state.web.store.add_user("ivy", PASSWORD, "investigator")
+        a.state.web.store.add_user("sam", PASSWORD, "supervisor")
+        a.state.web.store.grant("ivy", own_case, "t")
+        a.state.web.store.grant("sam", own_case, "t")
+    try:
+        with TestClient(apps["unsigned"]) as c:
+            login(c, "sam")
+            tok = csrf_of(c.get("/cases/1/packages").text)
+            r = c.post("/cases/1/packages", data={"csrf": tok, "country": cc})
+            assert r.status_code == 409 and "makes only signed packages" in r.text  # never an unsigned one
+            assert not (tmp_path / "h0" / "packages" / "case-1").exists()
+        with TestClient(apps["signed"]) as c:
+            login(c, "ivy")
+            assert c.get("/cases/1/packages").status_code == 403
+            tok = csrf_of(c.get("/cases/1/decisions").text)
+            assert c.post("/cases/1/packages", data={"csrf": tok, "country": cc}).status_code == 403
+            assert 'href="/cases/1/packages"' not in c.get("/cases/1/decisions").text
+            c.cookies.clear()
+            login(c, "sam")
+            assert c.post("/cases/1/packages", data={"country": cc}).status_code == 403  # no token
+            html = c.get("/cases/1/packages").text
+            assert 'href="/cases/1/packages"' in html  # in the supervisor's navigation
+            tok = csrf_of(html)
+            r = c.post("/cases/1/packages", data={"csrf": tok, "country": cc, "recipient": "Unit 7"})
+            assert r.status_code == 200 and f"Package {cc}-v1 made and signed" in r.text, r.text[-2000:]
+            folder = tmp_path / "h1" / "packages" / "case-1" / f"{cc}-v1"
+            # signed as the CLI signs: manifest.sig over manifest.json, checked with the unit's public key
+            assert (folder / "manifest.sig").is_file() and verify_package(folder, pub) == []
+            z = c.get(f"/cases/1/packages/{cc}-v1.zip")
+            assert z.status_code == 200
+            names = zipfile.ZipFile(io.BytesIO(z.content)).namelist()
+            assert f"{cc}-v1/manifest.sig" in names and f"{cc}-v1/manifest.json" in names
+            v = c.post(f"/cases/1/packages/{cc}-v1/verify", data={"csrf": tok})
+            assert v.status_code == 200 and "intact — every file matches the signed manifest" in v.text
+            assert v.text.count('<strong class="ok-text">intact</strong>') == 2  # the folder and the zip
+            # a file changed after signing is found, and said
+            (folder / "package.json").write_text("{}", encoding="utf-8")
+            v = c.post(f"/cases/1/packages/{cc}-v1/verify", data={"csrf": tok})
+            assert "NOT intact" in v.text and "changed file: package.json" in v.text
+            assert c.get("/cases/1/packages/..%2F..%2Fweb.sqlite.zip").status_code == 404
+            assert c.post("/cases/1/packages/XX-v9/verify", data={"csrf": tok}).status_code == 404
+    finally:
+        for a in apps.values():
+            a.state.web.cases.close()
+            a.state.web.store.close()
+    ok = [e["detail"]["ok"] for e in case_audit(own_case, "web.package.verify")]
+    assert ok[-2:] == [True, False]
+    (made,) = [e for e in case_audit(own_case, "package.write") if e["actor"] == "web:sam"][-1:]
+    assert made["detail"]["signed"] is True and made["detail"]["recipient"] == "Unit 7"
 
 
 # ---- decisions embedded on the person, group, media and chat pages ------------------------------------------

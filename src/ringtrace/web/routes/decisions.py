@@ -1,7 +1,6 @@
 """Decisions in the web app (investigator and above): alias two accounts, override a country, set an action-day
 status, notes, tags and bookmarks on persons, groups, messages and media, media categorisation; the re-analysis job
-an alias or country decision starts, with a page that polls its progress; and, for supervisors, a country's
-referral package made, downloaded and verified.
+an alias or country decision starts, with a page that polls its progress. (Packages: ``routes.packages``.)
 
 Every POST carries the CSRF token; every decision is written by the library into the case's audit chain with who
 (the web user) and why (the reason or note given), and into the web audit.
@@ -9,14 +8,12 @@ Every POST carries the CSRF token; every decision is written by the library into
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ringtrace.case import Case
 from ringtrace.web import auth
@@ -34,12 +31,11 @@ from ringtrace.web.decisions import (
     decisions_about,
     remove_tag,
 )
-from ringtrace.web.deps import CaseDep, GrantedCase, SupervisorCaseDep
+from ringtrace.web.deps import CaseDep, GrantedCase
 from ringtrace.web.state import reason_is_given, render, safe_next
 
 router = APIRouter()
 
-PACKAGE = re.compile(r"^[A-Z]{2}-v\d{1,6}$")
 
 
 def _decide(gc: GrantedCase, csrf: str) -> str:
@@ -55,7 +51,7 @@ def _web_log(gc: GrantedCase, action: str, detail: dict[str, Any]) -> None:
 
 
 def _page(request: Request, gc: GrantedCase, error: str | None = None, status: int = 200,
-          done: str | None = None, back: str | None = None, verified: dict[str, Any] | None = None) -> Response:
+          done: str | None = None, back: str | None = None) -> Response:
     """The decisions page; with ``error`` (and ``back``, the page the form was on) when a decision was refused."""
     p = gc.view("decisions")
     from ringtrace.dissemination.status import STATUSES
@@ -64,10 +60,7 @@ def _page(request: Request, gc: GrantedCase, error: str | None = None, status: i
     ctx = p.ctx("decisions", d=decisions_about(gc.case), kinds=KINDS, statuses=STATUSES,
                 categories=category_choices(gc.st.settings.category_scheme()),
                 jobs=[j.public() for j in gc.st.jobs.for_case(str(gc.case.path))][:10], error=error, done=done,
-                back=target if target and target.startswith(f"/cases/{gc.entry.id}/") else None,
-                verified=verified, signing=gc.st.settings.signing_key is not None,
-                packages=_packages(gc), countries=sorted({str(x["country"]) for x in p.data.export["persons"]
-                                                           if x.get("country")}))
+                back=target if target and target.startswith(f"/cases/{gc.entry.id}/") else None)
     return render(request, "decisions.html", ctx, status)
 
 
@@ -225,60 +218,3 @@ def job_page(request: Request, gc: CaseDep, jid: int, back: str | None = None) -
     return render(request, "job.html", p.ctx("decisions", job=job.public(),
                                               back=target if target and target.startswith(f"/cases/{gc.entry.id}/")
                                               else None))
-
-
-# ---- a country's package (supervisors) ------------------------------------------------------------------------
-
-
-def _package_root(gc: GrantedCase) -> Path:
-    return gc.st.settings.home / "packages" / f"case-{gc.entry.id}"
-
-
-def _packages(gc: GrantedCase) -> list[dict[str, Any]]:
-    root = _package_root(gc)
-    if gc.viewer.user.role != "supervisor" or not root.is_dir():
-        return []
-    return [{"name": d.name, "zip": (root / f"{d.name}.zip").is_file()}
-            for d in sorted(root.iterdir()) if d.is_dir() and PACKAGE.match(d.name)]
-
-
-@router.post("/cases/{cid}/packages", response_class=HTMLResponse)
-def make_package_route(request: Request, gc: SupervisorCaseDep, csrf: str = Form(""),
-                       country: str = Form("")) -> Response:
-    from ringtrace.dissemination.package import PackageError, make_package
-
-    auth.check_csrf(gc.viewer, csrf)
-    cc = country.strip().upper()[:2]
-    try:
-        res = make_package(gc.case, cc, _package_root(gc), zip=True, pdf=False, recipient=None)
-    except (PackageError, ValueError, OSError) as e:
-        return _page(request, gc, f"No package for {cc or '?'}: {e}", 400)
-    _web_log(gc, "package.make", {"country": res.country, "version": res.version, "sha256": res.manifest_sha256})
-    return _page(request, gc, done=f"Package {res.path.name} made ({len(res.files)} files"
-                 + (f"; warnings: {'; '.join(res.warnings)}" if res.warnings else "") + ").")
-
-
-@router.get("/cases/{cid}/packages/{name}.zip")
-def download_package(gc: SupervisorCaseDep, name: str) -> Response:
-    if not PACKAGE.match(name):
-        raise NotFound()
-    path = _package_root(gc) / f"{name}.zip"
-    if not path.is_file():
-        raise NotFound()
-    gc.view("package.download", name)
-    return FileResponse(path, media_type="application/zip", filename=f"{name}.zip")
-
-
-@router.post("/cases/{cid}/packages/{name}/verify", response_class=HTMLResponse)
-def verify_package_route(request: Request, gc: SupervisorCaseDep, name: str, csrf: str = Form("")) -> Response:
-    from ringtrace.dissemination.signing import verify_package
-
-    auth.check_csrf(gc.viewer, csrf)
-    if not PACKAGE.match(name) or not (_package_root(gc) / name).is_dir():
-        raise NotFound()
-    findings = verify_package(_package_root(gc) / name, None)
-    gc.case.log("web.package.verify", {"package": name, "by": gc.viewer.user.name, "findings": findings})
-    _web_log(gc, "package.verify", {"package": name, "findings": len(findings)})
-    files_ok = all(f.startswith("no public key") for f in findings)
-    return _page(request, gc, done=f"{name}: " + ("every file matches its manifest" if files_ok else "NOT intact")
-                 + ("; " + "; ".join(findings) if findings else ""))
