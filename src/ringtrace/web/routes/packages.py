@@ -166,12 +166,11 @@ def verify_package_route(request: Request, gc: SupervisorCaseDep, name: str, csr
     except SigningError as e:
         return _page(request, gc, f"The server's signing key cannot be read: {e}", 500)
     pub = key[0] if key else None
-    checks = [{"what": "the package kept on the server", "findings": verify_package(folder, pub)}]
+    found = [("the package kept on the server", verify_package(folder, pub))]
     zpath = _root(gc) / f"{name}.zip"
     if zpath.is_file():
-        checks.append({"what": f"the download {name}.zip", "findings": _verify_zip(zpath, name, pub)})
-    for c in checks:
-        c["ok"] = not c["findings"]
+        found.append((f"the download {name}.zip", _verify_zip(zpath, name, pub)))
+    checks: list[dict[str, Any]] = [{"what": what, "findings": f, "ok": not f} for what, f in found]
     ok = all(c["ok"] for c in checks)
     gc.case.log("web.package.verify", {"package": name, "by": gc.viewer.user.name, "ok": ok,
                                        "signer_key_sha256": key[1] if key else None,
