@@ -175,7 +175,8 @@ def test_every_navigation_page_renders_without_errors_and_evidence_stays_text(pa
     links = pg.locator("nav.side a")
     hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
     assert len(hrefs) >= 6, hrefs
-    extra = [f"/cases/{live.cid}/groups/{live.facts['group']}", f"/cases/{live.cid}/persons/{live.facts['person']}"]
+    extra = [f"/cases/{live.cid}/groups/{live.facts['group']}", f"/cases/{live.cid}/persons/{live.facts['person']}",
+             f"/cases/{live.cid}/chats/{live.facts['group']}", f"/cases/{live.cid}/media/{live.facts['image']}"]
     shots = os.environ.get("RINGTRACE_SCREENSHOTS")  # a folder: keep a picture of every page to look at
     for i, href in enumerate([*hrefs, *extra]):
         resp = pg.goto(href)
@@ -329,7 +330,9 @@ def _serve(case_path: Path, home: Path, **settings: Any) -> Iterator[tuple[str, 
     app = create_app(WebSettings(home=home, secure_cookies=False, **settings), hasher=fast_hasher())
     st = app.state.web
     st.store.add_user("ivy", PASSWORD, "investigator")
+    st.store.add_user("sam", PASSWORD, "supervisor")
     st.store.grant("ivy", case_path, "test")
+    st.store.grant("sam", case_path, "test")
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -645,3 +648,37 @@ def test_timeline_zooms_from_the_keyboard_and_focus_is_visible(page: tuple[Any, 
     pg.keyboard.press("Enter")
     assert pg.evaluate("document.activeElement.id") == "main"
     w.assert_clean()
+
+
+def test_a_supervisor_makes_downloads_and_verifies_a_package(browser: Any, web_case: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    from ringtrace.dissemination.signing import new_keypair, verify_package
+
+    case_path = tmp_path / "case"
+    shutil.copytree(web_case, case_path)  # a package is recorded in its case: a copy of the shared one
+    key, pub = new_keypair(tmp_path / "keys", "unit")
+    with _serve(case_path, tmp_path / "home", signing_key=key) as (base, _app), _watched(browser, base) as (pg, w):
+        _login(pg, "sam")
+        pg.goto("/cases/1")
+        with pg.expect_navigation():
+            pg.click("nav.side a:has-text('Packages')")
+        country = pg.locator("#pk-country").input_value()
+        pg.fill("#pk-recipient", "Unit 7")
+        pg.uncheck("input[name=pdf]")  # the HTML report is enough here; the PDF needs the pdf extra
+        with pg.expect_navigation(timeout=120_000):
+            pg.click("button:has-text('Make and sign')")
+        assert f"Package {country}-v1 made and signed" in pg.locator("main").inner_text()
+        with pg.expect_download() as dl:
+            pg.click(f"a[href$='/packages/{country}-v1.zip']")
+        got = tmp_path / "got.zip"
+        dl.value.save_as(got)
+        with zipfile.ZipFile(got) as z:
+            z.extractall(tmp_path / "unpacked")
+        assert verify_package(tmp_path / "unpacked" / f"{country}-v1", pub) == []  # what a recipient checks
+        with pg.expect_navigation():
+            pg.click(f"button[aria-label='verify {country}-v1']")
+        result = pg.locator("section.verify").inner_text()
+        assert "intact — every file matches the signed manifest" in result and result.count("intact") >= 3
+        _shot(pg, "package-verified")
+        w.assert_clean()
