@@ -35,6 +35,8 @@ def serve(home: HomeOpt, host: Annotated[str, typer.Option(help="Address to list
           )] = None,
           category_scheme: Annotated[Path | None, typer.Option(
               help="Category scheme JSON for media categorisation (default: Project VIC's categories).")] = None,
+          classification: Annotated[str | None, typer.Option(
+              help="Marking on every page of the packages' reports (default: RINGTRACE_CLASSIFICATION).")] = None,
           ) -> None:
     """Serve the web app (put it behind a TLS proxy for anything but localhost)."""
     # The server and the app are loaded only to serve: every other command works without starting them.
@@ -61,7 +63,7 @@ def serve(home: HomeOpt, host: Annotated[str, typer.Option(help="Address to list
         except HashListError as e:
             _fail(str(e))
     web = create_app(WebSettings(home=home, secure_cookies=secure, signing_key=signing_key,
-                                 category_scheme_file=category_scheme))
+                                 category_scheme_file=category_scheme, classification=classification))
     typer.echo(f"ringtrace web on http://{host}:{port} (home {home}; Secure cookies {'on' if secure else 'off'})")
     uvicorn.run(web, host=host, port=port, log_level="warning", proxy_headers=False, server_header=False)
 

@@ -28,6 +28,8 @@ class WebSettings:
     # Ed25519 private key (``ringtrace keys new``) that packages made in the web app are signed with, as
     # ``ringtrace package make --key`` signs them; without it the web app makes no package.
     signing_key: Path | None = None
+    # The marking on every page of a package's report (None: RINGTRACE_CLASSIFICATION, else the default marking).
+    classification: str | None = None
 
     def category_scheme(self) -> CategoryScheme:
         from ringtrace.matching.hashsets import CategoryScheme

@@ -112,7 +112,8 @@ def make_package_route(request: Request, gc: SupervisorCaseDep, csrf: str = Form
                      409)
     to = " ".join(recipient.split())[:200] or None
     try:
-        res = make_package(gc.case, cc, _root(gc), zip=True, key=key, pdf=bool(pdf), recipient=to)
+        res = make_package(gc.case, cc, _root(gc), zip=True, key=key, pdf=bool(pdf), recipient=to,
+                           classification=gc.st.settings.classification)
     except (PackageError, SigningError, ValueError, OSError) as e:
         return _page(request, gc, f"No package for {cc or '?'}: {e}", 400)
     gc.st.store.log("package.make", gc.viewer.user.name, client_address(request), case_id=gc.entry.id,
