@@ -37,7 +37,6 @@ from ringtrace.web.state import reason_is_given, render, safe_next
 router = APIRouter()
 
 
-
 def _decide(gc: GrantedCase, csrf: str) -> str:
     """CSRF and role checks for a decision; the user name that goes into the audit as ``by``."""
     auth.check_csrf(gc.viewer, csrf)

@@ -58,7 +58,8 @@ def person(request: Request, gc: CaseDep, label: str) -> Response:
                                                   statuses=STATUSES, accounts=accounts,
                                                   decided=decisions_about(gc.case, "person", label),
                                                   jobs=[j.public() for j in gc.st.jobs.for_case(str(gc.case.path))],
-                                                  here=f"/cases/{gc.entry.id}/persons/{label}", open_forms=False))
+                                                  here=f"/cases/{gc.entry.id}/persons/{label}", open_forms=False,
+                                                  best=who(p.data, p.case).get(label, {})))
 
 
 def _ranking(p: Page) -> list[Any]:
