@@ -504,8 +504,9 @@ def _zip(folder: Path, dest: Path) -> Path:
 def make_package(case: Case, country: str, out: Path, *, zip: bool = False, key: Path | None = None,
                  pdf: bool = True, context: int = CONTEXT_MESSAGES, recipient: str | None = None,
                  include_media: bool = False, media_password: str | None = None,
-                 recipient_key: Path | None = None) -> PackageResult:
-    """Write the next version of the referral package for ``country`` under ``out/<COUNTRY>-v<N>/``."""
+                 recipient_key: Path | None = None, classification: str | None = None) -> PackageResult:
+    """Write the next version of the referral package for ``country`` under ``out/<COUNTRY>-v<N>/``
+    (``classification``: the marking on every page of its report; RINGTRACE_CLASSIFICATION or the default)."""
     country = (country or "").strip().upper()
     if len(country) != 2 or not country.isalpha():
         raise PackageError(f"{country!r} is not an ISO 3166 alpha-2 country code")
@@ -535,7 +536,8 @@ def make_package(case: Case, country: str, out: Path, *, zip: bool = False, key:
         with case.engine.connect() as con:  # the chain's head now: verify --anchor checks the case against it
             head = current_head(con)
         try:
-            files += render_package_report(doc, folder, pdf=pdf, audit_head=str(head) if head else "")
+            files += render_package_report(doc, folder, pdf=pdf, audit_head=str(head) if head else "",
+                                           classification=classification)
         except ReportError as e:
             warnings.append(str(e))
             files += [p for p in (folder / "report.html",) if p.exists()]

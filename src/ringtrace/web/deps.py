@@ -16,7 +16,6 @@ from ringtrace.case import Case, CaseError
 from ringtrace.web import auth
 from ringtrace.web.auth import NotFound, Viewer, client_address
 from ringtrace.web.data import CaseData
-from ringtrace.web.decisions import log_retrying
 from ringtrace.web.state import WebState, state
 from ringtrace.web.users import CaseEntry
 
@@ -58,7 +57,7 @@ class GrantedCase:
             detail["subject"] = subject
         self.st.store.log("view", v.user.name, addr, case_id=self.entry.id, target=page,
                           detail={"subject": subject} if subject else {})
-        log_retrying(self.case, "web.view", detail)  # a background re-analysis may be writing the chain too
+        self.case.log("web.view", detail)  # BEGIN IMMEDIATE: waits for a re-analysis writing the chain, no race
         return Page(v, self.entry, self.case, self.st.cases.data(self.case))
 
 

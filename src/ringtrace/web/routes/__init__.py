@@ -14,6 +14,7 @@ from ringtrace.web.routes import (
     groups,
     leads,
     media,
+    packages,
     persons,
     search,
     session,
@@ -23,4 +24,4 @@ from ringtrace.web.routes import (
 ROUTERS: tuple[APIRouter, ...] = (session.router, admin.router, cases.router, persons.router, groups.router,
                                   media.router, leads.router, audit.router, chats.router,
                                   search.router, timeline.router, graph.router,
-                                  decisions.router)
+                                  decisions.router, packages.router)
