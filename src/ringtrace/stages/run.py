@@ -1,5 +1,6 @@
 """The order of the stages, known here alone: parse (per pending source) -> hash (per distinct content) ->
-match (all media x all hash sets) -> analyze (whole case).
+match (all media x all hash sets) -> analyze (whole case) -> notes (what documents and pictures of paper
+say, tied to the persons).
 
 Each stage is idempotent (parse one transaction per source, hash skips what is done and commits in batches,
 match and analyze recompute their tables as a whole), so ``run`` does whatever is pending and a crashed run is
@@ -19,6 +20,7 @@ from ringtrace.stages import Progress, noop_progress
 from ringtrace.stages.analyze import analyze_stage
 from ringtrace.stages.hash import hash_stage
 from ringtrace.stages.match import match_stage
+from ringtrace.stages.notes import notes_stage
 from ringtrace.stages.parse import parse_sources
 from ringtrace.store import schema as S
 
@@ -43,5 +45,6 @@ def run(case: Case, executor: Executor | None = None, progress: Progress = noop_
     res.hashed = hash_stage(case, executor, progress)
     res.matches = match_stage(case, progress)
     analyze_stage(case, progress)
+    notes_stage(case, progress)  # needs the persons: what notes say is tied to them
     res.analyzed = True
     return res
