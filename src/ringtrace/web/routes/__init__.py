@@ -18,9 +18,10 @@ from ringtrace.web.routes import (
     search,
     session,
     timeline,
+    victims,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (session.router, admin.router, cases.router, persons.router, groups.router,
                                   media.router, leads.router, audit.router, chats.router,
                                   search.router, timeline.router, graph.router,
-                                  decisions.router)
+                                  decisions.router, victims.router)
