@@ -48,6 +48,12 @@ _PLACE_LABEL = re.compile(
     r"cidade|mora em|stadt|ort|wohnt in|aus|ville|habite à)\s*[:=]?\s*$",
     re.IGNORECASE,
 )
+# words before a person in running text: "met Ana Ruiz", "for Ana Ruiz", "con Ana Ruiz", "mit Ana Ruiz"
+_PERSON_CUE = re.compile(
+    r"(?:^|\s)(?:met|meet|for|with|from|call|ask|tell|told|saw|see|and|to|by|con|para|per|mit|für|avec|pour|"
+    r"com|chiamare|llamar|ligar|anrufen|vi|vide|incontrato|conocí|conheci|traf)\s+$",
+    re.IGNORECASE,
+)
 _BULLET = re.compile(r"^\s*(?:[-*•·–]|\(?\d{1,3}[.)]|[a-z][.)])\s+")
 
 _AGE_WORDS = (
@@ -341,6 +347,8 @@ def extract_line(line: NoteLine, *, region: str | None = None, known_names: froz
                 why = f"labelled {label.group('label')!r}"
             elif first:
                 why = "capitalised words opening a list entry"
+            elif (cue := _PERSON_CUE.search(text[max(0, s - 16):s])) is not None:
+                why = f"capitalised words after {cue.group(0).strip()!r}"
         if place is not None and why is not None and (n_words >= 2 or first) and not preposition:
             add("name", s, e, " ".join(run.split()), why)
         elif place is not None:
