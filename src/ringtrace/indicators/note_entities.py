@@ -359,9 +359,9 @@ def extract_line(line: NoteLine, *, region: str | None = None, known_names: froz
             add("place", s, e, " ".join(run.split()), "a town named where the note puts places (not in the gazetteer)")
     # a bare one- or two-digit number beside a name is an age ("Ana Ruiz, 14, Toledo", "Ana Ruiz 14 Toledo")
     for x in [x for x in out if x.kind == "name"]:
-        m = _AGE_NEXT.match(text, x.end)
-        if m and free(m.start("n"), m.end("n")) and 0 < int(m.group("n")) < 100:
-            add("age", m.start("n"), m.end("n"), str(int(m.group("n"))), "a number beside a name")
+        nxt = _AGE_NEXT.match(text, x.end)
+        if nxt and free(nxt.start("n"), nxt.end("n")) and 0 < int(nxt.group("n")) < 100:
+            add("age", nxt.start("n"), nxt.end("n"), str(int(nxt.group("n"))), "a number beside a name")
     out.sort(key=lambda x: x.start)
     return out
 
