@@ -39,7 +39,13 @@ def page_likeness(img: Image.Image) -> PageLikeness:
     paper_mask = grey >= bright - 40
     ink_mask = grey <= bright - 90
     paper = float(paper_mask.mean())
-    ink = float(ink_mask.mean())
+    # ink is counted on the sheet only: a photo shows the table around it
+    rows_in = np.flatnonzero(paper_mask.mean(axis=1) > 0.3)
+    cols_in = np.flatnonzero(paper_mask.mean(axis=0) > 0.3)
+    if rows_in.size and cols_in.size:
+        sheet = (slice(rows_in[0], rows_in[-1] + 1), slice(cols_in[0], cols_in[-1] + 1))
+        ink_mask = ink_mask[sheet]
+    ink = float(ink_mask.mean()) if ink_mask.size else 0.0
     colour = float(hsv[..., 1][paper_mask].mean()) if paper_mask.any() else 255.0
     rows = max(_bands(ink_mask), _bands(ink_mask.T))  # the text may run either way (a page taken sideways)
     return PageLikeness(round(paper, 3), round(ink, 4), round(colour, 1), rows)
