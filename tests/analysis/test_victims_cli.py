@@ -17,12 +17,12 @@ def test_victims_and_named(tmp_path) -> None:  # type: ignore[no-untyped-def]
     notes_stage(case)
     path = str(tmp_path / "c")
     case.close()
-    r = CliRunner().invoke(app, ["victims", path])
+    r = CliRunner().invoke(app, ["notes", "victims", path])
     assert r.exit_code != 0 and "purpose" in r.output
-    r = CliRunner().invoke(app, ["victims", path, "--purpose", "victim identification, task 7"])
+    r = CliRunner().invoke(app, ["notes", "victims", path, "--purpose", "victim identification, task 7"])
     assert r.exit_code == 0, r.output
     assert "Alba Pym" in r.output and "Gala Drayle" in r.output and "3 possible victims" in r.output
-    r = CliRunner().invoke(app, ["named", path, "P0001"])
+    r = CliRunner().invoke(app, ["notes", "named", path, "P0001"])
     assert r.exit_code == 0 and "612 345 678" in r.output and "token-sort" in r.output
     from ringtrace.case import Case
 

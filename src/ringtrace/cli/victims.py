@@ -1,5 +1,5 @@
-"""What seized notes say: ``victims`` (possible victims, audited with a purpose) and ``named`` (where notes name a
-person of the case, as suggested ties with their basis)."""
+"""What seized notes say, in the ``notes`` group: ``notes victims`` (possible victims, audited with a purpose) and
+``notes named`` (where notes name a person of the case, as suggested ties with their basis)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import typer
 from rich.table import Table
 
 from ringtrace.analysis.victims import note_mentions, read_victims
-from ringtrace.cli._app import CaseArg, app, console, fail, open_case
+from ringtrace.cli._app import CaseArg, console, fail, open_case
+from ringtrace.cli.notes import notes_app
 from ringtrace.textsafe import shown
 
 
-@app.command()
+@notes_app.command("victims")
 def victims(case: CaseArg,
             purpose: Annotated[str, typer.Option(help="Why you read them (recorded in the audit trail).")],
             country: Annotated[str | None, typer.Option(help="Only this country.")] = None) -> None:
@@ -32,7 +33,7 @@ def victims(case: CaseArg,
     console.print(f"{len(rows)} possible victims; this read is recorded in the case's audit trail.")
 
 
-@app.command()
+@notes_app.command("named")
 def named(case: CaseArg, person: Annotated[str, typer.Argument(help="Person label, e.g. P0012.")]) -> None:
     """Where seized notes name this person: numbers that match exactly, names that match closely (suggestions)."""
     c = open_case(case)

@@ -45,6 +45,10 @@ def _zip_kind(head: bytes, path: Path | None) -> str | None:
                 if info.file_size <= 200 and zf.read(info).strip() == ODT_MIME:
                     return "odt"
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError, NotImplementedError):
+        # a damaged zip (its directory cut off): the local headers in the head still name the parts, so the
+        # document is recognised and its failure reported instead of it going unnoticed
+        if b"word/document.xml" in head or b"[Content_Types].xml" in head and b"word/" in head:
+            return "docx"
         return None
     return None
 

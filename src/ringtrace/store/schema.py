@@ -586,6 +586,24 @@ possible_victims = Table(
     Column("basis", Text, nullable=False),
 )
 
+# one row per content and way of reading it (text layer | ocr): the stage's own record of what it has done, so a
+# run resumes where a crash left it and never reads twice, also a content that gave no lines or failed
+text_reads = Table(
+    "text_reads",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("method", String(20), nullable=False),  # text (a document's own text) | ocr
+    Column("kind", String(20), nullable=False),  # pdf | docx | odt | rtf | text | image
+    Column("status", String(20), nullable=False),  # read | empty | failed | not-page (an image not taken for paper)
+    Column("pages", Integer),
+    Column("lines", Integer, nullable=False, server_default="0"),
+    Column("reason", Text),  # why it failed or was cut
+    Column("by", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("sha256", "method", name="uq_text_reads_sha256_method"),
+)
+
 Index("ix_messages_chat_at", messages.c.chat_id, messages.c.at)
 Index("ix_group_events_chat_at", group_events.c.chat_id, group_events.c.at)
 

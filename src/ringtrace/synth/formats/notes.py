@@ -354,9 +354,10 @@ def _page_truth(page: NotePage, number: int) -> dict[str, Any]:
     }
 
 
-def write_notes(out: Path, seed: int, n_pages: int = 4) -> dict[str, Any]:
-    """A notes exhibit under ``out``: photos and scans of pages (print and handwriting-like fonts) and the typed
-    list as PDF and DOCX. Returns the ground truth (also written to ``out/../notes-truth.json`` by the caller)."""
+def write_notes(out: Path, seed: int, n_pages: int = 4, pictures: bool = True) -> dict[str, Any]:
+    """A notes exhibit under ``out``: photos and scans of pages (print and handwriting-like fonts; left out when
+    not ``pictures``) and the first two pages typed, as PDF and DOCX. Returns the ground truth: per file its
+    path, sha256, medium, style, font, turn, skew, OCR languages and per page its lines and entities."""
     import hashlib
 
     rng = random.Random(seed)
@@ -374,7 +375,7 @@ def write_notes(out: Path, seed: int, n_pages: int = 4) -> dict[str, Any]:
                       "languages": "+".join(sorted({TESSERACT_LANG[pg.country] for pg in doc_pages})),
                       "pages": [_page_truth(pg, k + 1) for k, pg in enumerate(doc_pages)]})
 
-    for i, page in enumerate(pages):
+    for i, page in enumerate(pages if pictures else []):
         hand = i % 2 == 1 and bool(hands)
         fname = sorted(hands)[(i // 2) % len(hands)] if hand else "dejavu-sans"
         font = hands[fname] if hand else PRINT_FONT

@@ -14,6 +14,7 @@ from ringtrace.web.routes import (
     groups,
     leads,
     media,
+    notes,
     persons,
     search,
     session,
@@ -22,6 +23,6 @@ from ringtrace.web.routes import (
 )
 
 ROUTERS: tuple[APIRouter, ...] = (session.router, admin.router, cases.router, persons.router, groups.router,
-                                  media.router, leads.router, audit.router, chats.router,
+                                  media.router, notes.router, leads.router, audit.router, chats.router,
                                   search.router, timeline.router, graph.router,
                                   decisions.router, victims.router)
