@@ -53,17 +53,20 @@ def _read_value(e: NoteEntity) -> str:
     return str(int(e.value)) if e.kind == "age" else e.value
 
 
-def score(pages: Iterable[Any], found: Iterable[NoteEntity], into: Score | None = None) -> Score:
+def score(pages: Iterable[Any], found: Iterable[NoteEntity], into: Score | None = None, by_line: bool = True
+          ) -> Score:
     """``pages``: the generator's NotePage list, page n (1-based) being the n-th; ``found``: what was read, with
-    ``line.page`` and ``line.line_no`` counted the same way."""
+    ``line.page`` and ``line.line_no`` counted the same way. ``by_line=False`` compares whole pages (OCR may split
+    or join lines, so its line numbers need not be the writer's)."""
     s = into or Score()
     have: dict[tuple[int, int], set[tuple[str, str]]] = {}
     for e in found:
-        have.setdefault((e.line.page, e.line.line_no), set()).add((e.kind, _read_value(e)))
+        have.setdefault((e.line.page, e.line.line_no if by_line else 0), set()).add((e.kind, _read_value(e)))
     want: dict[tuple[int, int], set[tuple[str, str]]] = {}
     for pn, page in enumerate(pages, start=1):
         for ln, line in enumerate(page.lines, start=1):
-            want[(pn, ln)] = {(_KIND.get(x.kind, x.kind), _truth_value(x.kind, x.value)) for x in line.entities}
+            want.setdefault((pn, ln if by_line else 0), set()).update(
+                (_KIND.get(x.kind, x.kind), _truth_value(x.kind, x.value)) for x in line.entities)
     for key in set(want) | set(have):
         w, h = want.get(key, set()), have.get(key, set())
         for k, _ in w & h:
