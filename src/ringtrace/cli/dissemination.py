@@ -105,13 +105,15 @@ def package_make(
     = None,
     classification: Annotated[str | None, typer.Option(
         help="Marking printed on every page of the report (default: RINGTRACE_CLASSIFICATION).")] = None,
+    victims: Annotated[bool, typer.Option("--victims", help="Add this country's possible victims (people named "
+                                                             "in notes); another country's never go in.")] = False,
 ) -> None:
     """Write a per-country referral package (need to know: nobody else identified)."""
     c = open_case(case)
     try:
         r = make_package(c, country, out, zip=zip, key=key, pdf=pdf, context=context, recipient=recipient,
                          include_media=include_media, media_password=media_password, recipient_key=recipient_key,
-                         classification=classification)
+                         classification=classification, include_victims=victims)
     except (PackageError, SigningError) as e:
         fail(str(e))
     console.print(f"package {r.country} v{r.version}: {len(r.targets)} persons, {len(r.files)} files in "

@@ -107,18 +107,23 @@ def users_disable(home: HomeOpt, name: str) -> None:
 
 @web_app.command("grant")
 def grant(home: HomeOpt, name: Annotated[str, typer.Argument(help="User name.")],
-          case_path: Annotated[Path, typer.Argument(help="The case folder.")]) -> None:
+          case_path: Annotated[Path, typer.Argument(help="The case folder.")],
+          victims: Annotated[bool, typer.Option("--victims", help="Also let them read the case's possible victims "
+                                                                   "(people named in notes; the case must be "
+                                                                   "granted already).")] = False) -> None:
     """Let a user read a case (registers the case with the web home if new)."""
     store = WebStore(home)
     try:
-        entry = store.grant(name, case_path, by="cli")
+        entry = store.grant_victims(name, case_path, by="cli") if victims else store.grant(name, case_path, by="cli")
     except WebStoreError as e:
         _fail(str(e))
         return
-    store.log("admin.grant", "cli", "local", case_id=entry.id, target=name)
+    action = "victims_grant" if victims else "grant"
+    store.log(f"admin.{action}", "cli", "local", case_id=entry.id, target=name)
     try:
         with Case.open(entry.path) as c:
-            c.log("web.grant", {"user": name, "by": "cli"})
+            c.log(f"web.{action}", {"user": name, "by": "cli"})
     except CaseError as e:
         _fail(str(e))
-    typer.echo(f"{name} may now read case {entry.id} ({entry.name})")
+    what = "the possible victims of " if victims else ""
+    typer.echo(f"{name} may now read {what}case {entry.id} ({entry.name})")

@@ -102,6 +102,14 @@ def write_operation(out: Path, seed: int = 1, scale: str = "small", progress: Pr
 
     write_captures(pages, out / "captures", seed)
     exhibits.append({"exhibit": "EX-CAP", "path": "captures", "format": "captures", "timezone": "UTC"})
+    # notes found in a search: typed lists (PDF, DOCX) and, past the tiny scale (OCR takes seconds a page),
+    # photos and scans of handwritten and printed pages; what each holds goes in the ground truth
+    from ringtrace.synth.formats.notes import write_notes
+
+    notes = write_notes(out / "notes", seed + 23, pictures=scale != "tiny")
+    langs = "+".join(sorted({x for f in notes["files"] for x in f["languages"].split("+")}))
+    exhibits.append({"exhibit": "EX-NOTES", "path": "notes", "format": "notes", "timezone": "UTC", "paper": True,
+                     "languages": langs})
     hashlist = out / "hashlists" / "vics-2.0.json"
     known_entries = _write_vics(world, hashlist, seed)
     manifest = {"seed": seed, "scale": scale, "exhibits": exhibits,
@@ -114,6 +122,7 @@ def write_operation(out: Path, seed: int = 1, scale: str = "small", progress: Pr
     if computer is not None:
         exhibits.append(computer[0])
         truth.update(computer[1])
+    truth["notes"] = dict(notes, exhibit="EX-NOTES")
     (out / "operation.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     (out / "ground-truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return Operation(out, world, manifest, truth)
