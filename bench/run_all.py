@@ -20,6 +20,7 @@ FULL: list[list[str]] = [
     ["bench_msgstore.py"],
     ["bench_whatsapp_export.py", "200000"],
     ["bench_analysis.py"],
+    ["bench_ocr.py", "--pages", "3"],
 ]
 QUICK: list[list[str]] = [
     ["bench_digests.py", "--mib", "64", "--files", "4"],
@@ -29,6 +30,7 @@ QUICK: list[list[str]] = [
     ["bench_msgstore.py", "--messages", "50000"],
     ["bench_whatsapp_export.py", "20000"],
     ["bench_analysis.py", "--base", "2000"],
+    ["bench_ocr.py", "--pages", "1"],
 ]
 
 

@@ -148,24 +148,28 @@ def ocr_picture(img: Image.Image, languages: str, limits: DocLimits = DEFAULT_DO
     """Every line Tesseract reads on the picture, upright, with boxes and confidences.
 
     OSD costs more than reading a page, so a page is read as it is first; OSD is asked for a turn only when the
-    ink runs in columns (a page taken sideways, by the cheap page test) or the reading is poor, and the turned
-    reading is kept only if it reads better."""
+    ink runs in columns (a page taken sideways, by the cheap page test) or the reading is poor; a turned reading
+    is kept only if it reads better. Where the ink runs in columns and OSD is unsure, both quarter turns are
+    read."""
     from ringtrace.media.pagelike import page_likeness
 
     langs = check_languages(languages)
     page, notes = upright(img, limits)
     lines = _read(page, langs, 0, limits)
     rot = 0
-    if page_likeness(page).sideways or _poor(lines):
+    sideways = page_likeness(page).sideways
+    if sideways or _poor(lines):
         turn, note = detect_rotation(page, limits)
         if note:
             notes.append(note)
-        if turn:
-            turned = _read(page.rotate(-turn, expand=True), langs, turn, limits)  # PIL turns counter-clockwise
+        # OSD is often unsure on handwriting; where the ink runs in columns both quarter turns are tried
+        turns = [turn] if turn else ([90, 270] if sideways else [])
+        for t in turns:
+            turned = _read(page.rotate(-t, expand=True), langs, t, limits)  # PIL turns counter-clockwise
             if _score(turned) > _score(lines):
-                lines, rot = turned, turn
-            else:
-                notes.append(f"OSD said turn {turn} degrees; the page read better as it is")
+                lines, rot = turned, t
+        if turns and not rot:
+            notes.append(f"turned {' and '.join(map(str, turns))} degrees the page read no better; read as it is")
     return OcrResult(lines, rot, langs, tesseract_version(), notes)
 
 
