@@ -47,7 +47,7 @@ def test_every_source_recorded(run) -> None:
     exhibits = {s["exhibit"] for s in export["sources"]}
     computers = {x["exhibit"] for x in truth["browser_visits"] + truth["backups"]}
     assert computers == {"EX-PC1"}
-    assert {d["exhibit"] for d in truth["devices"]} | {"EX-CAP"} | computers == exhibits
+    assert {d["exhibit"] for d in truth["devices"]} | {"EX-CAP", truth["notes"]["exhibit"]} | computers == exhibits
     assert all(len(s["sha256"]) == 64 and s["size"] > 0 for s in export["sources"])
 
 
@@ -157,7 +157,9 @@ def test_unknown_series_group_each_family_and_never_mix(run) -> None:
         assert not set(r.media) & known
     # ranked by spread: devices first
     assert [len(r.devices) for r in rows] == sorted((len(r.devices) for r in rows), reverse=True)
-    hashed = {m["sha256"] for m in export["media"] if m["pdq"] and not m["matches"]}
+    notes = {f["sha256"] for f in truth["notes"]["files"]}  # photos of paper: no family, never in a series
+    assert not {s for r in rows for s in r.media} & notes
+    hashed = {m["sha256"] for m in export["media"] if m["pdq"] and not m["matches"]} - notes
     by_family: dict[int, set[str]] = {}
     for s in hashed:
         by_family.setdefault(family[s], set()).add(s)

@@ -1,10 +1,12 @@
 """OCR of pictures of paper with Tesseract (Debian's tesseract-ocr), through pytesseract.
 
-A picture is turned upright first: EXIF orientation (a phone's sensor), then Tesseract's orientation and script
-detection (``--psm 0``, OSD) says how many degrees clockwise the page must turn (its ``Rotate:``); a turn is
-applied only when OSD is confident (``MIN_OSD_CONFIDENCE``), since on little text it guesses. The page is then
-read with automatic page segmentation (``--psm 3``) into TSV; words are gathered into Tesseract's own lines
-(block, paragraph, line), each kept with its box (pixels of the upright page) and its mean word confidence.
+A picture is turned by its EXIF orientation (a phone's sensor) and read with automatic page segmentation
+(``--psm 3``) into TSV; words are gathered into Tesseract's own lines (block, paragraph, line), each kept with its
+box (pixels of the page as read) and its mean word confidence. When that reading is poor, Tesseract's orientation
+and script detection (``--psm 0``, OSD) says how many degrees clockwise the page must turn (its ``Rotate:``),
+trusted only when confident (``MIN_OSD_CONFIDENCE``; on little text it guesses); the page is read again turned,
+and the better reading (more confident characters) is kept with its turn. OSD is not run on every page: it costs
+more than the reading itself (bench/results/ocr.md).
 
 Bounds: the picture is decoded under the media limits (decompression bombs), scaled down past
 ``DocLimits.max_ocr_pixels``, and every Tesseract pass is killed after ``DocLimits.ocr_timeout_s``.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -24,7 +27,10 @@ from ringtrace.documents.limits import DEFAULT_DOC_LIMITS, DocLimits
 from ringtrace.documents.lines import Box, TextLine
 
 MIN_OSD_CONFIDENCE = 1.5  # below this Tesseract's OSD is a guess (it reports ~0.5-1 on a few words)
-OSD_MAX_SIDE = 2000  # OSD reads a copy at most this large: orientation needs no fine detail
+OSD_MAX_SIDE = 2000  # OSD reads a copy at most this large (at 800 pixels it loses its confidence)
+POOR_CHARS = 40  # a reading with fewer characters than this may be of a page turned sideways
+POOR_CONFIDENCE = 30.0  # ... or one whose characters Tesseract is this unsure of on average (handwriting that
+# reads upright at 40-70 is not worth an OSD pass, which costs more than the reading)
 
 
 class OcrError(Exception):
@@ -74,10 +80,12 @@ def check_languages(languages: str) -> str:
 
 
 def upright(img: Image.Image, limits: DocLimits = DEFAULT_DOC_LIMITS) -> tuple[Image.Image, list[str]]:
-    """EXIF orientation applied, grey, scaled down to the OCR pixel bound."""
+    """EXIF orientation applied, in RGB or grey (Tesseract makes its own grey: converting first reads worse),
+    scaled down to the OCR pixel bound."""
     notes: list[str] = []
     img = ImageOps.exif_transpose(img) or img
-    img = img.convert("L")
+    if img.mode not in ("RGB", "L"):
+        img = img.convert("RGB")
     px = img.width * img.height
     if px > limits.max_ocr_pixels:
         f = (limits.max_ocr_pixels / px) ** 0.5
@@ -109,25 +117,60 @@ def detect_rotation(img: Image.Image, limits: DocLimits = DEFAULT_DOC_LIMITS) ->
     return rot, None
 
 
-def ocr_picture(img: Image.Image, languages: str, limits: DocLimits = DEFAULT_DOC_LIMITS) -> OcrResult:
-    """Every line Tesseract reads on the picture, upright, with boxes and confidences."""
+def _read(img: Image.Image, langs: str, rotation: int, limits: DocLimits) -> list[TextLine]:
     import pytesseract
 
-    langs = check_languages(languages)
-    gray, notes = upright(img, limits)
-    rot, note = detect_rotation(gray, limits)
-    if note:
-        notes.append(note)
-    if rot:
-        gray = gray.rotate(-rot, expand=True)  # PIL turns counter-clockwise; OSD's Rotate is clockwise
     try:
-        data = pytesseract.image_to_data(gray, lang=langs, config="--psm 3", output_type=pytesseract.Output.DICT,
-                                         timeout=limits.ocr_timeout_s)
+        # handed over as uncompressed TIFF: pytesseract would compress a PNG of every page first
+        with tempfile.NamedTemporaryFile(suffix=".tif") as fh:
+            img.save(fh, "TIFF")
+            fh.flush()
+            data = pytesseract.image_to_data(fh.name, lang=langs, config="--psm 3",
+                                             output_type=pytesseract.Output.DICT, timeout=limits.ocr_timeout_s)
     except pytesseract.TesseractError as exc:
         raise OcrError(f"Tesseract failed: {' '.join(str(exc.message).split())[:300]}") from exc
     except RuntimeError as exc:  # pytesseract kills Tesseract at the timeout
         raise OcrError(f"Tesseract stopped after {limits.ocr_timeout_s:.0f} s: {exc}") from exc
-    return OcrResult(tsv_lines(data, rot, limits.max_line_chars), rot, langs, tesseract_version(), notes)
+    return tsv_lines(data, rotation, limits.max_line_chars)
+
+
+def _score(lines: list[TextLine]) -> float:
+    """Confident characters: how well a reading went (a page read sideways gives few, unsure ones)."""
+    return sum((ln.confidence or 0.0) * len(ln.text.replace(" ", "")) for ln in lines)
+
+
+def _poor(lines: list[TextLine]) -> bool:
+    chars = sum(len(ln.text.replace(" ", "")) for ln in lines)
+    return chars < POOR_CHARS or _score(lines) / max(1, chars) < POOR_CONFIDENCE
+
+
+def ocr_picture(img: Image.Image, languages: str, limits: DocLimits = DEFAULT_DOC_LIMITS) -> OcrResult:
+    """Every line Tesseract reads on the picture, upright, with boxes and confidences.
+
+    OSD costs more than reading a page, so a page is read as it is first; OSD is asked for a turn only when the
+    ink runs in columns (a page taken sideways, by the cheap page test) or the reading is poor; a turned reading
+    is kept only if it reads better. Where the ink runs in columns and OSD is unsure, both quarter turns are
+    read."""
+    from ringtrace.media.pagelike import page_likeness
+
+    langs = check_languages(languages)
+    page, notes = upright(img, limits)
+    lines = _read(page, langs, 0, limits)
+    rot = 0
+    sideways = page_likeness(page).sideways
+    if sideways or _poor(lines):
+        turn, note = detect_rotation(page, limits)
+        if note:
+            notes.append(note)
+        # OSD is often unsure on handwriting; where the ink runs in columns both quarter turns are tried
+        turns = [turn] if turn else ([90, 270] if sideways else [])
+        for t in turns:
+            turned = _read(page.rotate(-t, expand=True), langs, t, limits)  # PIL turns counter-clockwise
+            if _score(turned) > _score(lines):
+                lines, rot = turned, t
+        if turns and not rot:
+            notes.append(f"turned {' and '.join(map(str, turns))} degrees the page read no better; read as it is")
+    return OcrResult(lines, rot, langs, tesseract_version(), notes)
 
 
 def tsv_lines(data: dict[str, list[Any]], rotation: int, max_line_chars: int) -> list[TextLine]:

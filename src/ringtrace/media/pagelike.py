@@ -22,11 +22,12 @@ class PageLikeness:
     paper: float  # share of light background pixels
     ink: float  # share of dark pixels
     colour: float  # mean saturation of the light background, 0..255
-    rows: int  # inked bands separated by blank ones (text lines, roughly)
+    rows: int  # inked bands separated by blank ones (text lines, roughly), along the likelier axis
+    sideways: bool = False  # the bands run top to bottom: the page was taken turned by 90 or 270 degrees
 
     @property
     def is_page(self) -> bool:
-        return self.paper >= 0.45 and 0.004 <= self.ink <= 0.25 and self.colour <= 60 and self.rows >= 3
+        return self.paper >= 0.45 and 0.002 <= self.ink <= 0.25 and self.colour <= 60 and self.rows >= 3
 
 
 def page_likeness(img: Image.Image) -> PageLikeness:
@@ -47,8 +48,17 @@ def page_likeness(img: Image.Image) -> PageLikeness:
         ink_mask = ink_mask[sheet]
     ink = float(ink_mask.mean()) if ink_mask.size else 0.0
     colour = float(hsv[..., 1][paper_mask].mean()) if paper_mask.any() else 255.0
-    rows = max(_bands(ink_mask), _bands(ink_mask.T))  # the text may run either way (a page taken sideways)
-    return PageLikeness(round(paper, 3), round(ink, 4), round(colour, 1), rows)
+    across, down = _bands(ink_mask), _bands(ink_mask.T)  # the text may run either way (a page taken sideways)
+    # lines of text make the row profile swing between inked and blank; across the lines it stays even
+    return PageLikeness(round(paper, 3), round(ink, 4), round(colour, 1), max(across, down),
+                        _swing(ink_mask.T) > 1.2 * _swing(ink_mask))
+
+
+def _swing(ink: np.ndarray) -> float:
+    """How much the ink per row varies (coefficient of variation of the row profile)."""
+    profile = ink.mean(axis=1)
+    m = float(profile.mean()) if profile.size else 0.0
+    return float(profile.std()) / m if m > 0 else 0.0
 
 
 def _bands(ink: np.ndarray) -> int:
