@@ -53,3 +53,35 @@ def test_the_victims_grant_needs_the_case_grant(app, web_case: Path) -> None:  #
 
     with pytest.raises(WebStoreError, match="grant the case first"):
         app.state.web.store.grant_victims("noel", web_case, "test")
+
+
+def test_the_person_page_shows_where_notes_name_them(app, logged_in: LoggedIn, web_case: Path,  # type: ignore[no-untyped-def]
+                                                     case_facts: dict[str, str]) -> None:
+    from datetime import UTC, datetime
+
+    from ringtrace.case import Case
+    from ringtrace.stages.notes import notes_stage
+    from ringtrace.store import schema as S
+
+    label = case_facts["person"]
+    with Case.open(web_case) as case:
+        with case.engine.connect() as con:
+            acc = con.execute(select(S.accounts.c.value).join(
+                S.person_accounts, S.person_accounts.c.account_id == S.accounts.c.id).join(
+                S.persons, S.persons.c.id == S.person_accounts.c.person_id).where(S.persons.c.label == label)
+                .where(S.accounts.c.kind == "phone")).scalar()
+        assert acc, "the tiny case's first person has a phone"
+        with case.begin() as con:
+            con.execute(insert(S.text_lines).values(sha256="d" * 64, origin="transcription", page=1, line_no=2,
+                                                    text=f"ring {acc} about the <b>boxes</b>", by="tester",
+                                                    at=datetime(2026, 1, 1, tzinfo=UTC)))
+        notes_stage(case)
+    try:
+        cid = app.state.web.store.list_cases()[0].id
+        page = logged_in("ivy").get(f"/cases/{cid}/persons/{label}").text
+        assert "Named in seized notes" in page and "page 1, line 2" in page
+        assert "&lt;b&gt;boxes&lt;/b&gt;" in page  # the note's line, escaped
+    finally:
+        with Case.open(web_case) as case, case.begin() as con:
+            for t in (S.note_links, S.possible_victims, S.note_entities, S.text_lines):
+                con.execute(delete(t))

@@ -51,8 +51,11 @@ def person(request: Request, gc: CaseDep, label: str) -> Response:
         dossier = person_dossier(con, label, found, p.data.export)
         status = current_statuses(con).get(label)
         accounts = account_strings(con, label)
+    from ringtrace.analysis.victims import note_mentions
+
+    mentions = note_mentions(gc.case, label)
     return render(request, "person.html", p.ctx("persons", p=found, groups=person_groups(p.data.export, label),
-                                                  shared=len(shared),
+                                                  shared=len(shared), mentions=mentions,
                                                   shared_known=sum(1 for m in shared if m["matches"]), chats=chats,
                                                   d=dossier, score=_score(p, label), status=status,
                                                   statuses=STATUSES, accounts=accounts,
