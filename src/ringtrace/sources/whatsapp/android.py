@@ -290,30 +290,14 @@ _OLD_GROUP_JID = re.compile(r"^(\d{5,20})-(\d{9,11})@g\.us$")
 TARGET_KINDS = {"added", "removed", "promoted", "demoted", "left", "joined", "joined_link", "number_changed"}
 
 # Rows of the message tables whose type is a notice, not a message (message.message_type in the current schema,
-# messages.media_wa_type in the legacy one; the same numbers in both). IPED ExtractorAndroid/ExtractorAndroidNew
-# decodeMessageType (sepinf-inc/IPED): 10 a missed call (caption "video" or "audio"), 11 "Waiting for this
-# message", 15 deleted by its sender or for me (status/edit_version tell which), 64 deleted by an admin.
-MESSAGE_NOTICES: dict[int, str] = {
-    10: EventKind.MISSED_CALL.value,
-    11: EventKind.MESSAGE_WAITING.value,
-    15: EventKind.MESSAGE_DELETED.value,
-    64: EventKind.MESSAGE_DELETED.value,
-}
-# message_system.action_type codes the shared code table lacks; IPED ExtractorAndroidNew.decodeMessageType:
-# 56 EPHEMERAL_CHANGED, 59 EPHEMERAL_DURATION_CHANGED, 68 EPHEMERAL_DEFAULT (disappearing messages), 57
-# CHANGED_DEVICE and 63 SECURITY_NOTIFICATIONS_NO_LONGER_AVAILABLE (about a person's keys), 60
-# EPHEMERAL_SETTINGS_NOT_APPLIED (not shown by the app; kept as 'other').
-SYSTEM_NOTICES: dict[int, str] = {
-    56: EventKind.EPHEMERAL_SETTING.value,
-    59: EventKind.EPHEMERAL_SETTING.value,
-    68: EventKind.EPHEMERAL_SETTING.value,
-    57: EventKind.SECURITY_CODE.value,
-    63: EventKind.SECURITY_CODE.value,
-    60: EventKind.OTHER.value,
-}
+# messages.media_wa_type in the legacy one; the same numbers in both), from the code table (codes.tsv: missed
+# call, "Waiting for this message", deleted by its sender or an admin).
+MESSAGE_NOTICES: dict[int, str] = codes.notice_codes("android-current", "message_type")
+LEGACY_MESSAGE_NOTICES: dict[int, str] = codes.notice_codes("android-legacy", "media_wa_type")
 # Event kinds that make sense in any chat (direct, broadcast, channel), not only in a group.
-ANY_CHAT_KINDS = frozenset(MESSAGE_NOTICES.values()) | frozenset(SYSTEM_NOTICES.values()) | {
+ANY_CHAT_KINDS = codes.MESSAGE_ROW_NOTICES | {
     EventKind.ENCRYPTION_NOTICE.value,
+    EventKind.EPHEMERAL_SETTING.value,
     EventKind.SECURITY_CODE.value,
     EventKind.NUMBER_CHANGED.value,
     EventKind.OTHER.value,
@@ -322,6 +306,7 @@ ANY_CHAT_KINDS = frozenset(MESSAGE_NOTICES.values()) | frozenset(SYSTEM_NOTICES.
 # Owner kinds where the one who acts is also the target row (message_system_chat_participant / the legacy blob).
 SELF_KINDS = frozenset({"left", "joined", "joined_link"})
 JID_MAX = 256
+PHONE_DIGITS = (5, 15)  # a user part of a phone JID is a number only with this many digits
 
 
 def int_code(v: object) -> int | None:
@@ -346,7 +331,8 @@ def jid_account(jid: str | None) -> AccountKey | None:
     if not user.isdigit():
         return None
     if server in ("s.whatsapp.net", "c.us"):
-        return AccountKey(WA, "phone", "+" + user)
+        # WhatsApp's own account (0@s.whatsapp.net) and other short ids are no phone number (E.164: 5-15)
+        return AccountKey(WA, "phone", "+" + user) if PHONE_DIGITS[0] <= len(user) <= PHONE_DIGITS[1] else None
     if server == "lid":
         return AccountKey(WA, "lid", f"{user}@lid")
     return None
@@ -1016,14 +1002,10 @@ class _AndroidReader:
         key: str | None,
         prov: Prov,
     ) -> Generator[Record, None, _Ev]:
-        icode = int_code(code)
-        if schema == "android-current" and icode in SYSTEM_NOTICES:
-            kind = SYSTEM_NOTICES[icode]
-        else:
-            info = codes.lookup(schema, fld, icode)
-            if not info.known:
-                yield from self.unknown(schema, fld, info.code, table)
-            kind = info.kind
+        info = codes.lookup(schema, fld, int_code(code))
+        if not info.known:
+            yield from self.unknown(schema, fld, info.code, table)
+        kind = info.kind
         owner_actor = bool(from_me) and kind != EventKind.ENCRYPTION_NOTICE.value
         if kind == EventKind.ENCRYPTION_NOTICE.value:
             actor = None  # about the chat, not a person
@@ -1181,7 +1163,7 @@ class _AndroidReader:
             return
         at = ms_to_dt(ts)
         prov = Prov(self.file, variant.message_table, str(mid))
-        notice = MESSAGE_NOTICES.get(int_code(mtype) or -1)
+        notice = (LEGACY_MESSAGE_NOTICES if legacy else MESSAGE_NOTICES).get(int_code(mtype) or -1)
         if notice is not None:
             if not legacy and seen_keys is not None and key:
                 seen_keys.add(key)
