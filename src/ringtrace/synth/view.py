@@ -72,6 +72,7 @@ class VEvent:
     target: VPerson | None = None  # to whom (added/removed/promoted person); None for subject changes
     value: str | None = None  # new subject for "subject"
     old: str | None = None  # the subject a rename replaced (WhatsApp records it with the rename)
+    inviter: VPerson | None = None  # Telegram link join: the admin whose link it was
 
 
 @dataclass
@@ -86,6 +87,26 @@ class VGroup:
     events: list[VEvent] = field(default_factory=list)  # as this device saw them, in time order
     messages: list[VMessage] = field(default_factory=list)  # as this device saw them, in time order
     invite_code: str | None = None  # current invite code, if the owner was admin (WhatsApp stores it then)
+    # notices (kinds encryption_notice, security_code, ephemeral_setting, message_deleted, message_waiting,
+    # missed_call): rows a database keeps among the messages; never messages, never membership
+    notices: list[VEvent] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class VPost:
+    """A message in a chat that is not a person's number (status, broadcast list, newsletter, WhatsApp)."""
+
+    key: str
+    sender: VPerson | None  # None where the chat names no sender (a newsletter, WhatsApp's own account)
+    at: datetime
+    text: str
+
+
+@dataclass
+class VChat:
+    jid: str  # status@broadcast, <digits>@broadcast, <digits>@newsletter, 0@s.whatsapp.net
+    kind: str  # the ChatKind a reader must give it
+    posts: list[VPost] = field(default_factory=list)
 
 
 @dataclass
@@ -105,3 +126,5 @@ class DeviceView:
     locale: str = "en"  # export language: en es pt it de fr
     variant: str = ""  # writer-specific variant (e.g. "legacy", "current", "mixed"; "android", "ios")
     lid_mapped: bool = True  # whether the device holds the LID -> phone map
+    owner_recorded: bool = True  # False: no preferences file names the owner (the database must tell)
+    others: list[VChat] = field(default_factory=list)  # chats whose JID is not a person's number
