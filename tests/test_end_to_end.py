@@ -392,3 +392,26 @@ def test_invite_links_tied_to_their_group_exactly(run) -> None:
             assert got.get(eg, set()) == want, g["gid"]
             tg_checked += len(want)
     assert tg_checked >= 1
+
+
+def test_telegram_people_named_only_by_name_are_tied(run) -> None:
+    """Someone a Telegram export prints only by name (added, removed, a link's inviter) is tied to the account
+    the same export names so in its contacts list or personal_information, with that basis on record."""
+    from sqlalchemy import select
+
+    from ringtrace.store import schema as S
+
+    truth, export, case = run
+    want = truth["telegram_name_only"]
+    assert want, "the operation must hold Telegram people known only by name"
+    tg = _tg_ids(export)
+    with case.engine.connect() as con:
+        explanation = {r.label: r.explanation for r in con.execute(select(S.persons.c.label,
+                                                                          S.persons.c.explanation))}
+    for w in want:
+        (pid,) = [p for p, ids in tg.items() if w["tg_id"] in ids]
+        person = next(p for p in export["persons"] if p["id"] == pid)
+        assert any(a["kind"] == "export_name" and a["value"].endswith(":" + w["name"]) for a in person["accounts"]), (
+            w, person["accounts"])
+        assert "same Telegram export names" in str(explanation[pid]) and w["by"] in str(explanation[pid]), (
+            w, explanation[pid])

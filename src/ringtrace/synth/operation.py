@@ -40,6 +40,7 @@ def write_operation(out: Path, seed: int = 1, scale: str = "small", progress: Pr
     file_holders: dict[str, set[str]] = {}
     observed: dict[str, dict[str, Any]] = {}  # group key -> what devices saw
     other_chats: list[dict[str, Any]] = []
+    name_only: list[dict[str, Any]] = []  # Telegram people an export names only by name, and can be tied
     for i, dev in enumerate(world.devices):
         if progress:
             progress("devices", i, len(world.devices))
@@ -53,6 +54,8 @@ def write_operation(out: Path, seed: int = 1, scale: str = "small", progress: Pr
             writer.write(view, ddir, seed * 1000 + i)
         keeps_hash = dev.fmt in ("whatsapp_android", "whatsapp_ios")
         shown = _telegram_names(view) if dev.fmt == "telegram_export" else None
+        if shown is not None:
+            name_only += _telegram_name_only(dev.exhibit, view, shown)
         for chat in view.others:
             other_chats.append({"exhibit": dev.exhibit, "jid": chat.jid, "kind": chat.kind,
                                 "message_keys": sorted(p.key for p in chat.posts),
@@ -126,6 +129,7 @@ def write_operation(out: Path, seed: int = 1, scale: str = "small", progress: Pr
                 "hashlists": [{"path": "hashlists/vics-2.0.json", "format": "vics", "name": "synthetic-vics"}]}
     truth = _ground_truth(world, observed, declared, file_holders, known_entries, expected_links)
     truth["other_chats"] = other_chats
+    truth["telegram_name_only"] = name_only
     (out / "operation.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     (out / "ground-truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return Operation(out, world, manifest, truth)
@@ -165,6 +169,31 @@ def _telegram_names(view: Any) -> dict[str, set[int]]:
             who = e.actor or e.target
             if who is not None and _tg_service(e):
                 add(book.get(who.phone, who.name), who)
+    return out
+
+
+def _telegram_name_only(exhibit: str, view: Any, shown: dict[str, set[int]]) -> list[dict[str, Any]]:
+    """People a Telegram export prints only by name (in a member list or as a link's inviter), never as a
+    message's from/from_id or a service actor, whom the same export gives that name with an id alone (its
+    contacts list, personal_information)."""
+    from ringtrace.synth.formats.telegram_export import tg_id
+
+    book = {p.phone: name for p, name in view.contacts}
+    with_id = {m.sender for g in view.groups for m in g.messages}
+    with_id |= {(e.actor or e.target) for g in view.groups for e in g.events if _tg_service(e)}
+    by_name = set()
+    for g in view.groups:
+        for e in g.events:
+            if e.kind in ("added", "removed") and e.target is not None and e.target != e.actor:
+                by_name.add(e.target)
+            if e.kind == "joined_link" and e.inviter is not None:
+                by_name.add(e.inviter)
+    out = []
+    for p in sorted(by_name - with_id, key=lambda q: q.phone):
+        name = book.get(p.phone, p.name)
+        if shown.get(name) == {tg_id(p)}:
+            out.append({"exhibit": exhibit, "tg_id": str(tg_id(p)), "name": name,
+                        "by": "contacts list" if p.phone in book else "personal_information"})
     return out
 
 

@@ -690,9 +690,9 @@ class _AndroidReader:
                 yield from self.read_lid_map()
             for v in present:
                 self.load_chats(v)
+            yield from self.read_wa_db()  # before inference: wa.db names group creators
             if not self.owner_known:
                 yield from self.infer_owner_from_db(read)
-            yield from self.read_wa_db()
             events: list[_Ev] = []
             for v in read:
                 events += yield from self.events(v, {e.key for e in events if e.key})
@@ -739,10 +739,13 @@ class _AndroidReader:
            and ExtractorAndroidNew read the targets from these places).
         2. ``creator digits of own created group``: a group the owner created (from_me 1 'created' row) whose
            JID is the old ``<creator digits>-<unix seconds>@g.us`` form names the creator's number.
+        3. ``wa.db creator of own created group``: for such a group with any JID, the creator wa.db records in
+           ``wa_group_admin_settings.creator_jid`` (the contacts database beside msgstore.db).
         """
         rules: list[tuple[str, Callable[[], Iterator[tuple[AccountKey, Prov]]]]] = [
             ("own self-event target", lambda: self._own_self_targets(variants)),
             ("creator digits of own created group", lambda: self._own_group_creator(variants)),
+            ("wa.db creator of own created group", lambda: self._own_group_wa_db_creator(variants)),
         ]
         found: tuple[AccountKey, Prov, str] | None = None
         for rule, rows in rules:
@@ -802,6 +805,12 @@ class _AndroidReader:
     def _own_group_creator(self, variants: list[SchemaVariant]) -> Iterator[tuple[AccountKey, Prov]]:
         for kind, ch, prov, _tgts in self._own_system_rows(variants):
             creator, _ = group_from_jid(ch.jid)
+            if kind == EventKind.CREATED.value and creator is not None:
+                yield creator, prov
+
+    def _own_group_wa_db_creator(self, variants: list[SchemaVariant]) -> Iterator[tuple[AccountKey, Prov]]:
+        for kind, ch, prov, _tgts in self._own_system_rows(variants):
+            creator = self.creators.get(ch.jid)
             if kind == EventKind.CREATED.value and creator is not None:
                 yield creator, prov
 

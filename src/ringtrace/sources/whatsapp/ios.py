@@ -50,6 +50,7 @@ from ringtrace.sources.whatsapp.android import (
     chat_ref_for,
     choose_owner,
     jid_account,
+    other_chat_ref,
 )
 
 APPLE_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
@@ -136,6 +137,16 @@ class _IOSReader:
         self.unknown_reported: set[int] = set()
         self.unknown_notices: set[str] = set()
         self.media = MediaResolver(unit.root, unit.primary, prefixes=("Message", ""), marker="Media")
+        #: rows read and not turned into records: reason -> row citations ("table:row"), reported by name
+        self.skipped: dict[str, list[str]] = {}
+
+    def skip(self, reason: str, table: str, row: object) -> None:
+        self.skipped.setdefault(reason, []).append(f"{table}:{row}")
+
+    def skipped_problems(self) -> Iterator[Record]:
+        for reason, rows in sorted(self.skipped.items()):
+            shown = ", ".join(rows[:5]) + (" ..." if len(rows) > 5 else "")
+            yield Problem(self.file, f"{len(rows)} row(s) skipped: {reason} ({shown})", None, "warning")
 
     def account(self, key: AccountKey | None, prov: Prov) -> Iterator[Record]:
         if key is not None and key not in self.seen:
@@ -159,6 +170,7 @@ class _IOSReader:
             yield from self.read_messages()
         except sqlite3.DatabaseError as exc:
             yield Problem(self.file, f"database error while reading: {exc}; records before this point kept")
+        yield from self.skipped_problems()
 
     def read_owner(self) -> Iterator[Record]:
         found = choose_owner(((read_owner_plist(self.unit.root / rel), Prov(rel, "OwnJabberID"),
@@ -282,8 +294,11 @@ class _IOSReader:
         for pk, jid, partner, cdate, cjid in self.con.execute(
             f"SELECT c.Z_PK, c.ZCONTACTJID, {name}, {created}, {creator} FROM ZWACHATSESSION c {join}"
         ):
-            ref = chat_ref_for(jid) if isinstance(jid, str) else None
+            # a JID that is no phone number (WhatsApp's own 0@s.whatsapp.net, business and test accounts) is kept
+            # as a JID account, as the Android reader keeps it
+            ref = (chat_ref_for(jid) or other_chat_ref(jid)) if isinstance(jid, str) else None
             if ref is None:
+                self.skip("chat row without a readable JID", "ZWACHATSESSION", pk)
                 continue
             self.chats[pk] = ref
             if ref.kind == ChatKind.GROUP.value:
@@ -307,8 +322,11 @@ class _IOSReader:
             f"SELECT g.Z_PK, g.ZCHATSESSION, g.ZMEMBERJID, {adm}, {act}, {cname} FROM ZWAGROUPMEMBER g"
         ):
             ref, key = self.chats.get(chat), jid_account(jid)
-            if ref is None or key is None or ref.kind != ChatKind.GROUP.value:
+            if ref is None or key is None:
+                self.skip("member row of an unreadable chat or member JID", "ZWAGROUPMEMBER", pk)
                 continue
+            if ref.kind != ChatKind.GROUP.value:
+                continue  # a status or broadcast chat's members are its posters and recipients: no membership
             prov = Prov(self.file, "ZWAGROUPMEMBER", str(pk))
             yield from self.account(key, prov)
             current = active is None or bool(active)
@@ -375,11 +393,14 @@ class _IOSReader:
             ) in rows:
                 ref = self.chats.get(chat)
                 if ref is None:
+                    self.skip("message of a chat the chat table lacks", "ZWAMESSAGE", pk)
                     continue
                 at = apple_dt(date)
                 if mtype == 6:
                     if ref.kind == ChatKind.GROUP.value:
                         yield from self.event(ref, pk, key, fm, mjid, at, text, gtype)
+                    else:
+                        self.skip("group event row in a chat that is not a group", "ZWAMESSAGE", pk)
                     continue
                 prov = Prov(self.file, "ZWAMESSAGE", str(pk))
                 if mtype in NOTICE_TYPES:
