@@ -93,12 +93,16 @@ def write_operation(out: Path, seed: int = 1, scale: str = "small", progress: Pr
                     o["codes"].add(m.text.rsplit("/", 1)[1])
             people = [p for p, _ in g.participants] + [m.sender for m in g.messages]
             people += [x for e in g.events for x in (e.actor, e.target) if x is not None]
+            printed_with_id: set[Any] = set()
             if shown is not None:  # a Telegram export lists no members: only what its messages print
-                people = [m.sender for m in g.messages]
-                people += [x for e in g.events if _tg_service(e) for x in (e.actor, e.target) if x is not None]
+                printed_with_id = {m.sender for m in g.messages}
+                printed_with_id |= {e.actor or e.target for e in g.events if _tg_service(e)} - {None}
+                people = [*printed_with_id]
+                people += [e.target for e in g.events if _tg_service(e) and e.target is not None]
             for p in people:
                 o["phones"].add(p.phone)
-                if shown is None or _telegram_resolvable(p, g, view, shown):
+                # a name printed without an id counts where the same export gives that name one id alone
+                if shown is None or p in printed_with_id or _telegram_resolvable(p, g, view, shown):
                     o["tg_ids"].add(p.tg_id)
             for m in g.messages:
                 if m.media is None:
@@ -300,6 +304,10 @@ def _ground_truth(world: World, observed: dict[str, dict[str, Any]], declared: d
                   file_holders: dict[str, set[str]], known_entries: list[dict[str, Any]],
                   expected_links: list[dict[str, Any]]) -> dict[str, Any]:
     phone_of = {pid: p.v.phone for pid, p in world.persons.items()}
+    admin_posts: dict[str, set[str]] = {}  # invite code -> groups where a device shows an admin posting it
+    for key, o in observed.items():
+        for c in o["codes"]:
+            admin_posts.setdefault(c, set()).add(key)
     groups = []
     for g in sorted(world.groups.values(), key=lambda g: g.gid):
         o = observed.get(g.key) or {"devices": [], "phones": set(), "tg_ids": set(), "codes": set(),
@@ -329,7 +337,10 @@ def _ground_truth(world: World, observed: dict[str, dict[str, Any]], declared: d
             "admins_observable": sorted(o.get("admins", set()) | ({phone_of[g.creator]} if o["created_seen"] or
                                                                   (g.platform == "whatsapp" and "-" in g.key)
                                                                   else set())),
-            "codes_tied_by_evidence": sorted(o["codes"] | _tg_tied(o)),
+            # an admin's post ties the group's own link, unless an admin of another group posted it there too
+            # ("new place: ..."): equal evidence for two groups ties it to neither
+            "codes_tied_by_evidence": sorted({c for c in o["codes"] & {c for _, c in g.codes}
+                                              if admin_posts.get(c) == {g.key}} | _tg_tied(o)),
             # Telegram: who the exports show as admins by conduct alone (and the creator), not by any role list
             "admins_by_conduct": sorted(o.get("tg_conduct", set())) if g.platform == "telegram" else [],
             "notices": sorted(o.get("notices", []), key=lambda n: (n["at"], n["key"], n["exhibit"])),

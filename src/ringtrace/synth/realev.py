@@ -32,7 +32,7 @@ def add_classes(world: World, rng: random.Random) -> None:
     for gid in sorted(world.groups):
         g = world.groups[gid]
         if g.platform == "telegram":
-            _telegram_conduct(g, rng)
+            _telegram_conduct(world, g, rng)
         else:
             _notices(g, rng)
     _other_chats(world, rng)
@@ -78,7 +78,7 @@ def _code(rng: random.Random) -> str:
     return "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(16))
 
 
-def _telegram_conduct(g: Grp, rng: random.Random) -> None:
+def _telegram_conduct(world: World, g: Grp, rng: random.Random) -> None:
     since = admin_since(g)
     admins = sorted(since)
 
@@ -107,6 +107,22 @@ def _telegram_conduct(g: Grp, rng: random.Random) -> None:
         for i, (start, _end) in enumerate(g.intervals[e.actor]):
             if start == e.at:
                 g.via[e.actor][i] = code_of[owner]
+    # an admin adds people who never post: an export prints them only by name, in the "added" line. They are
+    # added while a seized phone watches, so that the class is in the evidence.
+    outsiders = sorted(set(world.persons) - set(g.intervals))
+    for d in (d for d in world.devices if d.fmt == "telegram_export"):
+        lo, hi = max(d.window_from, g.created_at + timedelta(days=1)), min(d.seized_at, SEIZURE) - timedelta(days=1)
+        for _ in range(2):
+            if lo >= hi:
+                break
+            at = _t(rng, lo, hi)
+            who = acting(at) if g.is_member(d.owner, at) else []
+            if not who or not outsiders:
+                continue
+            p = outsiders.pop(rng.randrange(len(outsiders)))
+            g.events.append(Ev(f"L{g.gid}{p}", g.gid, "added", at, rng.choice(who), p))
+            g.intervals[p], g.via[p] = [[at, None]], [None]
+            g.lurkers.add(p)
     # pins by admins (conduct, but not decisive: a group may let members pin)
     n = 0
     for _ in range(1 + rng.randrange(3)):
@@ -115,10 +131,12 @@ def _telegram_conduct(g: Grp, rng: random.Random) -> None:
         if who:
             n += 1
             g.events.append(Ev(f"P{g.gid}{n:04d}", g.gid, "other", at, rng.choice(who), None, "pin_message"))
-    # each admin posts their own link once, so members can invite others
-    for a in admins:
-        at = _t(rng, since[a] + timedelta(hours=1), SEIZURE - timedelta(days=1))
-        if g.is_member(a, at):
+    # each admin posts their own link once, so members can invite others, and again after removing someone
+    posts = [(a, _t(rng, since[a] + timedelta(hours=1), SEIZURE - timedelta(days=1))) for a in admins]
+    posts += [(e.actor, e.at + timedelta(minutes=rng.randrange(5, 600))) for e in g.events
+              if e.kind == "removed" and e.actor in code_of and e.actor != e.target]
+    for a, at in posts:
+        if g.is_member(a, at) and at < SEIZURE:
             g.messages.append(Msg("0", g.gid, a, at, f"invite your friends: https://t.me/+{code_of[a]}", None,
                                   False))
     g.events.sort(key=lambda e: (e.at, e.key))

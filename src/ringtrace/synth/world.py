@@ -347,8 +347,13 @@ def device_view(world: World, dev: Device) -> DeviceView:
                  for m in oc.messages if dev.window_from <= m.at < dev.seized_at]
         if posts:
             view.others.append(VChat(oc.jid, oc.kind, posts))
-    # the owner saved a few of the people they met as contacts (names differ from push names)
-    for p in sorted(seen_people - {owner})[:: max(1, len(seen_people) // 4 or 1)]:
+    # the owner saved a few of the people they met as contacts (names differ from push names), and on Telegram
+    # the members they know who never post
+    saved = sorted(seen_people - {owner})[:: max(1, len(seen_people) // 4 or 1)]
+    if platform == "telegram":
+        saved = sorted(set(saved) | {p for g in world.groups.values() if owner in g.intervals for p in g.lurkers}
+                       - {owner})
+    for p in saved:
         vp = world.person(p)
         view.contacts.append((vp, vp.name.split()[0] + " " + contacts_rng.choice(["work", "gym", "N", "x"])))
     return view

@@ -92,6 +92,7 @@ class Grp:
     # messages): typed events that are never messages and never make anyone a member
     notices: list[Ev] = field(default_factory=list)
     link_owner: dict[str, str] = field(default_factory=dict)  # Telegram invite code -> the admin who made it
+    lurkers: set[str] = field(default_factory=set)  # Telegram members who never post (known by name only)
 
     def is_member(self, pid: str, at: datetime) -> bool:
         return any(f is not None and f <= at and (t is None or at < t) for f, t in self.intervals.get(pid, []))

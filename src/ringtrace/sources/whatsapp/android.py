@@ -231,6 +231,35 @@ def _legacy_own_groups_sql(s: dict[str, set[str]]) -> str | None:
     )
 
 
+#: Every call query selects: row id, peer (jid row id), from_me, call id, timestamp (ms), video (1/0), duration
+#: (s), result code, group (jid row id, 0 or NULL for a 1:1 call). Its participants query: call row id, member
+#: (jid row id), the member's result code. Tables as WhatsApp itself writes and reads them (its own SQL strings
+#: "SELECT _id, jid_row_id, call_result FROM call_log_participant_v2 WHERE call_log_row_id = ?") and as
+#: WhatsApp-Chat-Exporter's android_handler reads call_log.
+CALL_COLUMNS = ("row id", "peer", "from_me", "call id", "timestamp", "video", "duration", "result", "group")
+
+
+def _current_calls_sql(s: dict[str, set[str]]) -> str | None:
+    if not {"_id", "jid_row_id", "from_me", "timestamp"} <= s.get("call_log", set()):
+        return None
+
+    def col(name: str) -> str:
+        return col_or_null(s, "call_log", name, "c")
+
+    return (
+        f"SELECT c._id, c.jid_row_id, c.from_me, {col('call_id')}, c.timestamp, {col('video_call')}, "
+        f"{col('duration')}, {col('call_result')}, {col('group_jid_row_id')} FROM call_log c ORDER BY c._id"
+    )
+
+
+def _current_call_participants_sql(s: dict[str, set[str]]) -> str | None:
+    if not {"call_log_row_id", "jid_row_id"} <= s.get("call_log_participant_v2", set()):
+        return None
+    result = col_or_null(s, "call_log_participant_v2", "call_result", "p")
+    return (f"SELECT p.call_log_row_id, p.jid_row_id, {result} FROM call_log_participant_v2 p "
+            "ORDER BY p.call_log_row_id, p.rowid")
+
+
 @dataclass(frozen=True)
 class SchemaVariant:
     """One msgstore schema, plaso style: the tables and columns that identify it, beside every query the
@@ -253,13 +282,16 @@ class SchemaVariant:
     participants_sql: Callable[[dict[str, set[str]]], list[tuple[str, str]]]
     own_groups_sql: Callable[[dict[str, set[str]]], str | None]
     by_row_id: bool
+    calls_sql: Callable[[dict[str, set[str]]], str | None] = lambda s: None
+    call_participants_sql: Callable[[dict[str, set[str]]], str | None] = lambda s: None
 
 
 SCHEMA_VARIANTS: dict[str, SchemaVariant] = {
     "current": SchemaVariant(
         "current", CURRENT_TABLES, "message", _current_messages_sql, _current_chats_sql, "chat",
         _current_events_sql, "message_system", "android-current", "action_type", _current_targets_sql,
-        _current_participants_sql, _current_own_groups_sql, True,
+        _current_participants_sql, _current_own_groups_sql, True, _current_calls_sql,
+        _current_call_participants_sql,
     ),
     "legacy": SchemaVariant(
         "legacy", LEGACY_TABLES, "messages", _legacy_messages_sql, _legacy_chats_sql, "chat_list",
@@ -296,6 +328,7 @@ MESSAGE_NOTICES: dict[int, str] = codes.notice_codes("android-current", "message
 LEGACY_MESSAGE_NOTICES: dict[int, str] = codes.notice_codes("android-legacy", "media_wa_type")
 # Event kinds that make sense in any chat (direct, broadcast, channel), not only in a group.
 ANY_CHAT_KINDS = codes.MESSAGE_ROW_NOTICES | {
+    EventKind.CALL.value,
     EventKind.ENCRYPTION_NOTICE.value,
     EventKind.EPHEMERAL_SETTING.value,
     EventKind.SECURITY_CODE.value,
@@ -704,6 +737,8 @@ class _AndroidReader:
             seen_keys: set[str] | None = set() if (cur_rows and leg_rows) else None
             for v in read:
                 yield from self.messages(v, seen_keys)
+            for v in present:
+                yield from self.calls(v)
         except sqlite3.DatabaseError as exc:
             # A damaged page met mid-read: keep what was read, say where it stopped.
             yield Problem(self.file, f"database error while reading: {exc}; records before this point kept")
@@ -1228,8 +1263,75 @@ class _AndroidReader:
         actor = message_sender(fm, ch, self.owner, self.account_for(v, sender_ref))
         yield from self.account(actor, prov)
         value = txt if kind == EventKind.MISSED_CALL.value and txt in ("video", "audio") else None
+        if kind == EventKind.MISSED_CALL.value and value is None:
+            video = self.missed_call_video().get(int(prov.row or -1))
+            value = None if video is None else ("video" if video else "audio")
         fld = "message_type" if v.by_row_id else "media_wa_type"
         yield GroupEvent(ch.ref, kind, at, actor, None, f"{fld}={mtype}", prov, value, key)
+
+    # ---- calls ---------------------------------------------------------------------------------------
+
+    def missed_call_video(self) -> dict[int, int]:
+        """Older databases flag a missed-call message row as video or voice in ``missed_call_logs``
+        (message_row_id, video_call), as WhatsApp-Chat-Exporter joins it: message row id -> video_call."""
+        if not hasattr(self, "_missed_video"):
+            self._missed_video: dict[int, int] = {}
+            if {"message_row_id", "video_call"} <= self.schema.get("missed_call_logs", set()):
+                for mrow, video in self.con.execute("SELECT message_row_id, video_call FROM missed_call_logs"):
+                    if isinstance(mrow, int) and isinstance(video, int):
+                        self._missed_video[mrow] = video
+        return self._missed_video
+
+    def calls(self, v: SchemaVariant) -> Iterator[Record]:
+        """The call log: each call a typed event (``call`` or ``missed_call``) in the chat it belongs to, never a
+        message. A 1:1 call's actor is the caller and its target the callee; a group call gives one event per
+        participant the log names (target: that participant, with their own result), or one with no target."""
+        sql = v.calls_sql(self.schema)
+        if sql is None:
+            return
+        parts: dict[int, list[tuple[object, object]]] = {}
+        psql = v.call_participants_sql(self.schema)
+        if psql is not None:
+            for crow, jrow, res in self.con.execute(psql):
+                parts.setdefault(crow, []).append((jrow, res))
+        for row in self.con.execute(sql):
+            yield from self.call_from_row(row, parts)
+
+    def call_from_row(self, row: tuple[Any, ...], parts: dict[int, list[tuple[object, object]]]) -> Iterator[Record]:
+        """The one place a call event is built from a row (``CALL_COLUMNS``)."""
+        rid, peer_ref, fm, call_id, ts, video, duration, result, group_ref = row
+        prov = self.prov("call_log", rid)
+        peer_jid = self.jids.get(peer_ref) if isinstance(peer_ref, int) else None
+        group_jid = self.jids.get(group_ref) if isinstance(group_ref, int) and group_ref else None
+        chat = self.chats_by_jid.get(group_jid) if group_jid else None
+        if chat is None and group_jid:
+            chat = self.add_chat(group_jid, rid, "call_log", None, None)
+        peer = self.key_for(peer_ref)
+        if chat is None and peer_jid:
+            chat = self.chats_by_jid.get(peer_jid) or self.add_chat(peer_jid, rid, "call_log", None, None)
+        if chat is None:
+            self.skip("call without a readable peer or group JID", "call_log", rid)
+            return
+        if chat.ref.kind == ChatKind.DIRECT.value and chat.ref.peer is not None:
+            peer = chat.ref.peer
+        caller = self.owner if fm else peer
+        callee = None if chat.ref.kind == ChatKind.GROUP.value else (peer if fm else self.owner)
+        medium = "video" if video else "audio"
+        yield from self.account(caller, prov)
+        members = parts.get(rid, []) if chat.ref.kind == ChatKind.GROUP.value else []
+        targets: list[tuple[AccountKey | None, object]] = [(self.key_for(j), r) for j, r in members]
+        for target, res in targets or [(callee, result)]:
+            fld = "call_result_out" if fm else "call_result_in"
+            info = codes.lookup("android-call", fld, int_code(res))
+            if not info.known:
+                yield from self.unknown("android-call", fld, info.code, "call_log")
+            what = [medium, info.description.split(" (", 1)[0] if info.known else f"result {res}"]
+            if isinstance(duration, int) and duration > 0:
+                what.append(f"{duration} s")
+            yield from self.account(target, prov)
+            yield GroupEvent(chat.ref, info.kind if info.known else EventKind.CALL.value, ms_to_dt(ts), caller,
+                             target, f"call_result={res}", prov, ", ".join(what),
+                             call_id if isinstance(call_id, str) else None)
 
     def media_ref(self, fpath: object, fhash: object, fsize: object, mime: object, mname: object) -> MediaRef:
         path = self.media.resolve(fpath if isinstance(fpath, str) else None)
