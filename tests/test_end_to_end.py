@@ -415,3 +415,22 @@ def test_telegram_people_named_only_by_name_are_tied(run) -> None:
             w, person["accounts"])
         assert "same Telegram export names" in str(explanation[pid]) and w["by"] in str(explanation[pid]), (
             w, explanation[pid])
+
+
+def test_calls_are_typed_events_on_the_timeline(run) -> None:
+    """Every call of an Android call log is an event (call or missed call) at its time, caller as actor and
+    each callee (each participant of a group call) as target, in the group for a group call; never a message."""
+    truth, export, _ = run
+    phones = _phones(export)
+
+    def phone(pid: str | None) -> str | None:
+        return next(iter(phones[pid]), None) if pid else None
+
+    got = sorted((m["source"], m["at"], m["event"]["kind"], phone(m["sender"]), phone(m["event"]["target"]),
+                  m["chat"]["key"] if m["chat"]["kind"] == "group" else None)
+                 for m in export["messages"] if m["kind"] == "event" and m["event"]["kind"] in ("call", "missed_call")
+                 and m["event"]["raw_code"].startswith("call_result="))
+    want = sorted((c["exhibit"], c["at"], c["kind"], c["caller"], c["callee"], c["group"]) for c in truth["calls"])
+    assert want and got == want
+    assert {c["kind"] for c in truth["calls"]} == {"call", "missed_call"}
+    assert any(c["group"] for c in truth["calls"])

@@ -634,3 +634,42 @@ def test_owner_notices_and_other_chats_from_the_writer(tmp_path: Path, variant: 
     assert not [r for r in recs if isinstance(r, Account) and r.key.kind == "phone" and len(r.key.value) < 6]
     assert not [r for r in recs if isinstance(r, Problem) and r.severity != "info"], [
         r.reason for r in recs if isinstance(r, Problem)]
+
+
+def test_call_log_rows_are_call_events(tmp_path: Path) -> None:
+    """call_log rows become call / missed-call events in the peer's chat (a group call in its group, one event
+    per participant of call_log_participant_v2 with their own result); unknown results are kept and reported;
+    a call whose peer JID cannot be read is counted in a named problem; no call is a message."""
+    from ringtrace.synth.view import VCall
+
+    view = make_view("current")
+    gkey = view.groups[0].key
+    view.calls = [
+        VCall("C1", BEN, False, t(80), True, 0, 2),  # BEN's video call the owner missed
+        VCall("C2", BEN, True, t(81), False, 125, 5),  # the owner's voice call, 125 s
+        VCall("C3", ANA, True, t(82), True, 0, 5, gkey, ((ANA, 5), (CARL, 2))),  # a group video call
+        VCall("C4", CARL, False, t(83), False, 0, 99),  # a result no source documents
+    ]
+    writer.write(view, tmp_path, seed=3)
+    con = sqlite3.connect(tmp_path / DB)
+    con.execute("INSERT INTO call_log (jid_row_id, from_me, call_id, timestamp, video_call, duration, call_result) "
+                "VALUES (99999, 0, 'C5', 1700000000000, 0, 0, 5)")
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-android")
+    calls = sorted(((r.msg_key, r.kind, r.actor.value if r.actor else None, r.target.value if r.target else None,
+                     r.chat.kind, r.value) for r in recs if isinstance(r, GroupEvent)
+                    and (r.raw_code or "").startswith("call_result=")), key=str)
+    lids = {f"{p.lid}@lid": p.phone for p in (ANA, BEN, CARL, DORA) if p.lid}
+    calls = [(k, kind, lids.get(a, a), lids.get(tg, tg) if tg else None, ck, v) for k, kind, a, tg, ck, v in calls]
+    assert calls == [
+        ("C1", "missed_call", BEN.phone, OWNER.phone, "direct", "video, missed"),
+        ("C2", "call", OWNER.phone, BEN.phone, "direct", "audio, connected, 125 s"),
+        ("C3", "call", OWNER.phone, ANA.phone, "group", "video, connected"),
+        ("C3", "call", OWNER.phone, CARL.phone, "group", "video, not answered"),
+        ("C4", "call", CARL.phone, OWNER.phone, "direct", "audio, result 99"),
+    ]
+    assert not [m for m in recs if isinstance(m, Message) and m.msg_key.startswith("C")]
+    reasons = [p.reason for p in recs if isinstance(p, Problem)]
+    assert any("unknown code 99" in r and "call_log" in r for r in reasons)
+    assert any("1 row(s) skipped: call without a readable peer or group JID (call_log:5)" in r for r in reasons)

@@ -41,6 +41,7 @@ def write_operation(out: Path, seed: int = 1, scale: str = "small", progress: Pr
     observed: dict[str, dict[str, Any]] = {}  # group key -> what devices saw
     other_chats: list[dict[str, Any]] = []
     name_only: list[dict[str, Any]] = []  # Telegram people an export names only by name, and can be tied
+    calls: list[dict[str, Any]] = []  # what the phones' call logs must give: one event per callee
     for i, dev in enumerate(world.devices):
         if progress:
             progress("devices", i, len(world.devices))
@@ -56,6 +57,7 @@ def write_operation(out: Path, seed: int = 1, scale: str = "small", progress: Pr
         shown = _telegram_names(view) if dev.fmt == "telegram_export" else None
         if shown is not None:
             name_only += _telegram_name_only(dev.exhibit, view, shown)
+        calls += _call_events(dev.exhibit, view)
         for chat in view.others:
             other_chats.append({"exhibit": dev.exhibit, "jid": chat.jid, "kind": chat.kind,
                                 "message_keys": sorted(p.key for p in chat.posts),
@@ -134,9 +136,25 @@ def write_operation(out: Path, seed: int = 1, scale: str = "small", progress: Pr
     truth = _ground_truth(world, observed, declared, file_holders, known_entries, expected_links)
     truth["other_chats"] = other_chats
     truth["telegram_name_only"] = name_only
+    truth["calls"] = calls
     (out / "operation.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     (out / "ground-truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return Operation(out, world, manifest, truth)
+
+
+def _call_events(exhibit: str, view: Any) -> list[dict[str, Any]]:
+    """A call log's calls as the events a reader must give: the caller acts, each callee is a target; an incoming
+    call that was not answered is a missed call (WhatsApp-Chat-Exporter's reading of call_result)."""
+    out = []
+    owner = view.owner.phone
+    for c in view.calls:
+        callees = [(p.phone, r) for p, r in c.participants] or [(c.peer.phone if c.from_me else owner, c.result)]
+        for callee, result in callees:
+            kind = "call" if c.from_me or result in (3, 5) else "missed_call"
+            out.append({"exhibit": exhibit, "at": _iso(c.at), "kind": kind, "video": c.video,
+                        "caller": owner if c.from_me else c.peer.phone, "callee": callee,
+                        "group": c.group_key})
+    return out
 
 
 def _notice_kinds(dev: Any) -> frozenset[str] | None:

@@ -6,6 +6,8 @@
   own ``0@s.whatsapp.net``) on the phones with a database;
 * phones whose extraction names no owner (no preferences file, no ``--owner``): the owner is left to be
   inferred from the database, and only where the database holds the trace (the owner created a group);
+* a call log on the Android phones: 1:1 calls with people the owner shares a group with (voice and video,
+  incoming and outgoing, connected, unanswered and missed) and a group call with its participants;
 * Telegram admins known only by conduct: promoted admins remove members, pin messages and own invite links
   (the inviter of a link join is the link's owner), and post their own link in the group.
 
@@ -19,7 +21,7 @@ import random
 import string
 from datetime import datetime, timedelta
 
-from ringtrace.synth.world_model import SEIZURE, START, Ev, Grp, Msg, OtherChat, World
+from ringtrace.synth.world_model import SEIZURE, START, Call, Ev, Grp, Msg, OtherChat, World
 
 NOTICE_KINDS = ("security_code", "message_deleted", "message_waiting", "missed_call", "ephemeral_setting")
 NOTICES_PER_MESSAGES = 40  # one notice per this many messages of a group (at least one)
@@ -37,6 +39,7 @@ def add_classes(world: World, rng: random.Random) -> None:
             _notices(g, rng)
     _other_chats(world, rng)
     _owner_less(world, rng)
+    _calls(world, rng)
 
 
 def admin_since(g: Grp) -> dict[str, datetime]:
@@ -199,3 +202,33 @@ def _owner_less(world: World, rng: random.Random) -> None:
         if cands:
             dev, key = rng.choice(cands)
             dev.owner_recorded, dev.owner_trace = False, f"created group {key}"
+
+
+def _calls(world: World, rng: random.Random) -> None:
+    for dev in world.devices:
+        if dev.fmt != "whatsapp_android" or dev.variant == "legacy":
+            continue  # the legacy tables this generator writes have no call log
+        lo, hi = max(dev.window_from, START + timedelta(days=30)), min(dev.seized_at, SEIZURE) - timedelta(days=1)
+        groups = [g for g in sorted(world.groups.values(), key=lambda g: g.gid)
+                  if g.platform == "whatsapp" and dev.owner in g.intervals]
+        for i in range(4):
+            at = _t(rng, lo, hi)
+            mine = [g for g in groups if g.is_member(dev.owner, at)]
+            peers = sorted({p for g in mine for p in g.members_at(at)} - {dev.owner})
+            if not peers:
+                continue
+            out, video = rng.random() < 0.5, rng.random() < 0.4
+            result = rng.choice([5, 5, 2])
+            duration = rng.randrange(20, 900) if result == 5 else 0
+            key = "".join(rng.choice("0123456789ABCDEF") for _ in range(32))
+            if i == 3 and mine:  # a group call: the caller rings the members, each answers or not
+                g = rng.choice(mine)
+                others = [p for p in g.members_at(at) if p != dev.owner]
+                rung = rng.sample(others, min(3, len(others)))
+                if not rung:
+                    continue
+                parts = [(p, rng.choice([5, 2])) for p in rung]  # the owner rings the group
+                dev.calls.append(Call(key, rung[0], True, at, video, duration, result, g.gid, parts))
+            else:
+                dev.calls.append(Call(key, rng.choice(peers), out, at, video, duration, result))
+        dev.calls.sort(key=lambda c: (c.at, c.key))

@@ -115,6 +115,22 @@ class VDirect:
     messages: list[VMessage] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class VCall:
+    """A row of the phone's call log. ``result`` is WhatsApp's call_result code (5 connected, 2 unanswered or
+    missed ...); a group call names its group and each participant with their own result."""
+
+    key: str  # call id
+    peer: VPerson  # the other party of a 1:1 call; the caller (incoming) or first callee (outgoing) of a group call
+    from_me: bool
+    at: datetime
+    video: bool
+    duration: int  # seconds, 0 unless connected
+    result: int
+    group_key: str | None = None
+    participants: tuple[tuple[VPerson, int], ...] = ()
+
+
 @dataclass
 class DeviceView:
     owner: VPerson
@@ -128,3 +144,4 @@ class DeviceView:
     lid_mapped: bool = True  # whether the device holds the LID -> phone map
     owner_recorded: bool = True  # False: no preferences file names the owner (the database must tell)
     others: list[VChat] = field(default_factory=list)  # chats whose JID is not a person's number
+    calls: list[VCall] = field(default_factory=list)  # the phone's call log

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from ringtrace.synth import realev
 from ringtrace.synth.people import COUNTRIES, invent_name, invent_phone
-from ringtrace.synth.view import DeviceView, VChat, VEvent, VGroup, VMedia, VMessage, VPerson, VPost
+from ringtrace.synth.view import DeviceView, VCall, VChat, VEvent, VGroup, VMedia, VMessage, VPerson, VPost
 from ringtrace.synth.world_model import SEIZURE, START, Device, Ev, Grp, MediaItem, Msg, Person, Scale, World
 
 __all__ = ["SCALES", "SEIZURE", "START", "Device", "Ev", "Grp", "MediaItem", "Msg", "Person", "Scale", "World",
@@ -342,6 +342,11 @@ def device_view(world: World, dev: Device) -> DeviceView:
                     notices=notices)
         view.groups.append(vg)
         seen_people.update(g.members_at(at))
+    for c in dev.calls:
+        if dev.window_from <= c.at < dev.seized_at:
+            view.calls.append(VCall(c.key, world.person(c.peer), c.from_me, c.at, c.video, c.duration, c.result,
+                                    world.groups[c.group].key if c.group else None,
+                                    tuple((world.person(p), r) for p, r in c.participants)))
     for oc in dev.other_chats:
         posts = [VPost(m.key, world.person(m.sender) if m.sender else None, m.at, m.text or "")
                  for m in oc.messages if dev.window_from <= m.at < dev.seized_at]

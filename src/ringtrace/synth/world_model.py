@@ -128,6 +128,20 @@ class Device:
     # chats whose JID is not a person's number (status@broadcast, broadcast lists, newsletters, WhatsApp's own
     # account): kept as what they are, never made into groups or people
     other_chats: list[OtherChat] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)  # the phone's call log (Android databases keep one)
+
+
+@dataclass
+class Call:
+    key: str
+    peer: str  # pid
+    from_me: bool
+    at: datetime
+    video: bool
+    duration: int
+    result: int  # WhatsApp call_result: 5 connected, 2 not answered (outgoing) / missed (incoming)
+    group: str | None = None  # gid of a group call
+    participants: list[tuple[str, int]] = field(default_factory=list)
 
 
 @dataclass

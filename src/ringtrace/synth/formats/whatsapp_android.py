@@ -27,7 +27,7 @@ import phonenumbers
 
 from ringtrace.sources.whatsapp import codes
 from ringtrace.synth.formats.sqlite_wal import fix_salts
-from ringtrace.synth.view import DeviceView, VChat, VEvent, VGroup, VMedia, VMessage, VPerson
+from ringtrace.synth.view import DeviceView, VCall, VChat, VEvent, VGroup, VMedia, VMessage, VPerson
 
 #: notice kinds written as a row of the message table (the code table's message_type / media_wa_type)
 MESSAGE_ROW_NOTICES = codes.MESSAGE_ROW_NOTICES
@@ -64,6 +64,13 @@ CREATE TABLE group_participant_user (_id INTEGER PRIMARY KEY AUTOINCREMENT, grou
 CREATE TABLE group_past_participant_user (_id INTEGER PRIMARY KEY AUTOINCREMENT,
   group_jid_row_id INTEGER NOT NULL, user_jid_row_id INTEGER NOT NULL, is_leave INTEGER, timestamp INTEGER);
 CREATE TABLE jid_map (lid_row_id INTEGER PRIMARY KEY, jid_row_id INTEGER, sort_id INTEGER);
+CREATE TABLE call_log (_id INTEGER PRIMARY KEY AUTOINCREMENT, jid_row_id INTEGER, from_me INTEGER,
+  call_id TEXT, transaction_id INTEGER, timestamp INTEGER, video_call INTEGER, duration INTEGER,
+  call_result INTEGER, bytes_transferred INTEGER, group_jid_row_id INTEGER NOT NULL DEFAULT 0,
+  is_joinable_group_call INTEGER, call_creator_device_jid_row_id INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE call_log_participant_v2 (_id INTEGER PRIMARY KEY AUTOINCREMENT, call_log_row_id INTEGER,
+  jid_row_id INTEGER, call_result INTEGER);
+CREATE UNIQUE INDEX call_log_participant_key_index ON call_log_participant_v2 (call_log_row_id, jid_row_id);
 CREATE TABLE receipt_user (_id INTEGER PRIMARY KEY AUTOINCREMENT, message_row_id INTEGER,
   receipt_user_jid_row_id INTEGER, receipt_timestamp INTEGER, read_timestamp INTEGER,
   played_timestamp INTEGER);
@@ -202,6 +209,22 @@ class _Writer:
                 self.message_current(con, int(cid or 0), m, None, wal_msgs, legacy_only)
         for chat in self.view.others:
             self.other_current(con, chat)
+        for call in self.view.calls:
+            self.call_current(con, call)
+
+    def call_current(self, con: sqlite3.Connection, c: VCall) -> None:
+        """A call_log row (columns as WhatsApp-Chat-Exporter reads them), participants of a group call in
+        call_log_participant_v2."""
+        group = self.jid_row(con, c.group_key) if c.group_key else 0
+        rid = con.execute(
+            "INSERT INTO call_log (jid_row_id, from_me, call_id, transaction_id, timestamp, video_call, duration, "
+            "call_result, bytes_transferred, group_jid_row_id, is_joinable_group_call) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (self.jid_row(con, c.peer.jid), int(c.from_me), c.key, self.rng.randrange(10**6), _ms(c.at),
+             int(c.video), c.duration, c.result, c.duration * 4000, group, 1 if c.group_key else 0),
+        ).lastrowid
+        for p, result in c.participants:
+            con.execute("INSERT INTO call_log_participant_v2 (call_log_row_id, jid_row_id, call_result) VALUES (?,?,?)",
+                        (rid, self.jid_row(con, self.user_jid(p)), result))
 
     def group_current(
         self,
