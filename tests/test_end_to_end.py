@@ -418,7 +418,7 @@ def test_telegram_people_named_only_by_name_are_tied(run) -> None:
 
 
 def test_calls_are_typed_events_on_the_timeline(run) -> None:
-    """Every call of an Android call log is an event (call or missed call) at its time, caller as actor and
+    """Every call of a call log (Android call_log, iOS CallHistory.sqlite) is an event (call or missed call) at its time, caller as actor and
     each callee (each participant of a group call) as target, in the group for a group call; never a message."""
     truth, export, _ = run
     phones = _phones(export)
@@ -429,8 +429,10 @@ def test_calls_are_typed_events_on_the_timeline(run) -> None:
     got = sorted((m["source"], m["at"], m["event"]["kind"], phone(m["sender"]), phone(m["event"]["target"]),
                   m["chat"]["key"] if m["chat"]["kind"] == "group" else None)
                  for m in export["messages"] if m["kind"] == "event" and m["event"]["kind"] in ("call", "missed_call")
-                 and m["event"]["raw_code"].startswith("call_result="))
+                 and m["event"]["raw_code"].startswith(("call_result=", "ZOUTCOME=")))
     want = sorted((c["exhibit"], c["at"], c["kind"], c["caller"], c["callee"], c["group"]) for c in truth["calls"])
     assert want and got == want
     assert {c["kind"] for c in truth["calls"]} == {"call", "missed_call"}
     assert any(c["group"] for c in truth["calls"])
+    fmt = {d["exhibit"]: d["format"] for d in truth["devices"]}
+    assert {fmt[c["exhibit"]] for c in truth["calls"]} == {"whatsapp_android", "whatsapp_ios"}

@@ -18,7 +18,7 @@ def test_table_loads_with_version_and_sources() -> None:
     for info in tab.rows.values():
         assert (
             info.kind in valid and info.source
-            and info.schema in ("android-legacy", "android-current", "android-call", "ios")
+            and info.schema in ("android-legacy", "android-current", "android-call", "ios", "ios-call")
         )
 
 

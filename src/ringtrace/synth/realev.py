@@ -6,8 +6,9 @@
   own ``0@s.whatsapp.net``) on the phones with a database;
 * phones whose extraction names no owner (no preferences file, no ``--owner``): the owner is left to be
   inferred from the database, and only where the database holds the trace (the owner created a group);
-* a call log on the Android phones: 1:1 calls with people the owner shares a group with (voice and video,
-  incoming and outgoing, connected, unanswered and missed) and a group call with its participants;
+* a call log on the Android (msgstore.db call_log) and iOS (CallHistory.sqlite) phones: 1:1 calls with people
+  the owner shares a group with (voice and video, incoming and outgoing, connected, unanswered and missed) and a
+  group call with its participants;
 * Telegram admins known only by conduct: promoted admins remove members, pin messages and own invite links
   (the inviter of a link join is the link's owner), and post their own link in the group.
 
@@ -206,7 +207,7 @@ def _owner_less(world: World, rng: random.Random) -> None:
 
 def _calls(world: World, rng: random.Random) -> None:
     for dev in world.devices:
-        if dev.fmt != "whatsapp_android" or dev.variant == "legacy":
+        if dev.fmt not in ("whatsapp_android", "whatsapp_ios") or dev.variant == "legacy":
             continue  # the legacy tables this generator writes have no call log
         lo, hi = max(dev.window_from, START + timedelta(days=30)), min(dev.seized_at, SEIZURE) - timedelta(days=1)
         groups = [g for g in sorted(world.groups.values(), key=lambda g: g.gid)

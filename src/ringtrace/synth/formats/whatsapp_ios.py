@@ -61,6 +61,15 @@ CREATE TABLE ZWAPROFILEPUSHNAME (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT 
 """
 
 IOS_TYPE = {None: 0, "image": 1, "video": 2}
+CALL_SCHEMA = """
+CREATE TABLE ZWAAGGREGATECALLEVENT (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZFIRSTDATE TIMESTAMP,
+  ZINCOMING INTEGER, ZMISSED INTEGER, ZVIDEO INTEGER);
+CREATE TABLE ZWACDCALLEVENT (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, Z1CALLEVENTS INTEGER,
+  ZDATE TIMESTAMP, ZDURATION FLOAT, ZOUTCOME INTEGER, ZCALLIDSTRING VARCHAR, ZGROUPJIDSTRING VARCHAR,
+  ZGROUPCALLCREATORUSERJIDSTRING VARCHAR);
+CREATE TABLE ZWACDCALLEVENTPARTICIPANT (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER,
+  Z1PARTICIPANTS INTEGER, ZJIDSTRING VARCHAR);
+"""
 # notices as (ZMESSAGETYPE, ZGROUPEVENTTYPE), as IPED ExtractorIOS.decodeMessageType reads them (the reader's
 # NOTICE_10); no public source names an iOS row for "Waiting for this message" or disappearing-message
 # settings, so those are not written
@@ -128,6 +137,8 @@ class _Writer:
             )
         con.commit()
         con.close()
+        if self.view.calls:
+            written.append(self.write_calls(base / "CallHistory.sqlite"))
         if not self.view.owner_recorded:
             return written
         prefs = base / "Library/Preferences/group.net.whatsapp.WhatsApp.shared.plist"
@@ -139,6 +150,31 @@ class _Writer:
         )
         written.append(prefs)
         return written
+
+    def write_calls(self, path: Path) -> Path:
+        """CallHistory.sqlite as iLEAPP reads it: a call event per call (ZOUTCOME 0 ended, 1 missed / not
+        answered), its participants, and the aggregate row that says incoming and video."""
+        path.unlink(missing_ok=True)
+        con = sqlite3.connect(path)
+        con.executescript(CALL_SCHEMA)
+        n = 0
+        for i, c in enumerate(self.view.calls, 1):
+            con.execute("INSERT INTO ZWAAGGREGATECALLEVENT (Z_PK, Z_ENT, Z_OPT, ZFIRSTDATE, ZINCOMING, ZMISSED, "
+                        "ZVIDEO) VALUES (?,1,1,?,?,?,?)",
+                        (i, _ts(c.at), int(not c.from_me), int(c.result != 5), int(c.video)))
+            creator = c.peer.jid if not c.from_me else self.owner.jid
+            con.execute(
+                "INSERT INTO ZWACDCALLEVENT (Z_PK, Z_ENT, Z_OPT, Z1CALLEVENTS, ZDATE, ZDURATION, ZOUTCOME, "
+                "ZCALLIDSTRING, ZGROUPJIDSTRING, ZGROUPCALLCREATORUSERJIDSTRING) VALUES (?,2,1,?,?,?,?,?,?,?)",
+                (i, i, _ts(c.at), float(c.duration), 0 if c.result == 5 else 1, c.key, c.group_key, creator),
+            )
+            for p in [p for p, _ in c.participants] or [c.peer]:
+                n += 1
+                con.execute("INSERT INTO ZWACDCALLEVENTPARTICIPANT (Z_PK, Z_ENT, Z_OPT, Z1PARTICIPANTS, ZJIDSTRING) "
+                            "VALUES (?,3,1,?,?)", (n, i, p.jid))
+        con.commit()
+        con.close()
+        return path
 
     def other(self, con: sqlite3.Connection, pk: int, chat: VChat) -> None:
         """A chat whose JID is no person's number; a status post names its poster through ZGROUPMEMBER."""
