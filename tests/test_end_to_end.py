@@ -418,8 +418,9 @@ def test_telegram_people_named_only_by_name_are_tied(run) -> None:
 
 
 def test_calls_are_typed_events_on_the_timeline(run) -> None:
-    """Every call of a call log (Android call_log, iOS CallHistory.sqlite) is an event (call or missed call) at its time, caller as actor and
-    each callee (each participant of a group call) as target, in the group for a group call; never a message."""
+    """Every call of a call log (Android call_log, iOS CallHistory.sqlite) is an event (call or missed call) at
+    its time, caller as actor and each callee (each participant of a group call) as target, in the group for a
+    group call; never a message."""
     truth, export, _ = run
     phones = _phones(export)
 
