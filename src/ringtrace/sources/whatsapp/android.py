@@ -20,6 +20,10 @@ each rule named in the DeviceOwner basis, ranked below --owner).
 Notices are events, never messages: message types 10/11/15/64 (missed call, waiting, deleted) and system rows
 (encryption, security code, ephemeral settings) in any chat. Every row read and not turned into a record is
 counted in a named warning at the end of the read.
+
+Calls (``call_log``, group-call participants in ``call_log_participant_v2``; the older missed-call message rows
+with their ``missed_call_logs`` video flag) are typed events (``call``, ``missed_call``) in the chat they belong
+to, never messages; their result codes are in the code table (schema android-call).
 """
 
 from __future__ import annotations
