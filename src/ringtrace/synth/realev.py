@@ -220,6 +220,8 @@ def _calls(world: World, rng: random.Random) -> None:
                 continue
             out, video = rng.random() < 0.5, rng.random() < 0.4
             result = rng.choice([5, 5, 2])
+            if i < 2:  # every log holds a missed incoming call and a connected outgoing one
+                out, result = i == 1, 5 if i == 1 else 2
             duration = rng.randrange(20, 900) if result == 5 else 0
             key = "".join(rng.choice("0123456789ABCDEF") for _ in range(32))
             if i == 3 and mine:  # a group call: the caller rings the members, each answers or not
