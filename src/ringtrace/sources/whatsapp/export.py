@@ -380,6 +380,7 @@ class _Pass1:
     unknown_system: int = 0
     unknown_lines: list[tuple[int, str | None]] = field(default_factory=list)  # first few: line, "Name:" prefix
     nospace: dict[str, int] = field(default_factory=dict)  # "Name" of unread "Name:text" lines (no space)
+    sys_names: set[str] = field(default_factory=set)  # actors/targets of system lines with a clear boundary
 
 
 _SYS_PREFIX: dict[str, bool] = {}
@@ -569,6 +570,8 @@ class _Reader:
                     continue
                 phrase, fields = sm
                 p.locale_votes[phrase.locale] = p.locale_votes.get(phrase.locale, 0) + 1
+                if phrase.adjacent is None and len(p.sys_names) < SENDER_CAP:
+                    p.sys_names.update(" ".join(v.split()) for k, v in fields.items() if k in ("actor", "target"))
                 if phrase.kind in GROUP_KINDS:
                     p.group_events += 1
                 if phrase.kind == EventKind.CREATED and p.created_value is None and fields.get("value"):
@@ -772,7 +775,7 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
             "system lines say 'You' (the export's owner) but no --owner was given; kept as export name 'You'"
         )
 
-    known = {" ".join(s.translate(_STRIP).split()) for s in p1.senders}
+    known = {" ".join(s.translate(_STRIP).split()) for s in p1.senders} | p1.sys_names
     distinct = {r.key_for(s) for s in p1.senders}
     is_group = p1.group_events > 0 or len(distinct) > 2
     if is_group:
@@ -876,6 +879,15 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
             yield GroupEvent(chat, EventKind.UNKNOWN, at, None, None, text, r.prov(line))
             return
         phrase, f = sm
+        if phrase.adjacent is not None:
+            f, sure = _settle_adjacent(text, phrase, phrase.adjacent, f, known)
+            if not sure:
+                a, b = phrase.adjacent.first, phrase.adjacent.second
+                yield r.problem(
+                    f"system line names two people with nothing but a space or comma between them and neither "
+                    f"split matches names seen in the file; {a} / {b} guessed as {f.get(a)!r} / {f.get(b)!r}",
+                    line,
+                )
         actor: AccountKey | None = r.owner() if phrase.actor_owner else None
         if actor is None and "actor" in f:
             actor = r.key_for(f["actor"])
@@ -1013,6 +1025,50 @@ class _LatinPm(dict[str, bool]):
         if key in self:
             return self[key]
         return self.__missing__(key)
+
+
+def _settle_adjacent(
+    text: str, phrase: L.SystemPhrase, adj: L.Adjacent, fields: dict[str, str], known: set[str]
+) -> tuple[dict[str, str], bool]:
+    """Where the first of two run-together fields ends ("Ana B (work) Dee را حذف کرد": actor 'Ana B (work)',
+    target 'Dee'), from the names the file shows: every separator is tried and the split whose pieces are
+    senders / names of other system lines / phone numbers / "You" wins. (fields, whether the names decided it);
+    undecided keeps the regex's (shortest-first) split."""
+    m = phrase.rx.match(text)
+    if m is None or m.group(adj.first) is None or m.group(adj.second) is None:
+        return fields, False
+    lo, hi = m.start(adj.first), m.end(adj.second)
+    span = text[lo:hi]
+    and_word = L.load_locales()[phrase.locale].and_word
+    best: tuple[str, str] | None = None
+    best_score, ties = 0, 0
+    for sm in adj.sep.finditer(span):
+        x, y = span[: sm.start()].strip(), span[sm.end() :].strip()
+        if not x or not y:
+            continue
+        score = _piece_score(x, adj.first, known, and_word, y) + _piece_score(y, adj.second, known, and_word, "")
+        if score > best_score:
+            best, best_score, ties = (x, y), score, 1
+        elif score == best_score and score > 0:
+            ties += 1
+    if best is None:
+        return fields, False
+    out = dict(fields)
+    out[adj.first], out[adj.second] = best
+    return out, ties == 1
+
+
+def _piece_score(piece: str, role: str, known: set[str], and_word: str, after: str) -> int:
+    """How surely ``piece`` is one whole name (or, for a target, a list of them): 3 a name the file shows,
+    2 a phone number not cut short (the rest does not go on with digits), else 0."""
+    s = " ".join(piece.split())
+    if s in known or _is_you(s):
+        return 3
+    if role == "target" and len(_split_targets(s, and_word, known)) > 1:
+        return 3
+    if s.startswith("+") and _PHONE_RX.match(s) and not after[:1].isdigit() and _e164(s, None):
+        return 2
+    return 0
 
 
 def _split_targets(raw: str, and_word: str, known: set[str]) -> list[str]:
