@@ -499,6 +499,16 @@ def test_non_utf8_bytes(tmp_path: Path) -> None:
     assert any("not valid utf-8" in x.reason for x in of(recs, Problem))
 
 
+def test_bad_byte_offset_is_the_file_offset(tmp_path: Path) -> None:
+    good = b"31/12/2023, 10:00 - Ana: " + b"x" * 20_000 + b"\n"  # past the text layer's 8 KiB read chunk
+    p = tmp_path / "WhatsApp Chat with Test.txt"
+    p.write_bytes(good + b"31/12/2023, 10:01 - Bo: caf\xe9\n")
+    recs = read_file(tmp_path, p.name)
+    (prob,) = [x for x in of(recs, Problem) if "not valid utf-8" in x.reason]
+    assert f"offset {len(good) + 27}" in prob.reason
+    assert [m.text for m in of(recs, Message)][1] == "caf\ufffd"
+
+
 @pytest.mark.parametrize("enc", ["utf-16", "utf-16-le"])
 def test_utf16(tmp_path: Path, enc: str) -> None:
     p = tmp_path / "WhatsApp Chat with Test.txt"
@@ -521,6 +531,57 @@ def test_huge_lines_are_bounded(tmp_path: Path) -> None:
 def test_iter_lines_cuts() -> None:
     lines = list(_iter_lines(io.StringIO("a" * 70_000 + "\nb\n")))
     assert [(len(x), c) for x, c in lines] == [(64 * 1024, True), (2, False)]
+
+
+def _readline_lines(fh: Any, cap: int) -> list[tuple[str, bool]]:
+    """The reader's former line splitter (readline with a cap), kept as the reference for the block reader."""
+    out = []
+    while line := fh.readline(cap):
+        if len(line) == cap and line[-1] != "\n":
+            while (rest := fh.readline(cap)) and rest[-1] != "\n":
+                pass
+            out.append((line, True))
+        else:
+            out.append((line, False))
+    return out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "a\nb",  # no final newline
+        "a\r\nb\rc\n",  # CRLF and CR read as newlines
+        "x\u2028y\x0cz\x1cw\x85v\n",  # str.splitlines would break at these; the file does not
+        "1" * 49 + "\n" + "2" * 50 + "\n" + "3" * 51 + "\n4",  # one short of the cap, at it, past it
+        "5" * 50,  # at the cap, no newline
+        "6" * 300 + "\n" + "7" * 130 + "\n\n8\n",  # over-long lines across block boundaries
+        ("ab\n" * 40) + "9" * 500,  # ends inside an over-long line
+    ],
+)
+def test_block_reader_splits_like_readline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    from ringtrace.sources.whatsapp import export
+
+    monkeypatch.setattr(export, "LINE_CAP", 50)
+    monkeypatch.setattr(export, "BLOCK", 64)  # many blocks: lines and cuts fall across their edges
+    f = tmp_path / "t.txt"
+    f.write_bytes(text.encode())
+    with f.open("r", encoding="utf-8", newline=None) as fh:
+        want = _readline_lines(fh, 50)
+    with f.open("r", encoding="utf-8", newline=None) as fh:
+        assert list(_iter_lines(fh)) == want
+
+
+def test_seconds_across_dst_and_impossible_seconds(tmp_path: Path) -> None:
+    # the UTC start of each local hour is cached and minutes/seconds added: Madrid springs forward on 31 March
+    text = "[31/03/2024, 01:59:59] Ana: a\n[31/03/2024, 03:00:01] Ana: b\n[31/03/2024, 03:10:75] Ana: c\n"
+    recs = read_file(tmp_path, write_text(tmp_path, text).name, ReadOptions(timezone="Europe/Madrid"))
+    assert [(m.at, m.text) for m in of(recs, Message)] == [
+        (datetime(2024, 3, 31, 0, 59, 59, tzinfo=UTC), "a"),
+        (datetime(2024, 3, 31, 1, 0, 1, tzinfo=UTC), "b\n[31/03/2024, 03:10:75] Ana: c"),
+    ]
+    (p,) = [p for p in of(recs, Problem) if "not a valid" in p.reason]
+    assert p.prov.line == 3
 
 
 def test_bad_timezone_and_bad_date(tmp_path: Path) -> None:

@@ -335,18 +335,6 @@ class _Stats:
     last: tuple[str, str, str] | None = None
     locked: Layout | None = None  # set once pass 1 reads with the file's own regex
 
-    def add_locked(self, m: re.Match[str]) -> None:
-        """add() for a line matched by the locked layout's regex: separators and brackets are known."""
-        self.n += 1
-        ap, ap0, sec, ga, gb, gc = m.group("ap", "ap0", "s", "a", "b", "c")
-        if ap:
-            self.ampm += 1
-        if ap0:
-            self.ampm_before += 1
-        if sec:
-            self.seconds += 1
-        self._date(ga, gb, gc)
-
     def add(self, m: re.Match[str], time_first: bool) -> None:
         self.n += 1
         g0, sep, tsep, ap, ap0, sec, ga, gb, gc = m.group(0, "sep", "tsep", "ap", "ap0", "s", "a", "b", "c")
@@ -609,7 +597,7 @@ class _Reader:
                         m = fast.match(line)
                         if m is None:
                             continue
-                        # _Stats.add_locked, inline
+                        # what _Stats.add counts, for a line of the locked layout (separators known), inline
                         ga, gb, gc, sec, ap, ap0 = m.group("a", "b", "c", "s", "ap", "ap0")
                         n_locked += 1
                         if ap:
