@@ -876,3 +876,12 @@ def test_every_phrase_names_its_source() -> None:
         assert d["source"], code
         for e in [*d["system"], *d["notices"]]:
             assert e["src"], (code, e)
+
+
+def test_urdu_you_in_plain_letters_is_the_owner(tmp_path: Path) -> None:
+    """The Urdu data spells "You" in Arabic presentation forms; an export prints the plain letters."""
+    # "آپ نے گروپ چھوڑ دیا" (You left the group), matched by the third-person "{actor} نے گروپ چھوڑ دیا"
+    line = "\u0622\u067e \u0646\u06d2 \u06af\u0631\u0648\u067e \u0686\u06be\u0648\u0691 \u062f\u06cc\u0627"
+    recs = export_with_system_line(tmp_path, "ur", line, ["Ana"])
+    (ev,) = of(recs, GroupEvent)
+    assert (ev.kind, ev.actor) == (EventKind.LEFT, phone("+34600111222"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -230,7 +231,10 @@ def senderless_lead_rx() -> re.Pattern[str]:
 
 @lru_cache(maxsize=1)
 def you_words() -> frozenset[str]:
-    return frozenset(w.casefold() for loc in load_locales().values() for w in (*loc.you, *loc.you_obj))
+    """Every locale's "You", casefolded, also in NFKC form: the Urdu data holds Arabic presentation forms
+    ('ﺁﭗ') where exports print the plain letters ('آپ')."""
+    words = [w.casefold() for loc in load_locales().values() for w in (*loc.you, *loc.you_obj)]
+    return frozenset(words + [unicodedata.normalize("NFKC", w) for w in words])
 
 
 @lru_cache(maxsize=1)
