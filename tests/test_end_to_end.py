@@ -307,7 +307,10 @@ def test_the_iphone_backup_on_the_computer(run) -> None:
     from_backup = [m for m in export["messages"] if m["source"] == "EX-PC1"]
     assert from_backup and all(m["location"].startswith(bk["path"] + "/") for m in from_backup)
     by_key = _group_by_key(export)
-    assert {m["chat"]["group"] for m in from_backup} == {by_key[k]["id"] for k in bk["chats"]}
+    assert {by_key[k]["id"] for k in bk["chats"]} <= {m["chat"]["group"] for m in from_backup}
+    # the backup holds what the phone holds: the same chats, its broadcast lists and newsletters included
+    of_phone = {m["chat"]["key"] for m in export["messages"] if m["source"] == bk["of_device"]}
+    assert {m["chat"]["key"] for m in from_backup} == of_phone
 # ---- the classes of real evidence (issue 13) ------------------------------------------------------------------
 
 
