@@ -114,6 +114,7 @@ def walk(volume: Volume, fs_info: Any, fs_type: str, max_depth: int = 128, max_d
     block = int(fs_info.info.block_size)
     root_inum = int(fs_info.info.root_inum)
     entered: set[int] = {root_inum}
+    deleted_seen: set[int] = set()
     stack: list[tuple[int, str, int]] = [(root_inum, "", 0)]
     where_root = f"{volume.partition} ({fs_type})"
     while stack:
@@ -140,8 +141,13 @@ def walk(volume: Volume, fs_info: Any, fs_type: str, max_depth: int = 128, max_d
                 meta = info.meta
                 name_unalloc = bool(int(info.name.flags) & int(pytsk3.TSK_FS_NAME_FLAG_UNALLOC))
                 if meta is None:
-                    st.nameless += 1 if name_unalloc else 0
-                    continue
+                    # an NTFS MFT record no longer in use is not loaded with its name (under $OrphanFiles or the
+                    # folder that still lists it): opened by its record number it still gives its data
+                    e = _open_unused(fs_info, info.name)
+                    if e is None:
+                        st.nameless += 1 if name_unalloc else 0
+                        continue
+                    meta = e.info.meta
                 meta_unalloc = bool(int(meta.flags) & int(pytsk3.TSK_FS_META_FLAG_UNALLOC))
                 entries.append((name_unalloc or meta_unalloc, name, e))
         except OSError as err:
@@ -171,6 +177,10 @@ def walk(volume: Volume, fs_info: Any, fs_type: str, max_depth: int = 128, max_d
                 continue
             if mtype != int(pytsk3.TSK_FS_META_TYPE_REG):
                 continue  # links, devices, sockets: nothing of theirs to read
+            if deleted:
+                if addr in deleted_seen:  # the same unused record under its old folder and under $OrphanFiles
+                    continue
+                deleted_seen.add(addr)
             st.files += 1
             st.deleted += 1 if deleted else 0
             place = Place(
@@ -183,6 +193,19 @@ def walk(volume: Volume, fs_info: Any, fs_type: str, max_depth: int = 128, max_d
             )
             yield FoundFile(place, max(int(meta.size), 0), e)
         stack.extend(reversed(subdirs))  # depth first, folders in name order
+
+
+def _open_unused(fs_info: Any, name: Any) -> Any | None:
+    """The file entry of a name whose metadata The Sleuth Kit did not load with the listing, opened by its
+    metadata address (an NTFS MFT record marked not in use still holds its attributes); None when that fails."""
+    addr = int(getattr(name, "meta_addr", 0) or 0)
+    if addr <= 0:
+        return None
+    try:
+        e = fs_info.open_meta(inode=addr)
+    except OSError:
+        return None
+    return e if e.info is not None and e.info.meta is not None else None
 
 
 def _first_run(pytsk3: Any, entry: Any, block: int, volume_offset: int) -> int | None:

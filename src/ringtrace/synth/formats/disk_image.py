@@ -113,12 +113,12 @@ def build_volume(spec: VolumeSpec, out: Path, work: Path) -> None:
         for f in deleted:
             _run("mdel", "-i", str(out), f"::/{f.path}")
     elif spec.fs == "ntfs":
-        if deleted:
-            raise ValueError("no tool deletes a file on NTFS without mounting it: give NTFS no deleted files")
         _run("mkntfs", "-q", "-F", "-f", str(out))
         for f in spec.files:
             name = f.path.replace("/", "_")
             _run("ntfscp", "-q", str(out), str(stage / name), name)
+        for f in deleted:
+            _ntfs_mark_unused(out, f.path.replace("/", "_"))
     elif spec.fs == "exfat":
         if spec.files:
             raise ValueError("no tool fills exFAT without mounting it: give exFAT no files")
@@ -126,6 +126,29 @@ def build_volume(spec: VolumeSpec, out: Path, work: Path) -> None:
     else:
         raise ValueError(f"unknown file system {spec.fs!r}")
     shutil.rmtree(stage, ignore_errors=True)
+
+
+def _ntfs_mark_unused(image: Path, name: str) -> None:
+    """Delete ``name`` the way NTFS starts to: its MFT record marked not in use, data left in place. No Debian tool
+    deletes on NTFS without mounting; the folder index keeps the name (as after a delete cut short), so a reader
+    sees a live name pointing at an unused record, which is how The Sleuth Kit reports a deleted file."""
+    import struct
+
+    data = bytearray(image.read_bytes())
+    bps = struct.unpack_from("<H", data, 0x0B)[0]
+    cluster = bps * data[0x0D]
+    mft = struct.unpack_from("<q", data, 0x30)[0] * cluster
+    size_code = struct.unpack_from("<b", data, 0x40)[0]
+    record = 2 ** -size_code if size_code < 0 else size_code * cluster
+    want = name.encode("utf-16-le")
+    for n in range(16, 4096):  # user files start at record 64 on a fresh volume
+        off = mft + n * record
+        rec = data[off:off + record]
+        if rec[:4] == b"FILE" and want in rec and struct.unpack_from("<H", rec, 0x16)[0] & 1:
+            struct.pack_into("<H", data, off + 0x16, struct.unpack_from("<H", rec, 0x16)[0] & ~1)
+            image.write_bytes(data)
+            return
+    raise ValueError(f"no MFT record in use names {name!r}")
 
 
 def build_disk(out: Path, volumes: Sequence[VolumeSpec], table: str | None = "mbr", container: str = "raw",
