@@ -308,9 +308,10 @@ def test_the_iphone_backup_on_the_computer(run) -> None:
     assert from_backup and all(m["location"].startswith(bk["path"] + "/") for m in from_backup)
     by_key = _group_by_key(export)
     assert {by_key[k]["id"] for k in bk["chats"]} <= {m["chat"]["group"] for m in from_backup}
-    # the backup holds what the phone holds: the same chats, its broadcast lists and newsletters included
+    # the backup holds what the phone holds (its broadcast lists and newsletters too): messages seen on both are
+    # folded under the phone, so the backup's own chats are among the phone's
     of_phone = {m["chat"]["key"] for m in export["messages"] if m["source"] == bk["of_device"]}
-    assert {m["chat"]["key"] for m in from_backup} == of_phone
+    assert {m["chat"]["key"] for m in from_backup} <= of_phone
 # ---- the classes of real evidence (issue 13) ------------------------------------------------------------------
 
 

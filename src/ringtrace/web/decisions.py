@@ -178,11 +178,17 @@ def account_of(case: Case, ref: str) -> str:
     first of that person's accounts (an alias to any of them merges the two persons)."""
     ref = (ref or "").strip()[:200]
     if SUBJECT["person"].match(ref):
+        from ringtrace.identifiers import KINDS, Identifier
+
+        pa, p, a = S.person_accounts, S.persons, S.accounts
         with case.engine.connect() as con:
-            accounts = account_strings(con, ref)
-        if not accounts:
+            rows = con.execute(select(a.c.id, a.c.platform, a.c.kind, a.c.value).join(pa, pa.c.account_id == a.c.id)
+                               .join(p, p.c.id == pa.c.person_id).where(p.c.label == ref).limit(500)).all()
+        if not rows:
             raise DecisionError(f"there is no person {ref} in this case")
-        return accounts[0]
+        # the identifier that names the person best (a phone before an app id, an export name last), first seen
+        best = min(rows, key=lambda r: (KINDS.get(r.kind, Identifier).rank, r.id))
+        return f"{best.platform}:{best.kind}:{best.value}"
     return ref
 
 
