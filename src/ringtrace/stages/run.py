@@ -1,5 +1,5 @@
 """The order of the stages, known here alone: parse (per pending source) -> hash (per distinct content) ->
-match (all media x all hash sets) -> analyze (whole case).
+match (all media x all hash sets) -> analyze (whole case) -> views (what the pages read, per case version).
 
 Each stage is idempotent (parse one transaction per source, hash skips what is done and commits in batches,
 match and analyze recompute their tables as a whole), so ``run`` does whatever is pending and a crashed run is
@@ -20,6 +20,7 @@ from ringtrace.stages.analyze import analyze_stage
 from ringtrace.stages.hash import hash_stage
 from ringtrace.stages.match import match_stage
 from ringtrace.stages.parse import parse_sources
+from ringtrace.stages.views import views_stage
 from ringtrace.store import schema as S
 
 
@@ -29,6 +30,7 @@ class RunResult:
     hashed: int = 0
     matches: int = 0
     analyzed: bool = False
+    views: list[str] = field(default_factory=list)  # the read views stored for this version of the case
 
 
 @writes_case
@@ -44,4 +46,6 @@ def run(case: Case, executor: Executor | None = None, progress: Progress = noop_
     res.matches = match_stage(case, progress)
     analyze_stage(case, progress)
     res.analyzed = True
+    views = views_stage(case, progress)
+    res.views = list(views["views"]) if views["stamped"] else []
     return res

@@ -23,7 +23,6 @@ def chat(request: Request, gc: CaseDep, ref: str, after: str | None = None, date
         if c is None:
             raise NotFound()
         cursor = date_cursor(date) or Cursor.parse(after)
-        page = chat_page(con, c, p.data.export["persons"], p.data.export["media"], gc.st.settings.page_size,
-                         cursor, find or None)
+        page = chat_page(con, c, p.data, gc.case, gc.st.settings.page_size, cursor, find or None)
     return render(request, "chat.html", p.ctx("groups" if c.group else "persons", chat=c, page=page, find=find,
                                                date=date[:10] if date and date_cursor(date) else ""))
