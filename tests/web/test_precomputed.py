@@ -18,17 +18,31 @@ from ringtrace.dissemination import precomputed as P
 from tests.web.helpers import PASSWORD, fast_hasher, login
 
 
+@pytest.fixture
+def stored_case(web_case: Path, tmp_path: Path) -> Path:
+    """A copy of the web case with its views stored for its current version (other tests move the shared case's
+    version on purpose)."""
+    from ringtrace.case import Case
+    from ringtrace.stages.views import views_stage
+
+    copy = tmp_path / "case"
+    shutil.copytree(web_case, copy)
+    with Case.open(copy, actor="tester") as case:
+        assert views_stage(case)["stamped"]
+    return copy
+
+
 def _live(case: Any, name: str, doc: Any) -> Any:
     from ringtrace.stages.views import _Collecting
 
     return P.VIEWS[name](_Collecting(case), doc)
 
 
-def test_stored_views_equal_live_computation(web_case: Path) -> None:
+def test_stored_views_equal_live_computation(stored_case: Path) -> None:
     from ringtrace.case import Case
     from ringtrace.dissemination.export import build_export
 
-    with Case.open(web_case) as case:
+    with Case.open(stored_case) as case:
         fp = P.fingerprint(case)
         stored = P.Stored.open(case.path, fp)
         assert stored is not None, "run (and the fixture's views_stage) stored the views for this version"
@@ -58,15 +72,22 @@ def test_codec_round_trips_and_refuses_unknown_types() -> None:
         P.encode(object())
 
 
-def test_page_views_keep_the_stored_views(logged_in: Any, web_case: Path) -> None:
+def test_page_views_keep_the_stored_views(stored_case: Path, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
     from ringtrace.case import Case
 
-    with Case.open(web_case) as case:
+    with Case.open(stored_case) as case:
         before = P.fingerprint(case)
-    c = logged_in("sam")
-    for url in ("/cases/1/suspects", "/cases/1/timeline", "/cases/1/leads", "/cases/1/series", "/cases/1/graph.json"):
-        assert c.get(url).status_code == 200, url
-    with Case.open(web_case) as case:
+    app = _app(tmp_path, stored_case)
+    with TestClient(app) as c:
+        assert login(c, "sam").status_code == 303
+        for url in ("/cases/1/suspects", "/cases/1/timeline", "/cases/1/leads", "/cases/1/series",
+                    "/cases/1/graph.json", "/cases/1/search?q=hello"):
+            assert c.get(url).status_code == 200, url
+    app.state.web.cases.close()
+    app.state.web.store.close()
+    with Case.open(stored_case) as case:
         assert P.fingerprint(case) == before  # web.* entries are not a change to the case
         assert P.Stored.open(case.path, before) is not None
 
@@ -82,13 +103,12 @@ def _app(tmp_path: Path, case_dir: Path) -> Any:
 
 
 def test_pages_read_the_stored_views_and_compute_when_they_are_missing(
-        web_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        stored_case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from fastapi.testclient import TestClient
 
     from ringtrace.web import data as web_data
 
-    copy = tmp_path / "case"
-    shutil.copytree(web_case, copy)
+    copy = stored_case
     pages = ("/cases/1/suspects", "/cases/1/series", "/cases/1/leads", "/cases/1/timeline.json", "/cases/1/graph.json")
 
     def get_all() -> dict[str, str]:
@@ -161,16 +181,13 @@ def test_a_page_shows_new_data_after_a_rerun(tiny_operation: Path, tmp_path: Pat
     case.close()
 
 
-def test_views_changed_meanwhile_are_not_stamped(web_case: Path, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_views_changed_meanwhile_are_not_stamped(stored_case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A change written while the views are computed (another writer's decision): the stage does not claim its
     views for the new version; readers compute them."""
     from ringtrace.case import Case
     from ringtrace.stages import views as stage
 
-    copy = tmp_path / "case"
-    shutil.copytree(web_case, copy)
-    with Case.open(copy) as case:
+    with Case.open(stored_case) as case:
         real = P.VIEWS["who"]
 
         def who_then_change(c: Any, doc: Any) -> Any:
@@ -183,13 +200,13 @@ def test_views_changed_meanwhile_are_not_stamped(web_case: Path, tmp_path: Path,
         assert P.Stored.open(case.path, P.fingerprint(case)) is None
 
 
-def test_search_index_is_built_by_run_for_this_version(web_case: Path) -> None:
+def test_search_index_is_built_by_run_for_this_version(stored_case: Path) -> None:
     import sqlite3
 
     from ringtrace.case import Case
     from ringtrace.dissemination import textsearch
 
-    with Case.open(web_case) as case:
+    with Case.open(stored_case) as case:
         fp = P.fingerprint(case)
         db = sqlite3.connect(textsearch.index_path(case.path))
         try:

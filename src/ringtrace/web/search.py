@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ringtrace.analysis.common import utc
-from ringtrace.dissemination.export_types import ExportDoc
+from ringtrace.dissemination.export_types import ExportDoc, Media
 from ringtrace.dissemination.textsearch import INDEX_NAME, MAX_TERMS, index_path, message_ids
 from ringtrace.phones import to_e164
 from ringtrace.store import schema as S
@@ -72,7 +72,35 @@ def phone_of(q: str) -> str | None:
     return to_e164("+" + d.lstrip("0") if not t.startswith("+") else "+" + d)
 
 
-def search(con: Connection, case_path: Path, version: str, doc: ExportDoc, raw: str) -> Results:
+@dataclass
+class MediaHashes:
+    """The case's media by hash, made once per case version (``media_hashes``): a hash query is a lookup and a
+    PDQ query an XOR per item, not a parse of every media item's hashes on every search."""
+
+    by_hash: dict[tuple[str, str], list[Media]]  # ("md5" | "sha1" | "sha256", lower-case hex) -> media
+    pdq: list[tuple[int, Media]]  # the PDQ hash as an integer, with its media
+
+
+def media_hashes(doc: ExportDoc) -> MediaHashes:
+    by_hash: dict[tuple[str, str], list[Media]] = {}
+    pdq: list[tuple[int, Media]] = []
+    for m in doc["media"]:
+        for col in ("md5", "sha1", "sha256"):
+            v = m.get(col)
+            if isinstance(v, str) and v:
+                by_hash.setdefault((col, v.lower()), []).append(m)
+        h = m.get("pdq")
+        if isinstance(h, str) and h:
+            try:
+                pdq.append((int(h, 16), m))
+            except ValueError:
+                continue  # not hex: no PDQ to compare with
+    return MediaHashes(by_hash, pdq)
+
+
+def search(con: Connection, case_path: Path, version: str, doc: ExportDoc, raw: str,
+           hashes: MediaHashes | None = None) -> Results:
+    """``hashes``: ``media_hashes(doc)``, kept per case version by the caller (made here when not given)."""
     q = clean_query(raw)
     res = Results(q)
     if len(q) < 2:
@@ -111,26 +139,24 @@ def search(con: Connection, case_path: Path, version: str, doc: ExportDoc, raw: 
         v = str(ind["value"]).casefold()
         if low in v or (onion and onion.group(0) in v):
             res.add("indicators", {"kind": ind["kind"], "value": ind["value"], "seen": len(ind["seen"])})
-    # hashes
+    # hashes: lookups in the per-version tables (media_hashes)
+    hashes = hashes or media_hashes(doc)
     compact = low.replace(" ", "")
     pdq = PDQ_Q.match(low)
     if HEX.match(compact) and len(compact) in (32, 40, 64):
         col = {32: "md5", 40: "sha1", 64: "sha256"}[len(compact)]
-        for m in doc["media"]:
-            if {"md5": m["md5"], "sha1": m["sha1"], "sha256": m["sha256"]}[col] == compact:
-                res.add("media", {"sha256": m["sha256"], "why": col, "kind": m["kind"], "known": bool(m["matches"]),
-                                  "categories": sorted({str(x.get("category")) for x in m["matches"]})})
+        for m in hashes.by_hash.get((col, compact), []):
+            res.add("media", {"sha256": m["sha256"], "why": col, "kind": m["kind"], "known": bool(m["matches"]),
+                              "categories": sorted({str(x.get("category")) for x in m["matches"]})})
     if pdq:
-        from ringtrace.media.pdq import hamming
-
         limit = min(int(pdq.group(2) or 31), 256)
-        near = sorted(((hamming(pdq.group(1), h), m) for m in doc["media"] if (h := m.get("pdq"))),
+        want = int(pdq.group(1), 16)
+        near = sorted(((d, m) for h, m in hashes.pdq if (d := (want ^ h).bit_count()) <= limit),
                       key=lambda t: (t[0], t[1]["sha256"]))
         for d, m in near:
-            if d <= limit:
-                res.add("media", {"sha256": m["sha256"], "why": f"pdq d={d}", "kind": m["kind"],
-                                  "known": bool(m["matches"]),
-                                  "categories": sorted({str(x.get("category")) for x in m["matches"]})})
+            res.add("media", {"sha256": m["sha256"], "why": f"pdq d={d}", "kind": m["kind"],
+                              "known": bool(m["matches"]),
+                              "categories": sorted({str(x.get("category")) for x in m["matches"]})})
         res.notes.append(f"PDQ within distance {limit}")
     # words in messages
     for hit in message_hits(con, case_path, version, q):
