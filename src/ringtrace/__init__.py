@@ -69,8 +69,8 @@ def ingest(case: Case, path: str | Path, *, exhibit: str | None = None, format: 
 
 
 def run(case: Case, executor: Executor | str | None = None, progress: Progress | None = None) -> RunResult:
-    """Run whatever stages are pending (parse, hash, match, analyze, then the read views). ``executor`` is an executor or a spec
-    (``serial``, ``local[:N]``, ``dask[:ADDRESS]``); one made here from a spec is closed here."""
+    """Run whatever stages are pending (parse, hash, match, analyze, then the read views). ``executor`` is an
+    executor or a spec (``serial``, ``local[:N]``, ``dask[:ADDRESS]``); one made here from a spec is closed here."""
     from ringtrace.compute import make_executor
     from ringtrace.stages import noop_progress
     from ringtrace.stages.run import run as _run
