@@ -231,3 +231,20 @@ def test_search_index_is_built_by_run_for_this_version(stored_case: Path) -> Non
             finally:
                 (case.path / "kept.sqlite").replace(textsearch.index_path(case.path))
         assert stored_ids
+
+
+def test_outputs_do_not_move_the_version_but_changes_do(stored_case: Path) -> None:
+    from ringtrace.case import Case
+
+    with Case.open(stored_case, actor="tester") as case:
+        fp = P.fingerprint(case)
+        for action in ("web.view", "report.write", "package.write", "export.json", "analysis.series"):
+            case.log(action, {"test": True})
+            assert P.fingerprint(case) == fp, action
+        assert P.Stored.open(case.path, fp) is not None
+        case.log("override.country", {"subject": "P0001", "country": "PT", "by": "tester"})
+        assert P.fingerprint(case) != fp
+        assert P.Stored.open(case.path, P.fingerprint(case)) is None  # stale: the web computes until the next run
+        changed = P.fingerprint(case)
+        case.log("webhook.x", {})  # an action that only starts like the web's is a change
+        assert P.fingerprint(case) != changed
