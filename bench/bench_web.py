@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 HERE = Path(__file__).parent
 PASSWORD = "bench horse battery staple"
@@ -67,16 +68,21 @@ def urls(case_dir: Path) -> list[str]:
             .order_by(func.count().desc()).limit(1)).first()
         group = con.execute(select(S.groups.c.label).order_by(S.groups.c.label)).scalar()
         phone = con.execute(select(S.accounts.c.value).where(S.accounts.c.kind == "phone").limit(1)).scalar()
+        sha = con.execute(select(S.matches.c.media_sha256).order_by(S.matches.c.media_sha256).limit(1)).scalar()
     out = ["/cases", "/cases/1", "/cases/1/suspects", "/cases/1/suspects?sort=name&page=2", "/cases/1/persons",
            "/cases/1/persons?q=an&sort=-name", "/cases/1/groups", "/cases/1/leads", "/cases/1/series",
-           "/cases/1/media", "/cases/1/media?matched=1&page=2", "/cases/1/timeline", "/cases/1/audit",
-           "/cases/1/audit?web=1&page=3"]
+           "/cases/1/media", "/cases/1/media?matched=1&page=2", "/cases/1/timeline", "/cases/1/timeline?page=20",
+           "/cases/1/timeline.json", "/cases/1/audit", "/cases/1/audit?web=1&page=3"]
     if person:
         out.append(f"/cases/1/persons/{person[0]}")
     if group:
-        out += [f"/cases/1/groups/{group}", f"/cases/1/chats/{group}"]
-    out += ["/cases/1/search?q=" + (phone or "+34600000000").replace("+", "%2B"), "/cases/1/search?q=hello",
-            "/cases/1/graph", "/cases/1/graph.json"]
+        out += [f"/cases/1/groups/{group}", f"/cases/1/chats/{group}", f"/cases/1/chats/{group}?date=2025-06-01"]
+    e164 = phone or "+34600000000"
+    digits = e164[1:]
+    spaced = "+" + " ".join(digits[i:i + 3] for i in range(0, len(digits), 3))
+    for q in (e164, spaced, "00" + digits, sha or "0" * 64, "hello", "send the link"):
+        out.append("/cases/1/search?q=" + quote(q))
+    out += ["/cases/1/graph", "/cases/1/graph.json"]
     return out
 
 

@@ -45,3 +45,62 @@ def test_pipeline_on_postgres_matches_sqlite(pg_url: str, tiny_operation: Path, 
         with pg.engine.begin() as con:
             con.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         pg.close()
+
+
+def test_message_search_on_postgres_uses_full_text_search(pg_url: str, tiny_operation: Path, tmp_path: Path) -> None:
+    """On PostgreSQL, words in messages are found by the store's own full-text search (GIN index on
+    to_tsvector('simple', text), migration 0006), not by the SQLite side file; the web's search page shows them."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+
+    from ringtrace.dissemination import precomputed, textsearch
+    from ringtrace.store import schema as S
+    from ringtrace.web.app import create_app
+    from ringtrace.web.settings import WebSettings
+    from tests.web.helpers import PASSWORD, fast_hasher, login
+
+    pg = Case.init(tmp_path / "pg", db_url=pg_url, name="Operation Team")
+    try:
+        ingest_operation(pg, tiny_operation)
+        ringtrace.run(pg)
+        with pg.engine.connect() as con:
+            idx = con.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_messages_text_tsv'")
+                              ).scalar()
+            assert idx and "gin" in idx.lower() and "to_tsvector" in idx
+            texts = con.execute(select(S.messages.c.id, S.messages.c.text).where(S.messages.c.text.is_not(None))
+                                .order_by(S.messages.c.id)).all()
+            from collections import Counter
+
+            seen = Counter(w.casefold() for _, t in texts for w in set(t.split()) if len(w) > 5 and w.isalpha())
+            mid, word = next((i, w) for i, t in texts for w in t.split()
+                             if len(w) > 5 and w.isalpha() and seen[w.casefold()] <= 20)
+            fp = precomputed.fingerprint(con)
+            ids = textsearch.message_ids(con, pg.path, fp, word, limit=10_000)
+            assert mid in ids
+            assert all(word.casefold() in (t or "").casefold() for i, t in texts if i in ids)
+            # the query's expression is the index's own (the tiny case is small: the planner may still scan)
+            con.execute(text("SET enable_seqscan = off"))
+            stmt = textsearch.pg_query([word])
+            plan = "\n".join(r[0] for r in con.execute(
+                text("EXPLAIN " + str(stmt.compile(con, compile_kwargs={"literal_binds": True})))))
+            assert "ix_messages_text_tsv" in plan, plan
+            con.execute(text("RESET enable_seqscan"))
+            # hostile queries: syntax is plain words, nothing fails, huge input is cut
+            for q in ["!!! & | <-> :* '\"", "a" * 100_000, "x' OR 1=1 --", "\x00" + word]:
+                assert isinstance(textsearch.message_ids(con, pg.path, fp, q), list)
+            assert mid in textsearch.message_ids(con, pg.path, fp, f"{word} & !{word}", limit=10_000)  # no NOT
+        assert not (pg.path / textsearch.INDEX_NAME).exists()  # no SQLite side file for a PostgreSQL case
+        app = create_app(WebSettings(home=tmp_path / "home", secure_cookies=False), hasher=fast_hasher())
+        app.state.web.store.add_user("ivy", PASSWORD, "investigator")
+        app.state.web.store.grant("ivy", pg.path, "test")
+        with TestClient(app) as c:
+            assert login(c, "ivy").status_code == 303
+            html = c.get("/cases/1/search", params={"q": word}).text
+            assert "Messages" in html and f"#m{mid}" in html
+        app.state.web.cases.close()
+        app.state.web.store.close()
+        assert not (pg.path / textsearch.INDEX_NAME).exists()
+    finally:
+        with pg.engine.begin() as con:
+            con.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        pg.close()

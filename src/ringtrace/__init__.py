@@ -13,7 +13,7 @@ The public library API is small: open a case, ingest evidence, run the stages, v
     >>> for ex in exhibits:
     ...     r = ringtrace.ingest(case, work / "op" / ex["path"], exhibit=ex["exhibit"],
     ...                          timezone=ex.get("timezone", "UTC"), owner=ex.get("owner"), parse=False)
-    >>> res = ringtrace.run(case, executor="serial")                  # parse, hash, match, analyze
+    >>> res = ringtrace.run(case, executor="serial")                  # parse, hash, match, analyze, views
     >>> len(res.parsed) == len(exhibits), res.hashed > 0, res.analyzed
     (True, True, True)
     >>> ringtrace.verify(case).ok
@@ -69,8 +69,8 @@ def ingest(case: Case, path: str | Path, *, exhibit: str | None = None, format: 
 
 
 def run(case: Case, executor: Executor | str | None = None, progress: Progress | None = None) -> RunResult:
-    """Run whatever stages are pending (parse, hash, match, analyze). ``executor`` is an executor or a spec
-    (``serial``, ``local[:N]``, ``dask[:ADDRESS]``); one made here from a spec is closed here."""
+    """Run whatever stages are pending (parse, hash, match, analyze, then the read views). ``executor`` is an
+    executor or a spec (``serial``, ``local[:N]``, ``dask[:ADDRESS]``); one made here from a spec is closed here."""
     from ringtrace.compute import make_executor
     from ringtrace.stages import noop_progress
     from ringtrace.stages.run import run as _run

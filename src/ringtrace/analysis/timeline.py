@@ -13,6 +13,7 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -52,22 +53,38 @@ class SenderMap:
     wildcard_accounts: set[int]  # export-name accounts not tied to anyone else
 
 
+_EPOCH = datetime.min
+
+
 def raw_messages(con: Connection, chat_ids: list[int], senders: SenderMap,
                  lo: datetime | None = None, hi: datetime | None = None) -> Iterator[Msg]:
     """Messages of these chats in time order, with their media hashes, streamed."""
     if not chat_ids:
         return
     m, mm = S.messages, S.message_media
-    q = (select(m.c.id, m.c.at, m.c.precision_s, m.c.msg_key, m.c.sender_id, m.c.from_owner, m.c.text,
-                m.c.forwarded, m.c.source_id, m.c.chat_id, mm.c.sha256)
-         .outerjoin(mm, mm.c.message_id == m.c.id)
-         .where(m.c.chat_id.in_(chat_ids)).order_by(m.c.at, m.c.id, mm.c.id))
-    if lo is not None:
-        q = q.where(m.c.at >= lo.replace(tzinfo=None) if con.dialect.name == "sqlite" else m.c.at >= lo)
-    if hi is not None:
-        q = q.where(m.c.at <= hi.replace(tzinfo=None) if con.dialect.name == "sqlite" else m.c.at <= hi)
+    sqlite = con.dialect.name == "sqlite"
+
+    def one_chat(chat_id: int) -> Iterator[Any]:
+        # one chat at a time: the (chat_id, at) index gives its rows in order, streamed, where an IN over several
+        # chats has the database sort all of them before the first row (a page of a big group paid for it all)
+        q = (select(m.c.id, m.c.at, m.c.precision_s, m.c.msg_key, m.c.sender_id, m.c.from_owner, m.c.text,
+                    m.c.forwarded, m.c.source_id, m.c.chat_id, mm.c.sha256)
+             .outerjoin(mm, mm.c.message_id == m.c.id)
+             .where(m.c.chat_id == chat_id).order_by(m.c.at, m.c.id, mm.c.id))
+        if lo is not None:
+            q = q.where(m.c.at >= lo.replace(tzinfo=None) if sqlite else m.c.at >= lo)
+        if hi is not None:
+            q = q.where(m.c.at <= hi.replace(tzinfo=None) if sqlite else m.c.at <= hi)
+        yield from con.execute(q.execution_options(stream_results=True, yield_per=CHUNK))
+
+    def key(r: Any) -> tuple[bool, Any, int]:
+        # the database's own order: SQLite puts NULL times first, PostgreSQL last
+        return ((r.at is not None) if sqlite else (r.at is None)), r.at or _EPOCH, r.id
+
+    rows = (one_chat(chat_ids[0]) if len(chat_ids) == 1
+            else heapq.merge(*(one_chat(c) for c in sorted(set(chat_ids))), key=key))
     cur: Msg | None = None
-    for r in con.execute(q.execution_options(stream_results=True, yield_per=CHUNK)):
+    for r in rows:
         if cur is not None and cur.id == r.id:
             if r.sha256:
                 cur.shas.append(r.sha256)

@@ -1,4 +1,4 @@
-"""The stages of a case: intake, parse, hash, match, analyze; ``stages.run`` alone knows their order.
+"""The stages of a case: intake, parse, hash, match, analyze, views; ``stages.run`` alone knows their order.
 
 Every stage function takes a typed :class:`ringtrace.case.Case` and reports progress through a ``Progress``
 callback ``(stage, done, total)``.

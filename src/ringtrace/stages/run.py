@@ -1,6 +1,6 @@
 """The order of the stages, known here alone: parse (per pending source) -> hash (per distinct content) ->
 text (documents and pictures of paper, per distinct content) -> match (all media x all hash sets) -> analyze
-(whole case) -> notes (what the text says, tied to the persons).
+(whole case) -> notes (what the text says, tied to the persons) -> views (what the pages read, per case version).
 
 Each stage is idempotent (parse one transaction per source, hash skips what is done and commits in batches,
 text records every content it read together with its lines, match and analyze recompute their tables as a
@@ -23,6 +23,7 @@ from ringtrace.stages.match import match_stage
 from ringtrace.stages.notes import notes_stage
 from ringtrace.stages.parse import parse_sources
 from ringtrace.stages.text import TextStageResult, text_stage
+from ringtrace.stages.views import views_stage
 from ringtrace.store import schema as S
 
 
@@ -33,6 +34,7 @@ class RunResult:
     text: TextStageResult = field(default_factory=TextStageResult)
     matches: int = 0
     analyzed: bool = False
+    views: list[str] = field(default_factory=list)  # the read views stored for this version of the case
 
 
 @writes_case
@@ -50,4 +52,6 @@ def run(case: Case, executor: Executor | None = None, progress: Progress = noop_
     analyze_stage(case, progress)
     notes_stage(case, progress)  # needs the persons: what notes say is tied to them
     res.analyzed = True
+    views = views_stage(case, progress)
+    res.views = list(views["views"]) if views["stamped"] else []
     return res

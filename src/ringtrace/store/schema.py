@@ -607,6 +607,19 @@ text_reads = Table(
 Index("ix_messages_chat_at", messages.c.chat_id, messages.c.at)
 Index("ix_group_events_chat_at", group_events.c.chat_id, group_events.c.at)
 
+
+def messages_tsvector(text_col: Any) -> Any:
+    """Message words for PostgreSQL full-text search (``dissemination.textsearch``), written with literals so a
+    query's expression is the index's own: the ``simple`` configuration, no stemming, no stop words."""
+    from sqlalchemy import func, literal_column
+
+    return func.to_tsvector(literal_column("'simple'::regconfig"), func.coalesce(text_col, literal_column("''")))
+
+
+# PostgreSQL only (migration 0008): SQLite cases search through the FTS5 side file instead
+Index("ix_messages_text_tsv", messages_tsvector(messages.c.text), postgresql_using="gin").ddl_if(
+    dialect="postgresql")
+
 __all__ = ["metadata", "LargeBinary"]
 
 # ---- computers' disk images (migration 0005) -------------------------------------------------------------------

@@ -19,8 +19,10 @@ from sqlalchemy import Connection, or_, select
 
 from ringtrace.analysis.common import utc
 from ringtrace.analysis.timeline import Msg, SenderMap, deduplicated, raw_messages
+from ringtrace.case import Case
 from ringtrace.dissemination.export_types import Group, Media, Person
 from ringtrace.store import schema as S
+from ringtrace.web.data import CaseData
 
 CHAT_REF = re.compile(r"^(G\d{1,9}|c\d{1,12})$")
 FOLD_LEAD = timedelta(minutes=5)  # a page starts this far before its cursor, so copies across it still fold
@@ -105,18 +107,28 @@ def chats_of_person(con: Connection, person_label: str) -> list[dict[str, Any]]:
     return list(out.values())
 
 
-def sender_map(con: Connection) -> tuple[SenderMap, dict[int, int]]:
-    """Account -> person id (the stored resolution), and source -> device owner's person when it can be told."""
-    person_of = {r.account_id: r.person_id for r in con.execute(select(S.person_accounts))}
-    owner: dict[int, int] = {}
-    # a source's owner is the person behind the accounts its owner's own messages carry
-    for r in con.execute(select(S.messages.c.source_id, S.messages.c.sender_id)
-                         .where(S.messages.c.from_owner.is_(True), S.messages.c.sender_id.is_not(None))
-                         .distinct()):
-        p = person_of.get(r.sender_id)
-        if p is not None:
-            owner.setdefault(r.source_id, p)
-    return SenderMap(person_of, owner, set()), person_of
+def sender_map(data: CaseData, case: Case) -> tuple[SenderMap, dict[int, int]]:
+    """Account -> person id (the stored resolution), and source -> device owner's person when it can be told: the
+    case version's stored ``senders`` view (``readmodel.senders``), not a scan of every message per page."""
+    v = data.view("senders", case)
+    return SenderMap(v["person_of"], v["owner"], set()), v["person_of"]
+
+
+def lookups(data: CaseData, case: Case) -> tuple[dict[int, str], dict[str, Person], dict[str, Media]]:
+    """Person id -> label, label -> exported person, sha256 -> exported media; once per case version."""
+
+    def make() -> tuple[dict[int, str], dict[str, Person], dict[str, Media]]:
+        with case.engine.connect() as con:
+            pid_label = {int(r.id): str(r.label) for r in con.execute(select(S.persons.c.id, S.persons.c.label))}
+        return pid_label, {p["id"]: p for p in data.export["persons"]}, media_by_sha(data)
+
+    result: tuple[dict[int, str], dict[str, Person], dict[str, Media]] = data.memo("chat_lookups", make)
+    return result
+
+
+def media_by_sha(data: CaseData) -> dict[str, Media]:
+    result: dict[str, Media] = data.memo("media_kind", lambda: {m["sha256"]: m for m in data.export["media"]})
+    return result
 
 
 def _local(dt: datetime, tz: str | None) -> str | None:
@@ -138,12 +150,10 @@ def _iso(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def chat_page(con: Connection, chat: ChatRef, persons: Sequence[Person], media: Sequence[Media],
+def chat_page(con: Connection, chat: ChatRef, data: CaseData, case: Case,
               size: int, after: Cursor | None, find: str | None) -> ChatPage:
-    senders, person_of = sender_map(con)
-    pid_label = {r.id: r.label for r in con.execute(select(S.persons.c.id, S.persons.c.label))}
-    by_label = {p["id"]: p for p in persons}
-    media_by_sha = {m["sha256"]: m for m in media}
+    senders, person_of = sender_map(data, case)
+    pid_label, by_label, media_of = lookups(data, case)
     sources = {r.id: r for r in con.execute(select(S.sources.c.id, S.sources.c.exhibit, S.sources.c.timezone))}
     needle = " ".join(find.split()).casefold()[:MAX_FIND] if find else ""
 
@@ -200,7 +210,7 @@ def chat_page(con: Connection, chat: ChatRef, persons: Sequence[Person], media: 
         copies = [prov[d] for d in m.duplicates if d in prov]
         cards = []
         for sha in m.shas:
-            x = media_by_sha.get(sha)
+            x = media_of.get(sha)
             matches = x["matches"] if x else []
             cards.append({"sha256": sha, "kind": x["kind"] if x else "not hashed", "known": bool(matches),
                           "lists": sorted({str(y["hashset"]) for y in matches}),

@@ -1,11 +1,15 @@
 """Read model of a case for the web pages, through the library (``Case``, ``build_export``, ``rank_suspects``).
 
-Cases are opened once per process and kept; the export document is rebuilt only when the case's data changed
-(new sources, stage runs, hash sets, overrides), not on every page. The only writes are audit entries.
+Cases are opened once per process and kept. What the pages need from the whole case (the export document, the
+suspect ranking, series, leads, the timeline ...) is computed once per case version by ``ringtrace run``
+(``dissemination.precomputed``) and read from there; a view that is missing or stale (an older case, or the case
+changed since) is computed here with the same library function, once per version. The only writes are audit
+entries, and those of the web (``web.*``) do not change the version.
 """
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
@@ -16,7 +20,8 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 
 from ringtrace.case import Case
-from ringtrace.dissemination.export_types import ExportDoc
+from ringtrace.dissemination import precomputed
+from ringtrace.dissemination.export_types import ExportDoc, Media
 from ringtrace.store import schema as S
 
 T = TypeVar("T")
@@ -26,13 +31,15 @@ T = TypeVar("T")
 class CaseData:
     export: ExportDoc
     counts: dict[str, int]
-    version: tuple[Any, ...]
+    version: str  # precomputed.fingerprint of the case these values were read or computed at
     problems: list[dict[str, Any]] = field(default_factory=list)
     derived: dict[str, Any] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    stored: precomputed.Stored | None = None  # the views ``ringtrace run`` stored for this version, if any
+    # re-entrant: a derived value may be made from other derived values (the graph from the ranking)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def memo(self, key: str, make: Callable[[], T]) -> T:
-        """A value derived from this version of the case (ranking, series, names), computed once per version.
+        """A value derived from this version of the case, computed once per version.
 
         The whole ``CaseData`` is dropped when the case's fingerprint changes, so the memo never outlives the data
         it was computed from.
@@ -40,8 +47,22 @@ class CaseData:
         with self.lock:
             if key not in self.derived:
                 self.derived[key] = make()
+                gc.freeze()  # long-lived from now on: see CaseCache.data
             value: T = self.derived[key]
             return value
+
+    def view(self, name: str, case: Case) -> Any:
+        """One of the library's read views (``precomputed.VIEWS``): the stored one when ``ringtrace run`` stored it
+        for this version, else computed now (audit entries it writes are ``web.*``, see ``QuietCase``)."""
+
+        def make() -> Any:
+            if self.stored is not None:
+                ok, value = self.stored.get(name)
+                if ok:
+                    return value
+            return precomputed.VIEWS[name](quiet(case), self.export)
+
+        return self.memo("view:" + name, make)
 
 
 class CaseCache:
@@ -66,44 +87,48 @@ class CaseCache:
             self._data.clear()
 
     def data(self, case: Case) -> CaseData:
-        from ringtrace.dissemination.export import build_export
-
-        ver = _version(case)
+        ver = precomputed.fingerprint(case)
         cached = self._data.get(case.path)
         if cached is not None and cached.version == ver:
             return cached
-        doc = build_export(case)
-        with case.engine.connect() as con:
-            problems = [dict(r._mapping) for r in con.execute(select(S.problems).order_by(S.problems.c.id)
-                                                               .limit(1000))]
-            n_problems = int(con.execute(select(func.count()).select_from(S.problems)).scalar() or 0)
-            n_messages = int(con.execute(select(func.count()).select_from(S.messages)).scalar() or 0)
-        exhibit = {s["id"]: s["exhibit"] for s in doc["sources"]}
-        for p in problems:
-            p["exhibit"] = exhibit.get(p["source_id"], "-")
-        counts = {"sources": len(doc["sources"]), "persons": len(doc["persons"]), "groups": len(doc["groups"]),
-                  "media": len(doc["media"]), "matched": sum(1 for m in doc["media"] if m["matches"]),
-                  "invite_links": len(doc["invite_links"]), "indicators": len(doc["indicators"]),
-                  "problems": n_problems, "messages": n_messages}
-        cd = CaseData(doc, counts, ver, problems)
+        # The read model is millions of long-lived objects (a medium case's export alone): Python's full collections
+        # walk them all, 0.5-0.8 s each, at random requests. They are moved out of the collector's sight once
+        # loaded (gc.freeze) and given back to it when a new version replaces them (gc.unfreeze).
+        gc.unfreeze()
+        self._data.pop(case.path, None)
+        stored = precomputed.Stored.open(case.path, ver)
+        ok, found = stored.get("export") if stored is not None else (False, None)
+        doc: ExportDoc = found if ok and found is not None else precomputed.export_view(case)
+        cd = CaseData(doc, {}, ver, stored=stored)
+        ov = cd.view("overview", case)
+        cd.counts, cd.problems = ov["counts"], ov["problems"]
         self._data[case.path] = cd
+        gc.collect()
+        gc.freeze()
         return cd
 
 
-def _version(case: Case) -> tuple[Any, ...]:
-    """Cheap fingerprint of everything the export depends on.
+def media_index(data: CaseData) -> tuple[dict[str, list[Media]], dict[str, list[Media]]]:
+    """Person label -> the media they shared, group label -> the media shared in it (export order), once per case
+    version: a person's or group's page does not walk every media item of the case."""
 
-    The last entry of the audit chain written by anything but the web: every stage run, ingest, hash-set change and
-    override appends one, while page views (``web.*``) do not count, so viewing pages never invalidates the cache.
-    Source, hash-set and override counts are kept as a belt to the braces.
-    """
-    al = S.audit_log
-    with case.engine.connect() as con:
-        last = con.execute(select(func.max(al.c.seq)).where(~al.c.action.like("web.%"))).scalar()
-        n_src = con.execute(select(func.count()).select_from(S.sources)).scalar()
-        hs = con.execute(select(func.count(), func.max(S.hashsets.c.id)).select_from(S.hashsets)).one()
-        ov = con.execute(select(func.count(), func.max(S.overrides.c.id)).select_from(S.overrides)).one()
-    return (last, n_src, tuple(hs), tuple(ov))
+    def make() -> tuple[dict[str, list[Media]], dict[str, list[Media]]]:
+        by_person: dict[str, list[Media]] = defaultdict(list)
+        by_group: dict[str, list[Media]] = defaultdict(list)
+        for m in data.export["media"]:
+            for p in dict.fromkeys(m["shared_by"]):
+                by_person[p].append(m)
+            for g in dict.fromkeys(m.get("shared_in") or []):
+                by_group[g].append(m)
+        return dict(by_person), dict(by_group)
+
+    result: tuple[dict[str, list[Media]], dict[str, list[Media]]] = data.memo("media_index", make)
+    return result
+
+
+def persons_by_label(data: CaseData) -> dict[str, Any]:
+    result: dict[str, Any] = data.memo("persons_by_label", lambda: {p["id"]: p for p in data.export["persons"]})
+    return result
 
 
 def person_groups(doc: ExportDoc, label: str) -> list[dict[str, Any]]:
@@ -166,27 +191,9 @@ def quiet(case: Case) -> QuietCase:
 
 
 def who(data: CaseData, case: Case) -> dict[str, dict[str, str]]:
-    """Person label -> best name (the name seen most often across the person's accounts, then the shortest,
-    then alphabetical) and best number (the first phone, E.164 as stored), computed once per case version."""
-
-    def make() -> dict[str, dict[str, str]]:
-        counts: dict[str, Counter[str]] = defaultdict(Counter)
-        q = (select(S.persons.c.label, S.names_seen.c.name)
-             .join(S.person_accounts, S.person_accounts.c.person_id == S.persons.c.id)
-             .join(S.names_seen, S.names_seen.c.account_id == S.person_accounts.c.account_id))
-        with case.engine.connect() as con:
-            for label, name in con.execute(q):
-                name = " ".join(str(name or "").split())[:80]
-                if name:
-                    counts[label][name] += 1
-        out: dict[str, dict[str, str]] = {}
-        for p in data.export["persons"]:
-            c = counts.get(p["id"])
-            best = min(c.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[0] if c else ""
-            out[p["id"]] = {"name": best, "phone": p["phones"][0] if p["phones"] else ""}
-        return out
-
-    return data.memo("who", make)
+    """Person label -> best name and best number (``readmodel.who``), once per case version."""
+    result: dict[str, dict[str, str]] = data.view("who", case)
+    return result
 
 
 # ---- tables: server-side sort, filter and paging --------------------------------------------------------------

@@ -4,11 +4,12 @@ with known-material badges, score components. Every list is bounded; everything 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, select
 
-from ringtrace.dissemination.export_types import ExportDoc, Person
+from ringtrace.dissemination.export_types import ExportDoc, Media, Person
 from ringtrace.store import schema as S
 
 MAX_ROWS = 500
@@ -20,7 +21,9 @@ def _person_accounts(con: Connection, label: str) -> list[int]:
                                         .where(p.c.label == label)).scalars()]
 
 
-def person_dossier(con: Connection, label: str, person: Person, doc: ExportDoc) -> dict[str, Any]:
+def person_dossier(con: Connection, label: str, person: Person, doc: ExportDoc,
+                   shared: Sequence[Media]) -> dict[str, Any]:
+    """``shared``: the media this person shared (``data.media_index``)."""
     accounts = _person_accounts(con, label)
     exhibit = {int(r.id): str(r.exhibit) for r in con.execute(select(S.sources.c.id, S.sources.c.exhibit))}
     a = S.accounts
@@ -46,25 +49,19 @@ def person_dossier(con: Connection, label: str, person: Person, doc: ExportDoc) 
               "lists": sorted({str(x["hashset"]) for x in m["matches"]}),
               "first": bool((fs := m.get("first_shared")) and fs.get("person") == label),
               "groups": m.get("shared_in", [])}
-             for m in doc["media"] if label in m["shared_by"]]
+             for m in shared]
     media.sort(key=lambda x: (not x["known"], not x["first"], x["sha256"]))
     return {"identifiers": identifiers, "names": names, "devices": devices, "devices_seen": devices_seen,
             "media": media[:MAX_ROWS], "media_total": len(media)}
 
 
-def score_of(case: Any, label: str) -> Any:
-    """The person's suspect score with its components (as on the Suspects page), or None."""
-    from ringtrace.analysis.priorities import rank_suspects
-
-    return next((s for s in rank_suspects(case) if s.label == label), None)
-
-
-def group_media(doc: ExportDoc, label: str) -> list[dict[str, Any]]:
+def group_media(shared_in: Sequence[Media], label: str) -> list[dict[str, Any]]:
+    """``shared_in``: the media shared in this group (``data.media_index``)."""
     out = [{"sha256": m["sha256"], "kind": m["kind"], "known": bool(m["matches"]),
             "categories": sorted({str(x.get("category") or "uncategorised") for x in m["matches"]}),
             "lists": sorted({str(x["hashset"]) for x in m["matches"]}),
             "shared_by": m["shared_by"],
             "first": fs if (fs := m.get("first_shared")) and fs.get("group") == label else None}
-           for m in doc["media"] if label in (m.get("shared_in") or [])]
+           for m in shared_in]
     out.sort(key=lambda x: (not x["known"], x["sha256"]))
     return out[:MAX_ROWS]

@@ -12,24 +12,33 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ringtrace.analysis.graph import analyse_network
 from ringtrace.case import Case
-from ringtrace.dissemination.export_types import ExportDoc
+from ringtrace.web.data import CaseData
 
 MAX_NODES = 5000  # a bound on what one page draws; the rest is said, not dropped silently
 ROLE_RANK = {"creator": 3, "admin": 2, "member": 1}
 
 
-def graph_doc(case: Case, doc: ExportDoc, country: str = "", group: str = "") -> dict[str, Any]:
-    """``{"nodes": [...], "edges": [...], "countries": [...], "communities": n, "truncated": bool}``."""
-    from ringtrace.analysis.priorities import rank_suspects
+def graph_doc(case: Case, data: CaseData, country: str = "", group: str = "") -> dict[str, Any]:
+    """``{"nodes": [...], "edges": [...], "countries": [...], "communities": n, "truncated": bool}``.
 
+    The network's communities and the suspect scores are the case version's stored views (``ringtrace run``);
+    the unfiltered document is built once per version, a filtered one on each request (cheap: no graph
+    algorithm runs here)."""
     country = country.strip().upper()[:8]
     group = group.strip()[:20]
-    with case.engine.connect() as con:
-        net = analyse_network(con)
-    community = {label: i for i, comm in enumerate(net.communities) for label in comm}
-    score = {s.label: float(s.score) for s in rank_suspects(case)}
+    if not country and not group:
+        full: dict[str, Any] = data.memo("graph", lambda: _graph_doc(case, data, "", ""))
+        return full
+    return _graph_doc(case, data, country, group)
+
+
+def _graph_doc(case: Case, data: CaseData, country: str, group: str) -> dict[str, Any]:
+    doc = data.export
+    net = data.view("network", case)
+    community = data.memo("graph_community", lambda: {label: i for i, comm in enumerate(net.communities)
+                                                      for label in comm})
+    score = data.memo("graph_score", lambda: {s.label: float(s.score) for s in data.view("suspects", case)})
     persons = {p["id"]: p for p in doc["persons"]}
     edges: dict[tuple[str, str], str] = {}
     for g in doc["groups"]:

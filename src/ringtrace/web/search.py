@@ -1,17 +1,16 @@
 """One search box over a case: phone numbers in any written form, names, usernames and other identifiers, hashes
 (MD5, SHA-1, SHA-256, PDQ with a distance), invite codes and links, onion addresses, and words in messages.
 
-Message words go through SQLite FTS5 in a side database of the web layer, ``web-search.sqlite`` in the case folder
-(not the case database, and no migration): created with ``CREATE VIRTUAL TABLE IF NOT EXISTS`` on the first search
-and rebuilt when the case's fingerprint changes. Queries are hostile input: cut to ``MAX_QUERY`` characters, FTS
-terms quoted (no FTS syntax reaches the engine), result lists bounded.
+Message words go through ``dissemination.textsearch``: on SQLite an FTS5 side file, ``web-search.sqlite`` in the
+case folder, built by ``ringtrace run`` (rebuilt here if missing or stale); on PostgreSQL the case store's own
+full-text search (a GIN index on ``to_tsvector('simple', text)``). Queries are hostile input: cut to
+``MAX_QUERY`` characters, at most ``MAX_TERMS`` words taken as plain words (no query syntax reaches either engine),
+result lists bounded.
 """
 
 from __future__ import annotations
 
 import re
-import sqlite3
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -20,21 +19,19 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ringtrace.analysis.common import utc
-from ringtrace.dissemination.export_types import ExportDoc
+from ringtrace.dissemination.export_types import ExportDoc, Media
+from ringtrace.dissemination.textsearch import INDEX_NAME, MAX_TERMS, index_path, message_ids
 from ringtrace.phones import to_e164
 from ringtrace.store import schema as S
 from ringtrace.web.chats import Cursor
 
 MAX_QUERY = 200
-MAX_TERMS = 8
 MAX_HITS = 100
-INDEX_NAME = "web-search.sqlite"
 HEX = re.compile(r"^[0-9a-f]+$")
 PDQ_Q = re.compile(r"^(?:pdq:)?([0-9a-f]{64})(?:\s*(?:d|distance)?\s*[=<:]?\s*(\d{1,3}))?$")
 ONION = re.compile(r"[a-z2-7]{16,56}\.onion")
-WORD = re.compile(r"\w+", re.UNICODE)
-_locks: dict[Path, threading.Lock] = {}
-_locks_guard = threading.Lock()
+
+__all__ = ["INDEX_NAME", "MAX_TERMS", "Results", "clean_query", "index_path", "phone_of", "search"]
 
 
 @dataclass
@@ -58,14 +55,6 @@ def clean_query(raw: str | None) -> str:
     return " ".join(q.split())[:MAX_QUERY]
 
 
-def fts_query(q: str) -> str | None:
-    """Every word as a quoted FTS5 string (quotes doubled), all required: no operator or column filter gets in."""
-    words = WORD.findall(q)[:MAX_TERMS]
-    if not words:
-        return None
-    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
-
-
 def _digits(s: str) -> str:
     return "".join(ch for ch in s if ch.isdigit())
 
@@ -83,7 +72,35 @@ def phone_of(q: str) -> str | None:
     return to_e164("+" + d.lstrip("0") if not t.startswith("+") else "+" + d)
 
 
-def search(con: Connection, case_path: Path, version: tuple[Any, ...], doc: ExportDoc, raw: str) -> Results:
+@dataclass
+class MediaHashes:
+    """The case's media by hash, made once per case version (``media_hashes``): a hash query is a lookup and a
+    PDQ query an XOR per item, not a parse of every media item's hashes on every search."""
+
+    by_hash: dict[tuple[str, str], list[Media]]  # ("md5" | "sha1" | "sha256", lower-case hex) -> media
+    pdq: list[tuple[int, Media]]  # the PDQ hash as an integer, with its media
+
+
+def media_hashes(doc: ExportDoc) -> MediaHashes:
+    by_hash: dict[tuple[str, str], list[Media]] = {}
+    pdq: list[tuple[int, Media]] = []
+    for m in doc["media"]:
+        for col in ("md5", "sha1", "sha256"):
+            v = m.get(col)
+            if isinstance(v, str) and v:
+                by_hash.setdefault((col, v.lower()), []).append(m)
+        h = m.get("pdq")
+        if isinstance(h, str) and h:
+            try:
+                pdq.append((int(h, 16), m))
+            except ValueError:
+                continue  # not hex: no PDQ to compare with
+    return MediaHashes(by_hash, pdq)
+
+
+def search(con: Connection, case_path: Path, version: str, doc: ExportDoc, raw: str,
+           hashes: MediaHashes | None = None) -> Results:
+    """``hashes``: ``media_hashes(doc)``, kept per case version by the caller (made here when not given)."""
     q = clean_query(raw)
     res = Results(q)
     if len(q) < 2:
@@ -122,84 +139,35 @@ def search(con: Connection, case_path: Path, version: tuple[Any, ...], doc: Expo
         v = str(ind["value"]).casefold()
         if low in v or (onion and onion.group(0) in v):
             res.add("indicators", {"kind": ind["kind"], "value": ind["value"], "seen": len(ind["seen"])})
-    # hashes
+    # hashes: lookups in the per-version tables (media_hashes)
+    hashes = hashes or media_hashes(doc)
     compact = low.replace(" ", "")
     pdq = PDQ_Q.match(low)
     if HEX.match(compact) and len(compact) in (32, 40, 64):
         col = {32: "md5", 40: "sha1", 64: "sha256"}[len(compact)]
-        for m in doc["media"]:
-            if {"md5": m["md5"], "sha1": m["sha1"], "sha256": m["sha256"]}[col] == compact:
-                res.add("media", {"sha256": m["sha256"], "why": col, "kind": m["kind"], "known": bool(m["matches"]),
-                                  "categories": sorted({str(x.get("category")) for x in m["matches"]})})
+        for m in hashes.by_hash.get((col, compact), []):
+            res.add("media", {"sha256": m["sha256"], "why": col, "kind": m["kind"], "known": bool(m["matches"]),
+                              "categories": sorted({str(x.get("category")) for x in m["matches"]})})
     if pdq:
-        from ringtrace.media.pdq import hamming
-
         limit = min(int(pdq.group(2) or 31), 256)
-        near = sorted(((hamming(pdq.group(1), h), m) for m in doc["media"] if (h := m.get("pdq"))),
+        want = int(pdq.group(1), 16)
+        near = sorted(((d, m) for h, m in hashes.pdq if (d := (want ^ h).bit_count()) <= limit),
                       key=lambda t: (t[0], t[1]["sha256"]))
         for d, m in near:
-            if d <= limit:
-                res.add("media", {"sha256": m["sha256"], "why": f"pdq d={d}", "kind": m["kind"],
-                                  "known": bool(m["matches"]),
-                                  "categories": sorted({str(x.get("category")) for x in m["matches"]})})
+            res.add("media", {"sha256": m["sha256"], "why": f"pdq d={d}", "kind": m["kind"],
+                              "known": bool(m["matches"]),
+                              "categories": sorted({str(x.get("category")) for x in m["matches"]})})
         res.notes.append(f"PDQ within distance {limit}")
     # words in messages
-    fq = fts_query(q)
-    if fq:
-        for hit in message_hits(con, case_path, version, fq):
-            res.add("messages", hit)
+    for hit in message_hits(con, case_path, version, q):
+        res.add("messages", hit)
     return res
 
 
-def _lock(path: Path) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(path, threading.Lock())
-
-
-def index_path(case_path: Path) -> Path:
-    return case_path / INDEX_NAME
-
-
-def ensure_index(con: Connection, case_path: Path, version: tuple[Any, ...]) -> Path:
-    """The side FTS5 index of message text, (re)built when the case's fingerprint is not the one it was built at."""
-    path = index_path(case_path)
-    stamp = repr(version)
-    with _lock(path):
-        db = sqlite3.connect(path)
-        try:
-            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS msg_fts USING fts5(text, message_id UNINDEXED, "
-                       "tokenize='unicode61 remove_diacritics 2')")
-            row = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
-            if row is None or row[0] != stamp:
-                with db:
-                    db.execute("DELETE FROM msg_fts")
-                    m = S.messages
-                    q = select(m.c.id, m.c.text).where(m.c.text.is_not(None)).order_by(m.c.id)
-                    batch: list[tuple[str, int]] = []
-                    for r in con.execute(q.execution_options(stream_results=True, yield_per=2000)):
-                        batch.append((r.text, r.id))
-                        if len(batch) >= 2000:
-                            db.executemany("INSERT INTO msg_fts (text, message_id) VALUES (?, ?)", batch)
-                            batch.clear()
-                    if batch:
-                        db.executemany("INSERT INTO msg_fts (text, message_id) VALUES (?, ?)", batch)
-                    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)", (stamp,))
-        finally:
-            db.close()
-    return path
-
-
-def message_hits(con: Connection, case_path: Path, version: tuple[Any, ...], fq: str) -> list[dict[str, Any]]:
-    path = ensure_index(con, case_path, version)
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        ids = [int(r[0]) for r in db.execute("SELECT message_id FROM msg_fts WHERE msg_fts MATCH ? ORDER BY rank "
-                                             "LIMIT ?", (fq, MAX_HITS))]
-    except sqlite3.OperationalError:
-        ids = []  # cannot happen with quoted terms; a bad query is an empty answer, never an error page
-    finally:
-        db.close()
+def message_hits(con: Connection, case_path: Path, version: str, q: str) -> list[dict[str, Any]]:
+    """Messages holding every word of ``q`` (``textsearch``: FTS5 side file on SQLite, the GIN index on PostgreSQL),
+    shown in time order with their chat, exhibit and a cursor into the chat viewer."""
+    ids = message_ids(con, case_path, version, q, MAX_HITS)
     if not ids:
         return []
     m, gc, g = S.messages, S.group_chats, S.groups

@@ -20,14 +20,14 @@ VENDOR_JS = HERE / "static" / "vendor" / "cytoscape.min.js"
 @router.get("/cases/{cid}/graph", response_class=HTMLResponse)
 def graph_page(request: Request, gc: CaseDep, country: str = "", group: str = "") -> Response:
     p = gc.view("graph")
-    g = graph_doc(p.case, p.data.export, country, group)
+    g = graph_doc(p.case, p.data, country, group)
     return render(request, "graph.html", p.ctx("graph", g=g, vendored=VENDOR_JS.is_file()))
 
 
 @router.get("/cases/{cid}/graph.json")
 def graph_json(gc: CaseDep, country: str = "", group: str = "") -> Response:
     p = gc.view("graph.json")
-    return JSONResponse(graph_doc(p.case, p.data.export, country, group))
+    return JSONResponse(graph_doc(p.case, p.data, country, group))
 
 
 @router.get("/cases/{cid}/graph.graphml")

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from ringtrace.web.auth import NotFound
 from ringtrace.web.decisions import decisions_about
+from ringtrace.web.data import media_index
 from ringtrace.web.deps import CaseDep
 from ringtrace.web.dossier import group_media
 from ringtrace.web.state import render
@@ -26,6 +27,7 @@ def group(request: Request, gc: CaseDep, label: str) -> Response:
     g = next((g for g in p.data.export["groups"] if g["id"] == label), None)
     if g is None:
         raise NotFound()
-    return render(request, "group.html", p.ctx("groups", g=g, media=group_media(p.data.export, label),
+    shared_in = media_index(p.data)[1].get(label, [])
+    return render(request, "group.html", p.ctx("groups", g=g, media=group_media(shared_in, label),
                                                 decided=decisions_about(gc.case, "group", label),
                                                 here=f"/cases/{gc.entry.id}/groups/{label}"))

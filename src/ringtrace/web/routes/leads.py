@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ringtrace.web.data import CaseData, clean, quiet, table, who
+from ringtrace.web.data import CaseData, clean, table, who
 from ringtrace.web.deps import CaseDep
 from ringtrace.web.routes import series
 from ringtrace.web.state import render
@@ -21,16 +21,9 @@ router.include_router(series.router)  # the series page lives beside the leads (
 
 
 def ranked(data: CaseData, case: Any) -> tuple[Any, list[Any]]:
-    """The leads report and its stories, computed once per case version."""
-    from ringtrace.analysis.leads import lead_story, rank_leads
-
-    def make() -> tuple[Any, list[Any]]:
-        q = quiet(case)
-        rep = rank_leads(q)
-        return rep, lead_story(q, rep)
-
-    result: tuple[Any, list[Any]] = data.memo("leads", make)
-    return result
+    """The leads report and its stories, computed once per case version (stored by ``ringtrace run``)."""
+    rep, stories = data.view("leads", case)
+    return rep, stories
 
 
 @router.get("/cases/{cid}/leads", response_class=HTMLResponse)

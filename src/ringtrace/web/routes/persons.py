@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from ringtrace.web.auth import NotFound
 from ringtrace.web.chats import chats_of_person
-from ringtrace.web.data import clean, person_groups, table, who
+from ringtrace.web.data import clean, media_index, person_groups, persons_by_label, table, who
 from ringtrace.web.decisions import account_strings, decisions_about
 from ringtrace.web.deps import CaseDep, Page
 from ringtrace.web.dossier import person_dossier
@@ -40,15 +40,15 @@ def persons(request: Request, gc: CaseDep, sort: str | None = None, page: str | 
 @router.get("/cases/{cid}/persons/{label}", response_class=HTMLResponse)
 def person(request: Request, gc: CaseDep, label: str) -> Response:
     p = gc.view("person", label[:100])
-    found = next((x for x in p.data.export["persons"] if x["id"] == label), None)
+    found = persons_by_label(p.data).get(label)
     if found is None:
         raise NotFound()
     from ringtrace.dissemination.status import STATUSES, current_statuses
 
-    shared = [m for m in p.data.export["media"] if label in m["shared_by"]]
+    shared = media_index(p.data)[0].get(label, [])
     with gc.case.engine.connect() as con:
         chats = chats_of_person(con, label)
-        dossier = person_dossier(con, label, found, p.data.export)
+        dossier = person_dossier(con, label, found, p.data.export, shared)
         status = current_statuses(con).get(label)
         accounts = account_strings(con, label)
     from ringtrace.analysis.victims import note_mentions
@@ -67,11 +67,8 @@ def person(request: Request, gc: CaseDep, label: str) -> Response:
 
 def _ranking(p: Page) -> list[Any]:
     """The suspect ranking of this case version, computed once (it reads every person's conduct: seconds on a
-    medium case) and shared by the Suspects page and every person page."""
-    from ringtrace.analysis.priorities import rank_suspects
-
-    case = p.case
-    result: list[Any] = p.data.memo("suspects", lambda: rank_suspects(case))
+    medium case; stored by ``ringtrace run``) and shared by the Suspects page, every person page and the graph."""
+    result: list[Any] = p.data.view("suspects", p.case)
     return result
 
 

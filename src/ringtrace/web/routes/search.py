@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ringtrace.web.deps import CaseDep
-from ringtrace.web.search import Results, clean_query, search
+from ringtrace.web.search import Results, clean_query, media_hashes, search
 from ringtrace.web.state import render
 
 router = APIRouter()
@@ -18,7 +18,8 @@ def search_page(request: Request, gc: CaseDep, q: str | None = None) -> Response
     p = gc.view("search", query[:100] or None)
     if query:
         with gc.case.engine.connect() as con:
-            res = search(con, gc.case.path, p.data.version, p.data.export, query)
+            hashes = p.data.memo("media_hashes", lambda: media_hashes(p.data.export))
+            res = search(con, gc.case.path, p.data.version, p.data.export, query, hashes)
     else:
         res = Results("")
     return render(request, "search.html", p.ctx("search", res=res, q=query))

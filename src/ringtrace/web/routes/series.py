@@ -9,27 +9,27 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ringtrace.web.data import clean, quiet, table, who
+from ringtrace.dissemination.precomputed import SERIES_THRESHOLD
+from ringtrace.web.chats import media_by_sha
+from ringtrace.web.data import clean, table, who
 from ringtrace.web.deps import CaseDep
 from ringtrace.web.state import render
 
 router = APIRouter()
 
-THRESHOLD = 31  # the CLI's default PDQ distance
+THRESHOLD = SERIES_THRESHOLD  # the CLI's default PDQ distance, the one the stored view is computed at
 
 
 @router.get("/cases/{cid}/series", response_class=HTMLResponse)
 def series(request: Request, gc: CaseDep, sort: str | None = None, page: str | None = None,
            person: str | None = None, device: str | None = None) -> Response:
-    from ringtrace.matching.sets import unknown_series
-
     p = gc.view("series")
-    rows = p.data.memo("series", lambda: unknown_series(quiet(p.case), threshold=THRESHOLD))
+    rows = p.data.view("series", p.case)
     fp, fd = clean(person, 40), clean(device, 100)
     items = [r for r in rows if (not fp or fp in r.persons) and (not fd or fd in r.devices)]
     t = table(items, {"rank": lambda r: r.rank, "size": lambda r: r.size, "devices": lambda r: len(r.devices),
                       "persons": lambda r: len(r.persons), "groups": lambda r: len(r.groups)},
               sort, "rank", page, gc.st.settings.page_size // 4 or 25, {"person": fp, "device": fd})
-    kinds = p.data.memo("media_kind", lambda: {m["sha256"]: m for m in p.data.export["media"]})
+    kinds = media_by_sha(p.data)
     return render(request, "series.html", p.ctx("series", t=t, total=len(rows), who=who(p.data, p.case),
                                                  media=kinds, person=fp, device=fd, threshold=THRESHOLD))

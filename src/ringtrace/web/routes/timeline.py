@@ -19,8 +19,7 @@ def timeline_page(request: Request, gc: CaseDep, person: str | None = None, grou
                   page: int = 1) -> Response:
     p = gc.view("timeline")
     f = filters(person, group, kind, since, until)
-    with gc.case.engine.connect() as con:
-        items, kinds = timeline(con, p.data.export, f)
+    items, kinds = timeline(p.data, gc.case, f)
     rows, page, pages = paged(items, page, gc.st.settings.page_size)
     return render(request, "timeline.html", p.ctx("timeline", rows=rows, f=f, kinds=kinds, page=page, pages=pages,
                                                     total=len(items)))
@@ -31,8 +30,7 @@ def timeline_json(gc: CaseDep, person: str | None = None, group: str | None = No
                   since: str | None = None, until: str | None = None) -> Response:
     p = gc.view("timeline.json")
     f = filters(person, group, kind, since, until)
-    with gc.case.engine.connect() as con:
-        items, kinds = timeline(con, p.data.export, f)
+    items, kinds = timeline(p.data, gc.case, f)
     return JSONResponse({"filters": {"person": f.person, "group": f.group, "kind": f.kind, "since": f.since,
                                      "until": f.until}, "total": len(items), "undated": sum(1 for x in items
                                                                                             if not x["day"]),

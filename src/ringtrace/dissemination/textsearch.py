@@ -1,0 +1,148 @@
+"""Words in messages, found fast: SQLite FTS5 in a side file, or PostgreSQL full-text search on a team server.
+
+On SQLite the case database holds no full-text index; ``web-search.sqlite`` in the case folder does (an FTS5 table
+of message text and ids, ``unicode61`` tokens with diacritics removed), stamped with the case's fingerprint. It is
+built when the analysis finishes (``build_index``, from ``stages.views``) and rebuilt by ``ensure_index`` if it is
+missing or stale. On PostgreSQL the case store answers itself: ``to_tsvector('simple', text)`` with a GIN index on
+that expression (migration 0008), queried with ``plainto_tsquery`` (every word required, no query syntax).
+
+Queries are hostile input: at most ``MAX_TERMS`` words, each quoted for FTS5 (no operator or column filter reaches
+the engine); PostgreSQL gets the words as plain text, and ``plainto_tsquery`` cannot be made to fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, func, literal_column, select
+
+from ringtrace.store import schema as S
+
+INDEX_NAME = "web-search.sqlite"
+MAX_TERMS = 8
+MAX_TERM_CHARS = 100
+MAX_HITS = 100
+TS_CONFIG = "simple"  # no stemming and no stop words: names, slang and codes are found as written
+WORD = re.compile(r"\w+", re.UNICODE)
+BATCH = 2000
+_locks: dict[Path, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def words_of(q: str) -> list[str]:
+    return [w[:MAX_TERM_CHARS] for w in WORD.findall(q)[:MAX_TERMS]]
+
+
+def fts_query(q: str) -> str | None:
+    """Every word as a quoted FTS5 string (quotes doubled), all required: no operator or column filter gets in."""
+    words = words_of(q)
+    if not words:
+        return None
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def message_tsvector() -> ColumnElement[Any]:
+    """The expression the PostgreSQL GIN index is built on (``schema.messages_tsvector``): written out with
+    literals, so the planner sees the very same expression in a query and uses the index."""
+    expr: ColumnElement[Any] = S.messages_tsvector(S.messages.c.text)
+    return expr
+
+
+def pg_query(words: list[str], limit: int = MAX_HITS) -> Select[Any]:
+    """PostgreSQL: messages holding every word (``plainto_tsquery``: the words as text, no query syntax), best
+    ``ts_rank`` first; the match goes through the GIN index ``ix_messages_text_tsv``."""
+    tsq = func.plainto_tsquery(literal_column(f"'{TS_CONFIG}'::regconfig"), " ".join(words))
+    vec = message_tsvector()
+    return (select(S.messages.c.id).where(vec.op("@@")(tsq))
+            .order_by(func.ts_rank(vec, tsq).desc(), S.messages.c.id).limit(limit))
+
+
+def message_ids(con: Connection, case_path: Path, fp: str, q: str, limit: int = MAX_HITS) -> list[int]:
+    """Ids of messages holding every word of ``q``, best matches first (FTS5 rank, or ``ts_rank`` on PostgreSQL)."""
+    words = words_of(q)
+    if not words:
+        return []
+    if con.dialect.name == "postgresql":
+        return [int(r[0]) for r in con.execute(pg_query(words, limit))]
+    fq = fts_query(q)
+    path = ensure_index(con, case_path, fp)
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return [int(r[0]) for r in db.execute("SELECT message_id FROM msg_fts WHERE msg_fts MATCH ? ORDER BY rank "
+                                              "LIMIT ?", (fq, limit))]
+    except sqlite3.OperationalError:
+        return []  # cannot happen with quoted terms; a bad query is an empty answer, never an error page
+    finally:
+        db.close()
+
+
+def index_path(case_path: Path) -> Path:
+    return case_path / INDEX_NAME
+
+
+def _lock(path: Path) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(path, threading.Lock())
+
+
+def _stamp(path: Path) -> str | None:
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return None
+    return str(row[0]) if row else None
+
+
+def build_index(con: Connection, dest: Path, fp: str) -> Path:
+    """A fresh FTS5 file of every message's text at ``dest``, stamped ``fp``, moved into place in one step."""
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.unlink(missing_ok=True)
+    db = sqlite3.connect(tmp)
+    try:
+        with db:
+            db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            db.execute("CREATE VIRTUAL TABLE msg_fts USING fts5(text, message_id UNINDEXED, "
+                       "tokenize='unicode61 remove_diacritics 2')")
+            m = S.messages
+            q = select(m.c.id, m.c.text).where(m.c.text.is_not(None)).order_by(m.c.id)
+            batch: list[tuple[str, int]] = []
+            for r in con.execute(q.execution_options(stream_results=True, yield_per=BATCH)):
+                batch.append((r.text, r.id))
+                if len(batch) >= BATCH:
+                    db.executemany("INSERT INTO msg_fts (text, message_id) VALUES (?, ?)", batch)
+                    batch.clear()
+            if batch:
+                db.executemany("INSERT INTO msg_fts (text, message_id) VALUES (?, ?)", batch)
+            db.execute("INSERT INTO meta (key, value) VALUES ('version', ?)", (fp,))
+    finally:
+        db.close()
+    os.replace(tmp, dest)
+    return dest
+
+
+def restamp(path: Path, fp: str) -> None:
+    """Say that an index built a moment ago (same messages) belongs to version ``fp``."""
+    db = sqlite3.connect(path)
+    try:
+        with db:
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('version', ?)", (fp,))
+    finally:
+        db.close()
+
+
+def ensure_index(con: Connection, case_path: Path, fp: str) -> Path:
+    """The side FTS5 index, (re)built when it is missing or was built at another case version."""
+    path = index_path(case_path)
+    with _lock(path):
+        if _stamp(path) != fp:
+            build_index(con, path, fp)
+    return path
