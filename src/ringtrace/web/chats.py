@@ -256,7 +256,8 @@ def date_cursor(raw: str | None) -> Cursor | None:
     return Cursor(day - timedelta(microseconds=1), 2**62)
 
 
-def earlier_cursor(con: Connection, chat: ChatRef, before: Cursor, size: int) -> Cursor | None:
+def earlier_cursor(con: Connection, chat: ChatRef, before: Cursor, size: int, data: CaseData, case: Case
+                   ) -> Cursor | None:
     """The cursor of the page that ends just before ``before`` (the first message of the page shown), so the
     viewer can page back; None when that page is the chat's first. Looks back over a growing time span and folds
     copies as ``chat_page`` does, so the earlier page meets the current one without a gap or an overlap."""
@@ -266,7 +267,7 @@ def earlier_cursor(con: Connection, chat: ChatRef, before: Cursor, size: int) ->
                    .scalar())
     if first_at is None:
         return None
-    senders, _ = sender_map(con)
+    senders, _ = sender_map(data, case)
     span = timedelta(days=1)
     while True:
         lo = before.at - span

@@ -26,7 +26,7 @@ def chat(request: Request, gc: CaseDep, ref: str, after: str | None = None, date
         cursor = date_cursor(date) or Cursor.parse(after)
         back = Cursor.parse(before) if not find else None
         if cursor is None and back is not None:  # "earlier": the page that ends where the shown one began
-            cursor = earlier_cursor(con, c, back, gc.st.settings.page_size)
+            cursor = earlier_cursor(con, c, back, gc.st.settings.page_size, p.data, gc.case)
         page = chat_page(con, c, p.data, gc.case, gc.st.settings.page_size, cursor, find or None)
     ids = [str(it["id"]) for it in page.items if it["type"] == "message"]
     first = next((it for it in page.items if it["type"] == "message"), None)
