@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ringtrace.case import Case
 from ringtrace.dissemination import precomputed

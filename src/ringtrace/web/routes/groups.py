@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ringtrace.web.auth import NotFound
-from ringtrace.web.decisions import decisions_about
 from ringtrace.web.data import media_index
+from ringtrace.web.decisions import decisions_about
 from ringtrace.web.deps import CaseDep
 from ringtrace.web.dossier import group_media
 from ringtrace.web.state import render
