@@ -86,3 +86,14 @@ def test_a_transcription_replaces_the_ocr_of_its_page_and_reruns_are_idempotent(
         assert [r.name for r in con.execute(select(S.possible_victims))] == ["Ines Korvish"]
         assert {r.origin for r in con.execute(select(S.note_entities))} == {"transcription"}
         assert len(con.execute(select(S.audit_log).where(S.audit_log.c.action == "stage.notes")).all()) == 2
+
+
+def test_dates_on_notes_are_on_the_timeline_without_the_names(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from ringtrace.dissemination.export import build_export
+    from ringtrace.dissemination.readmodel import timeline_entries
+
+    case = _case(tmp_path)
+    notes_stage(case)
+    entries = [e for e in timeline_entries(case, build_export(case))["entries"] if e["kind"] == "note_date"]
+    assert [(e["day"], e["exhibit"]) for e in entries] == [("2004-04-03", "EX-1")]
+    assert "Alba Pym" not in entries[0]["what"] and "page 1, line 4" in entries[0]["what"]

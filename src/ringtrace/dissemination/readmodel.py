@@ -116,6 +116,7 @@ def timeline_entries(case: Case, doc: ExportDoc) -> dict[str, Any]:
                         "day": at.strftime("%Y-%m-%d") if at else "", "group": group_of.get(int(e.chat_id)),
                         "chat": group_of.get(int(e.chat_id)) or f"c{e.chat_id}", "persons": names,
                         "what": what.strip(), "exhibit": exhibit.get(e.source_id, "?")})
+        out.extend(_note_dates(con))
     for md in doc["media"]:
         fs = md.get("first_shared")
         if md["matches"] and fs and fs.get("at"):
@@ -133,3 +134,31 @@ def timeline_entries(case: Case, doc: ExportDoc) -> dict[str, Any]:
                             "exhibit": s["source"]})
     out.sort(key=lambda x: (x["at"] == "", x["at"], x["kind"]))
     return {"entries": out, "kinds": sorted({x["kind"] for x in out})}
+
+
+def _note_dates(con: Connection) -> list[dict[str, Any]]:
+    """Dates written on seized notes (also years long past), with the persons the same line ties to. Never the
+    names of people tied to nobody: those are possible victims, shown only behind their own grant."""
+    ne, nl = S.note_entities, S.note_links
+    tied: dict[tuple[str, int, int], set[str]] = {}
+    for r in con.execute(select(ne.c.sha256, ne.c.page, ne.c.line_no, nl.c.person_label)
+                         .join(nl, nl.c.entity_id == ne.c.id)):
+        tied.setdefault((r.sha256, r.page, r.line_no), set()).add(str(r.person_label))
+    holder: dict[str, str] = {}
+    rows = con.execute(select(ne).where(ne.c.kind == "date").order_by(ne.c.id).limit(MAX_EVENTS)).all()
+    shas = {r.sha256 for r in rows}
+    if shas:
+        for f in con.execute(select(S.source_files.c.sha256, S.sources.c.exhibit)
+                             .join(S.sources, S.sources.c.id == S.source_files.c.source_id)
+                             .where(S.source_files.c.sha256.in_(shas)).order_by(S.sources.c.id)):
+            holder.setdefault(f.sha256, f.exhibit)
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        v = str(r.value)
+        day = v if len(v) == 10 else (f"{v}-01" if len(v) == 7 else f"{v}-01-01")
+        prec = "" if len(v) == 10 else f" (a {r.date_precision or 'year'} only)"
+        out.append({"kind": "note_date", "at": f"{day} 00:00:00", "day": day, "group": None, "chat": None,
+                    "persons": sorted(tied.get((r.sha256, r.page, r.line_no), ())),
+                    "what": f"“{r.raw}” written on a note{prec}: {r.sha256[:12]}… page {r.page}, line {r.line_no}",
+                    "exhibit": holder.get(r.sha256, "")})
+    return out
