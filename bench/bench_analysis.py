@@ -142,8 +142,8 @@ def main() -> None:
         print(rows[-1], flush=True)
     ratio = rows[1]["analyze_s"] / max(rows[0]["analyze_s"], 1e-9)
     best = [min(r["analyze_cpu_s"], r["reanalyze_cpu_s"]) for r in rows]  # CPU time: steadier on a shared machine
-    print(f"analyze time ratio 10x/1x: wall {ratio:.2f}, CPU (best of the two runs) {best[1] / max(best[0], 1e-9):.2f}; "
-          f"rows ratio {rows[1]['message_rows'] / rows[0]['message_rows']:.2f}")
+    print(f"analyze time ratio 10x/1x: wall {ratio:.2f}, CPU (best of the two runs) "
+          f"{best[1] / max(best[0], 1e-9):.2f}; rows ratio {rows[1]['message_rows'] / rows[0]['message_rows']:.2f}")
 
 
 if __name__ == "__main__":
