@@ -1,16 +1,21 @@
-"""Busy cores of ``ringtrace run`` (user+sys CPU of the process and its workers / wall), parse before/after.
+"""End to end: ingest + run + export of a synthetic operation, per stage wall, CPU and busy cores, peak RSS.
 
-An operation is synthesised (not timed), its exhibits ingested with ``parse=False`` (timed apart), then ``run``
-is timed in a fresh process per mode, so each mode's CPU and peak RSS are its own:
+An operation is synthesised (not timed); then, in a fresh process per executor so each one's CPU and memory are
+its own, the stages run one after another:
 
-- ``before``: the run as it was, exhibit after exhibit parsed on one core, then hash on the local pool;
-- ``after``: ``run`` with the local pool: every unit of every exhibit read in worker processes, written by one
-  writer, then hash on the same pool.
+- ingest: every exhibit recorded and kept in the vault, then all parsed together (``ingest_many``: units read in
+  worker processes, one writer);
+- hash, match, analyze: what ``ringtrace run`` does after parsing (hash on the same kind of executor);
+- export: the JSON export as `ringtrace export` writes it (and, apart, not in the total, with every message).
 
-Both modes must give the same export (checked here too, wall-clock keys aside).
+Each stage gets its own executor, closed at the stage's end, so the CPU of its (reaped) worker processes is
+counted in that stage: busy cores = (user + system CPU of this process and its workers) / wall. CPU seconds do
+not depend on how loaded the machine is; wall seconds and busy cores do. Executors: ``local`` (a process pool of
+``--workers``) and ``dask`` (a dask.distributed LocalCluster of ``--workers`` worker processes, one thread each).
+The exports of all executors must be identical (wall-clock keys aside); the script says whether they are.
 
     python bench/bench_pipeline.py --scale small
-    python bench/bench_pipeline.py --scale medium --out bench/results/pipeline.md
+    python bench/bench_pipeline.py --scale medium --executors local,dask --out bench/results/pipeline.md
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +38,7 @@ VOLATILE = {"generated_at", "ingested_at"}
 
 def _cpu() -> float:
     s = resource.getrusage(resource.RUSAGE_SELF)
-    c = resource.getrusage(resource.RUSAGE_CHILDREN)  # workers count once they are reaped (pool shutdown)
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)  # workers count once they are reaped (executor closed)
     return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
 
 
@@ -43,68 +50,86 @@ def _strip(v: Any) -> Any:
     return v
 
 
-def one(op: Path, work: Path, mode: str, workers: int) -> dict[str, Any]:
-    from ringtrace.case import Case
+@contextmanager
+def _executor(kind: str, workers: int) -> Iterator[Any]:
     from ringtrace.compute import make_executor
-    from ringtrace.dissemination.export import build_export
+
+    if kind == "local":
+        ex = make_executor(f"local:{workers}")
+        try:
+            yield ex
+        finally:
+            ex.close()
+        return
+    from distributed import LocalCluster
+
+    cluster_cls: Any = LocalCluster
+    with cluster_cls(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        ex = make_executor(f"dask:{cluster.scheduler_address}")
+        try:
+            yield ex
+        finally:
+            ex.close()
+
+
+def one(op: Path, work: Path, kind: str, workers: int) -> dict[str, Any]:
+    from ringtrace.case import Case
+    from ringtrace.dissemination.export import write_export
+    from ringtrace.matching.sets import import_hashset
     from ringtrace.stages.analyze import analyze_stage
     from ringtrace.stages.hash import hash_stage
-    from ringtrace.stages.intake import ingest
+    from ringtrace.stages.intake import ExhibitSpec, ingest_many
     from ringtrace.stages.match import match_stage
-    from ringtrace.stages.parse import parse_source
-    from ringtrace.stages.run import run
 
-    (work / mode).mkdir(parents=True, exist_ok=True)
-    case = Case.init(work / mode / "case", actor="bench")
+    (work / kind).mkdir(parents=True, exist_ok=True)
+    case = Case.init(work / kind / "case", actor="bench")
     manifest = json.loads((op / "operation.json").read_text(encoding="utf-8"))
-    t0 = time.perf_counter()
-    for ex in manifest["exhibits"]:
-        ingest(case, op / ex["path"], exhibit=ex["exhibit"], timezone=ex.get("timezone", "UTC"),
-               owner=ex.get("owner"), region=ex.get("region"), seizure_country=ex.get("seizure_country"),
-               examiner="bench", parse=False)
-    ingest_s = time.perf_counter() - t0
-    stages: dict[str, float] = {}
-    c0, w0 = _cpu(), time.perf_counter()
-    ex = make_executor(f"local:{workers}")
-    try:
-        if mode == "before":
-            from sqlalchemy import select
+    specs = [ExhibitSpec(op / ex["path"], exhibit=ex["exhibit"], timezone=ex.get("timezone", "UTC"),
+                         owner=ex.get("owner"), region=ex.get("region"), seizure_country=ex.get("seizure_country"))
+             for ex in manifest["exhibits"]]
+    stages: dict[str, dict[str, float]] = {}
 
-            from ringtrace.store import schema as S
+    def timed(name: str, fn: Callable[[], object]) -> None:
+        c0, w0 = _cpu(), time.perf_counter()
+        fn()
+        wall, cpu = time.perf_counter() - w0, _cpu() - c0
+        stages[name] = {"wall_s": wall, "cpu_s": cpu, "busy_cores": cpu / wall if wall else 0.0,
+                        "peak_rss_mb_so_far": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
-            with case.engine.connect() as con:
-                pending = [r[0] for r in con.execute(select(S.sources.c.id).order_by(S.sources.c.id))]
-            t = time.perf_counter()
-            for sid in pending:
-                parse_source(case, sid)
-            stages["parse"] = time.perf_counter() - t
-            t = time.perf_counter()
+    def ingest() -> None:
+        with _executor(kind, workers) as ex:
+            ingest_many(case, specs, examiner="bench", executor=ex)
+        for hl in manifest.get("hashlists", []):
+            import_hashset(case, op / hl["path"], name=hl["name"], format=hl.get("format"))
+
+    def hashing() -> None:
+        with _executor(kind, workers) as ex:
             hash_stage(case, ex)
-            stages["hash"] = time.perf_counter() - t
-            t = time.perf_counter()
-            match_stage(case)
-            analyze_stage(case)
-            stages["match+analyze"] = time.perf_counter() - t
-        else:
-            marks: dict[str, float] = {}
 
-            def progress(stage: str, i: int, n: int) -> None:
-                marks.setdefault(stage, time.perf_counter())
+    timed("ingest", ingest)
+    timed("hash", hashing)
+    timed("match", lambda: match_stage(case))
+    timed("analyze", lambda: analyze_stage(case))
+    timed("export", lambda: write_export(case, work / kind / "export-default.json"))  # `ringtrace export`
+    rss_pipeline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # not in the total: the export with every message and event (`ringtrace export --with-messages`)
+    timed("export --with-messages", lambda: write_export(case, work / kind / "export-full.json", with_messages=True))
+    from ringtrace.dissemination.export import build_export
 
-            run(case, executor=ex, progress=progress)
-            order = [k for k in ("parse", "hash", "match", "analyze") if k in marks]
-            stages["(stage starts, s after run start)"] = 0.0
-            for k in order:
-                stages[f"{k} starts at"] = marks[k] - w0
-    finally:
-        ex.close()
-    wall, cpu = time.perf_counter() - w0, _cpu() - c0
-    export = _strip(build_export(case, with_messages=True))
+    (work / kind / "export.json").write_text(json.dumps(_strip(build_export(case, with_messages=True)),
+                                                        sort_keys=True, default=str))
     case.close()
-    (work / mode / "export.json").write_text(json.dumps(export, sort_keys=True, default=str))
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"mode": mode, "ingest_s": ingest_s, "run_wall_s": wall, "run_cpu_s": cpu, "busy_cores": cpu / wall,
-            "stages": stages, "peak_rss_mb_main": rss, "exhibits": len(manifest["exhibits"])}
+    run = ("hash", "match", "analyze")
+    counted = ("ingest", *run, "export")
+    total_wall = sum(stages[k]["wall_s"] for k in counted)
+    total_cpu = sum(stages[k]["cpu_s"] for k in counted)
+    run_wall = sum(stages[k]["wall_s"] for k in run)
+    run_cpu = sum(stages[k]["cpu_s"] for k in run)
+    return {"executor": kind, "workers": workers, "exhibits": len(specs), "stages": stages,
+            "run": {"wall_s": run_wall, "cpu_s": run_cpu, "busy_cores": run_cpu / run_wall},
+            "total": {"wall_s": total_wall, "cpu_s": total_cpu, "busy_cores": total_cpu / total_wall},
+            "peak_rss_mb_main": rss_pipeline,
+            "peak_rss_mb_largest_worker": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
 
 
 def main() -> None:
@@ -112,8 +137,10 @@ def main() -> None:
     ap.add_argument("--scale", default="small")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--executors", default="local", help="comma-separated: local, dask")
     ap.add_argument("--out", type=Path)
-    ap.add_argument("--one", nargs=3, metavar=("OP", "WORK", "MODE"), help=argparse.SUPPRESS)
+    ap.add_argument("--op", type=Path, help="reuse an operation synthesised before (its folder)")
+    ap.add_argument("--one", nargs=3, metavar=("OP", "WORK", "EXECUTOR"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
         print(json.dumps(one(Path(a.one[0]), Path(a.one[1]), a.one[2], a.workers)))
@@ -122,25 +149,36 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="rt-bench-pipe-") as d:
         work = Path(d)
-        t = time.perf_counter()
-        write_operation(work / "op", seed=a.seed, scale=a.scale)
-        synth_s = time.perf_counter() - t
+        synth_s = 0.0
+        op = a.op
+        if op is None:
+            op = work / "op"
+            t = time.perf_counter()
+            write_operation(op, seed=a.seed, scale=a.scale)
+            synth_s = time.perf_counter() - t
         rows = []
-        for mode in ("before", "after"):
-            out = subprocess.run([sys.executable, __file__, "--workers", str(a.workers), "--one", str(work / "op"),
-                                  str(work), mode], capture_output=True, text=True, check=True)
+        kinds = [k.strip() for k in a.executors.split(",") if k.strip()]
+        for kind in kinds:
+            out = subprocess.run([sys.executable, __file__, "--workers", str(a.workers), "--one", str(op),
+                                  str(work), kind], capture_output=True, text=True, check=True)
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        same = (work / "before" / "export.json").read_text() == (work / "after" / "export.json").read_text()
-    lines = [f"## `ringtrace run`, scale {a.scale}, seed {a.seed}, {rows[0]['exhibits']} exhibits, "
-             f"local pool of {a.workers} ({os.cpu_count()} CPUs; synthesis {synth_s:.0f} s, not counted)", "",
-             "| mode | ingest (parse=False) | run wall | run CPU (user+sys, workers too) | busy cores | main RSS |",
-             "|---|---|---|---|---|---|"]
+            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+        exports = [(work / k / "export.json").read_text() for k in kinds]
+        same = all(e == exports[0] for e in exports)
+    lines = [f"### scale {a.scale}, seed {a.seed}, {rows[0]['exhibits']} exhibits, {a.workers} workers "
+             f"({os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end; synthesis "
+             f"{synth_s:.0f} s, not counted)", "",
+             "| executor | stage | wall | CPU (this process + workers) | busy cores |", "|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['mode']} | {r['ingest_s']:.1f} s | {r['run_wall_s']:.1f} s | {r['run_cpu_s']:.1f} s | "
-                     f"**{r['busy_cores']:.2f}** | {r['peak_rss_mb_main']:.0f} MB |")
-    lines += ["", "stages: " + "; ".join(f"{r['mode']}: " + ", ".join(f"{k} {v:.1f} s" for k, v in r["stages"].items()
-                                                                   if not k.startswith("(")) for r in rows),
-              "", f"exports identical (wall-clock keys aside): {'yes' if same else 'NO'}", ""]
+        for name, s in [*r["stages"].items(), ("run (hash+match+analyze)", r["run"]),
+                        ("**ingest + run + export**", r["total"])]:
+            lines.append(f"| {r['executor']} | {name} | {s['wall_s']:.1f} s | {s['cpu_s']:.1f} s | "
+                         f"{s['busy_cores']:.2f} |")
+    lines += [""] + [f"peak RSS ({r['executor']}): main process {r['peak_rss_mb_main']:.0f} MB through ingest + run + "
+                     f"export (after each stage: " + ", ".join(f"{k} {v['peak_rss_mb_so_far']:.0f}"
+                                                             for k, v in r["stages"].items())
+                     + f" MB), largest worker {r['peak_rss_mb_largest_worker']:.0f} MB" for r in rows]
+    lines += ["", f"exports identical across executors (wall-clock keys aside): {'yes' if same else 'NO'}", ""]
     text = "\n".join(lines)
     print(text)
     if a.out:

@@ -104,3 +104,25 @@ def test_problems_table_shows_hostile_file_names_inertly(tmp_path: Path) -> None
     assert res.exit_code == 0
     assert "\x1b[2J" not in res.output
     assert "\\x1b" in res.output  # the file is named, its escape shown as text
+
+
+def test_ingest_of_several_paths_records_each_then_parses_them(tiny_operation: Path, tmp_path: Path) -> None:
+    manifest = json.loads((tiny_operation / "operation.json").read_text(encoding="utf-8"))
+    paths = [str(tiny_operation / ex["path"]) for ex in manifest["exhibits"][:3]]
+    d = tmp_path / "case"
+    _ok("init", str(d))
+    out = _ok("ingest", str(d), *paths)
+    assert [f"EX-00{i}:" in out for i in (1, 2, 3)] == [True, True, True] and out.count("  read ") >= 3
+    from sqlalchemy import select
+
+    from ringtrace.case import Case
+    from ringtrace.store import schema as S
+
+    c = Case.open(d)
+    with c.engine.connect() as con:
+        assert [r[0] for r in con.execute(select(S.sources.c.status))] == ["parsed"] * 3
+    c.close()
+    again = _ok("ingest", str(d), *paths)
+    assert again.count("nothing added") == 3 and "Next:" not in again
+    res = runner.invoke(app, ["ingest", str(d), *paths, "--exhibit", "EX-9"])
+    assert res.exit_code != 0 and "one path" in res.output

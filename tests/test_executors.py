@@ -94,3 +94,64 @@ def test_dask_cluster_of_processes_gives_the_serial_case(operation: Path, tmp_pa
             ex.close()
     assert got[1] == serial[1]
     assert got[0] == serial[0]
+
+
+def _specs(op: Path) -> list[Any]:
+    from ringtrace.stages.intake import ExhibitSpec
+
+    manifest = json.loads((op / "operation.json").read_text(encoding="utf-8"))
+    return [ExhibitSpec(op / ex["path"], exhibit=ex["exhibit"], timezone=ex.get("timezone", "UTC"),
+                        owner=ex.get("owner"), region=ex.get("region"), seizure_country=ex.get("seizure_country"))
+            for ex in manifest["exhibits"]]
+
+
+def _ingest_case(op: Path, where: Path, executor: Executor | None) -> tuple[dict[str, Any], dict[int, Any]]:
+    """Ingest every exhibit and parse it at intake: one after another (``executor`` None: ``ingest`` with
+    parse=True, the exhibit-by-exhibit way), or all recorded first and parsed together through ``executor``
+    (``ingest_many``); then ``run`` the rest serially."""
+    from ringtrace.stages.intake import ingest_many
+
+    case = Case.init(where, actor="exec")
+    try:
+        specs = _specs(op)
+        if executor is None:
+            results = [ingest(case, s.path, exhibit=s.exhibit, timezone=s.timezone, owner=s.owner, region=s.region,
+                              seizure_country=s.seizure_country, examiner="exec") for s in specs]
+        else:
+            results = ingest_many(case, specs, examiner="exec", executor=executor)
+        assert all(r.added and r.parse is not None for r in results)
+        assert ringtrace.run(case, executor=make_executor("serial")).parsed == []  # ingest parsed them all
+        with case.engine.connect() as con:
+            sids = [r[0] for r in con.execute(select(S.sources.c.id).order_by(S.sources.c.id))]
+            seals = {sid: seal_source(con, sid).as_detail() for sid in sids}
+        return _strip(build_export(case, with_messages=True)), seals
+    finally:
+        case.close()
+
+
+def test_ingest_of_many_exhibits_in_workers_gives_the_exhibit_by_exhibit_case(
+        operation: Path, tmp_path: Path, serial: tuple[dict[str, Any], dict[int, Any]]) -> None:
+    one_by_one = _ingest_case(operation, tmp_path / "one-by-one" / "case", None)
+    ex = make_executor("local:2")
+    try:
+        together = _ingest_case(operation, tmp_path / "together" / "case", ex)
+    finally:
+        ex.close()
+    assert len(together[1]) > 1 and together[1] == one_by_one[1]
+    assert together[0] == one_by_one[0]
+    assert together[0] == serial[0]  # and the case that ingest without parsing, then run, gives
+
+
+def test_ingest_many_parses_what_it_recorded_before_a_refused_source(operation: Path, tmp_path: Path) -> None:
+    from ringtrace.stages.intake import ExhibitSpec, IntakeError, ingest_many
+
+    good = _specs(operation)[:2]
+    case = Case.init(tmp_path / "case", actor="exec")
+    try:
+        with pytest.raises(IntakeError, match="no such file"):
+            ingest_many(case, [*good, ExhibitSpec(tmp_path / "missing")], executor=make_executor("serial"))
+        with case.engine.connect() as con:
+            status = [r[0] for r in con.execute(select(S.sources.c.status).order_by(S.sources.c.id))]
+        assert status == ["parsed", "parsed"]
+    finally:
+        case.close()

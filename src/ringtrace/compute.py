@@ -71,21 +71,32 @@ class DaskExecutor:
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], chunksize: int = 16) -> Iterator[R]:
         """Submits the first batch at once (as a process pool does), then each next batch before the current
-        one is gathered, so the cluster stays busy while the caller consumes results in order."""
+        one is gathered, so the cluster stays busy while the caller consumes results in order. Like a process
+        pool's ``chunksize``, each task runs ``chunksize`` items: one task per item costs the scheduler and the
+        workers more CPU than a small item's work (measured: the medium hash stage, 17,491 images, took 7x the
+        CPU of the local pool with one task per image)."""
         work = list(items)
-        step = max(1, chunksize * 64)
-        first = self.client.map(fn, work[:step], pure=False) if work else []
-        return self._in_order(fn, work, step, first)
+        size = max(1, chunksize)
+        chunks = [work[i:i + size] for i in range(0, len(work), size)]
+        step = 64  # chunks per batch
+        first = self.client.map(_apply_chunk, chunks[:step], fn=fn, pure=False) if chunks else []
+        return self._in_order(fn, chunks, step, first)
 
-    def _in_order(self, fn: Callable[[T], R], work: list[T], step: int, current: Any) -> Iterator[R]:
-        for start in range(0, len(work), step):
-            nxt = work[start + step:start + 2 * step]
-            following = self.client.map(fn, nxt, pure=False) if nxt else None
-            yield from self.client.gather(current)
+    def _in_order(self, fn: Callable[[T], R], chunks: list[list[T]], step: int, current: Any) -> Iterator[R]:
+        for start in range(0, len(chunks), step):
+            nxt = chunks[start + step:start + 2 * step]
+            following = self.client.map(_apply_chunk, nxt, fn=fn, pure=False) if nxt else None
+            for part in self.client.gather(current):
+                yield from part
             current = following
 
     def close(self) -> None:
         self.client.close()
+
+
+def _apply_chunk(items: list[T], fn: Callable[[T], R]) -> list[R]:
+    """One cluster task: ``fn`` over a chunk of items, in order (top level, so workers find it by name)."""
+    return [fn(x) for x in items]
 
 
 def make_executor(spec: str | None = None) -> Executor:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ringtrace.case import Case
+from ringtrace.compute import Executor
+from ringtrace.stages import noop_progress
 
 Say = Callable[[str], None]
 MARK = ".ringtrace-demo"  # written in every case folder the demo makes: only such a folder is ever deleted
@@ -27,28 +29,29 @@ class DemoResult:
 
 
 def ingest_operation(case: Case, op_dir: Path, progress: Callable[[str, int, int], None] | None = None,
-                     say: Say | None = None) -> None:
-    """Ingest every exhibit of a synthetic operation with what investigators know at intake, and its lists."""
+                     say: Say | None = None, executor: Executor | None = None) -> None:
+    """Ingest every exhibit of a synthetic operation with what investigators know at intake, and its lists;
+    the exhibits are parsed together through ``executor`` (default: as ``parse_sources`` chooses)."""
     from ringtrace.matching.sets import import_hashset
-    from ringtrace.stages.intake import ingest
+    from ringtrace.stages.intake import ExhibitSpec, ingest_many
 
     manifest = json.loads((op_dir / "operation.json").read_text(encoding="utf-8"))
     exhibits = manifest["exhibits"]
-    for i, ex in enumerate(exhibits):
-        if progress:
-            progress("ingest", i, len(exhibits))
-        r = ingest(case, op_dir / ex["path"], exhibit=ex["exhibit"], timezone=ex.get("timezone", "UTC"),
-                   owner=ex.get("owner"), region=ex.get("region"),
-                   seizure_country=ex.get("seizure_country"), examiner="demo")
+    # every exhibit recorded first, then all parsed together in worker processes (one writer)
+    specs = [ExhibitSpec(op_dir / ex["path"], exhibit=ex["exhibit"], timezone=ex.get("timezone", "UTC"),
+                         owner=ex.get("owner"), region=ex.get("region"), seizure_country=ex.get("seizure_country"))
+             for ex in exhibits]
+    results = ingest_many(case, specs, examiner="demo", executor=executor,
+                          progress=progress if progress else noop_progress)
+    for ex in exhibits:
         if ex.get("paper"):  # photos and scans of notes: every picture is OCR'd, in the languages they are in
             from ringtrace.documents.settings import configure
 
             configure(case, ex["exhibit"], paper=True, langs=ex.get("languages"))
-        if say:
+    if say:
+        for ex, r in zip(exhibits, results, strict=True):
             what = ", ".join(sorted({f for f, _ in r.parse.units})) if r.parse else "already in the case"
             say(f"  {ex['exhibit']}: {r.files} files ({what})")
-    if progress:
-        progress("ingest", len(exhibits), len(exhibits))
     for hl in manifest.get("hashlists", []):
         res = import_hashset(case, op_dir / hl["path"], name=hl["name"], format=hl.get("format"))
         if say:

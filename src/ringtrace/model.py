@@ -10,7 +10,7 @@ identity. See docs/model.md for the full description.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 
@@ -267,6 +267,31 @@ class Problem:
     severity: str = "error"  # error | warning | info
 
 
+def _quick_init(cls: type) -> None:
+    """Give a frozen slotted dataclass an ``__init__`` that stores each field through its slot descriptor.
+
+    The one ``dataclass(frozen=True)`` writes calls ``object.__setattr__(self, "name", value)`` per field (a
+    name lookup each time); setting the slot directly does the same store, about twice as fast, and readers
+    build millions of these records. Signature, defaults, equality, hashing and immutability are unchanged
+    (the generated ``__setattr__`` still refuses assignment after construction)."""
+    params, body = [], []
+    env: dict[str, object] = {}
+    for f in fields(cls):
+        assert f.default_factory is MISSING and f.init, f"{cls.__name__}.{f.name}: plain fields only"
+        env[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
+        if f.default is MISSING:
+            params.append(f.name)
+        else:
+            env[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+        body.append(f"    _set_{f.name}(self, {f.name})")
+    assert not hasattr(cls, "__post_init__"), cls.__name__
+    exec(f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body) + "\n", env)  # noqa: S102
+    init = env["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
+    cls.__init__ = init  # type: ignore[misc]
+
+
 Record = (
     Account
     | AccountLink
@@ -291,3 +316,8 @@ class ReadOptions:
     owner: str | None = None  # the owner's phone (E.164) or handle, when given with --owner
     region: str | None = None  # default phone region (ISO alpha-2) for national numbers
     extra: dict[str, str] = field(default_factory=dict)
+
+
+for _cls in (AccountKey, Prov, ChatRef, MediaRef, Account, AccountLink, NameSeen, DeviceOwner, Group, Participant,
+             GroupEvent, Message, Page, Indicator, MediaFile, Problem):
+    _quick_init(_cls)

@@ -673,3 +673,40 @@ def test_call_log_rows_are_call_events(tmp_path: Path) -> None:
     reasons = [p.reason for p in recs if isinstance(p, Problem)]
     assert any("unknown code 99" in r and "call_log" in r for r in reasons)
     assert any("1 row(s) skipped: call without a readable peer or group JID (call_log:5)" in r for r in reasons)
+
+
+def test_text_that_is_not_utf8_mid_read_keeps_every_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows are fetched with SQLite's C decoder until a cell is not UTF-8; then the query is read again with the
+    replacing decoder. Every message comes once, in order, the damaged one with U+FFFD."""
+    import ringtrace.sources.whatsapp.android as android
+
+    monkeypatch.setattr(android, "BATCH", 3)  # the damaged row falls in a later batch, mid-batch
+    con = current_db(tmp_path)
+    b = CurrentBuilder(con)
+    group = b.chat("120363000000000001@g.us", "Club")
+    for i in range(10):
+        b.msg(group, 0, 0, f"text {i}", sender=f"{MEMBER}@s.whatsapp.net")
+    con.execute("UPDATE message SET text_data = CAST(X'6F6B20FF21' AS TEXT) WHERE _id = 8")
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-android", owner=f"+{OWN}")
+    texts = [r.text for r in recs if isinstance(r, Message)]
+    assert texts == [f"text {i}" for i in range(7)] + ["ok \ufffd!", "text 8", "text 9"]
+
+
+def test_batches_same_rows_whichever_decoder(tmp_path: Path) -> None:
+    from ringtrace.sources._helpers.sqlite_util import batches
+
+    db = tmp_path / "t.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, x TEXT)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", [(i, f"v{i}") for i in range(1, 12)])
+    con.execute("UPDATE t SET x = CAST(X'FF' AS TEXT) WHERE id IN (5, 11)")
+    con.commit()
+    con.close()
+    copy = open_readonly_copy(db, tmp_path / "copy")
+    rows = [r for batch in batches(copy, "SELECT id, x FROM t ORDER BY id", 4) for r in batch]
+    assert rows == copy.execute("SELECT id, x FROM t ORDER BY id").fetchall()  # the connection's own decoder
+    assert [r[0] for r in rows] == list(range(1, 12)) and rows[4][1] == "\ufffd"
+    assert copy.text_factory is not str  # the replacing decoder is back for every other query
+    copy.close()

@@ -12,13 +12,15 @@ import heapq
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, String, select, type_coerce
 
 from ringtrace.analysis.common import CHUNK, utc
 from ringtrace.store import schema as S
+
+fromisoformat = datetime.fromisoformat
 
 
 @dataclass(slots=True)  # many are held at once (an export's index in groups)
@@ -37,13 +39,21 @@ class Msg:
     sources: set[int] = field(default_factory=set)
     duplicates: list[int] = field(default_factory=list)
     sender_id: int | None = None  # the account as the source wrote it (before person resolution)
+    _content: tuple[str, str] | None | bool = False  # content(), once computed (False: not yet)
 
     def content(self) -> tuple[str, str] | None:
-        if self.shas:
-            return ("m", self.shas[0])
-        if self.text and self.text.strip():
-            return ("t", " ".join(self.text.split()))
-        return None
+        """What makes two key-less copies the same message: the first media hash, else the text with its
+        whitespace folded. Computed once: a message's text and media do not change once it is streamed."""
+        c = self._content
+        if c is False:
+            if self.shas:
+                c = ("m", self.shas[0])
+            elif self.text and not self.text.isspace():
+                c = ("t", " ".join(self.text.split()))
+            else:
+                c = None
+            self._content = c
+        return c  # type: ignore[return-value]
 
 
 @dataclass
@@ -75,29 +85,40 @@ def raw_messages(con: Connection, chat_ids: list[int], senders: SenderMap,
             q = q.where(m.c.at >= lo.replace(tzinfo=None) if sqlite else m.c.at >= lo)
         if hi is not None:
             q = q.where(m.c.at <= hi.replace(tzinfo=None) if sqlite else m.c.at <= hi)
-        yield from con.execute(q.execution_options(stream_results=True, yield_per=CHUNK))
+        if sqlite:
+            # SQLite keeps the time as ISO text: read it as text and parse it here in C (datetime.fromisoformat)
+            # rather than through SQLAlchemy's per-row DateTime processing; other databases hand back datetimes.
+            q = q.with_only_columns(*[type_coerce(c, String) if c.name == "at" else c for c in q.selected_columns])
+        for part in con.execute(q.execution_options(stream_results=True, yield_per=CHUNK)).partitions():
+            yield from part
 
     def key(r: Any) -> tuple[bool, Any, int]:
-        # the database's own order: SQLite puts NULL times first, PostgreSQL last
-        return ((r.at is not None) if sqlite else (r.at is None)), r.at or _EPOCH, r.id
+        # the database's own order: SQLite puts NULL times first (its times are ISO text), PostgreSQL last
+        if sqlite:
+            return r[1] is not None, r[1] or "", r[0]
+        return r[1] is None, r[1] or _EPOCH, r[0]
 
     rows = (one_chat(chat_ids[0]) if len(chat_ids) == 1
             else heapq.merge(*(one_chat(c) for c in sorted(set(chat_ids))), key=key))
+    person_of, owner_person, wildcards = senders.person_of, senders.owner_person, senders.wildcard_accounts
     cur: Msg | None = None
-    for r in rows:
-        if cur is not None and cur.id == r.id:
-            if r.sha256:
-                cur.shas.append(r.sha256)
+    for mid, at, prec, mkey, sender, from_owner, text, fwd, sid, cid, sha in rows:
+        if cur is not None and cur.id == mid:
+            if sha:
+                cur.shas.append(sha)
             continue
         if cur is not None:
             yield cur
-        sender = r.sender_id
-        person = senders.person_of.get(sender) if sender is not None else None
-        if person is None and sender is None and r.from_owner:
-            person = senders.owner_person.get(r.source_id)
-        cur = Msg(r.id, utc(r.at) or datetime.min, int(r.precision_s or 1), r.msg_key, person,
-                  sender in senders.wildcard_accounts, r.text, [r.sha256] if r.sha256 else [], bool(r.forwarded),
-                  r.source_id, r.chat_id, sender_id=sender)
+        person = person_of.get(sender) if sender is not None else None
+        if person is None and sender is None and from_owner:
+            person = owner_person.get(sid)
+        if type(at) is str:
+            when = fromisoformat(at)
+            when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+        else:
+            when = utc(at) or datetime.min
+        cur = Msg(mid, when, int(prec or 1), mkey, person, sender in wildcards, text, [sha] if sha else [],
+                  bool(fwd), sid, cid, sender_id=sender)
     if cur is not None:
         yield cur
 
@@ -152,8 +173,10 @@ def deduplicated(stream: Iterator[Msg], slack_s: int = 2) -> Iterator[Msg]:
             yield old
 
     for m in stream:
-        max_prec = max(max_prec, m.precision_s)
-        yield from evict(m.at)
+        if m.precision_s > max_prec:
+            max_prec = m.precision_s
+        if window and window[0][0] < m.at.timestamp() - (max_prec + slack_s):
+            yield from evict(m.at)  # (only when something is due: most messages evict nothing)
         if m.key is not None and m.key in seen_keys:
             _take_precise(seen_keys[m.key], m)
             continue

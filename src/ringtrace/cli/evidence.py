@@ -12,7 +12,7 @@ import typer
 
 from ringtrace.cli._app import CaseArg, app, console, err, fail, open_case
 from ringtrace.media.hashing import hash_paths, to_csv_row, to_json
-from ringtrace.stages.intake import IntakeError
+from ringtrace.stages.intake import ExhibitSpec, IntakeError, ingest_many
 from ringtrace.stages.intake import ingest as ingest_source
 from ringtrace.stages.reparse import ReparseError
 from ringtrace.stages.reparse import reparse as reparse_source
@@ -53,8 +53,10 @@ def _password(path: Path | None, ask: bool) -> str | None:
 @app.command()
 def ingest(
     case: CaseArg,
-    path: Annotated[Path, typer.Argument(help="A file, folder, zip, tar or disk image (E01, dd, VMDK, VHD/VHDX).")],
-    exhibit: Annotated[str | None, typer.Option(help="Exhibit number, e.g. EX-001.")] = None,
+    paths: Annotated[list[Path], typer.Argument(
+        help="A file, folder, zip, tar or disk image (E01, dd, VMDK, VHD/VHDX); several are recorded one after "
+             "another, then parsed together in worker processes.")],
+    exhibit: Annotated[str | None, typer.Option(help="Exhibit number, e.g. EX-001 (one path only).")] = None,
     format: Annotated[str | None, typer.Option(help="Force a format (default: recognised from content).")] = None,
     timezone: Annotated[str, typer.Option(help="Local time zone of exports in this source (IANA).")] = "UTC",
     examiner: Annotated[str | None, typer.Option(help="Who ingests.")] = None,
@@ -66,32 +68,45 @@ def ingest(
                                                    "always read and verified in place).")] = False,
     key: Annotated[str | None, typer.Option(
         help="Key for encrypted WhatsApp backups: a key file's path (preferred) or the 64 hex digits. Used in "
-             "memory only, never stored; only its fingerprint is recorded.")] = None,
+             "memory only, never stored; only its fingerprint is recorded (one path only).")] = None,
     password_file: PasswordFile = None,
     ask_password: AskPassword = False,
 ) -> None:
-    """Record a source (chain of custody), keep it in the vault and parse it."""
+    """Record sources (chain of custody), keep them in the vault and parse them."""
+    if len(paths) > 1 and (exhibit is not None or key is not None):
+        fail(f"--{'exhibit' if exhibit is not None else 'key'} belongs to one source: give it with one path "
+             f"(here {len(paths)}); each of several sources gets the next exhibit number")
     c = open_case(case)
-    keyed = str(Path(key).expanduser().resolve()) if key and Path(key).expanduser().is_file() else key
     password = _password(password_file, ask_password)
+    if len(paths) > 1 and password is not None:
+        fail(f"a backup password belongs to one source: give it with one path (here {len(paths)})")
     try:
-        r = ingest_source(c, path, exhibit=exhibit, format=format, timezone=timezone, examiner=examiner,
-                          owner=owner, region=region, seizure_country=seizure_country, reference=reference,
-                          copy_image=copy_image, key=keyed, password=password)
+        if len(paths) == 1:
+            keyed = str(Path(key).expanduser().resolve()) if key and Path(key).expanduser().is_file() else key
+            results = [ingest_source(c, paths[0], exhibit=exhibit, format=format, timezone=timezone,
+                                     examiner=examiner, owner=owner, region=region, seizure_country=seizure_country,
+                                     reference=reference, copy_image=copy_image, key=keyed, password=password)]
+        else:
+            specs = [ExhibitSpec(p, timezone=timezone, owner=owner, region=region, seizure_country=seizure_country,
+                                 format=format, reference=reference, copy_image=copy_image) for p in paths]
+            results = ingest_many(c, specs, examiner=examiner)
     except IntakeError as e:
         fail(str(e))
-    if not r.added:
-        console.print(f"{shown(str(path))} is already in the case as {r.exhibit}: nothing added.")
-        return
-    console.print(f"{r.exhibit}: {r.files} files recorded from {shown(str(path))}.")
-    for p in r.problems:
-        err.print(f"[yellow]refused:[/yellow] {shown(p)}")
-    if r.parse is not None:
-        for fmt, primary in r.parse.units:
-            console.print(f"  read {shown(primary)} as {fmt}")
-        if r.parse.problems:
-            err.print(f"[yellow]{r.parse.problems} problems recorded[/yellow]: ringtrace problems {shown(str(case))}")
-    console.print(f"Next: ringtrace run {shown(str(case))}")
+    for path, r in zip(paths, results, strict=True):
+        if not r.added:
+            console.print(f"{shown(str(path))} is already in the case as {r.exhibit}: nothing added.")
+            continue
+        console.print(f"{r.exhibit}: {r.files} files recorded from {shown(str(path))}.")
+        for p in r.problems:
+            err.print(f"[yellow]refused:[/yellow] {shown(p)}")
+        if r.parse is not None:
+            for fmt, primary in r.parse.units:
+                console.print(f"  read {shown(primary)} as {fmt}")
+            if r.parse.problems:
+                err.print(f"[yellow]{r.parse.problems} problems recorded[/yellow]: ringtrace problems "
+                          f"{shown(str(case))}")
+    if any(r.added for r in results):
+        console.print(f"Next: ringtrace run {shown(str(case))}")
 
 
 @app.command()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -321,18 +322,26 @@ def _phones(text: str, region: str | None, claimed: list[tuple[int, int]]) -> li
     """Phone numbers via libphonenumber, run on short candidate snippets so the cost stays linear."""
     out: list[_Hit] = []
     cand = _PHONE_ANY if region else _PHONE_PLUS
-    leniency = phonenumbers.Leniency.VALID
     for m in cand.finditer(text):
         s, e = m.start(), m.end()
         if _overlaps(claimed, s, e):
             continue
-        snippet = text[s:e]
-        for pm in phonenumbers.PhoneNumberMatcher(snippet, region, leniency=leniency):
-            if region is None and not pm.raw_string.lstrip().startswith("+"):
-                continue
-            e164 = phonenumbers.format_number(pm.number, phonenumbers.PhoneNumberFormat.E164)
-            out.append(_Hit("phone", e164, s + pm.start, s + pm.end, "phone"))
+        for ps, pe, e164 in _snippet_phones(text[s:e], region):
+            out.append(_Hit("phone", e164, s + ps, s + pe, "phone"))
     return out
+
+
+@functools.lru_cache(maxsize=65536)
+def _snippet_phones(snippet: str, region: str | None) -> tuple[tuple[int, int, str], ...]:
+    """libphonenumber's matches in one candidate snippet (start, end, E.164). A crawl repeats the same numbers
+    on page after page, and libphonenumber is the dearest step of extraction: each distinct snippet is
+    matched once (snippets are at most ~25 characters, so the cache stays small)."""
+    out: list[tuple[int, int, str]] = []
+    for pm in phonenumbers.PhoneNumberMatcher(snippet, region, leniency=phonenumbers.Leniency.VALID):
+        if region is None and not pm.raw_string.lstrip().startswith("+"):
+            continue
+        out.append((pm.start, pm.end, phonenumbers.format_number(pm.number, phonenumbers.PhoneNumberFormat.E164)))
+    return tuple(out)
 
 
 def _mask_signal(text: str, secret: str | None) -> str:

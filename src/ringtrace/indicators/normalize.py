@@ -54,6 +54,7 @@ _HOST_SLASH_GAP = re.compile(
     r"(?<=\.[A-Za-z]{2})(?:[A-Za-z]{0,22})(?P<gap1>[ \t]{0,3})/(?P<gap2>[ \t]{0,3}(?:\r?\n[ \t]{0,3}){0,2})"
     r"(?=[A-Za-z0-9+#])"
 )
+_SLASH_GAP_HINTS = (" /", "\t/", "/ ", "/\t", "/\n", "/\r", "/+")
 # "https://chat.whatsapp.com/joinchat/\nAbC" style breaks after a known path prefix
 _PREFIX_GAP = re.compile(r"(?:(?<=/joinchat/)|(?<=/invite/))[ \t]{0,3}\r?\n[ \t]{0,3}(?=[A-Za-z0-9])")
 _SCHEME_GAP = re.compile(
@@ -170,17 +171,21 @@ def normalize(raw: str) -> Normalized:
             return True
         return False
 
-    step(_INVISIBLE, lambda m: "")
-    step(_NON_ASCII, _nfkc)
+    # Each pass is skipped when a substring test (in C) shows it has nothing to do: most text is ASCII with
+    # no entities or escapes, and a pass over it would only scan.
+    if not text.isascii():
+        step(_INVISIBLE, lambda m: "")
+        step(_NON_ASCII, _nfkc)
     # redirectors nest encodings (%253A -> %3A -> :); decode until nothing changes (bounded)
     for _ in range(_MAX_DECODE_ROUNDS):
-        changed = step(_ENTITY, _unescape_entity)
-        changed = step(_PERCENT, _unquote) or changed
+        changed = "&" in text and step(_ENTITY, _unescape_entity)
+        changed = ("%" in text and step(_PERCENT, _unquote)) or changed
         if not changed:
             break
     # decoding may have produced invisible or full-width characters
-    step(_INVISIBLE, lambda m: "")
-    step(_NON_ASCII, _nfkc)
+    if not text.isascii():
+        step(_INVISIBLE, lambda m: "")
+        step(_NON_ASCII, _nfkc)
     if "[" in text or "(" in text or "{" in text:
         step(_DEFANG_BRACKETS, _defang)
     if "xp" in text or "XP" in text or "xP" in text or "Xp" in text or "*p" in text or "*P" in text:
@@ -189,7 +194,9 @@ def normalize(raw: str) -> Normalized:
         step(_DEFANG_SPACED, _defang)
     if " :" in text or "\t:" in text:
         step(_SCHEME_GAP, _scheme_gap)
-    step(_HOST_SLASH_GAP, _host_gap)
+    # _host_gap changes a match only with a gap before the slash, a line break after it or a "+" (t.me/ +AbC)
+    if any(h in text for h in _SLASH_GAP_HINTS):
+        step(_HOST_SLASH_GAP, _host_gap)
     if "joinchat/" in text or "invite/" in text:
         step(_PREFIX_GAP, lambda m: "")
     return Normalized(raw=raw, text=text, passes=passes)

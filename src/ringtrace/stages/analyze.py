@@ -94,8 +94,9 @@ def analyze_stage(case: Case, progress: Progress | None = None) -> AnalysisSumma
                 if a is None:
                     a = activity[m.person] = Activity()
                 a.add(m.at, m.id)
-                a.media += bool(m.shas)
-                a.known += sum(1 for s in set(m.shas) if s in known)
+                if m.shas:
+                    a.media += 1
+                    a.known += sum(1 for s in set(m.shas) if s in known)
                 a.forwards += m.forwarded
             summary.messages += n
             summary.duplicates += dups

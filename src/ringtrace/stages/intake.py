@@ -36,11 +36,15 @@ from sqlalchemy import func, select
 from ringtrace._version import TOOL
 from ringtrace.case import Case
 from ringtrace.lock import writes_case
+from ringtrace.stages import Progress, noop_progress
 from ringtrace.store import new_id
 from ringtrace.store.schema import problems, source_files, sources
 from ringtrace.vault import digest_file
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ringtrace.compute import Executor
     from ringtrace.stages.parse import ParseResult
 
 MAX_MEMBERS = 2_000_000
@@ -639,6 +643,49 @@ def backup_secrets(key: str | None, password: str | None) -> dict[str, str] | No
     """What the readers get in memory to open encrypted backups (ReadOptions.extra), or None."""
     secrets = {k: v for k, v in (("key", key), ("password", password)) if v}
     return secrets or None
+
+
+@dataclass
+class ExhibitSpec:
+    """One source to ingest with what the investigators know of it at intake (``ingest``'s options)."""
+
+    path: Path
+    exhibit: str | None = None
+    timezone: str = "UTC"
+    owner: str | None = None
+    region: str | None = None
+    seizure_country: str | None = None
+    format: str | None = None
+    reference: bool = False
+    copy_image: bool = False
+
+
+@writes_case
+def ingest_many(case: Case, specs: Sequence[ExhibitSpec], examiner: str | None = None,
+                executor: Executor | None = None, progress: Progress = noop_progress) -> list[IntakeResult]:
+    """Record and keep every source (each checked and recorded exactly as ``ingest`` does), then parse the new
+    ones together: their units are read through ``executor`` (worker processes; a local pool by default, see
+    ``parse_sources``) and written by this process alone in source order, so the case is the one an exhibit by
+    exhibit ingest gives. Should one source be refused (IntakeError), those recorded before it are still
+    parsed before the error is raised."""
+    from ringtrace.stages.parse import parse_sources
+
+    results: list[IntakeResult] = []
+    try:
+        for i, sp in enumerate(specs):
+            progress("ingest", i, len(specs))
+            results.append(ingest(case, sp.path, exhibit=sp.exhibit, format=sp.format, timezone=sp.timezone,
+                                  examiner=examiner, owner=sp.owner, region=sp.region,
+                                  seizure_country=sp.seizure_country, reference=sp.reference,
+                                  copy_image=sp.copy_image, parse=False))
+        progress("ingest", len(specs), len(specs))
+    finally:
+        added = [r for r in results if r.added]
+        for r, parsed in zip(added, parse_sources(case, [r.source_id for r in added], executor, progress),
+                             strict=True):
+            r.parse = parsed
+            parsed.problems = _stored_problems(case, r.source_id, "parse")  # what is stored, not what was written
+    return results
 
 
 def _stored_problems(case: Case, source_id: int, stage: str) -> int:

@@ -46,7 +46,6 @@ from ringtrace.model import (
 )
 from ringtrace.sources._helpers.sqlite_util import open_readonly_copy
 from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, read_sqlite_schema, register
-from ringtrace.sources.whatsapp.android import choose_owner
 from ringtrace.sources.whatsapp.ios import OWNER_PLIST, REQUIRED, _IOSReader, read_owner_plist
 
 WA_DOMAIN = "AppDomainGroup-group.net.whatsapp.WhatsApp.shared"
@@ -218,13 +217,9 @@ class _BackupChatReader(_IOSReader):
         recorded = ((read_owner_plist(self.unit.root / plist), Prov(plist, "OwnJabberID"),
                      f"preferences OwnJabberID (backup file {plist} = {WA_DOMAIN}/{OWNER_PLIST_PATH})")
                     for _ in (0,) if plist is not None)
-        found = choose_owner(recorded, self.options, self.file)
-        if found is not None:
-            self.owner, prov, basis = found
-            yield from self.account(self.owner, prov)
-            yield DeviceOwner(self.owner, basis, prov)
-            return
-        yield from self.infer_owner()
+        yield from self.recorded_owner(recorded)
+        if self.owner is None:
+            yield from self.infer_owner()
 
 
 def _is_encrypted(plist: dict[str, object] | None) -> bool:

@@ -28,12 +28,11 @@ to, never messages; their result codes are in the code table (schema android-cal
 
 from __future__ import annotations
 
-import base64
 import binascii
 import re
 import sqlite3
 import tempfile
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -45,7 +44,6 @@ from ringtrace.model import (
     AccountLink,
     ChatKind,
     ChatRef,
-    DeviceOwner,
     EventKind,
     Group,
     GroupEvent,
@@ -59,9 +57,16 @@ from ringtrace.model import (
     ReadOptions,
     Record,
 )
-from ringtrace.sources._helpers.sqlite_util import col_or_null, has_rows, open_readonly_copy, table_columns
+from ringtrace.sources._helpers.sqlite_util import (
+    batches,
+    col_or_null,
+    has_rows,
+    open_readonly_copy,
+    table_columns,
+)
 from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, register
 from ringtrace.sources.whatsapp import codes
+from ringtrace.sources.whatsapp.device_reader import DeviceReader, OwnerRule, message_sender
 
 BATCH = 5000
 PREFS_MAX_BYTES = 1024 * 1024
@@ -74,7 +79,7 @@ CURRENT_TABLES = {
     "chat": {"jid_row_id"},
 }
 
-#: Every message query selects these, in this order (``_AndroidReader.message_from_row`` unpacks them).
+#: Every message query selects these, in this order (``_AndroidReader.messages`` unpacks them).
 MESSAGE_COLUMNS = (
     "row id", "chat (row id or jid)", "key_id", "from_me", "sender (jid row id or jid)", "timestamp", "text",
     "message type", "forwarded", "media path (or legacy blob)", "media hash", "media size", "mime", "media name",
@@ -358,10 +363,10 @@ def int_code(v: object) -> int | None:
 # ---- shared helpers (also used by whatsapp_ios) -----------------------------------------------------------
 
 
-def jid_account(jid: str | None) -> AccountKey | None:
+def jid_account(jid: object) -> AccountKey | None:
     """A user JID -> its AccountKey: phone JIDs to ('whatsapp','phone','+E164'), LIDs to ('whatsapp','lid',
     '<digits>@lid'). Device and agent suffixes ("123:4@s.whatsapp.net", "123.0:1@...") are dropped."""
-    if not jid or "@" not in jid:
+    if not isinstance(jid, str) or "@" not in jid:  # hostile databases put anything in a text column
         return None
     user, _, server = jid.partition("@")
     user = user.split(":", 1)[0].split(".", 1)[0]
@@ -373,33 +378,6 @@ def jid_account(jid: str | None) -> AccountKey | None:
     if server == "lid":
         return AccountKey(WA, "lid", f"{user}@lid")
     return None
-
-
-def phone_account(number: str | None) -> AccountKey | None:
-    if not number:
-        return None
-    digits = re.sub(r"\D", "", number)
-    return AccountKey(WA, "phone", "+" + digits) if 5 <= len(digits) <= 15 else None
-
-
-def choose_owner(recorded: Iterable[tuple[str | None, Prov, str]], options: ReadOptions, file: str,
-                 ) -> tuple[AccountKey, Prov, str] | None:
-    """The device owner: the first number the device records for itself (``recorded``: number, where, basis;
-    read lazily), else the examiner's ``--owner``, else None."""
-    for number, prov, basis in recorded:
-        key = phone_account(number)
-        if key:
-            return key, prov, basis
-    key = phone_account(options.owner)
-    return (key, Prov(file, "--owner"), "--owner") if key else None
-
-
-def message_sender(from_me: object, ch: _Chat, owner: AccountKey | None, in_group: AccountKey | None,
-                   ) -> AccountKey | None:
-    """Who sent a message: the owner for their own, the peer in a direct chat, else the group sender."""
-    if from_me:
-        return owner
-    return ch.ref.peer if ch.ref.kind == "direct" else in_group
 
 
 def chat_ref_for(jid: str) -> ChatRef | None:
@@ -425,6 +403,11 @@ def other_chat_ref(jid: str) -> ChatRef | None:
     return ChatRef(WA, ChatKind.DIRECT.value, jid, peer=peer)
 
 
+#: Millisecond times below this (year 9999) convert without a range check; ``ms_to_dt`` takes the rest.
+MAX_MS = 253_402_300_000_000
+fromtimestamp = datetime.fromtimestamp
+
+
 def ms_to_dt(ms: object) -> datetime | None:
     try:
         v = int(ms)  # type: ignore[call-overload]
@@ -438,8 +421,8 @@ def ms_to_dt(ms: object) -> datetime | None:
 def b64_to_hex(value: object) -> str | None:
     if value is None:
         return None
-    try:
-        raw = base64.b64decode(value if isinstance(value, bytes) else str(value), validate=True)
+    try:  # what base64.b64decode(validate=True) does, without its wrapper (one call per media row)
+        raw = binascii.a2b_base64(value if isinstance(value, (bytes, str)) else str(value), strict_mode=True)
     except (binascii.Error, ValueError):
         return None
     return raw.hex() if len(raw) == 32 else None
@@ -517,10 +500,11 @@ class MediaResolver:
         idx = p.find(self.marker + "/")
         if idx < 0:
             return None
+        bases = self.bases()
         rel = p[idx:]
-        if ".." in PurePosixPath(rel).parts:
+        if not bases or ".." in rel.split("/"):
             return None
-        for base in self.bases():
+        for base in bases:
             cand = base / rel
             try:
                 if cand.is_file():
@@ -646,17 +630,14 @@ class _OwnerEvidence:
     explicit: set[str] = field(default_factory=set)
 
 
-class _AndroidReader:
+class _AndroidReader(DeviceReader):
     def __init__(self, unit: Unit, options: ReadOptions, con: sqlite3.Connection, workdir: Path) -> None:
+        super().__init__(unit.primary, options)
         self.unit = unit
-        self.options = options
         self.con = con
         self.workdir = workdir
-        self.file = unit.primary
         self.schema = table_columns(con)
-        self.seen: set[AccountKey] = set()
         self.unknown_reported: set[tuple[str, int]] = set()
-        self.owner: AccountKey | None = None
         self.jids: dict[int, str] = {}
         self.keys: dict[int, AccountKey | None] = {}
         self.chats_by_id: dict[int, _Chat] = {}
@@ -678,11 +659,6 @@ class _AndroidReader:
 
     def prov(self, table: str, row: object) -> Prov:
         return Prov(self.file, table, str(row))
-
-    def account(self, key: AccountKey | None, prov: Prov) -> Iterator[Record]:
-        if key is not None and key not in self.seen:
-            self.seen.add(key)
-            yield Account(key, prov)
 
     def key_for(self, jid_row: object) -> AccountKey | None:
         if not isinstance(jid_row, int):
@@ -759,13 +735,9 @@ class _AndroidReader:
                 rel = (db_dir.parent / "shared_prefs" / name).as_posix()
                 if (self.unit.root / rel).is_file():
                     paths.append(rel)
-        found = choose_owner(((read_prefs_owner(self.unit.root / rel), Prov(rel, "registration_jid"),
-                               "shared_prefs registration_jid") for rel in paths), self.options, self.file)
-        if found is not None:
-            self.owner, prov, basis = found
-            self.owner_known = True
-            yield from self.account(self.owner, prov)
-            yield DeviceOwner(self.owner, basis, prov)
+        yield from self.recorded_owner((read_prefs_owner(self.unit.root / rel), Prov(rel, "registration_jid"),
+                                        "shared_prefs registration_jid") for rel in paths)
+        self.owner_known = self.owner is not None
 
     def infer_owner_from_db(self, variants: list[SchemaVariant]) -> Iterator[Record]:
         """The owner from the database itself, used only when neither shared_prefs nor ``--owner`` names one
@@ -781,42 +753,17 @@ class _AndroidReader:
         3. ``wa.db creator of own created group``: for such a group with any JID, the creator wa.db records in
            ``wa_group_admin_settings.creator_jid`` (the contacts database beside msgstore.db).
         """
-        rules: list[tuple[str, Callable[[], Iterator[tuple[AccountKey, Prov]]]]] = [
+        rules: list[OwnerRule] = [
             ("own self-event target", lambda: self._own_self_targets(variants)),
             ("creator digits of own created group", lambda: self._own_group_creator(variants)),
             ("wa.db creator of own created group", lambda: self._own_group_wa_db_creator(variants)),
         ]
-        found: tuple[AccountKey, Prov, str] | None = None
-        for rule, rows in rules:
-            keys: dict[AccountKey, Prov] = {}
-            for key, prov in rows():
-                if key.kind == "phone":
-                    keys.setdefault(key, prov)
-            if len(keys) == 1:
-                ((key, prov),) = keys.items()
-                found = key, prov, f"inferred from the database ({rule}); ranks below --owner"
-                break
-            if len(keys) > 1:
-                yield Problem(
-                    self.file,
-                    f"device owner rule '{rule}' names {len(keys)} different numbers "
-                    f"({', '.join(sorted(k.value for k in keys)[:5])}); rule not used",
-                    None,
-                    "warning",
-                )
-        if found is None:
-            yield Problem(
-                self.file,
-                "device owner's number not found (no shared_prefs registration_jid, no --owner, no database "
-                "rule names one): owner's own messages and membership have no account",
-                None,
-                "warning",
-            )
-            return
-        self.owner, prov, basis = found
-        yield from self.account(self.owner, prov)
-        yield DeviceOwner(self.owner, basis, prov)
-        yield Problem(self.file, f"device owner {self.owner.value} {basis}", prov, "info")
+        yield from self.inferred_owner(
+            rules,
+            "(no shared_prefs registration_jid, no --owner, no database rule names one): owner's own messages "
+            "and membership have no account",
+            phones_only=True,
+        )
 
     def _own_system_rows(self, variants: list[SchemaVariant]) -> Iterator[tuple[str, _Chat, Prov, list[AccountKey]]]:
         """The owner's own (from_me 1) system rows, read by each variant's event query: kind, chat, where,
@@ -1185,69 +1132,80 @@ class _AndroidReader:
     # ---- messages ------------------------------------------------------------------------------------
 
     def messages(self, variant: SchemaVariant, seen_keys: set[str] | None) -> Iterator[Record]:
-        """The messages of one schema variant: its declared query, then ``message_from_row`` for every row.
-        With both variants present, ``seen_keys`` collects the current keys so legacy rows repeat none."""
-        cur = self.con.execute(variant.messages_sql(self.schema))
-        while True:
-            rows = cur.fetchmany(BATCH)
-            if not rows:
-                break
-            for row in rows:
-                yield from self.message_from_row(variant, row, seen_keys)
+        """The messages of one schema variant: its declared query, each row (``MESSAGE_COLUMNS``) built here for
+        every variant; the variant says how its chat, sender and media are found. With both variants present,
+        ``seen_keys`` collects the current keys so legacy rows repeat none.
 
-    def message_from_row(
-        self, variant: SchemaVariant, row: tuple[Any, ...], seen_keys: set[str] | None
-    ) -> Iterator[Record]:
-        """The one place a message is built from a row, for every schema variant. Rows come in the column order
-        of ``MESSAGE_COLUMNS``; the variant says how its chat, sender and media are found."""
-        mid, chat, key, fm, sender_ref, ts, txt, mtype, fw, media_loc, fhash, fsize, mime, mname = row
+        This is the reader's hot loop (a phone holds millions of rows): what does not change from row to row is
+        bound to locals first, and the common case (integer ids and times) is tested by type before the general
+        helpers, which give the same results for every other value."""
         legacy = variant.name == "legacy"
-        if legacy and seen_keys is not None and key in seen_keys:
-            return  # the current tables already gave this message
-        ch = self.chat_for(variant, chat, mid)
-        if ch is None:
-            reason = "message without a readable chat JID" if legacy else "message of a chat the chat table lacks"
-            self.skip(reason, variant.message_table, mid)
-            return
-        at = ms_to_dt(ts)
-        prov = Prov(self.file, variant.message_table, str(mid))
-        notice = (LEGACY_MESSAGE_NOTICES if legacy else MESSAGE_NOTICES).get(int_code(mtype) or -1)
-        if notice is not None:
-            if not legacy and seen_keys is not None and key:
-                seen_keys.add(key)
-            yield from self.notice_from_row(variant, ch, notice, mtype, fm, sender_ref, at, txt, key, prov)
-            return
-        if at is None:
-            yield Problem(
-                self.file, f"{variant.message_table} row {mid}: unreadable timestamp {ts!r}; skipped", prov,
-                "warning",
-            )
-            return
-        sender = message_sender(fm, ch, self.owner, self.account_for(variant, sender_ref))
-        if sender is not None and sender not in self.seen:
-            self.seen.add(sender)
-            yield Account(sender, prov)
-        media: tuple[MediaRef, ...] = ()
-        if legacy:
-            if fhash is not None or (mtype not in (None, 0, "0") and (media_loc or mname)):
-                fpath = legacy_blob_path(media_loc) if isinstance(media_loc, bytes) else None
-                media = (self.media_ref(fpath, fhash, fsize, mime, mname),)
-        elif media_loc is not None or fhash is not None:
-            media = (self.media_ref(media_loc, fhash, fsize, mime, mname),)
-        if not legacy and seen_keys is not None and key:
-            seen_keys.add(key)
-        yield Message(
-            ch.ref,
-            key,
-            sender,
-            at,
-            txt,
-            prov,
-            media,
-            bool(fw),
-            bool(fm),
-            None if mtype is None else str(mtype),
-        )
+        table = variant.message_table
+        no_chat = "message without a readable chat JID" if legacy else "message of a chat the chat table lacks"
+        file, owner, seen, skip = self.file, self.owner, self.seen, self.skip
+        chats_by_id, keys, key_for, chat_for = self.chats_by_id, self.keys, self.key_for, self.chat_for
+        media_ref = self.media_ref
+        direct = ChatKind.DIRECT.value
+        checked: set[int] = set()  # id() of account keys already looked up in ``seen`` (all live in self.keys,
+        # the chats or self.owner for the whole read, so an id stays theirs); saves hashing the key per row
+        keep_keys = seen_keys is not None and not legacy
+        raw_types: dict[object, str] = {}  # message type -> its text, made once per type
+        notices = LEGACY_MESSAGE_NOTICES if legacy else MESSAGE_NOTICES
+        for rows in batches(self.con, variant.messages_sql(self.schema), BATCH):
+            for mid, chat, key, fm, sender_ref, ts, txt, mtype, fw, media_loc, fhash, fsize, mime, mname in rows:
+                if legacy:
+                    if seen_keys is not None and key in seen_keys:
+                        continue  # the current tables already gave this message
+                    ch = chat_for(variant, chat, mid)
+                else:
+                    ch = chats_by_id.get(chat) if type(chat) is int else None
+                if ch is None:
+                    skip(no_chat, table, mid)
+                    continue
+                if type(ts) is int and 0 < ts < MAX_MS:
+                    at: datetime | None = fromtimestamp(ts / 1000, UTC)
+                else:
+                    at = ms_to_dt(ts)
+                prov = Prov(file, table, str(mid))
+                notice = notices.get(mtype if type(mtype) is int else (int_code(mtype) or -1))
+                if notice is not None:
+                    if keep_keys and key:
+                        seen_keys.add(key)  # type: ignore[union-attr]
+                    yield from self.notice_from_row(variant, ch, notice, mtype, fm, sender_ref, at, txt, key, prov)
+                    continue
+                if at is None:
+                    yield Problem(file, f"{table} row {mid}: unreadable timestamp {ts!r}; skipped", prov, "warning")
+                    continue
+                if keep_keys and key:
+                    seen_keys.add(key)  # type: ignore[union-attr]
+                ref = ch.ref
+                if fm:
+                    sender = owner
+                elif ref.kind == direct:
+                    sender = ref.peer
+                elif legacy:
+                    sender = jid_account(sender_ref) if isinstance(sender_ref, str) else None
+                else:
+                    sender = keys[sender_ref] if sender_ref in keys else key_for(sender_ref)
+                if sender is not None and (legacy or id(sender) not in checked):
+                    if not legacy:  # legacy keys are built per row: no lasting id to remember
+                        checked.add(id(sender))
+                    if sender not in seen:
+                        seen.add(sender)
+                        yield Account(sender, prov)
+                media: tuple[MediaRef, ...] = ()
+                if legacy:
+                    if fhash is not None or (mtype not in (None, 0, "0") and (media_loc or mname)):
+                        fpath = legacy_blob_path(media_loc) if isinstance(media_loc, bytes) else None
+                        media = (media_ref(fpath, fhash, fsize, mime, mname),)
+                elif media_loc is not None or fhash is not None:
+                    media = (media_ref(media_loc, fhash, fsize, mime, mname),)
+                raw_type = raw_types.get(mtype)
+                if raw_type is None and mtype is not None:
+                    raw_type = raw_types[mtype] = str(mtype)
+                # (True if x else False) is bool(x) without the call
+                yield Message(ref, key, sender, at, txt, prov, media, True if fw else False, True if fm else False,
+                              raw_type)
 
     def notice_from_row(
         self,
@@ -1264,7 +1222,7 @@ class _AndroidReader:
     ) -> Iterator[Record]:
         """A message-table row that is a notice (missed call, deleted, waiting): a typed event whose actor is
         who the notice is about (the caller, the sender of the deleted or awaited message), never a message."""
-        actor = message_sender(fm, ch, self.owner, self.account_for(v, sender_ref))
+        actor = message_sender(fm, ch.ref, self.owner, self.account_for(v, sender_ref))
         yield from self.account(actor, prov)
         value = txt if kind == EventKind.MISSED_CALL.value and txt in ("video", "audio") else None
         if kind == EventKind.MISSED_CALL.value and value is None:

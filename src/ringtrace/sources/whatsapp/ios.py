@@ -21,11 +21,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ringtrace.model import (
-    Account,
     AccountKey,
     ChatKind,
     ChatRef,
-    DeviceOwner,
     EventKind,
     Group,
     GroupEvent,
@@ -39,7 +37,7 @@ from ringtrace.model import (
     Record,
 )
 from ringtrace.sources._helpers.sqlite_generated import generated_column_problems
-from ringtrace.sources._helpers.sqlite_util import col_or_null, open_readonly_copy, table_columns
+from ringtrace.sources._helpers.sqlite_util import batches, col_or_null, open_readonly_copy, table_columns
 from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, register
 from ringtrace.sources.whatsapp import codes
 from ringtrace.sources.whatsapp.android import (
@@ -48,10 +46,10 @@ from ringtrace.sources.whatsapp.android import (
     MediaResolver,
     b64_to_hex,
     chat_ref_for,
-    choose_owner,
     jid_account,
     other_chat_ref,
 )
+from ringtrace.sources.whatsapp.device_reader import DeviceReader, OwnerRule, message_sender
 
 APPLE_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
 OWNER_PLIST = "group.net.whatsapp.WhatsApp.shared.plist"
@@ -129,14 +127,12 @@ class WhatsAppIOS(SourceFormat):
                 con.close()
 
 
-class _IOSReader:
+class _IOSReader(DeviceReader):
     def __init__(self, unit: Unit, options: ReadOptions, con: sqlite3.Connection, workdir: Path | None = None,
                  ) -> None:
-        self.unit, self.options, self.con, self.workdir = unit, options, con, workdir
-        self.file = unit.primary
+        super().__init__(unit.primary, options)
+        self.unit, self.con, self.workdir = unit, con, workdir
         self.schema = table_columns(con)
-        self.seen: set[AccountKey] = set()
-        self.owner: AccountKey | None = None
         self.chats: dict[int, ChatRef] = {}
         self.unknown_reported: set[int] = set()
         self.unknown_notices: set[str] = set()
@@ -152,11 +148,6 @@ class _IOSReader:
         for reason, rows in sorted(self.skipped.items()):
             shown = ", ".join(rows[:5]) + (" ..." if len(rows) > 5 else "")
             yield Problem(self.file, f"{len(rows)} row(s) skipped: {reason} ({shown})", None, "warning")
-
-    def account(self, key: AccountKey | None, prov: Prov) -> Iterator[Record]:
-        if key is not None and key not in self.seen:
-            self.seen.add(key)
-            yield Account(key, prov)
 
     def run(self) -> Iterator[Record]:
         for t, cols in REQUIRED.items():
@@ -179,15 +170,11 @@ class _IOSReader:
         yield from self.skipped_problems()
 
     def read_owner(self) -> Iterator[Record]:
-        found = choose_owner(((read_owner_plist(self.unit.root / rel), Prov(rel, "OwnJabberID"),
-                               "preferences OwnJabberID")
-                              for rel in self.unit.members if rel.endswith(OWNER_PLIST)), self.options, self.file)
-        if found is not None:
-            self.owner, prov, basis = found
-            yield from self.account(self.owner, prov)
-            yield DeviceOwner(self.owner, basis, prov)
-            return
-        yield from self.infer_owner()
+        yield from self.recorded_owner((read_owner_plist(self.unit.root / rel), Prov(rel, "OwnJabberID"),
+                                        "preferences OwnJabberID")
+                                       for rel in self.unit.members if rel.endswith(OWNER_PLIST))
+        if self.owner is None:
+            yield from self.infer_owner()
 
     def infer_owner(self) -> Iterator[Record]:
         """The owner from the database itself, used only when neither the preferences plist nor ``--owner``
@@ -202,38 +189,16 @@ class _IOSReader:
         3. ``member of every group``: the one ZWAGROUPMEMBER JID present in every group chat (two or more),
            that never sent a received (ZISFROMME 0) group message.
         """
-        found: tuple[AccountKey, Prov, str] | None = None
-        for rule, rows in (("own-event member", self._own_event_members),
-                           ("recipient of received direct messages", self._direct_recipients),
-                           ("member of every group", self._member_of_every_group)):
-            keys: dict[AccountKey, Prov] = {}
-            for key, prov in rows():
-                keys.setdefault(key, prov)
-            if len(keys) == 1:
-                (key, prov), = keys.items()
-                found = key, prov, f"inferred from the database ({rule}); ranks below --owner"
-                break
-            if len(keys) > 1:
-                yield Problem(
-                    self.file,
-                    f"device owner rule '{rule}' names {len(keys)} different numbers "
-                    f"({', '.join(sorted(k.value for k in keys)[:5])}); rule not used",
-                    None,
-                    "warning",
-                )
-        if found is None:
-            yield Problem(
-                self.file,
-                "device owner's number not found (no OwnJabberID plist, no --owner, no database rule "
-                "names one): the owner's own messages have no sender",
-                None,
-                "warning",
-            )
-            return
-        self.owner, prov, basis = found
-        yield from self.account(self.owner, prov)
-        yield DeviceOwner(self.owner, basis, prov)
-        yield Problem(self.file, f"device owner {self.owner.value} {basis}", prov, "info")
+        rules: list[OwnerRule] = [
+            ("own-event member", self._own_event_members),
+            ("recipient of received direct messages", self._direct_recipients),
+            ("member of every group", self._member_of_every_group),
+        ]
+        yield from self.inferred_owner(
+            rules,
+            "(no OwnJabberID plist, no --owner, no database rule names one): the owner's own messages have no "
+            "sender",
+        )
 
     def _own_event_members(self) -> Iterator[tuple[AccountKey, Prov]]:
         s = self.schema
@@ -370,15 +335,12 @@ class _IOSReader:
             )
         else:
             media = "NULL, NULL, NULL, NULL, NULL, NULL"
-        cur = self.con.execute(
+        sql = (
             f"SELECT m.Z_PK, m.ZCHATSESSION, {c('ZSTANZAID')}, m.ZISFROMME, {c('ZFROMJID')}, {member}, "
             f"m.ZMESSAGEDATE, {c('ZTEXT')}, m.ZMESSAGETYPE, {c('ZGROUPEVENTTYPE')}, {media} "
             f"FROM ZWAMESSAGE m{joins} ORDER BY m.Z_PK"
         )
-        while True:
-            rows = cur.fetchmany(BATCH)
-            if not rows:
-                break
+        for rows in batches(self.con, sql, BATCH):
             for (
                 pk,
                 chat,
@@ -417,12 +379,7 @@ class _IOSReader:
                         self.file, f"ZWAMESSAGE row {pk}: unreadable date {date!r}; skipped", prov, "warning"
                     )
                     continue
-                if fm:
-                    sender = self.owner
-                elif ref.kind == ChatKind.DIRECT.value:
-                    sender = ref.peer
-                else:
-                    sender = jid_account(mjid)
+                sender = message_sender(fm, ref, self.owner, None if fm else jid_account(mjid))
                 yield from self.account(sender, prov)
                 mrefs: tuple[MediaRef, ...] = ()
                 if mpk is not None and (lpath or vname):
@@ -564,12 +521,8 @@ class _IOSReader:
         actor: AccountKey | None
         if kind == EventKind.ENCRYPTION_NOTICE.value:
             actor = None  # about the chat, not a person
-        elif fm:
-            actor = self.owner
-        elif ref.kind == ChatKind.DIRECT.value:
-            actor = ref.peer
         else:
-            actor = jid_account(mjid if isinstance(mjid, str) else None)
+            actor = message_sender(fm, ref, self.owner, jid_account(mjid if isinstance(mjid, str) else None))
         yield from self.account(actor, prov)
         yield GroupEvent(ref, kind, at, actor, None, f"ZMESSAGETYPE={mtype};ZGROUPEVENTTYPE={g}", prov,
                          None, key)
