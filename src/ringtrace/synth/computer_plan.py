@@ -192,31 +192,37 @@ def _staged(stage: Path, rel: str, mtime: datetime, crtime: datetime) -> list[Fi
 
 def _pictures(world: World, view: DeviceView, truth: dict[str, Any], folder: str, clock: datetime,
               rng: random.Random) -> tuple[list[FileSpec], list[dict[str, Any]]]:
-    """Pictures the suspect saved from the groups his phone shows, each a few minutes after it came: two known and
-    two unknown kept, one of each deleted; and the original of a known family that no exhibit holds, deleted (the
-    disk alone holds it). Returns the files and, per picture, its truth."""
+    """Pictures the suspect saved from the groups his phone shows, each a few minutes after it came (topped up from
+    the other groups' pictures where his phone shows too few): two known and two unknown kept, one of each deleted;
+    and known material no other exhibit holds, deleted (the disk alone holds it). Returns the files and, per
+    picture, its truth."""
     items = {hashlib.sha256(m.data()).hexdigest(): m for m in world.media.values()}
-    seen: dict[str, tuple[datetime, str, bytes]] = {}  # sha256 -> first seen, file name, bytes
+    first: dict[str, datetime] = {}  # sha256 -> when it was first shared anywhere
+    for wg in world.groups.values():
+        for wm in wg.messages:
+            if wm.media is not None:
+                sha = hashlib.sha256(world.media[wm.media].data()).hexdigest()
+                first[sha] = min(first.get(sha, wm.at), wm.at)
+    seen: dict[str, datetime] = {}  # sha256 -> when his phone first shows it
     for g in view.groups:
         for msg in g.messages:
             med = msg.media
             if med is not None and med.kind == "image" and med.sha256 in items:
-                cur = seen.get(med.sha256)
-                if cur is None or msg.at < cur[0]:
-                    seen[med.sha256] = (msg.at, med.filename, med.data)
-    ordered = sorted(seen.items(), key=lambda kv: (kv[1][0], kv[0]))
-    known = [kv for kv in ordered if items[kv[0]].known]
-    unknown = [kv for kv in ordered if not items[kv[0]].known]
-    chosen = [(kv, False) for kv in known[:2]] + [(kv, True) for kv in known[2:3]]
-    chosen += [(kv, False) for kv in unknown[:2]] + [(kv, True) for kv in unknown[2:3]]
+                seen[med.sha256] = min(seen.get(med.sha256, msg.at), msg.at)
+    mine = sorted(seen.items(), key=lambda kv: (kv[1], kv[0]))
+    others = sorted(((s, t) for s, t in first.items() if s not in seen), key=lambda kv: (kv[1], kv[0]))
+    chosen: list[tuple[tuple[str, datetime], bool]] = []
+    for known in (True, False):
+        pool = [kv for kv in mine + others if items[kv[0]].known is known][:3]
+        chosen += [(kv, i == 2 or len(pool) == 1 and i == 0) for i, kv in enumerate(pool)]
     files: list[FileSpec] = []
     rows: list[dict[str, Any]] = []
     latest = clock - timedelta(minutes=10)
-    for n, ((sha, (at, _, data)), deleted) in enumerate(sorted(chosen, key=lambda c: c[0][1][0])):
+    for n, ((sha, at), deleted) in enumerate(sorted(chosen, key=lambda c: (c[0][1], c[0][0]))):
         saved = min(at + timedelta(minutes=rng.randrange(1, 90)), latest)
         name = f"{folder}/IMG-{saved:%Y%m%d}-WA{n:04d}.jpg"  # as WhatsApp Desktop names a saved picture
-        files.append(FileSpec(name, data, deleted, int(saved.timestamp())))
         it = items[sha]
+        files.append(FileSpec(name, it.data(), deleted, int(saved.timestamp())))
         rows.append({"sha256": sha, "path": name, "deleted": deleted, "known": it.known,
                      "family": it.family, "transform": it.transform, "only_here": False,
                      "method": ("sha256" if it.transform is None else "pdq") if it.known else None})
@@ -224,6 +230,7 @@ def _pictures(world: World, view: DeviceView, truth: dict[str, Any], folder: str
     # one re-encoded here (found by its PDQ hash, as any altered copy is)
     listed = {k["sha256"] for k in truth["known_media"]}
     fams = sorted(world.known_families)
+    listed |= {kv[0] for kv, _ in chosen}
     unlisted = [f for f in fams if hashlib.sha256(variant_bytes(f, None, 0)).hexdigest() not in listed]
     if fams:
         fam, how = (unlisted[0], None) if unlisted else (fams[rng.randrange(len(fams))], "recompress")
