@@ -21,7 +21,7 @@ vendor: $(VENDOR)/cytoscape.min.js
 $(STAMP): pyproject.toml $(VENDOR)/cytoscape.min.js
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev,pdf,case,web,dask,postgres,disk,backups]"
+	$(BIN)/python -m pip install -q -e ".[dev,pdf,case,web,dask,postgres,disk,backups,documents]"
 	touch $(STAMP)
 
 venv: $(STAMP)

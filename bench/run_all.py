@@ -21,6 +21,7 @@ FULL: list[list[str]] = [
     ["bench_whatsapp_export.py", "200000"],
     ["bench_analysis.py"],
     ["bench_disk.py"],
+    ["bench_ocr.py", "--pages", "3"],
 ]
 QUICK: list[list[str]] = [
     ["bench_digests.py", "--mib", "64", "--files", "4"],
@@ -31,6 +32,7 @@ QUICK: list[list[str]] = [
     ["bench_whatsapp_export.py", "20000"],
     ["bench_disk.py", "--files", "100", "--blob-kib", "64", "--runs", "1"],
     ["bench_analysis.py", "--base", "2000"],
+    ["bench_ocr.py", "--pages", "1"],
 ]
 
 

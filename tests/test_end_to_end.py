@@ -57,7 +57,7 @@ def test_every_source_recorded(run) -> None:
     exhibits = {s["exhibit"] for s in export["sources"]}
     computers = {x["exhibit"] for x in truth["browser_visits"] + truth["backups"]}
     assert computers == {"EX-PC1"}
-    assert {d["exhibit"] for d in truth["devices"]} | {"EX-CAP"} | computers == exhibits
+    assert {d["exhibit"] for d in truth["devices"]} | {"EX-CAP", truth["notes"]["exhibit"]} | computers == exhibits
     assert all(len(s["sha256"]) == 64 and s["size"] > 0 for s in export["sources"])
 
 
@@ -68,7 +68,11 @@ def test_groups_recovered_one_to_one(run) -> None:
     assert observed, "the operation must have groups seen by devices"
     matched = {by_key[g["key"]]["id"] for g in observed}
     assert len(matched) == len(observed)  # no two true groups merged
-    assert len(export["groups"]) == len(observed)  # and no group split or invented
+    # WhatsApp newsletters are channels, analysed as groups as Telegram channels are; nothing else is invented
+    channels = {c["jid"] for c in truth["other_chats"] if c["kind"] == "channel"}
+    assert channels, "the operation must hold newsletters"
+    assert len(export["groups"]) == len(observed) + len(channels)  # and no group split or invented
+    assert channels <= set(by_key)
 
 
 def test_members_recovered_exactly(run) -> None:
@@ -167,7 +171,9 @@ def test_unknown_series_group_each_family_and_never_mix(run) -> None:
         assert not set(r.media) & known
     # ranked by spread: devices first
     assert [len(r.devices) for r in rows] == sorted((len(r.devices) for r in rows), reverse=True)
-    hashed = {m["sha256"] for m in export["media"] if m["pdq"] and not m["matches"]}
+    notes = {f["sha256"] for f in truth["notes"]["files"]}  # photos of paper: no family, never in a series
+    assert not {s for r in rows for s in r.media} & notes
+    hashed = {m["sha256"] for m in export["media"] if m["pdq"] and not m["matches"]} - notes
     by_family: dict[int, set[str]] = {}
     for s in hashed:
         by_family.setdefault(family[s], set()).add(s)
@@ -311,7 +317,182 @@ def test_the_iphone_backup_on_the_computer(run) -> None:
     from_backup = [m for m in export["messages"] if m["source"] == "EX-PC1"]
     assert from_backup and all(m["location"].startswith(bk["path"] + "/") for m in from_backup)
     by_key = _group_by_key(export)
-    assert {m["chat"]["group"] for m in from_backup} == {by_key[k]["id"] for k in bk["chats"]}
+    assert {by_key[k]["id"] for k in bk["chats"]} <= {m["chat"]["group"] for m in from_backup}
+    # the backup holds what the phone holds: the same chats, its broadcast lists and newsletters included
+    of_phone = {m["chat"]["key"] for m in export["messages"] if m["source"] == bk["of_device"]}
+    assert {m["chat"]["key"] for m in from_backup} == of_phone
+# ---- the classes of real evidence (issue 13) ------------------------------------------------------------------
+
+
+def test_notices_are_typed_events_never_messages(run) -> None:
+    """Encryption, security-code, deleted, waiting, missed-call and disappearing-message notices come out as
+    events of their kind, in their group, at their time, about the right person; none as a message."""
+    truth, export, _ = run
+    phones = _phones(export)
+    by_key = _group_by_key(export)
+    events = {}
+    for m in export["messages"]:
+        if m["kind"] == "event":
+            events.setdefault((m["source"], m["chat"]["group"], m["event"]["kind"], m["at"]), []).append(m)
+    texts_at = {(m["source"], m["at"]) for m in export["messages"] if m["kind"] == "message"}
+    kinds = set()
+    for g in truth["groups"]:
+        for n in g["notices"]:
+            got = events.get((n["exhibit"], by_key[g["key"]]["id"], n["kind"], n["at"]), [])
+            assert got, (g["gid"], n)
+            if n["actor"] is None:
+                assert all(e["sender"] is None for e in got), (n, got)  # about the chat, no one's act
+            else:
+                assert any(e["sender"] and n["actor"] in phones[e["sender"]] for e in got), (n, got)
+            assert (n["exhibit"], n["at"]) not in texts_at, n  # never also a message
+            kinds.add(n["kind"])
+    assert kinds == {"encryption_notice", "security_code", "message_deleted", "message_waiting", "missed_call",
+                     "ephemeral_setting"}, kinds
+
+
+def test_chats_that_are_no_phone_number_kept_as_what_they_are(run) -> None:
+    """status@broadcast, broadcast lists, newsletters and WhatsApp's own 0@s.whatsapp.net keep every message
+    under their own JID and kind; no one's number is made from them; status posters are who posted."""
+    truth, export, _ = run
+    phones = _phones(export)
+    by_chat: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for m in export["messages"]:
+        if m["kind"] == "message":
+            by_chat.setdefault((m["source"], m["chat"]["key"]), []).append(m)
+    kinds = set()
+    for c in truth["other_chats"]:
+        got = by_chat.get((c["exhibit"], c["jid"]), [])
+        assert len(got) == len(c["message_keys"]), c
+        assert {m["chat"]["kind"] for m in got} == {c["kind"]}, c
+        senders = {ph for m in got if m["sender"] for ph in phones[m["sender"]]}
+        assert senders == set(c["senders"]), c
+        kinds.add(c["jid"] if c["jid"] in ("status@broadcast", "0@s.whatsapp.net") else c["kind"])
+    assert kinds == {"status@broadcast", "0@s.whatsapp.net", "broadcast", "channel"}, kinds
+    all_phones = {ph for p in export["persons"] for ph in p["phones"]}
+    assert not {ph for ph in all_phones if len(ph) < 6}, "a short JID user part is no phone number"
+
+
+def test_owner_inferred_from_the_database_with_its_basis(run) -> None:
+    """Phones whose extraction names no owner (no preferences file, no --owner): the owner is inferred from the
+    database, with the rule in the basis, and their own messages and memberships follow (checked above)."""
+    from sqlalchemy import select
+
+    from ringtrace.store import schema as S
+
+    truth, _, case = run
+    ownerless = [d for d in truth["devices"] if not d["owner_recorded"]]
+    assert {d["format"] for d in ownerless} == {"whatsapp_android", "whatsapp_ios"}
+    with case.engine.connect() as con:
+        rows = con.execute(select(S.sources.c.exhibit, S.sources.c.owner, S.device_owners.c.basis,
+                                  S.accounts.c.value)
+                           .join(S.device_owners, S.device_owners.c.source_id == S.sources.c.id)
+                           .join(S.accounts, S.accounts.c.id == S.device_owners.c.account_id)).all()
+    found = {r.exhibit: (r.value, r.basis, r.owner) for r in rows}
+    for d in ownerless:
+        value, basis, given = found[d["exhibit"]]
+        assert given is None and value == d["owner"], (d, found[d["exhibit"]])
+        assert basis.startswith("inferred from the database (") and "ranks below --owner" in basis, basis
+
+
+def _tg_ids(export: dict[str, Any]) -> dict[str, set[str]]:
+    return {p["id"]: {a["value"] for a in p["accounts"] if a["kind"] == "tg_id"} for p in export["persons"]}
+
+
+def test_telegram_admins_by_conduct(run) -> None:
+    """In Telegram only an admin removes someone else or owns the link a join came through: each person the
+    export shows doing so is found as an admin by conduct, with the act as basis; nobody else is."""
+    from sqlalchemy import select
+
+    from ringtrace.analysis.roles import admin_acts
+    from ringtrace.store import schema as S
+
+    truth, export, case = run
+    tg_of_phone = {p["phone"]: str(p["tg_id"]) for p in truth["persons"]}
+    by_key = _group_by_key(export)
+    tg = _tg_ids(export)
+    with case.engine.connect() as con:
+        acts = admin_acts(con)
+        person_label = {r.id: r.label for r in con.execute(select(S.persons.c.id, S.persons.c.label))}
+        group_label = {r.id: r.label for r in con.execute(select(S.groups.c.id, S.groups.c.label))}
+    by_group: dict[str, set[str]] = {}
+    for (gid, pid), v in acts.items():
+        if any(a.decisive for a in v):
+            assert all(a.basis.startswith("conduct: ") for a in v)
+            by_group.setdefault(group_label[gid], set()).update(tg[person_label[pid]])
+    checked = 0
+    for g in truth["groups"]:
+        if g["platform"] == "telegram" and g["observed_by"]:
+            want = {tg_of_phone[ph] for ph in g["admins_by_conduct"]}
+            assert by_group.get(by_key[g["key"]]["id"], set()) == want, g["gid"]
+            checked += len(want)
+    assert checked >= 1
+
+
+def test_invite_links_tied_to_their_group_exactly(run) -> None:
+    """A link is tied to a group only where the devices show the tie (the group's own code, a join through it,
+    or its post by the creator or an admin, Telegram admins known by conduct included)."""
+    truth, export, _ = run
+    by_key = _group_by_key(export)
+    got: dict[str, set[str]] = {}
+    for link in export["invite_links"]:
+        if link["group"]:
+            got.setdefault(link["group"], set()).add(link["code"])
+    tg_checked = 0
+    for g in truth["groups"]:
+        if not g["observed_by"]:
+            continue
+        eg = by_key[g["key"]]["id"]
+        want = set(g["codes_tied_by_evidence"])
+        assert want <= got.get(eg, set()), (g["gid"], sorted(want - got.get(eg, set())))
+        if g["platform"] == "telegram":
+            assert got.get(eg, set()) == want, g["gid"]
+            tg_checked += len(want)
+    assert tg_checked >= 1
+
+
+def test_telegram_people_named_only_by_name_are_tied(run) -> None:
+    """Someone a Telegram export prints only by name (added, removed, a link's inviter) is tied to the account
+    the same export names so in its contacts list or personal_information, with that basis on record."""
+    from sqlalchemy import select
+
+    from ringtrace.store import schema as S
+
+    truth, export, case = run
+    want = truth["telegram_name_only"]
+    assert want, "the operation must hold Telegram people known only by name"
+    tg = _tg_ids(export)
+    with case.engine.connect() as con:
+        explanation = {r.label: r.explanation for r in con.execute(select(S.persons.c.label,
+                                                                          S.persons.c.explanation))}
+    for w in want:
+        (pid,) = [p for p, ids in tg.items() if w["tg_id"] in ids]
+        person = next(p for p in export["persons"] if p["id"] == pid)
+        assert any(a["kind"] == "export_name" and a["value"].endswith(":" + w["name"]) for a in person["accounts"]), (
+            w, person["accounts"])
+        assert "same Telegram export names" in str(explanation[pid]) and w["by"] in str(explanation[pid]), (
+            w, explanation[pid])
+
+
+def test_calls_are_typed_events_on_the_timeline(run) -> None:
+    """Every call of a call log (Android call_log, iOS CallHistory.sqlite) is an event (call or missed call) at
+    its time, caller as actor and each callee (each participant of a group call) as target, in the group for a
+    group call; never a message."""
+    truth, export, _ = run
+    phones = _phones(export)
+
+    def phone(pid: str | None) -> str | None:
+        return next(iter(phones[pid]), None) if pid else None
+
+    got = sorted((m["source"], m["at"], m["event"]["kind"], phone(m["sender"]), phone(m["event"]["target"]),
+                  m["chat"]["key"] if m["chat"]["kind"] == "group" else None)
+                 for m in export["messages"] if m["kind"] == "event" and m["event"]["kind"] in ("call", "missed_call")
+                 and m["event"]["raw_code"].startswith(("call_result=", "ZOUTCOME=")))
+    want = sorted((c["exhibit"], c["at"], c["kind"], c["caller"], c["callee"], c["group"]) for c in truth["calls"])
+    assert want and got == want
+    assert {c["kind"] for c in truth["calls"]} == {"call", "missed_call"}
+    assert any(c["group"] for c in truth["calls"])
+    fmt = {d["exhibit"]: d["format"] for d in truth["devices"]}
+    assert {fmt[c["exhibit"]] for c in truth["calls"]} == {"whatsapp_android", "whatsapp_ios"}
 
 
 def test_the_computer_is_a_disk_image_recorded_in_place(run) -> None:

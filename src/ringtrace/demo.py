@@ -40,6 +40,10 @@ def ingest_operation(case: Case, op_dir: Path, progress: Callable[[str, int, int
         r = ingest(case, op_dir / ex["path"], exhibit=ex["exhibit"], timezone=ex.get("timezone", "UTC"),
                    owner=ex.get("owner"), region=ex.get("region"),
                    seizure_country=ex.get("seizure_country"), examiner="demo")
+        if ex.get("paper"):  # photos and scans of notes: every picture is OCR'd, in the languages they are in
+            from ringtrace.documents.settings import configure
+
+            configure(case, ex["exhibit"], paper=True, langs=ex.get("languages"))
         if say:
             what = ", ".join(sorted({f for f, _ in r.parse.units})) if r.parse else "already in the case"
             say(f"  {ex['exhibit']}: {r.files} files ({what})")

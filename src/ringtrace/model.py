@@ -108,6 +108,7 @@ class EventKind(StrEnum):
     MESSAGE_DELETED = "message_deleted"  # "This message was deleted" / "You deleted this message"; actor: sender
     MESSAGE_WAITING = "message_waiting"  # "Waiting for this message": the device never got the text
     MISSED_CALL = "missed_call"  # "Missed voice call" / "Missed video call"; actor: the caller
+    CALL = "call"  # a call that was not missed (connected, declined, unanswered); actor: caller, target: callee
     EPHEMERAL_SETTING = "ephemeral_setting"  # disappearing messages turned on/off or their timer changed
     OTHER = "other"
     UNKNOWN = "unknown"  # raw code not in the code table: kept and reported, never dropped

@@ -77,3 +77,57 @@ def test_package_names_own_country_and_carries_head(case: Case, tmp_path: Path) 
 
         assert check_head(con, AuditHead.parse(head), "the package manifest") == []
     assert head in html
+
+
+def test_package_report_has_contents_marking_dates_in_words_and_no_walls(case: Case, tmp_path: Path) -> None:
+    import re
+
+    from ringtrace.dissemination.export import build_export
+    from ringtrace.dissemination.package import make_package
+
+    exp = build_export(case)
+    cc = next(p["country"] for p in exp["persons"] if p["country"] and p["phones"])
+    r = make_package(case, cc, tmp_path / "pk", pdf=shutil.which("pdftotext") is not None,
+                     classification="RESTRICTED PACKAGE MARK")
+    html = (r.path / "report.html").read_text(encoding="utf-8")
+    # the marking at the top and in the page margins of every page
+    assert '<p class="marking">RESTRICTED PACKAGE MARK</p>' in html
+    assert '@top-center { content: "RESTRICTED PACKAGE MARK"; }' in html
+    # a contents page whose every entry points at a section that exists
+    toc = html.split('<nav class="toc">', 1)[1].split("</nav>", 1)[0]
+    targets = re.findall(r'href="#([a-z]+)"', toc)
+    assert len(targets) >= 8 and all(f'<h2 id="{t}">' in html for t in targets)
+    # dates in words with their zone, never raw ISO timestamps or bare ISO days in the text
+    body = re.sub(r'<(td|span) class="hash">.*?</\1>', "", html, flags=re.S)
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", body), re.findall(r".{40}\d{4}-\d\d-\d\dT.{20}", body)[:3]
+    assert not re.search(r">\s*\d{4}-\d\d-\d\d\s*<", body)
+    assert re.search(r"\d{1,2} [A-Z][a-z]+ \d{4}, \d\d:\d\d UTC", body)
+    # no walls of paths: at most three sightings of an invite link are listed in a cell
+    links = html.split('<h2 id="links">', 1)[1].split("</table>", 1)[0]
+    assert all(cell.count("<br>") <= 3 for cell in re.findall(r'<td class="small wrap">(.*?)</td>', links, re.S))
+    pdf = r.path / "report.pdf"
+    if pdf.exists():
+        pages = [p for p in subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                                           text=True).stdout.split("\f") if p.strip()]
+        assert len(pages) >= 2
+        assert all("RESTRICTED PACKAGE MARK" in p for p in pages)  # on every page
+        assert all(f"of {len(pages)}" in p for p in pages)  # page numbers
+        assert "Contents" in pages[0] and re.search(r"Persons referred\s*\.+\s*page \d+", pages[0])
+
+
+def test_membership_legend_matches_its_bars() -> None:
+    from ringtrace.dissemination.report import _env, membership_chart
+
+    g = {"members": [{"person": "P1", "intervals": [{"from": "2025-01-01T00:00:00Z", "to": "2025-02-01T00:00:00Z"}]},
+                     {"person": "P2", "intervals": [{"from": "2025-01-10T00:00:00Z", "to": None}]}]}
+    chart = membership_chart(g)
+    assert chart is not None
+    html = _env().from_string('{% import "_macros.html" as m %}{{ m.membership(chart) }}').render(chart=chart)
+    rows = {r["label"]: r["bars"][0] for r in chart["rows"]}
+    assert rows["P1"]["open_end"] is False and rows["P2"]["open_end"] is True
+    ended, still = "#3f6e9a", "#9db4cc"
+    assert html.count(f'fill="{ended}"') == 1 and html.count(f'fill="{still}"') == 1  # one bar each
+    legend = html.split('class="small legend"', 1)[1]
+    # the legend names each colour for what its bar is: the ended membership dark, the open one light
+    assert legend.index(ended) < legend.index("ended") < legend.index(still) < legend.index("still a member")
+    assert "1 January 2025" in html and "1 February 2025" in html  # the axis in words

@@ -434,3 +434,22 @@ def test_machine_readable_only_unixtime_and_entity_arrays(tmp_path: Path) -> Non
     (m,) = of(read_tree(root), Message)
     assert m.at == datetime(2024, 1, 5, 10, 0, tzinfo=UTC)
     assert m.text == "see list (https://example.org/l)@ana"
+
+
+def test_calls_and_auto_delete_are_typed_events(tmp_path: Path) -> None:
+    """phone_call service messages are calls (missed when discard_reason says so) with the caller acting and the
+    other party as target; set_messages_ttl is a disappearing-message setting; none is a message."""
+    from ringtrace.model import GroupEvent, Message
+
+    svc = {"type": "service", "date": "2024-01-05T10:00:00", "date_unixtime": "1704448800", "actor": "Ana",
+           "actor_id": "user5"}
+    doc = single([{**svc, "id": 1, "action": "phone_call", "discard_reason": "missed"},
+                  {**svc, "id": 2, "action": "phone_call", "duration_seconds": 42, "discard_reason": "hangup"},
+                  {**svc, "id": 3, "action": "set_messages_ttl", "period": 86400}],
+                 name="Ana", type="personal_chat", id=5)
+    recs = read_tree(write_doc(tmp_path, doc))
+    evs = [(e.msg_key, e.kind, e.actor.value if e.actor else None, e.target.value if e.target else None, e.value)
+           for e in of(recs, GroupEvent)]
+    assert evs == [("1", "missed_call", "5", None, "missed"), ("2", "call", "5", None, "hangup, 42 s"),
+                   ("3", "ephemeral_setting", "5", None, "86400 s")]
+    assert not of(recs, Message)

@@ -122,6 +122,8 @@ import sqlite3  # noqa: E402
 import pytest  # noqa: E402
 
 from ringtrace.model import (  # noqa: E402
+    Account,
+    AccountKey,
     AccountLink,
     DeviceOwner,
     Group,
@@ -133,6 +135,7 @@ from ringtrace.model import (  # noqa: E402
 )
 from ringtrace.sources._helpers.sqlite_util import open_readonly_copy  # noqa: E402
 from ringtrace.sources.base import FormatError  # noqa: E402
+from ringtrace.sources.whatsapp.android import jid_account  # noqa: E402
 from ringtrace.synth.formats import whatsapp_android as writer  # noqa: E402
 
 DB = "data/data/com.whatsapp/databases/msgstore.db"
@@ -569,3 +572,104 @@ def test_current_rows_without_a_chat_are_counted(tmp_path: Path) -> None:
     assert any("message of a chat the chat table lacks (message:2)" in r for r in skipped)
     assert any("system row without a readable chat (message_system:3)" in r for r in skipped)
     assert any("participant row of a group the chat tables lack" in r for r in skipped)
+
+
+def _realev_view(variant: str) -> DeviceView:
+    """The round-trip view with the owner creating a group of their own (new-style JID), notices of every kind
+    and chats that are not a person's number."""
+    from ringtrace.synth.view import VChat, VPost
+
+    view = make_view(variant)
+    own = VGroup("whatsapp", "120363099999999999@g.us", "Mine", t(60), OWNER,
+                 participants=[(OWNER, "superadmin"), (ANA, "member")],
+                 events=[VEvent("EV20", "created", t(60), actor=OWNER), VEvent("EV21", "added", t(61), OWNER, ANA)],
+                 messages=[VMessage("MSG20", ANA, t(62), "gracias")],
+                 notices=[VEvent("NO01", "encryption_notice", t(60)), VEvent("NO02", "security_code", t(63), ANA),
+                          VEvent("NO03", "message_deleted", t(64), ANA), VEvent("NO04", "message_waiting", t(65), ANA),
+                          VEvent("NO05", "missed_call", t(66), ANA, value="video"),
+                          VEvent("NO06", "message_deleted", t(67), OWNER),
+                          VEvent("NO07", "ephemeral_setting", t(68), OWNER, value="604800")])
+    view.groups.append(own)
+    view.others = [
+        VChat("status@broadcast", "broadcast", [VPost("ST01", ANA, t(70), "at the beach")]),
+        VChat("1700000000@broadcast", "broadcast", [VPost("BL01", OWNER, t(71), "see you all")]),
+        VChat("120363111222333444@newsletter", "channel", [VPost("NL01", None, t(72), "Weekly update")]),
+        VChat("0@s.whatsapp.net", "direct", [VPost("WA01", None, t(73), "Welcome to WhatsApp")]),
+    ]
+    view.owner_recorded = False
+    return view
+
+
+@pytest.mark.parametrize("variant", ["current", "legacy", "mixed"])
+def test_owner_notices_and_other_chats_from_the_writer(tmp_path: Path, variant: str) -> None:
+    """No preferences file and no --owner: the owner is the creator wa.db records for the group whose creation
+    row is the owner's own (a new-style JID names no one); notices come out as typed events with their actor,
+    never as messages; status, broadcast-list, newsletter and 0@s.whatsapp.net chats keep their messages."""
+    writer.write(_realev_view(variant), tmp_path, seed=3)
+    assert not (tmp_path / writer.PREFS).exists()
+    recs = read_all(tmp_path, DB, "whatsapp-android")
+    (own,) = [r for r in recs if isinstance(r, DeviceOwner)]
+    assert own.account.value == OWNER.phone and "below --owner" in own.basis
+    assert "wa.db creator of own created group" in own.basis or "own self-event target" in own.basis
+    lids = {f"{p.lid}@lid": p.phone for p in (ANA, BEN, CARL, DORA) if p.lid}  # the current schema names LIDs
+
+    def who(k: AccountKey | None) -> str | None:
+        return None if k is None else lids.get(k.value, k.value)
+
+    notices = {r.msg_key: (r.kind, who(r.actor), r.value) for r in recs
+               if isinstance(r, GroupEvent) and r.msg_key and r.msg_key.startswith("NO")}
+    want = {"NO01": ("encryption_notice", None, None), "NO02": ("security_code", ANA.phone, None),
+            "NO03": ("message_deleted", ANA.phone, None), "NO04": ("message_waiting", ANA.phone, None),
+            "NO05": ("missed_call", ANA.phone, "video"), "NO06": ("message_deleted", OWNER.phone, None),
+            "NO07": ("ephemeral_setting", OWNER.phone, None)}
+    if variant == "legacy":  # the legacy table has no disappearing-message rows
+        del want["NO07"]
+    assert notices == want
+    msgs = {r.msg_key: r for r in recs if isinstance(r, Message)}
+    assert not {k for k in msgs if k.startswith("NO")}
+    assert msgs["ST01"].chat.kind == "broadcast" and msgs["ST01"].sender == jid_account(ANA.jid)
+    assert msgs["BL01"].chat.kind == "broadcast" and msgs["BL01"].sender == jid_account(OWNER.jid)
+    assert msgs["NL01"].chat.kind == "channel" and msgs["NL01"].sender is None
+    assert msgs["WA01"].sender is not None and msgs["WA01"].sender.kind == "jid"
+    assert not [r for r in recs if isinstance(r, Account) and r.key.kind == "phone" and len(r.key.value) < 6]
+    assert not [r for r in recs if isinstance(r, Problem) and r.severity != "info"], [
+        r.reason for r in recs if isinstance(r, Problem)]
+
+
+def test_call_log_rows_are_call_events(tmp_path: Path) -> None:
+    """call_log rows become call / missed-call events in the peer's chat (a group call in its group, one event
+    per participant of call_log_participant_v2 with their own result); unknown results are kept and reported;
+    a call whose peer JID cannot be read is counted in a named problem; no call is a message."""
+    from ringtrace.synth.view import VCall
+
+    view = make_view("current")
+    gkey = view.groups[0].key
+    view.calls = [
+        VCall("C1", BEN, False, t(80), True, 0, 2),  # BEN's video call the owner missed
+        VCall("C2", BEN, True, t(81), False, 125, 5),  # the owner's voice call, 125 s
+        VCall("C3", ANA, True, t(82), True, 0, 5, gkey, ((ANA, 5), (CARL, 2))),  # a group video call
+        VCall("C4", CARL, False, t(83), False, 0, 99),  # a result no source documents
+    ]
+    writer.write(view, tmp_path, seed=3)
+    con = sqlite3.connect(tmp_path / DB)
+    con.execute("INSERT INTO call_log (jid_row_id, from_me, call_id, timestamp, video_call, duration, call_result) "
+                "VALUES (99999, 0, 'C5', 1700000000000, 0, 0, 5)")
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-android")
+    calls = sorted(((r.msg_key, r.kind, r.actor.value if r.actor else None, r.target.value if r.target else None,
+                     r.chat.kind, r.value) for r in recs if isinstance(r, GroupEvent)
+                    and (r.raw_code or "").startswith("call_result=")), key=str)
+    lids = {f"{p.lid}@lid": p.phone for p in (ANA, BEN, CARL, DORA) if p.lid}
+    calls = [(k, kind, lids.get(a, a), lids.get(tg, tg) if tg else None, ck, v) for k, kind, a, tg, ck, v in calls]
+    assert calls == [
+        ("C1", "missed_call", BEN.phone, OWNER.phone, "direct", "video, missed"),
+        ("C2", "call", OWNER.phone, BEN.phone, "direct", "audio, connected, 125 s"),
+        ("C3", "call", OWNER.phone, ANA.phone, "group", "video, connected"),
+        ("C3", "call", OWNER.phone, CARL.phone, "group", "video, not answered"),
+        ("C4", "call", CARL.phone, OWNER.phone, "direct", "audio, result 99"),
+    ]
+    assert not [m for m in recs if isinstance(m, Message) and m.msg_key.startswith("C")]
+    reasons = [p.reason for p in recs if isinstance(p, Problem)]
+    assert any("unknown code 99" in r and "call_log" in r for r in reasons)
+    assert any("1 row(s) skipped: call without a readable peer or group JID (call_log:5)" in r for r in reasons)

@@ -17,7 +17,8 @@ def test_table_loads_with_version_and_sources() -> None:
     assert len(tab.rows) > 50
     for info in tab.rows.values():
         assert (
-            info.kind in valid and info.source and info.schema in ("android-legacy", "android-current", "ios")
+            info.kind in valid and info.source
+            and info.schema in ("android-legacy", "android-current", "android-call", "ios", "ios-call")
         )
 
 

@@ -224,3 +224,78 @@ def test_owner_as_member_of_every_group(tmp_path: Path) -> None:
     (own,) = [r for r in recs if isinstance(r, DeviceOwner)]
     assert own.account.value == OWNER.phone and "member of every group" in own.basis
     assert own.prov.table == "ZWAGROUPMEMBER"
+
+
+def _with_other_chats(variant: str) -> Any:
+    from ringtrace.synth.view import VChat, VPost
+
+    view = make_view(variant)
+    view.others = [
+        VChat("status@broadcast", "broadcast", [VPost("ST01", ANA, T0, "at the beach"),
+                                                VPost("ST02", BEN, T0, "busy")]),
+        VChat("120363111222333444@newsletter", "channel", [VPost("NL01", None, T0, "Weekly update")]),
+        VChat("0@s.whatsapp.net", "direct", [VPost("WA01", None, T0, "Welcome to WhatsApp")]),
+    ]
+    return view
+
+
+def test_chats_that_are_no_phone_number(tmp_path: Path) -> None:
+    """status@broadcast, a newsletter and WhatsApp's own 0@s.whatsapp.net keep their messages under their own
+    kind; status posts name their poster; nothing is a group, no number is made from '0'; a chat row whose JID
+    cannot be read and the messages of a chat the table lacks are counted in named problems."""
+    writer.write(_with_other_chats("ios"), tmp_path, seed=5)
+    con = sqlite3.connect(tmp_path / DB)
+    con.execute("INSERT INTO ZWACHATSESSION (Z_PK, Z_ENT, Z_OPT, ZCONTACTJID) VALUES (900, 4, 1, NULL)")
+    con.execute("INSERT INTO ZWAMESSAGE (Z_PK, Z_ENT, Z_OPT, ZISFROMME, ZMESSAGETYPE, ZCHATSESSION, ZMESSAGEDATE,"
+                " ZTEXT) VALUES (901, 9, 1, 0, 0, 900, 700000000, 'lost chat')")
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-ios")
+    msgs = {r.msg_key: r for r in recs if isinstance(r, Message)}
+    assert msgs["ST01"].chat.kind == "broadcast" and msgs["ST01"].sender == jid_account(ANA.jid)
+    assert msgs["ST02"].sender == jid_account(BEN.jid)
+    assert msgs["NL01"].chat.kind == "channel" and msgs["NL01"].sender is None
+    assert msgs["WA01"].chat.kind == "direct" and msgs["WA01"].sender is not None
+    assert msgs["WA01"].sender.kind == "jid" and msgs["WA01"].sender.value == "0@s.whatsapp.net"
+    assert [r.chat.key for r in recs if isinstance(r, Group)] == ["120363041234567890@g.us"]
+    assert not any(isinstance(r, Participant) and r.chat.kind != "group" for r in recs)
+    reasons = [p.reason for p in recs if isinstance(p, Problem)]
+    assert any("1 row(s) skipped: chat row without a readable JID (ZWACHATSESSION:900)" in r for r in reasons)
+    assert any("1 row(s) skipped: message of a chat the chat table lacks (ZWAMESSAGE:901)" in r for r in reasons)
+
+
+def test_call_history_beside_chat_storage(tmp_path: Path) -> None:
+    """CallHistory.sqlite in the app group folder is read with ChatStorage: each call an event (iLEAPP's ZOUTCOME:
+    0 ended, 1 missed, 4 rejected), the caller acting, each other participant a target, never a message; an
+    unknown outcome is kept and reported, a call naming no one is counted in a named problem."""
+    from ringtrace.synth.view import VCall
+
+    view = make_view("ios")
+    gkey = view.groups[0].key
+    view.calls = [VCall("C1", BEN, False, T0, True, 0, 2), VCall("C2", ANA, True, T0, False, 60, 5),
+                  VCall("C3", ANA, True, T0, True, 0, 5, gkey, ((ANA, 5), (CARL, 2)))]
+    writer.write(view, tmp_path, seed=5)
+    calls_db = tmp_path / DB.replace("ChatStorage", "CallHistory")
+    con = sqlite3.connect(calls_db)
+    con.execute("INSERT INTO ZWACDCALLEVENT (Z_PK, ZDATE, ZOUTCOME, ZCALLIDSTRING) VALUES (50, 700000000, 9, 'C9')")
+    con.execute("INSERT INTO ZWACDCALLEVENTPARTICIPANT (Z_PK, Z1PARTICIPANTS, ZJIDSTRING) VALUES (50, 50, ?)",
+                (BEN.jid,))
+    con.execute("INSERT INTO ZWACDCALLEVENT (Z_PK, ZDATE, ZOUTCOME, ZCALLIDSTRING) VALUES (51, 700000000, 0, 'C0')")
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path, DB, "whatsapp-ios")
+    got = sorted((r.msg_key, r.kind, r.actor.value if r.actor else None, r.target.value if r.target else None,
+                  r.chat.kind, r.value) for r in recs if isinstance(r, GroupEvent)
+                 and (r.raw_code or "").startswith("ZOUTCOME="))
+    assert got == [
+        ("C1", "missed_call", BEN.phone, OWNER.phone, "direct", "video, missed"),
+        ("C2", "call", OWNER.phone, ANA.phone, "direct", "audio, ended, 60 s"),
+        ("C3", "call", OWNER.phone, ANA.phone, "group", "video, ended"),
+        ("C3", "call", OWNER.phone, CARL.phone, "group", "video, ended"),
+        ("C9", "call", OWNER.phone, BEN.phone, "direct", "audio, outcome 9"),
+    ]
+    assert not [m for m in recs if isinstance(m, Message) and m.msg_key in ("C1", "C2", "C3", "C9")]
+    reasons = [p.reason for p in recs if isinstance(p, Problem)]
+    assert any("unknown code 9" in r and "ZOUTCOME" in r for r in reasons)
+    assert any("1 row(s) skipped: call without a readable participant or group JID (ZWACDCALLEVENT:51)" in r
+               for r in reasons)

@@ -31,6 +31,14 @@ def web_case(tiny_operation: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         src = con.execute(select(S.sources.c.id)).scalar()
         con.execute(insert(S.names_seen).values(account_id=pa.account_id, name=HOSTILE, kind="push_name",
                                                 source_id=src, prov_file="x"))
+        # and in a message of that group's chat: markup and a javascript: link, shown in the chat viewer
+        # (every device's copy of the chat's last message, so the folded message carries it whichever copy leads)
+        for chat in con.execute(select(S.group_chats.c.chat_id).where(S.group_chats.c.group_id == g.id)).scalars():
+            last = con.execute(select(S.messages.c.id, S.messages.c.text).where(S.messages.c.chat_id == chat)
+                               .order_by(S.messages.c.at.desc(), S.messages.c.id.desc())).first()
+            if last is not None:
+                con.execute(update(S.messages).where(S.messages.c.id == last.id)
+                            .values(text=f"{last.text or ''} javascript:alert(3) {HOSTILE}"))
     case.close()
     return path
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 LoggedIn = Callable[..., "TestClient"]  # the logged_in fixture: a user name in, a logged-in client out
 
-HOSTILE = "<script>alert('x')</script><img src=x onerror=alert(1)>"
+HOSTILE = "<script>alert('x')</script><img src=x onerror=alert(1)><a href=\"javascript:alert(2)\">open</a>"
 PASSWORD = "correct horse battery"
 
 

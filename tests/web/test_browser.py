@@ -175,7 +175,8 @@ def test_every_navigation_page_renders_without_errors_and_evidence_stays_text(pa
     links = pg.locator("nav.side a")
     hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
     assert len(hrefs) >= 6, hrefs
-    extra = [f"/cases/{live.cid}/groups/{live.facts['group']}", f"/cases/{live.cid}/persons/{live.facts['person']}"]
+    extra = [f"/cases/{live.cid}/groups/{live.facts['group']}", f"/cases/{live.cid}/persons/{live.facts['person']}",
+             f"/cases/{live.cid}/chats/{live.facts['group']}", f"/cases/{live.cid}/media/{live.facts['image']}"]
     shots = os.environ.get("RINGTRACE_SCREENSHOTS")  # a folder: keep a picture of every page to look at
     for i, href in enumerate([*hrefs, *extra]):
         resp = pg.goto(href)
@@ -320,16 +321,18 @@ def test_the_timeline_chart_zooms_into_a_range(page: tuple[Any, Watch], live: Li
 
 
 @contextmanager
-def _serve(case_path: Path, home: Path) -> Iterator[tuple[str, Any]]:
+def _serve(case_path: Path, home: Path, **settings: Any) -> Iterator[tuple[str, Any]]:
     import uvicorn
 
     from ringtrace.web.app import create_app
     from ringtrace.web.settings import WebSettings
 
-    app = create_app(WebSettings(home=home, secure_cookies=False), hasher=fast_hasher())
+    app = create_app(WebSettings(home=home, secure_cookies=False, **settings), hasher=fast_hasher())
     st = app.state.web
     st.store.add_user("ivy", PASSWORD, "investigator")
+    st.store.add_user("sam", PASSWORD, "supervisor")
     st.store.grant("ivy", case_path, "test")
+    st.store.grant("sam", case_path, "test")
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -405,3 +408,277 @@ def test_an_alias_made_in_the_ui_changes_the_suspects_page(browser: Any, web_cas
             w.assert_clean()
         finally:
             ctx.close()
+
+
+# ---- search, chat paging, decisions on the person page, hostile links, keyboard (issue 11 items 1, 2, 6) --------
+
+
+def _shot(pg: Any, name: str) -> None:
+    shots = os.environ.get("RINGTRACE_SCREENSHOTS")
+    if shots:
+        pg.screenshot(path=str(Path(shots) / f"{name}.png"), full_page=True)
+
+
+@contextmanager
+def _watched(browser: Any, base: str) -> Iterator[tuple[Any, Watch]]:
+    """A page on a server of the test's own, watched like the ``page`` fixture's."""
+    ctx = browser.new_context(base_url=base)
+    pg = ctx.new_page()
+    w = Watch()
+    pg.on("console", lambda m: w.errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: w.errors.append(str(e)))
+    pg.on("dialog", lambda d: (w.dialogs.append(d.message), d.dismiss()))
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith(base):
+            r.continue_()
+        else:
+            w.outside.append(r.request.url)
+            r.abort()
+
+    pg.route("**/*", route)
+    try:
+        yield pg, w
+    finally:
+        ctx.close()
+
+
+def _a_phone(case_path: Path) -> tuple[str, str]:
+    from sqlalchemy import select
+
+    from ringtrace.case import Case
+    from ringtrace.store import schema as S
+
+    with Case.open(case_path) as case, case.engine.connect() as con:
+        a, pa, p = S.accounts, S.person_accounts, S.persons
+        row = con.execute(select(a.c.value, p.c.label).join(pa, pa.c.account_id == a.c.id)
+                          .join(p, p.c.id == pa.c.person_id).where(a.c.kind == "phone", a.c.value.like("+34%"))
+                          .order_by(a.c.value)).first()
+    assert row is not None, "the tiny operation has a Spanish number"
+    return str(row[0]), str(row[1])
+
+
+def test_search_finds_a_person_from_a_number_written_three_ways(page: tuple[Any, Watch], live: Live,
+                                                                web_case: Path) -> None:
+    pg, w = page
+    e164, label = _a_phone(web_case)
+    d = e164[1:]  # 34 and nine digits
+    forms = [f"+{d[:2]} {d[2:5]} {d[5:8]} {d[8:]}", f"00{d}", f"({d[:2]}) {d[2:5]}-{d[5:8]}-{d[8:]}"]
+    _login(pg, "ivy")
+    for i, form in enumerate(forms):
+        pg.goto(f"/cases/{live.cid}")
+        box = pg.locator("nav.side input[name=q]")
+        box.fill(form)
+        with pg.expect_navigation():
+            box.press("Enter")
+        assert "/search?q=" in pg.url
+        assert f"read as the phone number {e164}" in pg.locator("main").inner_text()
+        hit = pg.locator(f"main a[href='/cases/{live.cid}/persons/{label}']")
+        assert hit.count() >= 1, (form, pg.locator("main").inner_text()[:1000])
+        if i == 0:
+            _shot(pg, "search-phone")
+    hit.first.click()
+    pg.wait_for_url(f"**/persons/{label}")
+    w.assert_clean()
+
+
+def _chattiest_group(case_path: Path) -> tuple[str, list[str]]:
+    from sqlalchemy import func, select
+
+    from ringtrace.case import Case
+    from ringtrace.store import schema as S
+
+    with Case.open(case_path) as case, case.engine.connect() as con:
+        gc, g, m = S.group_chats, S.groups, S.messages
+        label = con.execute(select(g.c.label).join(gc, gc.c.group_id == g.c.id).join(m, m.c.chat_id == gc.c.chat_id)
+                            .group_by(g.c.label).order_by(func.count(m.c.id).desc())).scalar()
+        days = con.execute(select(func.date(m.c.at)).join(gc, gc.c.chat_id == m.c.chat_id)
+                           .join(g, g.c.id == gc.c.group_id).where(g.c.label == label).distinct()
+                           .order_by(func.date(m.c.at))).scalars().all()
+    return str(label), [str(x) for x in days]
+
+
+def test_the_chat_viewer_pages_through_a_group(browser: Any, web_case: Path, tmp_path: Path) -> None:
+    label, days = _chattiest_group(web_case)
+    assert len(days) > 1
+    with _serve(web_case, tmp_path / "home", page_size=5) as (base, _app), _watched(browser, base) as (pg, w):
+        _login(pg, "ivy")
+        pg.goto(f"/cases/1/groups/{label}")
+        with pg.expect_navigation():
+            pg.click("main a:has-text('Read the chat')")
+        ids = lambda: pg.locator("ol.chat li.msg").evaluate_all("els => els.map(e => e.id)")  # noqa: E731
+        first = ids()
+        assert 0 < len(first) <= 5
+        assert pg.locator("a[rel=prev]").count() == 0  # the first page has nothing earlier
+        with pg.expect_navigation():
+            pg.click("a[rel=next]")
+        second = ids()
+        assert second and not set(second) & set(first)
+        times = pg.locator("ol.chat li.msg .time").all_inner_texts()
+        assert times == sorted(times)
+        _shot(pg, "chat-page-2")
+        with pg.expect_navigation():
+            pg.click("a[rel=prev]")  # earlier messages: back to the first page exactly
+        assert ids() == first
+        # jump to a date: the page starts on that day
+        pg.fill("input[name=date]", days[-1])
+        with pg.expect_navigation():
+            pg.click("form.filters button[type=submit]")
+        assert f"date={days[-1]}" in pg.url
+        assert pg.locator("ol.chat li.msg .time").first.inner_text().startswith(days[-1])
+        # the planted message is text: its markup and its javascript: link do nothing
+        pg.goto(f"/cases/1/chats/{label}?find=javascript")
+        assert "javascript:alert(3)" in pg.locator("ol.chat").inner_text()
+        assert pg.locator("ol.chat a[href^='javascript:'], ol.chat img, ol.chat script").count() == 0
+        _shot(pg, "chat-hostile")
+        w.assert_clean()
+
+
+def test_decisions_made_on_the_person_page_show_up_on_it(browser: Any, web_case: Path, tmp_path: Path) -> None:
+    case_path = tmp_path / "case"
+    shutil.copytree(web_case, case_path)  # decisions change the case: a copy of the shared one
+    _, label = _a_phone(case_path)
+    with _serve(case_path, tmp_path / "home") as (base, _app), _watched(browser, base) as (pg, w):
+        _login(pg, "ivy")
+        here = f"/cases/1/persons/{label}"
+        pg.goto(here)
+        # a note, from the keyboard: focus the field, type, Tab to its button, Enter
+        pg.focus("#p-note")
+        pg.keyboard.type("seen at the port <script>alert('n')</script>")
+        pg.keyboard.press("Tab")
+        assert pg.evaluate("document.activeElement.textContent") == "Add note"
+        with pg.expect_navigation():
+            pg.keyboard.press("Enter")
+        assert pg.url.endswith(here)
+        pg.fill("#p-tag", "courier")
+        with pg.expect_navigation():
+            pg.click("#decisions form[action$='/decisions/tag'] button[type=submit]")
+        pg.fill("#p-bm", "check the SIM again")
+        with pg.expect_navigation():
+            pg.click("#decisions form[action$='/decisions/bookmark'] button[type=submit]")
+        pg.click("details.decide-more > summary")
+        pg.select_option("#st-value", "warrant")
+        pg.fill("#st-note", "judge signed")
+        with pg.expect_navigation():
+            pg.click("form[action$='/decisions/status'] button[type=submit]")
+        main = pg.locator("main").inner_text()
+        assert "seen at the port <script>alert('n')</script>" in main  # shown as text
+        assert "courier" in main and "check the SIM again" in main and "warrant" in main and "judge signed" in main
+        assert "ivy" in pg.locator("#decisions").inner_text()
+        # a country: a background re-analysis whose progress page leads back here
+        pg.click("details.decide-more > summary")
+        pg.fill("#co-code", "PT")
+        pg.fill("#co-reason", "seized in Lisbon with a Portuguese SIM")
+        with pg.expect_navigation():
+            pg.click("form[action$='/decisions/country'] button[type=submit]")
+        assert "/cases/1/jobs/" in pg.url
+        pg.wait_for_selector("#job[data-state=done]", state="attached", timeout=120_000)
+        _shot(pg, "job-done")
+        with pg.expect_navigation():
+            pg.click("a:has-text('back to where you decided')")
+        assert pg.url.endswith(here)
+        made = pg.locator("table.decisions-made").inner_text()
+        assert "PT" in made and "seized in Lisbon with a Portuguese SIM" in made and "ivy" in made
+        assert pg.locator("h1 .chip").inner_text() == "PT"  # applied by the re-analysis
+        _shot(pg, "person-decisions")
+        w.assert_clean()
+
+
+def test_hostile_evidence_executes_nothing_on_any_page(page: tuple[Any, Watch], live: Live) -> None:
+    pg, w = page
+    _login(pg, "sam")
+    gid, pid = live.facts["group"], live.facts["person"]
+    pages = [f"/cases/{live.cid}/groups/{gid}", f"/cases/{live.cid}/persons/{pid}", f"/cases/{live.cid}/chats/{gid}",
+             f"/cases/{live.cid}/persons", f"/cases/{live.cid}/groups", f"/cases/{live.cid}/suspects",
+             f"/cases/{live.cid}/search?q=javascript", f"/cases/{live.cid}/graph", f"/cases/{live.cid}/timeline"]
+    for href in pages:
+        pg.goto(href)
+        pg.wait_for_load_state("networkidle")
+        bad = pg.evaluate("""() => [...document.querySelectorAll('*')].flatMap(e => [...e.attributes]
+            .filter(a => a.name.startsWith('on') || (['href', 'src', 'action', 'formaction'].includes(a.name)
+                    && a.value.trim().toLowerCase().startsWith('javascript:')))
+            .map(a => e.tagName + ' ' + a.name + '=' + a.value))""")
+        assert not bad, (href, bad)
+        assert pg.locator("main img[src=x]").count() == 0, href
+        scripts = pg.evaluate("() => [...document.scripts].map(s => [s.getAttribute('src'), s.textContent.trim()])")
+        assert all(src and src.startswith("/static/") and not text for src, text in scripts), (href, scripts)
+    # the planted link is shown as its text, and following every link on the person page runs nothing
+    pg.goto(f"/cases/{live.cid}/persons/{pid}")
+    assert 'href="javascript:alert(2)"' in pg.locator("main").inner_text()
+    w.assert_clean()
+
+
+def test_timeline_zooms_from_the_keyboard_and_focus_is_visible(page: tuple[Any, Watch], live: Live) -> None:
+    pg, w = page
+    _login(pg, "ivy")
+    pg.goto(f"/cases/{live.cid}/timeline")
+    pg.wait_for_selector("#tl-chart svg rect[data-day]", state="attached", timeout=10_000)
+    # Tab from the filters reaches the chart
+    pg.focus("input[name=until]")
+    for _ in range(5):
+        pg.keyboard.press("Tab")
+        if pg.evaluate("document.activeElement.id") == "tl-chart":
+            break
+    else:
+        pytest.fail("the chart cannot be reached with Tab")
+    outline = pg.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("none", ""), "no visible focus on the chart"
+    pg.keyboard.press("Home")
+    pg.keyboard.press("Shift+ArrowRight")
+    pg.keyboard.press("Shift+ArrowRight")
+    sel = pg.locator("#tl-chart").get_attribute("data-selected") or ""
+    a, b = sel.split("/")
+    assert a < b and "Selected" in pg.locator("#tl-status").inner_text()
+    _shot(pg, "timeline-keyboard")
+    with pg.expect_navigation():
+        pg.keyboard.press("Enter")
+    assert pg.locator("input[name=since]").input_value() == a
+    assert pg.locator("input[name=until]").input_value() == b
+    # and - zooms back out to a wider range
+    pg.wait_for_selector("#tl-chart svg", state="attached", timeout=10_000)
+    pg.focus("#tl-chart")
+    with pg.expect_navigation():
+        pg.keyboard.press("-")
+    assert pg.locator("input[name=since]").input_value() < a
+    # the skip link is the first Tab stop and takes focus to the page's content
+    pg.goto(f"/cases/{live.cid}/persons")
+    pg.keyboard.press("Tab")
+    assert pg.evaluate("document.activeElement.className") == "skip"
+    assert pg.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+    pg.keyboard.press("Enter")
+    assert pg.evaluate("document.activeElement.id") == "main"
+    w.assert_clean()
+
+
+def test_a_supervisor_makes_downloads_and_verifies_a_package(browser: Any, web_case: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    from ringtrace.dissemination.signing import new_keypair, verify_package
+
+    case_path = tmp_path / "case"
+    shutil.copytree(web_case, case_path)  # a package is recorded in its case: a copy of the shared one
+    key, pub = new_keypair(tmp_path / "keys", "unit")
+    with _serve(case_path, tmp_path / "home", signing_key=key) as (base, _app), _watched(browser, base) as (pg, w):
+        _login(pg, "sam")
+        pg.goto("/cases/1")
+        with pg.expect_navigation():
+            pg.click("nav.side a:has-text('Packages')")
+        country = pg.locator("#pk-country").input_value()
+        pg.fill("#pk-recipient", "Unit 7")
+        pg.uncheck("input[name=pdf]")  # the HTML report is enough here; the PDF needs the pdf extra
+        with pg.expect_navigation(timeout=120_000):
+            pg.click("button:has-text('Make and sign')")
+        assert f"Package {country}-v1 made and signed" in pg.locator("main").inner_text()
+        with pg.expect_download() as dl:
+            pg.click(f"a[href$='/packages/{country}-v1.zip']")
+        got = tmp_path / "got.zip"
+        dl.value.save_as(got)
+        with zipfile.ZipFile(got) as z:
+            z.extractall(tmp_path / "unpacked")
+        assert verify_package(tmp_path / "unpacked" / f"{country}-v1", pub) == []  # what a recipient checks
+        with pg.expect_navigation():
+            pg.click(f"button[aria-label='verify {country}-v1']")
+        result = pg.locator("section.verify").inner_text()
+        assert "intact — every file matches the signed manifest" in result and result.count("intact") >= 3
+        _shot(pg, "package-verified")
+        w.assert_clean()

@@ -79,15 +79,26 @@ def test_chat_cursor_paging_covers_every_message_once(tmp_path: Path, web_case: 
         login(c, "ivy")
         url: str | None = f"/cases/1/chats/{label}"
         pages = 0
+        forward: list[list[str]] = []
         while url and pages < 500:
             html = c.get(url).text
             ids = re.findall(r'<li class="msg" id="(m\d+)">', html)
             assert len(ids) <= 4
             seen += ids
+            forward.append(ids)
             m = re.search(r'<a rel="next" href="([^"]+)"', html)
             url = m.group(1).replace("&amp;", "&") if m else None
             pages += 1
         assert pages > 1
+        # and back again: "earlier" from the last page gives the same pages in reverse, down to the first
+        backward: list[list[str]] = []
+        while html and len(backward) < 500:
+            m = re.search(r'<a rel="prev" href="([^"]+)"', html)
+            if not m:
+                break
+            html = c.get(m.group(1).replace("&amp;", "&")).text
+            backward.append(re.findall(r'<li class="msg" id="(m\d+)">', html))
+        assert backward == forward[-2::-1]
         # the whole chat in one page (page_size large) gives the same messages in the same order
         a2 = create_app(WebSettings(home=tmp_path / "h2", secure_cookies=False, page_size=100_000),
                         hasher=fast_hasher())

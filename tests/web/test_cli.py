@@ -56,3 +56,12 @@ def test_users_add_and_grant(tmp_path: Path, web_case: Path) -> None:
     assert res.exit_code == 0
     res = r.invoke(app, ["web", "users", "list", "--home", str(home)])
     assert "kim\tsupervisor\tdisabled" in res.output
+
+
+def test_serve_refuses_a_bad_signing_key_or_scheme_before_starting(tmp_path: Path) -> None:
+    bad = tmp_path / "not-a-key.pem"
+    bad.write_text("hello", encoding="utf-8")
+    res = CliRunner().invoke(_app(), ["web", "serve", "--home", str(tmp_path / "h"), "--signing-key", str(bad)])
+    assert res.exit_code == 2 and "not a readable unencrypted PEM private key" in res.output
+    res = CliRunner().invoke(_app(), ["web", "serve", "--home", str(tmp_path / "h"), "--category-scheme", str(bad)])
+    assert res.exit_code == 2 and "category scheme" in res.output

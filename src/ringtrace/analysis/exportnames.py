@@ -29,6 +29,7 @@ from sqlalchemy import Connection, select
 from ringtrace.analysis.common import UnionFind, utc
 from ringtrace.analysis.persons import EvidenceLink, Resolution
 from ringtrace.analysis.timeline import Msg, SenderMap
+from ringtrace.identifiers import ExportName
 from ringtrace.store import schema as S
 
 MIN_MATCHES = 2
@@ -207,7 +208,7 @@ def resolve_export_names(ev: NameEvidence, uf: UnionFind[int], res: Resolution, 
     for (sid, person), names in sorted(cands.items()):
         ex = exhibits.get(sid, "?")
         already = [a for a in res.persons[person].account_ids
-                   if res.account_kind[a] == "export_name" and res.account_text[a].split(":", 2)[2].startswith(
+                   if res.account_kind[a] == ExportName.kind and res.account_text[a].split(":", 2)[2].startswith(
                        f"S{sid}:")]
         if len(names) > 1 or already:
             shown = ", ".join(repr(_name(res, a)) for a in names + already)

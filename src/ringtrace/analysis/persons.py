@@ -18,7 +18,15 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ringtrace.analysis.common import UnionFind
-from ringtrace.identifiers import KIND_ORDER, PHONE_KINDS, account_str, phone_digits_of
+from ringtrace.identifiers import (
+    KIND_ORDER,
+    PHONE_KINDS,
+    ExportName,
+    IdentifierError,
+    account_str,
+    phone_digits_of,
+    split_key,
+)
 from ringtrace.lock import writes_case
 from ringtrace.phones import normalize_phone, region_of_phone
 from ringtrace.store import schema as S
@@ -91,11 +99,11 @@ def _sighting_source(con: Connection, account_id: int) -> int | None:
 
 
 def parse_account_str(s: str) -> tuple[str, str, str]:
-    parts = s.split(":", 2)
-    if len(parts) != 3 or not all(parts):
-        raise AliasError(f"{s!r} is not an account reference; write platform:kind:value, "
-                         "e.g. whatsapp:phone:+34612345678")
-    return parts[0], parts[1], parts[2]
+    """``platform:kind:value`` -> its parts (``identifiers.split_key``), refused as an :class:`AliasError`."""
+    try:
+        return split_key(s)
+    except IdentifierError as exc:
+        raise AliasError(str(exc)) from exc
 
 
 def resolve_persons(con: Connection, evidence: list[EvidenceLink] | tuple[EvidenceLink, ...] = ()) -> Resolution:
@@ -213,7 +221,7 @@ def same_export_names(con: Connection, accts: dict[int, tuple[str, str, str]], t
     name account stays alone."""
     wanted: dict[tuple[int, str], int] = {}
     for aid, (plat, kind, value) in accts.items():
-        if plat in NAME_PLATFORMS and kind == "export_name":
+        if plat in NAME_PLATFORMS and kind == ExportName.kind:
             scope, sep, name = value.partition(":")
             if sep and scope.startswith("S") and scope[1:].isdigit() and name:
                 wanted[(int(scope[1:]), name)] = aid
@@ -225,7 +233,7 @@ def same_export_names(con: Connection, accts: dict[int, tuple[str, str, str]], t
                          .where(ns.c.kind.in_(sorted(NAME_KINDS))).order_by(ns.c.id)):
         key = (r.source_id, r.name)
         acct = accts.get(r.account_id)
-        if key not in wanted or acct is None or acct[0] not in NAME_PLATFORMS or acct[1] == "export_name":
+        if key not in wanted or acct is None or acct[0] not in NAME_PLATFORMS or acct[1] == ExportName.kind:
             continue
         seen.setdefault(key, {}).setdefault(r.account_id, []).append((r.id, r.kind))
     out: list[tuple[dict[str, Any], int, int]] = []

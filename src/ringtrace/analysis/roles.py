@@ -20,6 +20,7 @@ import numpy as np
 from sqlalchemy import Connection, select
 
 from ringtrace.analysis.common import CHUNK, iso, utc
+from ringtrace.identifiers import ExportName
 from ringtrace.store import schema as S
 
 PDQ_DISTANCE = 31
@@ -334,7 +335,7 @@ def _link_owners(con: Connection, acc: dict[int, int], chat: dict[int, int], pla
         if n.account_id in acc:
             by_name.setdefault((n.source_id, n.name), set()).add(acc[n.account_id])
     # a name account of its own is a person of its own until tied: it decides only once tied to an account
-    tied = {acc[r.id] for r in con.execute(select(S.accounts.c.id).where(S.accounts.c.kind != "export_name"))
+    tied = {acc[r.id] for r in con.execute(select(S.accounts.c.id).where(S.accounts.c.kind != ExportName.kind))
             if r.id in acc}
     out: list[tuple[int, int, datetime, int, int]] = []
     for r, j in inviters:

@@ -2,14 +2,15 @@
 and prints what it did and what to run next.
 
 The app and the helpers every command shares live in ``_app``; each area module below adds its commands to it
-when imported: ``case``, ``evidence``, ``hashsets``, ``analysis``, ``dissemination``, ``web``."""
+when imported: ``case``, ``evidence``, ``hashsets``, ``notes``, ``analysis``, ``victims``, ``dissemination``,
+``web``."""
 
 from __future__ import annotations
 
-from ringtrace.cli import analysis, case, dissemination, evidence, hashsets, web
+from ringtrace.cli import analysis, case, dissemination, evidence, hashsets, notes, victims, web
 from ringtrace.cli._app import app
 
-__all__ = ["analysis", "app", "case", "dissemination", "evidence", "hashsets", "main", "web"]
+__all__ = ["analysis", "app", "case", "dissemination", "evidence", "hashsets", "main", "notes", "victims", "web"]
 
 
 def main() -> None:

@@ -26,15 +26,16 @@ app.add_typer(digests_app, name="digests")
 @app.command()
 def run(case: CaseArg,
         executor: Annotated[str | None, typer.Option(help="serial, local[:N] or dask[:ADDRESS].")] = None) -> None:
-    """Run whatever stages are pending: parse, hash, match, analyze."""
+    """Run whatever stages are pending: parse, hash, text (documents, OCR), match, analyze."""
     c = open_case(case)
     ex = make_executor(executor) if executor else None
     with progress() as cb:
         res = run_stages(c, executor=ex, progress=cb)
     if ex is not None:
         ex.close()
-    console.print(f"parsed {len(res.parsed)} sources, hashed {res.hashed} media, {res.matches} matches, analysis "
-                  "done.")
+    console.print(f"parsed {len(res.parsed)} sources, hashed {res.hashed} media, read {res.text.documents} "
+                  f"documents and {res.text.pictures} pictures of paper ({res.text.lines} lines), {res.matches} "
+                  "matches, analysis done.")
     console.print(f"Next: ringtrace report {shown(str(case))}  |  ringtrace export {shown(str(case))} --out x.json")
 
 

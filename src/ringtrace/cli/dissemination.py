@@ -65,10 +65,13 @@ def export(
 
 @app.command()
 def report(case: CaseArg, out: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
-           pdf: Annotated[bool, typer.Option(help="Also render report.pdf.")] = False) -> None:
+           pdf: Annotated[bool, typer.Option(help="Also render report.pdf.")] = False,
+           classification: Annotated[str | None, typer.Option(
+               help="Marking printed on every page (default: RINGTRACE_CLASSIFICATION, else "
+                    "OFFICIAL-SENSITIVE: LAW ENFORCEMENT ONLY).")] = None) -> None:
     """Write the case report (HTML; PDF with --pdf). It shows no media content."""
     c = open_case(case)
-    paths = write_report(c, out or (case / "report"), pdf=pdf)
+    paths = write_report(c, out or (case / "report"), pdf=pdf, classification=classification)
     for p in paths:
         console.print(f"wrote {shown(str(p))}")
 
@@ -100,12 +103,17 @@ def package_make(
                                                        envvar="RINGTRACE_MEDIA_PASSWORD")] = None,
     recipient_key: Annotated[Path | None, typer.Option(help="Recipient X25519 public key (PEM) for the media.")]
     = None,
+    classification: Annotated[str | None, typer.Option(
+        help="Marking printed on every page of the report (default: RINGTRACE_CLASSIFICATION).")] = None,
+    victims: Annotated[bool, typer.Option("--victims", help="Add this country's possible victims (people named "
+                                                             "in notes); another country's never go in.")] = False,
 ) -> None:
     """Write a per-country referral package (need to know: nobody else identified)."""
     c = open_case(case)
     try:
         r = make_package(c, country, out, zip=zip, key=key, pdf=pdf, context=context, recipient=recipient,
-                         include_media=include_media, media_password=media_password, recipient_key=recipient_key)
+                         include_media=include_media, media_password=media_password, recipient_key=recipient_key,
+                         classification=classification, include_victims=victims)
     except (PackageError, SigningError) as e:
         fail(str(e))
     console.print(f"package {r.country} v{r.version}: {len(r.targets)} persons, {len(r.files)} files in "

@@ -29,7 +29,15 @@ def _fail(msg: str) -> NoReturn:
 def serve(home: HomeOpt, host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="Port.")] = 8765,
           insecure_cookies: Annotated[bool, typer.Option(
-              help="Send the session cookie over plain HTTP (only for localhost without TLS).")] = False) -> None:
+              help="Send the session cookie over plain HTTP (only for localhost without TLS).")] = False,
+          signing_key: Annotated[Path | None, typer.Option(
+              help="Ed25519 private key (ringtrace keys new) that packages made in the web app are signed with."
+          )] = None,
+          category_scheme: Annotated[Path | None, typer.Option(
+              help="Category scheme JSON for media categorisation (default: Project VIC's categories).")] = None,
+          classification: Annotated[str | None, typer.Option(
+              help="Marking on every page of the packages' reports (default: RINGTRACE_CLASSIFICATION).")] = None,
+          ) -> None:
     """Serve the web app (put it behind a TLS proxy for anything but localhost)."""
     # The server and the app are loaded only to serve: every other command works without starting them.
     import uvicorn
@@ -40,7 +48,22 @@ def serve(home: HomeOpt, host: Annotated[str, typer.Option(help="Address to list
     local = host in ("127.0.0.1", "localhost", "::1")
     # Localhost without TLS cannot use Secure cookies; anywhere else Secure stays on unless asked otherwise.
     secure = not (insecure_cookies or local)
-    web = create_app(WebSettings(home=home, secure_cookies=secure))
+    if signing_key is not None:
+        from ringtrace.dissemination.signing import SigningError, load_private_key
+
+        try:
+            load_private_key(signing_key)  # a bad key is said now, not at the first package
+        except SigningError as e:
+            _fail(str(e))
+    if category_scheme is not None:
+        from ringtrace.matching.hashsets import CategoryScheme, HashListError
+
+        try:
+            CategoryScheme.from_json(category_scheme)
+        except HashListError as e:
+            _fail(str(e))
+    web = create_app(WebSettings(home=home, secure_cookies=secure, signing_key=signing_key,
+                                 category_scheme_file=category_scheme, classification=classification))
     typer.echo(f"ringtrace web on http://{host}:{port} (home {home}; Secure cookies {'on' if secure else 'off'})")
     uvicorn.run(web, host=host, port=port, log_level="warning", proxy_headers=False, server_header=False)
 
@@ -84,18 +107,23 @@ def users_disable(home: HomeOpt, name: str) -> None:
 
 @web_app.command("grant")
 def grant(home: HomeOpt, name: Annotated[str, typer.Argument(help="User name.")],
-          case_path: Annotated[Path, typer.Argument(help="The case folder.")]) -> None:
+          case_path: Annotated[Path, typer.Argument(help="The case folder.")],
+          victims: Annotated[bool, typer.Option("--victims", help="Also let them read the case's possible victims "
+                                                                   "(people named in notes; the case must be "
+                                                                   "granted already).")] = False) -> None:
     """Let a user read a case (registers the case with the web home if new)."""
     store = WebStore(home)
     try:
-        entry = store.grant(name, case_path, by="cli")
+        entry = store.grant_victims(name, case_path, by="cli") if victims else store.grant(name, case_path, by="cli")
     except WebStoreError as e:
         _fail(str(e))
         return
-    store.log("admin.grant", "cli", "local", case_id=entry.id, target=name)
+    action = "victims_grant" if victims else "grant"
+    store.log(f"admin.{action}", "cli", "local", case_id=entry.id, target=name)
     try:
         with Case.open(entry.path) as c:
-            c.log("web.grant", {"user": name, "by": "cli"})
+            c.log(f"web.{action}", {"user": name, "by": "cli"})
     except CaseError as e:
         _fail(str(e))
-    typer.echo(f"{name} may now read case {entry.id} ({entry.name})")
+    what = "the possible victims of " if victims else ""
+    typer.echo(f"{name} may now read {what}case {entry.id} ({entry.name})")

@@ -252,12 +252,14 @@ def build_graph(case_name: str, sources: Sequence[Mapping[str, Any]], persons: S
             for iv in mem.get("intervals", []) or [{"from": None, "to": None}]:
                 objects.append(g.rel(pid, thread_iri[k], "Member_Of", iv.get("from"), iv.get("to")))
             c["participants"].append(sender(mem["person"], c["platform"]))
-    for m in messages:  # a sender the membership does not know is still a participant of the chat
+    for m in messages:  # a sender the membership does not know is still a participant of the chat, and so is
+        # the owner of each phone that holds it (a newsletter or a status post names no one else)
         ck = m.get("group") or (f"chat:{m['chat']}" if m.get("chat") else None)
-        if ck in chats and m.get("sender"):
-            frm0 = sender(m["sender"], m.get("platform") or chats[ck]["platform"])
-            if frm0 and frm0 not in chats[ck]["participants"]:
-                chats[ck]["participants"].append(frm0)
+        for who in [m.get("sender"), *m.get("holders", ())]:
+            if ck in chats and who:
+                frm0 = sender(who, m.get("platform") or chats[ck]["platform"])
+                if frm0 and frm0 not in chats[ck]["participants"]:
+                    chats[ck]["participants"].append(frm0)
     msg_iri: dict[str, str] = {}
     for i, m in enumerate(messages):
         chat_key = m.get("group") or (f"chat:{m['chat']}" if m.get("chat") else None)
@@ -353,15 +355,35 @@ def case_graph(case: Any, with_messages: bool = True) -> dict[str, Any]:
 
     exp = build_export(case, with_messages=with_messages)
     platform = {g["id"]: g.get("platform") for g in exp["groups"]}
+    owner_of = _device_owners(case)
     # the same message read from several exhibits is one Message citing each (fewer, not redundant, nodes)
     msgs = [{"group": m["chat"].get("group"),
              "chat": None if m["chat"].get("group") else m["chat"].get("key"),
              "platform": platform.get(m["chat"].get("group") or ""), "at": m["at"], "sender": m["sender"],
-             "text": m["text"], "media": m["media"], "kind": m["kind"], "provenance": _provenance(m["sources"])}
+             "text": m["text"], "media": m["media"], "kind": m["kind"], "provenance": _provenance(m["sources"]),
+             "holders": sorted({owner_of[c["source"]] for c in m["sources"] if c.get("source") in owner_of})}
             for m in dedup_messages(exp.get("messages", [])) if m["kind"] == "message"]
     media = [m for m in exp["media"] if m["matches"]]
     return build_graph(exp["case"], exp["sources"], exp["persons"], [], exp["groups"], msgs, media,
                        exp["invite_links"], focus="whole case")
+
+
+def _device_owners(case: Any) -> dict[str, str]:
+    """Exhibit -> the person (label) who owns the phone, as its reader recorded or inferred them."""
+    from sqlalchemy import select
+
+    from ringtrace.store import schema as S
+
+    do, pa = S.device_owners, S.person_accounts
+    with case.engine.connect() as con:
+        rows = con.execute(select(S.sources.c.exhibit, S.persons.c.label)
+                           .join(do, do.c.source_id == S.sources.c.id)
+                           .join(pa, pa.c.account_id == do.c.account_id)
+                           .join(S.persons, S.persons.c.id == pa.c.person_id).order_by(do.c.id)).all()
+    out: dict[str, str] = {}
+    for r in rows:
+        out.setdefault(r.exhibit, r.label)
+    return out
 
 
 def write_case_export(case: Any, out: Path, with_messages: bool = True) -> Path:

@@ -327,9 +327,32 @@ def _sources_section(sc: _Scope, src_tool: dict[int, str | None]) -> list[dict[s
     return sources_out
 
 
+WITHHELD_VICTIM = "a person named in notes (withheld)"
+
+
+def _victims(con: Any, country: str, include: bool) -> tuple[list[dict[str, Any]], set[str], set[str]]:
+    """Possible victims for this country's package (only when asked for), and the names to keep and to withhold.
+
+    Possible victims are the most sensitive data of a case: another country's never go in, and this country's only
+    on request; every name not included is scrubbed wherever it might appear."""
+    out: list[dict[str, Any]] = []
+    keep: set[str] = set()
+    withheld: set[str] = set()
+    for r in con.execute(select(S.possible_victims).order_by(S.possible_victims.c.id)):
+        if include and r.country == country:
+            out.append({"id": r.label, "name": r.name, "age": r.age, "place": r.place,
+                        "place_country": r.place_country, "country": r.country, "country_basis": r.country_basis,
+                        "dates": r.dates or [], "note": {"sha256": r.sha256, "page": r.page, "line": r.line_no},
+                        "basis": r.basis})
+            keep.add(r.name)
+        else:
+            withheld.add(r.name)
+    return out, keep, withheld - keep
+
+
 def build_package_doc(case: Case, country: str, context: int = CONTEXT_MESSAGES,
-                      version: int = 0, recipient: str | None = None) -> tuple[dict[str, Any], ntk.Scrubber,
-                                                                                   set[str], set[str]]:
+                      version: int = 0, recipient: str | None = None, include_victims: bool = False
+                      ) -> tuple[dict[str, Any], ntk.Scrubber, set[str], set[str]]:
     """The package document (before scrubbing is applied), its scrubber, and the forbidden and kept tokens.
 
     The sections are built in a fixed order (groups, messages, matches, invite links, persons, sources): a
@@ -352,7 +375,8 @@ def build_package_doc(case: Case, country: str, context: int = CONTEXT_MESSAGES,
         src_tool = {r.id: r.tool for r in con.execute(select(S.sources.c.id, S.sources.c.tool))}
         conduct = {lab: _conduct(con, pid_of[lab]) for lab in targets if lab in pid_of}
         statuses = current_statuses(con)
-    keep = set().union(*(per_tokens[t].tokens for t in targets if t in per_tokens))
+        victims_out, victims_keep, victims_withheld = _victims(con, country, include_victims)
+    keep = set().union(*(per_tokens[t].tokens for t in targets if t in per_tokens)) | victims_keep
     forbidden_map: dict[str, str] = {}
     forbidden: set[str] = set(orphan)
     for lab, pt in per_tokens.items():
@@ -361,6 +385,9 @@ def build_package_doc(case: Case, country: str, context: int = CONTEXT_MESSAGES,
         forbidden |= pt.tokens
     for t in orphan:
         forbidden_map[t] = "unattributed account"
+    for t in victims_withheld:
+        forbidden_map[t] = WITHHELD_VICTIM
+    forbidden |= victims_withheld
 
     sc = _Scope(exp, country, persons, targets, refs, pid_of)
     groups_out, memberships, target_groups = _groups_section(sc)
@@ -392,6 +419,8 @@ def build_package_doc(case: Case, country: str, context: int = CONTEXT_MESSAGES,
         "messages": messages_out, "matches": matches_out, "invite_links": links_out, "sources": sources_out,
         "pseudonyms": refs.table(), "suspects": suspects, "suspects_note": None,
     }
+    if include_victims:
+        doc["possible_victims"] = victims_out
     scrub = ntk.Scrubber(forbidden_map, keep)
     return doc, scrub, forbidden, keep
 
@@ -451,6 +480,9 @@ CSV_HEADERS = {
 }
 
 
+VICTIM_HEADERS = ["id", "name", "age", "place", "place_country", "country", "country_basis", "dates", "note", "basis"]
+
+
 def write_csvs(doc: dict[str, Any], out: Path) -> list[Path]:
     persons = [{**p, "groups": [g["group"] for g in p["groups"]], "status": p["status"]["status"],
                 "devices": [d["exhibit"] for d in p["devices"]]} for p in doc["persons"]]
@@ -504,8 +536,10 @@ def _zip(folder: Path, dest: Path) -> Path:
 def make_package(case: Case, country: str, out: Path, *, zip: bool = False, key: Path | None = None,
                  pdf: bool = True, context: int = CONTEXT_MESSAGES, recipient: str | None = None,
                  include_media: bool = False, media_password: str | None = None,
-                 recipient_key: Path | None = None) -> PackageResult:
-    """Write the next version of the referral package for ``country`` under ``out/<COUNTRY>-v<N>/``."""
+                 recipient_key: Path | None = None, classification: str | None = None,
+                 include_victims: bool = False) -> PackageResult:
+    """Write the next version of the referral package for ``country`` under ``out/<COUNTRY>-v<N>/``
+    (``classification``: the marking on every page of its report; RINGTRACE_CLASSIFICATION or the default)."""
     country = (country or "").strip().upper()
     if len(country) != 2 or not country.isalpha():
         raise PackageError(f"{country!r} is not an ISO 3166 alpha-2 country code")
@@ -513,7 +547,8 @@ def make_package(case: Case, country: str, out: Path, *, zip: bool = False, key:
         raise PackageError("--include-media needs --media-password or --recipient-key: media are only ever "
                            "sent encrypted")
     version = next_version(case, country)
-    raw, scrubber, forbidden, keep = build_package_doc(case, country, context, version, recipient)
+    raw, scrubber, forbidden, keep = build_package_doc(case, country, context, version, recipient,
+                                                       include_victims=include_victims)
     doc = scrubber.scrub_obj(raw)
     folder = out / f"{country}-v{version}"
     if folder.exists():
@@ -526,6 +561,10 @@ def make_package(case: Case, country: str, out: Path, *, zip: bool = False, key:
         pj.write_text(json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
         files.append(pj)
         files += write_csvs(doc, folder)
+        if include_victims:
+            files.append(_csv(folder / "possible_victims.csv", VICTIM_HEADERS,
+                              [{**v, "note": f"{v['note']['sha256']} p{v['note']['page']} l{v['note']['line']}"}
+                               for v in doc["possible_victims"]]))
         from ringtrace.dissemination.caseuco import package_graph, write_jsonld
 
         files.append(write_jsonld(package_graph(doc), folder / "case.jsonld"))
@@ -535,7 +574,8 @@ def make_package(case: Case, country: str, out: Path, *, zip: bool = False, key:
         with case.engine.connect() as con:  # the chain's head now: verify --anchor checks the case against it
             head = current_head(con)
         try:
-            files += render_package_report(doc, folder, pdf=pdf, audit_head=str(head) if head else "")
+            files += render_package_report(doc, folder, pdf=pdf, audit_head=str(head) if head else "",
+                                           classification=classification)
         except ReportError as e:
             warnings.append(str(e))
             files += [p for p in (folder / "report.html",) if p.exists()]
@@ -565,7 +605,7 @@ def make_package(case: Case, country: str, out: Path, *, zip: bool = False, key:
     zpath = _zip(folder, out / f"{country}-v{version}.zip") if zip else None
     value = {"version": version, "manifest_sha256": msha, "out": str(zpath or folder), "recipient": recipient,
              "signed": key is not None, "persons": [p["id"] for p in doc["persons"]],
-             "media_included": include_media}
+             "media_included": include_media, "possible_victims": len(doc.get("possible_victims", []))}
     with case.begin() as con:
         res = con.execute(S.overrides.insert().values(kind="package", subject=country,
                                                       value=json.dumps(value, sort_keys=True),

@@ -1,9 +1,10 @@
 """The order of the stages, known here alone: parse (per pending source) -> hash (per distinct content) ->
-match (all media x all hash sets) -> analyze (whole case).
+text (documents and pictures of paper, per distinct content) -> match (all media x all hash sets) -> analyze
+(whole case) -> notes (what the text says, tied to the persons).
 
 Each stage is idempotent (parse one transaction per source, hash skips what is done and commits in batches,
-match and analyze recompute their tables as a whole), so ``run`` does whatever is pending and a crashed run is
-resumed by running again.
+text records every content it read together with its lines, match and analyze recompute their tables as a
+whole), so ``run`` does whatever is pending and a crashed run is resumed by running again.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from ringtrace.stages import Progress, noop_progress
 from ringtrace.stages.analyze import analyze_stage
 from ringtrace.stages.hash import hash_stage
 from ringtrace.stages.match import match_stage
+from ringtrace.stages.notes import notes_stage
 from ringtrace.stages.parse import parse_sources
+from ringtrace.stages.text import TextStageResult, text_stage
 from ringtrace.store import schema as S
 
 
@@ -27,6 +30,7 @@ from ringtrace.store import schema as S
 class RunResult:
     parsed: list[int] = field(default_factory=list)
     hashed: int = 0
+    text: TextStageResult = field(default_factory=TextStageResult)
     matches: int = 0
     analyzed: bool = False
 
@@ -41,7 +45,9 @@ def run(case: Case, executor: Executor | None = None, progress: Progress = noop_
     parse_sources(case, pending, executor, progress)  # units read in workers, written here one source at a time
     res.parsed.extend(pending)
     res.hashed = hash_stage(case, executor, progress)
+    res.text = text_stage(case, executor, progress)
     res.matches = match_stage(case, progress)
     analyze_stage(case, progress)
+    notes_stage(case, progress)  # needs the persons: what notes say is tied to them
     res.analyzed = True
     return res

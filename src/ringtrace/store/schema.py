@@ -527,6 +527,83 @@ text_lines = Table(
 )
 Index("ix_text_lines_sha256_page_line", text_lines.c.sha256, text_lines.c.page, text_lines.c.line_no)
 
+# ---- what notes say (migration 0007): entities read from text_lines, their links to persons, possible victims ----
+# Recomputed as a whole by the notes stage, like the other analysis tables. Links are suggestions with a basis and a
+# score, never merges. possible_victims is the most sensitive table of a case: shown only to users granted it, and
+# only in its own country's package when asked for.
+
+note_entities = Table(
+    "note_entities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sha256", String(64), nullable=False, index=True),
+    Column("text_line_id", Integer),  # text_lines.id the entity was read from
+    Column("origin", String(20), nullable=False),  # of that line: text | ocr | transcription
+    Column("page", Integer, nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),  # name | age | place | date | phone | email | username
+    Column("value", Text, nullable=False),
+    Column("raw", Text, nullable=False),
+    Column("span_start", Integer, nullable=False),
+    Column("span_end", Integer, nullable=False),
+    Column("country", String(2)),
+    Column("date_precision", String(10)),  # day | month | year
+    Column("basis", Text, nullable=False),
+    Column("box_left", Integer),
+    Column("box_top", Integer),
+    Column("box_width", Integer),
+    Column("box_height", Integer),
+)
+
+note_links = Table(
+    "note_links",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entity_id", Integer, ForeignKey("note_entities.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("person_label", Text, nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id")),
+    Column("matched", Text, nullable=False),  # the case's own value it matched (E.164, a name seen)
+    Column("basis", Text, nullable=False),
+    Column("score", Float, nullable=False),  # 100 for an exact phone; the fuzzy score for a name
+)
+
+possible_victims = Table(
+    "possible_victims",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("label", Text, nullable=False),  # V0001: stable within a case version, for reference in reports
+    Column("name", Text, nullable=False),
+    Column("age", Integer),
+    Column("place", Text),
+    Column("place_country", String(2)),
+    Column("country", String(2)),  # for need-to-know: the place's country, else the exhibit's seizure country
+    Column("country_basis", Text, nullable=False),
+    Column("dates", JSON),  # dates written on the same line
+    Column("sha256", String(64), nullable=False),
+    Column("page", Integer, nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("entity_ids", JSON, nullable=False),
+    Column("basis", Text, nullable=False),
+)
+
+# one row per content and way of reading it (text layer | ocr): the stage's own record of what it has done, so a
+# run resumes where a crash left it and never reads twice, also a content that gave no lines or failed
+text_reads = Table(
+    "text_reads",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sha256", String(64), nullable=False),
+    Column("method", String(20), nullable=False),  # text (a document's own text) | ocr
+    Column("kind", String(20), nullable=False),  # pdf | docx | odt | rtf | text | image
+    Column("status", String(20), nullable=False),  # read | empty | failed | not-page (an image not taken for paper)
+    Column("pages", Integer),
+    Column("lines", Integer, nullable=False, server_default="0"),
+    Column("reason", Text),  # why it failed or was cut
+    Column("by", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("sha256", "method", name="uq_text_reads_sha256_method"),
+)
+
 Index("ix_messages_chat_at", messages.c.chat_id, messages.c.at)
 Index("ix_group_events_chat_at", group_events.c.chat_id, group_events.c.at)
 

@@ -40,6 +40,9 @@ def write_operation(out: Path, seed: int = 1, scale: str = "small", progress: Pr
     declared: dict[str, set[str]] = {}  # sha256 -> devices holding it (file or app database)
     file_holders: dict[str, set[str]] = {}
     observed: dict[str, dict[str, Any]] = {}  # group key -> what devices saw
+    other_chats: list[dict[str, Any]] = []
+    name_only: list[dict[str, Any]] = []  # Telegram people an export names only by name, and can be tied
+    calls: list[dict[str, Any]] = []  # what the phones' call logs must give: one event per callee
     for i, dev in enumerate(world.devices):
         if progress:
             progress("devices", i, len(world.devices))
@@ -52,10 +55,25 @@ def write_operation(out: Path, seed: int = 1, scale: str = "small", progress: Pr
             writer = importlib.import_module(f"ringtrace.synth.formats.{dev.fmt}")
             writer.write(view, ddir, seed * 1000 + i)
         keeps_hash = dev.fmt in ("whatsapp_android", "whatsapp_ios")
+        shown = _telegram_names(view) if dev.fmt == "telegram_export" else None
+        if shown is not None:
+            name_only += _telegram_name_only(dev.exhibit, view, shown)
+        calls += _call_events(dev.exhibit, view)
+        for chat in view.others:
+            other_chats.append({"exhibit": dev.exhibit, "jid": chat.jid, "kind": chat.kind,
+                                "message_keys": sorted(p.key for p in chat.posts),
+                                "senders": sorted({p.sender.phone for p in chat.posts if p.sender})})
         for g in view.groups:
             o = observed.setdefault(g.key, {"devices": [], "phones": set(), "tg_ids": set(), "codes": set(),
                                             "created_seen": False})
             o["devices"].append(dev.exhibit)
+            rendered = _notice_kinds(dev)
+            o.setdefault("notices", []).extend(
+                {"exhibit": dev.exhibit, "key": n.key, "kind": n.kind, "at": _iso(n.at),
+                 "actor": n.actor.phone if n.actor and n.kind != "encryption_notice" else None}
+                for n in g.notices if rendered is None or n.kind in rendered)
+            if shown is not None:
+                _telegram_conduct_seen(o, g, view, shown)
             o["created_seen"] |= any(e.kind == "created" for e in g.events)
             o.setdefault("event_keys", set()).update(e.key for e in g.events if _names_target(dev, view, e))
             admins = o.setdefault("admins", set())
@@ -78,9 +96,17 @@ def write_operation(out: Path, seed: int = 1, scale: str = "small", progress: Pr
                     o["codes"].add(m.text.rsplit("/", 1)[1])
             people = [p for p, _ in g.participants] + [m.sender for m in g.messages]
             people += [x for e in g.events for x in (e.actor, e.target) if x is not None]
+            printed_with_id: set[Any] = set()
+            if shown is not None:  # a Telegram export lists no members: only what its messages print
+                printed_with_id = {m.sender for m in g.messages}
+                printed_with_id |= {e.actor or e.target for e in g.events if _tg_service(e)} - {None}
+                people = [*printed_with_id]
+                people += [e.target for e in g.events if _tg_service(e) and e.target is not None]
             for p in people:
                 o["phones"].add(p.phone)
-                o["tg_ids"].add(p.tg_id)
+                # a name printed without an id counts where the same export gives that name one id alone
+                if shown is None or p in printed_with_id or _telegram_resolvable(p, g, view, shown):
+                    o["tg_ids"].add(p.tg_id)
             for m in g.messages:
                 if m.media is None:
                     continue
@@ -91,7 +117,9 @@ def write_operation(out: Path, seed: int = 1, scale: str = "small", progress: Pr
         owner = world.persons[dev.owner]
         exhibits.append({
             "exhibit": dev.exhibit, "path": f"devices/{dev.exhibit}", "format": dev.fmt, "variant": dev.variant,
-            "owner": owner.v.phone, "owner_person": dev.owner, "timezone": dev.timezone,
+            # an extraction that names no owner: the examiner gives no --owner either
+            "owner": owner.v.phone if dev.owner_recorded else None, "owner_person": dev.owner,
+            "timezone": dev.timezone,
             "seizure_country": dev.country, "region": owner.country, "seized_at": _iso(dev.seized_at),
         })
     # pages captured on the dark web and paste sites that point at the groups
@@ -102,6 +130,14 @@ def write_operation(out: Path, seed: int = 1, scale: str = "small", progress: Pr
 
     write_captures(pages, out / "captures", seed)
     exhibits.append({"exhibit": "EX-CAP", "path": "captures", "format": "captures", "timezone": "UTC"})
+    # notes found in a search: typed lists (PDF, DOCX) and, past the tiny scale (OCR takes seconds a page),
+    # photos and scans of handwritten and printed pages; what each holds goes in the ground truth
+    from ringtrace.synth.formats.notes import write_notes
+
+    notes = write_notes(out / "notes", seed + 23, pictures=scale != "tiny")
+    langs = "+".join(sorted({x for f in notes["files"] for x in f["languages"].split("+")}))
+    exhibits.append({"exhibit": "EX-NOTES", "path": "notes", "format": "notes", "timezone": "UTC", "paper": True,
+                     "languages": langs})
     hashlist = out / "hashlists" / "vics-2.0.json"
     known_entries = _write_vics(world, hashlist, seed)
     manifest = {"seed": seed, "scale": scale, "exhibits": exhibits,
@@ -117,9 +153,123 @@ def write_operation(out: Path, seed: int = 1, scale: str = "small", progress: Pr
         added = computer[1].pop("known_media_added")
         truth.update(computer[1])
         truth["known_media"] = sorted(truth["known_media"] + added, key=lambda k: k["sha256"])
+    truth["notes"] = dict(notes, exhibit="EX-NOTES")
+    truth["other_chats"] = other_chats
+    truth["telegram_name_only"] = name_only
+    truth["calls"] = calls
     (out / "operation.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     (out / "ground-truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return Operation(out, world, manifest, truth)
+
+
+def _call_events(exhibit: str, view: Any) -> list[dict[str, Any]]:
+    """A call log's calls as the events a reader must give: the caller acts, each callee is a target; an incoming
+    call that was not answered is a missed call (WhatsApp-Chat-Exporter's reading of call_result)."""
+    out = []
+    owner = view.owner.phone
+    for c in view.calls:
+        callees = [(p.phone, r) for p, r in c.participants] or [(c.peer.phone if c.from_me else owner, c.result)]
+        for callee, result in callees:
+            kind = "call" if c.from_me or result in (3, 5) else "missed_call"
+            out.append({"exhibit": exhibit, "at": _iso(c.at), "kind": kind, "video": c.video,
+                        "caller": owner if c.from_me else c.peer.phone, "callee": callee,
+                        "group": c.group_key})
+    return out
+
+
+def _notice_kinds(dev: Any) -> frozenset[str] | None:
+    """The notice kinds a device's format writes (None: all; an export writes none of the database's)."""
+    if dev.fmt == "whatsapp_android":
+        from ringtrace.synth.formats.whatsapp_android import NOTICE_KINDS
+
+        return NOTICE_KINDS.get(dev.variant or "current")
+    if dev.fmt == "whatsapp_ios":
+        from ringtrace.synth.formats.whatsapp_ios import NOTICE_KINDS as IOS_KINDS
+
+        return IOS_KINDS
+    return frozenset()
+
+
+def _telegram_names(view: Any) -> dict[str, set[int]]:
+    """What a Telegram export prints with an id: display name -> the ids printed with it (from/from_id of
+    messages, actor/actor_id of service messages, the contacts list, personal_information)."""
+    from ringtrace.synth.formats.telegram_export import tg_id
+
+    book = {p.phone: name for p, name in view.contacts}
+    out: dict[str, set[int]] = {}
+
+    def add(name: str, person: Any) -> None:
+        out.setdefault(name, set()).add(tg_id(person))
+
+    add(view.owner.name, view.owner)
+    for p, name in view.contacts:
+        add(name, p)
+    for g in view.groups:
+        for m in g.messages:
+            add(book.get(m.sender.phone, m.sender.name), m.sender)
+        for e in g.events:
+            who = e.actor or e.target
+            if who is not None and _tg_service(e):
+                add(book.get(who.phone, who.name), who)
+    return out
+
+
+def _telegram_name_only(exhibit: str, view: Any, shown: dict[str, set[int]]) -> list[dict[str, Any]]:
+    """People a Telegram export prints only by name (in a member list or as a link's inviter), never as a
+    message's from/from_id or a service actor, whom the same export gives that name with an id alone (its
+    contacts list, personal_information)."""
+    from ringtrace.synth.formats.telegram_export import tg_id
+
+    book = {p.phone: name for p, name in view.contacts}
+    with_id = {m.sender for g in view.groups for m in g.messages}
+    with_id |= {(e.actor or e.target) for g in view.groups for e in g.events if _tg_service(e)}
+    by_name = set()
+    for g in view.groups:
+        for e in g.events:
+            if e.kind in ("added", "removed") and e.target is not None and e.target != e.actor:
+                by_name.add(e.target)
+            if e.kind == "joined_link" and e.inviter is not None:
+                by_name.add(e.inviter)
+    out = []
+    for p in sorted(by_name - with_id, key=lambda q: q.phone):
+        name = book.get(p.phone, p.name)
+        if shown.get(name) == {tg_id(p)}:
+            out.append({"exhibit": exhibit, "tg_id": str(tg_id(p)), "name": name,
+                        "by": "contacts list" if p.phone in book else "personal_information"})
+    return out
+
+
+def _tg_service(e: Any) -> bool:
+    """Whether the Telegram export writes a service message for this event (with its actor)."""
+    return e.kind in ("created", "added", "joined", "joined_link", "removed", "left", "subject", "icon",
+                      "migrated") or (e.kind == "other" and e.value == "pin_message")
+
+
+def _telegram_resolvable(p: Any, g: Any, view: Any, shown: dict[str, set[int]]) -> bool:
+    """A person a Telegram export shows with an id, or by a name the same export gives one id alone."""
+    from ringtrace.synth.formats.telegram_export import tg_id
+
+    name = {q.phone: n for q, n in view.contacts}.get(p.phone, p.name)
+    return shown.get(name) == {tg_id(p)}
+
+
+def _telegram_conduct_seen(o: dict[str, Any], g: Any, view: Any, shown: dict[str, set[int]]) -> None:
+    """The admins a Telegram export shows by conduct alone (removing someone else, owning the link a join came
+    through), from when; and the links they posted in the group from then on (tied to it by that conduct)."""
+    since: dict[str, Any] = o.setdefault("tg_admin_since", {})
+    if any(e.kind == "created" for e in g.events) and g.creator is not None:
+        since[g.creator.phone] = min(since.get(g.creator.phone, g.created_at), g.created_at)
+    for e in g.events:
+        who = None
+        if e.kind == "removed" and e.actor and e.target and e.actor != e.target:
+            who = e.actor
+        elif e.kind == "joined_link" and e.inviter is not None and _telegram_resolvable(e.inviter, g, view, shown):
+            who = e.inviter
+        if who is not None:
+            since[who.phone] = min(since.get(who.phone, e.at), e.at)
+            o.setdefault("tg_conduct", set()).add(who.phone)
+    o.setdefault("tg_posts", []).extend((m.sender.phone, m.at, m.text.rsplit("+", 1)[1]) for m in g.messages
+                                        if m.text and "t.me/+" in m.text)
 
 
 def _names_target(dev: Any, view: Any, e: Any) -> bool:
@@ -182,10 +332,20 @@ def _write_vics(world: World, path: Path, seed: int) -> list[dict[str, Any]]:
     return entries
 
 
+def _tg_tied(o: dict[str, Any]) -> set[str]:
+    """Telegram links posted in the group by someone shown as its admin (by conduct or creation) at the time."""
+    since = o.get("tg_admin_since", {})
+    return {code for phone, at, code in o.get("tg_posts", []) if phone in since and since[phone] <= at}
+
+
 def _ground_truth(world: World, observed: dict[str, dict[str, Any]], declared: dict[str, set[str]],
                   file_holders: dict[str, set[str]], known_entries: list[dict[str, Any]],
                   expected_links: list[dict[str, Any]]) -> dict[str, Any]:
     phone_of = {pid: p.v.phone for pid, p in world.persons.items()}
+    admin_posts: dict[str, set[str]] = {}  # invite code -> groups where a device shows an admin posting it
+    for key, o in observed.items():
+        for c in o["codes"]:
+            admin_posts.setdefault(c, set()).add(key)
     groups = []
     for g in sorted(world.groups.values(), key=lambda g: g.gid):
         o = observed.get(g.key) or {"devices": [], "phones": set(), "tg_ids": set(), "codes": set(),
@@ -215,7 +375,13 @@ def _ground_truth(world: World, observed: dict[str, dict[str, Any]], declared: d
             "admins_observable": sorted(o.get("admins", set()) | ({phone_of[g.creator]} if o["created_seen"] or
                                                                   (g.platform == "whatsapp" and "-" in g.key)
                                                                   else set())),
-            "codes_tied_by_evidence": sorted(o["codes"]),
+            # an admin's post ties the group's own link, unless an admin of another group posted it there too
+            # ("new place: ..."): equal evidence for two groups ties it to neither
+            "codes_tied_by_evidence": sorted({c for c in o["codes"] & {c for _, c in g.codes}
+                                              if admin_posts.get(c) == {g.key}} | _tg_tied(o)),
+            # Telegram: who the exports show as admins by conduct alone (and the creator), not by any role list
+            "admins_by_conduct": sorted(o.get("tg_conduct", set())) if g.platform == "telegram" else [],
+            "notices": sorted(o.get("notices", []), key=lambda n: (n["at"], n["key"], n["exhibit"])),
             "invite_codes": [{"from": _iso(t), "code": c} for t, c in g.codes], "members": members,
             "message_count": len(g.messages),
         })
@@ -260,5 +426,6 @@ def _ground_truth(world: World, observed: dict[str, dict[str, Any]], declared: d
         "known_media": sorted(known_media, key=lambda k: k["sha256"]),
         "media_first_shared": first, "media_first_shared_observed": observed_first, "invite_links": expected_links,
         "devices": [{"exhibit": d.exhibit, "owner": phone_of[d.owner], "format": d.fmt, "variant": d.variant,
-                     "seizure_country": d.country} for d in world.devices],
+                     "seizure_country": d.country, "owner_recorded": d.owner_recorded, "owner_trace": d.owner_trace}
+                    for d in world.devices],
     }

@@ -72,6 +72,7 @@ class VEvent:
     target: VPerson | None = None  # to whom (added/removed/promoted person); None for subject changes
     value: str | None = None  # new subject for "subject"
     old: str | None = None  # the subject a rename replaced (WhatsApp records it with the rename)
+    inviter: VPerson | None = None  # Telegram link join: the admin whose link it was
 
 
 @dataclass
@@ -86,12 +87,48 @@ class VGroup:
     events: list[VEvent] = field(default_factory=list)  # as this device saw them, in time order
     messages: list[VMessage] = field(default_factory=list)  # as this device saw them, in time order
     invite_code: str | None = None  # current invite code, if the owner was admin (WhatsApp stores it then)
+    # notices (kinds encryption_notice, security_code, ephemeral_setting, message_deleted, message_waiting,
+    # missed_call): rows a database keeps among the messages; never messages, never membership
+    notices: list[VEvent] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class VPost:
+    """A message in a chat that is not a person's number (status, broadcast list, newsletter, WhatsApp)."""
+
+    key: str
+    sender: VPerson | None  # None where the chat names no sender (a newsletter, WhatsApp's own account)
+    at: datetime
+    text: str
+
+
+@dataclass
+class VChat:
+    jid: str  # status@broadcast, <digits>@broadcast, <digits>@newsletter, 0@s.whatsapp.net
+    kind: str  # the ChatKind a reader must give it
+    posts: list[VPost] = field(default_factory=list)
 
 
 @dataclass
 class VDirect:
     peer: VPerson
     messages: list[VMessage] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class VCall:
+    """A row of the phone's call log. ``result`` is WhatsApp's call_result code (5 connected, 2 unanswered or
+    missed ...); a group call names its group and each participant with their own result."""
+
+    key: str  # call id
+    peer: VPerson  # the other party of a 1:1 call; the caller (incoming) or first callee (outgoing) of a group call
+    from_me: bool
+    at: datetime
+    video: bool
+    duration: int  # seconds, 0 unless connected
+    result: int
+    group_key: str | None = None
+    participants: tuple[tuple[VPerson, int], ...] = ()
 
 
 @dataclass
@@ -105,3 +142,6 @@ class DeviceView:
     locale: str = "en"  # export language: en es pt it de fr
     variant: str = ""  # writer-specific variant (e.g. "legacy", "current", "mixed"; "android", "ios")
     lid_mapped: bool = True  # whether the device holds the LID -> phone map
+    owner_recorded: bool = True  # False: no preferences file names the owner (the database must tell)
+    others: list[VChat] = field(default_factory=list)  # chats whose JID is not a person's number
+    calls: list[VCall] = field(default_factory=list)  # the phone's call log

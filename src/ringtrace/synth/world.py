@@ -10,14 +10,15 @@ from __future__ import annotations
 import random
 import string
 import zlib
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from ringtrace.synth import realev
 from ringtrace.synth.people import COUNTRIES, invent_name, invent_phone
-from ringtrace.synth.view import DeviceView, VEvent, VGroup, VMedia, VMessage, VPerson
+from ringtrace.synth.view import DeviceView, VCall, VChat, VEvent, VGroup, VMedia, VMessage, VPerson, VPost
+from ringtrace.synth.world_model import SEIZURE, START, Device, Ev, Grp, MediaItem, Msg, Person, Scale, World
 
-START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
-SEIZURE = datetime(2025, 10, 14, 6, 0, tzinfo=UTC)
+__all__ = ["SCALES", "SEIZURE", "START", "Device", "Ev", "Grp", "MediaItem", "Msg", "Person", "Scale", "World",
+           "build_world", "device_view"]
 
 CHATTER = [
     "hello all", "ok", "thanks", "see the new link", "who is online?", "good morning", "later today",
@@ -31,18 +32,6 @@ SUBJECTS = ["Garden Club", "Book Swap", "Weekend Hikers", "Retro Games", "Stamp 
             "Puzzle Hunt", "Board Games", "Radio Hams", "Aquarium", "Knitting Circle", "Coin Club", "Kite Flyers"]
 
 
-@dataclass(frozen=True)
-class Scale:
-    groups: int
-    telegram_groups: int
-    persons: int
-    devices: int
-    base_images: int
-    messages: int
-    pages: int
-    media_rate: float = 0.1
-
-
 SCALES = {
     "tiny": Scale(groups=3, telegram_groups=1, persons=24, devices=5, base_images=12, messages=300, pages=10),
     "small": Scale(groups=6, telegram_groups=1, persons=60, devices=10, base_images=40, messages=2000, pages=30),
@@ -51,112 +40,6 @@ SCALES = {
     "large": Scale(groups=80, telegram_groups=8, persons=1600, devices=160, base_images=24000, messages=800_000,
                    pages=1200),
 }
-
-
-@dataclass
-class Person:
-    pid: str
-    country: str
-    v: VPerson
-
-
-@dataclass
-class MediaItem:
-    mid: str
-    family: int  # base image seed
-    transform: str | None
-    vseed: int
-    known: bool  # its family is on the hash list
-
-    _data: bytes | None = None
-
-    def data(self) -> bytes:
-        if self._data is None:
-            from ringtrace.synth.images import variant_bytes
-
-            self._data = variant_bytes(self.family, self.transform, self.vseed)
-        return self._data
-
-
-@dataclass
-class Msg:
-    key: str
-    gid: str
-    sender: str  # pid
-    at: datetime
-    text: str | None
-    media: str | None  # mid
-    forwarded: bool
-
-
-@dataclass
-class Ev:
-    key: str
-    gid: str
-    kind: str
-    at: datetime
-    actor: str | None
-    target: str | None
-    value: str | None = None
-    old: str | None = None  # for a rename: the subject it replaced
-
-
-@dataclass
-class Grp:
-    gid: str
-    platform: str
-    key: str
-    created_at: datetime
-    creator: str
-    subjects: list[tuple[datetime, str]] = field(default_factory=list)
-    intervals: dict[str, list[list[datetime | None]]] = field(default_factory=dict)  # pid -> [[from, to|None]]
-    via: dict[str, list[str | None]] = field(default_factory=dict)  # pid -> per interval: invite code or None
-    admins: set[str] = field(default_factory=set)
-    codes: list[tuple[datetime, str]] = field(default_factory=list)  # invite code current from
-    events: list[Ev] = field(default_factory=list)
-    messages: list[Msg] = field(default_factory=list)
-
-    def is_member(self, pid: str, at: datetime) -> bool:
-        return any(f is not None and f <= at and (t is None or at < t) for f, t in self.intervals.get(pid, []))
-
-    def members_at(self, at: datetime) -> list[str]:
-        return sorted(p for p in self.intervals if self.is_member(p, at))
-
-    def code_at(self, at: datetime) -> str | None:
-        cur = None
-        for t, c in self.codes:
-            if t <= at:
-                cur = c
-        return cur
-
-
-@dataclass
-class Device:
-    did: str
-    exhibit: str
-    owner: str
-    fmt: str  # writer name: whatsapp_android | whatsapp_ios | whatsapp_export | telegram_export | media_folder
-    variant: str
-    window_from: datetime
-    seized_at: datetime
-    country: str
-    locale: str
-    timezone: str
-    lid_mapped: bool = True
-
-
-@dataclass
-class World:
-    seed: int
-    scale: Scale
-    persons: dict[str, Person]
-    groups: dict[str, Grp]
-    media: dict[str, MediaItem]
-    devices: list[Device]
-    known_families: set[int]
-
-    def person(self, pid: str) -> VPerson:
-        return self.persons[pid].v
 
 
 def _code(rng: random.Random, n: int = 22) -> str:
@@ -207,6 +90,8 @@ def build_world(seed: int, scale: str | Scale = "small") -> World:
     _simulate_groups(world, rng)
     _simulate_messages(world, rng)
     _choose_devices(world, rng)
+    # the real-evidence classes draw from a stream of their own, so the rest of the world stays as it was
+    realev.add_classes(world, random.Random(zlib.crc32(f"{seed}:realev".encode())))
     return world
 
 
@@ -410,7 +295,7 @@ def device_view(world: World, dev: Device) -> DeviceView:
     # a stable seed per device (hash() of a str changes per process; same seed must mean same bytes)
     contacts_rng = random.Random(zlib.crc32(f"{world.seed}:{dev.did}".encode()))
     view = DeviceView(owner=world.person(owner), platform=platform, timezone=dev.timezone, locale=dev.locale,
-                      variant=dev.variant, lid_mapped=dev.lid_mapped)
+                      variant=dev.variant, lid_mapped=dev.lid_mapped, owner_recorded=dev.owner_recorded)
     seen_people: set[str] = set()
     names: dict[str, int] = {}
     for g in world.groups.values():
@@ -427,7 +312,10 @@ def device_view(world: World, dev: Device) -> DeviceView:
             # the owner sees events while a member, plus the event that brought them in or out
             if visible(e.at) or (e.target == owner and lo <= e.at < hi) or (e.kind == "created" and e.actor == owner):
                 events.append(VEvent(e.key, e.kind, e.at, world.person(e.actor) if e.actor else None,
-                                     world.person(e.target) if e.target else None, e.value, e.old))
+                                     world.person(e.target) if e.target else None, e.value, e.old,
+                                     world.person(e.inviter) if e.inviter else None))
+        notices = [VEvent(n.key, n.kind, n.at, world.person(n.actor) if n.actor else None, None, n.value)
+                   for n in g.notices if visible(n.at)]
         msgs = []
         for m in g.messages:
             if not visible(m.at):
@@ -450,11 +338,27 @@ def device_view(world: World, dev: Device) -> DeviceView:
         subject = [s for t, s in g.subjects if t <= at][-1]
         vg = VGroup(platform=platform, key=g.key, subject=subject, created_at=g.created_at,
                     creator=world.person(g.creator), participants=current, past=past, events=events,
-                    messages=msgs, invite_code=g.code_at(at) if owner in g.admins and g.is_member(owner, at) else None)
+                    messages=msgs, invite_code=g.code_at(at) if owner in g.admins and g.is_member(owner, at) else None,
+                    notices=notices)
         view.groups.append(vg)
         seen_people.update(g.members_at(at))
-    # the owner saved a few of the people they met as contacts (names differ from push names)
-    for p in sorted(seen_people - {owner})[:: max(1, len(seen_people) // 4 or 1)]:
+    for c in dev.calls:
+        if dev.window_from <= c.at < dev.seized_at:
+            view.calls.append(VCall(c.key, world.person(c.peer), c.from_me, c.at, c.video, c.duration, c.result,
+                                    world.groups[c.group].key if c.group else None,
+                                    tuple((world.person(p), r) for p, r in c.participants)))
+    for oc in dev.other_chats:
+        posts = [VPost(m.key, world.person(m.sender) if m.sender else None, m.at, m.text or "")
+                 for m in oc.messages if dev.window_from <= m.at < dev.seized_at]
+        if posts:
+            view.others.append(VChat(oc.jid, oc.kind, posts))
+    # the owner saved a few of the people they met as contacts (names differ from push names), and on Telegram
+    # the members they know who never post
+    saved = sorted(seen_people - {owner})[:: max(1, len(seen_people) // 4 or 1)]
+    if platform == "telegram":
+        saved = sorted(set(saved) | {p for g in world.groups.values() if owner in g.intervals for p in g.lurkers}
+                       - {owner})
+    for p in saved:
         vp = world.person(p)
         view.contacts.append((vp, vp.name.split()[0] + " " + contacts_rng.choice(["work", "gym", "N", "x"])))
     return view

@@ -244,3 +244,28 @@ def date_cursor(raw: str | None) -> Cursor | None:
     except ValueError:
         return None
     return Cursor(day - timedelta(microseconds=1), 2**62)
+
+
+def earlier_cursor(con: Connection, chat: ChatRef, before: Cursor, size: int) -> Cursor | None:
+    """The cursor of the page that ends just before ``before`` (the first message of the page shown), so the
+    viewer can page back; None when that page is the chat's first. Looks back over a growing time span and folds
+    copies as ``chat_page`` does, so the earlier page meets the current one without a gap or an overlap."""
+    from sqlalchemy import func
+
+    first_at = utc(con.execute(select(func.min(S.messages.c.at)).where(S.messages.c.chat_id.in_(chat.chat_ids)))
+                   .scalar())
+    if first_at is None:
+        return None
+    senders, _ = sender_map(con)
+    span = timedelta(days=1)
+    while True:
+        lo = before.at - span
+        keys = [(m.at, m.id) for m in deduplicated(raw_messages(con, chat.chat_ids, senders, lo=lo - FOLD_LEAD,
+                                                                 hi=before.at + FOLD_LEAD))
+                if m.at >= lo and (m.at, m.id) < (before.at, before.id)]
+        if len(keys) > size:
+            at, mid = keys[-size - 1]
+            return Cursor(at, mid)
+        if lo <= first_at:
+            return None
+        span *= 4

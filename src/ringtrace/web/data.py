@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 
-from ringtrace.audit import verify_chain
 from ringtrace.case import Case
 from ringtrace.dissemination.export_types import ExportDoc
 from ringtrace.store import schema as S
@@ -135,16 +134,6 @@ def media_summary(doc: ExportDoc) -> dict[str, int]:
         for x in m["matches"]:
             c[x.get("category") or "uncategorised"] += 1
     return dict(sorted(c.items()))
-
-
-def case_audit(case: Case, limit: int = 500) -> tuple[list[dict[str, Any]], int, list[str]]:
-    """Latest audit entries (newest first), how many there are, and any chain breaks."""
-    with case.engine.connect() as con:
-        rows = [dict(r._mapping) for r in con.execute(select(S.audit_log).order_by(S.audit_log.c.seq.desc())
-                                                       .limit(limit))]
-        total = int(con.execute(select(func.count()).select_from(S.audit_log)).scalar() or 0)
-        breaks = [f"entry {b.seq}: {b.reason}" for b in verify_chain(con)]
-    return rows, total, breaks
 
 
 def media_path(case: Case, sha256: str) -> Path | None:

@@ -17,13 +17,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, select
-from sqlalchemy.exc import IntegrityError
 
 from ringtrace.case import Case
 from ringtrace.matching.hashsets import CategoryScheme
 from ringtrace.store import schema as S
 
 KINDS = ("person", "group", "message", "media")
+DECIDERS = ("investigator", "supervisor", "admin")  # the roles that may record decisions: investigator and above
 MAX_TEXT = 2000
 MAX_TAG = 60
 TAG = re.compile(r"^[\w .:+#-]{1,60}$")
@@ -156,8 +156,47 @@ def analyst_categories(con: Connection) -> dict[str, dict[str, Any]]:
     return out
 
 
+def category_choices(scheme: CategoryScheme) -> dict[str, str]:
+    """The categories a form offers for ``scheme`` (raw value -> what it means): Project VIC's with their
+    meaning, another scheme's as its raw value and label."""
+    if scheme.mapping == CategoryScheme().mapping:
+        return dict(VICS_CHOICES)
+    return {k: f"{k} · {v}" for k, v in scheme.mapping.items() if k}
+
+
+def account_strings(con: Connection, label: str) -> list[str]:
+    """A person's accounts as ``platform:kind:value`` (what an alias or a country override names)."""
+    pa, p, a = S.person_accounts, S.persons, S.accounts
+    rows = con.execute(select(a.c.platform, a.c.kind, a.c.value).join(pa, pa.c.account_id == a.c.id)
+                       .join(p, p.c.id == pa.c.person_id).where(p.c.label == label)
+                       .order_by(a.c.platform, a.c.kind, a.c.value).limit(500))
+    return [f"{r.platform}:{r.kind}:{r.value}" for r in rows]
+
+
+def account_of(case: Case, ref: str) -> str:
+    """What an alias form names as the other side: an account string as is, or a person label (``P0012``) as the
+    first of that person's accounts (an alias to any of them merges the two persons)."""
+    ref = (ref or "").strip()[:200]
+    if SUBJECT["person"].match(ref):
+        with case.engine.connect() as con:
+            accounts = account_strings(con, ref)
+        if not accounts:
+            raise DecisionError(f"there is no person {ref} in this case")
+        return accounts[0]
+    return ref
+
+
+def _overrides_about(con: Connection, label: str) -> list[dict[str, Any]]:
+    """Overrides that name the person: by label (country, status) or by one of their accounts (alias, country)."""
+    ov = S.overrides
+    names = [label, *account_strings(con, label)]
+    q = (select(ov).where(ov.c.kind != "package", (ov.c.subject.in_(names)) | (ov.c.value.in_(names)))
+         .order_by(ov.c.id.desc()).limit(500))
+    return [dict(r._mapping) for r in con.execute(q)]
+
+
 def decisions_about(case: Case, kind: str | None = None, subject: str | None = None) -> dict[str, list[dict[str, Any]]]:
-    """Notes, tags, bookmarks and categorisations (newest first), all or about one subject."""
+    """Notes, tags, bookmarks, categorisations and overrides (newest first), all or about one subject."""
     out: dict[str, list[dict[str, Any]]] = {}
     with case.engine.connect() as con:
         for name, t in (("notes", S.notes), ("tags", S.tags), ("bookmarks", S.bookmarks)):
@@ -166,39 +205,41 @@ def decisions_about(case: Case, kind: str | None = None, subject: str | None = N
                 q = q.where(t.c.subject_kind == kind, t.c.subject == subject)
             out[name] = [dict(r._mapping) for r in con.execute(q)]
         mc = S.media_categories
-        q = select(mc).order_by(mc.c.id.desc()).limit(500)
-        if kind == "media" and subject:
-            q = q.where(mc.c.sha256 == subject)
-        elif kind and subject:
-            q = q.where(mc.c.id < 0)
-        out["categories"] = [dict(r._mapping) for r in con.execute(q)]
+        if kind and subject and kind != "media":
+            out["categories"] = []
+        else:
+            q = select(mc).order_by(mc.c.id.desc()).limit(500)
+            if subject:
+                q = q.where(mc.c.sha256 == subject)
+            out["categories"] = [dict(r._mapping) for r in con.execute(q)]
         ov = S.overrides
-        q = select(ov).order_by(ov.c.id.desc()).limit(500)
         if kind == "person" and subject:
-            q = q.where(ov.c.subject == subject)
+            out["overrides"] = _overrides_about(con, subject)
         elif kind and subject:
-            q = q.where(ov.c.id < 0)
-        out["overrides"] = [dict(r._mapping) for r in con.execute(q)]
+            out["overrides"] = []
+        else:
+            out["overrides"] = [dict(r._mapping) for r in con.execute(select(ov).order_by(ov.c.id.desc())
+                                                                         .limit(500))]
+    return out
+
+
+def decisions_for(case: Case, kind: str, subjects: list[str]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Notes, tags and bookmarks of many subjects of one kind at once (the messages of a chat page)."""
+    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    if not subjects:
+        return out
+    with case.engine.connect() as con:
+        for name, t in (("notes", S.notes), ("tags", S.tags), ("bookmarks", S.bookmarks)):
+            for i in range(0, len(subjects), 500):
+                q = (select(t).where(t.c.subject_kind == kind, t.c.subject.in_(subjects[i:i + 500]))
+                     .order_by(t.c.id.desc()))
+                for r in con.execute(q):
+                    d = out.setdefault(str(r.subject), {"notes": [], "tags": [], "bookmarks": []})
+                    d[name].append(dict(r._mapping))
     return out
 
 
 # ---- background re-analysis ---------------------------------------------------------------------------------
-
-RUN_ATTEMPTS = 5
-
-
-def log_retrying(case: Case, action: str, detail: dict[str, Any], attempts: int = 5) -> None:
-    """``case.log`` that tries again when another writer (a background re-analysis) took the chain's next seq
-    between this entry's read and its write."""
-    for attempt in range(1, attempts + 1):
-        try:
-            case.log(action, detail)
-            return
-        except IntegrityError:
-            if attempt == attempts:
-                raise
-            time.sleep(0.02 * attempt)
-
 
 @dataclass
 class Job:
@@ -261,18 +302,12 @@ class Jobs:
 
         job.state = "running"
         try:
-            log_retrying(case, "web.reanalysis.start", {"job": job.id, "by": job.started_by, "why": job.why})
-            for attempt in range(1, RUN_ATTEMPTS + 1):
-                try:
-                    ringtrace.run(case, progress=progress)
-                    break
-                except IntegrityError as e:
-                    # a page view appended to the audit chain in the same instant (the chain's next seq is read,
-                    # then written): the stage's transaction rolled back whole, and run() resumes what is pending
-                    if attempt == RUN_ATTEMPTS or "audit_log" not in str(e):
-                        raise
+            # every writer takes SQLite's write lock at BEGIN (Case.begin: BEGIN IMMEDIATE), so page views that
+            # append to the audit chain meanwhile wait their turn instead of racing the run for the next seq
+            case.log("web.reanalysis.start", {"job": job.id, "by": job.started_by, "why": job.why})
+            ringtrace.run(case, progress=progress)
             job.state = "done"
-            log_retrying(case, "web.reanalysis.done", {"job": job.id, "by": job.started_by})
+            case.log("web.reanalysis.done", {"job": job.id, "by": job.started_by})
         except Exception as e:  # noqa: BLE001 - the job reports any failure on its page instead of dying unseen
             job.state, job.error = "failed", f"{type(e).__name__}: {e}"[:500]
             traceback.print_exc()

@@ -16,7 +16,6 @@ from ringtrace.case import Case, CaseError
 from ringtrace.web import auth
 from ringtrace.web.auth import NotFound, Viewer, client_address
 from ringtrace.web.data import CaseData
-from ringtrace.web.decisions import log_retrying
 from ringtrace.web.state import WebState, state
 from ringtrace.web.users import CaseEntry
 
@@ -34,9 +33,11 @@ class Page:
     entry: CaseEntry
     case: Case
     data: CaseData
+    victims_ok: bool = False  # holds the separate grant for possible victims (people named in notes)
 
     def ctx(self, nav: str, **kw: Any) -> dict[str, Any]:
-        return {"viewer": self.viewer, "entry": self.entry, "counts": self.data.counts, "nav": nav, **kw}
+        return {"viewer": self.viewer, "entry": self.entry, "counts": self.data.counts, "nav": nav,
+                "victims_ok": self.victims_ok, **kw}
 
 
 @dataclass
@@ -58,8 +59,9 @@ class GrantedCase:
             detail["subject"] = subject
         self.st.store.log("view", v.user.name, addr, case_id=self.entry.id, target=page,
                           detail={"subject": subject} if subject else {})
-        log_retrying(self.case, "web.view", detail)  # a background re-analysis may be writing the chain too
-        return Page(v, self.entry, self.case, self.st.cases.data(self.case))
+        self.case.log("web.view", detail)  # BEGIN IMMEDIATE: waits for a re-analysis writing the chain, no race
+        return Page(v, self.entry, self.case, self.st.cases.data(self.case),
+                    self.st.store.may_see_victims(v.user, self.entry.id))
 
 
 def granted_case(request: Request, cid: int, v: ViewerDep) -> GrantedCase:

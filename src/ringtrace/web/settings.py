@@ -25,6 +25,11 @@ class WebSettings:
     page_size: int = 100  # rows per page on long lists
     # Media categorisation in the UI: Project VIC's categories unless a scheme file (CategoryScheme JSON) is given.
     category_scheme_file: Path | None = None
+    # Ed25519 private key (``ringtrace keys new``) that packages made in the web app are signed with, as
+    # ``ringtrace package make --key`` signs them; without it the web app makes no package.
+    signing_key: Path | None = None
+    # The marking on every page of a package's report (None: RINGTRACE_CLASSIFICATION, else the default marking).
+    classification: str | None = None
 
     def category_scheme(self) -> CategoryScheme:
         from ringtrace.matching.hashsets import CategoryScheme

@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 from ringtrace import __version__
 from ringtrace.web.auth import FailureLimiter
 from ringtrace.web.data import CaseCache
-from ringtrace.web.decisions import Jobs
+from ringtrace.web.decisions import DECIDERS, Jobs
 from ringtrace.web.settings import WebSettings
 from ringtrace.web.users import WebStore
 
@@ -56,6 +56,7 @@ def make_templates() -> Jinja2Templates:
     env.filters["short"] = _short
     env.filters["when"] = _when
     env.globals["version"] = __version__
+    env.globals["deciders"] = DECIDERS  # roles shown the decision forms (the routes check the role again)
     return Jinja2Templates(env=env)
 
 

@@ -67,6 +67,16 @@ grants = Table(
     UniqueConstraint("user_id", "case_id"),
 )
 
+# Possible victims (people named in notes who are not suspects) are the most sensitive data of a case: reading them
+# takes a grant of its own, per user and case, on top of the case grant and whatever the role.
+victim_grants = Table(
+    "victim_grants", metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("granted_by", String(100), nullable=False),
+    Column("granted_at", String(40), nullable=False),
+)
+
 sessions = Table(
     "sessions", metadata,
     Column("token_hash", String(64), primary_key=True),  # sha256 of the cookie value; the token is not stored
@@ -251,6 +261,36 @@ class WebStore:
         with self.engine.begin() as con:
             return bool(con.execute(delete(grants).where(grants.c.user_id == u.id)
                                     .where(grants.c.case_id == case_id)).rowcount)
+
+    def grant_victims(self, user_name: str, case_path: Path, by: str) -> CaseEntry:
+        """Let a user who may read the case also read its possible victims."""
+        u = self.user(user_name)
+        if u is None:
+            raise WebStoreError(f"no user {user_name!r}")
+        entry = self.register_case(case_path)
+        if self.granted_case(u, entry.id) is None:
+            raise WebStoreError(f"{user_name} holds no grant for case {entry.id}: grant the case first")
+        with self.engine.begin() as con:
+            if not con.execute(select(victim_grants).where(victim_grants.c.user_id == u.id)
+                               .where(victim_grants.c.case_id == entry.id)).first():
+                con.execute(insert(victim_grants).values(user_id=u.id, case_id=entry.id, granted_by=by,
+                                                         granted_at=iso(now())))
+        return entry
+
+    def revoke_victims(self, user_name: str, case_id: int) -> bool:
+        u = self.user(user_name)
+        if u is None:
+            return False
+        with self.engine.begin() as con:
+            return bool(con.execute(delete(victim_grants).where(victim_grants.c.user_id == u.id)
+                                    .where(victim_grants.c.case_id == case_id)).rowcount)
+
+    def may_see_victims(self, user: User, case_id: int) -> bool:
+        if self.granted_case(user, case_id) is None:
+            return False
+        with self.engine.connect() as con:
+            return con.execute(select(victim_grants).where(victim_grants.c.user_id == user.id)
+                               .where(victim_grants.c.case_id == case_id)).first() is not None
 
     def granted_cases(self, user: User) -> list[CaseEntry]:
         q = (select(cases).join(grants, grants.c.case_id == cases.c.id).where(grants.c.user_id == user.id)

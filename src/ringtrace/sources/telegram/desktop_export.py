@@ -117,8 +117,8 @@ _ACTIONS: dict[str, str] = {
     "edit_group_photo": EventKind.ICON,
     "delete_group_photo": EventKind.ICON,
     "pin_message": EventKind.OTHER,
-    "phone_call": EventKind.OTHER,
-    "group_call": EventKind.OTHER,
+    "phone_call": EventKind.CALL,  # discard_reason "missed": MISSED_CALL (``_service``)
+    "group_call": EventKind.CALL,
     "group_call_scheduled": EventKind.OTHER,
     "invite_to_group_call": EventKind.OTHER,
     "clear_history": EventKind.OTHER,
@@ -126,7 +126,7 @@ _ACTIONS: dict[str, str] = {
     "send_payment": EventKind.OTHER,
     "take_screenshot": EventKind.OTHER,
     "joined_telegram": EventKind.OTHER,
-    "set_messages_ttl": EventKind.OTHER,
+    "set_messages_ttl": EventKind.EPHEMERAL_SETTING,  # auto-delete timer: Telegram's disappearing messages
     "edit_chat_theme": EventKind.OTHER,
     "topic_created": EventKind.OTHER,
     "topic_edit": EventKind.OTHER,
@@ -688,6 +688,21 @@ class _ExportReader:
         if action == "migrate_to_supergroup":
             new_id = ref.key if chat.type in SUPERGROUP_TYPES else None
             yield event(EventKind.MIGRATED, value=new_id)
+            return
+        if action == "phone_call":
+            # tdesktop writes discard_reason (missed, busy, hangup, disconnect) and duration_seconds; the caller is
+            # the actor, the callee the chat's other party
+            reason = obj.get("discard_reason") if isinstance(obj.get("discard_reason"), str) else None
+            secs = obj.get("duration_seconds")
+            what = [x for x in (reason, f"{secs} s" if isinstance(secs, int) and not isinstance(secs, bool) else None)
+                    if x]
+            callee = (self.owner if actor != self.owner else ref.peer) if ref.kind == ChatKind.DIRECT else None
+            yield event(EventKind.MISSED_CALL if reason == "missed" else EventKind.CALL, target=callee,
+                        value=", ".join(what) or None)
+            return
+        if action == "set_messages_ttl":
+            period = obj.get("period") if "period" in obj else obj.get("period_seconds")
+            yield event(kind, value=f"{period} s" if isinstance(period, int) and not isinstance(period, bool) else None)
             return
         value: str | None = None
         for fld in ("title", "message_id", "information_text", "duration_seconds"):

@@ -20,6 +20,10 @@ each rule named in the DeviceOwner basis, ranked below --owner).
 Notices are events, never messages: message types 10/11/15/64 (missed call, waiting, deleted) and system rows
 (encryption, security code, ephemeral settings) in any chat. Every row read and not turned into a record is
 counted in a named warning at the end of the read.
+
+Calls (``call_log``, group-call participants in ``call_log_participant_v2``; the older missed-call message rows
+with their ``missed_call_logs`` video flag) are typed events (``call``, ``missed_call``) in the chat they belong
+to, never messages; their result codes are in the code table (schema android-call).
 """
 
 from __future__ import annotations
@@ -231,6 +235,35 @@ def _legacy_own_groups_sql(s: dict[str, set[str]]) -> str | None:
     )
 
 
+#: Every call query selects: row id, peer (jid row id), from_me, call id, timestamp (ms), video (1/0), duration
+#: (s), result code, group (jid row id, 0 or NULL for a 1:1 call). Its participants query: call row id, member
+#: (jid row id), the member's result code. Tables as WhatsApp itself writes and reads them (its own SQL strings
+#: "SELECT _id, jid_row_id, call_result FROM call_log_participant_v2 WHERE call_log_row_id = ?") and as
+#: WhatsApp-Chat-Exporter's android_handler reads call_log.
+CALL_COLUMNS = ("row id", "peer", "from_me", "call id", "timestamp", "video", "duration", "result", "group")
+
+
+def _current_calls_sql(s: dict[str, set[str]]) -> str | None:
+    if not {"_id", "jid_row_id", "from_me", "timestamp"} <= s.get("call_log", set()):
+        return None
+
+    def col(name: str) -> str:
+        return col_or_null(s, "call_log", name, "c")
+
+    return (
+        f"SELECT c._id, c.jid_row_id, c.from_me, {col('call_id')}, c.timestamp, {col('video_call')}, "
+        f"{col('duration')}, {col('call_result')}, {col('group_jid_row_id')} FROM call_log c ORDER BY c._id"
+    )
+
+
+def _current_call_participants_sql(s: dict[str, set[str]]) -> str | None:
+    if not {"call_log_row_id", "jid_row_id"} <= s.get("call_log_participant_v2", set()):
+        return None
+    result = col_or_null(s, "call_log_participant_v2", "call_result", "p")
+    return (f"SELECT p.call_log_row_id, p.jid_row_id, {result} FROM call_log_participant_v2 p "
+            "ORDER BY p.call_log_row_id, p.rowid")
+
+
 @dataclass(frozen=True)
 class SchemaVariant:
     """One msgstore schema, plaso style: the tables and columns that identify it, beside every query the
@@ -253,13 +286,16 @@ class SchemaVariant:
     participants_sql: Callable[[dict[str, set[str]]], list[tuple[str, str]]]
     own_groups_sql: Callable[[dict[str, set[str]]], str | None]
     by_row_id: bool
+    calls_sql: Callable[[dict[str, set[str]]], str | None] = lambda s: None
+    call_participants_sql: Callable[[dict[str, set[str]]], str | None] = lambda s: None
 
 
 SCHEMA_VARIANTS: dict[str, SchemaVariant] = {
     "current": SchemaVariant(
         "current", CURRENT_TABLES, "message", _current_messages_sql, _current_chats_sql, "chat",
         _current_events_sql, "message_system", "android-current", "action_type", _current_targets_sql,
-        _current_participants_sql, _current_own_groups_sql, True,
+        _current_participants_sql, _current_own_groups_sql, True, _current_calls_sql,
+        _current_call_participants_sql,
     ),
     "legacy": SchemaVariant(
         "legacy", LEGACY_TABLES, "messages", _legacy_messages_sql, _legacy_chats_sql, "chat_list",
@@ -290,30 +326,15 @@ _OLD_GROUP_JID = re.compile(r"^(\d{5,20})-(\d{9,11})@g\.us$")
 TARGET_KINDS = {"added", "removed", "promoted", "demoted", "left", "joined", "joined_link", "number_changed"}
 
 # Rows of the message tables whose type is a notice, not a message (message.message_type in the current schema,
-# messages.media_wa_type in the legacy one; the same numbers in both). IPED ExtractorAndroid/ExtractorAndroidNew
-# decodeMessageType (sepinf-inc/IPED): 10 a missed call (caption "video" or "audio"), 11 "Waiting for this
-# message", 15 deleted by its sender or for me (status/edit_version tell which), 64 deleted by an admin.
-MESSAGE_NOTICES: dict[int, str] = {
-    10: EventKind.MISSED_CALL.value,
-    11: EventKind.MESSAGE_WAITING.value,
-    15: EventKind.MESSAGE_DELETED.value,
-    64: EventKind.MESSAGE_DELETED.value,
-}
-# message_system.action_type codes the shared code table lacks; IPED ExtractorAndroidNew.decodeMessageType:
-# 56 EPHEMERAL_CHANGED, 59 EPHEMERAL_DURATION_CHANGED, 68 EPHEMERAL_DEFAULT (disappearing messages), 57
-# CHANGED_DEVICE and 63 SECURITY_NOTIFICATIONS_NO_LONGER_AVAILABLE (about a person's keys), 60
-# EPHEMERAL_SETTINGS_NOT_APPLIED (not shown by the app; kept as 'other').
-SYSTEM_NOTICES: dict[int, str] = {
-    56: EventKind.EPHEMERAL_SETTING.value,
-    59: EventKind.EPHEMERAL_SETTING.value,
-    68: EventKind.EPHEMERAL_SETTING.value,
-    57: EventKind.SECURITY_CODE.value,
-    63: EventKind.SECURITY_CODE.value,
-    60: EventKind.OTHER.value,
-}
+# messages.media_wa_type in the legacy one; the same numbers in both), from the code table (codes.tsv: missed
+# call, "Waiting for this message", deleted by its sender or an admin).
+MESSAGE_NOTICES: dict[int, str] = codes.notice_codes("android-current", "message_type")
+LEGACY_MESSAGE_NOTICES: dict[int, str] = codes.notice_codes("android-legacy", "media_wa_type")
 # Event kinds that make sense in any chat (direct, broadcast, channel), not only in a group.
-ANY_CHAT_KINDS = frozenset(MESSAGE_NOTICES.values()) | frozenset(SYSTEM_NOTICES.values()) | {
+ANY_CHAT_KINDS = codes.MESSAGE_ROW_NOTICES | {
+    EventKind.CALL.value,
     EventKind.ENCRYPTION_NOTICE.value,
+    EventKind.EPHEMERAL_SETTING.value,
     EventKind.SECURITY_CODE.value,
     EventKind.NUMBER_CHANGED.value,
     EventKind.OTHER.value,
@@ -322,6 +343,7 @@ ANY_CHAT_KINDS = frozenset(MESSAGE_NOTICES.values()) | frozenset(SYSTEM_NOTICES.
 # Owner kinds where the one who acts is also the target row (message_system_chat_participant / the legacy blob).
 SELF_KINDS = frozenset({"left", "joined", "joined_link"})
 JID_MAX = 256
+PHONE_DIGITS = (5, 15)  # a user part of a phone JID is a number only with this many digits
 
 
 def int_code(v: object) -> int | None:
@@ -346,7 +368,8 @@ def jid_account(jid: str | None) -> AccountKey | None:
     if not user.isdigit():
         return None
     if server in ("s.whatsapp.net", "c.us"):
-        return AccountKey(WA, "phone", "+" + user)
+        # WhatsApp's own account (0@s.whatsapp.net) and other short ids are no phone number (E.164: 5-15)
+        return AccountKey(WA, "phone", "+" + user) if PHONE_DIGITS[0] <= len(user) <= PHONE_DIGITS[1] else None
     if server == "lid":
         return AccountKey(WA, "lid", f"{user}@lid")
     return None
@@ -704,9 +727,9 @@ class _AndroidReader:
                 yield from self.read_lid_map()
             for v in present:
                 self.load_chats(v)
+            yield from self.read_wa_db()  # before inference: wa.db names group creators
             if not self.owner_known:
                 yield from self.infer_owner_from_db(read)
-            yield from self.read_wa_db()
             events: list[_Ev] = []
             for v in read:
                 events += yield from self.events(v, {e.key for e in events if e.key})
@@ -718,6 +741,8 @@ class _AndroidReader:
             seen_keys: set[str] | None = set() if (cur_rows and leg_rows) else None
             for v in read:
                 yield from self.messages(v, seen_keys)
+            for v in present:
+                yield from self.calls(v)
         except sqlite3.DatabaseError as exc:
             # A damaged page met mid-read: keep what was read, say where it stopped.
             yield Problem(self.file, f"database error while reading: {exc}; records before this point kept")
@@ -753,10 +778,13 @@ class _AndroidReader:
            and ExtractorAndroidNew read the targets from these places).
         2. ``creator digits of own created group``: a group the owner created (from_me 1 'created' row) whose
            JID is the old ``<creator digits>-<unix seconds>@g.us`` form names the creator's number.
+        3. ``wa.db creator of own created group``: for such a group with any JID, the creator wa.db records in
+           ``wa_group_admin_settings.creator_jid`` (the contacts database beside msgstore.db).
         """
         rules: list[tuple[str, Callable[[], Iterator[tuple[AccountKey, Prov]]]]] = [
             ("own self-event target", lambda: self._own_self_targets(variants)),
             ("creator digits of own created group", lambda: self._own_group_creator(variants)),
+            ("wa.db creator of own created group", lambda: self._own_group_wa_db_creator(variants)),
         ]
         found: tuple[AccountKey, Prov, str] | None = None
         for rule, rows in rules:
@@ -816,6 +844,12 @@ class _AndroidReader:
     def _own_group_creator(self, variants: list[SchemaVariant]) -> Iterator[tuple[AccountKey, Prov]]:
         for kind, ch, prov, _tgts in self._own_system_rows(variants):
             creator, _ = group_from_jid(ch.jid)
+            if kind == EventKind.CREATED.value and creator is not None:
+                yield creator, prov
+
+    def _own_group_wa_db_creator(self, variants: list[SchemaVariant]) -> Iterator[tuple[AccountKey, Prov]]:
+        for kind, ch, prov, _tgts in self._own_system_rows(variants):
+            creator = self.creators.get(ch.jid)
             if kind == EventKind.CREATED.value and creator is not None:
                 yield creator, prov
 
@@ -1016,14 +1050,10 @@ class _AndroidReader:
         key: str | None,
         prov: Prov,
     ) -> Generator[Record, None, _Ev]:
-        icode = int_code(code)
-        if schema == "android-current" and icode in SYSTEM_NOTICES:
-            kind = SYSTEM_NOTICES[icode]
-        else:
-            info = codes.lookup(schema, fld, icode)
-            if not info.known:
-                yield from self.unknown(schema, fld, info.code, table)
-            kind = info.kind
+        info = codes.lookup(schema, fld, int_code(code))
+        if not info.known:
+            yield from self.unknown(schema, fld, info.code, table)
+        kind = info.kind
         owner_actor = bool(from_me) and kind != EventKind.ENCRYPTION_NOTICE.value
         if kind == EventKind.ENCRYPTION_NOTICE.value:
             actor = None  # about the chat, not a person
@@ -1181,7 +1211,7 @@ class _AndroidReader:
             return
         at = ms_to_dt(ts)
         prov = Prov(self.file, variant.message_table, str(mid))
-        notice = MESSAGE_NOTICES.get(int_code(mtype) or -1)
+        notice = (LEGACY_MESSAGE_NOTICES if legacy else MESSAGE_NOTICES).get(int_code(mtype) or -1)
         if notice is not None:
             if not legacy and seen_keys is not None and key:
                 seen_keys.add(key)
@@ -1237,8 +1267,75 @@ class _AndroidReader:
         actor = message_sender(fm, ch, self.owner, self.account_for(v, sender_ref))
         yield from self.account(actor, prov)
         value = txt if kind == EventKind.MISSED_CALL.value and txt in ("video", "audio") else None
+        if kind == EventKind.MISSED_CALL.value and value is None:
+            video = self.missed_call_video().get(int(prov.row or -1))
+            value = None if video is None else ("video" if video else "audio")
         fld = "message_type" if v.by_row_id else "media_wa_type"
         yield GroupEvent(ch.ref, kind, at, actor, None, f"{fld}={mtype}", prov, value, key)
+
+    # ---- calls ---------------------------------------------------------------------------------------
+
+    def missed_call_video(self) -> dict[int, int]:
+        """Older databases flag a missed-call message row as video or voice in ``missed_call_logs``
+        (message_row_id, video_call), as WhatsApp-Chat-Exporter joins it: message row id -> video_call."""
+        if not hasattr(self, "_missed_video"):
+            self._missed_video: dict[int, int] = {}
+            if {"message_row_id", "video_call"} <= self.schema.get("missed_call_logs", set()):
+                for mrow, video in self.con.execute("SELECT message_row_id, video_call FROM missed_call_logs"):
+                    if isinstance(mrow, int) and isinstance(video, int):
+                        self._missed_video[mrow] = video
+        return self._missed_video
+
+    def calls(self, v: SchemaVariant) -> Iterator[Record]:
+        """The call log: each call a typed event (``call`` or ``missed_call``) in the chat it belongs to, never a
+        message. A 1:1 call's actor is the caller and its target the callee; a group call gives one event per
+        participant the log names (target: that participant, with their own result), or one with no target."""
+        sql = v.calls_sql(self.schema)
+        if sql is None:
+            return
+        parts: dict[int, list[tuple[object, object]]] = {}
+        psql = v.call_participants_sql(self.schema)
+        if psql is not None:
+            for crow, jrow, res in self.con.execute(psql):
+                parts.setdefault(crow, []).append((jrow, res))
+        for row in self.con.execute(sql):
+            yield from self.call_from_row(row, parts)
+
+    def call_from_row(self, row: tuple[Any, ...], parts: dict[int, list[tuple[object, object]]]) -> Iterator[Record]:
+        """The one place a call event is built from a row (``CALL_COLUMNS``)."""
+        rid, peer_ref, fm, call_id, ts, video, duration, result, group_ref = row
+        prov = self.prov("call_log", rid)
+        peer_jid = self.jids.get(peer_ref) if isinstance(peer_ref, int) else None
+        group_jid = self.jids.get(group_ref) if isinstance(group_ref, int) and group_ref else None
+        chat = self.chats_by_jid.get(group_jid) if group_jid else None
+        if chat is None and group_jid:
+            chat = self.add_chat(group_jid, rid, "call_log", None, None)
+        peer = self.key_for(peer_ref)
+        if chat is None and peer_jid:
+            chat = self.chats_by_jid.get(peer_jid) or self.add_chat(peer_jid, rid, "call_log", None, None)
+        if chat is None:
+            self.skip("call without a readable peer or group JID", "call_log", rid)
+            return
+        if chat.ref.kind == ChatKind.DIRECT.value and chat.ref.peer is not None:
+            peer = chat.ref.peer
+        caller = self.owner if fm else peer
+        callee = None if chat.ref.kind == ChatKind.GROUP.value else (peer if fm else self.owner)
+        medium = "video" if video else "audio"
+        yield from self.account(caller, prov)
+        members = parts.get(rid, []) if chat.ref.kind == ChatKind.GROUP.value else []
+        targets: list[tuple[AccountKey | None, object]] = [(self.key_for(j), r) for j, r in members]
+        for target, res in targets or [(callee, result)]:
+            fld = "call_result_out" if fm else "call_result_in"
+            info = codes.lookup("android-call", fld, int_code(res))
+            if not info.known:
+                yield from self.unknown("android-call", fld, info.code, "call_log")
+            what = [medium, info.description.split(" (", 1)[0] if info.known else f"result {res}"]
+            if isinstance(duration, int) and duration > 0:
+                what.append(f"{duration} s")
+            yield from self.account(target, prov)
+            yield GroupEvent(chat.ref, info.kind if info.known else EventKind.CALL.value, ms_to_dt(ts), caller,
+                             target, f"call_result={res}", prov, ", ".join(what),
+                             call_id if isinstance(call_id, str) else None)
 
     def media_ref(self, fpath: object, fhash: object, fsize: object, mime: object, mname: object) -> MediaRef:
         path = self.media.resolve(fpath if isinstance(fpath, str) else None)

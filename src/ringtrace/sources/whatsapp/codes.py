@@ -89,3 +89,14 @@ def lookup(schema: str, field: str, code: int | str | None) -> CodeInfo:
 def code_for(schema: str, field: str, kind: str) -> int | None:
     """The code a writer should store for ``kind`` (the first listed), or None if the table has none."""
     return table().preferred.get((schema, field, kind))
+
+
+#: Event kinds a message-table row may stand for: a notice printed where a message was or would be.
+MESSAGE_ROW_NOTICES = frozenset({EventKind.MISSED_CALL.value, EventKind.MESSAGE_WAITING.value,
+                                 EventKind.MESSAGE_DELETED.value})
+
+
+def notice_codes(schema: str, field: str) -> dict[int, str]:
+    """The message-type codes of ``schema``/``field`` whose rows are notices, not messages: code -> kind."""
+    return {c: info.kind for (s, f, c), info in table().rows.items()
+            if s == schema and f == field and info.kind in MESSAGE_ROW_NOTICES}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -39,6 +40,17 @@ class SystemPhrase:
     rx: re.Pattern[str]
     literal_len: int  # specificity: longer literal text is tried first
     anchors: tuple[str, ...]  # literal chunks, for the cheap "could this be a system line" test
+    # Two captured fields with only a space or a comma between them ("{actor} {target} را حذف کرد", Persian):
+    # the regex cannot know where the first name ends; the reader settles it with the names the file shows
+    # (``Adjacent``). None for every other phrase.
+    adjacent: Adjacent | None = None
+
+
+@dataclass(frozen=True)
+class Adjacent:
+    first: str  # field name ("actor")
+    second: str  # field name ("target", "value")
+    sep: re.Pattern[str]  # what may stand between them
 
 
 @dataclass(frozen=True)
@@ -59,15 +71,30 @@ class Locale:
     phrases: tuple[SystemPhrase, ...]
 
 
-def _compile(tpl: str) -> tuple[re.Pattern[str], int, tuple[str, ...]]:
+_NAME_THEN_TAIL = r"(?:[.。۔!]\s.*|[.。۔!])?"
+_SEPARATOR_ONLY = re.compile(r"[\s,،٬]+")
+
+
+def _compile(tpl: str) -> tuple[re.Pattern[str], int, tuple[str, ...], Adjacent | None]:
     parts: list[str] = []
     literals: list[str] = []
+    adjacent: Adjacent | None = None
+    prev: str | None = None  # the field just before this literal
     pos = 0
     for m in _PLACEHOLDER.finditer(tpl):
         lit = tpl[pos : m.start()]
         literals.append(lit)
         parts.append(_literal_rx(lit))
-        parts.append(_GROUP_RX[m.group(1)])
+        field = m.group(1)
+        if field == "any" and not lit and prev not in (None, "any") and m.end() == len(tpl):
+            # "... con {actor}{any}" (the name ends the sentence, ". Tap to learn more" may follow): the tail
+            # starts at a full stop, else a shortest-first name would keep one letter and the tail the rest
+            parts.append(_NAME_THEN_TAIL)
+        else:
+            parts.append(_GROUP_RX[field])
+        if prev not in (None, "any") and field != "any" and _SEPARATOR_ONLY.fullmatch(lit) and adjacent is None:
+            adjacent = Adjacent(prev, field, re.compile(_literal_rx(lit)))
+        prev = field
         pos = m.end()
     lit = tpl[pos:]
     literals.append(lit)
@@ -75,7 +102,7 @@ def _compile(tpl: str) -> tuple[re.Pattern[str], int, tuple[str, ...]]:
     rx = re.compile("^" + "".join(parts) + "$", re.DOTALL)
     # a literal ending in ":" ("{actor} eltávolította: {target}") is cut at ": " like a sender: anchor without it
     anchors = tuple(a for a in (x.strip(' :"') for x in literals) if len(a) >= 3)
-    return rx, sum(len(x) for x in literals), anchors
+    return rx, sum(len(x) for x in literals), anchors, adjacent
 
 
 def _literal_rx(lit: str) -> str:
@@ -99,7 +126,7 @@ def load_locales() -> dict[str, Locale]:
     for code, d in data["locales"].items():
         phrases = []
         for e in d["system"]:
-            rx, n, anchors = _compile(e["tpl"])
+            rx, n, anchors, adjacent = _compile(e["tpl"])
             phrases.append(
                 SystemPhrase(
                     locale=code,
@@ -110,6 +137,7 @@ def load_locales() -> dict[str, Locale]:
                     rx=rx,
                     literal_len=n,
                     anchors=anchors,
+                    adjacent=adjacent,
                 )
             )
         out[code] = Locale(
@@ -203,7 +231,10 @@ def senderless_lead_rx() -> re.Pattern[str]:
 
 @lru_cache(maxsize=1)
 def you_words() -> frozenset[str]:
-    return frozenset(w.casefold() for loc in load_locales().values() for w in (*loc.you, *loc.you_obj))
+    """Every locale's "You", casefolded, also in NFKC form: the Urdu data holds Arabic presentation forms
+    ('ﺁﭗ') where exports print the plain letters ('آپ')."""
+    words = [w.casefold() for loc in load_locales().values() for w in (*loc.you, *loc.you_obj)]
+    return frozenset(words + [unicodedata.normalize("NFKC", w) for w in words])
 
 
 @lru_cache(maxsize=1)

@@ -50,10 +50,12 @@ from ringtrace.sources.whatsapp.android import (
     chat_ref_for,
     choose_owner,
     jid_account,
+    other_chat_ref,
 )
 
 APPLE_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
 OWNER_PLIST = "group.net.whatsapp.WhatsApp.shared.plist"
+CALL_DB = "CallHistory.sqlite"  # WhatsApp's call log, beside ChatStorage.sqlite in the app group folder
 PLIST_MAX_BYTES = 4 * 1024 * 1024
 REQUIRED = {
     "ZWAMESSAGE": {"ZCHATSESSION", "ZMESSAGETYPE", "ZMESSAGEDATE", "ZISFROMME"},
@@ -114,20 +116,23 @@ class WhatsAppIOS(SourceFormat):
         rel = candidate.relpath
         out = [p for p in (rel + "-wal", rel + "-shm") if p in all_relpaths]
         out += [p for p in all_relpaths if p.rsplit("/", 1)[-1] == OWNER_PLIST]
+        folder = rel.rsplit("/", 1)[0] + "/" if "/" in rel else ""
+        out += [p for p in (folder + CALL_DB + s for s in ("", "-wal", "-shm")) if p in all_relpaths]
         return out
 
     def read(self, unit: Unit, options: ReadOptions) -> Iterator[Record]:
         with tempfile.TemporaryDirectory(prefix="ringtrace-wai-") as td:
             con = open_readonly_copy(unit.path, Path(td))
             try:
-                yield from _IOSReader(unit, options, con).run()
+                yield from _IOSReader(unit, options, con, Path(td)).run()
             finally:
                 con.close()
 
 
 class _IOSReader:
-    def __init__(self, unit: Unit, options: ReadOptions, con: sqlite3.Connection) -> None:
-        self.unit, self.options, self.con = unit, options, con
+    def __init__(self, unit: Unit, options: ReadOptions, con: sqlite3.Connection, workdir: Path | None = None,
+                 ) -> None:
+        self.unit, self.options, self.con, self.workdir = unit, options, con, workdir
         self.file = unit.primary
         self.schema = table_columns(con)
         self.seen: set[AccountKey] = set()
@@ -136,6 +141,17 @@ class _IOSReader:
         self.unknown_reported: set[int] = set()
         self.unknown_notices: set[str] = set()
         self.media = MediaResolver(unit.root, unit.primary, prefixes=("Message", ""), marker="Media")
+        #: rows read and not turned into records: reason -> row citations ("table:row"), reported by name
+        self.skipped: dict[str, list[str]] = {}
+        self.unknown_reported_calls: set[tuple[str, int]] = set()
+
+    def skip(self, reason: str, table: str, row: object) -> None:
+        self.skipped.setdefault(reason, []).append(f"{table}:{row}")
+
+    def skipped_problems(self) -> Iterator[Record]:
+        for reason, rows in sorted(self.skipped.items()):
+            shown = ", ".join(rows[:5]) + (" ..." if len(rows) > 5 else "")
+            yield Problem(self.file, f"{len(rows)} row(s) skipped: {reason} ({shown})", None, "warning")
 
     def account(self, key: AccountKey | None, prov: Prov) -> Iterator[Record]:
         if key is not None and key not in self.seen:
@@ -157,8 +173,10 @@ class _IOSReader:
             yield from self.read_members()
             yield from self.read_push_names()
             yield from self.read_messages()
+            yield from self.read_calls()
         except sqlite3.DatabaseError as exc:
             yield Problem(self.file, f"database error while reading: {exc}; records before this point kept")
+        yield from self.skipped_problems()
 
     def read_owner(self) -> Iterator[Record]:
         found = choose_owner(((read_owner_plist(self.unit.root / rel), Prov(rel, "OwnJabberID"),
@@ -282,8 +300,11 @@ class _IOSReader:
         for pk, jid, partner, cdate, cjid in self.con.execute(
             f"SELECT c.Z_PK, c.ZCONTACTJID, {name}, {created}, {creator} FROM ZWACHATSESSION c {join}"
         ):
-            ref = chat_ref_for(jid) if isinstance(jid, str) else None
+            # a JID that is no phone number (WhatsApp's own 0@s.whatsapp.net, business and test accounts) is kept
+            # as a JID account, as the Android reader keeps it
+            ref = (chat_ref_for(jid) or other_chat_ref(jid)) if isinstance(jid, str) else None
             if ref is None:
+                self.skip("chat row without a readable JID", "ZWACHATSESSION", pk)
                 continue
             self.chats[pk] = ref
             if ref.kind == ChatKind.GROUP.value:
@@ -307,8 +328,11 @@ class _IOSReader:
             f"SELECT g.Z_PK, g.ZCHATSESSION, g.ZMEMBERJID, {adm}, {act}, {cname} FROM ZWAGROUPMEMBER g"
         ):
             ref, key = self.chats.get(chat), jid_account(jid)
-            if ref is None or key is None or ref.kind != ChatKind.GROUP.value:
+            if ref is None or key is None:
+                self.skip("member row of an unreadable chat or member JID", "ZWAGROUPMEMBER", pk)
                 continue
+            if ref.kind != ChatKind.GROUP.value:
+                continue  # a status or broadcast chat's members are its posters and recipients: no membership
             prov = Prov(self.file, "ZWAGROUPMEMBER", str(pk))
             yield from self.account(key, prov)
             current = active is None or bool(active)
@@ -375,11 +399,14 @@ class _IOSReader:
             ) in rows:
                 ref = self.chats.get(chat)
                 if ref is None:
+                    self.skip("message of a chat the chat table lacks", "ZWAMESSAGE", pk)
                     continue
                 at = apple_dt(date)
                 if mtype == 6:
                     if ref.kind == ChatKind.GROUP.value:
                         yield from self.event(ref, pk, key, fm, mjid, at, text, gtype)
+                    else:
+                        self.skip("group event row in a chat that is not a group", "ZWAMESSAGE", pk)
                     continue
                 prov = Prov(self.file, "ZWAMESSAGE", str(pk))
                 if mtype in NOTICE_TYPES:
@@ -414,6 +441,94 @@ class _IOSReader:
                 if text is None and isinstance(title, str) and mrefs:
                     text = title  # a media caption lives in ZWAMEDIAITEM.ZTITLE
                 yield Message(ref, key, sender, at, text, prov, mrefs, False, bool(fm), str(mtype))
+
+    def read_calls(self) -> Iterator[Record]:
+        """WhatsApp's call log (``CallHistory.sqlite`` beside ChatStorage, as iLEAPP's whatsappCallHistory reads
+        it): ZWACDCALLEVENT (ZDATE, ZDURATION, ZOUTCOME, ZCALLIDSTRING, ZGROUPJIDSTRING, Z1CALLEVENTS), its
+        participants in ZWACDCALLEVENTPARTICIPANT (ZJIDSTRING, Z1PARTICIPANTS = the call event) and the direction
+        and medium in ZWAAGGREGATECALLEVENT (ZINCOMING, ZVIDEO). Each call is an event, never a message: the
+        caller acts, each other participant is a target."""
+        rels = [m for m in self.unit.members if m.rsplit("/", 1)[-1] == CALL_DB]
+        if not rels or self.workdir is None:
+            return
+        rel = rels[0]
+        try:
+            con = open_readonly_copy(self.unit.root / rel, self.workdir / "calls")
+        except FormatError as exc:
+            yield Problem(rel, f"call history not read: {exc}")
+            return
+        try:
+            s = table_columns(con)
+            ev = s.get("ZWACDCALLEVENT", set())
+            if not {"Z_PK", "ZDATE"} <= ev:
+                yield Problem(rel, "table 'ZWACDCALLEVENT' missing or incomplete: no calls", None, "warning")
+                return
+            parts: dict[int, list[str]] = {}
+            if {"Z1PARTICIPANTS", "ZJIDSTRING"} <= s.get("ZWACDCALLEVENTPARTICIPANT", set()):
+                for owner_pk, jid in con.execute(
+                        "SELECT Z1PARTICIPANTS, ZJIDSTRING FROM ZWACDCALLEVENTPARTICIPANT ORDER BY Z_PK"):
+                    if isinstance(jid, str):
+                        parts.setdefault(owner_pk, []).append(jid)
+            agg = s.get("ZWAAGGREGATECALLEVENT", set())
+            join = ("LEFT JOIN ZWAAGGREGATECALLEVENT a ON a.Z_PK = e.Z1CALLEVENTS"
+                    if "Z1CALLEVENTS" in ev and {"Z_PK", "ZINCOMING"} <= agg else "")
+            inc = "a.ZINCOMING" if join else "NULL"
+            video = col_or_null(s, "ZWAAGGREGATECALLEVENT", "ZVIDEO", "a") if join else "NULL"
+
+            def col(name: str) -> str:
+                return col_or_null(s, "ZWACDCALLEVENT", name, "e")
+
+            for pk, date, duration, outcome, call_id, group, creator, incoming, vid in con.execute(
+                f"SELECT e.Z_PK, e.ZDATE, {col('ZDURATION')}, {col('ZOUTCOME')}, {col('ZCALLIDSTRING')}, "
+                f"{col('ZGROUPJIDSTRING')}, {col('ZGROUPCALLCREATORUSERJIDSTRING')}, {inc}, {video} "
+                f"FROM ZWACDCALLEVENT e {join} ORDER BY e.Z_PK"
+            ):
+                yield from self.call(rel, pk, apple_dt(date), duration, outcome, call_id, group, creator, incoming,
+                                     vid, parts.get(pk, []))
+        except sqlite3.DatabaseError as exc:
+            yield Problem(rel, f"call history database error: {exc}; calls before this point kept")
+        finally:
+            con.close()
+
+    def call(self, rel: str, pk: object, at: datetime | None, duration: object, outcome: object, call_id: object,
+             group: object, creator: object, incoming: object, video: object, jids: list[str]) -> Iterator[Record]:
+        prov = Prov(rel, "ZWACDCALLEVENT", str(pk))
+        keys = [k for k in (jid_account(j) for j in jids) if k is not None]
+        ref = chat_ref_for(group) if isinstance(group, str) and group else None
+        if ref is None:
+            ref = chat_ref_for(jids[0]) if jids else None
+            if ref is None and jids:
+                ref = other_chat_ref(jids[0])
+        if ref is None:
+            self.skip("call without a readable participant or group JID", "ZWACDCALLEVENT", pk)
+            return
+        if incoming is None:  # no aggregate row: iLEAPP's rule, the group call's creator calls in
+            incoming = isinstance(creator, str) and creator in jids
+        peer = ref.peer if ref.kind == ChatKind.DIRECT.value else (jid_account(creator) if isinstance(creator, str)
+                                                                   else None) or (keys[0] if keys else None)
+        caller = peer if incoming else self.owner
+        targets: list[AccountKey | None]
+        if ref.kind == ChatKind.DIRECT.value:
+            targets = [self.owner if incoming else ref.peer]
+        else:
+            targets = [k for k in keys if k != caller] or [None]
+        info = codes.lookup("ios-call", "ZOUTCOME", outcome if isinstance(outcome, int) else None)
+        if not info.known and ("ios-call", info.code) not in self.unknown_reported_calls:
+            self.unknown_reported_calls.add(("ios-call", info.code))
+            yield Problem(self.file, f"unknown code {info.code} in table ZWACDCALLEVENT (ZOUTCOME); kept as a call "
+                          f"(code table {codes.version()})", None, "warning")
+        kind = info.kind if info.known else EventKind.CALL.value
+        if kind == EventKind.MISSED_CALL.value and not incoming:
+            kind = EventKind.CALL.value  # a call the owner made that no one answered
+        result = info.description.split(" (", 1)[0] if info.known else f"outcome {outcome}"
+        what = ["video" if video else "audio", result]
+        if isinstance(duration, int | float) and duration > 0:
+            what.append(f"{int(duration)} s")
+        yield from self.account(caller, prov)
+        for t in targets:
+            yield from self.account(t, prov)
+            yield GroupEvent(ref, kind, at, caller, t, f"ZOUTCOME={outcome}", prov, ", ".join(what),
+                             call_id if isinstance(call_id, str) else None)
 
     def notice(
         self,

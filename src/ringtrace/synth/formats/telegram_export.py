@@ -81,6 +81,11 @@ class _Writer:
         self.rng = random.Random(seed)
         self.files: dict[str, bytes] = {}  # export-relative path -> content
         self.photo_n = 0
+        # tdesktop prints people by the name the exporting account sees: a saved contact's name, else theirs
+        self.shown = {p.phone: name for p, name in view.contacts}
+
+    def name(self, person: VPerson) -> str:
+        return self.shown.get(person.phone, person.name)
 
     def peer(self, person: VPerson) -> Any:
         return tg_id(person) if self.legacy else f"user{tg_id(person)}"
@@ -113,7 +118,7 @@ class _Writer:
 
     def message(self, vm: VMessage, folder: str) -> dict[str, Any]:
         msg: dict[str, Any] = {"id": int(vm.key), "type": "message", **self.stamp(vm.at)}
-        msg["from"] = vm.sender.name
+        msg["from"] = self.name(vm.sender)
         msg["from_id"] = self.peer(vm.sender)
         if vm.forwarded:
             msg["forwarded_from"] = None  # hidden origin: tdesktop writes null
@@ -128,26 +133,30 @@ class _Writer:
         actor = ev.actor or ev.target
         msg: dict[str, Any] = {"id": int(ev.key), "type": "service", **self.stamp(ev.at)}
         if actor is not None:
-            msg["actor"] = actor.name
+            msg["actor"] = self.name(actor)
             msg["actor_id"] = self.peer(actor)
         k = ev.kind
         if k == EventKind.CREATED:
             msg["action"] = "create_group"
             msg["title"] = ev.value or group.subject
-            msg["members"] = [ev.target.name] if ev.target else []
+            msg["members"] = [self.name(ev.target)] if ev.target else []
         elif k == EventKind.ADDED and ev.target:
-            msg.update(action="invite_members", members=[ev.target.name])
+            msg.update(action="invite_members", members=[self.name(ev.target)])
         elif k == EventKind.JOINED and actor:
-            msg.update(action="invite_members", members=[actor.name])
+            msg.update(action="invite_members", members=[self.name(actor)])
         elif k == EventKind.JOINED_LINK:
-            msg.update(action="join_group_by_link", inviter=group.creator.name)
+            msg.update(action="join_group_by_link", inviter=self.name(ev.inviter or group.creator))
         elif k == EventKind.REMOVED and ev.target:
-            msg.update(action="remove_members", members=[ev.target.name])
+            msg.update(action="remove_members", members=[self.name(ev.target)])
         elif k == EventKind.LEFT:
             who = ev.target or ev.actor
             if who is None:
                 return None
-            msg.update(actor=who.name, actor_id=self.peer(who), action="remove_members", members=[who.name])
+            msg.update(actor=self.name(who), actor_id=self.peer(who), action="remove_members",
+                       members=[self.name(who)])
+        elif k == EventKind.OTHER and ev.value == "pin_message":
+            pinned = [int(m.key) for m in group.messages if m.at <= ev.at]
+            msg.update(action="pin_message", message_id=pinned[-1] if pinned else int(ev.key) - 1)
         elif k == EventKind.SUBJECT:
             msg.update(action="edit_group_title", title=ev.value or "")
         elif k == EventKind.ICON:
@@ -180,7 +189,7 @@ class _Writer:
     def direct(self, peer: VPerson, messages: list[VMessage], folder: str) -> dict[str, Any]:
         items = sorted(messages, key=lambda m: (m.at, int(m.key)))
         return {
-            "name": peer.name,
+            "name": self.name(peer),
             "type": "personal_chat",
             "id": tg_id(peer),
             "messages": [self.message(m, folder) for m in items],

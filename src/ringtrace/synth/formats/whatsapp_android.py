@@ -27,7 +27,10 @@ import phonenumbers
 
 from ringtrace.sources.whatsapp import codes
 from ringtrace.synth.formats.sqlite_wal import fix_salts
-from ringtrace.synth.view import DeviceView, VEvent, VGroup, VMedia, VMessage, VPerson
+from ringtrace.synth.view import DeviceView, VCall, VChat, VEvent, VGroup, VMedia, VMessage, VPerson
+
+#: notice kinds written as a row of the message table (the code table's message_type / media_wa_type)
+MESSAGE_ROW_NOTICES = codes.MESSAGE_ROW_NOTICES
 
 DB_DIR = "data/data/com.whatsapp/databases"
 PREFS = "data/data/com.whatsapp/shared_prefs/com.whatsapp_preferences_light.xml"
@@ -61,6 +64,13 @@ CREATE TABLE group_participant_user (_id INTEGER PRIMARY KEY AUTOINCREMENT, grou
 CREATE TABLE group_past_participant_user (_id INTEGER PRIMARY KEY AUTOINCREMENT,
   group_jid_row_id INTEGER NOT NULL, user_jid_row_id INTEGER NOT NULL, is_leave INTEGER, timestamp INTEGER);
 CREATE TABLE jid_map (lid_row_id INTEGER PRIMARY KEY, jid_row_id INTEGER, sort_id INTEGER);
+CREATE TABLE call_log (_id INTEGER PRIMARY KEY AUTOINCREMENT, jid_row_id INTEGER, from_me INTEGER,
+  call_id TEXT, transaction_id INTEGER, timestamp INTEGER, video_call INTEGER, duration INTEGER,
+  call_result INTEGER, bytes_transferred INTEGER, group_jid_row_id INTEGER NOT NULL DEFAULT 0,
+  is_joinable_group_call INTEGER, call_creator_device_jid_row_id INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE call_log_participant_v2 (_id INTEGER PRIMARY KEY AUTOINCREMENT, call_log_row_id INTEGER,
+  jid_row_id INTEGER, call_result INTEGER);
+CREATE UNIQUE INDEX call_log_participant_key_index ON call_log_participant_v2 (call_log_row_id, jid_row_id);
 CREATE TABLE receipt_user (_id INTEGER PRIMARY KEY AUTOINCREMENT, message_row_id INTEGER,
   receipt_user_jid_row_id INTEGER, receipt_timestamp INTEGER, read_timestamp INTEGER,
   played_timestamp INTEGER);
@@ -99,6 +109,11 @@ CREATE TABLE wa_group_admin_settings (_id INTEGER PRIMARY KEY AUTOINCREMENT, jid
 """
 
 ROLE_RANK = {"member": 0, "admin": 1, "superadmin": 2}
+# notices the legacy table can hold: its code table has no disappearing-message rows (they came later)
+LEGACY_NOTICE_KINDS = frozenset({"encryption_notice", "security_code", "message_deleted", "message_waiting",
+                                 "missed_call"})
+#: notice kinds each variant writes (the ground truth asks the writer)
+NOTICE_KINDS = {"legacy": LEGACY_NOTICE_KINDS, "current": None, "mixed": None}  # None: every kind
 
 
 def _ms(dt: object) -> int:
@@ -192,6 +207,24 @@ class _Writer:
             ).lastrowid
             for m in d.messages:
                 self.message_current(con, int(cid or 0), m, None, wal_msgs, legacy_only)
+        for chat in self.view.others:
+            self.other_current(con, chat)
+        for call in self.view.calls:
+            self.call_current(con, call)
+
+    def call_current(self, con: sqlite3.Connection, c: VCall) -> None:
+        """A call_log row (columns as WhatsApp-Chat-Exporter reads them), participants of a group call in
+        call_log_participant_v2."""
+        group = self.jid_row(con, c.group_key) if c.group_key else 0
+        rid = con.execute(
+            "INSERT INTO call_log (jid_row_id, from_me, call_id, transaction_id, timestamp, video_call, duration, "
+            "call_result, bytes_transferred, group_jid_row_id, is_joinable_group_call) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (self.jid_row(con, c.peer.jid), int(c.from_me), c.key, self.rng.randrange(10**6), _ms(c.at),
+             int(c.video), c.duration, c.result, c.duration * 4000, group, 1 if c.group_key else 0),
+        ).lastrowid
+        for p, result in c.participants:
+            con.execute("INSERT INTO call_log_participant_v2 (call_log_row_id, jid_row_id, call_result) VALUES (?,?,?)",
+                        (rid, self.jid_row(con, self.user_jid(p)), result))
 
     def group_current(
         self,
@@ -229,9 +262,12 @@ class _Writer:
             )
         items: list[tuple[object, int, VEvent | VMessage]] = [(e.at, 0, e) for e in g.events]
         items += [(m.at, 1, m) for m in g.messages]
+        items += [(n.at, 2, n) for n in g.notices]
         items.sort(key=lambda t: (t[0], t[1]))
-        for _, _, it in items:
-            if isinstance(it, VEvent):
+        for _, order, it in items:
+            if isinstance(it, VEvent) and order == 2:
+                self.notice_current(con, cid, it, True)
+            elif isinstance(it, VEvent):
                 self.event_current(con, cid, g, it)
             elif it.key not in legacy_only:
                 self.message_current(con, cid, it, g, wal_msgs, legacy_only)
@@ -264,6 +300,53 @@ class _Writer:
                 "INSERT INTO message_system_value_change (message_row_id, old_data) VALUES (?,?)",
                 (mid, e.old),
             )
+
+    def notice_current(self, con: sqlite3.Connection, cid: int, n: VEvent, is_group: bool) -> None:
+        """A notice: a message row of a notice type (missed call, waiting, deleted) or a system row."""
+        from_me = 1 if n.actor == self.owner else 0
+        sender = None if from_me or n.actor is None or not is_group else self.jid_row(con, self.user_jid(n.actor))
+        if n.kind in MESSAGE_ROW_NOTICES:
+            mtype = codes.code_for("android-current", "message_type", n.kind)
+            action = None
+        else:
+            mtype, action = 7, codes.code_for("android-current", "action_type", n.kind)
+            from_me = 0 if n.kind == "encryption_notice" else from_me
+        if mtype is None or (mtype == 7 and action is None):
+            raise ValueError(f"no android-current code for notice kind {n.kind!r}")
+        mid = int(
+            con.execute(
+                "INSERT INTO message (chat_row_id, from_me, key_id, sender_jid_row_id, status, origination_flags, "
+                "timestamp, message_type, text_data, sort_id) VALUES (?,?,?,?,6,0,?,?,?,0)",
+                (cid, from_me, n.key, sender, _ms(n.at), mtype, n.value if n.kind == "missed_call" else None),
+            ).lastrowid
+            or 0
+        )
+        con.execute("UPDATE message SET sort_id=? WHERE _id=?", (mid, mid))
+        if action is not None:
+            con.execute("INSERT INTO message_system (message_row_id, action_type) VALUES (?,?)", (mid, action))
+
+    def other_current(self, con: sqlite3.Connection, chat: VChat) -> None:
+        """A chat whose JID is no person's number: status posts name their poster, a newsletter no one."""
+        cid = int(
+            con.execute(
+                "INSERT INTO chat (jid_row_id, hidden, created_timestamp, group_type) VALUES (?,0,?,0)",
+                (self.jid_row(con, chat.jid), _ms(chat.posts[0].at)),
+            ).lastrowid
+            or 0
+        )
+        for p in chat.posts:
+            from_me = 1 if p.sender == self.owner else 0
+            sender = None if from_me or p.sender is None or chat.kind == "direct" else self.jid_row(con, p.sender.jid)
+            mid = int(
+                con.execute(
+                    "INSERT INTO message (chat_row_id, from_me, key_id, sender_jid_row_id, status, "
+                    "origination_flags, timestamp, received_timestamp, message_type, text_data, sort_id) "
+                    "VALUES (?,?,?,?,?,0,?,?,0,?,0)",
+                    (cid, from_me, p.key, sender, 13 if from_me else 0, _ms(p.at), _ms(p.at) + 900, p.text),
+                ).lastrowid
+                or 0
+            )
+            con.execute("UPDATE message SET sort_id=? WHERE _id=?", (mid, mid))
 
     def message_current(
         self,
@@ -354,9 +437,13 @@ class _Writer:
             if events_too:
                 items += [(e.at, 0, e) for e in g.events]
             items += [(m.at, 1, m) for m in g.messages if keep is None or m.key in keep]
+            if keep is None:  # a migration database keeps its notices in the current tables
+                items += [(n.at, 2, n) for n in g.notices if n.kind in LEGACY_NOTICE_KINDS]
             items.sort(key=lambda t: (t[0], t[1]))
-            for _, _, it in items:
-                if isinstance(it, VEvent):
+            for _, order, it in items:
+                if isinstance(it, VEvent) and order == 2:
+                    self.notice_legacy(con, g.key, it)
+                elif isinstance(it, VEvent):
                     self.event_legacy(con, g, it)
                 elif it.in_wal and self.variant == "legacy":
                     wal_msgs.append((g.key, it))
@@ -374,6 +461,41 @@ class _Writer:
                     wal_msgs.append((d.peer.jid, m))
                 else:
                     self.insert_message_legacy(con, d.peer.jid, m, False)
+        if keep is None:  # a migration database keeps these chats in the current tables
+            for chat in self.view.others:
+                self.other_legacy(con, chat)
+
+    def notice_legacy(self, con: sqlite3.Connection, chat_jid: str, n: VEvent) -> None:
+        """A notice in the legacy table: a row whose media_wa_type is a notice type, or a status=6 row."""
+        from_me = 1 if n.actor == self.owner else 0
+        res = None if from_me or n.actor is None else n.actor.jid
+        wa_type: int | None = 0
+        size: int | None = 0
+        status = 0
+        if n.kind in MESSAGE_ROW_NOTICES:
+            wa_type = codes.code_for("android-legacy", "media_wa_type", n.kind)
+        else:
+            status, size = 6, codes.code_for("android-legacy", "media_size", n.kind)
+            from_me, res = (0, None) if n.kind == "encryption_notice" else (from_me, res)
+        if wa_type is None or size is None:
+            raise ValueError(f"no android-legacy code for notice kind {n.kind!r}")
+        con.execute(
+            "INSERT INTO messages (key_remote_jid, key_from_me, key_id, status, needs_push, data, timestamp, "
+            "media_wa_type, media_size, remote_resource) VALUES (?,?,?,?,0,?,?,?,?,?)",
+            (chat_jid, from_me, n.key, status, n.value if n.kind == "missed_call" else None, _ms(n.at),
+             str(wa_type), size, res),
+        )
+
+    def other_legacy(self, con: sqlite3.Connection, chat: VChat) -> None:
+        con.execute("INSERT INTO chat_list (key_remote_jid, creation) VALUES (?,?)", (chat.jid, _ms(chat.posts[0].at)))
+        for p in chat.posts:
+            from_me = 1 if p.sender == self.owner else 0
+            res = None if from_me or p.sender is None or chat.kind == "direct" else p.sender.jid
+            con.execute(
+                "INSERT INTO messages (key_remote_jid, key_from_me, key_id, status, needs_push, data, timestamp, "
+                "media_wa_type, media_size, remote_resource, received_timestamp) VALUES (?,?,?,?,0,?,?,'0',0,?,?)",
+                (chat.jid, from_me, p.key, 13 if from_me else 0, p.text, _ms(p.at), res, _ms(p.at) + 900),
+            )
 
     def event_legacy(self, con: sqlite3.Connection, g: VGroup, e: VEvent) -> None:
         code = codes.code_for("android-legacy", "media_size", e.kind)
@@ -480,7 +602,8 @@ class _Writer:
             finally:
                 con.close()
         written.append(self.write_wa_db(db_dir / "wa.db"))
-        written.append(self.write_prefs(out / PREFS))
+        if self.view.owner_recorded:
+            written.append(self.write_prefs(out / PREFS))
         for m in all_msgs:
             if m.media is not None and m.media.present:
                 dst = out / MEDIA_ROOT / _media_rel(m.media)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ringtrace.sources.whatsapp import codes
-from ringtrace.synth.view import DeviceView, VEvent, VGroup, VMessage, VPerson
+from ringtrace.synth.view import DeviceView, VChat, VEvent, VGroup, VMessage, VPerson
 
 ROOT = "AppDomainGroup-group.net.whatsapp.WhatsApp.shared"
 APPLE_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
@@ -61,6 +61,24 @@ CREATE TABLE ZWAPROFILEPUSHNAME (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT 
 """
 
 IOS_TYPE = {None: 0, "image": 1, "video": 2}
+CALL_SCHEMA = """
+CREATE TABLE ZWAAGGREGATECALLEVENT (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZFIRSTDATE TIMESTAMP,
+  ZINCOMING INTEGER, ZMISSED INTEGER, ZVIDEO INTEGER);
+CREATE TABLE ZWACDCALLEVENT (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, Z1CALLEVENTS INTEGER,
+  ZDATE TIMESTAMP, ZDURATION FLOAT, ZOUTCOME INTEGER, ZCALLIDSTRING VARCHAR, ZGROUPJIDSTRING VARCHAR,
+  ZGROUPCALLCREATORUSERJIDSTRING VARCHAR);
+CREATE TABLE ZWACDCALLEVENTPARTICIPANT (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER,
+  Z1PARTICIPANTS INTEGER, ZJIDSTRING VARCHAR);
+"""
+# notices as (ZMESSAGETYPE, ZGROUPEVENTTYPE), as IPED ExtractorIOS.decodeMessageType reads them (the reader's
+# NOTICE_10); no public source names an iOS row for "Waiting for this message" or disappearing-message
+# settings, so those are not written
+NOTICE_ROWS: dict[str, tuple[int, int | None]] = {
+    "encryption_notice": (10, 2), "security_code": (10, 3), "message_deleted": (14, None),
+    "missed_call audio": (10, 1), "missed_call video": (10, 4),
+}
+#: notice kinds this writer renders (the ground truth asks the writer)
+NOTICE_KINDS = frozenset({"encryption_notice", "security_code", "message_deleted", "missed_call"})
 
 
 def _ts(dt: datetime) -> float:
@@ -108,6 +126,9 @@ class _Writer:
             )
             for m in d.messages:
                 self.message(con, chat_pk, d.peer.jid, m, None, base, written)
+        for chat in self.view.others:
+            chat_pk += 1
+            self.other(con, chat_pk, chat)
         people = {p.phone: p for g in self.view.groups for p, _ in g.participants + g.past}
         for i, phone in enumerate(sorted(people), 1):
             con.execute(
@@ -116,6 +137,10 @@ class _Writer:
             )
         con.commit()
         con.close()
+        if self.view.calls:
+            written.append(self.write_calls(base / "CallHistory.sqlite"))
+        if not self.view.owner_recorded:
+            return written
         prefs = base / "Library/Preferences/group.net.whatsapp.WhatsApp.shared.plist"
         prefs.parent.mkdir(parents=True, exist_ok=True)
         prefs.write_bytes(
@@ -125,6 +150,62 @@ class _Writer:
         )
         written.append(prefs)
         return written
+
+    def write_calls(self, path: Path) -> Path:
+        """CallHistory.sqlite as iLEAPP reads it: a call event per call (ZOUTCOME 0 ended, 1 missed / not
+        answered), its participants, and the aggregate row that says incoming and video."""
+        path.unlink(missing_ok=True)
+        con = sqlite3.connect(path)
+        con.executescript(CALL_SCHEMA)
+        n = 0
+        for i, c in enumerate(self.view.calls, 1):
+            con.execute("INSERT INTO ZWAAGGREGATECALLEVENT (Z_PK, Z_ENT, Z_OPT, ZFIRSTDATE, ZINCOMING, ZMISSED, "
+                        "ZVIDEO) VALUES (?,1,1,?,?,?,?)",
+                        (i, _ts(c.at), int(not c.from_me), int(c.result != 5), int(c.video)))
+            creator = c.peer.jid if not c.from_me else self.owner.jid
+            con.execute(
+                "INSERT INTO ZWACDCALLEVENT (Z_PK, Z_ENT, Z_OPT, Z1CALLEVENTS, ZDATE, ZDURATION, ZOUTCOME, "
+                "ZCALLIDSTRING, ZGROUPJIDSTRING, ZGROUPCALLCREATORUSERJIDSTRING) VALUES (?,2,1,?,?,?,?,?,?,?)",
+                (i, i, _ts(c.at), float(c.duration), 0 if c.result == 5 else 1, c.key, c.group_key, creator),
+            )
+            for p in [p for p, _ in c.participants] or [c.peer]:
+                n += 1
+                con.execute("INSERT INTO ZWACDCALLEVENTPARTICIPANT (Z_PK, Z_ENT, Z_OPT, Z1PARTICIPANTS, ZJIDSTRING) "
+                            "VALUES (?,3,1,?,?)", (n, i, p.jid))
+        con.commit()
+        con.close()
+        return path
+
+    def other(self, con: sqlite3.Connection, pk: int, chat: VChat) -> None:
+        """A chat whose JID is no person's number; a status post names its poster through ZGROUPMEMBER."""
+        con.execute(
+            "INSERT INTO ZWACHATSESSION (Z_PK, Z_ENT, Z_OPT, ZSESSIONTYPE, ZCONTACTJID) VALUES (?,4,1,?,?)",
+            (pk, {"broadcast": 2, "channel": 5}.get(chat.kind, 0), chat.jid),
+        )
+        for p in chat.posts:
+            from_me = 1 if p.sender == self.owner else 0
+            member = self.member(con, pk, p.sender) if p.sender is not None and not from_me and chat.kind != "direct" \
+                else None
+            self.pk["msg"] += 1
+            con.execute(
+                "INSERT INTO ZWAMESSAGE (Z_PK, Z_ENT, Z_OPT, ZISFROMME, ZMESSAGETYPE, ZCHATSESSION, ZGROUPMEMBER, "
+                "ZMESSAGEDATE, ZFROMJID, ZSTANZAID, ZTEXT) VALUES (?,9,1,?,0,?,?,?,?,?,?)",
+                (self.pk["msg"], from_me, pk, member, _ts(p.at), None if from_me else chat.jid, p.key, p.text),
+            )
+
+    def notice(self, con: sqlite3.Connection, chat: int, g: VGroup, n: VEvent) -> None:
+        key = f"{n.kind} {n.value}" if n.kind == "missed_call" else n.kind
+        if key not in NOTICE_ROWS:
+            return
+        mtype, gtype = NOTICE_ROWS[key]
+        from_me = 1 if n.actor == self.owner and n.kind != "encryption_notice" else 0
+        member = self.member(con, chat, n.actor, 1) if n.actor is not None and not from_me else None
+        self.pk["msg"] += 1
+        con.execute(
+            "INSERT INTO ZWAMESSAGE (Z_PK, Z_ENT, Z_OPT, ZISFROMME, ZMESSAGETYPE, ZGROUPEVENTTYPE, ZCHATSESSION, "
+            "ZGROUPMEMBER, ZMESSAGEDATE, ZFROMJID, ZSTANZAID) VALUES (?,9,1,?,?,?,?,?,?,?,?)",
+            (self.pk["msg"], from_me, mtype, gtype, chat, member, _ts(n.at), g.key, n.key),
+        )
 
     def group(self, con: sqlite3.Connection, pk: int, g: VGroup, base: Path, written: list[Path]) -> None:
         con.execute(
@@ -143,8 +224,11 @@ class _Writer:
             self.member(con, pk, p, 0, 0)
         items: list[tuple[datetime, int, VEvent | VMessage]] = [(e.at, 0, e) for e in g.events]
         items += [(m.at, 1, m) for m in g.messages]
-        for _, _, it in sorted(items, key=lambda t: (t[0], t[1])):
-            if isinstance(it, VEvent):
+        items += [(n.at, 2, n) for n in g.notices]
+        for _, order, it in sorted(items, key=lambda t: (t[0], t[1])):
+            if isinstance(it, VEvent) and order == 2:
+                self.notice(con, pk, g, it)
+            elif isinstance(it, VEvent):
                 self.event(con, pk, g, it)
             else:
                 self.message(con, pk, g.key, it, g, base, written)

@@ -14,13 +14,16 @@ from ringtrace.web.routes import (
     groups,
     leads,
     media,
+    notes,
+    packages,
     persons,
     search,
     session,
     timeline,
+    victims,
 )
 
 ROUTERS: tuple[APIRouter, ...] = (session.router, admin.router, cases.router, persons.router, groups.router,
-                                  media.router, leads.router, audit.router, chats.router,
+                                  media.router, notes.router, leads.router, audit.router, chats.router,
                                   search.router, timeline.router, graph.router,
-                                  decisions.router)
+                                  decisions.router, packages.router, victims.router)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ringtrace.web.auth import NotFound
+from ringtrace.web.decisions import decisions_about
 from ringtrace.web.deps import CaseDep
 from ringtrace.web.dossier import group_media
 from ringtrace.web.state import render
@@ -25,4 +26,6 @@ def group(request: Request, gc: CaseDep, label: str) -> Response:
     g = next((g for g in p.data.export["groups"] if g["id"] == label), None)
     if g is None:
         raise NotFound()
-    return render(request, "group.html", p.ctx("groups", g=g, media=group_media(p.data.export, label)))
+    return render(request, "group.html", p.ctx("groups", g=g, media=group_media(p.data.export, label),
+                                                decided=decisions_about(gc.case, "group", label),
+                                                here=f"/cases/{gc.entry.id}/groups/{label}"))

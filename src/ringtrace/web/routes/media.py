@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from ringtrace.web import auth
 from ringtrace.web.auth import NotFound, client_address
 from ringtrace.web.data import grouped_matches, known_media, media_path
+from ringtrace.web.decisions import category_choices, decisions_about
 from ringtrace.web.deps import CaseDep, paged
 from ringtrace.web.state import reason_is_given, render
 
@@ -35,6 +36,24 @@ def media(request: Request, gc: CaseDep, page: int = 1, matched: int = 0) -> Res
     rows = [{**m, "grouped": grouped_matches(m["matches"])} for m in rows]
     return render(request, "media.html", p.ctx("media", rows=rows, page=page, pages=pages, matched=matched,
                                                 total=len(items)))
+
+
+@router.get("/cases/{cid}/media/{sha}", response_class=HTMLResponse)
+def media_item(request: Request, gc: CaseDep, sha: str) -> Response:
+    """One media item: hashes, matches, where it is and who shared it, the investigators' categorisations, notes,
+    tags and bookmarks, and the forms to add them. Still no content: the preview is its own POST."""
+    sha = sha.lower()
+    if not SHA256.match(sha):
+        raise NotFound()
+    p = gc.view("media_item", sha)
+    m = next((x for x in p.data.export["media"] if x["sha256"] == sha), None)
+    if m is None:
+        raise NotFound()
+    decided = decisions_about(gc.case, "media", sha)
+    return render(request, "media_item.html",
+                  p.ctx("media", m={**m, "grouped": grouped_matches([dict(x) for x in m["matches"]])}, decided=decided,
+                        choices=category_choices(gc.st.settings.category_scheme()),
+                        here=f"/cases/{gc.entry.id}/media/{sha}"))
 
 
 @router.post("/cases/{cid}/media/{sha}/preview", response_class=HTMLResponse)

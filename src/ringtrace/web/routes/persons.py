@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from ringtrace.web.auth import NotFound
 from ringtrace.web.chats import chats_of_person
 from ringtrace.web.data import clean, person_groups, table, who
+from ringtrace.web.decisions import account_strings, decisions_about
 from ringtrace.web.deps import CaseDep, Page
 from ringtrace.web.dossier import person_dossier
 from ringtrace.web.state import render
@@ -42,14 +43,26 @@ def person(request: Request, gc: CaseDep, label: str) -> Response:
     found = next((x for x in p.data.export["persons"] if x["id"] == label), None)
     if found is None:
         raise NotFound()
+    from ringtrace.dissemination.status import STATUSES, current_statuses
+
     shared = [m for m in p.data.export["media"] if label in m["shared_by"]]
     with gc.case.engine.connect() as con:
         chats = chats_of_person(con, label)
         dossier = person_dossier(con, label, found, p.data.export)
+        status = current_statuses(con).get(label)
+        accounts = account_strings(con, label)
+    from ringtrace.analysis.victims import note_mentions
+
+    mentions = note_mentions(gc.case, label)
     return render(request, "person.html", p.ctx("persons", p=found, groups=person_groups(p.data.export, label),
-                                                  shared=len(shared),
+                                                  shared=len(shared), mentions=mentions,
                                                   shared_known=sum(1 for m in shared if m["matches"]), chats=chats,
-                                                  d=dossier, score=_score(p, label)))
+                                                  d=dossier, score=_score(p, label), status=status,
+                                                  statuses=STATUSES, accounts=accounts,
+                                                  decided=decisions_about(gc.case, "person", label),
+                                                  jobs=[j.public() for j in gc.st.jobs.for_case(str(gc.case.path))],
+                                                  here=f"/cases/{gc.entry.id}/persons/{label}", open_forms=False,
+                                                  best=who(p.data, p.case).get(label, {})))
 
 
 def _ranking(p: Page) -> list[Any]:

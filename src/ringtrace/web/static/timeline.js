@@ -1,6 +1,8 @@
 // The timeline chart: entries per UTC day, drawn as SVG from the page's timeline.json (same filters as the list).
-// Drag across it to zoom: the selected days become the list's From/To filters. Everything is built with DOM calls
-// (createElementNS, textContent), never from markup.
+// Drag across it to zoom: the selected days become the list's From/To filters. From the keyboard (the chart takes
+// focus): Left/Right move the day cursor, Shift+Left/Right extend the selection, Home/End jump to the ends, Enter
+// zooms into the selection, + zooms in around the cursor, - zooms out, Escape clears. Everything is built with DOM
+// calls (createElementNS, textContent), never from markup.
 (function () {
   "use strict";
   var box = document.getElementById("tl-chart");
@@ -65,6 +67,44 @@
       var i = Math.floor((clientX - rect.left - L) / bw);
       return Math.min(n - 1, Math.max(0, i));
     }
+    var status = document.getElementById("tl-status");
+    function zoomTo(a, b) {
+      var url = box.getAttribute("data-base") + "&since=" + fmt(first + a * DAY) + "&until=" + fmt(first + b * DAY);
+      box.setAttribute("data-zoom", url);
+      window.location.href = url;
+    }
+    function show(a, b) {
+      sel.setAttribute("visibility", "visible");
+      sel.setAttribute("x", String(L + a * bw));
+      sel.setAttribute("width", String((b - a + 1) * bw));
+      var d = byDay[fmt(first + a * DAY)], text = a === b ? fmt(first + a * DAY) + ": " + (d ? d.entries : 0) +
+        " entries" : fmt(first + a * DAY) + " to " + fmt(first + b * DAY) + " (" + (b - a + 1) + " days)";
+      box.setAttribute("data-selected", fmt(first + a * DAY) + "/" + fmt(first + b * DAY));
+      if (status) { status.textContent = "Selected " + text + ". Enter zooms into it."; }
+    }
+    // keyboard: a cursor day and, with Shift, an anchor the selection stretches from
+    var cur = 0, anchor = 0;
+    box.addEventListener("focus", function () { show(Math.min(anchor, cur), Math.max(anchor, cur)); });
+    box.addEventListener("keydown", function (ev) {
+      var k = ev.key, step = ev.ctrlKey || ev.altKey ? 7 : 1;
+      if (k === "ArrowLeft" || k === "ArrowRight" || k === "Home" || k === "End") {
+        cur = k === "Home" ? 0 : k === "End" ? n - 1 : Math.min(n - 1, Math.max(0, cur + (k === "ArrowLeft" ? -step : step)));
+        if (!ev.shiftKey) { anchor = cur; }
+      } else if (k === "Enter") {
+        zoomTo(Math.min(anchor, cur), Math.max(anchor, cur));
+      } else if (k === "+" || k === "=") {
+        var half = Math.max(0, Math.floor(n / 4));
+        zoomTo(Math.max(0, cur - half), Math.min(n - 1, cur + half));
+      } else if (k === "-" || k === "_") {
+        zoomTo(-Math.ceil(n / 2), n - 1 + Math.ceil(n / 2));
+      } else if (k === "Escape") {
+        anchor = cur;
+      } else {
+        return;
+      }
+      ev.preventDefault();
+      show(Math.min(anchor, cur), Math.max(anchor, cur));
+    });
     var start = null;
     svg.addEventListener("pointerdown", function (ev) {
       start = dayAt(ev.clientX);
@@ -75,17 +115,15 @@
     });
     svg.addEventListener("pointermove", function (ev) {
       if (start === null) { return; }
-      var cur = dayAt(ev.clientX), a = Math.min(start, cur), b = Math.max(start, cur);
+      var at = dayAt(ev.clientX), a = Math.min(start, at), b = Math.max(start, at);
       sel.setAttribute("x", String(L + a * bw));
       sel.setAttribute("width", String((b - a + 1) * bw));
     });
     svg.addEventListener("pointerup", function (ev) {
       if (start === null) { return; }
-      var cur = dayAt(ev.clientX), a = Math.min(start, cur), b = Math.max(start, cur);
+      var end = dayAt(ev.clientX), a = Math.min(start, end), b = Math.max(start, end);
       start = null;
-      var url = box.getAttribute("data-base") + "&since=" + fmt(first + a * DAY) + "&until=" + fmt(first + b * DAY);
-      box.setAttribute("data-zoom", url);
-      window.location.href = url;
+      zoomTo(a, b);
     });
   }).catch(function (err) {
     box.setAttribute("data-error", String(err));

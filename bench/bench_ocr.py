@@ -1,0 +1,135 @@
+"""OCR character accuracy and speed on synthetic notes: ringtrace's OCR (EXIF, OSD turn, psm 3, lines from TSV)
+against plain `tesseract IMAGE stdout -l LANGS` (the strongest peer: the same engine, as an examiner would run
+it by hand, no orientation step) on the same rendered pages.
+
+Pages come from ``ringtrace.synth.formats.notes``: invented contact lists in print (DejaVu Sans) and in every
+handwriting-like font installed, as photos (JPEG, skew up to 1.5 degrees, noise, blur) and scans (PNG); every
+fourth page is photographed sideways (turned 90 degrees). Character accuracy = 1 - CER, the Levenshtein distance
+between the rendered lines and the lines read (both joined by newlines, runs of spaces made one) over the rendered
+length, clipped at 0.
+
+    python bench/bench_ocr.py [--pages 3] [--seed 5] [--out bench/results/ocr-run.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import random
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from PIL import Image
+
+from ringtrace.media.ocr import ocr_picture, tesseract_version
+from ringtrace.synth.formats.notes import (
+    PRINT_FONT,
+    TESSERACT_LANG,
+    RenderStyle,
+    available_hand_fonts,
+    compose_page,
+    encode,
+    render_page_image,
+)
+
+
+def levenshtein(a: str, b: str) -> int:
+    if len(a) < len(b):
+        a, b = b, a
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def _norm(lines: list[str]) -> str:
+    return "\n".join(" ".join(x.split()) for x in lines if x.strip())
+
+
+def accuracy(want: list[str], got: list[str]) -> float:
+    ref = _norm(want)
+    return max(0.0, 1 - levenshtein(ref, _norm(got)) / max(1, len(ref)))
+
+
+def peer(data: bytes, langs: str) -> list[str]:
+    with tempfile.NamedTemporaryFile(suffix=".img") as fh:
+        fh.write(data)
+        fh.flush()
+        out = subprocess.run(["tesseract", fh.name, "stdout", "-l", langs], capture_output=True, text=True,
+                             check=True, timeout=300).stdout
+    return out.splitlines()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pages", type=int, default=3, help="pages per font")
+    ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--out", type=Path, default=None, help="write every page's figures here (JSON)")
+    a = ap.parse_args()
+    if shutil.which("tesseract") is None:
+        raise SystemExit("tesseract is not installed")
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one core each side: the figures compare like with like
+    fonts = {"print (dejavu-sans)": PRINT_FONT, **{f"hand ({k})": v for k, v in available_hand_fonts().items()}}
+    rng = random.Random(a.seed)
+    used: set[str] = set()
+    rows = []
+    countries = list(TESSERACT_LANG)
+    for name, font in fonts.items():
+        for i in range(a.pages):
+            country = countries[(len(rows)) % len(countries)]
+            page = compose_page(rng, country, used, n_lines=7)
+            medium = "scan" if i % 3 == 2 else "photo"
+            turn = 90 if len(rows) % 4 == 3 else 0
+            hand = font != PRINT_FONT
+            st = RenderStyle(font=font, size=44 if hand else 36, medium=medium, skew=round(rng.uniform(-1.5, 1.5), 2),
+                             turn=turn)
+            data = encode(render_page_image(page, st, seed=len(rows)), medium)
+            langs = TESSERACT_LANG[country]
+            t0 = time.perf_counter()
+            res = ocr_picture(Image.open(io.BytesIO(data)), langs)
+            t1 = time.perf_counter()
+            plain = peer(data, langs)
+            t2 = time.perf_counter()
+            rows.append({"font": name, "medium": medium, "turn": turn, "languages": langs,
+                         "ringtrace": accuracy(page.texts, [ln.text for ln in res.lines]), "ringtrace_s": t1 - t0,
+                         "rotation_found": res.rotation, "peer": accuracy(page.texts, plain), "peer_s": t2 - t1,
+                         "lines_want": len(page.texts), "lines_got": len(res.lines)})
+            r = rows[-1]
+            print(f"{name:<26} {medium:<5} turn {turn:>2}  ringtrace {r['ringtrace']:.3f} ({r['ringtrace_s']:.1f} s)"
+                  f"  peer {r['peer']:.3f} ({r['peer_s']:.1f} s)", flush=True)
+    print(f"\n{tesseract_version()}, Python {platform.python_version()}, {os.cpu_count()} CPUs")
+    print("| pages | ringtrace accuracy | peer accuracy | ringtrace pages/s | peer pages/s |")
+    print("|---|---|---|---|---|")
+
+    def line(label: str, sel: list[dict[str, object]]) -> None:
+        if not sel:
+            return
+        n = len(sel)
+        acc = sum(float(str(s["ringtrace"])) for s in sel) / n
+        pacc = sum(float(str(s["peer"])) for s in sel) / n
+        rt = n / sum(float(str(s["ringtrace_s"])) for s in sel)
+        pt = n / sum(float(str(s["peer_s"])) for s in sel)
+        print(f"| {label} ({n}) | {acc:.3f} | {pacc:.3f} | {rt:.2f} | {pt:.2f} |")
+
+    line("print, upright", [r for r in rows if r["font"].startswith("print") and not r["turn"]])
+    line("print, sideways", [r for r in rows if r["font"].startswith("print") and r["turn"]])
+    line("handwriting fonts, upright", [r for r in rows if r["font"].startswith("hand") and not r["turn"]])
+    line("handwriting fonts, sideways", [r for r in rows if r["font"].startswith("hand") and r["turn"]])
+    for f in fonts:
+        line(f, [r for r in rows if r["font"] == f])
+    line("all", rows)
+    if a.out:
+        a.out.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

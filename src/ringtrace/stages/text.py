@@ -1,0 +1,346 @@
+"""The text stage: the text lines of every distinct document (PDF, DOCX, ODT, RTF, plain text) and OCR of the
+pictures that show paper, stored in ``text_lines`` keyed by content sha256, like media.
+
+Which contents: every distinct content of every source whose bytes say it is a document (``documents.kinds``);
+plain text only where no source format read the file but the text-capture fallback (a chat export is not a
+note). Which pictures:
+every image of an exhibit marked as paper (``ringtrace notes paper``), and any other image at least
+``min_page_side`` on both sides that the cheap page test (``media.pagelike``) takes for a page; any picture on
+request (``ringtrace notes ocr``). Languages: the exhibit's setting, else the case's, else English.
+
+Runs after hashing (pictures are known from ``media``), through the ``compute`` executor like hashing. Each
+content's lines and its ``text_reads`` row are committed together, in batches, so a crash loses at most one
+batch and the next run reads only what is not yet recorded; a content that failed or gave nothing is recorded
+too (never read twice). A bad document is a named problem naming its file; the run goes on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Connection
+
+from ringtrace.case import Case, content_path
+from ringtrace.compute import Executor, make_executor
+from ringtrace.documents.limits import DEFAULT_DOC_LIMITS, DocLimits
+from ringtrace.documents.lines import TextLine
+from ringtrace.stages import Progress, noop_progress
+from ringtrace.store import schema as S
+
+TEXT_BATCH = 20  # contents committed together: a crash loses at most this much reading
+HEAD = 4096
+FREE_TEXT_FORMATS = ("text-capture", "text_capture")  # formats whose plain text files are read as documents too
+
+
+@dataclass(frozen=True)
+class ReadJob:
+    sha256: str
+    path: str
+    method: str  # text | ocr
+    kind: str  # document kind, or "image"
+    languages: str = ""
+    force: bool = False  # OCR even when the picture does not look like a page
+    single_thread: bool = False  # Tesseract one thread a process when a pool runs many at once
+    limits: DocLimits = DEFAULT_DOC_LIMITS
+
+
+@dataclass
+class ReadResult:
+    sha256: str
+    method: str
+    kind: str
+    status: str  # read | empty | failed | not-page | unavailable (no Tesseract here: not recorded, retried)
+    by: str
+    lines: list[TextLine] = field(default_factory=list)
+    pages: int | None = None
+    reason: str | None = None
+    problems: list[str] = field(default_factory=list)
+    languages: str | None = None
+
+
+@dataclass
+class TextStageResult:
+    documents: int = 0
+    pictures: int = 0
+    lines: int = 0
+    failed: int = 0
+
+
+def read_job(job: ReadJob) -> ReadResult:
+    """Runs in a worker: read one content. Never raises for a bad content (a failed result says why)."""
+    return _read_text(job) if job.method == "text" else _read_picture(job)
+
+
+def _read_text(job: ReadJob) -> ReadResult:
+    from ringtrace.documents.extract import DocumentError, extract_document
+
+    try:
+        ex = extract_document(Path(job.path), job.kind, job.limits)
+    except DocumentError as exc:
+        return ReadResult(job.sha256, "text", job.kind, "failed", f"ringtrace {job.kind} reader", reason=str(exc))
+    return ReadResult(job.sha256, "text", job.kind, "read" if ex.lines else "empty", ex.by, ex.lines, ex.pages,
+                      "; ".join(ex.problems) or None, ex.problems)
+
+
+def _read_picture(job: ReadJob) -> ReadResult:
+    import pytesseract
+
+    from ringtrace.media.images import open_checked
+    from ringtrace.media.limits import DEFAULT_LIMITS
+    from ringtrace.media.ocr import OcrError, ocr_picture
+    from ringtrace.media.pagelike import page_likeness
+
+    if job.single_thread:
+        os.environ["OMP_THREAD_LIMIT"] = "1"  # Tesseract's advice when many run side by side
+    fail = ReadResult(job.sha256, "ocr", "image", "failed", "tesseract")
+    try:
+        size = Path(job.path).stat().st_size
+        if size > DEFAULT_LIMITS.max_decode_bytes:
+            fail.reason = f"{size} bytes: larger than the {DEFAULT_LIMITS.max_decode_bytes}-byte decode limit"
+            return fail
+        img = open_checked(Path(job.path).read_bytes())
+        img.load()
+    except Exception as exc:  # noqa: BLE001  # any decoder error of a hostile picture: that picture fails
+        fail.reason = f"picture not decoded: {type(exc).__name__}: {exc}"
+        return fail
+    if not job.force:
+        pl = page_likeness(img)
+        if not pl.is_page:
+            return ReadResult(job.sha256, "ocr", "image", "not-page", "ringtrace page test",
+                              reason=f"not taken for a page ({pl})")
+    try:
+        res = ocr_picture(img, job.languages, job.limits)
+    except pytesseract.TesseractNotFoundError:
+        return ReadResult(job.sha256, "ocr", "image", "unavailable", "tesseract", reason="tesseract is not installed")
+    except OcrError as exc:
+        fail.reason = str(exc)
+        return fail
+    return ReadResult(job.sha256, "ocr", "image", "read" if res.lines else "empty", res.by, res.lines, 1,
+                      "; ".join(res.notes) or None, [], res.languages)
+
+
+# ---- what is pending ------------------------------------------------------------------------------------
+
+
+def _holders(con: Connection) -> dict[str, list[tuple[str, int, str]]]:
+    """sha256 -> [(exhibit, source id, relpath)], sorted, for every content of the case."""
+    out: dict[str, list[tuple[str, int, str]]] = {}
+    q = (select(S.source_files.c.sha256, S.sources.c.exhibit, S.source_files.c.source_id, S.source_files.c.relpath)
+         .join(S.sources, S.sources.c.id == S.source_files.c.source_id))
+    for r in con.execute(q):
+        out.setdefault(r.sha256, []).append((r.exhibit, r.source_id, r.relpath))
+    for v in out.values():
+        v.sort()
+    return out
+
+
+def _done(con: Connection, method: str) -> dict[str, str]:
+    return {r.sha256: r.status for r in con.execute(select(S.text_reads.c.sha256, S.text_reads.c.status)
+                                                    .where(S.text_reads.c.method == method))}
+
+
+def pending_documents(case: Case, limits: DocLimits = DEFAULT_DOC_LIMITS) -> Iterator[ReadJob]:
+    """Distinct contents not yet read whose bytes say they are documents."""
+    from ringtrace.documents.kinds import document_kind
+
+    with case.engine.connect() as con:
+        done = _done(con, "text")
+        media = {r[0] for r in con.execute(select(S.media.c.sha256))}
+        # plain text that a format read is that format's (a chat export), except the fallback for any text with
+        # a link or an e-mail in it (text-capture): a typed note is often just that
+        by_format = {r[0] for r in con.execute(select(S.source_files.c.sha256).distinct()
+                                               .where(S.source_files.c.format.is_not(None))
+                                               .where(S.source_files.c.format.not_in(FREE_TEXT_FORMATS)))}
+        seen: set[str] = set()
+        for r in con.execute(select(S.source_files.c.sha256).distinct()):
+            sha = r[0]
+            if sha in done or sha in media or sha in seen:
+                continue
+            seen.add(sha)
+            path = content_path(case, sha, con)
+            if path is None:
+                continue
+            try:
+                with path.open("rb") as fh:
+                    head = fh.read(HEAD)
+            except OSError:
+                continue
+            kind = document_kind(head, path)
+            if kind is None or (kind == "text" and sha in by_format):
+                continue
+            yield ReadJob(sha, str(path), "text", kind, limits=limits)
+
+
+def pending_pictures(case: Case, only: Iterable[str] | None = None, languages: str | None = None,
+                     limits: DocLimits = DEFAULT_DOC_LIMITS) -> list[ReadJob]:
+    """Pictures to OCR: given ones (``only``: read again even if read before), else those of paper exhibits and
+    large enough images not yet looked at."""
+    from ringtrace.documents import settings
+
+    with case.engine.connect() as con:
+        holders = _holders(con)
+        paper = set(settings.paper_exhibits(con))
+        done = _done(con, "ocr")
+        q = select(S.media.c.sha256, S.media.c.width, S.media.c.height).where(S.media.c.kind == "image")
+        q = q.where(S.media.c.error.is_(None))
+        wanted = set(only) if only is not None else None
+        jobs: list[ReadJob] = []
+        for r in con.execute(q.order_by(S.media.c.sha256)):
+            exhibits = [h[0] for h in holders.get(r.sha256, [])]
+            on_paper = any(e in paper for e in exhibits)
+            if wanted is not None:
+                if r.sha256 not in wanted:
+                    continue
+            elif r.sha256 in done and not (on_paper and done[r.sha256] == "not-page"):
+                continue
+            elif not on_paper and min(r.width or 0, r.height or 0) < limits.min_page_side:
+                continue
+            path = content_path(case, r.sha256, con)
+            if path is None:
+                continue
+            langs = languages or _languages_for(con, exhibits)
+            jobs.append(ReadJob(r.sha256, str(path), "ocr", "image", langs, on_paper or wanted is not None,
+                                limits=limits))
+    return jobs
+
+
+def _languages_for(con: Connection, exhibits: list[str]) -> str:
+    from ringtrace.documents import settings
+
+    for e in exhibits:
+        own = settings.languages(con, e)
+        if own != settings.languages(con):
+            return own
+    return settings.languages(con)
+
+
+# ---- running and storing --------------------------------------------------------------------------------
+
+
+def text_stage(case: Case, executor: Executor | None = None, progress: Progress = noop_progress,
+               limits: DocLimits = DEFAULT_DOC_LIMITS) -> TextStageResult:
+    """Read every pending document and picture of paper; say how many."""
+    res = TextStageResult()
+    docs = list(pending_documents(case, limits))
+    _run(case, docs, executor, progress, res, "documents", pool_from=32)
+    from ringtrace.media.ocr import tesseract_path
+
+    pics = pending_pictures(case, limits=limits)
+    if pics and tesseract_path() is None:
+        _problem_once(case, "tesseract is not installed: pictures of paper not OCR'd (install tesseract-ocr and "
+                            "its language packs, then run again)")
+        pics = []
+    _run(case, pics, executor, progress, res, "ocr", pool_from=4)
+    case.log("stage.text", {"documents": res.documents, "pictures": res.pictures, "lines": res.lines,
+                            "failed": res.failed})
+    return res
+
+
+def ocr_contents(case: Case, shas: list[str], languages: str | None = None, executor: Executor | None = None,
+                 progress: Progress = noop_progress) -> TextStageResult:
+    """OCR the given pictures now (again, if read before), page-like or not."""
+    res = TextStageResult()
+    jobs = pending_pictures(case, only=shas, languages=languages)
+    _run(case, jobs, executor, progress, res, "ocr", pool_from=4)
+    case.log("notes.ocr", {"media": shas, "languages": languages, "pictures": res.pictures, "lines": res.lines,
+                           "failed": res.failed})
+    return res
+
+
+def _run(case: Case, jobs: list[ReadJob], executor: Executor | None, progress: Progress, res: TextStageResult,
+         what: str, pool_from: int) -> None:
+    if not jobs:
+        return
+    own = executor is None
+    ex = executor or make_executor(os.environ.get("RINGTRACE_EXECUTOR") or
+                                   ("local" if len(jobs) >= pool_from else "serial"))
+    if ex.name != "serial":
+        jobs = [ReadJob(**{**j.__dict__, "single_thread": True}) for j in jobs]
+    batch: list[ReadResult] = []
+    try:
+        for i, r in enumerate(ex.map(read_job, jobs, chunksize=1 if what == "ocr" else 4)):
+            batch.append(r)
+            if len(batch) >= TEXT_BATCH:
+                _store(case, batch, res)
+                batch = []
+            progress(f"text:{what}", i + 1, len(jobs))
+        _store(case, batch, res)
+    finally:
+        if own:
+            ex.close()
+
+
+def _store(case: Case, results: list[ReadResult], res: TextStageResult) -> None:
+    if not results:
+        return
+    now = datetime.now(UTC)
+    with case.begin() as con:
+        holders = _holders_of(con, [r.sha256 for r in results])
+        for r in results:
+            origin = r.method
+            where = holders.get(r.sha256)
+            source_id, relpath = (where[0][1], where[0][2]) if where else (None, f"content {r.sha256}")
+            if r.status == "unavailable":
+                _problem(con, source_id, relpath, r.sha256, r.reason or "not read", "warning", now)
+                continue
+            con.execute(delete(S.text_lines).where(S.text_lines.c.sha256 == r.sha256)
+                        .where(S.text_lines.c.origin == origin))
+            con.execute(delete(S.text_reads).where(S.text_reads.c.sha256 == r.sha256)
+                        .where(S.text_reads.c.method == r.method))
+            if r.lines:
+                con.execute(S.text_lines.insert(), [_line_row(r, ln, now) for ln in r.lines])
+            con.execute(S.text_reads.insert().values(
+                sha256=r.sha256, method=r.method, kind=r.kind, status=r.status, pages=r.pages, lines=len(r.lines),
+                reason=(r.reason or None) and r.reason[:2000], by=r.by, at=now))
+            if r.status == "failed":
+                res.failed += 1
+                what = "document" if r.method == "text" else "picture"
+                _problem(con, source_id, relpath, r.sha256, f"{r.kind} {what} not read: {r.reason}", "error", now)
+            for p in r.problems:
+                _problem(con, source_id, relpath, r.sha256, f"{r.kind} document read in part: {p}", "warning", now)
+            if r.status != "not-page":
+                if r.method == "text":
+                    res.documents += 1
+                else:
+                    res.pictures += 1
+            res.lines += len(r.lines)
+
+
+def _line_row(r: ReadResult, ln: TextLine, now: datetime) -> dict[str, Any]:
+    b = ln.box
+    return {"sha256": r.sha256, "origin": r.method, "page": ln.page, "line_no": ln.line_no, "text": ln.text,
+            "box_left": b.left if b else None, "box_top": b.top if b else None,
+            "box_width": b.width if b else None, "box_height": b.height if b else None,
+            "confidence": ln.confidence, "rotation": ln.rotation, "language": r.languages, "by": r.by, "at": now}
+
+
+def _holders_of(con: Connection, shas: list[str]) -> dict[str, list[tuple[str, int, str]]]:
+    out: dict[str, list[tuple[str, int, str]]] = {}
+    q = (select(S.source_files.c.sha256, S.sources.c.exhibit, S.source_files.c.source_id, S.source_files.c.relpath)
+         .join(S.sources, S.sources.c.id == S.source_files.c.source_id).where(S.source_files.c.sha256.in_(shas)))
+    for r in con.execute(q):
+        out.setdefault(r.sha256, []).append((r.exhibit, r.source_id, r.relpath))
+    for v in out.values():
+        v.sort()
+    return out
+
+
+def _problem(con: Connection, source_id: int | None, relpath: str, sha: str, reason: str, severity: str,
+             now: datetime) -> None:
+    con.execute(S.problems.insert().values(source_id=source_id, stage="text", file=relpath, reason=reason[:4000],
+                                           severity=severity, locator=f"sha256:{sha}", at=now))
+
+
+def _problem_once(case: Case, reason: str) -> None:
+    with case.begin() as con:
+        seen = con.execute(select(S.problems.c.id).where(S.problems.c.stage == "text")
+                           .where(S.problems.c.reason == reason).limit(1)).first()
+        if seen is None:
+            con.execute(S.problems.insert().values(stage="text", file="(case)", reason=reason, severity="warning",
+                                                   at=datetime.now(UTC)))

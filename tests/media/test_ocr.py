@@ -1,0 +1,202 @@
+"""OCR of pictures of paper (Tesseract): lines with boxes and confidences, orientation detected, which pictures are
+read, resumable; examiners' transcriptions kept beside OCR, audited. Pages are rendered in code, small and few."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+import ringtrace
+from ringtrace.case import Case
+from ringtrace.documents.settings import configure
+from ringtrace.media.pagelike import page_likeness
+from ringtrace.store import schema as S
+from ringtrace.synth.formats.notes import NotePage, RenderStyle, compose_page, encode, render_page_image
+from ringtrace.synth.images import base_image, encode_jpeg
+
+needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None,
+                                     reason="tesseract is not installed (apt-get install tesseract-ocr)")
+pytest.importorskip("pytesseract", reason="the documents extra is not installed (pip install 'ringtrace[documents]')")
+
+
+def _page(seed: int = 4, n: int = 4) -> NotePage:
+    return compose_page(random.Random(seed), "GB", set(), n_lines=n)
+
+
+def _picture(page: NotePage, turn: int = 0, medium: str = "scan") -> bytes:
+    st = RenderStyle(medium=medium, turn=turn, skew=0.8, size=30, page_px=(1000, 640), noise=4.0)
+    return encode(render_page_image(page, st, seed=1), medium)
+
+
+def _cer(want: str, got: str) -> float:
+    import difflib
+
+    sm = difflib.SequenceMatcher(None, want, got, autojunk=False)
+    return 1 - sum(b.size for b in sm.get_matching_blocks()) / max(1, len(want))
+
+
+@needs_tesseract
+def test_printed_page_gives_its_lines_with_boxes_and_confidence() -> None:
+    from ringtrace.media.ocr import ocr_picture
+
+    page = _page()
+    res = ocr_picture(Image.open(io.BytesIO(_picture(page))), "eng")
+    assert [ln.line_no for ln in res.lines] == list(range(1, len(res.lines) + 1))
+    assert len(res.lines) == len(page.texts)
+    for want, ln in zip(page.texts, res.lines, strict=True):
+        assert _cer(want, ln.text) < 0.1, (want, ln.text)
+        assert ln.box is not None and ln.box.width > 100 and 10 < ln.box.height < 120
+        assert ln.confidence is not None and ln.confidence > 60
+    tops = [ln.box.top for ln in res.lines if ln.box]
+    assert tops == sorted(tops)  # reading order
+    assert res.by.startswith("tesseract ") and res.languages == "eng"
+
+
+@needs_tesseract
+def test_a_page_photographed_sideways_is_turned_upright_before_reading() -> None:
+    from ringtrace.media.ocr import ocr_picture
+
+    page = _page(seed=8, n=6)
+    res = ocr_picture(Image.open(io.BytesIO(_picture(page, turn=90))), "eng")
+    assert res.rotation == 90
+    assert all(ln.rotation == 90 for ln in res.lines)
+    assert _cer("\n".join(page.texts), "\n".join(ln.text for ln in res.lines)) < 0.1
+
+
+def test_languages_are_checked_against_what_tesseract_has() -> None:
+    from ringtrace.media.ocr import OcrError, check_languages
+
+    with pytest.raises(OcrError, match="not a Tesseract language"):
+        check_languages("eng;rm -rf")
+    if shutil.which("tesseract"):
+        assert check_languages("eng+eng") == "eng"
+        with pytest.raises(OcrError, match="not installed: xyz"):
+            check_languages("eng+xyz")
+
+
+def test_page_test_takes_notes_and_not_photos() -> None:
+    page = _page()
+    assert page_likeness(Image.open(io.BytesIO(_picture(page, medium="photo")))).is_page
+    assert page_likeness(Image.open(io.BytesIO(_picture(page, turn=90)))).is_page
+    for seed in range(6):  # the synthetic operation's pictures: colour fields and shapes
+        assert not page_likeness(base_image(seed, (800, 600))).is_page
+
+
+def _evidence(tmp_path: Path, page: NotePage) -> Path:
+    ev = tmp_path / "search"
+    ev.mkdir()
+    (ev / "IMG_0001.png").write_bytes(_picture(page))
+    (ev / "holiday.jpg").write_bytes(encode_jpeg(base_image(3, (900, 700))))
+    (ev / "broken.jpg").write_bytes(encode_jpeg(base_image(4, (900, 700)))[:500])
+    return ev
+
+
+@needs_tesseract
+def test_paper_exhibit_is_read_once_and_resumes(case: Case, tmp_path: Path) -> None:
+    page = _page()
+    ringtrace.ingest(case, _evidence(tmp_path, page), exhibit="EX-PAPER")
+    configure(case, "EX-PAPER", paper=True, langs="eng")
+    res = ringtrace.run(case)
+    with case.engine.connect() as con:
+        files = {f.relpath: f.sha256 for f in con.execute(select(S.source_files))}
+        rows = con.execute(select(S.text_lines).where(S.text_lines.c.sha256 == files["IMG_0001.png"])
+                           .order_by(S.text_lines.c.line_no)).all()
+        reads = {r.sha256: r.status for r in con.execute(select(S.text_reads))}
+        audit = [r.action for r in con.execute(select(S.audit_log.c.action))]
+    assert len(rows) == len(page.texts) and all(r.origin == "ocr" and r.language == "eng" for r in rows)
+    assert all(r.box_width and r.confidence is not None and r.rotation == 0 for r in rows)
+    # on a paper exhibit every picture is read, page-like or not; the one that will not decode is not
+    assert reads[files["IMG_0001.png"]] == "read" and files["holiday.jpg"] in reads
+    assert files["broken.jpg"] not in reads
+    assert res.text.pictures == 2 and "notes.settings" in audit and "stage.text" in audit
+    with case.engine.connect() as con:
+        before = con.execute(select(func.count()).select_from(S.text_lines)).scalar()
+    again = ringtrace.run(case)
+    assert again.text.pictures == 0
+    with case.engine.connect() as con:
+        assert con.execute(select(func.count()).select_from(S.text_lines)).scalar() == before
+
+
+def test_pictures_elsewhere_are_read_only_when_they_look_like_paper(case: Case, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import ringtrace.media.ocr as ocr
+    from ringtrace.stages import text as text_stage
+
+    seen: list[str] = []
+    monkeypatch.setattr(ocr, "tesseract_path", lambda: "/usr/bin/tesseract")  # the spy stands in for it
+    real = text_stage.read_job
+
+    def spy(job: text_stage.ReadJob) -> text_stage.ReadResult:
+        seen.append(job.sha256)
+        if job.force:
+            raise AssertionError("not a paper exhibit: nothing is forced")
+        if job.method == "ocr" and not page_likeness(Image.open(job.path)).is_page:
+            return real(job)
+        return text_stage.ReadResult(job.sha256, job.method, job.kind, "empty", "spy")
+
+    monkeypatch.setattr(text_stage, "read_job", spy)
+    ringtrace.ingest(case, _evidence(tmp_path, _page()), exhibit="EX-PHONE")
+    ringtrace.run(case)
+    with case.engine.connect() as con:
+        files = {f.relpath: f.sha256 for f in con.execute(select(S.source_files))}
+        reads = {r.sha256: r.status for r in con.execute(select(S.text_reads))}
+    assert reads[files["holiday.jpg"]] == "not-page"
+    assert reads[files["IMG_0001.png"]] == "empty"  # the spy stood in for Tesseract
+    # marking the exhibit as paper later reads what the page test passed over
+    configure(case, "EX-PHONE", paper=True)
+    assert [j.sha256 for j in text_stage.pending_pictures(case)] == [files["holiday.jpg"]]
+
+
+def test_without_tesseract_the_run_says_so_once_and_reads_later(case: Case, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import ringtrace.media.ocr as ocr
+
+    monkeypatch.setattr(ocr, "tesseract_path", lambda: None)
+    ringtrace.ingest(case, _evidence(tmp_path, _page()), exhibit="EX-PAPER")
+    configure(case, "EX-PAPER", paper=True)
+    ringtrace.run(case)
+    ringtrace.run(case)
+    with case.engine.connect() as con:
+        probs = [p.reason for p in con.execute(select(S.problems).where(S.problems.c.stage == "text"))]
+        assert con.execute(select(func.count()).select_from(S.text_reads)).scalar() == 0
+    assert len(probs) == 1 and "tesseract is not installed" in probs[0]
+
+
+def test_transcription_is_the_examiners_audited_and_beside_ocr(case: Case, tmp_path: Path) -> None:
+    from ringtrace.cli import app
+
+    page = _page()
+    ringtrace.ingest(case, _evidence(tmp_path, page), exhibit="EX-PAPER")
+    with case.engine.connect() as con:
+        sha = con.execute(select(S.source_files.c.sha256).where(S.source_files.c.relpath == "IMG_0001.png")).scalar()
+    assert sha
+    f = tmp_path / "page.txt"
+    f.write_text("\n".join(page.texts) + "\n\n", encoding="utf-8")
+    runner = CliRunner()
+    r = runner.invoke(app, ["notes", "transcribe", str(case.path), sha[:10], "--text-file", str(f),
+                            "--examiner", "DC Rowan Pell", "--reason", "handwriting OCR reads poorly"])
+    assert r.exit_code == 0, r.output
+    f.write_text("\n".join(page.texts[:2]), encoding="utf-8")
+    r = runner.invoke(app, ["notes", "transcribe", str(case.path), sha, "--text-file", str(f), "--examiner",
+                            "DC Rowan Pell"])
+    assert r.exit_code == 0 and "replacing" in r.output
+    with case.engine.connect() as con:
+        rows = con.execute(select(S.text_lines).where(S.text_lines.c.sha256 == sha)).all()
+        log = [json.loads(a.detail) for a in con.execute(select(S.audit_log)
+                                                         .where(S.audit_log.c.action == "notes.transcribe"))]
+    assert [(r.origin, r.by, r.line_no, r.text) for r in rows] == [
+        ("transcription", "DC Rowan Pell", i + 1, t) for i, t in enumerate(page.texts[:2])]
+    assert len(log) == 2 and log[0]["lines"] == len(page.texts) and log[1]["replaced_lines"] == len(page.texts)
+    assert log[0]["reason"] == "handwriting OCR reads poorly" and page.texts[0] not in json.dumps(log)
+    shown = runner.invoke(app, ["notes", "show", str(case.path), sha[:8]])
+    assert shown.exit_code == 0 and page.texts[1] in shown.output
+    bad = runner.invoke(app, ["notes", "transcribe", str(case.path), "zzzz", "--text-file", str(f)])
+    assert bad.exit_code == 2 and "not a sha256" in bad.output
