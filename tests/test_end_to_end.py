@@ -491,8 +491,8 @@ def test_calls_are_typed_events_on_the_timeline(run) -> None:
     assert want and got == want
     assert {c["kind"] for c in truth["calls"]} == {"call", "missed_call"}
     assert any(c["group"] for c in truth["calls"])
-    fmt = {d["exhibit"]: d["format"] for d in truth["devices"]}
-    assert {fmt[c["exhibit"]] for c in truth["calls"]} == {"whatsapp_android", "whatsapp_ios"}
+    fmt = {d["exhibit"]: d["format"] for d in truth["devices"]} | {b["exhibit"]: b["format"] for b in truth["backups"]}
+    assert {fmt[c["exhibit"]] for c in truth["calls"]} == {"whatsapp_android", "whatsapp_ios", "ios-backup"}
 
 
 def test_the_computer_is_a_disk_image_recorded_in_place(run) -> None:

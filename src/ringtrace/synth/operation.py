@@ -153,6 +153,8 @@ def write_operation(out: Path, seed: int = 1, scale: str = "small", progress: Pr
         added = computer[1].pop("known_media_added")
         truth.update(computer[1])
         truth["known_media"] = sorted(truth["known_media"] + added, key=lambda k: k["sha256"])
+        for bk in truth["backups"]:  # the iPhone's backup holds its call log too
+            calls += [dict(c, exhibit=bk["exhibit"]) for c in calls if c["exhibit"] == bk["of_device"]]
     truth["notes"] = dict(notes, exhibit="EX-NOTES")
     truth["other_chats"] = other_chats
     truth["telegram_name_only"] = name_only
