@@ -22,8 +22,9 @@ def _case(path: Path, op: Path, order: list[dict[str, Any]], decoy_first: bool) 
 
             from ringtrace.store import schema as S
 
-            con.execute(delete(S.problems).where(S.problems.c.source_id == r.source_id))
-            con.execute(delete(S.source_files).where(S.source_files.c.source_id == r.source_id))
+            # (reversed, the first is the computer's disk image: its image and file rows go too)
+            for table in (S.problems, S.source_files, S.disk_files, S.disk_images):
+                con.execute(delete(table).where(table.c.source_id == r.source_id))
             con.execute(delete(S.sources).where(S.sources.c.id == r.source_id))
     for ex in order:
         ingest(case, op / ex["path"], exhibit=ex["exhibit"], timezone=ex.get("timezone", "UTC"),

@@ -51,3 +51,61 @@ def test_ground_truth_lists_what_a_perfect_analysis_must_find(tiny_operation: Pa
     assert any(g["observed_by"] for g in truth["groups"])
     manifest = json.loads((tiny_operation / "operation.json").read_text())
     assert all((tiny_operation / e["path"]).exists() for e in manifest["exhibits"])
+
+
+def test_the_computer_is_a_reproducible_disk_image_with_its_truth(tiny_operation: Path) -> None:
+    """EX-PC1 is a raw GPT disk whose ext4 partition holds the browser profiles, the iPhone backup and the saved
+    pictures (known and unknown, some deleted); the ground truth gives each file's place."""
+    manifest = json.loads((tiny_operation / "operation.json").read_text())
+    truth = json.loads((tiny_operation / "ground-truth.json").read_text())
+    (pc,) = [e for e in manifest["exhibits"] if e["exhibit"] == "EX-PC1"]
+    if pc["held_as"] != "disk-image":
+        import pytest
+
+        pytest.skip(f"this machine cannot build the image: {pc['disk_image_not_built']}")
+    assert pc["image"] == {"container": "raw", "table": "gpt", "file_system": "ext4"}
+    (disk,) = truth["disks"]
+    raw = (tiny_operation / pc["path"]).read_bytes()
+    assert disk["image"] == pc["path"] and raw[512:520] == b"EFI PART"
+    (part,) = disk["partitions"]
+    assert raw[part["offset"] + 1080:part["offset"] + 1082] == b"\x53\xef"  # the ext4 superblock, where told
+    paths = {f["tree_path"] for f in disk["files"]}
+    assert {v["file"] for v in truth["browser_visits"]} <= paths
+    assert any(p.startswith(truth["backups"][0]["path"] + "/") for p in paths)
+    pics = disk["pictures"]
+    assert {(p["known"], p["deleted"]) for p in pics} == {(True, True), (True, False), (False, True), (False, False)}
+    assert all(p["inode"] and p["mtime"] and p["crtime"] for p in pics)
+    assert all(p["deleted_at"] for p in pics if p["deleted"])
+    listed = {k["sha256"] for k in truth["known_media"]}
+    assert {p["sha256"] for p in pics if p["known"]} <= listed
+
+
+def test_the_computer_falls_back_to_a_folder_without_the_tools(tmp_path: Path, tiny_operation: Path,
+                                                                monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Where the Debian tools are missing, the computer is written as a folder of its live files (the same files
+    as on the disk) and operation.json says why; the ground truth lists no disk, and no known material that only a
+    deleted file held."""
+    import hashlib
+
+    from ringtrace.synth import computer_plan
+    from ringtrace.synth.operation import write_operation
+
+    monkeypatch.setattr(computer_plan, "missing_tools", lambda *a: ["mke2fs"])
+    write_operation(tmp_path / "op", seed=3, scale="tiny")
+    manifest = json.loads((tmp_path / "op" / "operation.json").read_text(encoding="utf-8"))
+    truth = json.loads((tmp_path / "op" / "ground-truth.json").read_text(encoding="utf-8"))
+    (pc,) = [e for e in manifest["exhibits"] if e["exhibit"] == "EX-PC1"]
+    assert pc["held_as"] == "folder" and "mke2fs" in pc["disk_image_not_built"] and "image" not in pc
+    folder = tmp_path / "op" / pc["path"]
+    assert folder.is_dir() and truth["disks"] == []
+    (page, _) = truth["browser_visits"]
+    assert (folder / page["file"]).is_file() and (folder / truth["backups"][0]["path"]).is_dir()
+    held = {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in folder.rglob("*") if p.is_file()}
+    normal = json.loads((tiny_operation / "ground-truth.json").read_text(encoding="utf-8"))
+    if normal["disks"]:  # the same live files as the disk holds, and the known copy only a deleted file held gone
+        (disk,) = normal["disks"]
+        assert held == {f["tree_path"].split("/", 1)[1]: f["sha256"] for f in disk["files"] if not f["deleted"]}
+        only = {p["sha256"] for p in disk["pictures"] if p["only_here"]}
+        assert only and {k["sha256"] for k in normal["known_media"]} - {k["sha256"] for k in truth["known_media"]} \
+            == only

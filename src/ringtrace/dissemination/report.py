@@ -16,13 +16,14 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ringtrace.case import Case
-from ringtrace.dissemination.export_types import Person
+from ringtrace.dissemination.export_types import Media, Person
 from ringtrace.textsafe import visible
 
 TEMPLATES = Path(__file__).with_name("templates")
 # The marking printed at the top and bottom of every page; RINGTRACE_CLASSIFICATION (or ``classification=``)
 # sets it for a deployment's own scheme.
 DEFAULT_CLASSIFICATION = "OFFICIAL-SENSITIVE: LAW ENFORCEMENT ONLY"
+DISK_KNOWN_ROWS = 200  # files of known material listed with their place in a disk image; the export has them all
 
 
 class ReportError(Exception):
@@ -168,6 +169,7 @@ def case_model(case: Case) -> dict[str, Any]:
             matched += 1
             for c in {x["category"] or "uncategorised" for x in m["matches"]}:
                 cats[c] += 1
+    disk_known, disk_known_total = known_on_disks(exp["media"])
     groups = []
     for g in exp["groups"]:
         groups.append({**g, "chart": membership_chart(g)})
@@ -208,11 +210,27 @@ def case_model(case: Case) -> dict[str, Any]:
                    "messages": len(msgs), "media": len(exp["media"]), "known": matched,
                    "invite_links": len(exp["invite_links"]), "problems": len(problems)},
         "countries": countries, "groups": groups, "activity": weekly_chart([m["at"] for m in msgs]),
-        "categories": sorted(cats.items()), "leads": leads, "suspects": suspects, "suspects_note": why,
+        "categories": sorted(cats.items()), "disk_known": disk_known, "disk_known_total": disk_known_total,
+        "leads": leads, "suspects": suspects, "suspects_note": why,
         "problems": problems, "audit_entries": audit_n, "audit_head": str(head) if head else "",
         "who": {p["id"]: {"name": _best_name(p["names"]), "phone": p["phones"][0] if p["phones"] else ""}
                 for p in exp["persons"]},
     }
+
+
+def known_on_disks(media: list[Media], limit: int = DISK_KNOWN_ROWS) -> tuple[list[dict[str, Any]], int]:
+    """Each file of known material found in a disk image, with its place (partition, path, inode, deleted, MACB),
+    deleted files first then by exhibit and path; at most ``limit`` rows, and how many there are in all."""
+    rows: list[tuple[tuple[bool, str, str, str], dict[str, Any]]] = []
+    for m in media:
+        cats = sorted({x["category"] or "uncategorised" for x in m["matches"]})
+        for f in m["files"] if cats else []:
+            place = f.get("place")
+            if place is not None:
+                key = (not place["deleted"], f["source"], place["partition"], place["fs_path"])
+                rows.append((key, {"sha256": m["sha256"], "categories": cats, "source": f["source"], "place": place}))
+    rows.sort(key=lambda r: r[0])
+    return [r for _, r in rows[:limit]], len(rows)
 
 
 def _best_name(names: list[str]) -> str:

@@ -1,7 +1,7 @@
 """Writes a whole synthetic operation to disk: every seized device in its real format, captured pages, a
-suspect's computer (browser profiles, an iPhone backup), a VICS hash list, ``operation.json`` (what an investigator
-would know at intake: exhibit numbers, owners, time zones, seizure countries) and ``ground-truth.json`` (what a
-perfect analysis must find). Same seed, same bytes."""
+suspect's computer as a disk image (browser profiles, an iPhone backup, pictures, deleted ones), a VICS hash list,
+``operation.json`` (what an investigator would know at intake: exhibit numbers, owners, time zones, seizure
+countries) and ``ground-truth.json`` (what a perfect analysis must find). Same seed, same bytes."""
 
 from __future__ import annotations
 
@@ -143,13 +143,18 @@ def write_operation(out: Path, seed: int = 1, scale: str = "small", progress: Pr
     manifest = {"seed": seed, "scale": scale, "exhibits": exhibits,
                 "hashlists": [{"path": "hashlists/vics-2.0.json", "format": "vics", "name": "synthetic-vics"}]}
     truth = _ground_truth(world, observed, declared, file_holders, known_entries, expected_links)
-    # a suspect's computer: browser visits to an advertising post and its link, a backup of their iPhone
+    # a suspect's computer, seized as a disk image: browser visits to an advertising post and its link, a backup
+    # of their iPhone, pictures saved from the groups (deleted ones too)
     from ringtrace.synth.computer_plan import EXHIBIT, write_computer
 
     computer = write_computer(world, pages, truth, out / "computers" / EXHIBIT, seed + 29)
     if computer is not None:
         exhibits.append(computer[0])
+        added = computer[1].pop("known_media_added")
         truth.update(computer[1])
+        truth["known_media"] = sorted(truth["known_media"] + added, key=lambda k: k["sha256"])
+        for bk in truth["backups"]:  # the iPhone's backup holds its call log too
+            calls += [dict(c, exhibit=bk["exhibit"]) for c in calls if c["exhibit"] == bk["of_device"]]
     truth["notes"] = dict(notes, exhibit="EX-NOTES")
     truth["other_chats"] = other_chats
     truth["telegram_name_only"] = name_only

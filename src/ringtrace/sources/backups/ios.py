@@ -46,7 +46,7 @@ from ringtrace.model import (
 )
 from ringtrace.sources._helpers.sqlite_util import open_readonly_copy
 from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, read_sqlite_schema, register
-from ringtrace.sources.whatsapp.ios import OWNER_PLIST, REQUIRED, _IOSReader, read_owner_plist
+from ringtrace.sources.whatsapp.ios import CALL_DB, OWNER_PLIST, REQUIRED, _IOSReader, read_owner_plist
 
 WA_DOMAIN = "AppDomainGroup-group.net.whatsapp.WhatsApp.shared"
 CHAT_STORAGE = "ChatStorage.sqlite"
@@ -200,8 +200,9 @@ class ManifestMedia:
 class _BackupChatReader(_IOSReader):
     """The WhatsApp iOS reader over a ChatStorage found through a backup manifest."""
 
-    def __init__(self, unit: Unit, options: ReadOptions, con: sqlite3.Connection, manifest: Manifest) -> None:
-        super().__init__(unit, options, con)
+    def __init__(self, unit: Unit, options: ReadOptions, con: sqlite3.Connection, manifest: Manifest,
+                 workdir: Path | None = None) -> None:
+        super().__init__(unit, options, con, workdir)
         self.manifest = manifest
         self.backup_media = ManifestMedia(manifest)
         self.media = self.backup_media  # type: ignore[assignment]
@@ -211,6 +212,11 @@ class _BackupChatReader(_IOSReader):
         for hashed, where in self.backup_media.resolved.items():
             yield Problem(hashed, f"backup file {hashed} = {where} (WhatsApp attachment, found through the "
                           "manifest)", Prov(hashed), "info")
+
+    def call_db(self) -> list[str]:
+        """The call log in a backup is the hashed file the manifest names for the app group's CallHistory.sqlite."""
+        hashed = self.manifest.lookup(WA_DOMAIN, CALL_DB)
+        return [hashed] if hashed is not None else []
 
     def read_owner(self) -> Iterator[Record]:
         plist = self.manifest.lookup(WA_DOMAIN, OWNER_PLIST_PATH)
@@ -310,7 +316,8 @@ class IOSBackup(SourceFormat):
                     return
                 inner = Unit(unit.root, chat, "whatsapp-ios", members)
                 try:
-                    yield from _BackupChatReader(inner, options, con, manifest).run()
+                    (tmp / "work").mkdir()
+                    yield from _BackupChatReader(inner, options, con, manifest, tmp / "work").run()
                 except FormatError as exc:
                     yield Problem(chat, f"backup file {chat} ({WA_DOMAIN}/{CHAT_STORAGE}): {exc}", Prov(chat))
             finally:

@@ -399,13 +399,17 @@ class _IOSReader(DeviceReader):
                     text = title  # a media caption lives in ZWAMEDIAITEM.ZTITLE
                 yield Message(ref, key, sender, at, text, prov, mrefs, False, bool(fm), str(mtype))
 
+    def call_db(self) -> list[str]:
+        """Where the call log is: the member named CallHistory.sqlite beside ChatStorage."""
+        return [m for m in self.unit.members if m.rsplit("/", 1)[-1] == CALL_DB]
+
     def read_calls(self) -> Iterator[Record]:
         """WhatsApp's call log (``CallHistory.sqlite`` beside ChatStorage, as iLEAPP's whatsappCallHistory reads
         it): ZWACDCALLEVENT (ZDATE, ZDURATION, ZOUTCOME, ZCALLIDSTRING, ZGROUPJIDSTRING, Z1CALLEVENTS), its
         participants in ZWACDCALLEVENTPARTICIPANT (ZJIDSTRING, Z1PARTICIPANTS = the call event) and the direction
         and medium in ZWAAGGREGATECALLEVENT (ZINCOMING, ZVIDEO). Each call is an event, never a message: the
         caller acts, each other participant is a target."""
-        rels = [m for m in self.unit.members if m.rsplit("/", 1)[-1] == CALL_DB]
+        rels = self.call_db()
         if not rels or self.workdir is None:
             return
         rel = rels[0]

@@ -6,7 +6,17 @@ and the volumes copied in at their offsets; the disk is then kept raw, split (.0
 which stores the MD5 and SHA-1 of the media) or converted with ``qemu-img`` (VMDK, VHD, VHDX).
 
 Everything written is synthetic: generated pictures, invented names, bland text. ``DiskTruth`` says what each
-image holds, deleted files included, for the tests and the ground truth.
+image holds, deleted files included (and, on ext4, each file's inode and MACB times), for the tests and the ground
+truth.
+
+Same bytes for the same input (``stamp=``): an ext4 volume and its partition table take their clock and their
+identifiers from a ``Stamp`` instead of the host's time and random UUIDs. ``mke2fs`` and ``debugfs`` honour
+``E2FSPROGS_FAKE_TIME`` (e2fsprogs' own testing hook) for the superblock, the root folder and deletion times;
+``-U`` / ``-E hash_seed=`` fix the volume's UUID and directory-hash seed; every file's and folder's times, owner
+and mode are then set with ``debugfs set_inode_field``, because ``mke2fs -d`` copies the staging files' ctime,
+which nothing can set; ``sfdisk`` takes the disk's and partitions' identifiers from its script. EWF cannot be made
+reproducible this way (``ewfacquire`` writes the acquisition date and a random GUID into the header): a
+reproducible disk is kept raw.
 """
 
 from __future__ import annotations
@@ -38,10 +48,26 @@ class FileSpec:
     path: str  # '/'-separated, relative to the volume's root
     data: bytes
     deleted: bool = False  # written, then deleted with the file system's own tool
+    mtime: int | None = None  # seconds since 1970 (UTC): last written (also accessed and changed then)
+    crtime: int | None = None  # created (born); the mtime when not given
 
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What makes a disk reproducible: the clock its tools see (the file system's creation, its folders' times,
+    deletions) and the seed of its identifiers (volume UUID, directory-hash seed, partition table ids)."""
+
+    at: int  # seconds since 1970 (UTC)
+    seed: int
+    uid: int = 1000  # the owner every file and folder gets (not the host user who built it)
+
+    def uuid(self, what: str) -> str:
+        h = hashlib.sha256(f"{self.seed}:{what}".encode()).hexdigest()
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-8{h[17:20]}-{h[20:32]}"
 
 
 @dataclass(frozen=True)
@@ -78,33 +104,36 @@ def _tool(name: str) -> str:
     return shutil.which(name) or str(Path("/usr/sbin", name))
 
 
-def _run(*args: str, stdin: str | None = None) -> None:
-    subprocess.run([_tool(args[0]), *args[1:]], input=stdin, text=True, check=True, capture_output=True,
-                   env={**os.environ, "MTOOLS_SKIP_CHECK": "1"})
+def _run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run([_tool(args[0]), *args[1:]], input=stdin, text=True, check=True, capture_output=True,
+                          env={**os.environ, "MTOOLS_SKIP_CHECK": "1", **(env or {})})
+    return done.stdout
 
 
 def _min_size(fs: str) -> int:
     return {"fat32": 40, "ntfs": 8, "ext4": 4, "exfat": 4}[fs]
 
 
-def build_volume(spec: VolumeSpec, out: Path, work: Path) -> None:
-    """One file system image at ``out`` holding ``spec.files`` (deleted ones written, then deleted)."""
+def build_volume(spec: VolumeSpec, out: Path, work: Path, stamp: Stamp | None = None) -> dict[str, int]:
+    """One file system image at ``out`` holding ``spec.files`` (deleted ones written, then deleted). Returns each
+    file's inode (ext4; empty for the others). ``stamp``: reproducible (ext4 only)."""
+    if stamp is not None and spec.fs != "ext4":
+        raise ValueError(f"only ext4 volumes are built reproducibly, not {spec.fs}")
     total = sum(len(f.data) for f in spec.files)
     size = spec.size_mib or max(_min_size(spec.fs), 2 * total // MiB + 4)
     stage = work / f"stage-{out.name}"
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
-    for f in spec.files:
+    for f in sorted(spec.files, key=lambda f: f.path):  # created in name order: mke2fs -d follows the listing
         p = stage / (f.path if spec.fs != "ntfs" else f.path.replace("/", "_"))
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(f.data)
     with out.open("wb") as fh:
         fh.truncate(size * MiB)
     deleted = [f for f in spec.files if f.deleted]
+    inodes: dict[str, int] = {}
     if spec.fs == "ext4":
-        _run("mke2fs", "-q", "-F", "-t", "ext4", "-d", str(stage), str(out))
-        for f in deleted:
-            _run("debugfs", "-w", "-R", f"rm /{f.path}", str(out))
+        inodes = _build_ext4(spec, stage, out, stamp)
     elif spec.fs == "fat32":
         _run("mkfs.fat", "-F", "32", str(out))
         tops = sorted(p for p in stage.iterdir())
@@ -126,6 +155,53 @@ def build_volume(spec: VolumeSpec, out: Path, work: Path) -> None:
     else:
         raise ValueError(f"unknown file system {spec.fs!r}")
     shutil.rmtree(stage, ignore_errors=True)
+    return inodes
+
+
+def _build_ext4(spec: VolumeSpec, stage: Path, out: Path, stamp: Stamp | None) -> dict[str, int]:
+    """``mke2fs -d`` from the staging folder, then one ``debugfs`` script: times, owner and mode of every file
+    and folder (reproducible builds only), the inodes listed, the deleted files removed (their inodes keep their
+    block map, as The Sleuth Kit needs to read them)."""
+    env = {"E2FSPROGS_FAKE_TIME": str(stamp.at)} if stamp else None
+    ids = ["-U", stamp.uuid("ext4"), "-E", f"hash_seed={stamp.uuid('ext4-hash')},root_owner=0:0"] if stamp else []
+    if stamp:
+        stage.chmod(0o755)
+    _run("mke2fs", "-q", "-F", "-t", "ext4", *ids, "-d", str(stage), str(out), env=env)
+    folders = sorted({"/".join(f.path.split("/")[:i]) for f in spec.files for i in range(1, f.path.count("/") + 1)})
+    cmds: list[str] = []
+    if stamp:
+        for d in folders:
+            cmds += _set_inode(f"/{d}", 0o40755, stamp.uid, (stamp.at,) * 4)
+        for f in spec.files:
+            m = f.mtime if f.mtime is not None else stamp.at
+            cmds += _set_inode(f"/{f.path}", 0o100644, stamp.uid, (m, m, m, f.crtime if f.crtime is not None else m))
+    cmds += [f'ls -p "/{d}"' for d in ["", *folders]]  # the inodes, deleted files' too, before the deletions
+    cmds += [f'rm "/{f.path}"' for f in spec.files if f.deleted]
+    inodes = _listed_inodes(_run("debugfs", "-w", "-f", "-", str(out), stdin="\n".join(cmds) + "\n", env=env))
+    return {f.path: inodes[f"/{f.path}"] for f in spec.files if f"/{f.path}" in inodes}
+
+
+def _set_inode(path: str, mode: int, uid: int, times: tuple[int, int, int, int]) -> list[str]:
+    m, a, c, b = times
+    return [f'sif "{path}" {field} {value}' for field, value in (
+        ("mode", f"0{mode:o}"), ("uid", uid), ("gid", uid), ("mtime", f"@{m}"), ("atime", f"@{a}"),
+        ("ctime", f"@{c}"), ("crtime", f"@{b}"))]
+
+
+def _listed_inodes(listing: str) -> dict[str, int]:
+    """``debugfs ls -p`` output (after each ``debugfs: ls -p "/dir"`` echo, ``/inode/mode/uid/gid/name/size/``
+    lines) as {path: inode}."""
+    found: dict[str, int] = {}
+    folder = ""
+    for line in listing.splitlines():
+        if line.startswith("debugfs: ls -p "):
+            folder = line[len("debugfs: ls -p "):].strip().strip('"').rstrip("/")
+        elif line.startswith("/") and line.count("/") >= 7:
+            _, inode, _mode, _uid, _gid, rest = line.split("/", 5)
+            name = rest.rsplit("/", 2)[0]
+            if name not in (".", ".."):
+                found[f"{folder}/{name}"] = int(inode)
+    return found
 
 
 def _ntfs_mark_unused(image: Path, name: str) -> None:
@@ -152,16 +228,18 @@ def _ntfs_mark_unused(image: Path, name: str) -> None:
 
 
 def build_disk(out: Path, volumes: Sequence[VolumeSpec], table: str | None = "mbr", container: str = "raw",
-               segment_mib: int | None = None, name: str = "disk") -> DiskTruth:
+               segment_mib: int | None = None, name: str = "disk", stamp: Stamp | None = None) -> DiskTruth:
     """A disk image under ``out``: ``volumes`` in an MBR or GPT table (``table=None``: one bare file system), kept
-    as ``container`` (raw | split | ewf | vmdk | vhd | vhdx). ``segment_mib`` splits raw and EWF images."""
+    as ``container`` (raw | split | ewf | vmdk | vhd | vhdx). ``segment_mib`` splits raw and EWF images.
+    ``stamp``: the same bytes for the same input (ext4 volumes; the media only, when kept as EWF)."""
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="rt-disk-") as tmp:
         work = Path(tmp)
         parts: list[Path] = []
+        inodes: list[dict[str, int]] = []
         for i, v in enumerate(volumes):
             p = work / f"vol{i}.img"
-            build_volume(v, p, work)
+            inodes.append(build_volume(v, p, work, stamp))
             parts.append(p)
         raw = work / f"{name}.raw"
         truth_vols: list[dict[str, Any]] = []
@@ -169,7 +247,7 @@ def build_disk(out: Path, volumes: Sequence[VolumeSpec], table: str | None = "mb
             if len(parts) != 1:
                 raise ValueError("a bare file system is one volume")
             shutil.copyfile(parts[0], raw)
-            truth_vols.append(_truth_volume("fs", volumes[0]))
+            truth_vols.append(_truth_volume("fs", volumes[0], 0, parts[0], inodes[0], stamp))
         else:
             offsets, lba = [], 2048
             for p in parts:
@@ -178,9 +256,12 @@ def build_disk(out: Path, volumes: Sequence[VolumeSpec], table: str | None = "mb
             with raw.open("wb") as fh:
                 fh.truncate((lba + 2048) * 512)
             lines = [f"label: {'dos' if table == 'mbr' else 'gpt'}"]
+            if stamp:  # the disk's identifier and (GPT) each partition's, else sfdisk draws them at random
+                lines.append(f"label-id: {stamp.uuid('disk') if table == 'gpt' else '0x' + stamp.uuid('disk')[:8]}")
             kinds = {"ext4": "83", "fat32": "c", "ntfs": "7", "exfat": "7"}
-            for off, p, v in zip(offsets, parts, volumes, strict=True):
+            for i, (off, p, v) in enumerate(zip(offsets, parts, volumes, strict=True)):
                 t = f", type={kinds[v.fs]}" if table == "mbr" else ""
+                t += f", uuid={stamp.uuid(f'part{i}')}" if stamp and table == "gpt" else ""
                 lines.append(f"start={off}, size={p.stat().st_size // 512}{t}")
             _run("sfdisk", "-q", str(raw), stdin="\n".join(lines) + "\n")
             with raw.open("r+b") as fh:
@@ -188,7 +269,8 @@ def build_disk(out: Path, volumes: Sequence[VolumeSpec], table: str | None = "mb
                     fh.seek(off * 512)
                     with p.open("rb") as src:
                         shutil.copyfileobj(src, fh, MiB)
-            truth_vols = [_truth_volume(f"p{i + 1}", v) for i, v in enumerate(volumes)]
+            truth_vols = [_truth_volume(f"p{i + 1}", v, off * 512, p, ino, stamp)
+                          for i, (v, off, p, ino) in enumerate(zip(volumes, offsets, parts, inodes, strict=True))]
         h256, h5 = hashlib.sha256(), hashlib.md5()  # noqa: S324 - the media digests an acquisition stores
         with raw.open("rb") as fh:
             while chunk := fh.read(MiB):
@@ -201,10 +283,28 @@ def build_disk(out: Path, volumes: Sequence[VolumeSpec], table: str | None = "mb
     return DiskTruth(segments[0], segments, container, table, media[0], media[1], truth_vols)
 
 
-def _truth_volume(partition: str, v: VolumeSpec) -> dict[str, Any]:
-    return {"partition": partition, "fs": v.fs,
-            "files": [{"path": f.path if v.fs != "ntfs" else f.path.replace("/", "_"), "sha256": f.sha256,
-                       "size": len(f.data), "deleted": f.deleted} for f in v.files]}
+def _truth_volume(partition: str, v: VolumeSpec, offset: int, part: Path, inodes: dict[str, int],
+                  stamp: Stamp | None) -> dict[str, Any]:
+    """What one volume holds; on ext4 each file's inode, and where the build set them, its MACB times and (for a
+    deleted one) when it was deleted."""
+    files = []
+    for f in v.files:
+        row: dict[str, Any] = {"path": f.path if v.fs != "ntfs" else f.path.replace("/", "_"), "sha256": f.sha256,
+                               "size": len(f.data), "deleted": f.deleted, "inode": inodes.get(f.path)}
+        if stamp:
+            m = f.mtime if f.mtime is not None else stamp.at
+            row.update(mtime=_iso(m), atime=_iso(m), ctime=_iso(m), crtime=_iso(f.crtime if f.crtime is not None
+                                                                                 else m))
+            if f.deleted:
+                row["deleted_at"] = _iso(stamp.at)
+        files.append(row)
+    return {"partition": partition, "fs": v.fs, "offset": offset, "size": part.stat().st_size, "files": files}
+
+
+def _iso(t: int) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
 
 
 def _keep(raw: Path, out: Path, container: str, segment_mib: int | None, name: str) -> list[Path]:
