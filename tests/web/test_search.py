@@ -130,3 +130,28 @@ def test_fts_index_follows_the_case_fingerprint(logged_in: LoggedIn, web_case: P
         with Case.open(web_case, actor="tester") as case, case.begin() as con:
             con.execute(S.messages.update().where(S.messages.c.id == mid).values(text=old))
             case.log("stage.analyze", {"test": "restored"}, con)
+
+
+def test_a_word_in_very_many_messages_is_answered_in_case_order(web_case, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """FTS5's best-first order costs a pass over every hit; past RANK_CAP hits the answer comes in case order,
+    still only messages holding the word, still bounded."""
+    from collections import Counter
+
+    from sqlalchemy import select
+
+    from ringtrace.case import Case
+    from ringtrace.dissemination import precomputed, textsearch
+    from ringtrace.store import schema as S
+
+    with Case.open(web_case) as case, case.engine.connect() as con:
+        texts = {r.id: r.text for r in con.execute(select(S.messages.c.id, S.messages.c.text)
+                                                    .where(S.messages.c.text.is_not(None)))}
+        words = Counter(w.casefold() for t in texts.values() for w in set(t.split()) if w.isalpha() and len(w) > 3)
+        word, n = words.most_common(1)[0]
+        assert n >= 4
+        fp = precomputed.fingerprint(con)
+        ranked = textsearch.message_ids(con, case.path, fp, word, limit=10_000)
+        monkeypatch.setattr(textsearch, "RANK_CAP", 3)
+        in_order = textsearch.message_ids(con, case.path, fp, word, limit=10_000)
+    assert sorted(in_order) == sorted(ranked) and in_order == sorted(in_order)
+    assert all(word in texts[i].casefold() for i in in_order)

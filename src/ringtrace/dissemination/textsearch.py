@@ -53,6 +53,9 @@ def message_tsvector() -> ColumnElement[Any]:
     return expr
 
 
+RANK_CAP = 5000  # more hits than this: the best-first order is not worth its cost (SQLite FTS5)
+
+
 def pg_query(words: list[str], limit: int = MAX_HITS) -> Select[Any]:
     """PostgreSQL: messages holding every word (``plainto_tsquery``: the words as text, no query syntax), best
     ``ts_rank`` first; the match goes through the GIN index ``ix_messages_text_tsv``."""
@@ -73,7 +76,10 @@ def message_ids(con: Connection, case_path: Path, fp: str, q: str, limit: int = 
     path = ensure_index(con, case_path, fp)
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        return [int(r[0]) for r in db.execute("SELECT message_id FROM msg_fts WHERE msg_fts MATCH ? ORDER BY rank "
+        # ranking (bm25) costs a pass over every hit: a word in thousands of messages is answered in case order
+        many = len(db.execute("SELECT rowid FROM msg_fts WHERE msg_fts MATCH ? LIMIT ?", (fq, RANK_CAP)).fetchall())
+        order = "" if many >= RANK_CAP else "ORDER BY rank "
+        return [int(r[0]) for r in db.execute(f"SELECT message_id FROM msg_fts WHERE msg_fts MATCH ? {order}"
                                               "LIMIT ?", (fq, limit))]
     except sqlite3.OperationalError:
         return []  # cannot happen with quoted terms; a bad query is an empty answer, never an error page
