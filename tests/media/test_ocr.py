@@ -200,3 +200,97 @@ def test_transcription_is_the_examiners_audited_and_beside_ocr(case: Case, tmp_p
     assert shown.exit_code == 0 and page.texts[1] in shown.output
     bad = runner.invoke(app, ["notes", "transcribe", str(case.path), "zzzz", "--text-file", str(f)])
     assert bad.exit_code == 2 and "not a sha256" in bad.output
+
+
+# ---- scanned PDFs: pages without a text layer rendered and OCR'd --------------------------------------------
+
+needs_pdftoppm = pytest.mark.skipif(shutil.which("pdftoppm") is None,
+                                    reason="pdftoppm is not installed (apt-get install poppler-utils)")
+
+
+def _scan(page: NotePage) -> Image.Image:
+    st = RenderStyle(medium="scan", skew=0.8, size=30, page_px=(1000, 640), noise=4.0)
+    return render_page_image(page, st, seed=1)
+
+
+@needs_tesseract
+@needs_pdftoppm
+def test_scanned_pdf_pages_are_ocrd_with_their_page_numbers(case: Case, tmp_path: Path) -> None:
+    from ringtrace.synth.formats.notes import scanned_pdf_bytes
+
+    typed, scanned = _page(seed=4), _page(seed=9)
+    ev = tmp_path / "laptop"
+    ev.mkdir()
+    # a typed page (text layer) then a scanned one (a picture, no text): as a scanning app files a letter
+    (ev / "scan0001.pdf").write_bytes(scanned_pdf_bytes([typed.texts, _scan(scanned)], dpi=300))
+    ringtrace.ingest(case, ev, exhibit="EX-LAPTOP")
+    res = ringtrace.run(case)
+    with case.engine.connect() as con:
+        rows = con.execute(select(S.text_lines).order_by(S.text_lines.c.origin, S.text_lines.c.page,
+                                                         S.text_lines.c.line_no)).all()
+        reads = {r.method: r for r in con.execute(select(S.text_reads))}
+        probs = con.execute(select(S.problems.c.reason).where(S.problems.c.stage == "text")).scalars().all()
+    text = [r for r in rows if r.origin == "text"]
+    ocr = [r for r in rows if r.origin == "ocr"]
+    assert [(r.page, r.text) for r in text] == [(1, t) for t in typed.texts]  # the text layer is not OCR'd
+    assert {r.page for r in ocr} == {2} and [r.line_no for r in ocr] == list(range(1, len(ocr) + 1))
+    assert _cer("\n".join(scanned.texts), "\n".join(r.text for r in ocr)) < 0.1
+    # boxes in pixels of the page as rendered (300 dpi: the picture's own size here)
+    assert all(r.box_width and 0 < r.box_left + r.box_width <= 1000 and r.confidence > 60 for r in ocr)
+    assert all(r.by.startswith("tesseract ") and "pdftoppm" in r.by and r.language == "eng" for r in ocr)
+    assert (reads["ocr"].kind, reads["ocr"].status, reads["ocr"].pages) == ("pdf", "read", 1)
+    assert "pages without text: 2" in reads["ocr"].reason and res.text.scanned == 1 and not probs
+    again = ringtrace.run(case)  # recorded: not read twice
+    assert again.text.scanned == 0 and again.text.documents == 0
+
+
+@needs_pdftoppm
+def test_scanned_pdf_ocr_is_bounded_and_a_bad_page_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    import ringtrace.documents.scanned as scanned
+    import ringtrace.media.ocr as ocr
+    from ringtrace.documents.lines import TextLine
+    from ringtrace.documents.limits import DocLimits
+    from ringtrace.synth.formats.notes import scanned_pdf_bytes
+
+    sizes: list[tuple[int, int]] = []
+
+    def fake_ocr(img: Image.Image, languages: str, limits: object) -> ocr.OcrResult:  # Tesseract's part is tested
+        sizes.append(img.size)  # above; here what reaches it, and what is said
+        return ocr.OcrResult([TextLine(1, 1, f"{img.width}x{img.height}")], 0, languages, "tesseract (fake)")
+
+    monkeypatch.setattr(ocr, "ocr_picture", fake_ocr)
+    monkeypatch.setattr(ocr, "check_languages", lambda langs: langs)
+    pic = _scan(_page())
+    pdf = tmp_path / "scan.pdf"
+    pdf.write_bytes(scanned_pdf_bytes([pic, pic, pic, pic], dpi=300))
+    real = scanned.render_page
+
+    def flaky(path: Path, page: int, dpi: float, limits: DocLimits) -> Image.Image:
+        if page == 2:
+            raise scanned.ScanError("page 2 not rendered: pdftoppm: Syntax Error: broken stream")
+        return real(path, page, dpi, limits)
+
+    monkeypatch.setattr(scanned, "render_page", flaky)
+    res = scanned.ocr_pdf_pages(pdf, [1, 2, 3, 4, 9], "eng", DocLimits(max_ocr_pdf_pages=3))
+    assert res.pages_read == [1, 3] and [ln.page for ln in res.lines] == [1, 3]
+    assert sizes == [(1000, 640), (1000, 640)]  # rendered at 300 dpi: the scanner's own pixels
+    assert res.problems == ["4 pages without text: only the first 3 OCR'd",
+                            "page 2 not rendered: pdftoppm: Syntax Error: broken stream"]
+    # a page too large for the pixel bound is rendered at a lower resolution, within it
+    small = DocLimits(max_render_pixels=160_000)
+    assert scanned.render_dpi(1000 * 72 / 300, 640 * 72 / 300, small) == 150.0
+    scanned.ocr_pdf_pages(pdf, [4], "eng", small)
+    assert sizes[-1][0] * sizes[-1][1] <= 160_000 and sizes[-1][0] == 500
+    with pytest.raises(scanned.ScanError, match="page 2 not rendered"):
+        scanned.ocr_pdf_pages(pdf, [2], "eng")
+
+
+def test_pages_without_text_are_those_with_next_to_nothing_on_them() -> None:
+    from ringtrace.documents.lines import TextLine
+    from ringtrace.documents.scanned import page_spans, pages_without_text
+
+    lines = [TextLine(1, 1, "Garden club - contacts"), TextLine(2, 1, "- 2 -"), TextLine(4, 1, "Scanned with App"),
+             TextLine(4, 2, "Alba Quarles, 27, Málaga")]
+    assert pages_without_text(lines, 5) == [2, 3, 5]
+    assert page_spans([1, 2, 3, 5, 7, 8]) == "1-3, 5, 7-8"
