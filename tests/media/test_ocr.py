@@ -71,6 +71,28 @@ def test_a_page_photographed_sideways_is_turned_upright_before_reading() -> None
     assert _cer("\n".join(page.texts), "\n".join(ln.text for ln in res.lines)) < 0.1
 
 
+@needs_tesseract
+def test_a_page_upside_down_is_turned_half_way_round() -> None:
+    from ringtrace.media.ocr import garbled, ocr_picture
+
+    page = _page(seed=8, n=6)
+    res = ocr_picture(Image.open(io.BytesIO(_picture(page, turn=180, medium="photo"))), "eng")
+    assert res.rotation == 180 and all(ln.rotation == 180 for ln in res.lines)
+    assert _cer("\n".join(page.texts), "\n".join(ln.text for ln in res.lines)) < 0.1
+    assert garbled(res.lines) < 0.1
+
+
+def test_garbled_words_are_what_a_page_read_upside_down_gives() -> None:
+    from ringtrace.documents.lines import TextLine
+    from ringtrace.media.ocr import garbled
+
+    upside_down = ["gE1eo JINb© - speeq - JoUeA UeIAN", "ajAeiq UIA! Joy ee} ‘selieyeq 7Z0Z/ZO/ET"]
+    handwriting = ["Alba, Sallow = Lugo - @guiet_oak 20", "8 February 2002 milk, stamps for Alva Ostrava",
+                   "CHESS evenings", "met O'Neill in Leeds"]
+    assert garbled([TextLine(1, i, t) for i, t in enumerate(upside_down, 1)]) > 0.5
+    assert garbled([TextLine(1, i, t) for i, t in enumerate(handwriting, 1)]) == 0.0
+
+
 def test_languages_are_checked_against_what_tesseract_has() -> None:
     from ringtrace.media.ocr import OcrError, check_languages
 

@@ -2,10 +2,11 @@
 
 A picture is turned by its EXIF orientation (a phone's sensor) and read with automatic page segmentation
 (``--psm 3``) into TSV; words are gathered into Tesseract's own lines (block, paragraph, line), each kept with its
-box (pixels of the page as read) and its mean word confidence. When that reading is poor, Tesseract's orientation
-and script detection (``--psm 0``, OSD) says how many degrees clockwise the page must turn (its ``Rotate:``),
-trusted only when confident (``MIN_OSD_CONFIDENCE``; on little text it guesses); the page is read again turned,
-and the better reading (more confident characters) is kept with its turn. OSD is not run on every page: it costs
+box (pixels of the page as read) and its mean word confidence. When that reading is poor (few characters, unsure
+ones, or garbled words: what a page upside down gives), Tesseract's orientation and script detection (``--psm 0``,
+OSD) says how many degrees clockwise the page must turn (its ``Rotate:``), trusted only when confident
+(``MIN_OSD_CONFIDENCE``; on little text it guesses; unsure, the turns the page test leaves are tried); the page
+is read again turned, and the better reading (more confident characters) is kept with its turn. OSD is not run on every page: it costs
 more than the reading itself (bench/results/ocr.md).
 
 Bounds: the picture is decoded under the media limits (decompression bombs), scaled down past
@@ -31,6 +32,9 @@ OSD_MAX_SIDE = 2000  # OSD reads a copy at most this large (at 800 pixels it los
 POOR_CHARS = 40  # a reading with fewer characters than this may be of a page turned sideways
 POOR_CONFIDENCE = 30.0  # ... or one whose characters Tesseract is this unsure of on average (handwriting that
 # reads upright at 40-70 is not worth an OSD pass, which costs more than the reading)
+POOR_GARBLE = 0.3  # ... or one with this share of garbled words: a page upside down reads at confidence ~40 as
+# "JoUeA UeIAN" and "sij|e", case flipping inside words and bars; upright pages, handwriting too, stay under 0.1
+_JUNK = frozenset("|©®¢€{}[]<>§\\~^¥£™")
 
 
 class OcrError(Exception):
@@ -139,18 +143,46 @@ def _score(lines: list[TextLine]) -> float:
     return sum((ln.confidence or 0.0) * len(ln.text.replace(" ", "")) for ln in lines)
 
 
+def _titled(word: str) -> bool:
+    """Maria, McDonald, DeLuca, Łukasz: capitalised runs, each a capital and small letters after it."""
+    if not word[0].isupper() or len(word) < 2:
+        return False
+    starts = [i for i, c in enumerate(word) if c.isupper()]
+    if len(starts) > 3:
+        return False
+    bounds = [*starts, len(word)]
+    return all(bounds[k + 1] - bounds[k] >= 2 and word[bounds[k] + 1:bounds[k + 1]].islower()
+               for k in range(len(starts)))
+
+
+def garbled(lines: list[TextLine]) -> float:
+    """The share of words (two letters or more) that no writer writes: case changing inside the word other than
+    Capitalised or ALL CAPS, or a bar, brace or sign among its letters. What a page read upside down gives."""
+    words = [w for ln in lines for w in ln.text.split() if sum(c.isalpha() for c in w) >= 2]
+    if not words:
+        return 0.0
+    odd = 0
+    for w in words:
+        parts = [p for p in re.split(r"[^\w]|[\d_]", w) if p]  # O'Neill, Jean-Luc, name.surname87
+        if any(c in _JUNK for c in w) or not all(p.islower() or p.isupper() or _titled(p) for p in parts):
+            odd += 1
+    return odd / len(words)
+
+
 def _poor(lines: list[TextLine]) -> bool:
     chars = sum(len(ln.text.replace(" ", "")) for ln in lines)
-    return chars < POOR_CHARS or _score(lines) / max(1, chars) < POOR_CONFIDENCE
+    return (chars < POOR_CHARS or _score(lines) / max(1, chars) < POOR_CONFIDENCE
+            or garbled(lines) >= POOR_GARBLE)
 
 
 def ocr_picture(img: Image.Image, languages: str, limits: DocLimits = DEFAULT_DOC_LIMITS) -> OcrResult:
     """Every line Tesseract reads on the picture, upright, with boxes and confidences.
 
     OSD costs more than reading a page, so a page is read as it is first; OSD is asked for a turn only when the
-    ink runs in columns (a page taken sideways, by the cheap page test) or the reading is poor; a turned reading
-    is kept only if it reads better. Where the ink runs in columns and OSD is unsure, both quarter turns are
-    read."""
+    ink runs in columns (a page taken sideways, by the cheap page test) or the reading is poor (few characters,
+    unsure ones, or garbled words); a turned reading is kept only if it reads better. Where OSD is unsure, the
+    turns the page test leaves are read: both quarter turns where the ink runs in columns, else half a turn
+    (a page upside down has its ink in rows like an upright one)."""
     from ringtrace.media.pagelike import page_likeness
 
     langs = check_languages(languages)
@@ -162,8 +194,8 @@ def ocr_picture(img: Image.Image, languages: str, limits: DocLimits = DEFAULT_DO
         turn, note = detect_rotation(page, limits)
         if note:
             notes.append(note)
-        # OSD is often unsure on handwriting; where the ink runs in columns both quarter turns are tried
-        turns = [turn] if turn else ([90, 270] if sideways else [])
+        # OSD is often unsure on handwriting: then what the page test leaves is tried
+        turns = [turn] if turn else ([90, 270] if sideways else [180] if note else [])
         for t in turns:
             turned = _read(page.rotate(-t, expand=True), langs, t, limits)  # PIL turns counter-clockwise
             if _score(turned) > _score(lines):
