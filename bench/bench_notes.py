@@ -40,7 +40,7 @@ def _read(pages, style_of):  # type: ignore[no-untyped-def]
         t0 = time.perf_counter()
         res = ocr_picture(img, TESSERACT_LANG[page.country] + "+eng")
         seconds += time.perf_counter() - t0
-        lines = [NoteLine("p", pn, tl.line_no, tl.text) for tl in res.lines]
+        lines = [NoteLine("p", pn, tl.line_no, tl.text, ocr=True) for tl in res.lines]
         found += extract_note_entities(lines, region=page.country, prefer_countries=[page.country])
     return found, seconds
 

@@ -15,6 +15,7 @@ Bounds: the picture is decoded under the media limits (decompression bombs), sca
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import tempfile
@@ -34,6 +35,10 @@ POOR_CONFIDENCE = 30.0  # ... or one whose characters Tesseract is this unsure o
 # reads upright at 40-70 is not worth an OSD pass, which costs more than the reading)
 POOR_GARBLE = 0.3  # ... or one with this share of garbled words: a page upside down reads at confidence ~40 as
 # "JoUeA UeIAN" and "sij|e", case flipping inside words and bars; upright pages, handwriting too, stay under 0.1
+UNSURE_CONFIDENCE = 85.0  # a reading under this mean character confidence (handwriting; print reads at 90-96) is
+# read again larger, and the more confident reading kept: small or looping hands read much better larger, others
+# worse, and Tesseract's confidence tells which (bench/results/ocr.md)
+UPSCALE = 1.5
 _JUNK = frozenset("|©®¢€{}[]<>§\\~^¥£™")
 
 
@@ -138,6 +143,26 @@ def _read(img: Image.Image, langs: str, rotation: int, limits: DocLimits) -> lis
     return tsv_lines(data, rotation, limits.max_line_chars)
 
 
+def _chars(lines: list[TextLine]) -> int:
+    return sum(len(ln.text.replace(" ", "")) for ln in lines)
+
+
+def _mean_confidence(lines: list[TextLine]) -> float:
+    return _score(lines) / max(1, _chars(lines))
+
+
+def _read_larger(page: Image.Image, langs: str, rotation: int, limits: DocLimits) -> list[TextLine]:
+    """The page read scaled up by ``UPSCALE``, boxes given back in pixels of the page as read."""
+    big = page.resize((round(page.width * UPSCALE), round(page.height * UPSCALE)), Image.Resampling.LANCZOS)
+    out = []
+    for ln in _read(big, langs, rotation, limits):
+        b = ln.box
+        box = b and Box(round(b.left / UPSCALE), round(b.top / UPSCALE), max(1, round(b.width / UPSCALE)),
+                        max(1, round(b.height / UPSCALE)))
+        out.append(dataclasses.replace(ln, box=box))
+    return out
+
+
 def _score(lines: list[TextLine]) -> float:
     """Confident characters: how well a reading went (a page read sideways gives few, unsure ones)."""
     return sum((ln.confidence or 0.0) * len(ln.text.replace(" ", "")) for ln in lines)
@@ -202,6 +227,14 @@ def ocr_picture(img: Image.Image, languages: str, limits: DocLimits = DEFAULT_DO
                 lines, rot = turned, t
         if turns and not rot:
             notes.append(f"turned {' and '.join(map(str, turns))} degrees the page read no better; read as it is")
+    if (lines and _mean_confidence(lines) < UNSURE_CONFIDENCE
+            and page.width * page.height * UPSCALE ** 2 <= limits.max_ocr_pixels):
+        turned = page.rotate(-rot, expand=True) if rot else page
+        larger = _read_larger(turned, langs, rot, limits)
+        before, after = _mean_confidence(lines), _mean_confidence(larger)
+        if after > before and _chars(larger) >= 0.7 * _chars(lines):
+            lines = larger
+            notes.append(f"read at {UPSCALE}x: mean confidence {after:.0f} against {before:.0f}")
     return OcrResult(lines, rot, langs, tesseract_version(), notes)
 
 
