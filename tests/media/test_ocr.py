@@ -82,6 +82,30 @@ def test_a_page_upside_down_is_turned_half_way_round() -> None:
     assert garbled(res.lines) < 0.1
 
 
+@needs_tesseract
+def test_an_unsure_reading_of_a_small_hand_is_read_again_larger_and_kept_if_surer() -> None:
+    from ringtrace.documents.limits import DEFAULT_DOC_LIMITS
+    from ringtrace.media import ocr
+    from ringtrace.synth.formats.notes import HAND_FONTS
+
+    font = HAND_FONTS["dancingscript"]
+    if not Path(font).is_file():
+        pytest.skip("fonts-dancingscript is not installed")
+    page = _page()
+    img = render_page_image(page, RenderStyle(font=font, medium="scan", skew=0.8, size=30, page_px=(1000, 640),
+                                              noise=4.0), seed=1)
+    res = ocr.ocr_picture(img, "eng")
+    plain = ocr._read(img, "eng", 0, DEFAULT_DOC_LIMITS)
+    assert any(n.startswith("read at 1.5x") for n in res.notes), res.notes
+    want = "\n".join(page.texts)
+    assert _cer(want, "\n".join(ln.text for ln in res.lines)) < _cer(want, "\n".join(ln.text for ln in plain))
+    # boxes stay in pixels of the picture as it is, not of the enlarged copy
+    for ln, near in zip(res.lines, plain, strict=False):
+        assert ln.box is not None and near.box is not None
+        assert ln.box.left + ln.box.width <= 1000 and ln.box.top + ln.box.height <= 640
+        assert abs((ln.box.top + ln.box.height / 2) - (near.box.top + near.box.height / 2)) < 15
+
+
 def test_garbled_words_are_what_a_page_read_upside_down_gives() -> None:
     from ringtrace.documents.lines import TextLine
     from ringtrace.media.ocr import garbled

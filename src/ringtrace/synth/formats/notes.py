@@ -31,7 +31,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from ringtrace.synth.people import COUNTRIES, FIRST, LAST, invent_phone
 
 PRINT_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-# handwriting-like fonts from Debian packages; the first four are what CI installs (.ci/run)
+# handwriting-like fonts from Debian packages, all five installed by CI (.ci/run)
 HAND_FONTS: dict[str, str] = {
     "dkg-handwriting": "/usr/share/fonts/truetype/fifthhorseman/dkg.ttf",
     "breip": "/usr/share/fonts/truetype/breip/Breip.ttf",
