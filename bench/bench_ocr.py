@@ -1,12 +1,12 @@
-"""OCR character accuracy and speed on synthetic notes: ringtrace's OCR (EXIF, OSD turn, psm 3, lines from TSV)
-against plain `tesseract IMAGE stdout -l LANGS` (the strongest peer: the same engine, as an examiner would run
+"""OCR character accuracy and speed on synthetic notes: ringtrace's OCR (EXIF, OSD turn, psm 3, lines from TSV,
+unsure pages read again enlarged) against plain `tesseract IMAGE stdout -l LANGS` (the strongest peer: the same engine, as an examiner would run
 it by hand, no orientation step) on the same rendered pages.
 
 Pages come from ``ringtrace.synth.formats.notes``: invented contact lists in print (DejaVu Sans) and in every
 handwriting-like font installed, as photos (JPEG, skew up to 1.5 degrees, noise, blur) and scans (PNG); every
-fourth page is photographed sideways (turned 90 degrees), every sixth from the second on upside down (180). Character accuracy = 1 - CER, the Levenshtein distance
-between the rendered lines and the lines read (both joined by newlines, runs of spaces made one) over the rendered
-length, clipped at 0.
+fourth page is photographed sideways (turned 90 degrees), every sixth from the second on upside down (180).
+Character accuracy = 1 - CER, the Levenshtein distance between the rendered lines and the lines read (both joined
+by newlines, runs of spaces made one) over the rendered length, clipped at 0.
 
     python bench/bench_ocr.py [--pages 3] [--seed 5] [--out bench/results/ocr-run.json]
 """

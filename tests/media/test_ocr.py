@@ -295,8 +295,8 @@ def test_scanned_pdf_ocr_is_bounded_and_a_bad_page_is_named(tmp_path: Path, monk
                                                             ) -> None:
     import ringtrace.documents.scanned as scanned
     import ringtrace.media.ocr as ocr
-    from ringtrace.documents.lines import TextLine
     from ringtrace.documents.limits import DocLimits
+    from ringtrace.documents.lines import TextLine
     from ringtrace.synth.formats.notes import scanned_pdf_bytes
 
     sizes: list[tuple[int, int]] = []

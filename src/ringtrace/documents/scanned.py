@@ -69,7 +69,8 @@ def render_dpi(width_pt: float, height_pt: float, limits: DocLimits = DEFAULT_DO
     """The resolution a page of this size (PDF points, 1/72 inch) is rendered at: ``pdf_render_dpi`` unless the
     picture would pass ``max_render_pixels``."""
     area_in2 = max(1e-6, abs(width_pt * height_pt)) / (72.0 * 72.0)
-    return round(min(float(limits.pdf_render_dpi), (limits.max_render_pixels / area_in2) ** 0.5), 2)
+    fit = float((limits.max_render_pixels / area_in2) ** 0.5)
+    return round(min(float(limits.pdf_render_dpi), fit), 2)
 
 
 def _page_sizes(path: Path) -> list[tuple[float, float]]:

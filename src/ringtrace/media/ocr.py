@@ -6,8 +6,9 @@ box (pixels of the page as read) and its mean word confidence. When that reading
 ones, or garbled words: what a page upside down gives), Tesseract's orientation and script detection (``--psm 0``,
 OSD) says how many degrees clockwise the page must turn (its ``Rotate:``), trusted only when confident
 (``MIN_OSD_CONFIDENCE``; on little text it guesses; unsure, the turns the page test leaves are tried); the page
-is read again turned, and the better reading (more confident characters) is kept with its turn. OSD is not run on every page: it costs
-more than the reading itself (bench/results/ocr.md).
+is read again turned, and the better reading (more confident characters) is kept with its turn. OSD is not run
+on every page: it costs more than the reading itself (bench/results/ocr.md). A reading still unsure (handwriting)
+is made again on the page enlarged 1.5 times, and the more confident one kept (``UNSURE_CONFIDENCE``).
 
 Bounds: the picture is decoded under the media limits (decompression bombs), scaled down past
 ``DocLimits.max_ocr_pixels``, and every Tesseract pass is killed after ``DocLimits.ocr_timeout_s``.
@@ -229,8 +230,8 @@ def ocr_picture(img: Image.Image, languages: str, limits: DocLimits = DEFAULT_DO
             notes.append(f"turned {' and '.join(map(str, turns))} degrees the page read no better; read as it is")
     if (lines and _mean_confidence(lines) < UNSURE_CONFIDENCE
             and page.width * page.height * UPSCALE ** 2 <= limits.max_ocr_pixels):
-        turned = page.rotate(-rot, expand=True) if rot else page
-        larger = _read_larger(turned, langs, rot, limits)
+        as_read = page.rotate(-rot, expand=True) if rot else page
+        larger = _read_larger(as_read, langs, rot, limits)
         before, after = _mean_confidence(lines), _mean_confidence(larger)
         if after > before and _chars(larger) >= 0.7 * _chars(lines):
             lines = larger
