@@ -1,6 +1,6 @@
 """OCR character accuracy and speed on synthetic notes: ringtrace's OCR (EXIF, OSD turn, psm 3, lines from TSV,
-unsure pages read again enlarged) against plain `tesseract IMAGE stdout -l LANGS` (the strongest peer: the same engine, as an examiner would run
-it by hand, no orientation step) on the same rendered pages.
+unsure pages read again enlarged) against plain `tesseract IMAGE stdout -l LANGS` (the strongest peer: the same
+engine, as an examiner would run it by hand, no orientation step) on the same rendered pages.
 
 Pages come from ``ringtrace.synth.formats.notes``: invented contact lists in print (DejaVu Sans) and in every
 handwriting-like font installed, as photos (JPEG, skew up to 1.5 degrees, noise, blur) and scans (PNG); every
