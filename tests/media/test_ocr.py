@@ -288,6 +288,14 @@ def test_scanned_pdf_pages_are_ocrd_with_their_page_numbers(case: Case, tmp_path
     assert "pages without text: 2" in reads["ocr"].reason and res.text.scanned == 1 and not probs
     again = ringtrace.run(case)  # recorded: not read twice
     assert again.text.scanned == 0 and again.text.documents == 0
+    # on request every page is OCR'd, the typed one too (a text layer can be wrong), the text layer kept
+    from ringtrace.cli import app
+
+    r = CliRunner().invoke(app, ["notes", "ocr", str(case.path), reads["ocr"].sha256[:10]])
+    assert r.exit_code == 0 and "1 scanned PDFs" in r.output, r.output
+    with case.engine.connect() as con:
+        pages = {(x.origin, x.page) for x in con.execute(select(S.text_lines))}
+    assert pages == {("text", 1), ("ocr", 1), ("ocr", 2)}
 
 
 @needs_pdftoppm

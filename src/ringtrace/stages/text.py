@@ -233,18 +233,21 @@ def pending_pictures(case: Case, only: Iterable[str] | None = None, languages: s
     return jobs
 
 
-def pending_scanned(case: Case, limits: DocLimits = DEFAULT_DOC_LIMITS) -> list[ReadJob]:
-    """PDFs whose text layer was read and left pages without text, not yet OCR'd: a job for those pages each."""
+def pending_scanned(case: Case, limits: DocLimits = DEFAULT_DOC_LIMITS, only: Iterable[str] | None = None,
+                    languages: str | None = None) -> list[ReadJob]:
+    """PDFs whose text layer was read and left pages without text, not yet OCR'd: a job for those pages each.
+    ``only``: these PDFs, every page of them (text layer or not), read again even if read before."""
     from sqlalchemy import func
 
     from ringtrace.documents.scanned import MIN_TEXT_CHARS
 
+    wanted = set(only) if only is not None else None
     with case.engine.connect() as con:
         done = _done(con, "ocr")
         pdfs = {r.sha256: min(r.pages or 0, limits.max_pages) for r in con.execute(
             select(S.text_reads.c.sha256, S.text_reads.c.pages).where(S.text_reads.c.method == "text")
             .where(S.text_reads.c.kind == "pdf").where(S.text_reads.c.status.in_(("read", "empty"))))
-            if r.sha256 not in done}
+            if (r.sha256 in wanted if wanted is not None else r.sha256 not in done)}
         if not pdfs:
             return []
         holders = _holders_of(con, list(pdfs))
@@ -260,11 +263,12 @@ def pending_scanned(case: Case, limits: DocLimits = DEFAULT_DOC_LIMITS) -> list[
             for r in con.execute(q):
                 texted.setdefault(r.sha256, set()).add(r.page)
             for sha in chunk:
-                blank = tuple(p for p in range(1, pdfs[sha] + 1) if p not in texted.get(sha, set()))
+                blank = tuple(p for p in range(1, pdfs[sha] + 1)
+                              if wanted is not None or p not in texted.get(sha, set()))
                 path = content_path(case, sha, con) if blank else None
                 if path is None:
                     continue
-                langs = _languages_for(con, [h[0] for h in holders.get(sha, [])])
+                langs = languages or _languages_for(con, [h[0] for h in holders.get(sha, [])])
                 jobs.append(ReadJob(sha, str(path), "ocr", "pdf", langs, limits=limits, pages=blank))
     return jobs
 
@@ -311,12 +315,13 @@ def text_stage(case: Case, executor: Executor | None = None, progress: Progress 
 
 def ocr_contents(case: Case, shas: list[str], languages: str | None = None, executor: Executor | None = None,
                  progress: Progress = noop_progress) -> TextStageResult:
-    """OCR the given pictures now (again, if read before), page-like or not."""
+    """OCR the given pictures now (again, if read before), page-like or not; given PDFs, every page."""
     res = TextStageResult()
-    jobs = pending_pictures(case, only=shas, languages=languages)
+    jobs = pending_scanned(case, only=shas, languages=languages) + pending_pictures(case, only=shas,
+                                                                                   languages=languages)
     _run(case, jobs, executor, progress, res, "ocr", pool_from=4)
-    case.log("notes.ocr", {"media": shas, "languages": languages, "pictures": res.pictures, "lines": res.lines,
-                           "failed": res.failed})
+    case.log("notes.ocr", {"media": shas, "languages": languages, "pictures": res.pictures,
+                           "scanned": res.scanned, "lines": res.lines, "failed": res.failed})
     return res
 
 
