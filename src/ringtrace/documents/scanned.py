@@ -93,7 +93,7 @@ def render_page(path: Path, page: int, dpi: float, limits: DocLimits = DEFAULT_D
     """Page ``page`` (1-based) of the PDF at ``path`` as an RGB picture, by ``pdftoppm``; ``ScanError`` says why not."""
     with tempfile.TemporaryDirectory(prefix="ringtrace-pdfpage-") as tmp:
         root = Path(tmp) / "page"
-        cmd = ["pdftoppm", "-q", "-f", str(page), "-l", str(page), "-r", f"{dpi:g}", "-singlefile", str(path),
+        cmd = ["pdftoppm", "-f", str(page), "-l", str(page), "-r", f"{dpi:g}", "-singlefile", str(path),
                str(root)]
         try:
             out = subprocess.run(cmd, capture_output=True, timeout=limits.ocr_timeout_s, check=False)
