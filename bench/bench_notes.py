@@ -11,6 +11,7 @@ reported, goal >= 0.8. OCR readings are compared page by page (OCR may split or 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 from datetime import date
@@ -40,7 +41,7 @@ def _read(pages, style_of):  # type: ignore[no-untyped-def]
         t0 = time.perf_counter()
         res = ocr_picture(img, TESSERACT_LANG[page.country] + "+eng")
         seconds += time.perf_counter() - t0
-        lines = [NoteLine("p", pn, tl.line_no, tl.text) for tl in res.lines]
+        lines = [NoteLine("p", pn, tl.line_no, tl.text, ocr=True) for tl in res.lines]
         found += extract_note_entities(lines, region=page.country, prefer_countries=[page.country])
     return found, seconds
 
@@ -49,6 +50,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=12)
     args = ap.parse_args()
+    load = os.getloadavg()[0]
     pages = compose_pages(seed=7, n_pages=args.pages)
     rows: list[tuple[str, Score, float, int]] = []
 
@@ -71,7 +73,13 @@ def main() -> None:
 
     lines = ["# Notes: entity recall and precision", "",
              f"Machine: {platform.machine()}, {platform.python_version()}, date {date.today().isoformat()}; "
-             f"{args.pages} synthetic pages (seed 7), `python bench/bench_notes.py --pages {args.pages}`.", "",
+             f"{args.pages} synthetic pages (seed 7), `python bench/bench_notes.py --pages {args.pages}`; "
+             f"{os.cpu_count()} CPUs shared, load average {load:.1f} at the start: seconds move with the load, "
+             "recall and precision do not.", "",
+             "OCR as the text stage does it (`media.ocr.ocr_picture`: an unsure page read again 1.5x larger, the "
+             "more confident reading kept); entities with the OCR repairs of lines read by OCR "
+             "(`indicators/ocr_repair.py`, fuzzy towns). What else was tried on handwriting, measured: "
+             "[ocr.md](ocr.md#handwriting-what-was-tried).", "",
              "| reading | entities written | precision | recall | per kind (precision/recall) | OCR s/page |",
              "|---|---:|---:|---:|---|---:|"]
     for label, s, secs, n in rows:

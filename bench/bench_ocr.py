@@ -1,12 +1,12 @@
-"""OCR character accuracy and speed on synthetic notes: ringtrace's OCR (EXIF, OSD turn, psm 3, lines from TSV)
-against plain `tesseract IMAGE stdout -l LANGS` (the strongest peer: the same engine, as an examiner would run
-it by hand, no orientation step) on the same rendered pages.
+"""OCR character accuracy and speed on synthetic notes: ringtrace's OCR (EXIF, OSD turn, psm 3, lines from TSV,
+unsure pages read again enlarged) against plain `tesseract IMAGE stdout -l LANGS` (the strongest peer: the same
+engine, as an examiner would run it by hand, no orientation step) on the same rendered pages.
 
 Pages come from ``ringtrace.synth.formats.notes``: invented contact lists in print (DejaVu Sans) and in every
 handwriting-like font installed, as photos (JPEG, skew up to 1.5 degrees, noise, blur) and scans (PNG); every
-fourth page is photographed sideways (turned 90 degrees). Character accuracy = 1 - CER, the Levenshtein distance
-between the rendered lines and the lines read (both joined by newlines, runs of spaces made one) over the rendered
-length, clipped at 0.
+fourth page is photographed sideways (turned 90 degrees), every sixth from the second on upside down (180).
+Character accuracy = 1 - CER, the Levenshtein distance between the rendered lines and the lines read (both joined
+by newlines, runs of spaces made one) over the rendered length, clipped at 0.
 
     python bench/bench_ocr.py [--pages 3] [--seed 5] [--out bench/results/ocr-run.json]
 """
@@ -88,7 +88,7 @@ def main() -> None:
             country = countries[(len(rows)) % len(countries)]
             page = compose_page(rng, country, used, n_lines=7)
             medium = "scan" if i % 3 == 2 else "photo"
-            turn = 90 if len(rows) % 4 == 3 else 0
+            turn = 90 if len(rows) % 4 == 3 else 180 if len(rows) % 6 == 1 else 0
             hand = font != PRINT_FONT
             st = RenderStyle(font=font, size=44 if hand else 36, medium=medium, skew=round(rng.uniform(-1.5, 1.5), 2),
                              turn=turn)
@@ -120,10 +120,10 @@ def main() -> None:
         pt = n / sum(float(str(s["peer_s"])) for s in sel)
         print(f"| {label} ({n}) | {acc:.3f} | {pacc:.3f} | {rt:.2f} | {pt:.2f} |")
 
-    line("print, upright", [r for r in rows if r["font"].startswith("print") and not r["turn"]])
-    line("print, sideways", [r for r in rows if r["font"].startswith("print") and r["turn"]])
-    line("handwriting fonts, upright", [r for r in rows if r["font"].startswith("hand") and not r["turn"]])
-    line("handwriting fonts, sideways", [r for r in rows if r["font"].startswith("hand") and r["turn"]])
+    for style in ("print", "hand"):
+        label = "print" if style == "print" else "handwriting fonts"
+        for turn, how in ((0, "upright"), (90, "sideways"), (180, "upside down")):
+            line(f"{label}, {how}", [r for r in rows if r["font"].startswith(style) and r["turn"] == turn])
     for f in fonts:
         line(f, [r for r in rows if r["font"] == f])
     line("all", rows)

@@ -74,3 +74,37 @@ def test_recall_and_precision_on_printed_synthetic_notes() -> None:
     s = score(pages, found)
     assert sum(s.true.values()) > 500
     assert s.recall >= 0.95 and s.precision >= 0.95, s.by_kind()
+
+
+def _ocr_ents(text: str, region: str = "ES", ocr: bool = True) -> list[tuple[str, str, str]]:
+    line = NoteLine("a" * 64, 1, 1, text, (100, 50, 600, 30), ocr=ocr)
+    return [(e.kind, e.value, e.raw) for e in extract_note_entities([line], region=region, prefer_countries=[region])]
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    # '+' read as '#', '0' as 'O', '1' as 'l' inside a number: still the number, the text as read kept
+    ("Carmen Lunsett, 13, Cuenca #34 6l2 8O 59 08", ("phone", "+34612805908", "#34 6l2 8O 59 08")),
+    # '@' read as 'G' or 'Q', or as '@' with a 'Q' after it
+    ("Carlo Orrin (11) carlo.orrin95Gexample.org", ("email", "carlo.orrin95@example.org", "carlo.orrin95Gexample.org")),
+    ("Flavia Halvard (59) flavia.halvard33@Qexample.org",
+     ("email", "flavia.halvard33@example.org", "flavia.halvard33@Qexample.org")),
+    ("Enzo Ostrava - Bergamo - Qowl_lamp31", ("username", "owl_lamp31", "Qowl_lamp31")),
+    # a town misread by a letter, found in the gazetteer of the exhibit's country only
+    ("Lucía Ruddock, 46, Valladolld", ("place", "Valladolid", "Valladolld")),
+])
+def test_ocr_confusions_are_undone_where_safe(text: str, want: tuple[str, str, str]) -> None:
+    assert want in _ocr_ents(text)
+    assert want not in _ocr_ents(text, ocr=False)  # a text layer or a transcription is taken as written
+
+
+def test_ocr_repairs_stay_narrow() -> None:
+    # a capital Q or G that begins a word is not an '@'; a short misread word is no town; a label number no phone
+    got = _ocr_ents("Gil Quarles - Gustavo - Queensway, 54, Lugu #3 of 12")
+    assert not [e for e in got if e[0] in ("email", "username", "phone")]
+    assert ("place", "Lugo", "Lugu") not in got
+    # a misread word is matched to towns of the case's countries only, not the world's
+    assert ("place", "Valladolid", "Valladolld") not in _ocr_ents("Lucía Ruddock, 46, Valladolld", region="GB")
+    # the phone's span is the number as read, so its box points at it
+    line = NoteLine("a" * 64, 1, 1, "Ana, 13, #34 6l2 8O 59 08", (0, 0, 250, 30), ocr=True)
+    (phone,) = [e for e in extract_note_entities([line], region="ES") if e.kind == "phone"]
+    assert (phone.start, phone.end, "OCR" in phone.basis) == (9, 25, True)

@@ -71,6 +71,52 @@ def test_a_page_photographed_sideways_is_turned_upright_before_reading() -> None
     assert _cer("\n".join(page.texts), "\n".join(ln.text for ln in res.lines)) < 0.1
 
 
+@needs_tesseract
+def test_a_page_upside_down_is_turned_half_way_round() -> None:
+    from ringtrace.media.ocr import garbled, ocr_picture
+
+    page = _page(seed=8, n=6)
+    res = ocr_picture(Image.open(io.BytesIO(_picture(page, turn=180, medium="photo"))), "eng")
+    assert res.rotation == 180 and all(ln.rotation == 180 for ln in res.lines)
+    assert _cer("\n".join(page.texts), "\n".join(ln.text for ln in res.lines)) < 0.1
+    assert garbled(res.lines) < 0.1
+
+
+@needs_tesseract
+def test_an_unsure_reading_of_a_small_hand_is_read_again_larger_and_kept_if_surer() -> None:
+    from ringtrace.documents.limits import DEFAULT_DOC_LIMITS
+    from ringtrace.media import ocr
+    from ringtrace.synth.formats.notes import HAND_FONTS
+
+    font = HAND_FONTS["dancingscript"]
+    if not Path(font).is_file():
+        pytest.skip("fonts-dancingscript is not installed")
+    page = _page()
+    img = render_page_image(page, RenderStyle(font=font, medium="scan", skew=0.8, size=30, page_px=(1000, 640),
+                                              noise=4.0), seed=1)
+    res = ocr.ocr_picture(img, "eng")
+    plain = ocr._read(img, "eng", 0, DEFAULT_DOC_LIMITS)
+    assert any(n.startswith("read at 1.5x") for n in res.notes), res.notes
+    want = "\n".join(page.texts)
+    assert _cer(want, "\n".join(ln.text for ln in res.lines)) < _cer(want, "\n".join(ln.text for ln in plain))
+    # boxes stay in pixels of the picture as it is, not of the enlarged copy
+    for ln, near in zip(res.lines, plain, strict=False):
+        assert ln.box is not None and near.box is not None
+        assert ln.box.left + ln.box.width <= 1000 and ln.box.top + ln.box.height <= 640
+        assert abs((ln.box.top + ln.box.height / 2) - (near.box.top + near.box.height / 2)) < 15
+
+
+def test_garbled_words_are_what_a_page_read_upside_down_gives() -> None:
+    from ringtrace.documents.lines import TextLine
+    from ringtrace.media.ocr import garbled
+
+    upside_down = ["gE1eo JINb© - speeq - JoUeA UeIAN", "ajAeiq UIA! Joy ee} ‘selieyeq 7Z0Z/ZO/ET"]
+    handwriting = ["Alba, Sallow = Lugo - @guiet_oak 20", "8 February 2002 milk, stamps for Alva Ostrava",
+                   "CHESS evenings", "met O'Neill in Leeds"]
+    assert garbled([TextLine(1, i, t) for i, t in enumerate(upside_down, 1)]) > 0.5
+    assert garbled([TextLine(1, i, t) for i, t in enumerate(handwriting, 1)]) == 0.0
+
+
 def test_languages_are_checked_against_what_tesseract_has() -> None:
     from ringtrace.media.ocr import OcrError, check_languages
 
@@ -200,3 +246,105 @@ def test_transcription_is_the_examiners_audited_and_beside_ocr(case: Case, tmp_p
     assert shown.exit_code == 0 and page.texts[1] in shown.output
     bad = runner.invoke(app, ["notes", "transcribe", str(case.path), "zzzz", "--text-file", str(f)])
     assert bad.exit_code == 2 and "not a sha256" in bad.output
+
+
+# ---- scanned PDFs: pages without a text layer rendered and OCR'd --------------------------------------------
+
+needs_pdftoppm = pytest.mark.skipif(shutil.which("pdftoppm") is None,
+                                    reason="pdftoppm is not installed (apt-get install poppler-utils)")
+
+
+def _scan(page: NotePage) -> Image.Image:
+    st = RenderStyle(medium="scan", skew=0.8, size=30, page_px=(1000, 640), noise=4.0)
+    return render_page_image(page, st, seed=1)
+
+
+@needs_tesseract
+@needs_pdftoppm
+def test_scanned_pdf_pages_are_ocrd_with_their_page_numbers(case: Case, tmp_path: Path) -> None:
+    from ringtrace.synth.formats.notes import scanned_pdf_bytes
+
+    typed, scanned = _page(seed=4), _page(seed=9)
+    ev = tmp_path / "laptop"
+    ev.mkdir()
+    # a typed page (text layer) then a scanned one (a picture, no text): as a scanning app files a letter
+    (ev / "scan0001.pdf").write_bytes(scanned_pdf_bytes([typed.texts, _scan(scanned)], dpi=300))
+    ringtrace.ingest(case, ev, exhibit="EX-LAPTOP")
+    res = ringtrace.run(case)
+    with case.engine.connect() as con:
+        rows = con.execute(select(S.text_lines).order_by(S.text_lines.c.origin, S.text_lines.c.page,
+                                                         S.text_lines.c.line_no)).all()
+        reads = {r.method: r for r in con.execute(select(S.text_reads))}
+        probs = con.execute(select(S.problems.c.reason).where(S.problems.c.stage == "text")).scalars().all()
+    text = [r for r in rows if r.origin == "text"]
+    ocr = [r for r in rows if r.origin == "ocr"]
+    assert [(r.page, r.text) for r in text] == [(1, t) for t in typed.texts]  # the text layer is not OCR'd
+    assert {r.page for r in ocr} == {2} and [r.line_no for r in ocr] == list(range(1, len(ocr) + 1))
+    assert _cer("\n".join(scanned.texts), "\n".join(r.text for r in ocr)) < 0.1
+    # boxes in pixels of the page as rendered (300 dpi: the picture's own size here)
+    assert all(r.box_width and 0 < r.box_left + r.box_width <= 1000 and r.confidence > 60 for r in ocr)
+    assert all(r.by.startswith("tesseract ") and "pdftoppm" in r.by and r.language == "eng" for r in ocr)
+    assert (reads["ocr"].kind, reads["ocr"].status, reads["ocr"].pages) == ("pdf", "read", 1)
+    assert "pages without text: 2" in reads["ocr"].reason and res.text.scanned == 1 and not probs
+    again = ringtrace.run(case)  # recorded: not read twice
+    assert again.text.scanned == 0 and again.text.documents == 0
+    # on request every page is OCR'd, the typed one too (a text layer can be wrong), the text layer kept
+    from ringtrace.cli import app
+
+    r = CliRunner().invoke(app, ["notes", "ocr", str(case.path), reads["ocr"].sha256[:10]])
+    assert r.exit_code == 0 and "1 scanned PDFs" in r.output, r.output
+    with case.engine.connect() as con:
+        pages = {(x.origin, x.page) for x in con.execute(select(S.text_lines))}
+    assert pages == {("text", 1), ("ocr", 1), ("ocr", 2)}
+
+
+@needs_pdftoppm
+def test_scanned_pdf_ocr_is_bounded_and_a_bad_page_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    import ringtrace.documents.scanned as scanned
+    import ringtrace.media.ocr as ocr
+    from ringtrace.documents.limits import DocLimits
+    from ringtrace.documents.lines import TextLine
+    from ringtrace.synth.formats.notes import scanned_pdf_bytes
+
+    sizes: list[tuple[int, int]] = []
+
+    def fake_ocr(img: Image.Image, languages: str, limits: object) -> ocr.OcrResult:  # Tesseract's part is tested
+        sizes.append(img.size)  # above; here what reaches it, and what is said
+        return ocr.OcrResult([TextLine(1, 1, f"{img.width}x{img.height}")], 0, languages, "tesseract (fake)")
+
+    monkeypatch.setattr(ocr, "ocr_picture", fake_ocr)
+    monkeypatch.setattr(ocr, "check_languages", lambda langs: langs)
+    pic = _scan(_page())
+    pdf = tmp_path / "scan.pdf"
+    pdf.write_bytes(scanned_pdf_bytes([pic, pic, pic, pic], dpi=300))
+    real = scanned.render_page
+
+    def flaky(path: Path, page: int, dpi: float, limits: DocLimits) -> Image.Image:
+        if page == 2:
+            raise scanned.ScanError("page 2 not rendered: pdftoppm: Syntax Error: broken stream")
+        return real(path, page, dpi, limits)
+
+    monkeypatch.setattr(scanned, "render_page", flaky)
+    res = scanned.ocr_pdf_pages(pdf, [1, 2, 3, 4, 9], "eng", DocLimits(max_ocr_pdf_pages=3))
+    assert res.pages_read == [1, 3] and [ln.page for ln in res.lines] == [1, 3]
+    assert sizes == [(1000, 640), (1000, 640)]  # rendered at 300 dpi: the scanner's own pixels
+    assert res.problems == ["4 pages without text: only the first 3 OCR'd",
+                            "page 2 not rendered: pdftoppm: Syntax Error: broken stream"]
+    # a page too large for the pixel bound is rendered at a lower resolution, within it
+    small = DocLimits(max_render_pixels=160_000)
+    assert scanned.render_dpi(1000 * 72 / 300, 640 * 72 / 300, small) == 150.0
+    scanned.ocr_pdf_pages(pdf, [4], "eng", small)
+    assert sizes[-1][0] * sizes[-1][1] <= 160_000 and sizes[-1][0] == 500
+    with pytest.raises(scanned.ScanError, match="page 2 not rendered"):
+        scanned.ocr_pdf_pages(pdf, [2], "eng")
+
+
+def test_pages_without_text_are_those_with_next_to_nothing_on_them() -> None:
+    from ringtrace.documents.lines import TextLine
+    from ringtrace.documents.scanned import page_spans, pages_without_text
+
+    lines = [TextLine(1, 1, "Garden club - contacts"), TextLine(2, 1, "- 2 -"), TextLine(4, 1, "Scanned with App"),
+             TextLine(4, 2, "Alba Quarles, 27, Málaga")]
+    assert pages_without_text(lines, 5) == [2, 3, 5]
+    assert page_spans([1, 2, 3, 5, 7, 8]) == "1-3, 5, 7-8"

@@ -54,10 +54,11 @@ def notes_languages(case: CaseArg, languages: Annotated[str, typer.Argument(help
 
 @notes_app.command("ocr")
 def notes_ocr(case: CaseArg,
-              media: Annotated[list[str] | None, typer.Argument(help="Pictures (sha256 or prefix); default: all "
-                                                                "pending pictures of paper.")] = None,
+              media: Annotated[list[str] | None, typer.Argument(help="Pictures or PDFs (sha256 or prefix; a PDF: "
+                                                                "every page); default: all pending.")] = None,
               languages: Annotated[str | None, typer.Option(help="Languages for this reading.")] = None) -> None:
-    """OCR pictures now: the ones given (read again, page-like or not), else what the text stage has pending."""
+    """OCR pictures now: the ones given (read again, page-like or not; a PDF's every page), else what the text
+    stage has pending."""
     from ringtrace.documents.transcribe import TranscriptionError, resolve_content
     from ringtrace.lock import case_lock
     from ringtrace.media.ocr import OcrError, check_languages, tesseract_path
@@ -75,7 +76,8 @@ def notes_ocr(case: CaseArg,
         fail(str(e))
     with case_lock(c.path, wait=c.lock_wait):
         res = ocr_contents(c, shas, languages) if shas else text_stage(c)
-    console.print(f"read {res.pictures} pictures ({res.lines} lines), {res.failed} failed")
+    console.print(f"read {res.pictures} pictures and {res.scanned} scanned PDFs ({res.lines} lines), "
+                  f"{res.failed} failed")
     console.print(f"Next: ringtrace notes show {shown(str(case))} SHA256")
 
 

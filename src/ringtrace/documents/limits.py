@@ -23,6 +23,11 @@ class DocLimits:
     max_ocr_pixels: int = 40_000_000  # larger pictures are scaled down to this before OCR
     ocr_timeout_s: float = 120.0  # Tesseract is killed past this, per picture and per pass
     min_page_side: int = 400  # pictures smaller than this on either side are never taken for a page
+    # scanned PDFs: pages without a text layer rendered (pdftoppm) and OCR'd
+    pdf_render_dpi: int = 300  # what Tesseract reads best; lower only for pages too large for max_render_pixels
+    max_render_pixels: int = 25_000_000  # A3 at 300 dpi is 17 million
+    max_ocr_pdf_pages: int = 200  # pages OCR'd per document; the rest is reported, not read
+    pdf_ocr_total_s: float = 1800.0  # seconds of OCR per document; the pages left are reported
 
 
 DEFAULT_DOC_LIMITS = DocLimits()

@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ringtrace.indicators.extract import extract_indicators
+from ringtrace.indicators.ocr_repair import repair_ocr
 
 MAX_LINE = 2000  # characters of one line looked at (hostile input: a "line" can be a whole file)
 KINDS = ("name", "age", "place", "date", "phone", "email", "username")
@@ -125,6 +126,7 @@ class NoteLine:
     text: str
     box: tuple[int, int, int, int] | None = None  # left, top, width, height in page pixels
     line_id: int | None = None  # text_lines.id
+    ocr: bool = False  # read by OCR: its usual confusions are undone where safe (``ocr_repair``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +219,40 @@ def lookup_place(text: str, prefer: frozenset[str] = frozenset()) -> Place | Non
     return max(cands, key=lambda p: (p.primary, p.country in prefer, p.population))
 
 
+FUZZY_PLACE_MIN = 5  # letters: a shorter misread name is too near too many towns
+FUZZY_PLACE_RATIO = 90.0  # rapidfuzz ratio over folded names
+
+
+@lru_cache(maxsize=64)
+def _places_in(country: str) -> dict[str, Place]:
+    """Folded name -> the place of that name in one country (its own name before an alternate one)."""
+    out: dict[str, Place] = {}
+    for key, places in _gazetteer().items():
+        for p in places:
+            if p.country == country and (key not in out or (p.primary, p.population) > (out[key].primary,
+                                                                                          out[key].population)):
+                out[key] = p
+    return out
+
+
+def fuzzy_place(text: str, prefer: frozenset[str]) -> tuple[Place, float] | None:
+    """The place of the exhibit's countries (``prefer``) whose name OCR most likely misread as ``text``: at least
+    ``FUZZY_PLACE_MIN`` letters and a ratio of ``FUZZY_PLACE_RATIO``; only the case's countries are looked in, so a
+    misread word does not become a town anywhere in the world."""
+    from rapidfuzz import fuzz, process
+
+    key = fold(text.strip())
+    if sum(c.isalpha() for c in key) < FUZZY_PLACE_MIN:
+        return None
+    best: tuple[Place, float] | None = None
+    for country in sorted(prefer):
+        places = _places_in(country)
+        hit = process.extractOne(key, list(places), scorer=fuzz.ratio, score_cutoff=FUZZY_PLACE_RATIO)
+        if hit is not None and (best is None or hit[1] > best[1]):
+            best = (places[hit[0]], float(hit[1]))
+    return best
+
+
 def _is_name_like(run: str, known: frozenset[str]) -> str | None:
     """Why a run of capitalised words is a person's name, or None."""
     words = [w for w in run.split() if w[:1].isupper()]
@@ -303,15 +339,24 @@ def extract_line(line: NoteLine, *, region: str | None = None, known_names: froz
         taken.append((s, e))
         out.append(NoteEntity(kind, value, text[s:e], s, e, line, country, precision, basis))
 
-    for f in extract_indicators(text, region=region):
+    # numbers, e-mails and handles are found on the line as OCR should have read it, spans on the line as read
+    fixed = repair_ocr(text) if line.ocr else None
+    view = fixed.text if fixed and fixed.fixes else text
+    where = fixed.span if fixed and fixed.fixes else (lambda s, e: (s, e))
+    also = f" (read through OCR's confusions: {'; '.join(fixed.fixes)})" if fixed and fixed.fixes else ""
+    for f in extract_indicators(view, region=region):
+        s, e = where(f.start, f.end)
+        said = also if view[f.start:f.end] != text[s:e] else ""
         if f.kind == "email":
-            add("email", f.start, f.end, f.value, "an e-mail address")
+            add("email", s, e, f.value, "an e-mail address" + said)
         elif f.kind in ("phone", "whatsapp_phone", "telegram_phone"):
             cc = _phone_country(f.value)
-            add("phone", f.start, f.end, f.value, "a phone number valid for its country", cc)
-    for m in _USERNAME.finditer(text):
-        if free(*m.span()):
-            add("username", m.start(), m.end(), m.group("u").lower(), "an @handle")
+            add("phone", s, e, f.value, "a phone number valid for its country" + said, cc)
+    for m in _USERNAME.finditer(view):
+        s, e = where(*m.span())
+        if free(s, e):
+            add("username", s, e, m.group("u").lower(), "an @handle" + (also if view[m.start():m.end()] != text[s:e]
+                                                                         else ""))
     for s, e, iso, prec, _raw in _dates(text, region):
         if free(s, e):
             add("date", s, e, iso, "a date", precision=prec)
@@ -356,7 +401,13 @@ def extract_line(line: NoteLine, *, region: str | None = None, known_names: froz
         elif why is not None:
             add("name", s, e, " ".join(run.split()), why)
         elif preposition or (list_line and whole_field and not first and n_words <= 3):
-            add("place", s, e, " ".join(run.split()), "a town named where the note puts places (not in the gazetteer)")
+            near = fuzzy_place(run, prefer) if line.ocr else None
+            if near is not None:
+                add("place", s, e, near[0].name, f"a place in the gazetteer, as OCR misread it (ratio {near[1]:.0f})",
+                    near[0].country)
+            else:
+                add("place", s, e, " ".join(run.split()),
+                    "a town named where the note puts places (not in the gazetteer)")
     # a bare one- or two-digit number beside a name is an age ("Ana Ruiz, 14, Toledo", "Ana Ruiz 14 Toledo")
     for x in [x for x in out if x.kind == "name"]:
         nxt = _AGE_NEXT.match(text, x.end)

@@ -46,7 +46,8 @@ def _lines_by_content(con: Connection) -> dict[str, list[tuple[str, NoteLine]]]:
         box = None
         if r.box_left is not None and r.box_width is not None:
             box = (r.box_left, r.box_top or 0, r.box_width, r.box_height or 0)
-        out[r.sha256].append((r.origin, NoteLine(r.sha256, r.page, r.line_no, r.text, box, r.id)))
+        out[r.sha256].append((r.origin, NoteLine(r.sha256, r.page, r.line_no, r.text, box, r.id,
+                                                 ocr=r.origin == "ocr")))
     return out
 
 

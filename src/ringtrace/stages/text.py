@@ -48,6 +48,7 @@ class ReadJob:
     force: bool = False  # OCR even when the picture does not look like a page
     single_thread: bool = False  # Tesseract one thread a process when a pool runs many at once
     limits: DocLimits = DEFAULT_DOC_LIMITS
+    pages: tuple[int, ...] = ()  # a scanned PDF's pages to OCR (those without a text layer)
 
 
 @dataclass
@@ -68,13 +69,16 @@ class ReadResult:
 class TextStageResult:
     documents: int = 0
     pictures: int = 0
+    scanned: int = 0  # PDFs whose pages without text were OCR'd
     lines: int = 0
     failed: int = 0
 
 
 def read_job(job: ReadJob) -> ReadResult:
     """Runs in a worker: read one content. Never raises for a bad content (a failed result says why)."""
-    return _read_text(job) if job.method == "text" else _read_picture(job)
+    if job.method == "text":
+        return _read_text(job)
+    return _read_scanned(job) if job.kind == "pdf" else _read_picture(job)
 
 
 def _read_text(job: ReadJob) -> ReadResult:
@@ -123,6 +127,25 @@ def _read_picture(job: ReadJob) -> ReadResult:
         return fail
     return ReadResult(job.sha256, "ocr", "image", "read" if res.lines else "empty", res.by, res.lines, 1,
                       "; ".join(res.notes) or None, [], res.languages)
+
+
+def _read_scanned(job: ReadJob) -> ReadResult:
+    import pytesseract
+
+    from ringtrace.documents.scanned import ScanError, ocr_pdf_pages, page_spans
+    from ringtrace.media.ocr import OcrError
+
+    if job.single_thread:
+        os.environ["OMP_THREAD_LIMIT"] = "1"
+    try:
+        res = ocr_pdf_pages(Path(job.path), list(job.pages), job.languages, job.limits)
+    except pytesseract.TesseractNotFoundError:
+        return ReadResult(job.sha256, "ocr", "pdf", "unavailable", "tesseract", reason="tesseract is not installed")
+    except (ScanError, OcrError) as exc:
+        return ReadResult(job.sha256, "ocr", "pdf", "failed", "tesseract (pdftoppm)", reason=str(exc))
+    reason = f"OCR of pages without text: {page_spans(res.pages_read)}" + "".join(f"; {n}" for n in res.notes)
+    return ReadResult(job.sha256, "ocr", "pdf", "read" if res.lines else "empty", res.by, res.lines,
+                      len(res.pages_read), reason, res.problems, res.languages)
 
 
 # ---- what is pending ------------------------------------------------------------------------------------
@@ -210,6 +233,46 @@ def pending_pictures(case: Case, only: Iterable[str] | None = None, languages: s
     return jobs
 
 
+def pending_scanned(case: Case, limits: DocLimits = DEFAULT_DOC_LIMITS, only: Iterable[str] | None = None,
+                    languages: str | None = None) -> list[ReadJob]:
+    """PDFs whose text layer was read and left pages without text, not yet OCR'd: a job for those pages each.
+    ``only``: these PDFs, every page of them (text layer or not), read again even if read before."""
+    from sqlalchemy import func
+
+    from ringtrace.documents.scanned import MIN_TEXT_CHARS
+
+    wanted = set(only) if only is not None else None
+    with case.engine.connect() as con:
+        done = _done(con, "ocr")
+        pdfs = {r.sha256: min(r.pages or 0, limits.max_pages) for r in con.execute(
+            select(S.text_reads.c.sha256, S.text_reads.c.pages).where(S.text_reads.c.method == "text")
+            .where(S.text_reads.c.kind == "pdf").where(S.text_reads.c.status.in_(("read", "empty"))))
+            if (r.sha256 in wanted if wanted is not None else r.sha256 not in done)}
+        if not pdfs:
+            return []
+        holders = _holders_of(con, list(pdfs))
+        jobs: list[ReadJob] = []
+        shas = sorted(pdfs)
+        for i in range(0, len(shas), 500):
+            chunk = shas[i:i + 500]
+            visible = func.length(func.replace(func.replace(S.text_lines.c.text, " ", ""), "\t", ""))
+            texted: dict[str, set[int]] = {}
+            q = (select(S.text_lines.c.sha256, S.text_lines.c.page).where(S.text_lines.c.origin == "text")
+                 .where(S.text_lines.c.sha256.in_(chunk)).group_by(S.text_lines.c.sha256, S.text_lines.c.page)
+                 .having(func.sum(visible) >= MIN_TEXT_CHARS))
+            for r in con.execute(q):
+                texted.setdefault(r.sha256, set()).add(r.page)
+            for sha in chunk:
+                blank = tuple(p for p in range(1, pdfs[sha] + 1)
+                              if wanted is not None or p not in texted.get(sha, set()))
+                path = content_path(case, sha, con) if blank else None
+                if path is None:
+                    continue
+                langs = languages or _languages_for(con, [h[0] for h in holders.get(sha, [])])
+                jobs.append(ReadJob(sha, str(path), "ocr", "pdf", langs, limits=limits, pages=blank))
+    return jobs
+
+
 def _languages_for(con: Connection, exhibits: list[str]) -> str:
     from ringtrace.documents import settings
 
@@ -232,24 +295,33 @@ def text_stage(case: Case, executor: Executor | None = None, progress: Progress 
     from ringtrace.media.ocr import tesseract_path
 
     pics = pending_pictures(case, limits=limits)
-    if pics and tesseract_path() is None:
-        _problem_once(case, "tesseract is not installed: pictures of paper not OCR'd (install tesseract-ocr and "
-                            "its language packs, then run again)")
-        pics = []
-    _run(case, pics, executor, progress, res, "ocr", pool_from=4)
-    case.log("stage.text", {"documents": res.documents, "pictures": res.pictures, "lines": res.lines,
-                            "failed": res.failed})
+    scans = pending_scanned(case, limits)
+    if (pics or scans) and tesseract_path() is None:
+        _problem_once(case, "tesseract is not installed: pictures of paper and scanned PDF pages not OCR'd "
+                            "(install tesseract-ocr and its language packs, then run again)")
+        pics, scans = [], []
+    from ringtrace.documents.scanned import pdftoppm_path
+
+    if scans and pdftoppm_path() is None:
+        _problem_once(case, "pdftoppm is not installed: scanned PDF pages not OCR'd (install poppler-utils, then "
+                            "run again)")
+        scans = []
+    # the pool reads the longest first: a scanned PDF is many pages
+    _run(case, sorted(scans, key=lambda j: -len(j.pages)) + pics, executor, progress, res, "ocr", pool_from=4)
+    case.log("stage.text", {"documents": res.documents, "pictures": res.pictures, "scanned": res.scanned,
+                            "lines": res.lines, "failed": res.failed})
     return res
 
 
 def ocr_contents(case: Case, shas: list[str], languages: str | None = None, executor: Executor | None = None,
                  progress: Progress = noop_progress) -> TextStageResult:
-    """OCR the given pictures now (again, if read before), page-like or not."""
+    """OCR the given pictures now (again, if read before), page-like or not; given PDFs, every page."""
     res = TextStageResult()
-    jobs = pending_pictures(case, only=shas, languages=languages)
+    jobs = pending_scanned(case, only=shas, languages=languages) + pending_pictures(case, only=shas,
+                                                                                   languages=languages)
     _run(case, jobs, executor, progress, res, "ocr", pool_from=4)
-    case.log("notes.ocr", {"media": shas, "languages": languages, "pictures": res.pictures, "lines": res.lines,
-                           "failed": res.failed})
+    case.log("notes.ocr", {"media": shas, "languages": languages, "pictures": res.pictures,
+                           "scanned": res.scanned, "lines": res.lines, "failed": res.failed})
     return res
 
 
@@ -300,13 +372,17 @@ def _store(case: Case, results: list[ReadResult], res: TextStageResult) -> None:
                 reason=(r.reason or None) and r.reason[:2000], by=r.by, at=now))
             if r.status == "failed":
                 res.failed += 1
-                what = "document" if r.method == "text" else "picture"
-                _problem(con, source_id, relpath, r.sha256, f"{r.kind} {what} not read: {r.reason}", "error", now)
+                what = ("document not read" if r.method == "text" else
+                        "pages without text not OCR'd" if r.kind == "pdf" else "picture not read")
+                _problem(con, source_id, relpath, r.sha256, f"{r.kind} {what}: {r.reason}", "error", now)
             for p in r.problems:
-                _problem(con, source_id, relpath, r.sha256, f"{r.kind} document read in part: {p}", "warning", now)
+                part = "scanned pages read in part" if r.method == "ocr" else "document read in part"
+                _problem(con, source_id, relpath, r.sha256, f"{r.kind} {part}: {p}", "warning", now)
             if r.status != "not-page":
                 if r.method == "text":
                     res.documents += 1
+                elif r.kind == "pdf":
+                    res.scanned += 1
                 else:
                     res.pictures += 1
             res.lines += len(r.lines)

@@ -31,7 +31,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from ringtrace.synth.people import COUNTRIES, FIRST, LAST, invent_phone
 
 PRINT_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-# handwriting-like fonts from Debian packages; the first four are what CI installs (.ci/run)
+# handwriting-like fonts from Debian packages, all five installed by CI (.ci/run)
 HAND_FONTS: dict[str, str] = {
     "dkg-handwriting": "/usr/share/fonts/truetype/fifthhorseman/dkg.ttf",
     "breip": "/usr/share/fonts/truetype/breip/Breip.ttf",
@@ -278,6 +278,28 @@ def pdf_bytes(pages: list[list[str]], password: str | None = None) -> bytes:
     return bytes(pdf.output())
 
 
+def scanned_pdf_bytes(pages: list[list[str] | Image.Image], dpi: int = 150) -> bytes:
+    """A PDF as a scanner or a phone's scanning app makes it: each picture a page of its own (its size at ``dpi``),
+    with no text layer; a list of lines is a typed page (with a text layer) between them."""
+    from fpdf import FPDF
+
+    pdf = FPDF(unit="pt")
+    pdf.set_creator("ringtrace synth scanner")
+    pdf.set_creation_date(datetime(2000, 1, 1, tzinfo=UTC))
+    pdf.add_font("DejaVu", fname=PRINT_FONT)
+    pdf.set_font("DejaVu", size=12)
+    for page in pages:
+        if isinstance(page, Image.Image):
+            w, h = page.width * 72 / dpi, page.height * 72 / dpi
+            pdf.add_page(format=(w, h))
+            pdf.image(page.convert("RGB"), x=0, y=0, w=w, h=h)
+        else:
+            pdf.add_page(format="A4")
+            for text in page:
+                pdf.cell(0, 26, text, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
 def docx_bytes(pages: list[list[str]]) -> bytes:
     import docx
     from docx.enum.text import WD_BREAK
@@ -399,4 +421,4 @@ def write_truth(path: Path, truth: dict[str, Any]) -> None:
 
 
 __all__ = ["COUNTRIES", "ENTITY_KINDS", "Entity", "NoteLine", "NotePage", "RenderStyle", "available_hand_fonts",
-           "compose_pages", "document_bytes", "render_page_image", "write_notes"]
+           "compose_pages", "document_bytes", "render_page_image", "scanned_pdf_bytes", "write_notes"]
