@@ -193,7 +193,10 @@ def _deep(case: Case, rep: VerifyReport, secrets: dict[int, dict[str, str]]) -> 
                 with scratch.begin() as sc:
                     sc.execute(insert(sources).values(**{**dict(src._mapping), "status": "staged"}))
                     if files:
-                        sc.execute(insert(source_files), [{**f, "format": None, "unit_primary": None} for f in files])
+                        # ids are the scratch case's own (another source's embedded files may hold the case's):
+                        # seals leave ids out
+                        sc.execute(insert(source_files), [{**{k: v for k, v in f.items() if k != "id"},
+                                                           "format": None, "unit_primary": None} for f in files])
                 parse_source(scratch, src.id, secrets=secrets.get(src.id))
                 rep.sources_reparsed += 1
                 with scratch.engine.connect() as sc:
