@@ -11,7 +11,7 @@ import json
 import os
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -169,3 +169,22 @@ def iter_source_files(case: Case, source_id: int) -> Iterator[tuple[str, int]]:
                              .where(source_files.c.source_id == source_id)
                              .where(source_files.c.embedded.is_(False))):
             yield r.relpath, r.size
+
+
+def iter_content_heads(case: Case, con: Connection, skip: Container[str], head_bytes: int
+                       ) -> Iterator[tuple[str, Path, bytes]]:
+    """Every distinct content of the case's source files not in ``skip`` that can be read where it is kept, with its
+    first ``head_bytes``: what the hash and text stages sniff to choose their work."""
+    for r in con.execute(select(source_files.c.sha256).distinct()):
+        sha = r[0]
+        if sha in skip:
+            continue
+        path = content_path(case, sha, con)
+        if path is None:
+            continue
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(head_bytes)
+        except OSError:
+            continue
+        yield sha, path, head

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, select
 
 from ringtrace.analysis.common import iso
 from ringtrace.analysis.countries import attribute_countries
@@ -23,6 +23,7 @@ from ringtrace.analysis.persons import Resolution, resolve_persons
 from ringtrace.analysis.timeline import deduplicated, raw_messages
 from ringtrace.case import Case
 from ringtrace.stages import Progress, noop_progress
+from ringtrace.store import insert_in_batches
 from ringtrace.store import schema as S
 
 
@@ -138,8 +139,8 @@ def _write(con: Connection, res: Resolution, countries: list[Any], built: list[G
         prow.append({"id": i + 1, "label": p.label, "country": c.country, "country_basis": c.basis,
                      "country_confidence": c.confidence, "explanation": p.explanation})
         parow.extend({"person_id": i + 1, "account_id": a, "basis": p.account_basis[a]} for a in p.account_ids)
-    _bulk(con, S.persons, prow)
-    _bulk(con, S.person_accounts, parow)
+    insert_in_batches(con, S.persons, prow)
+    insert_in_batches(con, S.person_accounts, parow)
     grow: list[dict[str, Any]] = []
     gcrow: list[dict[str, Any]] = []
     mrow: list[dict[str, Any]] = []
@@ -155,12 +156,8 @@ def _write(con: Connection, res: Resolution, countries: list[Any], built: list[G
                 mrow.append({"group_id": gi + 1, "person_id": pi + 1, "from_at": iv.from_at, "to_at": iv.to_at,
                              "joined_via": iv.joined_via, "invite_code": iv.invite_code, "role": iv.role,
                              "evidence": iv.evidence})
-    _bulk(con, S.groups, grow)
-    _bulk(con, S.group_chats, gcrow)
-    _bulk(con, S.memberships, mrow)
+    insert_in_batches(con, S.groups, grow)
+    insert_in_batches(con, S.group_chats, gcrow)
+    insert_in_batches(con, S.memberships, mrow)
     summary.persons, summary.groups, summary.memberships = len(prow), len(grow), len(mrow)
 
-
-def _bulk(con: Connection, table: Any, rows: list[dict[str, Any]], n: int = 2000) -> None:
-    for i in range(0, len(rows), n):
-        con.execute(insert(table), rows[i:i + n])

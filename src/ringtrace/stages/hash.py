@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from ringtrace.case import Case, content_path
+from ringtrace.case import Case, iter_content_heads
 from ringtrace.compute import Executor, make_executor
 from ringtrace.stages import Progress, noop_progress
 from ringtrace.store import schema as S
@@ -38,20 +38,7 @@ def pending_media(case: Case) -> Iterator[tuple[str, str]]:
 
     with case.engine.connect() as con:
         done = {r[0] for r in con.execute(select(S.media.c.sha256))}
-        seen: set[str] = set()
-        for r in con.execute(select(S.source_files.c.sha256).distinct()):
-            sha = r[0]
-            if sha in done or sha in seen:
-                continue
-            seen.add(sha)
-            path = content_path(case, sha, con)
-            if path is None:
-                continue
-            try:
-                with path.open("rb") as fh:
-                    head = fh.read(4096)
-            except OSError:
-                continue
+        for sha, path, head in iter_content_heads(case, con, done, 4096):
             if sniff(head)[0] in ("image", "video"):
                 yield sha, str(path)
 

@@ -14,13 +14,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, select
 
 from ringtrace.analysis.note_links import CaseAccount, Link, Victim, link_names, link_phones, possible_victims
 from ringtrace.case import Case
 from ringtrace.identifiers import ExportName, IdentifierError, identifier
 from ringtrace.indicators.note_entities import NoteEntity, NoteLine, extract_note_entities
 from ringtrace.stages import Progress, noop_progress
+from ringtrace.store import insert_in_batches
 from ringtrace.store import schema as S
 
 
@@ -145,8 +146,8 @@ def _write(con: Connection, entities: list[tuple[str, NoteEntity]], links: list[
                      "date_precision": e.precision, "basis": e.basis,
                      "box_left": box[0] if box else None, "box_top": box[1] if box else None,
                      "box_width": box[2] if box else None, "box_height": box[3] if box else None})
-    _bulk(con, S.note_entities, rows)
-    _bulk(con, S.note_links, [
+    insert_in_batches(con, S.note_entities, rows)
+    insert_in_batches(con, S.note_links, [
         {"entity_id": ids[id(lk.entity)], "person_label": lk.person_label, "account_id": lk.account_id,
          "matched": lk.matched, "basis": lk.basis, "score": lk.score} for lk in links])
     vrows: list[dict[str, Any]] = []
@@ -164,9 +165,5 @@ def _write(con: Connection, entities: list[tuple[str, NoteEntity]], links: list[
                       "dates": v.dates or None, "sha256": first.line.sha256, "page": first.line.page,
                       "line_no": first.line.line_no, "entity_ids": [ids[id(e)] for e in v.entities],
                       "basis": v.basis})
-    _bulk(con, S.possible_victims, vrows)
+    insert_in_batches(con, S.possible_victims, vrows)
 
-
-def _bulk(con: Connection, table: Any, rows: list[dict[str, Any]], n: int = 2000) -> None:
-    for i in range(0, len(rows), n):
-        con.execute(insert(table), rows[i:i + n])

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
-from ringtrace.case import Case, content_path
+from ringtrace.case import Case, content_path, iter_content_heads
 from ringtrace.compute import Executor, make_executor
 from ringtrace.documents.limits import DEFAULT_DOC_LIMITS, DocLimits
 from ringtrace.documents.lines import TextLine
@@ -180,20 +180,7 @@ def pending_documents(case: Case, limits: DocLimits = DEFAULT_DOC_LIMITS) -> Ite
         by_format = {r[0] for r in con.execute(select(S.source_files.c.sha256).distinct()
                                                .where(S.source_files.c.format.is_not(None))
                                                .where(S.source_files.c.format.not_in(FREE_TEXT_FORMATS)))}
-        seen: set[str] = set()
-        for r in con.execute(select(S.source_files.c.sha256).distinct()):
-            sha = r[0]
-            if sha in done or sha in media or sha in seen:
-                continue
-            seen.add(sha)
-            path = content_path(case, sha, con)
-            if path is None:
-                continue
-            try:
-                with path.open("rb") as fh:
-                    head = fh.read(HEAD)
-            except OSError:
-                continue
+        for sha, path, head in iter_content_heads(case, con, done.keys() | media, HEAD):
             kind = document_kind(head, path)
             if kind is None or (kind == "text" and sha in by_format):
                 continue

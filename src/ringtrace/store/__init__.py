@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import CursorResult
+from sqlalchemy import Connection, CursorResult, Table, insert
 
 
 def new_id(result: CursorResult[Any]) -> int:
@@ -13,3 +13,9 @@ def new_id(result: CursorResult[Any]) -> int:
     if pk is None or pk[0] is None:
         raise RuntimeError("the insert returned no primary key")
     return int(pk[0])
+
+
+def insert_in_batches(con: Connection, table: Table, rows: list[dict[str, Any]], n: int = 2000) -> None:
+    """Insert ``rows`` in statements of ``n`` (bounded parameter lists; SQLite caps the variables of one)."""
+    for i in range(0, len(rows), n):
+        con.execute(insert(table), rows[i:i + n])
