@@ -54,11 +54,14 @@ def _lines_by_content(con: Connection) -> dict[str, list[tuple[str, NoteLine]]]:
 
 def _holders(con: Connection, shas: set[str]) -> dict[str, tuple[str | None, str | None, str]]:
     """sha256 -> (region, seizure country, exhibit) of the first exhibit holding it."""
-    q = (select(S.source_files.c.sha256, S.sources.c.region, S.sources.c.seizure_country, S.sources.c.exhibit)
-         .join(S.sources, S.sources.c.id == S.source_files.c.source_id).order_by(S.sources.c.id))
     out: dict[str, tuple[str | None, str | None, str]] = {}
+    if not shas:
+        return out
+    q = (select(S.source_files.c.sha256, S.sources.c.region, S.sources.c.seizure_country, S.sources.c.exhibit)
+         .join(S.sources, S.sources.c.id == S.source_files.c.source_id)
+         .where(S.source_files.c.sha256.in_(sorted(shas))).order_by(S.sources.c.id))
     for r in con.execute(q):
-        if r.sha256 in shas and r.sha256 not in out:
+        if r.sha256 not in out:
             out[r.sha256] = (r.region, r.seizure_country, r.exhibit)
     return out
 
