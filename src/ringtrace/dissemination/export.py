@@ -2,19 +2,27 @@
 
 It reads the evidence tables and the analysis tables and writes one document. Times are ISO 8601 UTC with a
 ``Z``. Every list is sorted so that the same case gives the same bytes.
+
+``write_export`` streams: each list item is written as it is read from the database (the messages, which grow
+with the case, are never all in memory), and the bytes are exactly those of
+``json.dumps(build_export(...), indent=1, ensure_ascii=False) + "\n"``. ``build_export`` returns the same document
+in memory for the callers that need it (the package maker, the report, the CASE/UCO export, the read views).
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
+import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, Text, select, type_coerce
 
 from ringtrace import TOOL
 from ringtrace.analysis.invites import code_current_at, looks_like_code
@@ -55,6 +63,31 @@ def mask_secret(s: str | None) -> str | None:
     return s[:4] + "…" + "•" * 6
 
 
+# SQLAlchemy's SQLite DATETIME storage format (naive, UTC by the writer's convention): the text is turned into the
+# ISO form directly, without a datetime object per row; anything else goes through the column type and ``iso``.
+_STORED_DT = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
+
+
+def _raw_time(col: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The column as the database gives it (text on SQLite; a datetime where the driver makes one)."""
+    return type_coerce(col, Text).label(col.key)
+
+
+def _iso_reader(con: Connection, col: ColumnElement[Any]) -> Callable[[Any], str | None]:
+    """``iso`` of a ``_raw_time`` value, equal to ``iso`` of the value the column type would have returned."""
+    processor = col.type.dialect_impl(con.dialect).result_processor(con.dialect, None)
+    match = _STORED_DT.fullmatch
+
+    def read(v: Any) -> str | None:
+        if v.__class__ is str and len(v) == 26 and match(v):
+            return v[:10] + "T" + v[11:19] + ("Z" if v.endswith(".000000") else v[19:] + "Z")
+        if isinstance(v, str) and processor is not None:
+            v = processor(v)
+        return iso(v)
+
+    return read
+
+
 class _Ctx:
     """Lookups shared by the sections: accounts -> persons, chats -> groups, sources -> exhibits."""
 
@@ -66,6 +99,8 @@ class _Ctx:
             r.account_id: r.person_id for r in con.execute(select(S.person_accounts))}
         self.group_label = {r.id: r.label for r in con.execute(select(S.groups.c.id, S.groups.c.label))}
         self.chat_group: dict[int, int] = {r.chat_id: r.group_id for r in con.execute(select(S.group_chats))}
+        self.account_label: dict[int, str] = {a: self.person_label[p] for a, p in self.account_person.items()
+                                               if p in self.person_label}  # person_of, one lookup
 
     @cached_property
     def code_ties(self) -> dict[tuple[str, str], Any]:
@@ -98,33 +133,183 @@ def _locator(r: Any) -> str:
     return Prov(r.prov_file, r.prov_table, r.prov_row, r.prov_line).locator()
 
 
+def _document(con: Connection, case: Case, with_messages: bool, include_secrets: bool
+              ) -> tuple[list[tuple[str, Any]], list[tuple[str, Iterable[Any]]]]:
+    """The document's leading keys and values, then its lists in order, each one an iterable of its items read
+    from the database as they are consumed (on this connection, one list after the other)."""
+    ctx = _Ctx(con)
+    head: list[tuple[str, Any]] = [("export_version", EXPORT_VERSION), ("case", case.name),
+                                   ("generated_at", iso(datetime.now(UTC))), ("tool", TOOL)]
+    lists: list[tuple[str, Iterable[Any]]] = [
+        ("sources", _Lazy(lambda: _sources(con))), ("persons", _Lazy(lambda: _persons(con))),
+        ("groups", _Lazy(lambda: _groups(con, ctx))),
+        ("media", _Lazy(lambda: _media(con, ctx))),
+        ("invite_links", _Lazy(lambda: _invite_links(con, ctx, include_secrets))),
+        ("indicators", _Lazy(lambda: _indicators(con, ctx, include_secrets)))]
+    if with_messages:
+        lists.append(("messages", _Lazy(lambda: _messages(con, ctx))))
+    return head, lists
+
+
+class _Lazy:
+    """A section read only when it is iterated, so that the lists before it are written (and freed) first."""
+
+    def __init__(self, make: Callable[[], Iterable[Any]]) -> None:
+        self.make = make
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.make())
+
+
 def build_export(case: Case, with_messages: bool = False, include_secrets: bool = False) -> ExportDoc:
+    """The whole document in memory (``write_export`` writes the same bytes without holding it)."""
     with case.engine.connect() as con:
-        ctx = _Ctx(con)
-        doc: ExportDoc = {
-            "export_version": EXPORT_VERSION,
-            "case": case.name,
-            "generated_at": iso(datetime.now(UTC)),
-            "tool": TOOL,
-            "sources": _sources(con),
-            "persons": _persons(con),
-            "groups": _groups(con, ctx),
-            "media": _media(con, ctx),
-            "invite_links": _invite_links(con, ctx, include_secrets),
-            "indicators": _indicators(con, ctx, include_secrets),
-        }
-        if with_messages:
-            doc["messages"] = list(_messages(con, ctx))
-    return doc
+        head, lists = _document(con, case, with_messages, include_secrets)
+        doc: dict[str, Any] = dict(head)
+        for key, items in lists:
+            doc[key] = list(items)
+    return doc  # type: ignore[return-value]  # the keys of ExportDoc, built by _document
 
 
 def write_export(case: Case, out: Path, with_messages: bool = False, include_secrets: bool = False) -> Path:
-    doc = build_export(case, with_messages, include_secrets)
+    """Write the export to ``out`` as a stream: the same bytes as ``json.dumps(build_export(...), indent=1,
+    ensure_ascii=False) + "\\n"``, each list item written as it is read (the file appears whole or not at all)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    case.log("export.json", {"path": str(out), "with_messages": with_messages, "persons": len(doc["persons"]),
-                             "groups": len(doc["groups"]), "media": len(doc["media"])})
+    part = out.with_name(out.name + ".part")
+    counts: dict[str, int] = {}
+    try:
+        with case.engine.connect() as con, part.open("w", encoding="utf-8") as f:
+            head, lists = _document(con, case, with_messages, include_secrets)
+            buf: list[str] = []
+            for chunk in iter_json(head, lists, counts):
+                buf.append(chunk)
+                if len(buf) >= 2048:
+                    f.write("".join(buf))
+                    buf.clear()
+            f.write("".join(buf))
+        os.replace(part, out)
+    finally:
+        part.unlink(missing_ok=True)
+    case.log("export.json", {"path": str(out), "with_messages": with_messages, "persons": counts["persons"],
+                             "groups": counts["groups"], "media": counts["media"]})
     return out
+
+
+# ---- the document as text, exactly as json.dumps(doc, indent=1, ensure_ascii=False) writes it ---------------------
+
+_enc: Callable[[str], str] = json.encoder.encode_basestring  # what dumps(ensure_ascii=False) calls (C)
+
+
+def _float(o: float) -> str:
+    if o != o:
+        return "NaN"
+    if o == math.inf:
+        return "Infinity"
+    if o == -math.inf:
+        return "-Infinity"
+    return float.__repr__(o)
+
+
+def _key(k: Any) -> str:
+    if isinstance(k, str):
+        return _enc(k)
+    if isinstance(k, float):
+        return _enc(_float(k))
+    if k is True:
+        return '"true"'
+    if k is False:
+        return '"false"'
+    if k is None:
+        return '"null"'
+    if isinstance(k, int):
+        return _enc(int.__repr__(k))
+    raise TypeError(f"keys must be str, int, float, bool or None, not {k.__class__.__name__}")
+
+
+def dump_json(o: Any, pad: str = "\n") -> str:
+    """``json.dumps(o, indent=1, ensure_ascii=False)`` for a value written at the indent ``pad`` (a newline and
+    one space a level), without the generator chain of the pure-Python encoder that ``indent`` falls back to."""
+    if isinstance(o, str):
+        return _enc(o)
+    if o is None:
+        return "null"
+    if o is True:
+        return "true"
+    if o is False:
+        return "false"
+    if isinstance(o, int):
+        return int.__repr__(o)
+    if isinstance(o, float):
+        return _float(o)
+    inner = pad + " "
+    if isinstance(o, (list, tuple)):
+        if not o:
+            return "[]"
+        return "[" + inner + ("," + inner).join([dump_json(v, inner) for v in o]) + pad + "]"
+    if isinstance(o, dict):
+        if not o:
+            return "{}"
+        return ("{" + inner + ("," + inner).join([_key(k) + ": " + dump_json(v, inner) for k, v in o.items()])
+                + pad + "}")
+    raise TypeError(f"Object of type {o.__class__.__name__} is not JSON serializable")
+
+
+_ITEM = "\n  "  # a list item of the document: level 2
+_MESSAGE_KEYS = ("chat", "sender", "at", "kind", "text", "media", "forwarded", "source", "location")
+_EVENT_MESSAGE_KEYS = ("chat", "sender", "at", "kind", "event", "text", "media", "forwarded", "source", "location")
+_CHAT_KEYS = ("kind", "group", "key")
+_EVENT_KEYS = ("kind", "raw_code", "target", "value")
+
+
+def _message_json(m: Any) -> str:
+    """``dump_json(m, _ITEM)`` for a message as ``_messages`` makes it, written from a template (the hot path of
+    an export with messages); anything of another shape goes to ``dump_json``."""
+    chat, ev = m["chat"], m.get("event")
+    if (tuple(m) != (_MESSAGE_KEYS if ev is None else _EVENT_MESSAGE_KEYS) or tuple(chat) != _CHAT_KEYS
+            or (ev is not None and (ev.__class__ is not dict or tuple(ev) != _EVENT_KEYS))):
+        return dump_json(m, _ITEM)
+    e, d = _enc, dump_json
+    p3, p4 = "\n   ", "\n    "
+
+    def v(x: Any, pad: str = p3) -> str:
+        return e(x) if x.__class__ is str else ("null" if x is None else d(x, pad))
+
+    media = m["media"]
+    parts = ["{\n   \"chat\": {\n    \"kind\": ", v(chat["kind"], p4), ",\n    \"group\": ", v(chat["group"], p4),
+             ",\n    \"key\": ", v(chat["key"], p4), "\n   },\n   \"sender\": ", v(m["sender"]),
+             ",\n   \"at\": ", v(m["at"]), ",\n   \"kind\": ", v(m["kind"])]
+    if ev is not None:
+        parts += [",\n   \"event\": {\n    \"kind\": ", v(ev["kind"], p4), ",\n    \"raw_code\": ",
+                  v(ev["raw_code"], p4), ",\n    \"target\": ", v(ev["target"], p4), ",\n    \"value\": ",
+                  v(ev["value"], p4), "\n   }"]
+    fw = m["forwarded"]
+    parts += [",\n   \"text\": ", v(m["text"]), ",\n   \"media\": ", "[]" if media == [] else d(media, p3),
+              ",\n   \"forwarded\": ", "true" if fw is True else "false" if fw is False else d(fw, p3),
+              ",\n   \"source\": ", v(m["source"]), ",\n   \"location\": ", v(m["location"]), "\n  }"]
+    return "".join(parts)
+
+
+def iter_json(head: list[tuple[str, Any]], lists: list[tuple[str, Iterable[Any]]],
+              counts: dict[str, int] | None = None) -> Iterator[str]:
+    """The text of the document ``dict(head) | {key: list(items) ...}`` in pieces, each list item formatted as
+    it comes; ``counts`` gets the number of items of each list."""
+    yield "{"
+    sep = "\n "
+    for key, value in head:
+        yield sep + _key(key) + ": " + dump_json(value, "\n ")
+        sep = ",\n "
+    for key, items in lists:
+        fmt = _message_json if key == "messages" else (lambda o: dump_json(o, _ITEM))
+        yield sep + _key(key) + ": "
+        sep = ",\n "
+        n = 0
+        for item in items:
+            yield ("[" if n == 0 else ",") + _ITEM + fmt(item)
+            n += 1
+        yield "\n ]" if n else "[]"
+        if counts is not None:
+            counts[key] = n
+    yield "\n}\n"
 
 
 # ---- sections --------------------------------------------------------------------------------------------------
@@ -267,7 +452,7 @@ def _groups(con: Connection, ctx: _Ctx) -> list[Group]:
     return out
 
 
-def _media(con: Connection, ctx: _Ctx) -> list[Media]:
+def _media(con: Connection, ctx: _Ctx) -> Iterator[Media]:
     files: dict[str, list[MediaFile]] = defaultdict(list)
     places = {(d.source_id, d.relpath): d for d in con.execute(select(S.disk_files))}
     for r in con.execute(select(S.source_files.c.sha256, S.source_files.c.source_id, S.source_files.c.relpath)):
@@ -298,26 +483,25 @@ def _media(con: Connection, ctx: _Ctx) -> list[Media]:
         if g:
             shared_in[r.sha256].add(g)
     first = _first_sharers(con, ctx)
-    out: list[Media] = []
+    have: set[str] = set()
     for m in con.execute(select(S.media).order_by(S.media.c.sha256)):
-        out.append({
+        have.add(m.sha256)
+        yield {
             "sha256": m.sha256, "md5": m.md5, "sha1": m.sha1, "pdq": m.pdq, "pdq_quality": m.pdq_quality,
             "kind": m.kind, "size": m.size, "error": m.error,
             "files": sorted(files[m.sha256], key=lambda f: (f["source"], f["path"])),
             "matches": sorted(matches[m.sha256], key=lambda x: (str(x["hashset"]), str(x["entry"]), x["method"])),
             "first_shared": first.get(m.sha256),
             "shared_by": sorted(shared_by[m.sha256]), "shared_in": sorted(shared_in[m.sha256]),
-        })
+        }
     # media known only by the hash an app declared (file never on the device): still part of the case
     declared = set(shared_by) | set(shared_in)
-    have = {m["sha256"] for m in out}
     for sha in sorted(declared - have):
-        out.append({"sha256": sha, "md5": None, "sha1": None, "pdq": None, "pdq_quality": None, "kind": "unknown",
+        yield {"sha256": sha, "md5": None, "sha1": None, "pdq": None, "pdq_quality": None, "kind": "unknown",
                     "size": None, "error": "file not in evidence: hash declared by the app",
                     "files": [], "matches": sorted(matches.get(sha, []), key=lambda x: str(x["entry"])),
                     "first_shared": first.get(sha), "shared_by": sorted(shared_by[sha]),
-                    "shared_in": sorted(shared_in[sha])})
-    return out
+                    "shared_in": sorted(shared_in[sha])}
 
 
 def _first_sharers(con: Connection, ctx: _Ctx) -> dict[str, FirstShared]:
@@ -374,30 +558,56 @@ def _indicators(con: Connection, ctx: _Ctx, include_secrets: bool) -> list[Indic
     return [out[k] for k in sorted(out)]
 
 
-def _messages(con: Connection, ctx: _Ctx) -> Iterable[Message]:
-    media: dict[int, list[str]] = defaultdict(list)
-    for r in con.execute(select(S.message_media.c.message_id, S.message_media.c.sha256)):
-        if r.sha256:
-            media[r.message_id].append(r.sha256)
-    chats = {r.id: r for r in con.execute(select(S.chats))}
+def _loc(file: str, table: str | None, row: str | None, line: int | None) -> str:
+    """``Prov(file, table, row, line).locator()`` of a stored row, without the object."""
+    if table:
+        file = f"{file}:{table}"
+    if row is not None:
+        file = f"{file}:row {row}"
+    if line is not None:
+        file = f"{file}:line {line}"
+    return file
+
+
+def _messages(con: Connection, ctx: _Ctx) -> Iterator[Message]:
+    """Every message, then every group event, in the order of the database's sort, one at a time: the media of
+    each message and the chats are read first, in bulk; nothing is queried per row."""
+    media: dict[int, list[str]] = {}
+    for mid, sha in con.execute(select(S.message_media.c.message_id, S.message_media.c.sha256)
+                                .where(S.message_media.c.sha256.is_not(None))):
+        if sha:
+            media.setdefault(mid, []).append(sha)
+    for shas in media.values():
+        shas.sort()
+    chats = {r.id: (r.kind, ctx.group_of(r.id), r.key)
+             for r in con.execute(select(S.chats.c.id, S.chats.c.kind, S.chats.c.key))}
+    person, exhibit = ctx.account_label.get, ctx.exhibit.get
+    m, e = S.messages, S.group_events
+    at_m, at_e = _iso_reader(con, m.c.at), _iso_reader(con, e.c.at)
     # in time, then by where each copy was read (exhibit, file, table and row or line): not by row id
-    by_place = (S.sources.c.exhibit, S.messages.c.prov_file, S.messages.c.prov_table, S.messages.c.prov_row,
-                S.messages.c.prov_line)
-    for m in con.execute(select(S.messages).join(S.sources, S.sources.c.id == S.messages.c.source_id)
-                         .order_by(S.messages.c.at, *by_place, S.messages.c.id)):
-        c = chats[m.chat_id]
-        yield {"chat": {"kind": c.kind, "group": ctx.group_of(m.chat_id), "key": c.key},
-               "sender": ctx.person_of(m.sender_id), "at": iso(m.at), "kind": "message", "text": m.text,
-               "media": sorted(media[m.id]), "forwarded": bool(m.forwarded),
-               "source": ctx.exhibit.get(m.source_id), "location": _locator(m)}
-    ev_place = (S.sources.c.exhibit, S.group_events.c.prov_file, S.group_events.c.prov_table,
-                S.group_events.c.prov_row, S.group_events.c.prov_line)
-    for e in con.execute(select(S.group_events).join(S.sources, S.sources.c.id == S.group_events.c.source_id)
-                         .order_by(S.group_events.c.at, *ev_place, S.group_events.c.id)):
-        c = chats[e.chat_id]
-        yield {"chat": {"kind": c.kind, "group": ctx.group_of(e.chat_id), "key": c.key},
-               "sender": ctx.person_of(e.actor_id), "at": iso(e.at), "kind": "event",
-               "event": {"kind": e.kind, "raw_code": e.raw_code, "target": ctx.person_of(e.target_id),
-                         "value": e.value},
-               "text": None, "media": [], "forwarded": False,
-               "source": ctx.exhibit.get(e.source_id), "location": _locator(e)}
+    q = (select(m.c.id, m.c.chat_id, m.c.sender_id, _raw_time(m.c.at), m.c.text, m.c.forwarded, m.c.source_id,
+                m.c.prov_file, m.c.prov_table, m.c.prov_row, m.c.prov_line)
+         .join(S.sources, S.sources.c.id == m.c.source_id)
+         .order_by(m.c.at, S.sources.c.exhibit, m.c.prov_file, m.c.prov_table, m.c.prov_row, m.c.prov_line, m.c.id))
+    for mid, chat_id, sender, at, text, forwarded, source, pf, pt, pr, pl in _stream(con, q):
+        kind, group, key = chats[chat_id]
+        yield {"chat": {"kind": kind, "group": group, "key": key}, "sender": person(sender), "at": at_m(at),
+               "kind": "message", "text": text, "media": media.pop(mid, []), "forwarded": bool(forwarded),
+               "source": exhibit(source), "location": _loc(pf, pt, pr, pl)}
+    q = (select(e.c.chat_id, e.c.actor_id, _raw_time(e.c.at), e.c.kind, e.c.raw_code, e.c.target_id, e.c.value,
+                e.c.source_id, e.c.prov_file, e.c.prov_table, e.c.prov_row, e.c.prov_line)
+         .join(S.sources, S.sources.c.id == e.c.source_id)
+         .order_by(e.c.at, S.sources.c.exhibit, e.c.prov_file, e.c.prov_table, e.c.prov_row, e.c.prov_line, e.c.id))
+    for chat_id, actor, at, ekind, raw_code, target, value, source, pf, pt, pr, pl in _stream(con, q):
+        kind, group, key = chats[chat_id]
+        yield {"chat": {"kind": kind, "group": group, "key": key}, "sender": person(actor), "at": at_e(at),
+               "kind": "event", "event": {"kind": ekind, "raw_code": raw_code, "target": person(target),
+                                          "value": value},
+               "text": None, "media": [], "forwarded": False, "source": exhibit(source),
+               "location": _loc(pf, pt, pr, pl)}
+
+
+def _stream(con: Connection, q: Any) -> Iterator[Any]:
+    """The rows of ``q`` fetched in batches (a server-side cursor where the database has one)."""
+    for part in con.execute(q.execution_options(stream_results=True, yield_per=2000)).partitions():
+        yield from part
