@@ -77,12 +77,20 @@ def _iso_reader(con: Connection, col: ColumnElement[Any]) -> Callable[[Any], str
     """``iso`` of a ``_raw_time`` value, equal to ``iso`` of the value the column type would have returned."""
     processor = col.type.dialect_impl(con.dialect).result_processor(con.dialect, None)
     match = _STORED_DT.fullmatch
+    last: tuple[Any, str | None] = (None, None)  # rows come in time order: copies of a message follow each other
 
     def read(v: Any) -> str | None:
-        if v.__class__ is str and len(v) == 26 and match(v):
-            return v[:10] + "T" + v[11:19] + ("Z" if v.endswith(".000000") else v[19:] + "Z")
-        if isinstance(v, str) and processor is not None:
-            v = processor(v)
+        nonlocal last
+        if v.__class__ is str:
+            if v == last[0]:
+                return last[1]
+            out: str | None
+            if len(v) == 26 and match(v):
+                out = v[:10] + "T" + v[11:19] + ("Z" if v.endswith(".000000") else v[19:] + "Z")
+            else:
+                out = iso(processor(v) if processor is not None else datetime.fromisoformat(v))
+            last = (v, out)
+            return out
         return iso(v)
 
     return read
@@ -101,6 +109,8 @@ class _Ctx:
         self.chat_group: dict[int, int] = {r.chat_id: r.group_id for r in con.execute(select(S.group_chats))}
         self.account_label: dict[int, str] = {a: self.person_label[p] for a, p in self.account_person.items()
                                                if p in self.person_label}  # person_of, one lookup
+        self.chat_label: dict[int, str] = {c: self.group_label[g] for c, g in self.chat_group.items()
+                                           if g in self.group_label}  # group_of, one lookup
 
     @cached_property
     def code_ties(self) -> dict[tuple[str, str], Any]:
@@ -147,15 +157,18 @@ def _document(con: Connection, case: Case, with_messages: bool, include_secrets:
         ("invite_links", _Lazy(lambda: _invite_links(con, ctx, include_secrets))),
         ("indicators", _Lazy(lambda: _indicators(con, ctx, include_secrets)))]
     if with_messages:
-        lists.append(("messages", _Lazy(lambda: _messages(con, ctx))))
+        lists.append(("messages", _Lazy(lambda: map(_message_dict, _message_rows(con, ctx)),
+                                        lambda: map(_message_json, _message_rows(con, ctx)))))
     return head, lists
 
 
 class _Lazy:
-    """A section read only when it is iterated, so that the lists before it are written (and freed) first."""
+    """A section read only when it is iterated, so that the lists before it are written (and freed) first;
+    ``texts``, where given, makes the items' JSON text straight from the rows (``iter_json`` uses it)."""
 
-    def __init__(self, make: Callable[[], Iterable[Any]]) -> None:
+    def __init__(self, make: Callable[[], Iterable[Any]], texts: Callable[[], Iterable[str]] | None = None) -> None:
         self.make = make
+        self.texts = texts
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.make())
@@ -255,37 +268,35 @@ def dump_json(o: Any, pad: str = "\n") -> str:
 
 
 _ITEM = "\n  "  # a list item of the document: level 2
-_MESSAGE_KEYS = ("chat", "sender", "at", "kind", "text", "media", "forwarded", "source", "location")
-_EVENT_MESSAGE_KEYS = ("chat", "sender", "at", "kind", "event", "text", "media", "forwarded", "source", "location")
-_CHAT_KEYS = ("kind", "group", "key")
-_EVENT_KEYS = ("kind", "raw_code", "target", "value")
 
 
-def _message_json(m: Any) -> str:
-    """``dump_json(m, _ITEM)`` for a message as ``_messages`` makes it, written from a template (the hot path of
-    an export with messages); anything of another shape goes to ``dump_json``."""
-    chat, ev = m["chat"], m.get("event")
-    if (tuple(m) != (_MESSAGE_KEYS if ev is None else _EVENT_MESSAGE_KEYS) or tuple(chat) != _CHAT_KEYS
-            or (ev is not None and (ev.__class__ is not dict or tuple(ev) != _EVENT_KEYS))):
-        return dump_json(m, _ITEM)
+def _message_json(r: _MessageRow) -> str:
+    """``dump_json(_message_dict(r), _ITEM)``, written from a template: the hot path of an export with messages.
+    Text goes through ``json.dumps``' own string encoder; a value of any other type than the reader's (text,
+    None, a list of text) through ``dump_json``."""
     e, d = _enc, dump_json
     p3, p4 = "\n   ", "\n    "
-
-    def v(x: Any, pad: str = p3) -> str:
-        return e(x) if x.__class__ is str else ("null" if x is None else d(x, pad))
-
-    media = m["media"]
-    parts = ["{\n   \"chat\": {\n    \"kind\": ", v(chat["kind"], p4), ",\n    \"group\": ", v(chat["group"], p4),
-             ",\n    \"key\": ", v(chat["key"], p4), "\n   },\n   \"sender\": ", v(m["sender"]),
-             ",\n   \"at\": ", v(m["at"]), ",\n   \"kind\": ", v(m["kind"])]
-    if ev is not None:
-        parts += [",\n   \"event\": {\n    \"kind\": ", v(ev["kind"], p4), ",\n    \"raw_code\": ",
-                  v(ev["raw_code"], p4), ",\n    \"target\": ", v(ev["target"], p4), ",\n    \"value\": ",
-                  v(ev["value"], p4), "\n   }"]
-    fw = m["forwarded"]
-    parts += [",\n   \"text\": ", v(m["text"]), ",\n   \"media\": ", "[]" if media == [] else d(media, p3),
-              ",\n   \"forwarded\": ", "true" if fw is True else "false" if fw is False else d(fw, p3),
-              ",\n   \"source\": ", v(m["source"]), ",\n   \"location\": ", v(m["location"]), "\n  }"]
+    kind, group, key, sender, at, text, media, forwarded, source, location, ev = r
+    parts = ["{\n   \"chat\": {\n    \"kind\": ", e(kind) if kind.__class__ is str else d(kind, p4),
+             ",\n    \"group\": ", e(group) if group.__class__ is str else d(group, p4),
+             ",\n    \"key\": ", e(key) if key.__class__ is str else d(key, p4),
+             "\n   },\n   \"sender\": ", e(sender) if sender.__class__ is str else d(sender, p3),
+             ",\n   \"at\": ", e(at) if at.__class__ is str else d(at, p3)]
+    if ev is None:
+        parts.append(',\n   "kind": "message",\n   "text": ')
+    else:
+        ekind, raw_code, target, value = ev
+        parts += [',\n   "kind": "event",\n   "event": {\n    "kind": ',
+                  e(ekind) if ekind.__class__ is str else d(ekind, p4),
+                  ",\n    \"raw_code\": ", e(raw_code) if raw_code.__class__ is str else d(raw_code, p4),
+                  ",\n    \"target\": ", e(target) if target.__class__ is str else d(target, p4),
+                  ",\n    \"value\": ", e(value) if value.__class__ is str else d(value, p4), "\n   },\n   \"text\": "]
+    parts += [e(text) if text.__class__ is str else d(text, p3), ",\n   \"media\": ",
+              "[]" if media.__class__ is list and not media else d(media, p3),
+              ",\n   \"forwarded\": ",
+              "true" if forwarded is True else "false" if forwarded is False else d(forwarded, p3),
+              ",\n   \"source\": ", e(source) if source.__class__ is str else d(source, p3),
+              ",\n   \"location\": ", e(location) if location.__class__ is str else d(location, p3), "\n  }"]
     return "".join(parts)
 
 
@@ -299,12 +310,12 @@ def iter_json(head: list[tuple[str, Any]], lists: list[tuple[str, Iterable[Any]]
         yield sep + _key(key) + ": " + dump_json(value, "\n ")
         sep = ",\n "
     for key, items in lists:
-        fmt = _message_json if key == "messages" else (lambda o: dump_json(o, _ITEM))
+        texts = getattr(items, "texts", None)
         yield sep + _key(key) + ": "
         sep = ",\n "
         n = 0
-        for item in items:
-            yield ("[" if n == 0 else ",") + _ITEM + fmt(item)
+        for t in texts() if texts is not None else (dump_json(o, _ITEM) for o in items):
+            yield ("[" if n == 0 else ",") + _ITEM + t
             n += 1
         yield "\n ]" if n else "[]"
         if counts is not None:
@@ -453,46 +464,59 @@ def _groups(con: Connection, ctx: _Ctx) -> list[Group]:
 
 
 def _media(con: Connection, ctx: _Ctx) -> Iterator[Media]:
+    # every table read once, in bulk, as plain rows (the files, matches and sharers of 10^5 media)
     files: dict[str, list[MediaFile]] = defaultdict(list)
-    places = {(d.source_id, d.relpath): d for d in con.execute(select(S.disk_files))}
-    for r in con.execute(select(S.source_files.c.sha256, S.source_files.c.source_id, S.source_files.c.relpath)):
-        f: MediaFile = {"source": ctx.exhibit[r.source_id], "path": r.relpath}
-        d = places.get((r.source_id, r.relpath))
-        if d is not None:
-            f["place"] = {"partition": d.partition, "fs_type": d.fs_type, "fs_path": d.fs_path, "inode": d.inode,
-                          "deleted": bool(d.deleted), "media_offset": d.media_offset, "mtime": iso(d.mtime),
-                          "atime": iso(d.atime), "ctime": iso(d.ctime), "crtime": iso(d.crtime)}
-        files[r.sha256].append(f)
+    d = S.disk_files
+    times = [_iso_reader(con, c) for c in (d.c.mtime, d.c.atime, d.c.ctime, d.c.crtime)]
+    places = {(r[0], r[1]): r[2:] for r in _stream(con, select(
+        d.c.source_id, d.c.relpath, d.c.partition, d.c.fs_type, d.c.fs_path, d.c.inode, d.c.deleted, d.c.media_offset,
+        _raw_time(d.c.mtime), _raw_time(d.c.atime), _raw_time(d.c.ctime), _raw_time(d.c.crtime)))}
+    exhibit = ctx.exhibit
+    sf = S.source_files
+    for sha, source_id, relpath in _stream(con, select(sf.c.sha256, sf.c.source_id, sf.c.relpath)):
+        f: MediaFile = {"source": exhibit[source_id], "path": relpath}
+        pl = places.get((source_id, relpath))
+        if pl is not None:
+            part, fs_type, fs_path, inode, deleted, offset, mt, at, ct, cr = pl
+            f["place"] = {"partition": part, "fs_type": fs_type, "fs_path": fs_path, "inode": inode,
+                          "deleted": bool(deleted), "media_offset": offset, "mtime": times[0](mt),
+                          "atime": times[1](at), "ctime": times[2](ct), "crtime": times[3](cr)}
+        files[sha].append(f)
     hs_name = {r.id: r.name for r in con.execute(select(S.hashsets.c.id, S.hashsets.c.name))}
     matches: dict[str, list[Match]] = defaultdict(list)
-    q = select(S.matches, S.hash_entries.c.category, S.hash_entries.c.raw_id, S.hash_entries.c.series).join(
-        S.hash_entries, S.hash_entries.c.id == S.matches.c.entry_id)
-    for r in con.execute(q):
-        matches[r.media_sha256].append({"hashset": hs_name.get(r.hashset_id), "entry": r.raw_id or str(r.entry_id),
-                                        "method": r.method, "distance": r.distance, "category": r.category,
-                                        "series": r.series})
+    mt_, he = S.matches, S.hash_entries
+    q = (select(mt_.c.media_sha256, mt_.c.hashset_id, mt_.c.entry_id, mt_.c.method, mt_.c.distance, he.c.category,
+                he.c.raw_id, he.c.series).join(he, he.c.id == mt_.c.entry_id))
+    for sha, hs, entry_id, method, distance, category, raw_id, series in _stream(con, q):
+        matches[sha].append({"hashset": hs_name.get(hs), "entry": raw_id or str(entry_id), "method": method,
+                             "distance": distance, "category": category, "series": series})
     shared_by: dict[str, set[str]] = defaultdict(set)
     shared_in: dict[str, set[str]] = defaultdict(set)
-    for r in con.execute(select(S.message_media.c.sha256, S.messages.c.sender_id, S.messages.c.chat_id)
-                         .join(S.messages, S.messages.c.id == S.message_media.c.message_id)
-                         .where(S.message_media.c.sha256.is_not(None))):
-        p = ctx.person_of(r.sender_id)
+    person, group = ctx.account_label.get, ctx.chat_label.get
+    for sha, sender, chat in _stream(con, select(S.message_media.c.sha256, S.messages.c.sender_id,
+                                                 S.messages.c.chat_id)
+                                     .join(S.messages, S.messages.c.id == S.message_media.c.message_id)
+                                     .where(S.message_media.c.sha256.is_not(None))):
+        p = person(sender)
         if p:
-            shared_by[r.sha256].add(p)
-        g = ctx.group_of(r.chat_id)
+            shared_by[sha].add(p)
+        g = group(chat)
         if g:
-            shared_in[r.sha256].add(g)
+            shared_in[sha].add(g)
     first = _first_sharers(con, ctx)
     have: set[str] = set()
-    for m in con.execute(select(S.media).order_by(S.media.c.sha256)):
-        have.add(m.sha256)
+    md = S.media
+    for sha, md5, sha1, pdq, pdq_quality, kind, size, error in _stream(con, select(
+            md.c.sha256, md.c.md5, md.c.sha1, md.c.pdq, md.c.pdq_quality, md.c.kind, md.c.size, md.c.error)
+            .order_by(md.c.sha256)):
+        have.add(sha)
         yield {
-            "sha256": m.sha256, "md5": m.md5, "sha1": m.sha1, "pdq": m.pdq, "pdq_quality": m.pdq_quality,
-            "kind": m.kind, "size": m.size, "error": m.error,
-            "files": sorted(files[m.sha256], key=lambda f: (f["source"], f["path"])),
-            "matches": sorted(matches[m.sha256], key=lambda x: (str(x["hashset"]), str(x["entry"]), x["method"])),
-            "first_shared": first.get(m.sha256),
-            "shared_by": sorted(shared_by[m.sha256]), "shared_in": sorted(shared_in[m.sha256]),
+            "sha256": sha, "md5": md5, "sha1": sha1, "pdq": pdq, "pdq_quality": pdq_quality,
+            "kind": kind, "size": size, "error": error,
+            "files": sorted(files[sha], key=_file_key),
+            "matches": sorted(matches[sha], key=_match_key),
+            "first_shared": first.get(sha),
+            "shared_by": sorted(shared_by[sha]), "shared_in": sorted(shared_in[sha]),
         }
     # media known only by the hash an app declared (file never on the device): still part of the case
     declared = set(shared_by) | set(shared_in)
@@ -502,6 +526,14 @@ def _media(con: Connection, ctx: _Ctx) -> Iterator[Media]:
                     "files": [], "matches": sorted(matches.get(sha, []), key=lambda x: str(x["entry"])),
                     "first_shared": first.get(sha), "shared_by": sorted(shared_by[sha]),
                     "shared_in": sorted(shared_in[sha])}
+
+
+def _file_key(f: MediaFile) -> tuple[str, str]:
+    return (f["source"], f["path"])
+
+
+def _match_key(x: Match) -> tuple[str, str, str]:
+    return (str(x["hashset"]), str(x["entry"]), x["method"])
 
 
 def _first_sharers(con: Connection, ctx: _Ctx) -> dict[str, FirstShared]:
@@ -569,7 +601,27 @@ def _loc(file: str, table: str | None, row: str | None, line: int | None) -> str
     return file
 
 
+# a message or an event as the export writes it: chat kind, group, chat key, sender, time, text, media, forwarded,
+# source, location, then None for a message or (kind, raw_code, target, value) for an event
+_MessageRow = tuple[Any, Any, Any, Any, Any, Any, list[str], bool, Any, Any, tuple[Any, Any, Any, Any] | None]
+
+
+def _message_dict(r: _MessageRow) -> Message:
+    kind, group, key, sender, at, text, media, forwarded, source, location, ev = r
+    if ev is None:
+        return {"chat": {"kind": kind, "group": group, "key": key}, "sender": sender, "at": at, "kind": "message",
+                "text": text, "media": media, "forwarded": forwarded, "source": source, "location": location}
+    return {"chat": {"kind": kind, "group": group, "key": key}, "sender": sender, "at": at, "kind": "event",
+            "event": {"kind": ev[0], "raw_code": ev[1], "target": ev[2], "value": ev[3]},
+            "text": text, "media": media, "forwarded": forwarded, "source": source, "location": location}
+
+
 def _messages(con: Connection, ctx: _Ctx) -> Iterator[Message]:
+    """Every message, then every group event, as the export lists them."""
+    return map(_message_dict, _message_rows(con, ctx))
+
+
+def _message_rows(con: Connection, ctx: _Ctx) -> Iterator[_MessageRow]:
     """Every message, then every group event, in the order of the database's sort, one at a time: the media of
     each message and the chats are read first, in bulk; nothing is queried per row."""
     media: dict[int, list[str]] = {}
@@ -581,7 +633,7 @@ def _messages(con: Connection, ctx: _Ctx) -> Iterator[Message]:
         shas.sort()
     chats = {r.id: (r.kind, ctx.group_of(r.id), r.key)
              for r in con.execute(select(S.chats.c.id, S.chats.c.kind, S.chats.c.key))}
-    person, exhibit = ctx.account_label.get, ctx.exhibit.get
+    person, exhibit, pop = ctx.account_label.get, ctx.exhibit.get, media.pop
     m, e = S.messages, S.group_events
     at_m, at_e = _iso_reader(con, m.c.at), _iso_reader(con, e.c.at)
     # in time, then by where each copy was read (exhibit, file, table and row or line): not by row id
@@ -591,23 +643,32 @@ def _messages(con: Connection, ctx: _Ctx) -> Iterator[Message]:
          .order_by(m.c.at, S.sources.c.exhibit, m.c.prov_file, m.c.prov_table, m.c.prov_row, m.c.prov_line, m.c.id))
     for mid, chat_id, sender, at, text, forwarded, source, pf, pt, pr, pl in _stream(con, q):
         kind, group, key = chats[chat_id]
-        yield {"chat": {"kind": kind, "group": group, "key": key}, "sender": person(sender), "at": at_m(at),
-               "kind": "message", "text": text, "media": media.pop(mid, []), "forwarded": bool(forwarded),
-               "source": exhibit(source), "location": _loc(pf, pt, pr, pl)}
+        yield (kind, group, key, person(sender), at_m(at), text, pop(mid, []), bool(forwarded), exhibit(source),
+               _loc(pf, pt, pr, pl), None)
     q = (select(e.c.chat_id, e.c.actor_id, _raw_time(e.c.at), e.c.kind, e.c.raw_code, e.c.target_id, e.c.value,
                 e.c.source_id, e.c.prov_file, e.c.prov_table, e.c.prov_row, e.c.prov_line)
          .join(S.sources, S.sources.c.id == e.c.source_id)
          .order_by(e.c.at, S.sources.c.exhibit, e.c.prov_file, e.c.prov_table, e.c.prov_row, e.c.prov_line, e.c.id))
     for chat_id, actor, at, ekind, raw_code, target, value, source, pf, pt, pr, pl in _stream(con, q):
         kind, group, key = chats[chat_id]
-        yield {"chat": {"kind": kind, "group": group, "key": key}, "sender": person(actor), "at": at_e(at),
-               "kind": "event", "event": {"kind": ekind, "raw_code": raw_code, "target": person(target),
-                                          "value": value},
-               "text": None, "media": [], "forwarded": False, "source": exhibit(source),
-               "location": _loc(pf, pt, pr, pl)}
+        yield (kind, group, key, person(actor), at_e(at), None, [], False, exhibit(source), _loc(pf, pt, pr, pl),
+               (ekind, raw_code, person(target), value))
 
 
 def _stream(con: Connection, q: Any) -> Iterator[Any]:
-    """The rows of ``q`` fetched in batches (a server-side cursor where the database has one)."""
-    for part in con.execute(q.execution_options(stream_results=True, yield_per=2000)).partitions():
-        yield from part
+    """The rows of ``q`` as plain tuples, fetched in batches: on SQLite straight from the driver's cursor (no
+    result processing: the columns read are text and integers, times as ``_raw_time``), elsewhere through a
+    server-side cursor so that the rows are never all in memory."""
+    if con.dialect.name != "sqlite":
+        yield from con.execute(q.execution_options(stream_results=True, yield_per=2000)).tuples()
+        return
+    compiled = q.compile(dialect=con.dialect)
+    params = compiled.construct_params()
+    dbapi: Any = con.connection.dbapi_connection
+    cur = dbapi.cursor()
+    try:
+        cur.execute(compiled.string, [params[k] for k in compiled.positiontup or ()])
+        while rows := cur.fetchmany(2000):
+            yield from rows
+    finally:
+        cur.close()
