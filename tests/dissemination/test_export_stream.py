@@ -191,3 +191,23 @@ def test_message_template_is_json_dumps(r: tuple[Any, ...]) -> None:
     text = X._message_json(r)
     assert text == X.dump_json(m, "\n  ")
     assert "{\n \"m\": [\n  " + text + "\n ]\n}" == json.dumps({"m": [m]}, indent=1, ensure_ascii=False)
+
+
+def test_on_postgres_too(pg_url: str, tiny_operation: Path, tmp_path: Path) -> None:
+    """Elsewhere than SQLite rows come through a server-side cursor and times as the driver's datetimes: the
+    streamed file is still the in-memory document, and its messages still the row-by-row reader's."""
+    import ringtrace
+    from ringtrace.demo import ingest_operation
+
+    pg = Case.init(tmp_path / "pg", db_url=pg_url)
+    try:
+        ingest_operation(pg, tiny_operation)
+        ringtrace.run(pg)
+        out = X.write_export(pg, tmp_path / "pg.json", with_messages=True)
+        doc: dict[str, Any] = dict(X.build_export(pg, with_messages=True))
+        doc["generated_at"] = json.loads(out.read_bytes())["generated_at"]
+        assert doc["messages"] and out.read_bytes() == _old_bytes(doc)
+        with pg.engine.connect() as con:
+            assert list(X._messages(con, X._Ctx(con))) == _old_messages(con, X._Ctx(con))
+    finally:
+        pg.close()

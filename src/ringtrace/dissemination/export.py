@@ -660,7 +660,7 @@ def _stream(con: Connection, q: Any) -> Iterator[Any]:
     result processing: the columns read are text and integers, times as ``_raw_time``), elsewhere through a
     server-side cursor so that the rows are never all in memory."""
     if con.dialect.name != "sqlite":
-        yield from con.execute(q.execution_options(stream_results=True, yield_per=2000)).tuples()
+        yield from con.execute(q.execution_options(stream_results=True, yield_per=2000))
         return
     compiled = q.compile(dialect=con.dialect)
     params = compiled.construct_params()
