@@ -522,10 +522,10 @@ def _media(con: Connection, ctx: _Ctx) -> Iterator[Media]:
     declared = set(shared_by) | set(shared_in)
     for sha in sorted(declared - have):
         yield {"sha256": sha, "md5": None, "sha1": None, "pdq": None, "pdq_quality": None, "kind": "unknown",
-                    "size": None, "error": "file not in evidence: hash declared by the app",
-                    "files": [], "matches": sorted(matches.get(sha, []), key=lambda x: str(x["entry"])),
-                    "first_shared": first.get(sha), "shared_by": sorted(shared_by[sha]),
-                    "shared_in": sorted(shared_in[sha])}
+               "size": None, "error": "file not in evidence: hash declared by the app",
+               "files": [], "matches": sorted(matches.get(sha, []), key=lambda x: str(x["entry"])),
+               "first_shared": first.get(sha), "shared_by": sorted(shared_by[sha]),
+               "shared_in": sorted(shared_in[sha])}
 
 
 def _file_key(f: MediaFile) -> tuple[str, str]:
