@@ -8,6 +8,11 @@ points at them any more), ext4 inodes whose block map survives deletion, FAT ent
 as ``_``) whose clusters it reads contiguously. Whether those clusters were since reused cannot be known from the
 file system: the file is marked deleted and its content is what the clusters hold now.
 
+NTFS alternate data streams (named ``$DATA`` attributes: a browser's ``Zone.Identifier`` on a download, data
+hidden beside a file) are files of their own, yielded after their file as ``path:stream`` with the file's MFT
+record and times and the stream's own size and first data run; at most ``MAX_STREAMS`` per file (more is a named
+problem).
+
 Bounds: the walk stops at ``max_depth`` folders deep, enters every folder once (a folder entry pointing back at
 an ancestor, a loop, is a named problem, not an endless walk) and lists at most ``max_dir_entries`` per folder.
 """
@@ -15,13 +20,14 @@ an ancestor, a loop, is a named problem, not an endless walk) and lists at most 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from ringtrace.disk.image import Volume
 
 READ_CHUNK = 1024**2
+MAX_STREAMS = 64  # named data streams read per file
 
 
 @dataclass(frozen=True)
@@ -45,9 +51,12 @@ class FoundFile:
     place: Place
     size: int
     entry: Any  # the pytsk3 File: read it (``read``) before the walk goes on
+    stream: tuple[int, int] | None = None  # (attribute type, id) of a named data stream; None: the file's data
 
     def read(self, offset: int, length: int) -> bytes:
-        return bytes(self.entry.read_random(offset, length))
+        if self.stream is None:
+            return bytes(self.entry.read_random(offset, length))
+        return bytes(self.entry.read_random(offset, length, self.stream[0], self.stream[1]))
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,7 @@ class WalkStats:
     deleted: int = 0
     folders: int = 0
     metadata_skipped: int = 0  # the file system's own files ($MFT ...), The Sleuth Kit's virtual $MBR/$FAT1 ...
+    streams: int = 0  # NTFS named data streams (each also counted in ``files``)
     nameless: int = 0  # deleted names whose metadata is gone: nothing to read
 
 
@@ -191,7 +201,17 @@ def walk(volume: Volume, fs_info: Any, fs_type: str, max_depth: int = 128, max_d
                 crtime=_time(int(meta.crtime), int(getattr(meta, "crtime_nano", 0) or 0)),
                 media_offset=_first_run(pytsk3, e, block, volume.offset),
             )
+            streams = _named_streams(pytsk3, e, block, volume.offset) if fs_type == "NTFS" else []
             yield FoundFile(place, max(int(meta.size), 0), e)
+            for k, (sname, size, stream, offset) in enumerate(streams):
+                if k >= MAX_STREAMS:
+                    yield WalkProblem(f"{where_root}:/{child}", f"more than {MAX_STREAMS} named data streams: only the "
+                                                                f"first {MAX_STREAMS} read")
+                    break
+                st.files += 1
+                st.streams += 1
+                st.deleted += 1 if deleted else 0
+                yield FoundFile(replace(place, fs_path=f"/{child}:{sname}", media_offset=offset), size, e, stream)
         stack.extend(reversed(subdirs))  # depth first, folders in name order
 
 
@@ -216,12 +236,42 @@ def _first_run(pytsk3: Any, entry: Any, block: int, volume_offset: int) -> int |
             ainfo = attr.info
             if int(ainfo.type) not in data_types or ainfo.name:
                 continue
-            if not int(ainfo.flags) & int(pytsk3.TSK_FS_ATTR_NONRES):
-                return None
-            for run in attr:
-                if int(run.len) > 0 and not int(run.flags) & int(pytsk3.TSK_FS_ATTR_RUN_FLAG_SPARSE):
-                    return volume_offset + int(run.addr) * block
-            return None
+            return _attr_first_run(pytsk3, attr, block, volume_offset)
     except (OSError, RuntimeError):
         return None
     return None
+
+
+def _attr_first_run(pytsk3: Any, attr: Any, block: int, volume_offset: int) -> int | None:
+    if not int(attr.info.flags) & int(pytsk3.TSK_FS_ATTR_NONRES):
+        return None
+    for run in attr:
+        if int(run.len) > 0 and not int(run.flags) & int(pytsk3.TSK_FS_ATTR_RUN_FLAG_SPARSE):
+            return volume_offset + int(run.addr) * block
+    return None
+
+
+def _named_streams(pytsk3: Any, entry: Any, block: int, volume_offset: int,
+                   ) -> list[tuple[str, int, tuple[int, int], int | None]]:
+    """An NTFS file's named ``$DATA`` attributes (alternate data streams): (name, size, (type, id), media offset
+    of the first run), in attribute order. A damaged attribute list gives the streams read before it."""
+    ntfs_data = int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA)
+    found: list[tuple[str, int, tuple[int, int], int | None]] = []
+    try:
+        for attr in entry:
+            ainfo = attr.info
+            if int(ainfo.type) != ntfs_data or not ainfo.name:
+                continue
+            name = _name(bytes(ainfo.name)).replace("/", "\\x2f")
+            if not name or name == "$I30":
+                continue
+            try:
+                offset = _attr_first_run(pytsk3, attr, block, volume_offset)
+            except (OSError, RuntimeError):
+                offset = None
+            found.append((name, max(int(ainfo.size), 0), (ntfs_data, int(ainfo.id)), offset))
+            if len(found) > MAX_STREAMS:
+                break
+    except (OSError, RuntimeError):
+        pass
+    return found

@@ -1,9 +1,10 @@
 """Synthetic disk images built in code with Debian's tools, never mounted: ext4 (``mke2fs -d``, deletions with
 ``debugfs``), FAT32 (``mkfs.fat`` + ``mcopy``, deletions with ``mdel``), NTFS (``mkntfs`` + ``ntfscp``: ntfscp
-cannot make folders, so an NTFS volume holds its files at its root) and exFAT (``mkfs.exfat``; no tool fills one
-without mounting, so it stays empty). Partition tables (MBR or GPT) are written by ``sfdisk`` into a sparse file
-and the volumes copied in at their offsets; the disk is then kept raw, split (.001 ...), as EWF (``ewfacquire``,
-which stores the MD5 and SHA-1 of the media) or converted with ``qemu-img`` (VMDK, VHD, VHDX).
+cannot make folders, so an NTFS volume holds its files at its root; ``ntfscp -N`` writes alternate data streams)
+and exFAT (``mkfs.exfat``; no tool fills one without mounting, so it stays empty). Partition tables (MBR or GPT)
+are written by ``sfdisk`` into a sparse file and the volumes copied in at their offsets; the disk is then kept
+raw, split (.001 ...), as EWF (``ewfacquire``, which stores the MD5 and SHA-1 of the media) or converted with
+``qemu-img`` (VMDK, VHD, VHDX).
 
 Everything written is synthetic: generated pictures, invented names, bland text. ``DiskTruth`` says what each
 image holds, deleted files included (and, on ext4, each file's inode and MACB times), for the tests and the ground
@@ -50,6 +51,8 @@ class FileSpec:
     deleted: bool = False  # written, then deleted with the file system's own tool
     mtime: int | None = None  # seconds since 1970 (UTC): last written (also accessed and changed then)
     crtime: int | None = None  # created (born); the mtime when not given
+    streams: tuple[tuple[str, bytes], ...] = ()  # NTFS alternate data streams (name, data); other file systems
+    # have none and leave them out
 
     @property
     def sha256(self) -> str:
@@ -146,6 +149,10 @@ def build_volume(spec: VolumeSpec, out: Path, work: Path, stamp: Stamp | None = 
         for f in spec.files:
             name = f.path.replace("/", "_")
             _run("ntfscp", "-q", str(out), str(stage / name), name)
+            for k, (sname, sdata) in enumerate(f.streams):  # ntfscp -N writes a named $DATA attribute
+                src = stage / f"stream-{name}-{k}"
+                src.write_bytes(sdata)
+                _run("ntfscp", "-q", "-N", sname, str(out), str(src), name)
         for f in deleted:
             _ntfs_mark_unused(out, f.path.replace("/", "_"))
     elif spec.fs == "exfat":
@@ -298,6 +305,9 @@ def _truth_volume(partition: str, v: VolumeSpec, offset: int, part: Path, inodes
             if f.deleted:
                 row["deleted_at"] = _iso(stamp.at)
         files.append(row)
+        if v.fs == "ntfs":  # its alternate data streams: files of their own, ``path:stream``
+            files += [{"path": f"{row['path']}:{n}", "sha256": hashlib.sha256(d).hexdigest(), "size": len(d),
+                       "deleted": f.deleted, "inode": None, "stream_of": row["path"]} for n, d in f.streams]
     return {"partition": partition, "fs": v.fs, "offset": offset, "size": part.stat().st_size, "files": files}
 
 
@@ -370,15 +380,35 @@ def firefox_places(invite: str) -> bytes:
         return p.read_bytes()
 
 
+def zone_identifier(host_url: str, referrer: str | None = None, zone: int = 3) -> bytes:
+    """The Mark of the Web a browser writes beside a download (the ``Zone.Identifier`` stream), as Windows does."""
+    lines = ["[ZoneTransfer]", f"ZoneId={zone}"]
+    lines += [f"ReferrerUrl={referrer}"] if referrer else []
+    lines += [f"HostUrl={host_url}"]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def board_host(seed: int) -> str:
+    """A synthetic onion host (a valid v3 address of a random key, no service behind it)."""
+    from ringtrace.indicators.extract import onion_v3_address
+
+    return onion_v3_address(random.Random(seed * 7919).randbytes(32))
+
+
 def sample_files(seed: int, invite: str = "https://chat.whatsapp.com/DiskSynthInviteCode12") -> list[FileSpec]:
-    """A user's folder on a computer: pictures, one inside a zip, a browser history with an invite link, a note,
-    and two deleted pictures."""
+    """A user's folder on a computer: pictures, one inside a zip downloaded from an onion board (its Mark of the
+    Web says so, on NTFS), a browser history with an invite link, a note with a picture hidden in an alternate
+    data stream (NTFS), and two deleted pictures."""
     rng = random.Random(seed)
+    board = board_host(seed)
+    motw = zone_identifier(f"http://{board}/files/album.zip", f"http://{board}/board/thread-{seed}")
     return [
         FileSpec("Users/marta/Pictures/beach.jpg", picture(seed * 10 + 1)),
         FileSpec("Users/marta/Pictures/garden.png", png_picture(seed * 10 + 2)),
-        FileSpec("Users/marta/Downloads/album.zip", zip_of({"album/one.jpg": picture(seed * 10 + 3)})),
-        FileSpec("Users/marta/Documents/list.txt", f"shopping list {rng.randrange(1000)}\nbread\nmilk\n".encode()),
+        FileSpec("Users/marta/Downloads/album.zip", zip_of({"album/one.jpg": picture(seed * 10 + 3)}),
+                 streams=(("Zone.Identifier", motw),)),
+        FileSpec("Users/marta/Documents/list.txt", f"shopping list {rng.randrange(1000)}\nbread\nmilk\n".encode(),
+                 streams=(("hidden", picture(seed * 10 + 5)),)),
         FileSpec("Users/marta/Firefox/places.sqlite", firefox_places(invite)),
         FileSpec("Users/marta/Pictures/old.jpg", picture(seed * 10 + 4), deleted=True),
         FileSpec("Users/marta/Documents/draft.txt", b"a deleted draft, invented text\n" * 40, deleted=True),
