@@ -1,8 +1,9 @@
 """Disk images as a source (issue 15 items 1-4): every container (EWF split, raw split, VMDK, VHD, VHDX) and table
-(MBR, GPT) recognised by content, every file of ext4, FAT32, NTFS (and an empty exFAT) recorded with its place,
-deleted files read and marked, the image verified in place (EWF's stored hashes), the files formats and hashing
-need offered to them, and bad images (truncated, corrupt table, looping folder) named problems that keep what
-could be read. Images are built in code with Debian's tools (ringtrace.synth.formats.disk_image), never mounted."""
+(MBR, GPT) recognised by content, every file of ext4, FAT32, NTFS (and an empty exFAT; exFAT with files in
+test_disk_exfat.py, NTFS streams in test_disk_streams.py) recorded with its place, deleted files read and marked,
+the image verified in place (EWF's stored hashes), the files formats and hashing need offered to them, and bad
+images (truncated, corrupt table, looping folder) named problems that keep what could be read. Images are built
+in code with Debian's tools (ringtrace.synth.formats.disk_image), never mounted."""
 
 from __future__ import annotations
 

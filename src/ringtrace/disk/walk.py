@@ -19,6 +19,8 @@ an ancestor, a loop, is a named problem, not an endless walk) and lists at most 
 
 from __future__ import annotations
 
+import calendar
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -99,10 +101,17 @@ def _fs_type_name(pytsk3: Any, ftype: int) -> str:
     return f"tsk-{ftype:#x}"
 
 
-def _time(sec: int, nano: int = 0) -> datetime | None:
+#: file systems that keep a writer's wall-clock time (DOS date and time) and no zone; The Sleuth Kit reads those
+#: fields as the host's local time (mktime), so they are turned back into the fields and recorded as UTC
+WALL_CLOCK_FS = frozenset({"FAT12", "FAT16", "FAT32", "exFAT"})
+
+
+def _time(sec: int, nano: int = 0, wall_clock: bool = False) -> datetime | None:
     if not sec or sec < 0:
         return None
     try:
+        if wall_clock:  # the fields The Sleuth Kit read as local time, whatever the host's zone
+            sec = calendar.timegm(time.localtime(sec))
         return datetime.fromtimestamp(sec + nano / 1e9, UTC)
     except (OverflowError, OSError, ValueError):
         return None
@@ -127,6 +136,7 @@ def walk(volume: Volume, fs_info: Any, fs_type: str, max_depth: int = 128, max_d
     deleted_seen: set[int] = set()
     stack: list[tuple[int, str, int]] = [(root_inum, "", 0)]
     where_root = f"{volume.partition} ({fs_type})"
+    wall = fs_type in WALL_CLOCK_FS
     while stack:
         inum, path, depth = stack.pop()
         try:
@@ -169,9 +179,10 @@ def walk(volume: Volume, fs_info: Any, fs_type: str, max_depth: int = 128, max_d
             meta = e.info.meta
             child = f"{path}/{name}" if path else name
             addr = int(meta.addr)
-            if not path and name.startswith("$") and name != "$OrphanFiles":
-                st.metadata_skipped += 1  # $MFT, $LogFile, $Extend ... and TSK's virtual $MBR, $FAT1, $FAT2
-                continue
+            if not path and (name.startswith("$") and name != "$OrphanFiles"
+                             or fs_type == "exFAT" and name.endswith(" (Volume Label Entry)")):
+                st.metadata_skipped += 1  # $MFT, $LogFile, $Extend ... and TSK's virtual $MBR, $FAT1, $FAT2,
+                continue  # exFAT's $ALLOC_BITMAP, $UPCASE_TABLE and its volume label as a virtual file
             mtype = int(meta.type)
             if mtype == int(pytsk3.TSK_FS_META_TYPE_DIR):
                 if addr in entered:
@@ -195,10 +206,10 @@ def walk(volume: Volume, fs_info: Any, fs_type: str, max_depth: int = 128, max_d
             st.deleted += 1 if deleted else 0
             place = Place(
                 partition=volume.partition, fs_type=fs_type, fs_path="/" + child, inode=addr, deleted=deleted,
-                mtime=_time(int(meta.mtime), int(getattr(meta, "mtime_nano", 0) or 0)),
-                atime=_time(int(meta.atime), int(getattr(meta, "atime_nano", 0) or 0)),
-                ctime=_time(int(meta.ctime), int(getattr(meta, "ctime_nano", 0) or 0)),
-                crtime=_time(int(meta.crtime), int(getattr(meta, "crtime_nano", 0) or 0)),
+                mtime=_time(int(meta.mtime), int(getattr(meta, "mtime_nano", 0) or 0), wall),
+                atime=_time(int(meta.atime), int(getattr(meta, "atime_nano", 0) or 0), wall),
+                ctime=_time(int(meta.ctime), int(getattr(meta, "ctime_nano", 0) or 0), wall),
+                crtime=_time(int(meta.crtime), int(getattr(meta, "crtime_nano", 0) or 0), wall),
                 media_offset=_first_run(pytsk3, e, block, volume.offset),
             )
             streams = _named_streams(pytsk3, e, block, volume.offset) if fs_type == "NTFS" else []

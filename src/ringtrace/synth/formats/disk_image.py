@@ -1,10 +1,10 @@
 """Synthetic disk images built in code with Debian's tools, never mounted: ext4 (``mke2fs -d``, deletions with
 ``debugfs``), FAT32 (``mkfs.fat`` + ``mcopy``, deletions with ``mdel``), NTFS (``mkntfs`` + ``ntfscp``: ntfscp
 cannot make folders, so an NTFS volume holds its files at its root; ``ntfscp -N`` writes alternate data streams)
-and exFAT (``mkfs.exfat``; no tool fills one without mounting, so it stays empty). Partition tables (MBR or GPT)
-are written by ``sfdisk`` into a sparse file and the volumes copied in at their offsets; the disk is then kept
-raw, split (.001 ...), as EWF (``ewfacquire``, which stores the MD5 and SHA-1 of the media) or converted with
-``qemu-img`` (VMDK, VHD, VHDX).
+and exFAT (``mkfs.exfat`` makes it empty and no tool fills it without mounting: ``synth.formats.exfat`` writes
+the files, folders and deletions in itself). Partition tables (MBR or GPT) are written by ``sfdisk`` into a sparse
+file and the volumes copied in at their offsets; the disk is then kept raw, split (.001 ...), as EWF
+(``ewfacquire``, which stores the MD5 and SHA-1 of the media) or converted with ``qemu-img`` (VMDK, VHD, VHDX).
 
 Everything written is synthetic: generated pictures, invented names, bland text. ``DiskTruth`` says what each
 image holds, deleted files included (and, on ext4, each file's inode and MACB times), for the tests and the ground
@@ -17,7 +17,8 @@ identifiers from a ``Stamp`` instead of the host's time and random UUIDs. ``mke2
 and mode are then set with ``debugfs set_inode_field``, because ``mke2fs -d`` copies the staging files' ctime,
 which nothing can set; ``sfdisk`` takes the disk's and partitions' identifiers from its script. EWF cannot be made
 reproducible this way (``ewfacquire`` writes the acquisition date and a random GUID into the header): a
-reproducible disk is kept raw.
+reproducible disk is kept raw. An exFAT volume is reproducible too: its writer takes the stamp's clock and sets
+the volume serial number ``mkfs.exfat`` drew from the time.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import random
 import shutil
 import subprocess
 import tempfile
+import time
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -53,6 +55,7 @@ class FileSpec:
     crtime: int | None = None  # created (born); the mtime when not given
     streams: tuple[tuple[str, bytes], ...] = ()  # NTFS alternate data streams (name, data); other file systems
     # have none and leave them out
+    fragmented: bool = False  # exFAT: written in every other free cluster, linked by a FAT chain (others ignore it)
 
     @property
     def sha256(self) -> str:
@@ -78,6 +81,7 @@ class VolumeSpec:
     fs: str  # ext4 | fat32 | ntfs | exfat
     files: Sequence[FileSpec] = ()
     size_mib: int = 0  # 0: chosen from the files
+    label: str = ""  # the volume label (exFAT)
 
 
 @dataclass
@@ -119,15 +123,16 @@ def _min_size(fs: str) -> int:
 
 def build_volume(spec: VolumeSpec, out: Path, work: Path, stamp: Stamp | None = None) -> dict[str, int]:
     """One file system image at ``out`` holding ``spec.files`` (deleted ones written, then deleted). Returns each
-    file's inode (ext4; empty for the others). ``stamp``: reproducible (ext4 only)."""
-    if stamp is not None and spec.fs != "ext4":
-        raise ValueError(f"only ext4 volumes are built reproducibly, not {spec.fs}")
+    file's inode (ext4; empty for the others). ``stamp``: reproducible (ext4 and exFAT only)."""
+    if stamp is not None and spec.fs not in ("ext4", "exfat"):
+        raise ValueError(f"only ext4 and exFAT volumes are built reproducibly, not {spec.fs}")
     total = sum(len(f.data) for f in spec.files)
     size = spec.size_mib or max(_min_size(spec.fs), 2 * total // MiB + 4)
     stage = work / f"stage-{out.name}"
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
-    for f in sorted(spec.files, key=lambda f: f.path):  # created in name order: mke2fs -d follows the listing
+    staged = spec.files if spec.fs != "exfat" else []  # the exFAT writer takes the files' bytes as they are
+    for f in sorted(staged, key=lambda f: f.path):  # created in name order: mke2fs -d follows the listing
         p = stage / (f.path if spec.fs != "ntfs" else f.path.replace("/", "_"))
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(f.data)
@@ -155,10 +160,12 @@ def build_volume(spec: VolumeSpec, out: Path, work: Path, stamp: Stamp | None = 
                 _run("ntfscp", "-q", "-N", sname, str(out), str(src), name)
         for f in deleted:
             _ntfs_mark_unused(out, f.path.replace("/", "_"))
-    elif spec.fs == "exfat":
-        if spec.files:
-            raise ValueError("no tool fills exFAT without mounting it: give exFAT no files")
-        _run("mkfs.exfat", str(out))
+    elif spec.fs == "exfat":  # mkfs.exfat makes it empty; our own writer adds the files (synth.formats.exfat)
+        from ringtrace.synth.formats import exfat
+
+        _run("mkfs.exfat", *(["-L", spec.label] if spec.label else []), str(out))
+        at = stamp.at if stamp else int(time.time())
+        exfat.fill(out, spec.files, at, int(stamp.uuid("exfat")[:8], 16) if stamp else None)
     else:
         raise ValueError(f"unknown file system {spec.fs!r}")
     shutil.rmtree(stage, ignore_errors=True)
@@ -298,7 +305,11 @@ def _truth_volume(partition: str, v: VolumeSpec, offset: int, part: Path, inodes
     for f in v.files:
         row: dict[str, Any] = {"path": f.path if v.fs != "ntfs" else f.path.replace("/", "_"), "sha256": f.sha256,
                                "size": len(f.data), "deleted": f.deleted, "inode": inodes.get(f.path)}
-        if stamp:
+        if stamp and v.fs == "exfat":  # exFAT keeps no change time, and its access time in 2-second steps
+            m = f.mtime if f.mtime is not None else stamp.at
+            row.update(mtime=_iso(m), atime=_iso(m - m % 2), ctime=None,
+                       crtime=_iso(f.crtime if f.crtime is not None else m), fragmented=f.fragmented)
+        elif stamp:
             m = f.mtime if f.mtime is not None else stamp.at
             row.update(mtime=_iso(m), atime=_iso(m), ctime=_iso(m), crtime=_iso(f.crtime if f.crtime is not None
                                                                                  else m))
