@@ -187,16 +187,64 @@ def test_raw_look_alike_without_a_volume_is_a_plain_file(tmp_path: Path, case: C
 # ---- bad images -----------------------------------------------------------------------------------------------
 
 
-def test_truncated_ewf_is_a_named_problem_and_recorded(tmp_path: Path, case: Case) -> None:
+def test_truncated_ewf_is_a_named_problem_and_its_files_are_salvaged(tmp_path: Path, case: Case) -> None:
+    """An E01 cut short has lost its chunk tables (written after the chunks): libewf cannot read it, so its chunks
+    are read one after another; the files on the part before the cut are recovered, from a volume marked
+    salvaged."""
     truth = _build(tmp_path, [VolumeSpec("ext4", FILES)], "mbr", "ewf")
     cut = tmp_path / "cut" / "cut.E01"
     cut.parent.mkdir()
     data = truth.image.read_bytes()
-    cut.write_bytes(data[:len(data) // 2])
+    cut.write_bytes(data[:len(data) * 4 // 5])
     r = ingest(case, cut, exhibit="EX-CUT")
-    assert r.added and any("cut.E01" in p for p in r.problems), r.problems
+    assert r.added and any("cut.E01" in p and "read chunk by chunk" in p for p in r.problems), r.problems
     src = _rows(case, S.sources)[0]
-    assert src.kind == "disk" and _rows(case, S.disk_images)[0].verification == "unreadable"
+    img = _rows(case, S.disk_images)[0]
+    assert src.kind == "disk" and img.verification == "salvaged"
+    assert [(v["partition"], v["fs_type"], v.get("salvaged")) for v in img.volumes] == [("p1", "Ext4", True)]
+    assert img.sha256 != truth.media_sha256 and img.media_size == 7 * 1024**2  # the size its volume section says
+    got = {r.fs_path: r.sha256 for r in _rows(case, S.disk_files)}
+    # what lies before the cut is recovered whole; nothing is made up past it
+    want = {"/" + f.path: f.sha256 for f in FILES}
+    assert got and all(want[p] == sha for p, sha in got.items())
+    readable = next(p for p in r.problems if "read chunk by chunk" in p)
+    assert "files lying past byte" in readable
+
+
+def test_truncated_ewf_names_the_files_past_the_cut(tmp_path: Path, case: Case) -> None:
+    """Files laid one after another on FAT32 (mcopy), the E01 cut inside the second one: the first is recovered,
+    the second and the third are named unreadable, and the digests recorded are of the readable part."""
+    import hashlib
+    import random
+
+    rnd = random.Random(5)
+    big = rnd.randbytes(3 * 1024**2)  # incompressible: stored chunk by chunk as it is
+    files = [FileSpec("a_first.jpg", picture(41)), FileSpec("b_big.bin", big), FileSpec("c_last.jpg", picture(42))]
+    truth = _build(tmp_path, [VolumeSpec("fat32", files)], None, "ewf")
+    data = truth.image.read_bytes()
+    at = data.find(big[len(big) // 2:len(big) // 2 + 64])
+    assert at > 0
+    cut = tmp_path / "cut" / "stick.E01"
+    cut.parent.mkdir()
+    cut.write_bytes(data[:at])
+    r = ingest(case, cut, exhibit="EX-CUT")
+    got = {x.fs_path: x.sha256 for x in _rows(case, S.disk_files)}
+    assert got == {"/a_first.jpg": files[0].sha256}
+    unreadable = [p for p in r.problems if "could not be read" in p]
+    assert any("b_big.bin" in p and "past the readable part" in p for p in unreadable), r.problems
+    assert any("c_last.jpg" in p for p in unreadable), r.problems
+    img = _rows(case, S.disk_images)[0]
+    assert img.verification == "salvaged" and img.image_type == "EWF"
+    raw = hashlib.sha256()  # the digests are of the readable part: whole chunks from byte 0
+    from ringtrace.disk.image import open_image
+
+    opened = open_image(cut)
+    assert opened.salvage is not None and 0 < opened.salvage.readable < opened.media_size
+    raw.update(opened.salvage.read(0, opened.salvage.readable))
+    assert img.sha256 == raw.hexdigest()
+    from ringtrace.verification import verify
+
+    assert verify(case).ok  # the same salvage gives the same digests: the image is verified as it is
 
 
 def test_truncated_raw_keeps_the_partitions_before_the_cut(tmp_path: Path, case: Case) -> None:

@@ -56,9 +56,12 @@ class FoundFile:
     stream: tuple[int, int] | None = None  # (attribute type, id) of a named data stream; None: the file's data
 
     def read(self, offset: int, length: int) -> bytes:
-        if self.stream is None:
-            return bytes(self.entry.read_random(offset, length))
-        return bytes(self.entry.read_random(offset, length, self.stream[0], self.stream[1]))
+        try:
+            if self.stream is None:
+                return bytes(self.entry.read_random(offset, length))
+            return bytes(self.entry.read_random(offset, length, self.stream[0], self.stream[1]))
+        except RuntimeError as e:  # pytsk3 wraps an image read that failed (a salvaged E01 past its readable part)
+            raise OSError(str(e)) from e
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,9 @@ class WalkStats:
 def open_fs_info(volume: Volume) -> tuple[Any, str]:
     """The Sleuth Kit's view of a volume (pytsk3.FS_Info) and its file-system type name (NTFS, Ext4, FAT32 ...)."""
     import pytsk3
+
+    if volume.tsk_fs is not None:  # a damaged E01's, opened over its salvaged chunks (disk.image._salvage)
+        return volume.tsk_fs, _fs_type_name(pytsk3, int(volume.tsk_fs.info.ftype))
     from dfvfs.path import factory
     from dfvfs.resolver import resolver
 
