@@ -350,3 +350,49 @@ def test_a_stamped_disk_is_reproducible_and_its_e01_holds_the_same_media(tmp_pat
         assert got == [f[k] for k in ("mtime", "atime", "ctime", "crtime")], f["path"]
     assert rows["/Users/marta/Tor Browser/notes b.txt"].crtime.year == 2020  # a file's own birth time
 
+
+
+def test_ntfs_deletion_is_as_windows_leaves_it_and_the_file_is_still_recovered(tmp_path: Path, case: Case) -> None:
+    """The synthetic NTFS deletion frees the MFT record (header flag and $MFT's $BITMAP), the file's clusters
+    ($Bitmap) and takes its entry out of the folder's $I30 index: ntfs-3g no longer lists it and finds the volume
+    consistent; The Sleuth Kit finds the unused record (under its old folder, by its $FILE_NAME's parent) and the
+    reader recovers the file, marked deleted, its data intact."""
+    import struct
+
+    import pytsk3
+
+    from ringtrace.synth.formats.disk_image import _Ntfs, _ntfs_delete
+
+    keep = [f for f in LIVE if f.path.endswith((".jpg", ".png", ".txt"))]
+    vols = [VolumeSpec("ntfs", keep)]
+    _need(vols, None, "raw")
+    truth = build_disk(tmp_path / "img", vols, None, "raw")
+    name = "Users_marta_Pictures_beach.jpg"
+    fs = pytsk3.FS_Info(pytsk3.Img_Info(str(truth.image)))
+    n = int(fs.open(f"/{name}").info.meta.addr)
+    del fs
+    assert _ntfs_delete(truth.image, name)  # its index entry taken out (a leaf block of the root's $I30)
+    data = bytearray(truth.image.read_bytes())
+    vol = _Ntfs(data)
+    rec = vol.rec(n)
+    assert not struct.unpack_from("<H", rec, 0x16)[0] & 1  # the record's in-use flag
+    fs = pytsk3.FS_Info(pytsk3.Img_Info(str(truth.image)))
+    meta = fs.open_meta(inode=n).info.meta
+    assert int(meta.flags) & int(pytsk3.TSK_FS_META_FLAG_UNALLOC)  # The Sleuth Kit reads $MFT's $BITMAP
+    runs = [r for k, nm, a in vol.attrs(rec) if k == 0x80 and not nm for r in vol.runs(rec, a)]
+    bitmap_rec = vol.rec(6)
+    (_, _, a6), = [x for x in vol.attrs(bitmap_rec) if x[0] == 0x80]
+    first_cluster = vol.runs(bitmap_rec, a6)[0][0] * vol.cluster
+    for lcn, length in runs:  # its clusters free in $Bitmap
+        assert all(not data[first_cluster + c // 8] >> (c % 8) & 1 for c in range(lcn, lcn + length))
+    if shutil.which("ntfsls"):
+        listed = subprocess.run(["ntfsls", str(truth.image)], capture_output=True, text=True, check=True).stdout
+        assert name not in listed and "Users_marta_Pictures_garden.png" in listed
+    if shutil.which("ntfsfix"):
+        done = subprocess.run(["ntfsfix", "-n", str(truth.image)], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+    ingest(case, truth.image, exhibit="EX-NTFS")
+    rows = {r.fs_path: r for r in _rows(case, S.disk_files)}
+    row = rows[f"/{name}"]
+    assert row.deleted and row.inode == n and row.sha256 == keep[0].sha256 and row.stored
+    assert sum(r.deleted for r in rows.values()) == 1

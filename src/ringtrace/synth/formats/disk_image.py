@@ -1,6 +1,7 @@
 """Synthetic disk images built in code with Debian's tools, never mounted: ext4 (``mke2fs -d``, deletions with
 ``debugfs``), FAT32 (``mkfs.fat`` + ``mcopy``, deletions with ``mdel``), NTFS (``mkntfs`` + ``ntfscp``: ntfscp
-cannot make folders, so an NTFS volume holds its files at its root; ``ntfscp -N`` writes alternate data streams)
+cannot make folders, so an NTFS volume holds its files at its root; ``ntfscp -N`` writes alternate data streams;
+no tool deletes without mounting, so ``_ntfs_delete`` does it as Windows does: record, bitmaps and index entry)
 and exFAT (``mkfs.exfat`` makes it empty and no tool fills it without mounting: ``synth.formats.exfat`` writes
 the files, folders and deletions in itself). Partition tables (MBR or GPT) are written by ``sfdisk`` into a sparse
 file and the volumes copied in at their offsets; the disk is then kept raw, split (.001 ...), as EWF
@@ -28,6 +29,7 @@ import io
 import os
 import random
 import shutil
+import struct
 import subprocess
 import tempfile
 import time
@@ -159,7 +161,7 @@ def build_volume(spec: VolumeSpec, out: Path, work: Path, stamp: Stamp | None = 
                 src.write_bytes(sdata)
                 _run("ntfscp", "-q", "-N", sname, str(out), str(src), name)
         for f in deleted:
-            _ntfs_mark_unused(out, f.path.replace("/", "_"))
+            _ntfs_delete(out, f.path.replace("/", "_"))
     elif spec.fs == "exfat":  # mkfs.exfat makes it empty; our own writer adds the files (synth.formats.exfat)
         from ringtrace.synth.formats import exfat
 
@@ -218,26 +220,143 @@ def _listed_inodes(listing: str) -> dict[str, int]:
     return found
 
 
-def _ntfs_mark_unused(image: Path, name: str) -> None:
-    """Delete ``name`` the way NTFS starts to: its MFT record marked not in use, data left in place. No Debian tool
-    deletes on NTFS without mounting; the folder index keeps the name (as after a delete cut short), so a reader
-    sees a live name pointing at an unused record, which is how The Sleuth Kit reports a deleted file."""
-    import struct
+class _Ntfs:
+    """Just enough of an NTFS volume image to delete a file as Windows does, for the synthetic images: MFT records
+    (contiguous from the boot sector's MFT cluster, as mkntfs lays them), their update-sequence fixups, resident
+    and non-resident attributes and their data runs, and the leaf blocks of a folder's ``$I30`` index."""
 
+    def __init__(self, data: bytearray) -> None:
+        self.d = data
+        bps = struct.unpack_from("<H", data, 0x0B)[0]
+        self.cluster = bps * data[0x0D]
+        self.mft = struct.unpack_from("<q", data, 0x30)[0] * self.cluster
+        code = struct.unpack_from("<b", data, 0x40)[0]
+        self.record = 2 ** -code if code < 0 else code * self.cluster
+        code = struct.unpack_from("<b", data, 0x44)[0]
+        self.index_block = 2 ** -code if code < 0 else code * self.cluster
+
+    @staticmethod
+    def unfix(block: bytearray) -> bytearray:
+        """The block with the sector-end bytes its update sequence array holds put back."""
+        out = bytearray(block)
+        usa, count = struct.unpack_from("<HH", out, 4)
+        for i in range(1, count):
+            end = i * 512 - 2
+            out[end:end + 2] = out[usa + 2 * i:usa + 2 * i + 2]
+        return out
+
+    @staticmethod
+    def fix(block: bytearray) -> bytearray:
+        """The block protected again: each sector's last two bytes saved in the array, the sequence number there."""
+        out = bytearray(block)
+        usa, count = struct.unpack_from("<HH", out, 4)
+        usn = out[usa:usa + 2]
+        for i in range(1, count):
+            end = i * 512 - 2
+            out[usa + 2 * i:usa + 2 * i + 2] = out[end:end + 2]
+            out[end:end + 2] = usn
+        return out
+
+    def rec(self, n: int) -> bytearray:
+        off = self.mft + n * self.record
+        return self.unfix(self.d[off:off + self.record])
+
+    def attrs(self, rec: bytearray) -> list[tuple[int, str, int]]:
+        """(type, name, offset) of each attribute of a record."""
+        out, a = [], struct.unpack_from("<H", rec, 0x14)[0]
+        while a + 8 <= len(rec):
+            kind, length = struct.unpack_from("<II", rec, a)
+            if kind == 0xFFFFFFFF or length == 0:
+                break
+            nl, no = rec[a + 9], struct.unpack_from("<H", rec, a + 10)[0]
+            out.append((kind, rec[a + no:a + no + 2 * nl].decode("utf-16-le"), a))
+            a += length
+        return out
+
+    @staticmethod
+    def runs(rec: bytearray, a: int) -> list[tuple[int, int]]:
+        """(first cluster, clusters) of a non-resident attribute's data runs (sparse runs left out)."""
+        pos, lcn, out = a + struct.unpack_from("<H", rec, a + 0x20)[0], 0, []
+        while rec[pos]:
+            ln_size, off_size = rec[pos] & 0x0F, rec[pos] >> 4
+            length = int.from_bytes(rec[pos + 1:pos + 1 + ln_size], "little")
+            if off_size:
+                lcn += int.from_bytes(rec[pos + 1 + ln_size:pos + 1 + ln_size + off_size], "little", signed=True)
+                out.append((lcn, length))
+            pos += 1 + ln_size + off_size
+        return out
+
+    def clear_bits(self, n: int, kind: int, bits: list[int]) -> None:
+        """Clear ``bits`` of record ``n``'s unnamed attribute ``kind`` (a bitmap), resident or not."""
+        rec = self.rec(n)
+        _, _, a = next(x for x in self.attrs(rec) if x[0] == kind and not x[1])
+        if rec[a + 8]:
+            clusters = [c for lcn, ln in self.runs(rec, a) for c in range(lcn, lcn + ln)]
+            for b in bits:
+                c, byte = divmod(b // 8, self.cluster)
+                self.d[clusters[c] * self.cluster + byte] &= ~(1 << (b % 8)) & 0xFF
+        else:  # resident: the value inside the record (bits within its first sector's part: no fixup crossed)
+            value = self.mft + n * self.record + a + struct.unpack_from("<H", rec, a + 0x14)[0]
+            for b in bits:
+                self.d[value + b // 8] &= ~(1 << (b % 8)) & 0xFF
+
+    def unindex(self, folder: int, n: int) -> bool:
+        """Take the entry naming record ``n`` out of the leaf ``$I30`` index block of folder record ``folder``
+        holding it, the entries after it moved up; False where it is not in a leaf block (left as it is)."""
+        rec = self.rec(folder)
+        alloc = [a for k, name, a in self.attrs(rec) if k == 0xA0 and name == "$I30"]
+        if not alloc:
+            return False
+        for lcn, clusters in self.runs(rec, alloc[0]):
+            start = lcn * self.cluster
+            for boff in range(start, start + clusters * self.cluster - self.index_block + 1, self.index_block):
+                block = self.unfix(self.d[boff:boff + self.index_block])
+                if block[:4] != b"INDX":
+                    continue
+                head = 0x18
+                first, used = struct.unpack_from("<II", block, head)
+                if block[head + 12] & 1:  # a node with children: taking an entry out is a B-tree change
+                    continue
+                e = head + first
+                while e < head + used:
+                    ref, elen, _klen, flags = struct.unpack_from("<QHHH", block, e)
+                    if flags & 2:
+                        break
+                    if ref & 0xFFFFFFFFFFFF == n:
+                        end = head + used
+                        block[e:end - elen] = block[e + elen:end]
+                        block[end - elen:end] = bytes(elen)
+                        struct.pack_into("<I", block, head + 4, used - elen)
+                        self.d[boff:boff + self.index_block] = self.fix(block)
+                        return True
+                    e += elen
+        return False
+
+
+def _ntfs_delete(image: Path, name: str) -> bool:
+    """Delete the root-folder file ``name`` as NTFS does, leaving its data where it is: its MFT record marked not
+    in use, its bit cleared in $MFT's $BITMAP, its clusters (and its streams') freed in $Bitmap, and its entry
+    taken out of the root folder's $I30 index where it lies in a leaf block. The Sleuth Kit then finds it as a
+    real deletion leaves it: an unused MFT record no folder names, under ``$OrphanFiles``. Returns whether the
+    index entry was taken out (else the folder still names it, as after a delete cut short)."""
     data = bytearray(image.read_bytes())
-    bps = struct.unpack_from("<H", data, 0x0B)[0]
-    cluster = bps * data[0x0D]
-    mft = struct.unpack_from("<q", data, 0x30)[0] * cluster
-    size_code = struct.unpack_from("<b", data, 0x40)[0]
-    record = 2 ** -size_code if size_code < 0 else size_code * cluster
+    vol = _Ntfs(data)
     want = name.encode("utf-16-le")
     for n in range(16, 4096):  # user files start at record 64 on a fresh volume
-        off = mft + n * record
-        rec = data[off:off + record]
-        if rec[:4] == b"FILE" and want in rec and struct.unpack_from("<H", rec, 0x16)[0] & 1:
-            struct.pack_into("<H", data, off + 0x16, struct.unpack_from("<H", rec, 0x16)[0] & ~1)
-            image.write_bytes(data)
-            return
+        off = vol.mft + n * vol.record
+        raw = data[off:off + vol.record]
+        if raw[:4] != b"FILE" or want not in vol.unfix(raw) or not struct.unpack_from("<H", raw, 0x16)[0] & 1:
+            continue
+        rec = vol.rec(n)
+        clusters = [c for k, _nm, a in vol.attrs(rec) if k == 0x80 and rec[a + 8]
+                    for lcn, ln in vol.runs(rec, a) for c in range(lcn, lcn + ln)]
+        struct.pack_into("<H", data, off + 0x16, struct.unpack_from("<H", raw, 0x16)[0] & ~1)
+        vol.clear_bits(0, 0xB0, [n])  # $MFT's $BITMAP: the record is free
+        if clusters:
+            vol.clear_bits(6, 0x80, clusters)  # $Bitmap: its clusters are free
+        unindexed = vol.unindex(5, n)
+        image.write_bytes(data)
+        return unindexed
     raise ValueError(f"no MFT record in use names {name!r}")
 
 
