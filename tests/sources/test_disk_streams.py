@@ -81,6 +81,23 @@ def test_overlong_url_is_cut_with_a_problem(tmp_path: Path) -> None:
     assert all(len(r.value) <= 8192 for r in recs if isinstance(r, Indicator))
 
 
+def test_damaged_zone_identifiers_never_crash_the_reader(tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random("zone-fuzz")
+    original = zone_identifier("http://" + board_host(3) + "/f.zip", "https://chat.whatsapp.com/AbcdefghijKLMNOP123456")
+    fmt = registry()["zone-identifier"]()
+    for i in range(200):
+        buf = bytearray(original)
+        for _ in range(rng.randrange(1, 12)):
+            buf[rng.randrange(len(buf))] = rng.randrange(256)
+        data = bytes(buf[:rng.randrange(len(buf) + 1)]) + rng.randbytes(rng.randrange(0, 40))
+        f = tmp_path / f"m{i}"
+        f.write_bytes(data)
+        for rec in fmt.read(Unit(tmp_path, f.name, "zone-identifier"), ReadOptions(owner=OWNER)):
+            assert isinstance(rec, Indicator | Problem) or type(rec).__name__ in ("Account", "DeviceOwner")
+
+
 pytest.importorskip("dfvfs", reason="the 'disk' extra (dfVFS, pytsk3) is not installed")
 pytest.importorskip("pytsk3", reason="the 'disk' extra (dfVFS, pytsk3) is not installed")
 
