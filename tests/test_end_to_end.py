@@ -35,7 +35,7 @@ def _disk(truth: dict[str, Any]) -> dict[str, Any]:
     could not build the image: CI installs the tools, so there the image is always exercised."""
     if not truth["disks"]:
         pytest.skip("the computer was written as a folder: the disk image's tools or the 'disk' extra are missing")
-    (disk,) = truth["disks"]
+    (disk,) = [d for d in truth["disks"] if d["exhibit"] == "EX-PC1"]
     return disk
 
 
@@ -57,6 +57,7 @@ def test_every_source_recorded(run) -> None:
     exhibits = {s["exhibit"] for s in export["sources"]}
     computers = {x["exhibit"] for x in truth["browser_visits"] + truth["backups"]}
     assert computers == {"EX-PC1"}
+    computers |= {d["exhibit"] for d in truth["disks"]}  # and the USB stick beside it
     assert {d["exhibit"] for d in truth["devices"]} | {"EX-CAP", truth["notes"]["exhibit"]} | computers == exhibits
     assert all(len(s["sha256"]) == 64 and s["size"] > 0 for s in export["sources"])
 
@@ -513,7 +514,7 @@ def test_the_computer_is_a_disk_image_recorded_in_place(run) -> None:
     assert src["path"].endswith(disk["image"])
     assert (src["sha256"], src["md5"]) == (disk["media_sha256"], disk["media_md5"])
     with case.engine.connect() as con:
-        (img,) = con.execute(select(S.disk_images)).all()
+        (img,) = con.execute(select(S.disk_images).where(S.disk_images.c.source_id == src["id"])).all()
         found = con.execute(select(S.disk_files).where(S.disk_files.c.source_id == src["id"])).all()
     assert (img.image_type, img.sha256, img.md5) == ("RAW", disk["media_sha256"], disk["media_md5"])
     assert [s["name"] for s in img.segments] == disk["segments"] and img.copied is False
@@ -524,6 +525,35 @@ def test_the_computer_is_a_disk_image_recorded_in_place(run) -> None:
     want = {(f["tree_path"], f["sha256"], f["inode"], f["deleted"]) for f in disk["files"]}
     assert {(r.relpath, r.sha256, r.inode, bool(r.deleted)) for r in found} == want
     assert any(f["deleted"] for f in disk["files"])
+
+
+def test_the_usb_stick_is_read_off_its_exfat_volume(run) -> None:
+    """EX-USB1 is a raw MBR disk with an exFAT volume: every file on it, the deleted one too, is found with its
+    path, times and deleted flag, and its known pictures are matched with that place."""
+    from sqlalchemy import select
+
+    from ringtrace.store import schema as S
+
+    truth, export, case = run
+    sticks = [d for d in truth["disks"] if d["exhibit"] == "EX-USB1"]
+    if not sticks:
+        pytest.skip("no USB stick was built: the exFAT tools or the 'disk' extra are missing")
+    (disk,) = sticks
+    (src,) = [s for s in export["sources"] if s["exhibit"] == "EX-USB1"]
+    assert (src["kind"], src["sha256"]) == ("disk", disk["media_sha256"])
+    with case.engine.connect() as con:
+        found = con.execute(select(S.disk_files).where(S.disk_files.c.source_id == src["id"])).all()
+    got = {(r.relpath, r.fs_type, r.sha256, bool(r.deleted), r.mtime.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            r.crtime.strftime("%Y-%m-%dT%H:%M:%SZ")) for r in found}
+    assert got == {(f["tree_path"], "exFAT", f["sha256"], f["deleted"], f["mtime"], f["crtime"])
+                   for f in disk["files"]}
+    by_sha = {m["sha256"]: m for m in export["media"]}
+    for p in disk["pictures"]:
+        m = by_sha[p["sha256"]]
+        assert bool(m["matches"]) is p["known"], p["fs_path"]
+        (f,) = [f for f in m["files"] if f["source"] == "EX-USB1"]
+        assert (f["place"]["fs_type"], f["place"]["fs_path"], f["place"]["deleted"]) == (
+            "exFAT", p["fs_path"], p["deleted"])
 
 
 def test_browser_history_and_backup_are_found_inside_the_image(run) -> None:

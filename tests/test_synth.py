@@ -64,7 +64,7 @@ def test_the_computer_is_a_reproducible_disk_image_with_its_truth(tiny_operation
 
         pytest.skip(f"this machine cannot build the image: {pc['disk_image_not_built']}")
     assert pc["image"] == {"container": "raw", "table": "gpt", "file_system": "ext4"}
-    (disk,) = truth["disks"]
+    (disk,) = [d for d in truth["disks"] if d["exhibit"] == "EX-PC1"]
     raw = (tiny_operation / pc["path"]).read_bytes()
     assert disk["image"] == pc["path"] and raw[512:520] == b"EFI PART"
     (part,) = disk["partitions"]
@@ -78,6 +78,43 @@ def test_the_computer_is_a_reproducible_disk_image_with_its_truth(tiny_operation
     assert all(p["deleted_at"] for p in pics if p["deleted"])
     listed = {k["sha256"] for k in truth["known_media"]}
     assert {p["sha256"] for p in pics if p["known"]} <= listed
+
+
+def test_the_usb_stick_is_an_exfat_disk_with_the_saved_pictures(tiny_operation: Path, tmp_path: Path) -> None:
+    """EX-USB1, seized beside the computer, is a raw MBR disk whose exFAT volume (written by synth.formats.exfat,
+    clean to fsck.exfat) holds pictures the computer does not, known and unknown, one known one deleted; the
+    ground truth gives each file's place and times."""
+    import shutil
+    import subprocess
+
+    manifest = json.loads((tiny_operation / "operation.json").read_text())
+    truth = json.loads((tiny_operation / "ground-truth.json").read_text())
+    sticks = [e for e in manifest["exhibits"] if e["exhibit"] == "EX-USB1"]
+    if not sticks:
+        import pytest
+
+        (pc,) = [e for e in manifest["exhibits"] if e["exhibit"] == "EX-PC1"]
+        pytest.skip(pc.get("usb_stick_not_built") or pc.get("disk_image_not_built") or "no stick")
+    (stick,) = sticks
+    assert stick["image"] == {"container": "raw", "table": "mbr", "file_system": "exfat"}
+    (disk,) = [d for d in truth["disks"] if d["exhibit"] == "EX-USB1"]
+    (part,) = disk["partitions"]
+    raw = (tiny_operation / stick["path"]).read_bytes()
+    assert disk["image"] == stick["path"] and raw[part["offset"] + 3:part["offset"] + 11] == b"EXFAT   "
+    (pc,) = [d for d in truth["disks"] if d["exhibit"] == "EX-PC1"]
+    pics = disk["pictures"]
+    assert not {p["sha256"] for p in pics} & {p["sha256"] for p in pc["pictures"]}  # not the computer's copies
+    states = {(p["known"], p["deleted"]) for p in pics}
+    assert (True, True) in states and (False, False) in states and states <= {(True, True), (True, False),
+                                                                               (False, False)}
+    assert {p["sha256"] for p in pics if p["known"]} <= {k["sha256"] for k in truth["known_media"]}
+    assert all(f["mtime"] and f["crtime"] and f["ctime"] is None for f in disk["files"])
+    fsck = shutil.which("fsck.exfat") or "/usr/sbin/fsck.exfat"
+    if Path(fsck).exists():
+        vol = tmp_path / "stick-volume.img"
+        vol.write_bytes(raw[part["offset"]:part["offset"] + part["size"]])
+        done = subprocess.run([fsck, "-n", str(vol)], capture_output=True, text=True, check=False)
+        assert done.returncode == 0 and "clean" in done.stdout, done.stdout + done.stderr
 
 
 def test_the_computer_falls_back_to_a_folder_without_the_tools(tmp_path: Path, tiny_operation: Path,
@@ -104,7 +141,7 @@ def test_the_computer_falls_back_to_a_folder_without_the_tools(tmp_path: Path, t
             for p in folder.rglob("*") if p.is_file()}
     normal = json.loads((tiny_operation / "ground-truth.json").read_text(encoding="utf-8"))
     if normal["disks"]:  # the same live files as the disk holds, and the known copy only a deleted file held gone
-        (disk,) = normal["disks"]
+        (disk,) = [d for d in normal["disks"] if d["exhibit"] == "EX-PC1"]
         assert held == {f["tree_path"].split("/", 1)[1]: f["sha256"] for f in disk["files"] if not f["deleted"]}
         only = {p["sha256"] for p in disk["pictures"] if p["only_here"]}
         assert only and {k["sha256"] for k in normal["known_media"]} - {k["sha256"] for k in truth["known_media"]} \

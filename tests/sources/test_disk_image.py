@@ -1,8 +1,9 @@
 """Disk images as a source (issue 15 items 1-4): every container (EWF split, raw split, VMDK, VHD, VHDX) and table
-(MBR, GPT) recognised by content, every file of ext4, FAT32, NTFS (and an empty exFAT) recorded with its place,
-deleted files read and marked, the image verified in place (EWF's stored hashes), the files formats and hashing
-need offered to them, and bad images (truncated, corrupt table, looping folder) named problems that keep what
-could be read. Images are built in code with Debian's tools (ringtrace.synth.formats.disk_image), never mounted."""
+(MBR, GPT) recognised by content, every file of ext4, FAT32, NTFS (and an empty exFAT; exFAT with files in
+test_disk_exfat.py, NTFS streams in test_disk_streams.py) recorded with its place, deleted files read and marked,
+the image verified in place (EWF's stored hashes), the files formats and hashing need offered to them, and bad
+images (truncated, corrupt table, looping folder) named problems that keep what could be read. Images are built
+in code with Debian's tools (ringtrace.synth.formats.disk_image), never mounted."""
 
 from __future__ import annotations
 
@@ -186,16 +187,64 @@ def test_raw_look_alike_without_a_volume_is_a_plain_file(tmp_path: Path, case: C
 # ---- bad images -----------------------------------------------------------------------------------------------
 
 
-def test_truncated_ewf_is_a_named_problem_and_recorded(tmp_path: Path, case: Case) -> None:
+def test_truncated_ewf_is_a_named_problem_and_its_files_are_salvaged(tmp_path: Path, case: Case) -> None:
+    """An E01 cut short has lost its chunk tables (written after the chunks): libewf cannot read it, so its chunks
+    are read one after another; the files on the part before the cut are recovered, from a volume marked
+    salvaged."""
     truth = _build(tmp_path, [VolumeSpec("ext4", FILES)], "mbr", "ewf")
     cut = tmp_path / "cut" / "cut.E01"
     cut.parent.mkdir()
     data = truth.image.read_bytes()
-    cut.write_bytes(data[:len(data) // 2])
+    cut.write_bytes(data[:len(data) * 4 // 5])
     r = ingest(case, cut, exhibit="EX-CUT")
-    assert r.added and any("cut.E01" in p for p in r.problems), r.problems
+    assert r.added and any("cut.E01" in p and "read chunk by chunk" in p for p in r.problems), r.problems
     src = _rows(case, S.sources)[0]
-    assert src.kind == "disk" and _rows(case, S.disk_images)[0].verification == "unreadable"
+    img = _rows(case, S.disk_images)[0]
+    assert src.kind == "disk" and img.verification == "salvaged"
+    assert [(v["partition"], v["fs_type"], v.get("salvaged")) for v in img.volumes] == [("p1", "Ext4", True)]
+    assert img.sha256 != truth.media_sha256 and img.media_size == 7 * 1024**2  # the size its volume section says
+    got = {r.fs_path: r.sha256 for r in _rows(case, S.disk_files)}
+    # what lies before the cut is recovered whole; nothing is made up past it
+    want = {"/" + f.path: f.sha256 for f in FILES}
+    assert got and all(want[p] == sha for p, sha in got.items())
+    readable = next(p for p in r.problems if "read chunk by chunk" in p)
+    assert "files lying past byte" in readable
+
+
+def test_truncated_ewf_names_the_files_past_the_cut(tmp_path: Path, case: Case) -> None:
+    """Files laid one after another on FAT32 (mcopy), the E01 cut inside the second one: the first is recovered,
+    the second and the third are named unreadable, and the digests recorded are of the readable part."""
+    import hashlib
+    import random
+
+    rnd = random.Random(5)
+    big = rnd.randbytes(3 * 1024**2)  # incompressible: stored chunk by chunk as it is
+    files = [FileSpec("a_first.jpg", picture(41)), FileSpec("b_big.bin", big), FileSpec("c_last.jpg", picture(42))]
+    truth = _build(tmp_path, [VolumeSpec("fat32", files)], None, "ewf")
+    data = truth.image.read_bytes()
+    at = data.find(big[len(big) // 2:len(big) // 2 + 64])
+    assert at > 0
+    cut = tmp_path / "cut" / "stick.E01"
+    cut.parent.mkdir()
+    cut.write_bytes(data[:at])
+    r = ingest(case, cut, exhibit="EX-CUT")
+    got = {x.fs_path: x.sha256 for x in _rows(case, S.disk_files)}
+    assert got == {"/a_first.jpg": files[0].sha256}
+    unreadable = [p for p in r.problems if "could not be read" in p]
+    assert any("b_big.bin" in p and "past the readable part" in p for p in unreadable), r.problems
+    assert any("c_last.jpg" in p for p in unreadable), r.problems
+    img = _rows(case, S.disk_images)[0]
+    assert img.verification == "salvaged" and img.image_type == "EWF"
+    raw = hashlib.sha256()  # the digests are of the readable part: whole chunks from byte 0
+    from ringtrace.disk.image import open_image
+
+    opened = open_image(cut)
+    assert opened.salvage is not None and 0 < opened.salvage.readable < opened.media_size
+    raw.update(opened.salvage.read(0, opened.salvage.readable))
+    assert img.sha256 == raw.hexdigest()
+    from ringtrace.verification import verify
+
+    assert verify(case).ok  # the same salvage gives the same digests: the image is verified as it is
 
 
 def test_truncated_raw_keeps_the_partitions_before_the_cut(tmp_path: Path, case: Case) -> None:
@@ -301,3 +350,49 @@ def test_a_stamped_disk_is_reproducible_and_its_e01_holds_the_same_media(tmp_pat
         assert got == [f[k] for k in ("mtime", "atime", "ctime", "crtime")], f["path"]
     assert rows["/Users/marta/Tor Browser/notes b.txt"].crtime.year == 2020  # a file's own birth time
 
+
+
+def test_ntfs_deletion_is_as_windows_leaves_it_and_the_file_is_still_recovered(tmp_path: Path, case: Case) -> None:
+    """The synthetic NTFS deletion frees the MFT record (header flag and $MFT's $BITMAP), the file's clusters
+    ($Bitmap) and takes its entry out of the folder's $I30 index: ntfs-3g no longer lists it and finds the volume
+    consistent; The Sleuth Kit finds the unused record (under its old folder, by its $FILE_NAME's parent) and the
+    reader recovers the file, marked deleted, its data intact."""
+    import struct
+
+    import pytsk3
+
+    from ringtrace.synth.formats.disk_image import _Ntfs, _ntfs_delete
+
+    keep = [f for f in LIVE if f.path.endswith((".jpg", ".png", ".txt"))]
+    vols = [VolumeSpec("ntfs", keep)]
+    _need(vols, None, "raw")
+    truth = build_disk(tmp_path / "img", vols, None, "raw")
+    name = "Users_marta_Pictures_beach.jpg"
+    fs = pytsk3.FS_Info(pytsk3.Img_Info(str(truth.image)))
+    n = int(fs.open(f"/{name}").info.meta.addr)
+    del fs
+    assert _ntfs_delete(truth.image, name)  # its index entry taken out (a leaf block of the root's $I30)
+    data = bytearray(truth.image.read_bytes())
+    vol = _Ntfs(data)
+    rec = vol.rec(n)
+    assert not struct.unpack_from("<H", rec, 0x16)[0] & 1  # the record's in-use flag
+    fs = pytsk3.FS_Info(pytsk3.Img_Info(str(truth.image)))
+    meta = fs.open_meta(inode=n).info.meta
+    assert int(meta.flags) & int(pytsk3.TSK_FS_META_FLAG_UNALLOC)  # The Sleuth Kit reads $MFT's $BITMAP
+    runs = [r for k, nm, a in vol.attrs(rec) if k == 0x80 and not nm for r in vol.runs(rec, a)]
+    bitmap_rec = vol.rec(6)
+    (_, _, a6), = [x for x in vol.attrs(bitmap_rec) if x[0] == 0x80]
+    first_cluster = vol.runs(bitmap_rec, a6)[0][0] * vol.cluster
+    for lcn, length in runs:  # its clusters free in $Bitmap
+        assert all(not data[first_cluster + c // 8] >> (c % 8) & 1 for c in range(lcn, lcn + length))
+    if shutil.which("ntfsls"):
+        listed = subprocess.run(["ntfsls", str(truth.image)], capture_output=True, text=True, check=True).stdout
+        assert name not in listed and "Users_marta_Pictures_garden.png" in listed
+    if shutil.which("ntfsfix"):
+        done = subprocess.run(["ntfsfix", "-n", str(truth.image)], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+    ingest(case, truth.image, exhibit="EX-NTFS")
+    rows = {r.fs_path: r for r in _rows(case, S.disk_files)}
+    row = rows[f"/{name}"]
+    assert row.deleted and row.inode == n and row.sha256 == keep[0].sha256 and row.stored
+    assert sum(r.deleted for r in rows.values()) == 1

@@ -185,3 +185,104 @@ def test_a_crash_mid_stage_is_completed_by_the_next_run(case: Case, tmp_path: Pa
     assert res.text.documents == done - half
     assert done == 8  # 4 kinds + text + broken + locked + torn; the copy is the same content
     assert all(n in (len(WANT), len(PAGES[0].texts)) for _, n in per)  # no line stored twice
+
+
+# ---- photos of paper on pages that have a text layer ------------------------------------------------------------
+
+
+def _report_with_photo(photo: bytes, logo: bytes, n_photos: int = 1) -> bytes:
+    """A typed report (text layer on every page) with a photo of a handwritten-like note pasted on page 1 (and
+    more copies of it when asked) and a small logo on page 2 (too small to be paper)."""
+    from datetime import UTC, datetime
+
+    from fpdf import FPDF
+
+    from ringtrace.synth.formats.notes import PRINT_FONT
+
+    pdf = FPDF(format="A4")
+    pdf.set_creation_date(datetime(2000, 1, 1, tzinfo=UTC))
+    pdf.add_font("DejaVu", fname=PRINT_FONT)
+    pdf.set_font("DejaVu", size=12)
+    pdf.add_page()
+    pdf.cell(0, 9, "Search report: items found in the kitchen drawer", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 9, "Item 3, a note, photographed in place:", new_x="LMARGIN", new_y="NEXT")
+    for k in range(n_photos):
+        pdf.image(io.BytesIO(photo), x=15 + 2 * k, y=40 + 2 * k, w=150)  # the same picture: one XObject
+    pdf.add_page()
+    pdf.cell(0, 9, "Page two of the report, with the unit's logo only.", new_x="LMARGIN", new_y="NEXT")
+    pdf.image(io.BytesIO(logo), x=15, y=30, w=20)
+    return bytes(pdf.output())
+
+
+def _note_photo() -> tuple[list[str], bytes]:
+    import random
+
+    from ringtrace.synth.formats.notes import RenderStyle, compose_page, encode, render_page_image
+
+    page = compose_page(random.Random(21), "GB", set(), n_lines=4)
+    st = RenderStyle(medium="photo", skew=0.5, size=32, page_px=(1100, 700), noise=3.0)
+    return page.texts, encode(render_page_image(page, st, seed=2), "photo")
+
+
+def _size(photo: bytes) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(photo)) as img:
+        return img.size
+
+
+def _logo() -> bytes:
+    from ringtrace.synth.images import base_image, encode_jpeg
+
+    return encode_jpeg(base_image(5, (120, 90)))
+
+
+def test_photos_on_pages_with_text_are_listed_by_their_declared_size_and_bounded(tmp_path: Path) -> None:
+    from ringtrace.documents.extract import page_photos, photo_image
+
+    _, photo = _note_photo()
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(_report_with_photo(photo, _logo()))
+    w, h = _size(photo)
+    photos, problems = page_photos(pdf, [1, 2, 7])
+    assert [(p.page, p.width, p.height) for p in photos] == [(1, w, h)] and not problems
+    assert photos[0].label == f"{photos[0].name} ({w}x{h})"
+    assert photo_image(pdf, photos[0]).size == (w, h)
+    # a picture past the OCR pixel bound is not decoded, and the count of photos is bounded
+    few, why = page_photos(pdf, [1], DocLimits(max_ocr_pixels=500_000))
+    assert not few and why == [f"page 1: picture {photos[0].name} of {w}x{h} pixels is larger than the 500000-pixel "
+                               "OCR limit: not read"]
+    none, why = page_photos(pdf, [1], DocLimits(max_pdf_photos=0))
+    assert not none and "more than 0 photos" in why[0]
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(b"%PDF-1.4\n garbage")
+    assert page_photos(bad, [1])[0] == []
+
+
+@pytest.mark.skipif(__import__("shutil").which("tesseract") is None, reason="tesseract is not installed")
+def test_a_photo_of_a_note_on_a_page_with_text_is_ocrd_with_page_box_and_picture(case: Case, tmp_path: Path) -> None:
+    import difflib
+
+    texts, photo = _note_photo()
+    ev = tmp_path / "office"
+    ev.mkdir()
+    (ev / "report.pdf").write_bytes(_report_with_photo(photo, _logo()))
+    ringtrace.ingest(case, ev, exhibit="EX-OFFICE")
+    res = ringtrace.run(case)
+    with case.engine.connect() as con:
+        rows = con.execute(select(S.text_lines).order_by(S.text_lines.c.origin, S.text_lines.c.page,
+                                                         S.text_lines.c.line_no)).all()
+        reads = {r.method: r for r in con.execute(select(S.text_reads))}
+    text = [r for r in rows if r.origin == "text"]
+    ocr = [r for r in rows if r.origin == "ocr"]
+    assert {r.page for r in text} == {1, 2} and all(r.image is None for r in text)  # the text layer as it was
+    assert ocr and {r.page for r in ocr} == {1}  # the photo's page only; the logo is no paper
+    w, h = _size(photo)
+    assert {r.image for r in ocr} == {ocr[0].image} and ocr[0].image.endswith(f"({w}x{h})")
+    assert [r.line_no for r in ocr] == list(range(1, len(ocr) + 1))
+    assert all(r.box_width and 0 <= r.box_left and r.box_left + r.box_width <= w for r in ocr)  # its pixels
+    got = "\n".join(r.text for r in ocr)
+    assert difflib.SequenceMatcher(None, "\n".join(texts), got).ratio() > 0.8, got
+    assert (reads["ocr"].status, reads["ocr"].pages) == ("read", 1) and res.text.scanned == 1
+    assert "photos on pages with text: 1" in reads["ocr"].reason
+    assert ringtrace.run(case).text.scanned == 0  # recorded: not read twice

@@ -40,7 +40,8 @@ class Volume:
     offset: int  # byte offset of the volume in the media
     size: int | None
     fs_type: str  # dfVFS's type indicator of the file system (NTFS, EXT, FAT, HFS, APFS ...)
-    path_spec: Any  # dfVFS path spec of the file system (its parent is the volume)
+    path_spec: Any  # dfVFS path spec of the file system (its parent is the volume); None when salvaged
+    tsk_fs: Any = None  # a damaged EWF image's file system, opened by The Sleuth Kit over its salvaged chunks
 
 
 @dataclass
@@ -54,6 +55,7 @@ class DiskImage:
     stored_sha1: str | None = None
     volumes: list[Volume] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (where, reason): what could not be read
+    salvage: Any = None  # ewf_salvage.SalvagedEwf: an E01 libewf cannot read, read chunk by chunk
 
     def open_media(self) -> Any:
         from dfvfs.resolver import resolver
@@ -63,9 +65,23 @@ class DiskImage:
     def media_digests(self, progress: Callable[[int], None] | None = None) -> tuple[Digests, str | None]:
         """SHA-256, SHA-1 and MD5 of the media's bytes (what an acquisition hash covers), and the reason the
         media could not be read to its end (a truncated or damaged image), if so: the digests are then of what
-        was read."""
+        was read (of a salvaged E01, its readable part)."""
         s, h1, m = hashlib.sha256(), hashlib.sha1(), hashlib.md5()  # noqa: S324 - forensic digests
         done, error = 0, None
+        if self.salvage is not None:
+            sv = self.salvage
+            while done < sv.readable:
+                buf = sv.read(done, min(CHUNK, sv.readable - done))
+                s.update(buf)
+                h1.update(buf)
+                m.update(buf)
+                done += len(buf)
+                if progress is not None:
+                    progress(done)
+            if sv.readable < self.media_size:
+                error = (f"libewf cannot read it; read chunk by chunk, only its first {sv.readable} bytes of the "
+                         f"{self.media_size} its volume section declares can be read ({sv.report.stopped})")
+            return Digests(s.hexdigest(), h1.hexdigest(), m.hexdigest(), done), error
         try:
             fo = self.open_media()
             while done < self.media_size:
@@ -97,6 +113,9 @@ def open_image(path: Path) -> DiskImage:
     try:
         scanner.Scan(ctx)
     except (dferrors.Error, OSError, RuntimeError, ValueError) as e:
+        salvaged = _salvaged_ewf(path, e)
+        if salvaged is not None:
+            return salvaged
         raise DiskImageError(f"{path}: dfVFS cannot open it as a disk image: {e}") from e
     root = ctx.GetRootScanNode()
     media = root.sub_nodes[0] if root is not None and root.sub_nodes else None
@@ -113,10 +132,93 @@ def open_image(path: Path) -> DiskImage:
     if media.type_indicator == definitions.TYPE_INDICATOR_EWF:
         img.stored_md5, img.stored_sha1 = _ewf_stored_hashes(img.segments)
     _find_volumes(img, media, definitions)
+    if media.type_indicator == definitions.TYPE_INDICATOR_EWF and not _media_readable(img):
+        _salvage(img)
     if not img.volumes:
         img.problems.append((path.name, "no file system that can be read was found in the image (a damaged or "
                                         "unknown partition table, an encrypted or unformatted volume)"))
     return img
+
+
+def _salvaged_ewf(path: Path, error: Exception) -> DiskImage | None:
+    """An EWF-E01 file dfVFS cannot scan at all (libewf reads none of its chunks), read by its chunks; None when
+    it is no E01 or nothing of it can be read that way."""
+    from ringtrace.disk.ewf_salvage import SIGNATURE
+
+    try:
+        with path.open("rb") as fh:
+            if fh.read(len(SIGNATURE)) != SIGNATURE:
+                return None
+    except OSError:
+        return None
+    img = DiskImage(path, "EWF", _segments(path, "EWF"), None, 0)
+    _salvage(img, f"dfVFS cannot open it ({' '.join(str(error).split())[:300]})")
+    if img.salvage is None:
+        return None
+    img.media_size = img.salvage.media_size
+    return img
+
+
+def _media_readable(img: DiskImage) -> bool:
+    """Whether the image's first and last sectors can be read through dfVFS (libewf)."""
+    try:
+        fo = img.open_media()
+        fo.seek(0)
+        if len(fo.read(512)) < min(512, img.media_size):
+            return False
+        fo.seek(max(0, img.media_size - 512))
+        return len(fo.read(512)) == min(512, img.media_size)
+    except Exception:  # noqa: BLE001 - dfVFS back-ends raise their own errors (BackEndError, OSError, IOError)
+        return False
+
+
+def _salvage(img: DiskImage, why: str = "libewf cannot read the image") -> None:
+    """An E01 libewf opens but cannot read (its chunk tables lost: a copy cut short): its chunks are read one after
+    another instead (disk.ewf_salvage), and its partitions and file systems opened by The Sleuth Kit over them.
+    What the salvage cannot read is a problem; the volumes dfVFS found (none, or unreadable ones) are replaced."""
+    import pytsk3
+
+    from ringtrace.disk.ewf_salvage import SalvagedEwf, SalvageError, tsk_image
+
+    try:
+        sv = SalvagedEwf(img.segments)
+    except (SalvageError, OSError, ValueError) as e:
+        img.problems.append((img.path.name, f"{why}, and its chunks cannot be read one by one either: {e}"))
+        return
+    img.salvage = sv
+    img.problems.append((img.path.name, f"{why} (its chunk tables are lost or damaged): read chunk by chunk "
+                                        f"from its sectors sections instead, {sv.readable} of "
+                                        f"{sv.media_size} bytes ({sv.report.chunks_found} of "
+                                        f"{sv.report.chunks_declared} chunks; {sv.report.stopped}); files lying "
+                                        f"past byte {sv.readable} cannot be read"))
+    img.volumes = []
+    tsk = tsk_image(sv)
+    sv.lenient = True  # a partition table's and a file system's backup copies may lie past the cut
+    try:
+        parts: list[tuple[str, int, int | None]] = []
+        try:
+            vs = pytsk3.Volume_Info(tsk)
+            bs = int(vs.info.block_size)
+            alloc = int(pytsk3.TSK_VS_PART_FLAG_ALLOC)
+            for part in vs:
+                if int(part.flags) & alloc and int(part.len) > 0:
+                    parts.append((f"p{len(parts) + 1}", int(part.start) * bs, int(part.len) * bs))
+        except OSError:
+            parts = [("fs", 0, img.media_size)]  # no partition table: a file system from byte 0, or nothing
+        for name, offset, size in parts:
+            if offset >= sv.readable:
+                img.problems.append((f"{img.path.name}:{name}", f"the partition starts at byte {offset}, past the "
+                                                                f"readable part of the damaged image: not read"))
+                continue
+            try:
+                fs = pytsk3.FS_Info(tsk, offset=offset)
+            except OSError as e:
+                img.problems.append((f"{img.path.name}:{name}", f"no file system can be opened from the readable "
+                                                                f"part of the damaged image: {e}"))
+                continue
+            img.volumes.append(Volume(name, offset, size, "TSK", None, fs))
+    finally:
+        sv.lenient = False
 
 
 def _segments(path: Path, image_type: str) -> list[Path]:

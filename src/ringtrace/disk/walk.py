@@ -8,20 +8,28 @@ points at them any more), ext4 inodes whose block map survives deletion, FAT ent
 as ``_``) whose clusters it reads contiguously. Whether those clusters were since reused cannot be known from the
 file system: the file is marked deleted and its content is what the clusters hold now.
 
+NTFS alternate data streams (named ``$DATA`` attributes: a browser's ``Zone.Identifier`` on a download, data
+hidden beside a file) are files of their own, yielded after their file as ``path:stream`` with the file's MFT
+record and times and the stream's own size and first data run; at most ``MAX_STREAMS`` per file (more is a named
+problem).
+
 Bounds: the walk stops at ``max_depth`` folders deep, enters every folder once (a folder entry pointing back at
 an ancestor, a loop, is a named problem, not an endless walk) and lists at most ``max_dir_entries`` per folder.
 """
 
 from __future__ import annotations
 
+import calendar
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from ringtrace.disk.image import Volume
 
 READ_CHUNK = 1024**2
+MAX_STREAMS = 64  # named data streams read per file
 
 
 @dataclass(frozen=True)
@@ -45,9 +53,15 @@ class FoundFile:
     place: Place
     size: int
     entry: Any  # the pytsk3 File: read it (``read``) before the walk goes on
+    stream: tuple[int, int] | None = None  # (attribute type, id) of a named data stream; None: the file's data
 
     def read(self, offset: int, length: int) -> bytes:
-        return bytes(self.entry.read_random(offset, length))
+        try:
+            if self.stream is None:
+                return bytes(self.entry.read_random(offset, length))
+            return bytes(self.entry.read_random(offset, length, self.stream[0], self.stream[1]))
+        except RuntimeError as e:  # pytsk3 wraps an image read that failed (a salvaged E01 past its readable part)
+            raise OSError(str(e)) from e
 
 
 @dataclass(frozen=True)
@@ -62,12 +76,16 @@ class WalkStats:
     deleted: int = 0
     folders: int = 0
     metadata_skipped: int = 0  # the file system's own files ($MFT ...), The Sleuth Kit's virtual $MBR/$FAT1 ...
+    streams: int = 0  # NTFS named data streams (each also counted in ``files``)
     nameless: int = 0  # deleted names whose metadata is gone: nothing to read
 
 
 def open_fs_info(volume: Volume) -> tuple[Any, str]:
     """The Sleuth Kit's view of a volume (pytsk3.FS_Info) and its file-system type name (NTFS, Ext4, FAT32 ...)."""
     import pytsk3
+
+    if volume.tsk_fs is not None:  # a damaged E01's, opened over its salvaged chunks (disk.image._salvage)
+        return volume.tsk_fs, _fs_type_name(pytsk3, int(volume.tsk_fs.info.ftype))
     from dfvfs.path import factory
     from dfvfs.resolver import resolver
 
@@ -89,10 +107,17 @@ def _fs_type_name(pytsk3: Any, ftype: int) -> str:
     return f"tsk-{ftype:#x}"
 
 
-def _time(sec: int, nano: int = 0) -> datetime | None:
+#: file systems that keep a writer's wall-clock time (DOS date and time) and no zone; The Sleuth Kit reads those
+#: fields as the host's local time (mktime), so they are turned back into the fields and recorded as UTC
+WALL_CLOCK_FS = frozenset({"FAT12", "FAT16", "FAT32", "exFAT"})
+
+
+def _time(sec: int, nano: int = 0, wall_clock: bool = False) -> datetime | None:
     if not sec or sec < 0:
         return None
     try:
+        if wall_clock:  # the fields The Sleuth Kit read as local time, whatever the host's zone
+            sec = calendar.timegm(time.localtime(sec))
         return datetime.fromtimestamp(sec + nano / 1e9, UTC)
     except (OverflowError, OSError, ValueError):
         return None
@@ -117,6 +142,7 @@ def walk(volume: Volume, fs_info: Any, fs_type: str, max_depth: int = 128, max_d
     deleted_seen: set[int] = set()
     stack: list[tuple[int, str, int]] = [(root_inum, "", 0)]
     where_root = f"{volume.partition} ({fs_type})"
+    wall = fs_type in WALL_CLOCK_FS
     while stack:
         inum, path, depth = stack.pop()
         try:
@@ -159,9 +185,10 @@ def walk(volume: Volume, fs_info: Any, fs_type: str, max_depth: int = 128, max_d
             meta = e.info.meta
             child = f"{path}/{name}" if path else name
             addr = int(meta.addr)
-            if not path and name.startswith("$") and name != "$OrphanFiles":
-                st.metadata_skipped += 1  # $MFT, $LogFile, $Extend ... and TSK's virtual $MBR, $FAT1, $FAT2
-                continue
+            if not path and (name.startswith("$") and name != "$OrphanFiles"
+                             or fs_type == "exFAT" and name.endswith(" (Volume Label Entry)")):
+                st.metadata_skipped += 1  # $MFT, $LogFile, $Extend ... and TSK's virtual $MBR, $FAT1, $FAT2,
+                continue  # exFAT's $ALLOC_BITMAP, $UPCASE_TABLE and its volume label as a virtual file
             mtype = int(meta.type)
             if mtype == int(pytsk3.TSK_FS_META_TYPE_DIR):
                 if addr in entered:
@@ -185,13 +212,23 @@ def walk(volume: Volume, fs_info: Any, fs_type: str, max_depth: int = 128, max_d
             st.deleted += 1 if deleted else 0
             place = Place(
                 partition=volume.partition, fs_type=fs_type, fs_path="/" + child, inode=addr, deleted=deleted,
-                mtime=_time(int(meta.mtime), int(getattr(meta, "mtime_nano", 0) or 0)),
-                atime=_time(int(meta.atime), int(getattr(meta, "atime_nano", 0) or 0)),
-                ctime=_time(int(meta.ctime), int(getattr(meta, "ctime_nano", 0) or 0)),
-                crtime=_time(int(meta.crtime), int(getattr(meta, "crtime_nano", 0) or 0)),
+                mtime=_time(int(meta.mtime), int(getattr(meta, "mtime_nano", 0) or 0), wall),
+                atime=_time(int(meta.atime), int(getattr(meta, "atime_nano", 0) or 0), wall),
+                ctime=_time(int(meta.ctime), int(getattr(meta, "ctime_nano", 0) or 0), wall),
+                crtime=_time(int(meta.crtime), int(getattr(meta, "crtime_nano", 0) or 0), wall),
                 media_offset=_first_run(pytsk3, e, block, volume.offset),
             )
+            streams = _named_streams(pytsk3, e, block, volume.offset) if fs_type == "NTFS" else []
             yield FoundFile(place, max(int(meta.size), 0), e)
+            for k, (sname, size, stream, offset) in enumerate(streams):
+                if k >= MAX_STREAMS:
+                    yield WalkProblem(f"{where_root}:/{child}", f"more than {MAX_STREAMS} named data streams: only the "
+                                                                f"first {MAX_STREAMS} read")
+                    break
+                st.files += 1
+                st.streams += 1
+                st.deleted += 1 if deleted else 0
+                yield FoundFile(replace(place, fs_path=f"/{child}:{sname}", media_offset=offset), size, e, stream)
         stack.extend(reversed(subdirs))  # depth first, folders in name order
 
 
@@ -216,12 +253,42 @@ def _first_run(pytsk3: Any, entry: Any, block: int, volume_offset: int) -> int |
             ainfo = attr.info
             if int(ainfo.type) not in data_types or ainfo.name:
                 continue
-            if not int(ainfo.flags) & int(pytsk3.TSK_FS_ATTR_NONRES):
-                return None
-            for run in attr:
-                if int(run.len) > 0 and not int(run.flags) & int(pytsk3.TSK_FS_ATTR_RUN_FLAG_SPARSE):
-                    return volume_offset + int(run.addr) * block
-            return None
+            return _attr_first_run(pytsk3, attr, block, volume_offset)
     except (OSError, RuntimeError):
         return None
     return None
+
+
+def _attr_first_run(pytsk3: Any, attr: Any, block: int, volume_offset: int) -> int | None:
+    if not int(attr.info.flags) & int(pytsk3.TSK_FS_ATTR_NONRES):
+        return None
+    for run in attr:
+        if int(run.len) > 0 and not int(run.flags) & int(pytsk3.TSK_FS_ATTR_RUN_FLAG_SPARSE):
+            return volume_offset + int(run.addr) * block
+    return None
+
+
+def _named_streams(pytsk3: Any, entry: Any, block: int, volume_offset: int,
+                   ) -> list[tuple[str, int, tuple[int, int], int | None]]:
+    """An NTFS file's named ``$DATA`` attributes (alternate data streams): (name, size, (type, id), media offset
+    of the first run), in attribute order. A damaged attribute list gives the streams read before it."""
+    ntfs_data = int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA)
+    found: list[tuple[str, int, tuple[int, int], int | None]] = []
+    try:
+        for attr in entry:
+            ainfo = attr.info
+            if int(ainfo.type) != ntfs_data or not ainfo.name:
+                continue
+            name = _name(bytes(ainfo.name)).replace("/", "\\x2f")
+            if not name or name == "$I30":
+                continue
+            try:
+                offset = _attr_first_run(pytsk3, attr, block, volume_offset)
+            except (OSError, RuntimeError):
+                offset = None
+            found.append((name, max(int(ainfo.size), 0), (ntfs_data, int(ainfo.id)), offset))
+            if len(found) > MAX_STREAMS:
+                break
+    except (OSError, RuntimeError):
+        pass
+    return found

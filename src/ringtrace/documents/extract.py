@@ -18,10 +18,14 @@ import zipfile
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ringtrace.documents.kinds import decode_text
 from ringtrace.documents.limits import DEFAULT_DOC_LIMITS, DocLimits
 from ringtrace.documents.lines import TextLine, number_lines
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 class DocumentError(Exception):
@@ -125,6 +129,94 @@ def _pdf(path: Path, budget: _Budget) -> tuple[list[list[str]], int, str]:
     if total > budget.limits.max_pages:
         budget.problems.append(f"{total} pages: only the first {budget.limits.max_pages} read")
     return pages, total, _by("pypdf")
+
+
+@dataclass(frozen=True)
+class PagePhoto:
+    """A picture embedded in a PDF page, large enough to be a photo or scan of paper."""
+
+    page: int  # 1-based
+    name: str  # the image XObject's name in the page's resources (``/Im3``)
+    width: int
+    height: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.width}x{self.height})"
+
+
+def page_photos(path: Path, pages: list[int], limits: DocLimits = DEFAULT_DOC_LIMITS,
+                ) -> tuple[list[PagePhoto], list[str]]:
+    """The pictures on ``pages`` (1-based) of the PDF at ``path`` that may be photos of paper: image XObjects of
+    the page's own resources at least ``min_photo_side`` on each side and ``min_photo_pixels`` in all, judged on
+    their declared size (nothing is decoded here). At most ``max_pdf_photos``; one over ``max_ocr_pixels`` is
+    left out. Returns them and the problems (what was left out and why)."""
+    from pypdf import PdfReader
+
+    problems: list[str] = []
+    found: list[PagePhoto] = []
+    try:
+        reader = PdfReader(path, strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            return [], []
+        total = len(reader.pages)
+    except Exception as exc:  # noqa: BLE001  # the text layer opened it; a failure here leaves the photos unread
+        return [], [f"pictures not listed: {type(exc).__name__}: {exc}"]
+    for p in pages:
+        if not 1 <= p <= min(total, limits.max_pages):
+            continue
+        try:
+            res = reader.pages[p - 1].get("/Resources")
+            xobjects = res.get_object().get("/XObject") if res is not None else None
+            items = list(xobjects.get_object().items()) if xobjects is not None else []
+        except Exception as exc:  # noqa: BLE001  # a hostile page's resources: that page's pictures unread
+            problems.append(f"page {p}: pictures not listed ({type(exc).__name__}: {exc})")
+            continue
+        for name, ref in items[:1000]:
+            try:
+                obj = ref.get_object()
+                if obj.get("/Subtype") != "/Image":
+                    continue
+                w, h = int(obj.get("/Width", 0)), int(obj.get("/Height", 0))
+            except Exception:  # noqa: BLE001, S112  # a broken picture object is no photo of paper
+                continue
+            if min(w, h) < limits.min_photo_side or w * h < limits.min_photo_pixels:
+                continue
+            if w * h > limits.max_ocr_pixels:
+                problems.append(f"page {p}: picture {name} of {w}x{h} pixels is larger than the "
+                                f"{limits.max_ocr_pixels}-pixel OCR limit: not read")
+                continue
+            if len(found) >= limits.max_pdf_photos:
+                problems.append(f"more than {limits.max_pdf_photos} photos on pages with text: only the first "
+                                f"{limits.max_pdf_photos} read")
+                return found, problems
+            found.append(PagePhoto(p, str(name), w, h))
+    return found, problems
+
+
+def photo_image(path: Path, photo: PagePhoto) -> Image.Image:
+    """The picture ``photo`` decoded (pypdf's filters, Pillow), as RGB; DocumentError says why not."""
+    from PIL import Image as PILImage
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(path, strict=False)
+        if reader.is_encrypted:
+            reader.decrypt("")
+        page = reader.pages[photo.page - 1]
+        xobj: Any = page["/Resources"].get_object()["/XObject"].get_object()[photo.name].get_object()  # type: ignore[index]
+        w, h = int(xobj["/Width"]), int(xobj["/Height"])
+        if (w, h) != (photo.width, photo.height):
+            raise DocumentError(f"page {photo.page}: picture {photo.name} changed size")
+        img = page.images[photo.name].image  # pypdf's filters, then Pillow (its decompression-bomb guard too)
+    except DocumentError:
+        raise
+    except Exception as exc:  # noqa: BLE001  # any filter or decoder error of a hostile picture
+        raise DocumentError(f"page {photo.page}: picture {photo.name} not decoded: {type(exc).__name__}: {exc}") \
+            from exc
+    if not isinstance(img, PILImage.Image) or img.width * img.height > photo.width * photo.height:
+        raise DocumentError(f"page {photo.page}: picture {photo.name} not decoded to its declared size")
+    return img.convert("RGB") if img.mode != "RGB" else img
 
 
 # ---- zip containers -------------------------------------------------------------------------------------

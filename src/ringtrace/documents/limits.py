@@ -28,6 +28,12 @@ class DocLimits:
     max_render_pixels: int = 25_000_000  # A3 at 300 dpi is 17 million
     max_ocr_pdf_pages: int = 200  # pages OCR'd per document; the rest is reported, not read
     pdf_ocr_total_s: float = 1800.0  # seconds of OCR per document; the pages left are reported
+    # photos of paper on PDF pages that have a text layer (a report with a photo of a note): embedded pictures
+    # at least this large are decoded and OCR'd, at most so many per document; larger than max_ocr_pixels: not
+    # decoded (a named problem)
+    min_photo_side: int = 400
+    min_photo_pixels: int = 300_000
+    max_pdf_photos: int = 20
 
 
 DEFAULT_DOC_LIMITS = DocLimits()

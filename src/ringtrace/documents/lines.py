@@ -2,7 +2,9 @@
 
 ``page`` is 1-based (an image is page 1); ``line_no`` is the 1-based index among the page's non-blank lines, for
 every origin (a text layer, OCR, a transcription), so the same note read two ways numbers its lines alike.
-A box is in pixels of the page as read (after turning it by ``rotation`` degrees); text layers have none.
+A box is in pixels of the page as read (after turning it by ``rotation`` degrees); text layers have none. A line
+OCR'd off a picture embedded in a PDF page that has a text layer names that picture (``image``); its box is in the
+picture's pixels.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class TextLine:
     box: Box | None = None
     confidence: float | None = None  # 0..100 (Tesseract's mean word confidence); None for text layers
     rotation: int | None = None  # degrees the page was turned clockwise before reading
+    image: str | None = None  # read off a picture embedded in the page (a PDF's XObject, its name and size)
 
 
 def number_lines(pages: list[list[str]], max_line_chars: int) -> list[TextLine]:

@@ -1,5 +1,8 @@
 """Scanned PDFs: pages with no text layer rendered to pictures (poppler's ``pdftoppm``, Debian's poppler-utils) and
-OCR'd like pictures of paper (``media.ocr``), each line keeping its PDF page number.
+OCR'd like pictures of paper (``media.ocr``), each line keeping its PDF page number. Pages that have a text layer
+may hold a photo of paper too (a report with a photo of a note pasted in): pictures embedded in them that are
+large enough (``DocLimits.min_photo_side``, ``min_photo_pixels``; at most ``max_pdf_photos`` a document) are
+decoded and OCR'd as they are, their lines keeping page, box (in the picture's pixels) and which picture.
 
 A page counts as having no text when its text layer holds fewer than ``MIN_TEXT_CHARS`` visible characters (a
 scanner's stamp or a page number is not the page). Pages are rendered at ``DocLimits.pdf_render_dpi`` (300: what
@@ -41,6 +44,7 @@ class ScanResult:
     languages: str
     notes: list[str] = field(default_factory=list)  # not fatal: a page turned, unsure orientation
     problems: list[str] = field(default_factory=list)  # pages not read and why, pages left out past a bound
+    photo_pages_read: list[int] = field(default_factory=list)  # pages with text whose photos of paper were read
 
 
 def pdftoppm_path() -> str | None:
@@ -111,10 +115,12 @@ def render_page(path: Path, page: int, dpi: float, limits: DocLimits = DEFAULT_D
 
 
 def ocr_pdf_pages(path: Path, pages: list[int], languages: str,
-                  limits: DocLimits = DEFAULT_DOC_LIMITS) -> ScanResult:
-    """OCR of the given pages (1-based) of the PDF at ``path``, each rendered and read like a picture of paper.
+                  limits: DocLimits = DEFAULT_DOC_LIMITS, photo_pages: list[int] | None = None) -> ScanResult:
+    """OCR of the given pages (1-based) of the PDF at ``path``, each rendered and read like a picture of paper;
+    and, on ``photo_pages`` (pages with a text layer), of the pictures embedded in them that are large enough to
+    be photos of paper (``extract.page_photos``), each read as it is, its lines naming the picture.
 
-    Raises ``ScanError`` only when no page could be read at all (the reasons, page by page)."""
+    Raises ``ScanError`` only when nothing could be read at all (the reasons, page by page)."""
     from ringtrace.media.ocr import OcrError, check_languages, ocr_picture, tesseract_version
 
     langs = check_languages(languages)
@@ -149,9 +155,43 @@ def ocr_pdf_pages(path: Path, pages: list[int], languages: str,
         read.append(p)
         lines += [dataclasses.replace(ln, page=p) for ln in res.lines]
         notes += [f"page {p}: {n}" for n in res.notes]
-    if not read and problems:
+    photos_read = _ocr_photos(path, photo_pages or [], langs, limits, started, lines, notes, problems)
+    if not read and not photos_read and problems:
         raise ScanError("; ".join(problems))
-    return ScanResult(lines, read, f"{tesseract_version()} ({pdftoppm_version()})", langs, notes, problems)
+    return ScanResult(lines, read, f"{tesseract_version()} ({pdftoppm_version()})", langs, notes, problems,
+                      photos_read)
+
+
+def _ocr_photos(path: Path, pages: list[int], langs: str, limits: DocLimits, started: float,
+                lines: list[TextLine], notes: list[str], problems: list[str]) -> list[int]:
+    """The photos of paper on ``pages`` OCR'd into ``lines`` (numbered on from the page's earlier OCR lines);
+    the pages whose photos were read."""
+    if not pages:
+        return []
+    from ringtrace.documents.extract import DocumentError, page_photos, photo_image
+    from ringtrace.media.ocr import OcrError, ocr_picture
+
+    photos, why = page_photos(path, pages, limits)
+    problems += why
+    read: list[int] = []
+    for k, ph in enumerate(photos):
+        if time.monotonic() - started > limits.pdf_ocr_total_s:
+            problems.append(f"OCR stopped after {limits.pdf_ocr_total_s:.0f} s: {len(photos) - k} photos on pages "
+                            "with text not read")
+            break
+        try:
+            img = photo_image(path, ph)
+            res = ocr_picture(img, langs, limits)
+        except (DocumentError, OcrError) as exc:
+            problems.append(f"page {ph.page}: photo {ph.label} not OCR'd: {exc}")
+            continue
+        n = max((ln.line_no for ln in lines if ln.page == ph.page), default=0)
+        lines += [dataclasses.replace(ln, page=ph.page, line_no=n + i, image=ph.label)
+                  for i, ln in enumerate(res.lines, 1)]
+        notes += [f"page {ph.page} photo {ph.label}: {x}" for x in res.notes]
+        if ph.page not in read:
+            read.append(ph.page)
+    return read
 
 
 def page_spans(pages: list[int]) -> str:

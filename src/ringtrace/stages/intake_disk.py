@@ -40,7 +40,7 @@ class DiskIntake:
     image: DiskImage | None
     digests: Digests
     media_size: int
-    verification: str  # match | mismatch | none-stored | unreadable
+    verification: str  # match | mismatch | none-stored | unreadable | salvaged (a damaged E01 read by its chunks)
     problems: list[tuple[str, str]] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)  # disk_files rows (source_id added at insert)
     volumes: list[dict[str, Any]] = field(default_factory=list)
@@ -86,8 +86,8 @@ def open_disk(path: Path) -> DiskIntake | None:
         for n, s, c in bad:
             problems.append((path.name, f"the image's stored {n} {s} does not match the {n} computed over its media "
                                         f"now, {c}: the image was altered or damaged after acquisition"))
-    elif media_error:
-        verification = "unreadable"
+    elif media_error:  # a salvaged E01 (read chunk by chunk) is damaged, not unreadable: its files are read
+        verification = "salvaged" if img.salvage is not None else "unreadable"
     segs = [{"name": s.name, "size": _size(s)} for s in img.segments]
     return DiskIntake(path, img.image_type, img, digests, img.media_size, verification, problems, segments=segs)
 
@@ -118,6 +118,8 @@ def stage_disk(stager: _Stager, disk: DiskIntake) -> None:
     for vol in img.volumes:
         summary: dict[str, Any] = {"partition": vol.partition, "offset": vol.offset, "size": vol.size,
                                    "fs_type": vol.fs_type}
+        if img.salvage is not None:  # its files come from a damaged image's readable part
+            summary["salvaged"] = True
         disk.volumes.append(summary)
         if stopped:
             summary["problem"] = "not read: the source's file limit was reached"

@@ -49,6 +49,7 @@ class ReadJob:
     single_thread: bool = False  # Tesseract one thread a process when a pool runs many at once
     limits: DocLimits = DEFAULT_DOC_LIMITS
     pages: tuple[int, ...] = ()  # a scanned PDF's pages to OCR (those without a text layer)
+    photo_pages: tuple[int, ...] = ()  # pages with a text layer holding photos of paper: those photos OCR'd
 
 
 @dataclass
@@ -138,14 +139,16 @@ def _read_scanned(job: ReadJob) -> ReadResult:
     if job.single_thread:
         os.environ["OMP_THREAD_LIMIT"] = "1"
     try:
-        res = ocr_pdf_pages(Path(job.path), list(job.pages), job.languages, job.limits)
+        res = ocr_pdf_pages(Path(job.path), list(job.pages), job.languages, job.limits, list(job.photo_pages))
     except pytesseract.TesseractNotFoundError:
         return ReadResult(job.sha256, "ocr", "pdf", "unavailable", "tesseract", reason="tesseract is not installed")
     except (ScanError, OcrError) as exc:
         return ReadResult(job.sha256, "ocr", "pdf", "failed", "tesseract (pdftoppm)", reason=str(exc))
-    reason = f"OCR of pages without text: {page_spans(res.pages_read)}" + "".join(f"; {n}" for n in res.notes)
+    parts = [f"OCR of pages without text: {page_spans(res.pages_read)}"] if res.pages_read else []
+    parts += [f"OCR of photos on pages with text: {page_spans(res.photo_pages_read)}"] if res.photo_pages_read else []
+    reason = "; ".join(parts + res.notes) or None
     return ReadResult(job.sha256, "ocr", "pdf", "read" if res.lines else "empty", res.by, res.lines,
-                      len(res.pages_read), reason, res.problems, res.languages)
+                      len(set(res.pages_read) | set(res.photo_pages_read)), reason, res.problems, res.languages)
 
 
 # ---- what is pending ------------------------------------------------------------------------------------
@@ -252,12 +255,28 @@ def pending_scanned(case: Case, limits: DocLimits = DEFAULT_DOC_LIMITS, only: It
             for sha in chunk:
                 blank = tuple(p for p in range(1, pdfs[sha] + 1)
                               if wanted is not None or p not in texted.get(sha, set()))
-                path = content_path(case, sha, con) if blank else None
+                with_text = sorted(texted.get(sha, set())) if wanted is None else []
+                path = content_path(case, sha, con) if blank or with_text else None
                 if path is None:
                     continue
+                photos = _photo_pages(path, with_text, limits)
+                if not blank and not photos:
+                    continue
                 langs = languages or _languages_for(con, [h[0] for h in holders.get(sha, [])])
-                jobs.append(ReadJob(sha, str(path), "ocr", "pdf", langs, limits=limits, pages=blank))
+                jobs.append(ReadJob(sha, str(path), "ocr", "pdf", langs, limits=limits, pages=blank,
+                                    photo_pages=photos))
     return jobs
+
+
+def _photo_pages(path: Path, pages: list[int], limits: DocLimits) -> tuple[int, ...]:
+    """Of the PDF's pages with a text layer, those holding a picture large enough to be a photo of paper (judged
+    on the pictures' declared sizes: nothing is decoded here)."""
+    if not pages:
+        return ()
+    from ringtrace.documents.extract import page_photos
+
+    photos, _ = page_photos(path, pages, limits)  # what is left out is said when the photos are read
+    return tuple(sorted({ph.page for ph in photos}))
 
 
 def _languages_for(con: Connection, exhibits: list[str]) -> str:
@@ -380,7 +399,8 @@ def _line_row(r: ReadResult, ln: TextLine, now: datetime) -> dict[str, Any]:
     return {"sha256": r.sha256, "origin": r.method, "page": ln.page, "line_no": ln.line_no, "text": ln.text,
             "box_left": b.left if b else None, "box_top": b.top if b else None,
             "box_width": b.width if b else None, "box_height": b.height if b else None,
-            "confidence": ln.confidence, "rotation": ln.rotation, "language": r.languages, "by": r.by, "at": now}
+            "confidence": ln.confidence, "rotation": ln.rotation, "language": r.languages, "by": r.by, "at": now,
+            "image": ln.image}
 
 
 def _holders_of(con: Connection, shas: list[str]) -> dict[str, list[tuple[str, int, str]]]:

@@ -524,6 +524,9 @@ text_lines = Table(
     Column("language", String(40)),  # languages read with (Tesseract's "spa+eng")
     Column("by", Text, nullable=False),  # tool and version, or the examiner
     Column("at", DateTime(timezone=True), nullable=False),
+    # migration 0009: OCR'd off a picture embedded in a PDF page with a text layer (a photo of a note): which one,
+    # "/Im3 (1600x1200)"; the box is then in that picture's pixels
+    Column("image", String(200)),
 )
 Index("ix_text_lines_sha256_page_line", text_lines.c.sha256, text_lines.c.page, text_lines.c.line_no)
 

@@ -11,6 +11,11 @@ not be, ewfacquire stamps its header with the acquisition date and a random GUID
 it, or the 'disk' extra that reads it, are missing, the computer is written as a folder of its live files instead
 (deleted files cannot be), and operation.json says so. What the computer holds goes into the ground truth
 (``browser_visits``, ``backups``, ``disks``; its known pictures into ``known_media``).
+
+Beside it a USB stick (``EX-USB1``) is seized: an exFAT volume in an MBR table, kept raw, written with
+``synth.formats.exfat`` (reproducibly too), holding in a camera-like folder pictures of the operation the
+computer does not hold (known and unknown, one written in fragments, one known picture deleted); its disk is the
+second entry of ``disks``.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from ringtrace.synth.view import DeviceView
 from ringtrace.synth.world import Device, World, device_view
 
 EXHIBIT = "EX-PC1"
+STICK = "EX-USB1"  # a USB stick seized beside the computer
 TOR_PLACES = "Desktop/Tor Browser/Browser/TorBrowser/Data/Browser/profile.default/places.sqlite"
 CHROME_HISTORY = "AppData/Local/Google/Chrome/User Data/Default/History"
 BACKUP_DIR = "AppData/Roaming/Apple Computer/MobileSync/Backup"
@@ -160,12 +166,55 @@ def write_computer(world: World, pages: list[PageSpec], truth: dict[str, Any], o
         "region": person.country, "seized_at": _iso(p.owner.seized_at),
         "held_as": "disk-image" if why_not is None else "folder"}
     disks: list[dict[str, Any]] = []
+    more: list[dict[str, Any]] = []
     if why_not is None:
         entry["image"] = {"container": CONTAINER, "table": TABLE, "file_system": FS}
         disks.append(_disk_truth(disk.as_dict(), path, pic_truth))
+        stick = _usb_stick(out.parent / STICK, world, truth, pic_truth, entry, clock, seed)
+        if isinstance(stick, str):
+            entry["usb_stick_not_built"] = stick
+        else:
+            more.append(stick[0])
+            disks.append(stick[1])
     else:
         entry["disk_image_not_built"] = why_not
-    return entry, {"browser_visits": visits, "backups": backups, "disks": disks, "known_media_added": added}
+    return entry, {"browser_visits": visits, "backups": backups, "disks": disks, "known_media_added": added,
+                   "exhibits_added": more}
+
+
+def _usb_stick(out: Path, world: World, truth: dict[str, Any], pc_pictures: list[dict[str, Any]],
+               pc: dict[str, Any], clock: datetime, seed: int) -> tuple[dict[str, Any], dict[str, Any]] | str:
+    """The suspect's USB stick, found beside the computer: an exFAT volume (the file system of sticks and camera
+    cards) in an MBR table, kept raw, holding in a camera-like folder pictures of the operation the computer does
+    not hold: up to two listed known ones (the last of them deleted) and an unknown one, the first written in
+    fragments (a FAT chain). Returns its operation.json entry and its ground truth, or why it was not built (the
+    tool that makes exFAT is missing)."""
+    missing = missing_tools([VolumeSpec("exfat")], "mbr", "raw")
+    if missing:
+        return f"no USB stick: the Debian tools that build it are missing: {', '.join(missing)} (exfatprogs)"
+    on_pc = {x["sha256"] for x in pc_pictures}
+    items = {hashlib.sha256(m.data()).hexdigest(): m for m in world.media.values()}
+    listed = {k["sha256"]: k for k in truth["known_media"]}
+    known = sorted(sha for sha in listed if sha in items and sha not in on_pc)[:2]
+    unknown = sorted(sha for sha, m in items.items() if not m.known and sha not in on_pc)[:1]
+    files, rows = [], []
+    for n, sha in enumerate(known + unknown, 1):
+        it = items[sha]
+        name = f"DCIM/100MEDIA/IMG{n:04d}.JPG"
+        at = int((clock - timedelta(days=40 - n)).timestamp())
+        deleted = n == len(known)  # the last known picture, deleted from the stick
+        files.append(FileSpec(name, it.data(), deleted, at, at - 3600, fragmented=n == 1))
+        k = listed.get(sha)
+        rows.append({"sha256": sha, "path": name, "deleted": deleted, "known": k is not None, "family": it.family,
+                     "transform": it.transform, "only_here": False, "method": k["method"] if k else None})
+    files.append(FileSpec("notes.txt", b"garden club: bring the seeds on saturday\n", mtime=int(clock.timestamp())))
+    disk = build_disk(out, [VolumeSpec("exfat", files, label="STICK")], table="mbr", container="raw", name=STICK,
+                      stamp=Stamp(int(clock.timestamp()), seed + 1))
+    path = f"computers/{STICK}/{disk.image.name}"
+    entry = {"exhibit": STICK, "path": path, "format": "usb-stick", "held_as": "disk-image",
+             **{k: pc[k] for k in ("owner", "owner_person", "timezone", "seizure_country", "region", "seized_at")},
+             "image": {"container": "raw", "table": "mbr", "file_system": "exfat"}}
+    return entry, _disk_truth(disk.as_dict(), path, rows, STICK)
 
 
 def _why_no_disk() -> str | None:
@@ -243,7 +292,8 @@ def _pictures(world: World, view: DeviceView, truth: dict[str, Any], folder: str
     return files, rows
 
 
-def _disk_truth(d: dict[str, Any], path: str, pictures: list[dict[str, Any]]) -> dict[str, Any]:
+def _disk_truth(d: dict[str, Any], path: str, pictures: list[dict[str, Any]], exhibit: str = EXHIBIT,
+                ) -> dict[str, Any]:
     """The ground truth of the disk: the image, its partitions, every file with its place (partition, path, tree
     path as intake names it, inode, MACB, deleted) and which pictures are known material."""
     by_path = {x["path"]: x for x in pictures}
@@ -251,14 +301,15 @@ def _disk_truth(d: dict[str, Any], path: str, pictures: list[dict[str, Any]]) ->
     for v in d["volumes"]:
         parts.append({"partition": v["partition"], "fs": v["fs"], "offset": v["offset"], "size": v["size"]})
         for f in v["files"]:
-            place = {"partition": v["partition"], "fs_path": "/" + f["path"], "tree_path": f"{v['partition']}/"
-                     f"{f['path']}", **{k: f.get(k) for k in ("inode", "mtime", "atime", "ctime", "crtime")}}
+            place = {"partition": v["partition"], "fs": v["fs"], "fs_path": "/" + f["path"],
+                     "tree_path": f"{v['partition']}/{f['path']}",
+                     **{k: f.get(k) for k in ("inode", "mtime", "atime", "ctime", "crtime")}}
             row = {**place, "sha256": f["sha256"], "size": f["size"], "deleted": f["deleted"],
                    **({"deleted_at": f["deleted_at"]} if f.get("deleted_at") else {})}
             files.append(row)
             pic = by_path.get(f["path"])
             if pic is not None:
                 pics.append({**row, **{k: pic[k] for k in ("known", "family", "transform", "method", "only_here")}})
-    return {"exhibit": EXHIBIT, "image": path, "container": d["container"], "table": d["table"],
+    return {"exhibit": exhibit, "image": path, "container": d["container"], "table": d["table"],
             "segments": d["segments"], "media_sha256": d["media_sha256"], "media_md5": d["media_md5"],
             "partitions": parts, "files": files, "pictures": pics}

@@ -150,6 +150,7 @@ def write_operation(out: Path, seed: int = 1, scale: str = "small", progress: Pr
     computer = write_computer(world, pages, truth, out / "computers" / EXHIBIT, seed + 29)
     if computer is not None:
         exhibits.append(computer[0])
+        exhibits += computer[1].pop("exhibits_added")  # the USB stick seized beside it
         added = computer[1].pop("known_media_added")
         truth.update(computer[1])
         truth["known_media"] = sorted(truth["known_media"] + added, key=lambda k: k["sha256"])

@@ -95,17 +95,7 @@ class BrowserReader:
 
     def owner(self) -> Iterator[Record]:
         """The owner given at intake (``--owner``): the device's owner, so visits are tied to a person."""
-        if not self.options.owner:
-            return
-        e164 = to_e164(self.options.owner, self.options.region)
-        if e164 is None:
-            yield Problem(self.file, f"owner {self.options.owner[:40]!r} is not a phone number; visits are tied "
-                                     "to the exhibit only", Prov(self.file), "warning")
-            return
-        key = AccountKey(Platform.WHATSAPP, AccountKind.PHONE, e164)
-        prov = Prov(self.file)
-        yield Account(key, prov)
-        yield DeviceOwner(key, "--owner (browser profile on the owner's device)", prov)
+        yield from owner_records(self.file, self.options)
 
     def text(self, v: object, table: str, row: object, limit: int = MAX_URL) -> str | None:
         if v is None:
@@ -151,6 +141,21 @@ class BrowserReader:
     def flush(self) -> Iterator[Record]:
         while self.pending:
             yield self.pending.pop(0)
+
+
+def owner_records(file: str, options: ReadOptions) -> Iterator[Record]:
+    """The owner given at intake (``--owner``) as the device's owner, so a browser trace is tied to a person."""
+    if not options.owner:
+        return
+    e164 = to_e164(options.owner, options.region)
+    if e164 is None:
+        yield Problem(file, f"owner {options.owner[:40]!r} is not a phone number; visits are tied to the exhibit "
+                            "only", Prov(file), "warning")
+        return
+    key = AccountKey(Platform.WHATSAPP, AccountKind.PHONE, e164)
+    prov = Prov(file)
+    yield Account(key, prov)
+    yield DeviceOwner(key, "--owner (browser profile on the owner's device)", prov)
 
 
 class _Overflow(Exception):

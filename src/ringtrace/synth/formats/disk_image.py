@@ -1,9 +1,11 @@
 """Synthetic disk images built in code with Debian's tools, never mounted: ext4 (``mke2fs -d``, deletions with
 ``debugfs``), FAT32 (``mkfs.fat`` + ``mcopy``, deletions with ``mdel``), NTFS (``mkntfs`` + ``ntfscp``: ntfscp
-cannot make folders, so an NTFS volume holds its files at its root) and exFAT (``mkfs.exfat``; no tool fills one
-without mounting, so it stays empty). Partition tables (MBR or GPT) are written by ``sfdisk`` into a sparse file
-and the volumes copied in at their offsets; the disk is then kept raw, split (.001 ...), as EWF (``ewfacquire``,
-which stores the MD5 and SHA-1 of the media) or converted with ``qemu-img`` (VMDK, VHD, VHDX).
+cannot make folders, so an NTFS volume holds its files at its root; ``ntfscp -N`` writes alternate data streams;
+no tool deletes without mounting, so ``_ntfs_delete`` does it as Windows does: record, bitmaps and index entry)
+and exFAT (``mkfs.exfat`` makes it empty and no tool fills it without mounting: ``synth.formats.exfat`` writes
+the files, folders and deletions in itself). Partition tables (MBR or GPT) are written by ``sfdisk`` into a sparse
+file and the volumes copied in at their offsets; the disk is then kept raw, split (.001 ...), as EWF
+(``ewfacquire``, which stores the MD5 and SHA-1 of the media) or converted with ``qemu-img`` (VMDK, VHD, VHDX).
 
 Everything written is synthetic: generated pictures, invented names, bland text. ``DiskTruth`` says what each
 image holds, deleted files included (and, on ext4, each file's inode and MACB times), for the tests and the ground
@@ -16,7 +18,8 @@ identifiers from a ``Stamp`` instead of the host's time and random UUIDs. ``mke2
 and mode are then set with ``debugfs set_inode_field``, because ``mke2fs -d`` copies the staging files' ctime,
 which nothing can set; ``sfdisk`` takes the disk's and partitions' identifiers from its script. EWF cannot be made
 reproducible this way (``ewfacquire`` writes the acquisition date and a random GUID into the header): a
-reproducible disk is kept raw.
+reproducible disk is kept raw. An exFAT volume is reproducible too: its writer takes the stamp's clock and sets
+the volume serial number ``mkfs.exfat`` drew from the time.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ import io
 import os
 import random
 import shutil
+import struct
 import subprocess
 import tempfile
+import time
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -50,6 +55,9 @@ class FileSpec:
     deleted: bool = False  # written, then deleted with the file system's own tool
     mtime: int | None = None  # seconds since 1970 (UTC): last written (also accessed and changed then)
     crtime: int | None = None  # created (born); the mtime when not given
+    streams: tuple[tuple[str, bytes], ...] = ()  # NTFS alternate data streams (name, data); other file systems
+    # have none and leave them out
+    fragmented: bool = False  # exFAT: written in every other free cluster, linked by a FAT chain (others ignore it)
 
     @property
     def sha256(self) -> str:
@@ -75,6 +83,7 @@ class VolumeSpec:
     fs: str  # ext4 | fat32 | ntfs | exfat
     files: Sequence[FileSpec] = ()
     size_mib: int = 0  # 0: chosen from the files
+    label: str = ""  # the volume label (exFAT)
 
 
 @dataclass
@@ -116,15 +125,16 @@ def _min_size(fs: str) -> int:
 
 def build_volume(spec: VolumeSpec, out: Path, work: Path, stamp: Stamp | None = None) -> dict[str, int]:
     """One file system image at ``out`` holding ``spec.files`` (deleted ones written, then deleted). Returns each
-    file's inode (ext4; empty for the others). ``stamp``: reproducible (ext4 only)."""
-    if stamp is not None and spec.fs != "ext4":
-        raise ValueError(f"only ext4 volumes are built reproducibly, not {spec.fs}")
+    file's inode (ext4; empty for the others). ``stamp``: reproducible (ext4 and exFAT only)."""
+    if stamp is not None and spec.fs not in ("ext4", "exfat"):
+        raise ValueError(f"only ext4 and exFAT volumes are built reproducibly, not {spec.fs}")
     total = sum(len(f.data) for f in spec.files)
     size = spec.size_mib or max(_min_size(spec.fs), 2 * total // MiB + 4)
     stage = work / f"stage-{out.name}"
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
-    for f in sorted(spec.files, key=lambda f: f.path):  # created in name order: mke2fs -d follows the listing
+    staged = spec.files if spec.fs != "exfat" else []  # the exFAT writer takes the files' bytes as they are
+    for f in sorted(staged, key=lambda f: f.path):  # created in name order: mke2fs -d follows the listing
         p = stage / (f.path if spec.fs != "ntfs" else f.path.replace("/", "_"))
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(f.data)
@@ -146,12 +156,18 @@ def build_volume(spec: VolumeSpec, out: Path, work: Path, stamp: Stamp | None = 
         for f in spec.files:
             name = f.path.replace("/", "_")
             _run("ntfscp", "-q", str(out), str(stage / name), name)
+            for k, (sname, sdata) in enumerate(f.streams):  # ntfscp -N writes a named $DATA attribute
+                src = stage / f"stream-{name}-{k}"
+                src.write_bytes(sdata)
+                _run("ntfscp", "-q", "-N", sname, str(out), str(src), name)
         for f in deleted:
-            _ntfs_mark_unused(out, f.path.replace("/", "_"))
-    elif spec.fs == "exfat":
-        if spec.files:
-            raise ValueError("no tool fills exFAT without mounting it: give exFAT no files")
-        _run("mkfs.exfat", str(out))
+            _ntfs_delete(out, f.path.replace("/", "_"))
+    elif spec.fs == "exfat":  # mkfs.exfat makes it empty; our own writer adds the files (synth.formats.exfat)
+        from ringtrace.synth.formats import exfat
+
+        _run("mkfs.exfat", *(["-L", spec.label] if spec.label else []), str(out))
+        at = stamp.at if stamp else int(time.time())
+        exfat.fill(out, spec.files, at, int(stamp.uuid("exfat")[:8], 16) if stamp else None)
     else:
         raise ValueError(f"unknown file system {spec.fs!r}")
     shutil.rmtree(stage, ignore_errors=True)
@@ -204,26 +220,143 @@ def _listed_inodes(listing: str) -> dict[str, int]:
     return found
 
 
-def _ntfs_mark_unused(image: Path, name: str) -> None:
-    """Delete ``name`` the way NTFS starts to: its MFT record marked not in use, data left in place. No Debian tool
-    deletes on NTFS without mounting; the folder index keeps the name (as after a delete cut short), so a reader
-    sees a live name pointing at an unused record, which is how The Sleuth Kit reports a deleted file."""
-    import struct
+class _Ntfs:
+    """Just enough of an NTFS volume image to delete a file as Windows does, for the synthetic images: MFT records
+    (contiguous from the boot sector's MFT cluster, as mkntfs lays them), their update-sequence fixups, resident
+    and non-resident attributes and their data runs, and the leaf blocks of a folder's ``$I30`` index."""
 
+    def __init__(self, data: bytearray) -> None:
+        self.d = data
+        bps = struct.unpack_from("<H", data, 0x0B)[0]
+        self.cluster = bps * data[0x0D]
+        self.mft = struct.unpack_from("<q", data, 0x30)[0] * self.cluster
+        code = struct.unpack_from("<b", data, 0x40)[0]
+        self.record = 2 ** -code if code < 0 else code * self.cluster
+        code = struct.unpack_from("<b", data, 0x44)[0]
+        self.index_block = 2 ** -code if code < 0 else code * self.cluster
+
+    @staticmethod
+    def unfix(block: bytearray) -> bytearray:
+        """The block with the sector-end bytes its update sequence array holds put back."""
+        out = bytearray(block)
+        usa, count = struct.unpack_from("<HH", out, 4)
+        for i in range(1, count):
+            end = i * 512 - 2
+            out[end:end + 2] = out[usa + 2 * i:usa + 2 * i + 2]
+        return out
+
+    @staticmethod
+    def fix(block: bytearray) -> bytearray:
+        """The block protected again: each sector's last two bytes saved in the array, the sequence number there."""
+        out = bytearray(block)
+        usa, count = struct.unpack_from("<HH", out, 4)
+        usn = out[usa:usa + 2]
+        for i in range(1, count):
+            end = i * 512 - 2
+            out[usa + 2 * i:usa + 2 * i + 2] = out[end:end + 2]
+            out[end:end + 2] = usn
+        return out
+
+    def rec(self, n: int) -> bytearray:
+        off = self.mft + n * self.record
+        return self.unfix(self.d[off:off + self.record])
+
+    def attrs(self, rec: bytearray) -> list[tuple[int, str, int]]:
+        """(type, name, offset) of each attribute of a record."""
+        out, a = [], struct.unpack_from("<H", rec, 0x14)[0]
+        while a + 8 <= len(rec):
+            kind, length = struct.unpack_from("<II", rec, a)
+            if kind == 0xFFFFFFFF or length == 0:
+                break
+            nl, no = rec[a + 9], struct.unpack_from("<H", rec, a + 10)[0]
+            out.append((kind, rec[a + no:a + no + 2 * nl].decode("utf-16-le"), a))
+            a += length
+        return out
+
+    @staticmethod
+    def runs(rec: bytearray, a: int) -> list[tuple[int, int]]:
+        """(first cluster, clusters) of a non-resident attribute's data runs (sparse runs left out)."""
+        pos, lcn, out = a + struct.unpack_from("<H", rec, a + 0x20)[0], 0, []
+        while rec[pos]:
+            ln_size, off_size = rec[pos] & 0x0F, rec[pos] >> 4
+            length = int.from_bytes(rec[pos + 1:pos + 1 + ln_size], "little")
+            if off_size:
+                lcn += int.from_bytes(rec[pos + 1 + ln_size:pos + 1 + ln_size + off_size], "little", signed=True)
+                out.append((lcn, length))
+            pos += 1 + ln_size + off_size
+        return out
+
+    def clear_bits(self, n: int, kind: int, bits: list[int]) -> None:
+        """Clear ``bits`` of record ``n``'s unnamed attribute ``kind`` (a bitmap), resident or not."""
+        rec = self.rec(n)
+        _, _, a = next(x for x in self.attrs(rec) if x[0] == kind and not x[1])
+        if rec[a + 8]:
+            clusters = [c for lcn, ln in self.runs(rec, a) for c in range(lcn, lcn + ln)]
+            for b in bits:
+                c, byte = divmod(b // 8, self.cluster)
+                self.d[clusters[c] * self.cluster + byte] &= ~(1 << (b % 8)) & 0xFF
+        else:  # resident: the value inside the record (bits within its first sector's part: no fixup crossed)
+            value = self.mft + n * self.record + a + struct.unpack_from("<H", rec, a + 0x14)[0]
+            for b in bits:
+                self.d[value + b // 8] &= ~(1 << (b % 8)) & 0xFF
+
+    def unindex(self, folder: int, n: int) -> bool:
+        """Take the entry naming record ``n`` out of the leaf ``$I30`` index block of folder record ``folder``
+        holding it, the entries after it moved up; False where it is not in a leaf block (left as it is)."""
+        rec = self.rec(folder)
+        alloc = [a for k, name, a in self.attrs(rec) if k == 0xA0 and name == "$I30"]
+        if not alloc:
+            return False
+        for lcn, clusters in self.runs(rec, alloc[0]):
+            start = lcn * self.cluster
+            for boff in range(start, start + clusters * self.cluster - self.index_block + 1, self.index_block):
+                block = self.unfix(self.d[boff:boff + self.index_block])
+                if block[:4] != b"INDX":
+                    continue
+                head = 0x18
+                first, used = struct.unpack_from("<II", block, head)
+                if block[head + 12] & 1:  # a node with children: taking an entry out is a B-tree change
+                    continue
+                e = head + first
+                while e < head + used:
+                    ref, elen, _klen, flags = struct.unpack_from("<QHHH", block, e)
+                    if flags & 2:
+                        break
+                    if ref & 0xFFFFFFFFFFFF == n:
+                        end = head + used
+                        block[e:end - elen] = block[e + elen:end]
+                        block[end - elen:end] = bytes(elen)
+                        struct.pack_into("<I", block, head + 4, used - elen)
+                        self.d[boff:boff + self.index_block] = self.fix(block)
+                        return True
+                    e += elen
+        return False
+
+
+def _ntfs_delete(image: Path, name: str) -> bool:
+    """Delete the root-folder file ``name`` as NTFS does, leaving its data where it is: its MFT record marked not
+    in use, its bit cleared in $MFT's $BITMAP, its clusters (and its streams') freed in $Bitmap, and its entry
+    taken out of the root folder's $I30 index where it lies in a leaf block. The Sleuth Kit then finds it as a
+    real deletion leaves it: an unused MFT record no folder names, under ``$OrphanFiles``. Returns whether the
+    index entry was taken out (else the folder still names it, as after a delete cut short)."""
     data = bytearray(image.read_bytes())
-    bps = struct.unpack_from("<H", data, 0x0B)[0]
-    cluster = bps * data[0x0D]
-    mft = struct.unpack_from("<q", data, 0x30)[0] * cluster
-    size_code = struct.unpack_from("<b", data, 0x40)[0]
-    record = 2 ** -size_code if size_code < 0 else size_code * cluster
+    vol = _Ntfs(data)
     want = name.encode("utf-16-le")
     for n in range(16, 4096):  # user files start at record 64 on a fresh volume
-        off = mft + n * record
-        rec = data[off:off + record]
-        if rec[:4] == b"FILE" and want in rec and struct.unpack_from("<H", rec, 0x16)[0] & 1:
-            struct.pack_into("<H", data, off + 0x16, struct.unpack_from("<H", rec, 0x16)[0] & ~1)
-            image.write_bytes(data)
-            return
+        off = vol.mft + n * vol.record
+        raw = data[off:off + vol.record]
+        if raw[:4] != b"FILE" or want not in vol.unfix(raw) or not struct.unpack_from("<H", raw, 0x16)[0] & 1:
+            continue
+        rec = vol.rec(n)
+        clusters = [c for k, _nm, a in vol.attrs(rec) if k == 0x80 and rec[a + 8]
+                    for lcn, ln in vol.runs(rec, a) for c in range(lcn, lcn + ln)]
+        struct.pack_into("<H", data, off + 0x16, struct.unpack_from("<H", raw, 0x16)[0] & ~1)
+        vol.clear_bits(0, 0xB0, [n])  # $MFT's $BITMAP: the record is free
+        if clusters:
+            vol.clear_bits(6, 0x80, clusters)  # $Bitmap: its clusters are free
+        unindexed = vol.unindex(5, n)
+        image.write_bytes(data)
+        return unindexed
     raise ValueError(f"no MFT record in use names {name!r}")
 
 
@@ -291,13 +424,20 @@ def _truth_volume(partition: str, v: VolumeSpec, offset: int, part: Path, inodes
     for f in v.files:
         row: dict[str, Any] = {"path": f.path if v.fs != "ntfs" else f.path.replace("/", "_"), "sha256": f.sha256,
                                "size": len(f.data), "deleted": f.deleted, "inode": inodes.get(f.path)}
-        if stamp:
+        if stamp and v.fs == "exfat":  # exFAT keeps no change time, and its access time in 2-second steps
+            m = f.mtime if f.mtime is not None else stamp.at
+            row.update(mtime=_iso(m), atime=_iso(m - m % 2), ctime=None,
+                       crtime=_iso(f.crtime if f.crtime is not None else m), fragmented=f.fragmented)
+        elif stamp:
             m = f.mtime if f.mtime is not None else stamp.at
             row.update(mtime=_iso(m), atime=_iso(m), ctime=_iso(m), crtime=_iso(f.crtime if f.crtime is not None
                                                                                  else m))
             if f.deleted:
                 row["deleted_at"] = _iso(stamp.at)
         files.append(row)
+        if v.fs == "ntfs":  # its alternate data streams: files of their own, ``path:stream``
+            files += [{"path": f"{row['path']}:{n}", "sha256": hashlib.sha256(d).hexdigest(), "size": len(d),
+                       "deleted": f.deleted, "inode": None, "stream_of": row["path"]} for n, d in f.streams]
     return {"partition": partition, "fs": v.fs, "offset": offset, "size": part.stat().st_size, "files": files}
 
 
@@ -370,15 +510,35 @@ def firefox_places(invite: str) -> bytes:
         return p.read_bytes()
 
 
+def zone_identifier(host_url: str, referrer: str | None = None, zone: int = 3) -> bytes:
+    """The Mark of the Web a browser writes beside a download (the ``Zone.Identifier`` stream), as Windows does."""
+    lines = ["[ZoneTransfer]", f"ZoneId={zone}"]
+    lines += [f"ReferrerUrl={referrer}"] if referrer else []
+    lines += [f"HostUrl={host_url}"]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def board_host(seed: int) -> str:
+    """A synthetic onion host (a valid v3 address of a random key, no service behind it)."""
+    from ringtrace.indicators.extract import onion_v3_address
+
+    return onion_v3_address(random.Random(seed * 7919).randbytes(32))
+
+
 def sample_files(seed: int, invite: str = "https://chat.whatsapp.com/DiskSynthInviteCode12") -> list[FileSpec]:
-    """A user's folder on a computer: pictures, one inside a zip, a browser history with an invite link, a note,
-    and two deleted pictures."""
+    """A user's folder on a computer: pictures, one inside a zip downloaded from an onion board (its Mark of the
+    Web says so, on NTFS), a browser history with an invite link, a note with a picture hidden in an alternate
+    data stream (NTFS), and two deleted pictures."""
     rng = random.Random(seed)
+    board = board_host(seed)
+    motw = zone_identifier(f"http://{board}/files/album.zip", f"http://{board}/board/thread-{seed}")
     return [
         FileSpec("Users/marta/Pictures/beach.jpg", picture(seed * 10 + 1)),
         FileSpec("Users/marta/Pictures/garden.png", png_picture(seed * 10 + 2)),
-        FileSpec("Users/marta/Downloads/album.zip", zip_of({"album/one.jpg": picture(seed * 10 + 3)})),
-        FileSpec("Users/marta/Documents/list.txt", f"shopping list {rng.randrange(1000)}\nbread\nmilk\n".encode()),
+        FileSpec("Users/marta/Downloads/album.zip", zip_of({"album/one.jpg": picture(seed * 10 + 3)}),
+                 streams=(("Zone.Identifier", motw),)),
+        FileSpec("Users/marta/Documents/list.txt", f"shopping list {rng.randrange(1000)}\nbread\nmilk\n".encode(),
+                 streams=(("hidden", picture(seed * 10 + 5)),)),
         FileSpec("Users/marta/Firefox/places.sqlite", firefox_places(invite)),
         FileSpec("Users/marta/Pictures/old.jpg", picture(seed * 10 + 4), deleted=True),
         FileSpec("Users/marta/Documents/draft.txt", b"a deleted draft, invented text\n" * 40, deleted=True),
