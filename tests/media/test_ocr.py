@@ -146,6 +146,9 @@ def test_two_readings_of_a_line_are_fused_word_by_word() -> None:
     assert fuse("Lucía Ruddock, 46, Málaga #34 CIV", "Lucia Ruddock, 46, Malaga +34 612", 60, 90) == \
         "Lucía Ruddock, 46, Málaga +34 612"
     assert fuse("Carmen Lunset+,", "Carnen Lunsett,", 80, 85) == "Carmen Lunsett,"
+    # the case languages' letters RapidOCR has not (ñ, ç, ã, ö, ß ...) come from Tesseract where it read the word
+    assert fuse("João Gonçalves, Würzburg, Peña, Weiß", "Joao Goncalves, Wurzburg, Pena, Weiss", 40, 99) == \
+        "João Gonçalves, Würzburg, Peña, Weiß"
     # on a tie the surer line wins, RapidOCR's scores counted RAPID_MARGIN lower
     assert fuse("Alba Sallan", "Alba Sallew", 60, 80) == "Alba Sallew"
     assert fuse("Alba Sallan", "Alba Sallew", 75, 80) == "Alba Sallan"
