@@ -186,12 +186,13 @@ def test_an_unsure_handwritten_page_is_read_again_by_rapidocr() -> None:
 def test_rapidocr_reads_a_page_turned_upright_first() -> None:
     from ringtrace.media import ocr
 
-    page, img = _hand_page("comic-neue", turn=90)
-    upright_page = img.rotate(-90, expand=True)
-    lines = ocr.read_rapid(upright_page, 90)
-    assert lines is not None and len(lines) >= len(page.texts) - 1
-    assert _cer("\n".join(page.texts), "\n".join(ln.text for ln in lines)) < 0.15
-    assert all(ln.rotation == 90 for ln in lines)
+    page, img = _hand_page("dkg-handwriting", turn=180)
+    res = ocr.ocr_picture(img, "spa")
+    assert res.rotation == 180 and all(ln.rotation == 180 for ln in res.lines)
+    assert any(n.startswith("read again by RapidOCR") for n in res.notes), res.notes
+    assert _cer("\n".join(page.texts), "\n".join(ln.text for ln in res.lines)) < 0.2
+    # boxes in pixels of the page as read, that is turned (here the same size)
+    assert all(ln.box and ln.box.left + ln.box.width <= 1100 and ln.box.top + ln.box.height <= 420 for ln in res.lines)
 
 
 @needs_tesseract
