@@ -221,9 +221,10 @@ def rapid_engine() -> Any | None:
     installed or will not load (the documents extra without it, onnxruntime or OpenCV missing a library)."""
     try:
         from rapidocr_onnxruntime import RapidOCR
-    except Exception:  # noqa: BLE001  # ImportError, or OSError from a native library that will not load
+
+        return RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
+    except Exception:  # noqa: BLE001  # ImportError, OSError from a native library, a model that will not load
         return None
-    return RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
 
 
 @lru_cache(maxsize=1)
