@@ -13,12 +13,14 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
+import sys
 import time
 from datetime import date
 from pathlib import Path
 
 from ringtrace.indicators.note_entities import NoteLine, extract_note_entities
-from ringtrace.media.ocr import ocr_picture
+from ringtrace.media.ocr import ocr_picture, rapid_engine
 from ringtrace.synth.formats.notes import (
     PRINT_FONT,
     TESSERACT_LANG,
@@ -29,21 +31,31 @@ from ringtrace.synth.formats.notes import (
 )
 from ringtrace.synth.notes_truth import Score, score
 
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_ocr import accuracy  # noqa: E402
+
 OUT = Path(__file__).parent / "results" / "notes.md"
 
 
-def _read(pages, style_of):  # type: ignore[no-untyped-def]
-    """OCR every page in its style; the entities found, numbered by page."""
+def _cpu() -> float:
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _read(pages, style_of, second: bool):  # type: ignore[no-untyped-def]
+    """OCR every page in its style; the entities found (numbered by page), CPU seconds, mean character accuracy."""
     found = []
     seconds = 0.0
+    acc = 0.0
     for pn, page in enumerate(pages, start=1):
         img = render_page_image(page, style_of(pn), seed=pn)
-        t0 = time.perf_counter()
-        res = ocr_picture(img, TESSERACT_LANG[page.country] + "+eng")
-        seconds += time.perf_counter() - t0
+        t0 = _cpu()
+        res = ocr_picture(img, TESSERACT_LANG[page.country] + "+eng", second_reader=second)
+        seconds += _cpu() - t0
+        acc += accuracy(page.texts, [tl.text for tl in res.lines])
         lines = [NoteLine("p", pn, tl.line_no, tl.text, ocr=True) for tl in res.lines]
         found += extract_note_entities(lines, region=page.country, prefer_countries=[page.country])
-    return found, seconds
+    return found, seconds, acc / max(1, len(pages))
 
 
 def main() -> None:
@@ -52,7 +64,9 @@ def main() -> None:
     args = ap.parse_args()
     load = os.getloadavg()[0]
     pages = compose_pages(seed=7, n_pages=args.pages)
-    rows: list[tuple[str, Score, float, int]] = []
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one Tesseract thread, as the text stage runs it in a pool
+    rapid_engine()  # loaded once before timing (a process of the text stage loads it once too)
+    rows: list[tuple[str, Score, float, int, float | None]] = []
 
     t0 = time.perf_counter()
     text = [NoteLine("p", pn, ln, line.text) for pn, p in enumerate(pages, 1) for ln, line in enumerate(p.lines, 1)]
@@ -61,15 +75,18 @@ def main() -> None:
         by_page.setdefault(nl.page, []).append(nl)
     found = [e for pn, p in enumerate(pages, 1)
              for e in extract_note_entities(by_page[pn], region=p.country, prefer_countries=[p.country])]
-    rows.append(("text layer (what was written), by line", score(pages, found), time.perf_counter() - t0, len(pages)))
+    rows.append(("text layer (what was written), by line", score(pages, found), time.perf_counter() - t0, len(pages),
+                 None))
 
-    for medium in ("scan", "photo"):
-        f, secs = _read(pages, lambda pn, m=medium: RenderStyle(font=PRINT_FONT, medium=m, skew=0.6 * (pn % 3 - 1)))
-        rows.append((f"OCR, printed {medium}s, by page", score(pages, f, by_line=False), secs, len(pages)))
-    for name, path in sorted(available_hand_fonts().items()):
-        f, secs = _read(pages, lambda pn, p=path: RenderStyle(font=p, medium="scan", size=44))
-        rows.append((f"OCR, handwriting font {name} (scans), by page", score(pages, f, by_line=False), secs,
-                     len(pages)))
+    styles = [(f"printed {m}s", lambda pn, m=m: RenderStyle(font=PRINT_FONT, medium=m, skew=0.6 * (pn % 3 - 1)))
+              for m in ("scan", "photo")]
+    styles += [(f"handwriting font {name} (scans)", lambda pn, p=path: RenderStyle(font=p, medium="scan", size=44))
+               for name, path in sorted(available_hand_fonts().items())]
+    for label, style in styles:
+        for second, how in ((False, "Tesseract alone (before)"), (True, "+ RapidOCR on unsure pages (now)")):
+            f, secs, acc = _read(pages, style, second)
+            rows.append((f"OCR, {label}, {how}", score(pages, f, by_line=False), secs, len(pages), acc))
+            print(rows[-1][0], f"{rows[-1][1].recall:.3f}", flush=True)
 
     lines = ["# Notes: entity recall and precision", "",
              f"Machine: {platform.machine()}, {platform.python_version()}, date {date.today().isoformat()}; "
@@ -77,16 +94,19 @@ def main() -> None:
              f"{os.cpu_count()} CPUs shared, load average {load:.1f} at the start: seconds move with the load, "
              "recall and precision do not.", "",
              "OCR as the text stage does it (`media.ocr.ocr_picture`: an unsure page read again 1.5x larger, the "
-             "more confident reading kept); entities with the OCR repairs of lines read by OCR "
-             "(`indicators/ocr_repair.py`, fuzzy towns). What else was tried on handwriting, measured: "
-             "[ocr.md](ocr.md#handwriting-what-was-tried).", "",
-             "| reading | entities written | precision | recall | per kind (precision/recall) | OCR s/page |",
-             "|---|---:|---:|---:|---|---:|"]
-    for label, s, secs, n in rows:
+             "more confident reading kept; now also read by RapidOCR and fused word by word), each page twice in "
+             "this run: Tesseract alone (before) and with the second reader (now); entities with the OCR repairs "
+             "of lines read by OCR (`indicators/ocr_repair.py`, fuzzy towns and given names). What else was tried "
+             "on handwriting, measured: [ocr.md](ocr.md#handwriting-what-was-tried).", "",
+             "| reading | entities written | precision | recall | per kind (precision/recall) | character accuracy "
+             "| OCR CPU s/page |",
+             "|---|---:|---:|---:|---|---:|---:|"]
+    for label, s, secs, n, acc in rows:
         kinds = ", ".join(f"{k} {p:.2f}/{r:.2f}" for k, (p, r) in s.by_kind().items())
         written = sum(s.true.values()) + sum(s.missed.values())
         ocr = f"{secs / n:.2f}" if label.startswith("OCR") else "-"
-        lines.append(f"| {label} | {written} | {s.precision:.3f} | {s.recall:.3f} | {kinds} | {ocr} |")
+        chars = f"{acc:.3f}" if acc is not None else "-"
+        lines.append(f"| {label} | {written} | {s.precision:.3f} | {s.recall:.3f} | {kinds} | {chars} | {ocr} |")
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 

@@ -91,10 +91,27 @@ def _ocr_ents(text: str, region: str = "ES", ocr: bool = True) -> list[tuple[str
     ("Enzo Ostrava - Bergamo - Qowl_lamp31", ("username", "owl_lamp31", "Qowl_lamp31")),
     # a town misread by a letter, found in the gazetteer of the exhibit's country only
     ("Lucía Ruddock, 46, Valladolld", ("place", "Valladolid", "Valladolld")),
+    # digits handwriting is read as letters, inside a run of six digits or more
+    ("Alba Quarles, 27, Malaga +34 612 B1 59 C8", ("phone", "+34612815908", "+34 612 B1 59 C8")),
+    # a common given name misread by a letter, or without the accent the region's spelling has
+    ("Carnen Lunsett, 13, Cuenca", ("name", "Carmen Lunsett", "Carnen Lunsett")),
+    ("Lucia Ruddock, 46, Málaga", ("name", "Lucía Ruddock", "Lucia Ruddock")),
 ])
 def test_ocr_confusions_are_undone_where_safe(text: str, want: tuple[str, str, str]) -> None:
     assert want in _ocr_ents(text)
     assert want not in _ocr_ents(text, ocr=False)  # a text layer or a transcription is taken as written
+
+
+def test_given_name_repairs_stay_narrow() -> None:
+    from ringtrace.indicators.note_entities import fuzzy_given_name
+
+    assert fuzzy_given_name("Lucia", "IT") == ("Lucia", 100.0)  # Italian spelling on an Italian note
+    assert fuzzy_given_name("Lucia", "ES") == ("Lucía", 100.0)
+    assert fuzzy_given_name("Albo", "ES") is None  # too short to guess (Alba, Aldo)
+    assert fuzzy_given_name("Quarles", "ES") is None  # a surname is not near a given name
+    # a single capitalised word is not made a name, a place is not turned into a person
+    assert ("name", "Carmen", "Carnen") not in _ocr_ents("Carnen")
+    assert ("place", "Málaga", "Malaga") in _ocr_ents("Lucia Ruddock, 46, Malaga")
 
 
 def test_ocr_repairs_stay_narrow() -> None:

@@ -3,6 +3,7 @@ read, resumable; examiners' transcriptions kept beside OCR, audited. Pages are r
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import random
@@ -16,6 +17,7 @@ from typer.testing import CliRunner
 
 import ringtrace
 from ringtrace.case import Case
+from ringtrace.documents.lines import Box, TextLine
 from ringtrace.documents.settings import configure
 from ringtrace.media.pagelike import page_likeness
 from ringtrace.store import schema as S
@@ -104,6 +106,104 @@ def test_an_unsure_reading_of_a_small_hand_is_read_again_larger_and_kept_if_sure
         assert ln.box is not None and near.box is not None
         assert ln.box.left + ln.box.width <= 1000 and ln.box.top + ln.box.height <= 640
         assert abs((ln.box.top + ln.box.height / 2) - (near.box.top + near.box.height / 2)) < 15
+
+
+needs_rapidocr = pytest.mark.skipif(
+    importlib.util.find_spec("rapidocr_onnxruntime") is None,
+    reason="rapidocr-onnxruntime is not installed (pip install 'ringtrace[documents]')")
+
+
+def _hand_page(font: str, turn: int = 0) -> tuple[NotePage, Image.Image]:
+    from ringtrace.synth.formats.notes import HAND_FONTS
+
+    if not Path(HAND_FONTS[font]).is_file():
+        pytest.skip(f"the {font} font is not installed")
+    page = compose_page(random.Random(3), "ES", set(), n_lines=3)
+    st = RenderStyle(font=HAND_FONTS[font], medium="scan", size=36, page_px=(1100, 420), noise=4.0, turn=turn)
+    return page, render_page_image(page, st, seed=2)
+
+
+def test_rapidocr_boxes_are_gathered_into_lines_down_the_page() -> None:
+    from ringtrace.media.ocr import rapid_lines
+
+    def box(x0: int, y0: int, x1: int, y1: int) -> list[list[int]]:
+        return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+
+    boxes = [[box(300, 12, 420, 48), "13, Cuenca", 0.8], [box(10, 10, 280, 50), "Carmen Lunsett,", 0.9],
+             [box(12, 80, 200, 118), "Alba Sallow", 0.7], [box(0, 0, 5, 5), "  ", 0.9], ["junk"]]
+    lines = rapid_lines(boxes, 90, 20, "rapid")
+    assert [ln.text for ln in lines] == ["Carmen Lunsett, 13,", "Alba Sallow"]  # cut at max_line_chars
+    assert [ln.line_no for ln in lines] == [1, 2] and all(ln.rotation == 90 and ln.by == "rapid" for ln in lines)
+    assert lines[0].box == Box(10, 10, 410, 40) and lines[0].confidence == 86.09  # character-weighted
+
+
+def test_two_readings_of_a_line_are_fused_word_by_word() -> None:
+    from ringtrace.media.ocr import combine, fuse, plausible
+
+    assert plausible("Carmen") == 1 and plausible("+34") == 1 and plausible("@owl_lamp16") == 1
+    assert plausible("Lunsett,") == 0 and plausible("sAllow") == -1 and plausible("Carl。") == -1
+    # what both read alike keeps Tesseract's accents; a known name or a number beats a misreading either way
+    assert fuse("Lucía Ruddock, 46, Málaga #34 CIV", "Lucia Ruddock, 46, Malaga +34 612", 60, 90) == \
+        "Lucía Ruddock, 46, Málaga +34 612"
+    assert fuse("Carmen Lunset+,", "Carnen Lunsett,", 80, 85) == "Carmen Lunsett,"
+    # the case languages' letters RapidOCR has not (ñ, ç, ã, ö, ß ...) come from Tesseract where it read the word
+    assert fuse("João Gonçalves, Würzburg, Peña, Weiß", "Joao Goncalves, Wurzburg, Pena, Weiss", 40, 99) == \
+        "João Gonçalves, Würzburg, Peña, Weiß"
+    # on a tie the surer line wins, RapidOCR's scores counted RAPID_MARGIN lower
+    assert fuse("Alba Sallan", "Alba Sallew", 60, 80) == "Alba Sallew"
+    assert fuse("Alba Sallan", "Alba Sallew", 75, 80) == "Alba Sallan"
+    tess = [TextLine(1, 1, "Bok Swap", Box(10, 10, 300, 40), 60.0, 0, "tess"),
+            TextLine(1, 2, "Alba Sallow", Box(10, 120, 300, 40), 70.0, 0, "tess")]
+    rapid = [TextLine(1, 1, "Book swap", Box(12, 14, 290, 36), 90.0, 0, "rapid"),
+             TextLine(1, 2, "Jorge Varnet", Box(10, 60, 300, 40), 88.0, 0, "rapid")]
+    got = combine(tess, rapid)
+    assert [(ln.line_no, ln.text, ln.by) for ln in got] == [
+        (1, "Book Swap", "tess + rapid"), (2, "Jorge Varnet", "rapid"), (3, "Alba Sallow", "tess")]
+    assert got[0].box == tess[0].box  # a fused line keeps Tesseract's box
+
+
+@needs_tesseract
+@needs_rapidocr
+def test_an_unsure_handwritten_page_is_read_again_by_rapidocr() -> None:
+    from ringtrace.media import ocr
+
+    page, img = _hand_page("femkeklaver")
+    res = ocr.ocr_picture(img, "spa")
+    assert any(n.startswith("read again by RapidOCR") for n in res.notes), res.notes
+    assert "rapidocr-onnxruntime" in res.by and res.by.startswith("tesseract ")
+    assert {ln.by for ln in res.lines} - {None} and all(ln.by for ln in res.lines)
+    assert [ln.line_no for ln in res.lines] == list(range(1, len(res.lines) + 1))
+    for ln in res.lines:
+        assert ln.box is not None and ln.box.left + ln.box.width <= 1100 and ln.box.top + ln.box.height <= 420
+        assert ln.confidence is not None and 0 <= ln.confidence <= 100
+    alone = ocr._read(img, "spa", 0, ocr.DEFAULT_DOC_LIMITS)
+    want = "\n".join(page.texts)
+    assert _cer(want, "\n".join(ln.text for ln in res.lines)) < _cer(want, "\n".join(ln.text for ln in alone))
+
+
+@needs_tesseract
+@needs_rapidocr
+def test_rapidocr_reads_a_page_turned_upright_first() -> None:
+    from ringtrace.media import ocr
+
+    page, img = _hand_page("dkg-handwriting", turn=180)
+    res = ocr.ocr_picture(img, "spa")
+    assert res.rotation == 180 and all(ln.rotation == 180 for ln in res.lines)
+    assert any(n.startswith("read again by RapidOCR") for n in res.notes), res.notes
+    assert _cer("\n".join(page.texts), "\n".join(ln.text for ln in res.lines)) < 0.2
+    # boxes in pixels of the page as read, that is turned (here the same size)
+    assert all(ln.box and ln.box.left + ln.box.width <= 1100 and ln.box.top + ln.box.height <= 420 for ln in res.lines)
+
+
+@needs_tesseract
+def test_without_rapidocr_tesseract_reads_alone_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ringtrace.media import ocr
+
+    monkeypatch.setattr(ocr, "rapid_engine", lambda: None)
+    _page_, img = _hand_page("femkeklaver")
+    res = ocr.ocr_picture(img, "spa")
+    assert any("RapidOCR is not installed" in n for n in res.notes), res.notes
+    assert res.by == ocr.tesseract_version() and all(ln.by is None for ln in res.lines)
 
 
 def test_garbled_words_are_what_a_page_read_upside_down_gives() -> None:

@@ -30,6 +30,7 @@ class TextLine:
     box: Box | None = None
     confidence: float | None = None  # 0..100 (Tesseract's mean word confidence); None for text layers
     rotation: int | None = None  # degrees the page was turned clockwise before reading
+    by: str | None = None  # the engine that read this line where a reading combines two (else the read's own)
     image: str | None = None  # read off a picture embedded in the page (a PDF's XObject, its name and size)
 
 

@@ -1,8 +1,9 @@
 """Scanned PDFs: pages with no text layer rendered to pictures (poppler's ``pdftoppm``, Debian's poppler-utils) and
-OCR'd like pictures of paper (``media.ocr``), each line keeping its PDF page number. Pages that have a text layer
-may hold a photo of paper too (a report with a photo of a note pasted in): pictures embedded in them that are
-large enough (``DocLimits.min_photo_side``, ``min_photo_pixels``; at most ``max_pdf_photos`` a document) are
-decoded and OCR'd as they are, their lines keeping page, box (in the picture's pixels) and which picture.
+OCR'd like pictures of paper (``media.ocr``: Tesseract, and RapidOCR on pages Tesseract is unsure of), each line
+keeping its PDF page number and the engine that read it. Pages that have a text layer may hold a photo of paper too
+(a report with a photo of a note pasted in): pictures embedded in them that are large enough
+(``DocLimits.min_photo_side``, ``min_photo_pixels``; at most ``max_pdf_photos`` a document) are decoded and OCR'd as
+they are, their lines keeping page, box (in the picture's pixels) and which picture.
 
 A page counts as having no text when its text layer holds fewer than ``MIN_TEXT_CHARS`` visible characters (a
 scanner's stamp or a page number is not the page). Pages are rendered at ``DocLimits.pdf_render_dpi`` (300: what
@@ -136,6 +137,7 @@ def ocr_pdf_pages(path: Path, pages: list[int], languages: str,
     lines: list[TextLine] = []
     read: list[int] = []
     notes: list[str] = []
+    readers = tesseract_version()  # "tesseract 5.3.0 + rapidocr-onnxruntime ..." where a page was read by both
     started = time.monotonic()
     for k, p in enumerate(wanted):
         if time.monotonic() - started > limits.pdf_ocr_total_s:
@@ -153,12 +155,14 @@ def ocr_pdf_pages(path: Path, pages: list[int], languages: str,
             problems.append(f"page {p} not OCR'd: {exc}")
             continue
         read.append(p)
+        if len(res.by) > len(readers):
+            readers = res.by
         lines += [dataclasses.replace(ln, page=p) for ln in res.lines]
         notes += [f"page {p}: {n}" for n in res.notes]
     photos_read = _ocr_photos(path, photo_pages or [], langs, limits, started, lines, notes, problems)
     if not read and not photos_read and problems:
         raise ScanError("; ".join(problems))
-    return ScanResult(lines, read, f"{tesseract_version()} ({pdftoppm_version()})", langs, notes, problems,
+    return ScanResult(lines, read, f"{readers} ({pdftoppm_version()})", langs, notes, problems,
                       photos_read)
 
 

@@ -87,6 +87,7 @@ for _i, _names in enumerate(
     for _m in _names.split():
         _MONTHS.setdefault(_m, _i)
 _MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
+MONTH_NAMES = frozenset(_MONTHS)  # folded, every language above
 _DATE_NUMERIC = re.compile(r"(?<![\d+:./-])(?P<a>\d{1,4})(?P<s>[./-])(?P<b>\d{1,2})(?P=s)(?P<c>\d{2,4})(?![\d./-])")
 _DATE_WORDS = re.compile(
     rf"(?<![\w])(?:(?P<d>\d{{1,2}})(?:st|nd|rd|th|º|°)?\.?\s+(?:de\s+|of\s+)?)?(?P<m>{_MONTH_ALT})\.?"
@@ -114,6 +115,9 @@ _STOP = frozenset(
     people kids children boys girls parents family families class year grade week month miembros membri mitglieder
     """.split()
 )
+
+
+NOTE_WORDS = _STOP  # words of a note's headings and lists that are neither names nor places (folded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +175,58 @@ def given_names() -> frozenset[str]:
     return frozenset(out)
 
 
+_LANG_OF_REGION = {"ES": "es", "MX": "es", "AR": "es", "CO": "es", "CL": "es", "PE": "es", "IT": "it", "PT": "pt",
+                   "BR": "pt", "DE": "de", "AT": "de", "CH": "de", "FR": "fr", "BE": "fr", "GB": "en", "IE": "en",
+                   "US": "en", "CA": "en", "AU": "en", "NZ": "en", "NL": "nl", "PL": "pl"}
+FUZZY_NAME_MIN = 5  # letters: a shorter misread given name is too near too many others
+FUZZY_NAME_RATIO = 80.0  # rapidfuzz ratio over folded words: one letter wrong in five
+
+
+@lru_cache(maxsize=1)
+def _given_rows() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(language, its given names) as ``given_names.tsv`` lists them."""
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for row in _NAMES_FILE.read_text(encoding="utf-8").splitlines():
+        if row and not row.startswith("#"):
+            code, _, names = row.partition("\t")
+            out.append((code, tuple(names.split())))
+    return tuple(out)
+
+
+@lru_cache(maxsize=16)
+def _given_spelt(lang: str | None, only: bool = False) -> dict[str, str]:
+    """Folded given name -> its spelling: the names of ``lang`` first, then (unless ``only``) every other's."""
+    out: dict[str, str] = {}
+    for code, names in sorted(_given_rows(), key=lambda r: r[0] != lang):
+        if only and code != lang:
+            continue
+        for n in names:
+            out.setdefault(fold(n), n)
+    return out
+
+
+def fuzzy_given_name(word: str, region: str | None) -> tuple[str, float] | None:
+    """The common given name (of the region's language first) that OCR most likely misread as ``word``, with the
+    rapidfuzz ratio: the word itself, accents aside, or one near enough (``FUZZY_NAME_MIN`` letters,
+    ``FUZZY_NAME_RATIO``) and nearer than any other name; None when no name is or two are equally near."""
+    from rapidfuzz import fuzz, process
+
+    lang = _LANG_OF_REGION.get((region or "").upper())
+    names = _given_spelt(lang)
+    key = fold(word)
+    if key in names:
+        return names[key], 100.0
+    if len(key) < FUZZY_NAME_MIN or not key.isalpha():
+        return None
+    for pool in ((_given_spelt(lang, True), names) if lang else (names,)):
+        hits = process.extract(key, list(pool), scorer=fuzz.ratio, score_cutoff=FUZZY_NAME_RATIO, limit=2)
+        if hits and (len(hits) == 1 or hits[0][1] > hits[1][1]):
+            return pool[hits[0][0]], float(hits[0][1])
+        if hits:
+            return None
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Place:
     name: str
@@ -208,6 +264,11 @@ def _gazetteer() -> dict[str, tuple[Place, ...]]:
     for cc, c in gc.get_countries().items():
         offer(c["name"], Place(c["name"], cc, 10**10, int(c.get("geonameid") or 0) or None, True))
     return {k: tuple(v.values()) for k, v in found.items()}
+
+
+def gazetteer_names() -> frozenset[str]:
+    """Every folded place name the gazetteer knows (its own names and Latin alternate names)."""
+    return frozenset(_gazetteer())
 
 
 def lookup_place(text: str, prefer: frozenset[str] = frozenset()) -> Place | None:
@@ -387,6 +448,14 @@ def extract_line(line: NoteLine, *, region: str | None = None, known_names: froz
             s == line_start and _AGE_NEXT.match(text, e) is not None)
         preposition = _PLACE_LABEL.search(text[:s][-24:]) is not None
         why = _is_name_like(run, known_names)
+        spelt = " ".join(run.split())
+        if line.ocr and place is None:  # a given name as OCR misread it (a letter, or an accent the reader lacks)
+            head = spelt.split(" ", 1)
+            fix = fuzzy_given_name(head[0], region)
+            if fix is not None and fix[0] != head[0] and (fix[1] == 100.0 or n_words >= 2):
+                spelt = " ".join([fix[0], *head[1:]])
+                said = f"{head[0]!r} read by OCR for the given name {fix[0]!r} (ratio {fix[1]:.0f})"
+                why = f"{why}; {said}" if why else said
         if why is None and place is None and n_words >= 2:
             if label is not None and s >= label.end():
                 why = f"labelled {label.group('label')!r}"
@@ -399,7 +468,7 @@ def extract_line(line: NoteLine, *, region: str | None = None, known_names: froz
         elif place is not None:
             add("place", s, e, place.name, "a place in the gazetteer", place.country)
         elif why is not None:
-            add("name", s, e, " ".join(run.split()), why)
+            add("name", s, e, spelt, why)
         elif preposition or (list_line and whole_field and not first and n_words <= 3):
             near = fuzzy_place(run, prefer) if line.ocr else None
             if near is not None:

@@ -15,8 +15,12 @@ import re
 from dataclasses import dataclass
 
 _PLUS = re.compile(r"(?<![\w+])[#¥£*“”\"](?=\s?\d{1,3}[\s.-]?\d)")
-_NUMBER = re.compile(r"(?<![\w])\+?[\dOolI|](?:[\dOolI|]|[ .-](?=[\dOolI|])){6,24}(?![\w])")
-_DIGIT_FOR = {"O": "0", "o": "0", "l": "1", "I": "1", "|": "1"}
+# letters handwriting is read for digits (Tesseract and RapidOCR alike): 0 as O/o/C/D/U, 1 as l/I/|, 2 as Z/z,
+# 5 as S, 6 as b/G, 7 as T, 8 as B, 9 as g/q; only inside a run of at least six digits
+_DIGIT_FOR = {"O": "0", "o": "0", "C": "0", "D": "0", "U": "0", "l": "1", "I": "1", "|": "1", "Z": "2", "z": "2",
+              "S": "5", "b": "6", "G": "6", "T": "7", "B": "8", "g": "9", "q": "9"}
+_LIKE = re.escape("".join(_DIGIT_FOR))
+_NUMBER = re.compile(rf"(?<![\w])\+?[\d{_LIKE}](?:[\d{_LIKE}]|[ .-](?=[\d{_LIKE}])){{6,24}}(?![\w])")
 _MAIL_AT = re.compile(r"(?<![\w@.])([a-z0-9][a-z0-9._%+-]{0,63})[QG]([a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})*\.[a-z]{2,6})"
                       r"(?![\w@])")
 _AT_DOUBLED = re.compile(r"(?<=[a-z0-9])@[QG](?=[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})*\.[a-z]{2,6}(?![\w@]))")

@@ -10,6 +10,15 @@ is read again turned, and the better reading (more confident characters) is kept
 on every page: it costs more than the reading itself (bench/results/ocr.md). A reading still unsure (handwriting)
 is made again on the page enlarged 1.5 times, and the more confident one kept (``UNSURE_CONFIDENCE``).
 
+A reading Tesseract is unsure of (mean confidence under ``UNSURE_CONFIDENCE``: handwriting) is read a second time,
+by a recogniser of another kind: RapidOCR (``rapidocr-onnxruntime``, PP-OCRv4 detection and recognition ONNX models
+shipped inside its wheel, run by onnxruntime), on the page as Tesseract turned it (orientation is settled before
+either recognises). Its text boxes are gathered into lines; each Tesseract line is set against the RapidOCR line(s)
+beside it (the same band of the page) and the surer one kept (``combine``: RapidOCR's scores, shown 0..100, run
+higher than Tesseract's on the same lines, so it must be ``RAPID_MARGIN`` surer); words both read alike (accents
+aside: RapidOCR's Latin alphabet has few of them) keep Tesseract's spelling. Every line says which engine read it
+(``TextLine.by``). Without RapidOCR installed, Tesseract's reading stands, with a note saying so.
+
 Bounds: the picture is decoded under the media limits (decompression bombs), scaled down past
 ``DocLimits.max_ocr_pixels``, and every Tesseract pass is killed after ``DocLimits.ocr_timeout_s``.
 """
@@ -17,9 +26,11 @@ Bounds: the picture is decoded under the media limits (decompression bombs), sca
 from __future__ import annotations
 
 import dataclasses
+import importlib.metadata
 import re
 import shutil
 import tempfile
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -40,6 +51,9 @@ UNSURE_CONFIDENCE = 85.0  # a reading under this mean character confidence (hand
 # read again larger, and the more confident reading kept: small or looping hands read much better larger, others
 # worse, and Tesseract's confidence tells which (bench/results/ocr.md)
 UPSCALE = 1.5
+RAPID_MARGIN = 15.0  # a RapidOCR line replaces Tesseract's only when its confidence is this much higher: on the
+# same lines its scores run 10-25 above Tesseract's (bench/results/ocr.md)
+RAPID_BAND = 0.5  # two lines are of one band of the page when they share this much of the taller one's height
 _JUNK = frozenset("|©®¢€{}[]<>§\\~^¥£™")
 
 
@@ -201,14 +215,218 @@ def _poor(lines: list[TextLine]) -> bool:
             or garbled(lines) >= POOR_GARBLE)
 
 
-def ocr_picture(img: Image.Image, languages: str, limits: DocLimits = DEFAULT_DOC_LIMITS) -> OcrResult:
+@lru_cache(maxsize=1)
+def rapid_engine() -> Any | None:
+    """RapidOCR's engine (one onnxruntime thread a session, as Tesseract runs one), or None where it is not
+    installed or will not load (the documents extra without it, onnxruntime or OpenCV missing a library)."""
+    try:
+        from rapidocr_onnxruntime import RapidOCR
+
+        return RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
+    except Exception:  # noqa: BLE001  # ImportError, OSError from a native library, a model that will not load
+        return None
+
+
+@lru_cache(maxsize=1)
+def rapid_version() -> str:
+    try:
+        v = importlib.metadata.version("rapidocr-onnxruntime")
+    except importlib.metadata.PackageNotFoundError:
+        v = "?"
+    return f"rapidocr-onnxruntime {v} (PP-OCRv4)"
+
+
+_GLUED = re.compile(r"(?<=\))(?=\w)|(?<=\d)(?=[A-Z][a-z])|(?<=[a-z]{3})(?=[A-Z][a-z]{2})")
+
+
+def _spaced(text: str) -> str:
+    """The spaces RapidOCR drops between words put back where no writer leaves none: after a closing bracket
+    before a word (``(59)flavia``), between a number and a capitalised word (``3August``), and between two
+    capitalised words of three letters or more run together (``FlaviaHalvard``; ``McDonald`` and ``DeLuca`` stay)."""
+    return _GLUED.sub(" ", text)
+
+
+def rapid_lines(boxes: list[Any] | None, rotation: int, max_line_chars: int, by: str) -> list[TextLine]:
+    """RapidOCR's text boxes ([corner points, text, score]) gathered into lines: a box joins the line whose band
+    (mean top to mean bottom) holds its middle; a line's words left to right, its box their union, its confidence
+    the character-weighted mean score on Tesseract's scale (0..100)."""
+    items: list[tuple[float, float, float, float, str, float]] = []
+    for entry in boxes or ():
+        try:
+            pts, text, sc = entry[0], str(entry[1]).strip(), float(entry[2])
+            xs, ys = [float(p[0]) for p in pts], [float(p[1]) for p in pts]
+        except (TypeError, ValueError, IndexError):
+            continue
+        if text:
+            items.append((min(xs), min(ys), max(xs), max(ys), text, sc))
+    items.sort(key=lambda b: (b[1] + b[3]) / 2)
+    groups: list[list[tuple[float, float, float, float, str, float]]] = []
+    for it in items:
+        mid = (it[1] + it[3]) / 2
+        for g in groups:
+            if sum(x[1] for x in g) / len(g) <= mid <= sum(x[3] for x in g) / len(g):
+                g.append(it)
+                break
+        else:
+            groups.append([it])
+    out: list[TextLine] = []
+    for g in groups:
+        g.sort(key=lambda b: b[0])
+        text = _spaced(" ".join(" ".join(x[4].split()) for x in g))[:max_line_chars].rstrip()
+        n = sum(len(x[4].replace(" ", "")) for x in g) or 1
+        conf = round(100 * sum(x[5] * len(x[4].replace(" ", "")) for x in g) / n, 2)
+        left, top = int(min(x[0] for x in g)), int(min(x[1] for x in g))
+        right, bottom = int(max(x[2] for x in g)), int(max(x[3] for x in g))
+        out.append(TextLine(1, len(out) + 1, text, Box(left, top, max(1, right - left), max(1, bottom - top)), conf,
+                            rotation, by=by))
+    return out
+
+
+def read_rapid(page: Image.Image, rotation: int, limits: DocLimits = DEFAULT_DOC_LIMITS) -> list[TextLine] | None:
+    """RapidOCR's lines of the page as read (turned upright already), or None where RapidOCR is not here. Its
+    detector scales the page to at most 2,000 pixels a side itself; it has no timeout of its own (it runs in
+    process), the page being bounded by ``max_ocr_pixels`` before."""
+    import numpy as np
+
+    engine = rapid_engine()
+    if engine is None:
+        return None
+    rgb = page if page.mode == "RGB" else page.convert("RGB")
+    try:
+        boxes, _ = engine(np.asarray(rgb)[:, :, ::-1], use_cls=False)  # BGR, as OpenCV has it; upright already
+    except Exception as exc:  # noqa: BLE001  # a model or runtime error on one page: Tesseract's reading stands
+        raise OcrError(f"RapidOCR failed: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}") from exc
+    return rapid_lines(boxes, rotation, limits.max_line_chars, rapid_version())
+
+
+def _fold(word: str) -> str:
+    nfkd = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(c for c in nfkd if not unicodedata.combining(c))
+
+
+def _overlap(a: Box | None, b: Box | None) -> float:
+    if a is None or b is None:
+        return 0.0
+    shared = min(a.top + a.height, b.top + b.height) - max(a.top, b.top)
+    return max(0, shared) / max(1, a.height, b.height)
+
+
+_EMAIL = re.compile(r"[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})*\.[a-z]{2,6}")
+_HANDLE = re.compile(r"@[A-Za-z][A-Za-z0-9_.]{2,31}")
+_NUMBER_LIKE = re.compile(r"\+?\(?\d[\d/.:)\-]*")
+_EDGE = ".,;:()[]-–—'\"’"
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> frozenset[str]:
+    """Folded words a note is made of that a reader should spell right: common given names, the gazetteer's
+    places, month names and the note words the entity extraction knows (``indicators.note_entities``)."""
+    from ringtrace.indicators import note_entities as ne
+
+    return frozenset(ne.given_names()) | frozenset(ne.gazetteer_names()) | frozenset(ne.MONTH_NAMES) | ne.NOTE_WORDS
+
+
+def plausible(word: str) -> int:
+    """+1 for a word that reads as something (a known name, place or word, a number, an e-mail address, a
+    handle), -1 for one no writer writes (case flipping inside it, signs among letters, a character from outside
+    the Latin, Greek and Cyrillic scripts: RapidOCR's alphabet is mostly Chinese), else 0."""
+    core = word.strip(_EDGE)
+    if not core:
+        return 0
+    if any(ord(c) > 0x52F and c not in "–—’“”" for c in core):
+        return -1
+    if _EMAIL.fullmatch(core.lower()) or _HANDLE.fullmatch(core) or _NUMBER_LIKE.fullmatch(core):
+        return 1
+    if core.isalpha():
+        if not (core.islower() or core.isupper() or _titled(core)):
+            return -1
+        return 1 if _fold(core) in _lexicon() else 0
+    return 0 if re.fullmatch(r"[a-z]+[._]?[a-z]*\d{0,4}", core) else -1  # name.surname87, owl_lamp31
+
+
+def _mean_plausible(words: list[str]) -> float:
+    return sum(map(plausible, words)) / len(words) if words else 0.0
+
+
+def fuse(tess: str, rapid: str, tess_conf: float, rapid_conf: float) -> str:
+    """One line from two readings of it, word by word: where both read a word alike (accents aside) Tesseract's
+    spelling is kept (RapidOCR's Latin alphabet lacks most accents: ñ, ç, ã, ö, ß ...); where they differ, the
+    reading whose words are more plausible on average (``plausible``) wins, word against word where both read as
+    many words there, and on a tie the surer line (RapidOCR's confidence less ``RAPID_MARGIN`` against
+    Tesseract's)."""
+    import difflib
+
+    tw, rw = tess.split(), rapid.split()
+    sm = difflib.SequenceMatcher(None, [_fold(w) for w in tw], [_fold(w) for w in rw], autojunk=False)
+    rapid_surer = rapid_conf - RAPID_MARGIN > tess_conf
+    out: list[str] = []
+    for op, a0, a1, b0, b1 in sm.get_opcodes():
+        mine, theirs = tw[a0:a1], rw[b0:b1]
+        if op == "equal":
+            out += mine
+            continue
+        pairs = (list(zip(mine, theirs, strict=True)) if len(mine) == len(theirs)
+                 else [(" ".join(mine), " ".join(theirs))])
+        for a, b in pairs:  # word against word where both read as many, else the run against the run
+            pa, pb = _mean_plausible(a.split()), _mean_plausible(b.split())
+            out.append(b if pb > pa or (pb == pa and rapid_surer) else a)
+    return " ".join(out)
+
+
+def _joined(lines: list[TextLine]) -> TextLine:
+    """Lines of one band of the page (a reader may split a line in two) as one, left to right."""
+    if len(lines) == 1:
+        return lines[0]
+    parts = sorted(lines, key=lambda ln: ln.box.left if ln.box else 0)
+    boxes = [ln.box for ln in parts if ln.box]
+    box = boxes and Box(min(b.left for b in boxes), min(b.top for b in boxes),
+                        max(b.left + b.width for b in boxes) - min(b.left for b in boxes),
+                        max(b.top + b.height for b in boxes) - min(b.top for b in boxes))
+    return dataclasses.replace(parts[0], text=" ".join(ln.text for ln in parts), box=box or None,
+                               confidence=round(_mean_confidence(parts), 2))
+
+
+def combine(tess: list[TextLine], rapid: list[TextLine]) -> list[TextLine]:
+    """One reading of a page from two: the lines of both gathered into bands (lines sharing ``RAPID_BAND`` of the
+    taller one's height, transitively), and in each band Tesseract's line fused (``fuse``) with RapidOCR's; a band
+    only one reader found is kept as it read it. A fused line keeps Tesseract's box and says which engine(s) read
+    it; its confidence is the surer reading's on Tesseract's scale. Lines are numbered in their order down the page."""
+    items = [(ln, True) for ln in tess] + [(ln, False) for ln in rapid]
+    bands: list[list[tuple[TextLine, bool]]] = []
+    for item in sorted(items, key=lambda x: x[0].box.top if x[0].box else 0):
+        hit = [b for b in bands if any(_overlap(item[0].box, o[0].box) >= RAPID_BAND for o in b)]
+        for b in hit[1:]:
+            hit[0].extend(b)
+            bands.remove(b)
+        if hit:
+            hit[0].append(item)
+        else:
+            bands.append([item])
+    out: list[TextLine] = []
+    for band in bands:
+        ts, rs = [ln for ln, t in band if t], [ln for ln, t in band if not t]
+        if not rs or not ts:
+            out += ts or rs
+            continue
+        tl, rl = _joined(ts), _joined(rs)
+        tc, rc = tl.confidence or 0.0, rl.confidence or 0.0
+        text = fuse(tl.text, rl.text, tc, rc)
+        by = tl.by if text == tl.text else rl.by if text == rl.text else f"{tl.by} + {rl.by}"
+        out.append(dataclasses.replace(tl, text=text, confidence=round(max(tc, rc - RAPID_MARGIN), 2), by=by))
+    out.sort(key=lambda ln: ln.box.top + ln.box.height / 2 if ln.box else 0.0)
+    return [dataclasses.replace(ln, line_no=k) for k, ln in enumerate(out, start=1)]
+
+
+def ocr_picture(img: Image.Image, languages: str, limits: DocLimits = DEFAULT_DOC_LIMITS, *,
+                second_reader: bool = True) -> OcrResult:
     """Every line Tesseract reads on the picture, upright, with boxes and confidences.
 
     OSD costs more than reading a page, so a page is read as it is first; OSD is asked for a turn only when the
     ink runs in columns (a page taken sideways, by the cheap page test) or the reading is poor (few characters,
     unsure ones, or garbled words); a turned reading is kept only if it reads better. Where OSD is unsure, the
     turns the page test leaves are read: both quarter turns where the ink runs in columns, else half a turn
-    (a page upside down has its ink in rows like an upright one)."""
+    (a page upside down has its ink in rows like an upright one). A reading still unsure is read again by RapidOCR
+    and the two fused line by line (``combine``), unless ``second_reader`` is False (Tesseract alone)."""
     from ringtrace.media.pagelike import page_likeness
 
     langs = check_languages(languages)
@@ -236,7 +454,23 @@ def ocr_picture(img: Image.Image, languages: str, limits: DocLimits = DEFAULT_DO
         if after > before and _chars(larger) >= 0.7 * _chars(lines):
             lines = larger
             notes.append(f"read at {UPSCALE}x: mean confidence {after:.0f} against {before:.0f}")
-    return OcrResult(lines, rot, langs, tesseract_version(), notes)
+    by = tesseract_version()
+    if second_reader and lines and _mean_confidence(lines) < UNSURE_CONFIDENCE:
+        as_read = page.rotate(-rot, expand=True) if rot else page
+        try:
+            second = read_rapid(as_read, rot, limits)
+        except OcrError as exc:
+            second = []
+            notes.append(f"{exc}; Tesseract's reading kept")
+        if second is None:
+            notes.append("RapidOCR is not installed (the documents extra): an unsure page read by Tesseract only")
+        elif second:
+            both = combine([dataclasses.replace(ln, by=by) for ln in lines], second)
+            taken = sum(ln.by != by for ln in both)
+            if taken:
+                lines, by = both, f"{by} + {rapid_version()}"
+                notes.append(f"read again by RapidOCR: {taken} of {len(both)} lines taken from it")
+    return OcrResult(lines, rot, langs, by, notes)
 
 
 def tsv_lines(data: dict[str, list[Any]], rotation: int, max_line_chars: int) -> list[TextLine]:

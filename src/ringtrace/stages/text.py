@@ -399,8 +399,8 @@ def _line_row(r: ReadResult, ln: TextLine, now: datetime) -> dict[str, Any]:
     return {"sha256": r.sha256, "origin": r.method, "page": ln.page, "line_no": ln.line_no, "text": ln.text,
             "box_left": b.left if b else None, "box_top": b.top if b else None,
             "box_width": b.width if b else None, "box_height": b.height if b else None,
-            "confidence": ln.confidence, "rotation": ln.rotation, "language": r.languages, "by": r.by, "at": now,
-            "image": ln.image}
+            "confidence": ln.confidence, "rotation": ln.rotation, "language": r.languages, "by": ln.by or r.by,
+            "at": now, "image": ln.image}
 
 
 def _holders_of(con: Connection, shas: list[str]) -> dict[str, list[tuple[str, int, str]]]:
