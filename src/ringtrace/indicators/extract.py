@@ -19,6 +19,7 @@ import binascii
 import functools
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -136,7 +137,9 @@ def mask_signal_key(key: str) -> str:
     return key[:4] + "…••••"
 
 
+@functools.lru_cache(maxsize=16384)
 def _e164(digits: str, region: str | None = None) -> str | None:
+    """to_e164 of the digits of a wa.me / t.me/+ / send?phone= link; a crawl repeats the same few numbers."""
     return to_e164(digits, region)
 
 
@@ -270,16 +273,58 @@ def _overlaps(spans: list[tuple[int, int]], s: int, e: int) -> bool:
     return any(a < e and s < b for a, b in spans)
 
 
+# Anchors: every match of the pattern on the left starts at most ``back`` characters before a match of its anchor
+# pattern (searched in the text or, for the case-insensitive patterns, its lower-cased copy).
+_HOST_ANCHOR = re.compile(
+    r"whatsapp\.com/|wa\.me/|t\.me/|telegram\.(?:me|dog)/|signal\.group/|discord(?:app)?\.(?:com|gg)/"
+)
+_HOST_BACK = len("https://") + len("www.") + len("chat.")
+_URL_ANCHOR = re.compile(r"://|www\.")
+_URL_BACK = len("https")
+_EMAIL_BACK = 64  # local part: 1 + 63 characters
+_ONION_BACK = 56  # the v3 label
+_DIGIT = re.compile(r"\d")
+_PHONE_ANY_BACK = 3  # "+ (" before the first digit
+# characters a case-insensitive pattern matches as an ASCII letter that lower() does not turn into one
+# ('İ', 'ı', 'ſ', Kelvin sign): with one of them in the text, the anchors are not searched in the lower-cased copy
+_CASE_TRAPS = re.compile("[\u0130\u0131\u017f\u212a]")
+
+
+def _scan(pattern: re.Pattern[str], text: str, anchor: re.Pattern[str], hay: str, back: int) -> Iterator[re.Match[str]]:
+    """The matches of ``pattern.finditer(text)``, found by searching only from just before each anchor.
+
+    Exact: if every match starts at most ``back`` characters before an anchor match that starts at or after it,
+    then with the previous match ending at ``pos`` and ``a`` the first anchor at or after ``pos``, no match
+    starts in [pos, a - back), so ``pattern.search(text, max(pos, a - back))`` is the next match finditer would
+    give (the search sees the whole string: look-behinds reach before its start). ``hay`` is ``text`` or a
+    same-length copy of it (lower-cased) to search the anchors in."""
+    pos = 0
+    n = len(text)
+    while pos <= n:
+        a = anchor.search(hay, pos)
+        if a is None:
+            return
+        m = pattern.search(text, max(pos, a.start() - back))
+        if m is None:
+            return
+        yield m
+        pos = m.end() if m.end() > m.start() else m.end() + 1
+
+
 def _find(text: str, region: str | None) -> list[_Hit]:
     hits: list[_Hit] = []
     claimed: list[tuple[int, int]] = []
-    for m in _HOST_LINK.finditer(text):
+    low = text.lower()
+    # anchors are searched in ``low`` only where its offsets are the text's and the case-insensitive patterns
+    # cannot match a character that lower() leaves outside ASCII; otherwise the patterns scan the whole text
+    anchored = len(low) == len(text) and (text.isascii() or _CASE_TRAPS.search(text) is None)
+    host_links = _scan(_HOST_LINK, text, _HOST_ANCHOR, low, _HOST_BACK) if anchored else _HOST_LINK.finditer(text)
+    for m in host_links:
         hit = _classify_link(m.group("host"), m.group("path"), m.start("path"))
         if hit is not None:
             hit.start = m.start()
             hits.append(hit)
             claimed.append((hit.start, hit.end))
-    low = text.lower()
     app_links = _APP_LINK.finditer(text) if ("tg:" in low or "whatsapp:" in low) else iter(())
     for m in app_links:
         g = m.lastgroup
@@ -297,32 +342,48 @@ def _find(text: str, region: str | None) -> list[_Hit]:
             hit = _Hit("whatsapp_phone", e164, m.start(), m.end(), "whatsapp")
         hits.append(hit)
         claimed.append((hit.start, hit.end))
-    for m in _ONION.finditer(text):
-        label = m.group("host").lower()
-        if len(label) == 56:
-            if onion_v3_valid(label):
-                hits.append(_Hit("onion", label + ".onion", m.start(), m.end()))
-        else:
-            hits.append(_Hit("onion_v2", label + ".onion", m.start(), m.end()))
-    for m in _SESSION_ID.finditer(text):
-        hits.append(_Hit("session_id", m.group(0).lower(), m.start(), m.end(), "session"))
-    for m in _URL.finditer(text):
+    if not anchored or ".onion" in low:
+        onions = _scan(_ONION, text, _ONION_ANCHOR, low, _ONION_BACK) if anchored else _ONION.finditer(text)
+        for m in onions:
+            label = m.group("host").lower()
+            if len(label) == 56:
+                if onion_v3_valid(label):
+                    hits.append(_Hit("onion", label + ".onion", m.start(), m.end()))
+            else:
+                hits.append(_Hit("onion_v2", label + ".onion", m.start(), m.end()))
+    if "05" in text:
+        for m in _scan(_SESSION_ID, text, _SESSION_ANCHOR, text, 0):
+            hits.append(_Hit("session_id", m.group(0).lower(), m.start(), m.end(), "session"))
+    urls = _scan(_URL, text, _URL_ANCHOR, low, _URL_BACK) if anchored else _URL.finditer(text)
+    for m in urls:
         uh = _url_hit(m)
         if uh is not None and not _overlaps(claimed, uh.start, uh.start + 1):
             hits.append(uh)
             claimed.append((uh.start, uh.end))
-    for m in _EMAIL.finditer(text):
-        hits.append(_Hit("email", m.group(0).lower(), m.start(), m.end(), "email"))
-        claimed.append((m.start(), m.end()))
+    if "@" in text:
+        for m in _scan(_EMAIL, text, _AT, text, _EMAIL_BACK):
+            hits.append(_Hit("email", m.group(0).lower(), m.start(), m.end(), "email"))
+            claimed.append((m.start(), m.end()))
     hits.extend(_phones(text, region, claimed))
     return hits
+
+
+_ONION_ANCHOR = re.compile(r"\.onion")
+_SESSION_ANCHOR = re.compile("05")
+_AT = re.compile("@")
+_PLUS = re.compile(r"\+")
 
 
 def _phones(text: str, region: str | None, claimed: list[tuple[int, int]]) -> list[_Hit]:
     """Phone numbers via libphonenumber, run on short candidate snippets so the cost stays linear."""
     out: list[_Hit] = []
-    cand = _PHONE_ANY if region else _PHONE_PLUS
-    for m in cand.finditer(text):
+    if region:
+        cands = _scan(_PHONE_ANY, text, _DIGIT, text, _PHONE_ANY_BACK)
+    elif "+" in text:
+        cands = _scan(_PHONE_PLUS, text, _PLUS, text, 0)
+    else:
+        return out
+    for m in cands:
         s, e = m.start(), m.end()
         if _overlaps(claimed, s, e):
             continue
