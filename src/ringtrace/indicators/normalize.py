@@ -304,8 +304,11 @@ class HtmlText:
     language: str | None
 
 
+_HAS_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]{0,15}:")
+
+
 def _resolve(value: str, base_uri: str | None) -> str:
-    if base_uri and value and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]{0,15}:", value):
+    if base_uri and value and not _HAS_SCHEME.match(value):
         try:
             return urljoin(base_uri, value)
         except ValueError:
@@ -328,6 +331,9 @@ def html_text(doc: str, base_uri: str | None = None) -> HtmlText:
     lang = root.attributes.get("lang") if root.tag == "html" else None
     if lang:
         language = lang.strip()[:35] or None
+    last_id = 0
+    last_ptag: str | None = None
+    block, hidden = _BLOCK, _HIDDEN_TEXT
     for node in root.traverse(include_text=True):
         tag = node.tag
         if tag == "-text":
@@ -341,14 +347,23 @@ def html_text(doc: str, base_uri: str | None = None) -> HtmlText:
             if ptag == "title" and title is None:
                 title = content.strip()[:1000] or None
                 continue
-            if ptag in _HIDDEN_TEXT:
+            if ptag in hidden:
                 continue
-            if ptag in _BLOCK and last_parent is not None and parent != last_parent:
+            pid = parent.mem_id if parent is not None else 0
+            # a text in a block after a text of another parent starts a line. Parents compare as selectolax
+            # compares nodes: the same node, or two nodes with the same serialised HTML (which needs the same tag:
+            # serialise only then)
+            if (
+                ptag in block
+                and last_parent is not None
+                and pid != last_id
+                and (ptag != last_ptag or parent != last_parent)
+            ):
                 visible.append("\n")
             visible.append(content)
-            last_parent = parent
+            last_parent, last_id, last_ptag = parent, pid, ptag
             continue
-        if tag in _BLOCK:
+        if tag in block:
             visible.append("\n")
         attrs = node.attributes
         if not attrs:
