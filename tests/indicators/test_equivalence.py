@@ -282,3 +282,18 @@ def test_chat_messages_identical() -> None:
             for f in old_extract.extract_indicators(text[: messages.MAX_MESSAGE_SCAN], region="ES")
         ] if messages._LINKISH.search(text) else []
         assert got == want, text
+
+
+def test_resource_hint_is_the_case_insensitive_one() -> None:
+    import re
+
+    from ringtrace.indicators import capture
+
+    old = re.compile(r"<(?:img|source|video)\b|url\s{0,3}\(", re.I)  # the hint before the speed work
+    rng = random.Random(5)
+    pieces = ["<", "img", "IMG", "\u0130mg", "\u0131MG", "\u017fource", "SOURCE", "video", "v\u0130deo", "url", "URL",
+              "(", " ", "\t", "\n", "x", ">", "ur l", "uRl  (", "<source", "<Video2", "<img>", "\u212a"]
+    for _ in range(20000):
+        t = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 8)))
+        new = capture._RESOURCE_TAG_HINT.search(t) or capture._RESOURCE_URL_HINT.search(t)
+        assert bool(new) == bool(old.search(t)), t

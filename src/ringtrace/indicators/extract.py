@@ -200,6 +200,19 @@ def _classify_link(host: str, path: str, pstart: int) -> _Hit | None:
     return None
 
 
+_Classified = tuple[str, str, int, str | None, str | None, str | None]
+
+
+@functools.lru_cache(maxsize=16384)
+def _classified(host: str, path: str) -> _Classified | None:
+    """``_classify_link`` with the end relative to the path, cached: a crawl repeats the same links on page after
+    page (the path is at most 400 characters, so the cache stays bounded)."""
+    hit = _classify_link(host, path, 0)
+    if hit is None:
+        return None
+    return hit.kind, hit.value, hit.end, hit.platform, hit.code, hit.secret
+
+
 def _classify_telegram(path: str, pstart: int) -> _Hit | None:
     m = _TG_JOIN.match(path)
     if m:
@@ -320,11 +333,12 @@ def _find(text: str, region: str | None) -> list[_Hit]:
     anchored = len(low) == len(text) and (text.isascii() or _CASE_TRAPS.search(text) is None)
     host_links = _scan(_HOST_LINK, text, _HOST_ANCHOR, low, _HOST_BACK) if anchored else _HOST_LINK.finditer(text)
     for m in host_links:
-        hit = _classify_link(m.group("host"), m.group("path"), m.start("path"))
-        if hit is not None:
-            hit.start = m.start()
-            hits.append(hit)
-            claimed.append((hit.start, hit.end))
+        c = _classified(m.group("host"), m.group("path"))
+        if c is not None:
+            kind, value, rel_end, platform, code, secret = c
+            start, end = m.start(), m.start("path") + rel_end
+            hits.append(_Hit(kind, value, start, end, platform, code, secret))
+            claimed.append((start, end))
     app_links = _APP_LINK.finditer(text) if ("tg:" in low or "whatsapp:" in low) else iter(())
     for m in app_links:
         g = m.lastgroup

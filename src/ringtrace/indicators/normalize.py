@@ -26,6 +26,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 # zero-width, joiners, bidi embeddings/overrides/isolates, BOM, soft hyphen, Mongolian vowel separator
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]+")
+_INVISIBLE_CHAR = re.compile(_INVISIBLE.pattern[:-1])  # one character, no repeat: the engine scans for it fast
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
 _PERCENT = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
@@ -84,7 +85,7 @@ def _spaced_may_match(text: str) -> bool:
     return "whatsapp" in text and _SPACED_WA_GATE.search(text) is not None
 
 
-_SLASH_CHANGE = re.compile(r"[ \t]/|/[ \t]{0,3}\r?\n|/[ \t]{1,3}\+")
+_SLASH_CHANGE = re.compile(r" /|\t/|/[ \t]{0,3}\r?\n|/[ \t]{1,3}\+")  # branches start with a literal: fast scan
 _HOST_GAP_START = re.compile(r"\.[A-Za-z]{2,24}[ \t]{0,3}\Z")  # searched with endpos at the slash
 
 
@@ -243,7 +244,7 @@ def normalize(raw: str) -> Normalized:
         return False
 
     def _unicode_passes() -> None:
-        if _INVISIBLE.search(text):
+        if _INVISIBLE_CHAR.search(text):
             step(_INVISIBLE, lambda m: "")
         # NFKC of each non-ASCII run changes nothing when the whole text is in NFKC: the runs are cut at ASCII
         # characters, which are starters that compose with nothing after them
