@@ -119,6 +119,12 @@ HOSTILE_TEXTS = [
     "chat dot whatsapp dot com/" + WA + " t DOT me/+" + WA + " t .me/+" + WA + " t. me/" + WA,
     "\r\n".join(f"line {i} chat.whatsapp.com/{WA[: 20 + i % 5]}" for i in range(50)),
     "signal.group/#" + "Q" * 500 + " signal.group#abc signal.group/#" + "w" * 30,
+    # tab-spaced forms the spaced-dot hints miss: rewritten only when another line has a hint
+    f"chat.\twhatsapp.com/{WA}\nsee 1. this",
+    f"chat.\twhatsapp.com/{WA}\nno hint here",
+    f"https:/\t/t.me/+{WA}\nJoin. now\nwhatsapp.\tcom/channel/{WA}",
+    f"https: \t/ /t.me/+{WA}\n\nplain",
+    f"line one. ok\n\thttps:/\t/chat.whatsapp.com/{WA}\n",
 ]
 
 

@@ -19,13 +19,14 @@ import binascii
 import functools
 import hashlib
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
 import phonenumbers
 
-from ringtrace.indicators.normalize import normalize
+from ringtrace.indicators.normalize import Normalized, normalize, normalize_flags
 from ringtrace.phones import to_e164
 
 WINDOW = 1 << 20  # characters per extraction window
@@ -447,6 +448,10 @@ def extract_indicators(text: str, *, region: str | None = None, base_uri: str | 
         except ValueError:
             pass
     region = region.upper() if region else None
+    if len(text) <= WINDOW:
+        by_lines = _extract_by_lines(text, region)
+        if by_lines is not None:
+            return by_lines
     found: list[Found] = []
     seen_until = 0  # raw offset up to which earlier windows have reported hits
     n = len(text)
@@ -482,4 +487,121 @@ def extract_indicators(text: str, *, region: str | None = None, base_uri: str | 
         if last:
             break
         pos += WINDOW
+    return found
+
+
+# ---- line by line, with a cache ----------------------------------------------------------------------------
+#
+# A crawl repeats lines page after page (menus, footers, the same link lines), so text is extracted line by line
+# and each distinct line once. Exact, because no pattern reaches over a line break except the two gap passes of
+# ``normalize`` (a slash followed by blanks and line breaks): a text is cut only at line breaks where those cannot
+# apply (``_cut_after``), every other pattern treats a line break like the end of the text (its look-arounds
+# test classes without line breaks), and every pass's gate is a necessary condition for a match of its pattern,
+# so gating a line alone is gating it in the whole text. One exception, found by the equivalence tests: the
+# spaced-dot pass's hints miss some tab-spaced forms, so that pass runs on such a form only if another line has
+# a hint. A line that may hold a tab after decoding is extracted alone (``normalize_flags`` tells whether it
+# has such a form, and whether its hint gate was open); when one has the form and the gate is open anywhere, the
+# text is extracted whole. The lines new to the cache that cannot hold a tab are extracted together, joined by
+# line breaks (one call, not one per line); their gate is taken as open, which at worst sends a text with a
+# tab-spaced form down the whole-text path.
+
+_LINE_CACHE_MAX = 512  # characters: longer lines are extracted without the cache (bounds the cache to ~20 MB)
+_LINE_CACHE_SIZE = 32768  # lines; the cache is emptied when full
+_LineHit = tuple[str, str, int, int, str | None, str | None, str | None]
+_LineResult = tuple[bool, bool, tuple[_LineHit, ...]]  # spaced gate open, tab-spaced form shut out, hits
+_line_cache: dict[tuple[str, str | None], _LineResult] = {}
+_NO_HITS: _LineResult = (False, False, ())
+_NONEMPTY_LINE = re.compile(r"[^\n]+")
+
+
+def _cut_after(line: str) -> bool:
+    """May the text be cut at the line break after ``line`` (its last non-blank part)? Not after a slash, nor
+    where entities, escapes, brackets or non-ASCII characters near the end could decode to one."""
+    tail = line[-64:]
+    return tail[-1] != "/" and tail.isascii() and "&" not in tail and "%" not in tail and "[" not in tail
+
+
+def _line_hits(norm: Normalized, region: str | None) -> list[_LineHit]:
+    hits: list[_LineHit] = []
+    for hit in _find(norm.text, region):
+        rs, re_ = norm.to_raw(hit.start, hit.end)
+        hits.append((hit.kind, hit.value, rs, re_, hit.platform, hit.code, hit.secret))
+    return hits
+
+
+def _remember(key: tuple[str, str | None], result: _LineResult) -> None:
+    if len(key[0]) <= _LINE_CACHE_MAX:
+        if len(_line_cache) >= _LINE_CACHE_SIZE:
+            _line_cache.clear()
+        _line_cache[key] = result
+
+
+def _extract_by_lines(text: str, region: str | None) -> list[Found] | None:
+    """``extract_indicators`` of a text of one window, line by line; None when it must be done whole."""
+    pieces: list[tuple[int, str]] = []
+    start = 0  # where the piece being built starts
+    prev_end = 0
+    cut_ok = True  # may the text be cut at the line breaks after the last non-blank line
+    for m in _NONEMPTY_LINE.finditer(text):
+        ls, le = m.span()
+        if cut_ok and ls > start:
+            if prev_end > start:
+                pieces.append((start, text[start:prev_end]))
+            start = ls
+        core = m.group().rstrip(" \t\r")
+        if core:
+            cut_ok = _cut_after(core)
+        prev_end = le
+    end = prev_end if cut_ok else len(text)
+    if end > start:
+        pieces.append((start, text[start:end]))
+    results: list[_LineResult] = []
+    batch: list[int] = []  # new lines that cannot hold a tab: extracted together below
+    for _offset, seg in pieces:
+        key = (seg, region)
+        r = _line_cache.get(key)
+        if r is None:
+            if seg.isspace():
+                r = _NO_HITS
+            elif "\t" in seg or "&" in seg or "%" in seg or len(seg) > _LINE_CACHE_MAX:
+                norm, gate, shut = normalize_flags(seg)
+                r = (gate, shut, tuple(_line_hits(norm, region)))
+                _remember(key, r)
+            else:
+                batch.append(len(results))
+                r = _NO_HITS  # placeholder
+        results.append(r)
+    if batch:
+        starts: list[int] = []
+        n = 0
+        for i in batch:
+            starts.append(n)
+            n += len(pieces[i][1]) + 1
+        joined = "\n".join(pieces[i][1] for i in batch)
+        per: list[list[_LineHit]] = [[] for _ in batch]
+        for h in _line_hits(normalize(joined), region):
+            k = bisect_right(starts, h[2]) - 1
+            base = starts[k]
+            per[k].append((h[0], h[1], h[2] - base, h[3] - base, h[4], h[5], h[6]))
+        for k, i in enumerate(batch):
+            r = (True, False, tuple(per[k]))
+            results[i] = r
+            _remember((pieces[i][1], region), r)
+    if any(r[1] for r in results) and any(r[0] for r in results):
+        return None
+    found: list[Found] = []
+    for (offset, _), (_, _, seg_hits) in zip(pieces, results, strict=True):
+        for kind, value, rs, re_, platform, code, secret in seg_hits:
+            abs_s, abs_e = offset + rs, offset + re_
+            raw = text[abs_s:abs_e]
+            context = _context(text, abs_s, abs_e)
+            if kind == "signal_group":
+                raw = _mask_signal(raw, secret)
+                if secret and secret in raw:
+                    raw = value
+                context = _mask_signal(context, secret)
+            elif "signal.group" in context.lower():
+                context = _mask_signal(context, None)
+            found.append(Found(kind, value, raw, context, abs_s, abs_e, platform, code, secret))
+    found.sort(key=lambda f: (f.start, f.kind))
     return found

@@ -232,6 +232,13 @@ def _scheme_gap(m: re.Match[str]) -> str:
 
 def normalize(raw: str) -> Normalized:
     """Undo the disguises listed in the module docstring. Linear in ``len(raw)``."""
+    return normalize_flags(raw)[0]
+
+
+def normalize_flags(raw: str) -> tuple[Normalized, bool, bool]:
+    """``normalize``, and what the spaced-dot pass saw: whether its hint gate was open, and whether it was shut
+    while its pattern would have rewritten something (a tab in a spaced form the hints do not list: the pass
+    then runs or not depending on the rest of the text). Extraction line by line needs both to stay exact."""
     passes: list[_Pass] = []
     text = raw
 
@@ -270,8 +277,11 @@ def normalize(raw: str) -> Normalized:
         step(_DEFANG_BRACKETS, _debracket)
     if "xp" in text or "XP" in text or "xP" in text or "Xp" in text or "*p" in text or "*P" in text:
         step(_DEFANG_SCHEME, _defang)
-    if any(h in text for h in _SPACED_HINTS) and _spaced_may_match(text):
+    spaced_gate = any(h in text for h in _SPACED_HINTS)
+    if spaced_gate and _spaced_may_match(text):
         step(_DEFANG_SPACED, _defang)
+    # every form the pattern takes without a hint holds a tab (".<tab>whatsapp", ":/<tab>/", ": <tab>/")
+    spaced_shut_out = not spaced_gate and "\t" in text and _DEFANG_SPACED.search(text) is not None
     if (" :" in text or "\t:" in text) and _SCHEME_GAP_GATE.search(text):
         step(_SCHEME_GAP, _scheme_gap)
     # _host_gap changes a match only with a gap before the slash, a line break after it or a "+" (t.me/ +AbC)
@@ -281,7 +291,7 @@ def normalize(raw: str) -> Normalized:
             passes.append(p)
     if ("joinchat/" in text or "invite/" in text) and _PREFIX_GAP_GATE.search(text):
         step(_PREFIX_GAP, lambda m: "")
-    return Normalized(raw=raw, text=text, passes=passes)
+    return Normalized(raw=raw, text=text, passes=passes), spaced_gate, spaced_shut_out
 
 
 # ---- HTML ---------------------------------------------------------------------------------------------
