@@ -303,3 +303,12 @@ def test_resource_hint_is_the_case_insensitive_one() -> None:
         t = "".join(rng.choice(pieces) for _ in range(rng.randrange(1, 8)))
         new = capture._RESOURCE_TAG_HINT.search(t) or capture._RESOURCE_URL_HINT.search(t)
         assert bool(new) == bool(old.search(t)), t
+
+
+def test_onion_check_identical() -> None:
+    rng = random.Random(9)
+    labels = [new_extract.onion_v3_address(rng.randbytes(32))[:-6] for _ in range(300)]
+    labels += [lb.upper() for lb in labels[:50]] + ["b" + lb[1:] for lb in labels[:50]]
+    labels += ["a" * 56, "7" * 56, "=" * 56, "\u0131" + "a" * 55, "a" * 55 + "1", "A" * 55 + "8", "a" * 16, ""]
+    for lb in labels:
+        assert new_extract.onion_v3_valid(lb) == old_extract.onion_v3_valid(lb), lb

@@ -108,15 +108,24 @@ class _Hit:
     secret: str | None = None
 
 
+_B32_LABEL = re.compile(r"[A-Z2-7]{56}")
+_B32_TO_INT = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789abcdefghijklmnopqrstuv")
+
+
 def onion_v3_valid(label: str) -> bool:
     """rend-spec-v3: base32(pubkey(32) | checksum(2) | version(1)), version 3,
     checksum = SHA3-256(".onion checksum" | pubkey | version)[:2]."""
     if len(label) != 56:
         return False
-    try:
-        raw = base64.b32decode(label.upper())
-    except (binascii.Error, ValueError):
-        return False
+    up = label.upper()
+    if _B32_LABEL.fullmatch(up):
+        # what b32decode gives for 56 characters of its alphabet (280 bits, no padding), without its Python loop
+        raw = int(up.translate(_B32_TO_INT), 32).to_bytes(35, "big")
+    else:
+        try:
+            raw = base64.b32decode(up)
+        except (binascii.Error, ValueError):
+            return False
     pubkey, checksum, version = raw[:32], raw[32:34], raw[34:35]
     if version != b"\x03":
         return False
@@ -495,7 +504,8 @@ def extract_indicators(text: str, *, region: str | None = None, base_uri: str | 
 # A crawl repeats lines page after page (menus, footers, the same link lines), so text is extracted line by line
 # and each distinct line once. Exact, because no pattern reaches over a line break except the two gap passes of
 # ``normalize`` (a slash followed by blanks and line breaks): a text is cut only at line breaks where those cannot
-# apply (``_cut_after``), every other pattern treats a line break like the end of the text (its look-arounds
+# apply (not after a slash, nor where entities, escapes, brackets or non-ASCII characters near the end of
+# the line could decode to one), every other pattern treats a line break like the end of the text (its look-arounds
 # test classes without line breaks), and every pass's gate is a necessary condition for a match of its pattern,
 # so gating a line alone is gating it in the whole text. One exception, found by the equivalence tests: the
 # spaced-dot pass's hints miss some tab-spaced forms, so that pass runs on such a form only if another line has
@@ -512,13 +522,6 @@ _LineResult = tuple[bool, bool, tuple[_LineHit, ...]]  # spaced gate open, tab-s
 _line_cache: dict[tuple[str, str | None], _LineResult] = {}
 _NO_HITS: _LineResult = (False, False, ())
 _NONEMPTY_LINE = re.compile(r"[^\n]+")
-
-
-def _cut_after(line: str) -> bool:
-    """May the text be cut at the line break after ``line`` (its last non-blank part)? Not after a slash, nor
-    where entities, escapes, brackets or non-ASCII characters near the end could decode to one."""
-    tail = line[-64:]
-    return tail[-1] != "/" and tail.isascii() and "&" not in tail and "%" not in tail and "[" not in tail
 
 
 def _line_hits(norm: Normalized, region: str | None) -> list[_LineHit]:
@@ -549,8 +552,9 @@ def _extract_by_lines(text: str, region: str | None) -> list[Found] | None:
                 pieces.append((start, text[start:prev_end]))
             start = ls
         core = m.group().rstrip(" \t\r")
-        if core:
-            cut_ok = _cut_after(core)
+        if core:  # no cut after a slash, nor where the line's end may decode to one
+            tail = core[-64:]
+            cut_ok = tail[-1] != "/" and tail.isascii() and "&" not in tail and "%" not in tail and "[" not in tail
         prev_end = le
     end = prev_end if cut_ok else len(text)
     if end > start:
