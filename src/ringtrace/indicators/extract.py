@@ -515,8 +515,8 @@ def extract_indicators(text: str, *, region: str | None = None, base_uri: str | 
 # line breaks (one call, not one per line); their gate is taken as open, which at worst sends a text with a
 # tab-spaced form down the whole-text path.
 
-_LINE_CACHE_MAX = 512  # characters: longer lines are extracted without the cache (bounds the cache to ~20 MB)
-_LINE_CACHE_SIZE = 32768  # lines; the cache is emptied when full
+_LINE_CACHE_MAX = 256  # characters: longer lines are extracted without the cache (bounds the cache to ~30 MB)
+_LINE_CACHE_SIZE = 65536  # lines; the cache is emptied when full
 _LineHit = tuple[str, str, int, int, str | None, str | None, str | None]
 _LineResult = tuple[bool, bool, tuple[_LineHit, ...]]  # spaced gate open, tab-spaced form shut out, hits
 _line_cache: dict[tuple[str, str | None], _LineResult] = {}
