@@ -33,7 +33,12 @@ _LANG_REGION = re.compile(r"^[A-Za-z]{2,3}[-_]([A-Za-z]{2})\b")
 
 MAX_RESOURCES = 500  # image/media URLs kept per page
 MAX_RESOURCE_URL = 4096
-_RESOURCE_HINT = re.compile(r"<(?:img|source|video)\b|url\s{0,3}\(", re.I)
+# a page without ``<img``/``<source``/``<video`` or ``url(`` (any case) has no resources: spelled out so the regex
+# engine can scan fast (re.I has no fast scan); 'İ', 'ı' and 'ſ' are what re.I also takes for i and s
+_RESOURCE_TAG_HINT = re.compile(
+    r"<(?:[iI\u0130\u0131][mM][gG]|[sS\u017f][oO][uU][rR][cC][eE]|[vV][iI\u0130\u0131][dD][eE][oO])\b"
+)
+_RESOURCE_URL_HINT = re.compile(r"[uU][rR][lL]\s{0,3}\(")
 _CSS_URL = re.compile(r"url\s{0,3}\(\s{0,3}['\"]?([^'\"()\s]{1,4096})['\"]?\s{0,3}\)", re.I)
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]{0,15}):")
 _RESOURCE_SELECTOR = "img, source, video, [style]"
@@ -158,7 +163,7 @@ def page_resources(doc: str, base_uri: str | None) -> tuple[str, ...]:
     """Absolute URLs of the images and media an HTML page references: ``img src``/``srcset``, ``source``,
     ``video poster`` and CSS ``url()`` in style attributes; resolved against ``<base href>`` or the page URI;
     at most ``MAX_RESOURCES``, in document order, without repeats. Nothing is fetched."""
-    if not _RESOURCE_HINT.search(doc):
+    if not (_RESOURCE_TAG_HINT.search(doc) or _RESOURCE_URL_HINT.search(doc)):
         return ()  # most pages hold no image tags: skip the second parse
     tree = LexborHTMLParser(doc)
     base = base_uri

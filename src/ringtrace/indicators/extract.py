@@ -19,12 +19,14 @@ import binascii
 import functools
 import hashlib
 import re
+from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
 import phonenumbers
 
-from ringtrace.indicators.normalize import normalize
+from ringtrace.indicators.normalize import Normalized, normalize, normalize_flags
 from ringtrace.phones import to_e164
 
 WINDOW = 1 << 20  # characters per extraction window
@@ -106,15 +108,24 @@ class _Hit:
     secret: str | None = None
 
 
+_B32_LABEL = re.compile(r"[A-Z2-7]{56}")
+_B32_TO_INT = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789abcdefghijklmnopqrstuv")
+
+
 def onion_v3_valid(label: str) -> bool:
     """rend-spec-v3: base32(pubkey(32) | checksum(2) | version(1)), version 3,
     checksum = SHA3-256(".onion checksum" | pubkey | version)[:2]."""
     if len(label) != 56:
         return False
-    try:
-        raw = base64.b32decode(label.upper())
-    except (binascii.Error, ValueError):
-        return False
+    up = label.upper()
+    if _B32_LABEL.fullmatch(up):
+        # what b32decode gives for 56 characters of its alphabet (280 bits, no padding), without its Python loop
+        raw = int(up.translate(_B32_TO_INT), 32).to_bytes(35, "big")
+    else:
+        try:
+            raw = base64.b32decode(up)
+        except (binascii.Error, ValueError):
+            return False
     pubkey, checksum, version = raw[:32], raw[32:34], raw[34:35]
     if version != b"\x03":
         return False
@@ -136,7 +147,9 @@ def mask_signal_key(key: str) -> str:
     return key[:4] + "…••••"
 
 
+@functools.lru_cache(maxsize=16384)
 def _e164(digits: str, region: str | None = None) -> str | None:
+    """to_e164 of the digits of a wa.me / t.me/+ / send?phone= link; a crawl repeats the same few numbers."""
     return to_e164(digits, region)
 
 
@@ -195,6 +208,19 @@ def _classify_link(host: str, path: str, pstart: int) -> _Hit | None:
         code = m.group("code")
         return _Hit("discord_invite", f"discord.gg/{code}", 0, pstart + m.end(), "discord", code)
     return None
+
+
+_Classified = tuple[str, str, int, str | None, str | None, str | None]
+
+
+@functools.lru_cache(maxsize=16384)
+def _classified(host: str, path: str) -> _Classified | None:
+    """``_classify_link`` with the end relative to the path, cached: a crawl repeats the same links on page after
+    page (the path is at most 400 characters, so the cache stays bounded)."""
+    hit = _classify_link(host, path, 0)
+    if hit is None:
+        return None
+    return hit.kind, hit.value, hit.end, hit.platform, hit.code, hit.secret
 
 
 def _classify_telegram(path: str, pstart: int) -> _Hit | None:
@@ -270,16 +296,59 @@ def _overlaps(spans: list[tuple[int, int]], s: int, e: int) -> bool:
     return any(a < e and s < b for a, b in spans)
 
 
+# Anchors: every match of the pattern on the left starts at most ``back`` characters before a match of its anchor
+# pattern (searched in the text or, for the case-insensitive patterns, its lower-cased copy).
+_HOST_ANCHOR = re.compile(
+    r"whatsapp\.com/|wa\.me/|t\.me/|telegram\.(?:me|dog)/|signal\.group/|discord(?:app)?\.(?:com|gg)/"
+)
+_HOST_BACK = len("https://") + len("www.") + len("chat.")
+_URL_ANCHOR = re.compile(r"://|www\.")
+_URL_BACK = len("https")
+_EMAIL_BACK = 64  # local part: 1 + 63 characters
+_ONION_BACK = 56  # the v3 label
+_DIGIT = re.compile(r"\d")
+_PHONE_ANY_BACK = 3  # "+ (" before the first digit
+# characters a case-insensitive pattern matches as an ASCII letter that lower() does not turn into one
+# ('İ', 'ı', 'ſ', Kelvin sign): with one of them in the text, the anchors are not searched in the lower-cased copy
+_CASE_TRAPS = re.compile("[\u0130\u0131\u017f\u212a]")
+
+
+def _scan(pattern: re.Pattern[str], text: str, anchor: re.Pattern[str], hay: str, back: int) -> Iterator[re.Match[str]]:
+    """The matches of ``pattern.finditer(text)``, found by searching only from just before each anchor.
+
+    Exact: if every match starts at most ``back`` characters before an anchor match that starts at or after it,
+    then with the previous match ending at ``pos`` and ``a`` the first anchor at or after ``pos``, no match
+    starts in [pos, a - back), so ``pattern.search(text, max(pos, a - back))`` is the next match finditer would
+    give (the search sees the whole string: look-behinds reach before its start). ``hay`` is ``text`` or a
+    same-length copy of it (lower-cased) to search the anchors in."""
+    pos = 0
+    n = len(text)
+    while pos <= n:
+        a = anchor.search(hay, pos)
+        if a is None:
+            return
+        m = pattern.search(text, max(pos, a.start() - back))
+        if m is None:
+            return
+        yield m
+        pos = m.end() if m.end() > m.start() else m.end() + 1
+
+
 def _find(text: str, region: str | None) -> list[_Hit]:
     hits: list[_Hit] = []
     claimed: list[tuple[int, int]] = []
-    for m in _HOST_LINK.finditer(text):
-        hit = _classify_link(m.group("host"), m.group("path"), m.start("path"))
-        if hit is not None:
-            hit.start = m.start()
-            hits.append(hit)
-            claimed.append((hit.start, hit.end))
     low = text.lower()
+    # anchors are searched in ``low`` only where its offsets are the text's and the case-insensitive patterns
+    # cannot match a character that lower() leaves outside ASCII; otherwise the patterns scan the whole text
+    anchored = len(low) == len(text) and (text.isascii() or _CASE_TRAPS.search(text) is None)
+    host_links = _scan(_HOST_LINK, text, _HOST_ANCHOR, low, _HOST_BACK) if anchored else _HOST_LINK.finditer(text)
+    for m in host_links:
+        c = _classified(m.group("host"), m.group("path"))
+        if c is not None:
+            kind, value, rel_end, platform, code, secret = c
+            start, end = m.start(), m.start("path") + rel_end
+            hits.append(_Hit(kind, value, start, end, platform, code, secret))
+            claimed.append((start, end))
     app_links = _APP_LINK.finditer(text) if ("tg:" in low or "whatsapp:" in low) else iter(())
     for m in app_links:
         g = m.lastgroup
@@ -297,32 +366,48 @@ def _find(text: str, region: str | None) -> list[_Hit]:
             hit = _Hit("whatsapp_phone", e164, m.start(), m.end(), "whatsapp")
         hits.append(hit)
         claimed.append((hit.start, hit.end))
-    for m in _ONION.finditer(text):
-        label = m.group("host").lower()
-        if len(label) == 56:
-            if onion_v3_valid(label):
-                hits.append(_Hit("onion", label + ".onion", m.start(), m.end()))
-        else:
-            hits.append(_Hit("onion_v2", label + ".onion", m.start(), m.end()))
-    for m in _SESSION_ID.finditer(text):
-        hits.append(_Hit("session_id", m.group(0).lower(), m.start(), m.end(), "session"))
-    for m in _URL.finditer(text):
+    if not anchored or ".onion" in low:
+        onions = _scan(_ONION, text, _ONION_ANCHOR, low, _ONION_BACK) if anchored else _ONION.finditer(text)
+        for m in onions:
+            label = m.group("host").lower()
+            if len(label) == 56:
+                if onion_v3_valid(label):
+                    hits.append(_Hit("onion", label + ".onion", m.start(), m.end()))
+            else:
+                hits.append(_Hit("onion_v2", label + ".onion", m.start(), m.end()))
+    if "05" in text:
+        for m in _scan(_SESSION_ID, text, _SESSION_ANCHOR, text, 0):
+            hits.append(_Hit("session_id", m.group(0).lower(), m.start(), m.end(), "session"))
+    urls = _scan(_URL, text, _URL_ANCHOR, low, _URL_BACK) if anchored else _URL.finditer(text)
+    for m in urls:
         uh = _url_hit(m)
         if uh is not None and not _overlaps(claimed, uh.start, uh.start + 1):
             hits.append(uh)
             claimed.append((uh.start, uh.end))
-    for m in _EMAIL.finditer(text):
-        hits.append(_Hit("email", m.group(0).lower(), m.start(), m.end(), "email"))
-        claimed.append((m.start(), m.end()))
+    if "@" in text:
+        for m in _scan(_EMAIL, text, _AT, text, _EMAIL_BACK):
+            hits.append(_Hit("email", m.group(0).lower(), m.start(), m.end(), "email"))
+            claimed.append((m.start(), m.end()))
     hits.extend(_phones(text, region, claimed))
     return hits
+
+
+_ONION_ANCHOR = re.compile(r"\.onion")
+_SESSION_ANCHOR = re.compile("05")
+_AT = re.compile("@")
+_PLUS = re.compile(r"\+")
 
 
 def _phones(text: str, region: str | None, claimed: list[tuple[int, int]]) -> list[_Hit]:
     """Phone numbers via libphonenumber, run on short candidate snippets so the cost stays linear."""
     out: list[_Hit] = []
-    cand = _PHONE_ANY if region else _PHONE_PLUS
-    for m in cand.finditer(text):
+    if region:
+        cands = _scan(_PHONE_ANY, text, _DIGIT, text, _PHONE_ANY_BACK)
+    elif "+" in text:
+        cands = _scan(_PHONE_PLUS, text, _PLUS, text, 0)
+    else:
+        return out
+    for m in cands:
         s, e = m.start(), m.end()
         if _overlaps(claimed, s, e):
             continue
@@ -372,6 +457,10 @@ def extract_indicators(text: str, *, region: str | None = None, base_uri: str | 
         except ValueError:
             pass
     region = region.upper() if region else None
+    if len(text) <= WINDOW:
+        by_lines = _extract_by_lines(text, region)
+        if by_lines is not None:
+            return by_lines
     found: list[Found] = []
     seen_until = 0  # raw offset up to which earlier windows have reported hits
     n = len(text)
@@ -407,4 +496,116 @@ def extract_indicators(text: str, *, region: str | None = None, base_uri: str | 
         if last:
             break
         pos += WINDOW
+    return found
+
+
+# ---- line by line, with a cache ----------------------------------------------------------------------------
+#
+# A crawl repeats lines page after page (menus, footers, the same link lines), so text is extracted line by line
+# and each distinct line once. Exact, because no pattern reaches over a line break except the two gap passes of
+# ``normalize`` (a slash followed by blanks and line breaks): a text is cut only at line breaks where those cannot
+# apply (not after a slash, nor where entities, escapes, brackets or non-ASCII characters near the end of
+# the line could decode to one), every other pattern treats a line break like the end of the text (its look-arounds
+# test classes without line breaks), and every pass's gate is a necessary condition for a match of its pattern,
+# so gating a line alone is gating it in the whole text. One exception, found by the equivalence tests: the
+# spaced-dot pass's hints miss some tab-spaced forms, so that pass runs on such a form only if another line has
+# a hint. A line that may hold a tab after decoding is extracted alone (``normalize_flags`` tells whether it
+# has such a form, and whether its hint gate was open); when one has the form and the gate is open anywhere, the
+# text is extracted whole. The lines new to the cache that cannot hold a tab are extracted together, joined by
+# line breaks (one call, not one per line); their gate is taken as open, which at worst sends a text with a
+# tab-spaced form down the whole-text path.
+
+_LINE_CACHE_MAX = 256  # characters: longer lines are extracted without the cache (bounds the cache to ~30 MB)
+_LINE_CACHE_SIZE = 65536  # lines; the cache is emptied when full
+_LineHit = tuple[str, str, int, int, str | None, str | None, str | None]
+_LineResult = tuple[bool, bool, tuple[_LineHit, ...]]  # spaced gate open, tab-spaced form shut out, hits
+_line_cache: dict[tuple[str, str | None], _LineResult] = {}
+_NO_HITS: _LineResult = (False, False, ())
+_NONEMPTY_LINE = re.compile(r"[^\n]+")
+
+
+def _line_hits(norm: Normalized, region: str | None) -> list[_LineHit]:
+    hits: list[_LineHit] = []
+    for hit in _find(norm.text, region):
+        rs, re_ = norm.to_raw(hit.start, hit.end)
+        hits.append((hit.kind, hit.value, rs, re_, hit.platform, hit.code, hit.secret))
+    return hits
+
+
+def _remember(key: tuple[str, str | None], result: _LineResult) -> None:
+    if len(key[0]) <= _LINE_CACHE_MAX:
+        if len(_line_cache) >= _LINE_CACHE_SIZE:
+            _line_cache.clear()
+        _line_cache[key] = result
+
+
+def _extract_by_lines(text: str, region: str | None) -> list[Found] | None:
+    """``extract_indicators`` of a text of one window, line by line; None when it must be done whole."""
+    pieces: list[tuple[int, str]] = []
+    start = 0  # where the piece being built starts
+    prev_end = 0
+    cut_ok = True  # may the text be cut at the line breaks after the last non-blank line
+    for m in _NONEMPTY_LINE.finditer(text):
+        ls, le = m.span()
+        if cut_ok and ls > start:
+            if prev_end > start:
+                pieces.append((start, text[start:prev_end]))
+            start = ls
+        core = m.group().rstrip(" \t\r")
+        if core:  # no cut after a slash, nor where the line's end may decode to one
+            tail = core[-64:]
+            cut_ok = tail[-1] != "/" and tail.isascii() and "&" not in tail and "%" not in tail and "[" not in tail
+        prev_end = le
+    end = prev_end if cut_ok else len(text)
+    if end > start:
+        pieces.append((start, text[start:end]))
+    results: list[_LineResult] = []
+    batch: list[int] = []  # new lines that cannot hold a tab: extracted together below
+    for _offset, seg in pieces:
+        key = (seg, region)
+        r = _line_cache.get(key)
+        if r is None:
+            if seg.isspace():
+                r = _NO_HITS
+            elif "\t" in seg or "&" in seg or "%" in seg or len(seg) > _LINE_CACHE_MAX:
+                norm, gate, shut = normalize_flags(seg)
+                r = (gate, shut, tuple(_line_hits(norm, region)))
+                _remember(key, r)
+            else:
+                batch.append(len(results))
+                r = _NO_HITS  # placeholder
+        results.append(r)
+    if batch:
+        starts: list[int] = []
+        n = 0
+        for i in batch:
+            starts.append(n)
+            n += len(pieces[i][1]) + 1
+        joined = "\n".join(pieces[i][1] for i in batch)
+        per: list[list[_LineHit]] = [[] for _ in batch]
+        for h in _line_hits(normalize(joined), region):
+            k = bisect_right(starts, h[2]) - 1
+            base = starts[k]
+            per[k].append((h[0], h[1], h[2] - base, h[3] - base, h[4], h[5], h[6]))
+        for k, i in enumerate(batch):
+            r = (True, False, tuple(per[k]))
+            results[i] = r
+            _remember((pieces[i][1], region), r)
+    if any(r[1] for r in results) and any(r[0] for r in results):
+        return None
+    found: list[Found] = []
+    for (offset, _), (_, _, seg_hits) in zip(pieces, results, strict=True):
+        for kind, value, rs, re_, platform, code, secret in seg_hits:
+            abs_s, abs_e = offset + rs, offset + re_
+            raw = text[abs_s:abs_e]
+            context = _context(text, abs_s, abs_e)
+            if kind == "signal_group":
+                raw = _mask_signal(raw, secret)
+                if secret and secret in raw:
+                    raw = value
+                context = _mask_signal(context, secret)
+            elif "signal.group" in context.lower():
+                context = _mask_signal(context, None)
+            found.append(Found(kind, value, raw, context, abs_s, abs_e, platform, code, secret))
+    found.sort(key=lambda f: (f.start, f.kind))
     return found

@@ -18,14 +18,15 @@ import html
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urljoin
+from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser
 
 # zero-width, joiners, bidi embeddings/overrides/isolates, BOM, soft hyphen, Mongolian vowel separator
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]+")
+_INVISIBLE_CHAR = re.compile(_INVISIBLE.pattern[:-1])  # one character, no repeat: the engine scans for it fast
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
 _PERCENT = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
@@ -33,11 +34,15 @@ _MAX_DECODE_ROUNDS = 5
 
 # de-fanging: each alternative is a fixed small pattern, replaced by what it stands for
 # de-fanging, split by the character each form needs so the (common) text without it skips the pass
+# every alternative is a fixed string (so at most one matches at a position); each branch starts with its
+# bracket, which lets the regex engine skip quickly to the next bracket
 _DEFANG_BRACKETS = re.compile(
-    r"(?P<colon>\[:\]|\(:\)|\{:\})"
-    r"|(?P<dot>\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\}|\[DOT\]|\(DOT\))"
-    r"|(?P<slash1>\[/\])"
+    r"\[(?::\]|\.\]|dot\]|DOT\]|/\])|\((?::\)|\.\)|dot\)|DOT\))|\{(?::\}|\.\}|dot\})"
 )
+_BRACKET_REPL = {
+    "[:]": ":", "(:)": ":", "{:}": ":", "[.]": ".", "(.)": ".", "{.}": ".", "[dot]": ".", "(dot)": ".",
+    "{dot}": ".", "[DOT]": ".", "(DOT)": ".", "[/]": "/",
+}
 _DEFANG_SCHEME = re.compile(r"(?P<scheme>[hH](?<![\w][hH])[xX*][xX*][pP](?=[sS]?(?:\[:\]|\(:\)|:)))")
 _DEFANG_SPACED = re.compile(
     r"(?P<dot> (?<=\w )(?:dot|DOT) (?=\w)"
@@ -60,6 +65,61 @@ _PREFIX_GAP = re.compile(r"(?:(?<=/joinchat/)|(?<=/invite/))[ \t]{0,3}\r?\n[ \t]
 _SCHEME_GAP = re.compile(
     r"(?<=[hH][tT][tT][pP])(?P<s>[sS]?)[ \t]{1,3}:[ \t]{0,3}//|(?<=[hH][tT][tT][pP][sS])[ \t]{1,3}:"
 )
+
+
+# Gates: a match of the pass's pattern is impossible without a match of its gate (so skipping is exact).
+_BRACKET_GATE = re.compile(r"[\[({][:./dD]")
+_SPACED_WA_GATE = re.compile(r"\.[ \t]{1,3}whatsapp|whatsapp\.[ \t]")
+_SCHEME_GAP_GATE = re.compile(r"[hH][tT][tT][pP][sS]?[ \t]{1,3}:")
+_SLASH_BREAK_GATE = re.compile(r"/[ \t]{0,3}\r?\n|/[ \t]{1,3}\+")
+_PREFIX_GAP_GATE = re.compile(r"(?:joinchat|invite)/[ \t]{0,3}\r?\n")
+
+
+def _spaced_may_match(text: str) -> bool:
+    """Necessary for a _DEFANG_SPACED match: a blank before a dot, " dot ", a blank after a colon or ":/",
+    or a blank between "chat."/"www."/... and "whatsapp" or between "whatsapp." and "com"."""
+    if " ." in text or "\t." in text or " dot " in text or " DOT " in text:
+        return True
+    if ": " in text or ":\t" in text or ":/ " in text or ":/\t" in text:
+        return True
+    return "whatsapp" in text and _SPACED_WA_GATE.search(text) is not None
+
+
+_SLASH_CHANGE = re.compile(r" /|\t/|/[ \t]{0,3}\r?\n|/[ \t]{1,3}\+")  # branches start with a literal: fast scan
+_HOST_GAP_START = re.compile(r"\.[A-Za-z]{2,24}[ \t]{0,3}\Z")  # searched with endpos at the slash
+
+
+def _host_gap_matches(text: str) -> Iterator[re.Match[str]]:
+    """The matches of ``_HOST_SLASH_GAP.finditer(text)`` that ``_host_gap`` may rewrite, in order.
+
+    Each match holds exactly one slash, and for a slash there is at most one place a match can start: three
+    characters after the last dot before it, with only letters (2 to 24, the look-behind's two included) and
+    up to 3 blanks between that dot and the slash. A match ends before the next dot, so it never covers where
+    the next slash's match would start: the matches are independent, and the ones skipped here (slashes with
+    no blank before and no line break or blanks-then-"+" after) are left unchanged by ``_host_gap`` anyway."""
+    last_end = 0
+    for c in _SLASH_CHANGE.finditer(text):
+        slash = c.end() - 1 if c.group(0)[0] in " \t" else c.start()
+        if slash < last_end:
+            continue
+        g = _HOST_GAP_START.search(text, max(0, slash - 28), slash)
+        if g is None:
+            continue
+        start = g.start() + 3
+        if start < last_end:
+            continue
+        m = _HOST_SLASH_GAP.match(text, start)
+        if m is not None and m.end() > slash:
+            last_end = m.end()
+            yield m
+
+
+def _host_gap_may_change(text: str) -> bool:
+    """Necessary for _host_gap to rewrite a match: a blank right before a slash, or after the slash a line
+    break or blanks followed by "+"."""
+    if " /" in text or "\t/" in text:
+        return True
+    return _SLASH_BREAK_GATE.search(text) is not None
 
 
 @dataclass
@@ -96,11 +156,18 @@ class Normalized:
 
 
 def _rewrite(text: str, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str]) -> tuple[str, _Pass]:
+    return _rewrite_matches(text, pattern.finditer(text), repl)
+
+
+def _rewrite_matches(
+    text: str, matches: Iterable[re.Match[str]], repl: Callable[[re.Match[str]], str]
+) -> tuple[str, _Pass]:
+    """Replace each match (in order, not overlapping) by ``repl(match)``; anchors for the ones that changed."""
     out: list[str] = []
     p = _Pass()
     last = 0
     delta = 0
-    for m in pattern.finditer(text):
+    for m in matches:
         new = repl(m)
         old = m.group(0)
         if new == old:
@@ -123,11 +190,16 @@ def _unescape_entity(m: re.Match[str]) -> str:
 
 
 def _unquote(m: re.Match[str]) -> str:
-    return unquote(m.group(0), errors="replace")
+    # the match is only %XX escapes: what unquote(..., errors="replace") gives, without its Python splitting
+    return bytes.fromhex(m.group(0).replace("%", "")).decode("utf-8", errors="replace")
 
 
 def _nfkc(m: re.Match[str]) -> str:
     return unicodedata.normalize("NFKC", m.group(0))
+
+
+def _debracket(m: re.Match[str]) -> str:
+    return _BRACKET_REPL[m.group(0)]
 
 
 def _defang(m: re.Match[str]) -> str:
@@ -160,6 +232,13 @@ def _scheme_gap(m: re.Match[str]) -> str:
 
 def normalize(raw: str) -> Normalized:
     """Undo the disguises listed in the module docstring. Linear in ``len(raw)``."""
+    return normalize_flags(raw)[0]
+
+
+def normalize_flags(raw: str) -> tuple[Normalized, bool, bool]:
+    """``normalize``, and what the spaced-dot pass saw: whether its hint gate was open, and whether it was shut
+    while its pattern would have rewritten something (a tab in a spaced form the hints do not list: the pass
+    then runs or not depending on the rest of the text). Extraction line by line needs both to stay exact."""
     passes: list[_Pass] = []
     text = raw
 
@@ -171,11 +250,18 @@ def normalize(raw: str) -> Normalized:
             return True
         return False
 
+    def _unicode_passes() -> None:
+        if _INVISIBLE_CHAR.search(text):
+            step(_INVISIBLE, lambda m: "")
+        # NFKC of each non-ASCII run changes nothing when the whole text is in NFKC: the runs are cut at ASCII
+        # characters, which are starters that compose with nothing after them
+        if not unicodedata.is_normalized("NFKC", text):
+            step(_NON_ASCII, _nfkc)
+
     # Each pass is skipped when a substring test (in C) shows it has nothing to do: most text is ASCII with
     # no entities or escapes, and a pass over it would only scan.
     if not text.isascii():
-        step(_INVISIBLE, lambda m: "")
-        step(_NON_ASCII, _nfkc)
+        _unicode_passes()
     # redirectors nest encodings (%253A -> %3A -> :); decode until nothing changes (bounded)
     for _ in range(_MAX_DECODE_ROUNDS):
         changed = "&" in text and step(_ENTITY, _unescape_entity)
@@ -184,22 +270,28 @@ def normalize(raw: str) -> Normalized:
             break
     # decoding may have produced invisible or full-width characters
     if not text.isascii():
-        step(_INVISIBLE, lambda m: "")
-        step(_NON_ASCII, _nfkc)
-    if "[" in text or "(" in text or "{" in text:
-        step(_DEFANG_BRACKETS, _defang)
+        _unicode_passes()
+    # the passes below run only where a pass would rewrite something: each gate is a necessary condition for a
+    # match of its pattern (literals tested in C, or a small pattern the regex engine can scan for quickly)
+    if ("[" in text or "(" in text or "{" in text) and _BRACKET_GATE.search(text):
+        step(_DEFANG_BRACKETS, _debracket)
     if "xp" in text or "XP" in text or "xP" in text or "Xp" in text or "*p" in text or "*P" in text:
         step(_DEFANG_SCHEME, _defang)
-    if any(h in text for h in _SPACED_HINTS):
+    spaced_gate = any(h in text for h in _SPACED_HINTS)
+    if spaced_gate and _spaced_may_match(text):
         step(_DEFANG_SPACED, _defang)
-    if " :" in text or "\t:" in text:
+    # every form the pattern takes without a hint holds a tab (".<tab>whatsapp", ":/<tab>/", ": <tab>/")
+    spaced_shut_out = not spaced_gate and "\t" in text and _DEFANG_SPACED.search(text) is not None
+    if (" :" in text or "\t:" in text) and _SCHEME_GAP_GATE.search(text):
         step(_SCHEME_GAP, _scheme_gap)
     # _host_gap changes a match only with a gap before the slash, a line break after it or a "+" (t.me/ +AbC)
-    if any(h in text for h in _SLASH_GAP_HINTS):
-        step(_HOST_SLASH_GAP, _host_gap)
-    if "joinchat/" in text or "invite/" in text:
+    if any(h in text for h in _SLASH_GAP_HINTS) and _host_gap_may_change(text):
+        text, p = _rewrite_matches(text, _host_gap_matches(text), _host_gap)
+        if p.spans:
+            passes.append(p)
+    if ("joinchat/" in text or "invite/" in text) and _PREFIX_GAP_GATE.search(text):
         step(_PREFIX_GAP, lambda m: "")
-    return Normalized(raw=raw, text=text, passes=passes)
+    return Normalized(raw=raw, text=text, passes=passes), spaced_gate, spaced_shut_out
 
 
 # ---- HTML ---------------------------------------------------------------------------------------------
@@ -223,8 +315,11 @@ class HtmlText:
     language: str | None
 
 
+_HAS_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]{0,15}:")
+
+
 def _resolve(value: str, base_uri: str | None) -> str:
-    if base_uri and value and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]{0,15}:", value):
+    if base_uri and value and not _HAS_SCHEME.match(value):
         try:
             return urljoin(base_uri, value)
         except ValueError:
@@ -247,6 +342,9 @@ def html_text(doc: str, base_uri: str | None = None) -> HtmlText:
     lang = root.attributes.get("lang") if root.tag == "html" else None
     if lang:
         language = lang.strip()[:35] or None
+    last_id = 0
+    last_ptag: str | None = None
+    block, hidden = _BLOCK, _HIDDEN_TEXT
     for node in root.traverse(include_text=True):
         tag = node.tag
         if tag == "-text":
@@ -260,14 +358,23 @@ def html_text(doc: str, base_uri: str | None = None) -> HtmlText:
             if ptag == "title" and title is None:
                 title = content.strip()[:1000] or None
                 continue
-            if ptag in _HIDDEN_TEXT:
+            if ptag in hidden:
                 continue
-            if ptag in _BLOCK and last_parent is not None and parent != last_parent:
+            pid = parent.mem_id if parent is not None else 0
+            # a text in a block after a text of another parent starts a line. Parents compare as selectolax
+            # compares nodes: the same node, or two nodes with the same serialised HTML (which needs the same tag:
+            # serialise only then)
+            if (
+                ptag in block
+                and last_parent is not None
+                and pid != last_id
+                and (ptag != last_ptag or parent != last_parent)
+            ):
                 visible.append("\n")
             visible.append(content)
-            last_parent = parent
+            last_parent, last_id, last_ptag = parent, pid, ptag
             continue
-        if tag in _BLOCK:
+        if tag in block:
             visible.append("\n")
         attrs = node.attributes
         if not attrs:
