@@ -41,6 +41,42 @@ def name(v: str) -> AccountKey:
     return AccountKey(WA, "export_name", v)
 
 
+# ---- every read twice: pass 2's block loop against its line loop ------------------------------------------
+
+
+def _records_or_error(fmt: WhatsAppExport, unit: Unit, options: ReadOptions, read: Any) -> tuple[list[Any], str]:
+    try:
+        return list(read(fmt, unit, options)), ""
+    except Exception as e:  # noqa: BLE001 - compared, then raised again by the caller
+        return [], f"{type(e).__name__}: {e}"
+
+
+@pytest.fixture(autouse=True)
+def block_loop_equals_line_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every export these tests read is read by pass 2's block loop (``_parse``, BLOCK_PARSE) and by its line
+    loop (the reader as it was before the block loop; it still reads files with cut lines): both must give the
+    same records in the same order (every field, every Prov line) or the same error, for every locale, layout
+    and bad input below. The test then sees the block loop's records."""
+    from ringtrace.sources.whatsapp import export
+
+    read = WhatsAppExport.read
+
+    def both(self: WhatsAppExport, unit: Unit, options: ReadOptions) -> Any:
+        monkeypatch.setattr(export, "BLOCK_PARSE", False)
+        try:
+            lines, lines_err = _records_or_error(self, unit, options, read)
+        finally:
+            monkeypatch.setattr(export, "BLOCK_PARSE", True)
+        block, block_err = _records_or_error(self, unit, options, read)
+        assert (block_err, [repr(r) for r in block]) == (lines_err, [repr(r) for r in lines])
+        assert block == lines
+        if block_err:
+            yield from read(self, unit, options)  # raises it again
+        yield from block
+
+    monkeypatch.setattr(WhatsAppExport, "read", both)
+
+
 # ---- helpers -------------------------------------------------------------------------------------------
 
 
@@ -570,6 +606,39 @@ def test_block_reader_splits_like_readline(tmp_path: Path, monkeypatch: pytest.M
         want = _readline_lines(fh, 50)
     with f.open("r", encoding="utf-8", newline=None) as fh:
         assert list(_iter_lines(fh)) == want
+
+
+@pytest.mark.parametrize("block", [7, 64, 333])
+@pytest.mark.parametrize("ios", [False, True])
+def test_block_loop_across_block_edges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int,
+                                       ios: bool) -> None:
+    """Messages of many lines across small blocks, stray lines before the first message and after system
+    lines, impossible timestamps inside a message, messages over a (small) MSG_CAP, blank lines, a line that
+    looks like a timestamp but starts with a character no timestamp starts with, and no final newline: the
+    block loop gives what the line loop gives (the autouse fixture compares them)."""
+    from ringtrace.sources.whatsapp import export
+
+    monkeypatch.setattr(export, "BLOCK", block)
+    monkeypatch.setattr(export, "MSG_CAP", 120)
+    ts = (lambda m, s: f"[31/12/2023, 10:{m:02d}:{s:02d}] ") if ios else (lambda m, s: f"31/12/2023, 10:{m:02d} - ")
+    lines = ["stray line", "", "another"]
+    for i in range(40):
+        lines.append(f"{ts(i, i % 60)}{('Ana', 'Bo', 'Cy')[i % 3]}: text {i}")
+        if i % 4 == 1:
+            lines += [f"continued {i} " + "x" * (i * 3), "", f" more {i}"]
+        if i % 9 == 2:
+            lines.append("31/13/2023, 10:01 - Bo: an impossible date" if not ios else "[31/12/2023, 10:61:00] x")
+        if i % 11 == 3:
+            lines += [f"{ts(i, 0)}Ana created group \"G\"", "after a system line"]
+        if i % 7 == 5:
+            lines.append(" 31/12/2023, 10:00 - Bo: a leading space")
+    write_text(tmp_path, "\n".join(lines) + f"\n{ts(59, 59)}Ana: last, no newline")
+    recs = read_file(tmp_path, "WhatsApp Chat with Test.txt")
+    msgs = of(recs, Message)
+    assert len(msgs) >= 40 and any("\n" in m.text for m in msgs)
+    reasons = [p.reason for p in of(recs, Problem)]
+    assert any("message longer" in r for r in reasons) and any("not a valid" in r for r in reasons)
+    assert any("before the first" in r for r in reasons)
 
 
 def test_seconds_across_dst_and_impossible_seconds(tmp_path: Path) -> None:
