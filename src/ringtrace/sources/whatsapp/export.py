@@ -619,6 +619,7 @@ class _Reader:
         # reads with that same regex, so both passes agree on which lines start a message
         fast: re.Pattern[str] | None = None
         first_chars: frozenset[str] = frozenset()
+        p1_groups: itemgetter[Any] = itemgetter(0)
         time_first = False
         senders = p.senders
         n = 0
@@ -641,6 +642,8 @@ class _Reader:
                         if st.n >= LAYOUT_LOCK:
                             st.locked = layout = layout_of(st)
                             fast, first_chars = _ts_regex(layout), ts_first_chars(layout)
+                            gi = fast.groupindex
+                            p1_groups = itemgetter(*(gi[k] for k in ("a", "b", "c", "s", "ap", "ap0")))
                         if p.head_nonempty < HEAD_LINES and line.strip():
                             p.head_nonempty += 1
                             p.head_matched += m is not None
@@ -654,7 +657,7 @@ class _Reader:
                         if m is None:
                             continue
                         # what _Stats.add counts, for a line of the locked layout (separators known), inline
-                        ga, gb, gc, sec, ap, ap0 = m.group("a", "b", "c", "s", "ap", "ap0")
+                        ga, gb, gc, sec, ap, ap0 = p1_groups(m)
                         n_locked += 1
                         if ap:
                             ampm += 1
