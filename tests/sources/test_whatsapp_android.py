@@ -828,3 +828,18 @@ def test_media_merge_only_where_keys_are_distinct_numbers(tmp_path: Path) -> Non
     recs = read_all(tmp_path / "x", DB, "whatsapp-android", owner=f"+{OWN}")
     twice = [r for r in recs if isinstance(r, Message) and r.prov.row == "2"]
     assert len(twice) == 2  # the join pairs message 2 with both of its media rows
+
+
+def test_minute_table_times_equal_fromtimestamp() -> None:
+    """``current_messages`` builds a millisecond time below EXACT_MS from a cached minute and a timedelta table:
+    the same datetime as ``fromtimestamp(ms / 1000, UTC)`` (what the general loop and ms_to_dt give)."""
+    import random
+
+    from ringtrace.sources.whatsapp.android import EPOCH, EXACT_MS, MS_INTO_MINUTE
+
+    rng = random.Random(5)
+    samples = [1, 999, 60_000, 59_999, EXACT_MS - 1, 1_700_000_000_123] + [rng.randrange(1, EXACT_MS)
+                                                                          for _ in range(50_000)]
+    for ms in samples:
+        assert EPOCH + timedelta(minutes=ms // 60_000) + MS_INTO_MINUTE[ms % 60_000] == datetime.fromtimestamp(
+            ms / 1000, UTC), ms
