@@ -1125,7 +1125,10 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                             if m is None:
                                 continue
                             end = m.end()
-                        nl += block.count("\n", cpos, start)
+                        if start == pos and cpos != start:
+                            nl += 1  # right after the last message's first line: one line on
+                        else:
+                            nl += block.count("\n", cpos, start)
                         cpos = start
                         lineno = nl + 1
                         a, b, c, hh, mi, sec, ap, ap0 = ts_groups(m)
