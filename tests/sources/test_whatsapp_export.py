@@ -41,42 +41,6 @@ def name(v: str) -> AccountKey:
     return AccountKey(WA, "export_name", v)
 
 
-# ---- every read twice: pass 2's block loop against its line loop ------------------------------------------
-
-
-def _records_or_error(fmt: WhatsAppExport, unit: Unit, options: ReadOptions, read: Any) -> tuple[list[Any], str]:
-    try:
-        return list(read(fmt, unit, options)), ""
-    except Exception as e:  # noqa: BLE001 - compared, then raised again by the caller
-        return [], f"{type(e).__name__}: {e}"
-
-
-@pytest.fixture(autouse=True)
-def block_loop_equals_line_loop(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every export these tests read is read by pass 2's block loop (``_parse``, BLOCK_PARSE) and by its line
-    loop (the reader as it was before the block loop; it still reads files with cut lines): both must give the
-    same records in the same order (every field, every Prov line) or the same error, for every locale, layout
-    and bad input below. The test then sees the block loop's records."""
-    from ringtrace.sources.whatsapp import export
-
-    read = WhatsAppExport.read
-
-    def both(self: WhatsAppExport, unit: Unit, options: ReadOptions) -> Any:
-        monkeypatch.setattr(export, "BLOCK_PARSE", False)
-        try:
-            lines, lines_err = _records_or_error(self, unit, options, read)
-        finally:
-            monkeypatch.setattr(export, "BLOCK_PARSE", True)
-        block, block_err = _records_or_error(self, unit, options, read)
-        assert (block_err, [repr(r) for r in block]) == (lines_err, [repr(r) for r in lines])
-        assert block == lines
-        if block_err:
-            yield from read(self, unit, options)  # raises it again
-        yield from block
-
-    monkeypatch.setattr(WhatsAppExport, "read", both)
-
-
 # ---- helpers -------------------------------------------------------------------------------------------
 
 
@@ -610,12 +574,11 @@ def test_block_reader_splits_like_readline(tmp_path: Path, monkeypatch: pytest.M
 
 @pytest.mark.parametrize("block", [7, 64, 333])
 @pytest.mark.parametrize("ios", [False, True])
-def test_block_loop_across_block_edges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int,
-                                       ios: bool) -> None:
-    """Messages of many lines across small blocks, stray lines before the first message and after system
+def test_messages_of_many_lines_across_block_edges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int,
+                                                   ios: bool) -> None:
+    """Messages of many lines across small read blocks, stray lines before the first message and after system
     lines, impossible timestamps inside a message, messages over a (small) MSG_CAP, blank lines, a line that
-    looks like a timestamp but starts with a character no timestamp starts with, and no final newline: the
-    block loop gives what the line loop gives (the autouse fixture compares them)."""
+    looks like a timestamp but starts with a space, and no final newline: every message and problem read."""
     from ringtrace.sources.whatsapp import export
 
     monkeypatch.setattr(export, "BLOCK", block)
@@ -635,7 +598,10 @@ def test_block_loop_across_block_edges(tmp_path: Path, monkeypatch: pytest.Monke
     write_text(tmp_path, "\n".join(lines) + f"\n{ts(59, 59)}Ana: last, no newline")
     recs = read_file(tmp_path, "WhatsApp Chat with Test.txt")
     msgs = of(recs, Message)
-    assert len(msgs) >= 40 and any("\n" in m.text for m in msgs)
+    assert [m.text.split("\n", 1)[0] for m in msgs] == [f"text {i}" for i in range(40)] + ["last, no newline"]
+    assert all(len(m.text) <= 120 + 1 for m in msgs) and any("\n" in m.text for m in msgs)
+    assert [m.prov.line for m in msgs] == [i + 1 for i, ln in enumerate(lines) if ": text " in ln[:40]
+                                           and not ln.startswith(" ")] + [len(lines) + 1]
     reasons = [p.reason for p in of(recs, Problem)]
     assert any("message longer" in r for r in reasons) and any("not a valid" in r for r in reasons)
     assert any("before the first" in r for r in reasons)

@@ -286,56 +286,6 @@ def _line_batches(fh: IO[str]) -> Iterator[tuple[list[str], bool]]:
             yield lines, cut
 
 
-def _text_blocks(fh: IO[str]) -> Iterator[str]:
-    """The text in blocks of whole lines, for a file in which pass 1 found no line of LINE_CAP characters or
-    more. Each block starts with the line break before its first line (a stand-in "\n" before the file's
-    first) and ends with its last line's break (the file's last line may lack one), so that every line of a
-    block follows a "\n" in it: the block regex looks for "\n" then a timestamp, which SRE finds by a fast
-    scan for the "\n". Bounded all the same: a block is cut at BLOCK + LINE_CAP characters with no break."""
-    read = fh.read
-    lead = "\n"
-    carry = ""
-    while True:
-        chunk = read(BLOCK)
-        if not chunk:
-            if carry:
-                yield lead + carry
-            return
-        data = carry + chunk if carry else chunk
-        k = data.rfind("\n") + 1
-        if k == 0:
-            if len(data) < BLOCK + LINE_CAP:
-                carry = data
-                continue
-            k = len(data)
-        carry = data[k:]
-        yield lead + data[:k]
-        lead = data[k - 1]
-
-
-@lru_cache(maxsize=64)
-def _block_regexes(layout: Layout) -> tuple[re.Pattern[str], re.Pattern[str], itemgetter[Any]]:
-    """The file's own timestamp regex for a block of lines (``_text_blocks``): (a regex for a line break then a
-    timestamp whose first character may start one, as the line loop tests before matching; the same anchored
-    at a line start, for one line alone; the getter of the groups a, b, c, h, mi, s, ap, ap0 of a match of
-    either). A match is the line loop's match whenever it holds no line break but as its last character (the
-    regex has no end anchor nor lookahead: a match within the line is found the same way in the line alone);
-    one that runs past its line is checked on the line alone."""
-    rx = _ts_regex(layout)
-    assert rx.pattern.startswith("^") and not rx.flags & re.MULTILINE
-    first = "(?=[" + "".join(re.escape(c) for c in sorted(ts_first_chars(layout))) + "])"
-    after_break = re.compile("\n" + first + rx.pattern[1:])
-    at_line = re.compile("^" + first + rx.pattern[1:], re.MULTILINE)
-    gi = rx.groupindex
-    assert after_break.groupindex == gi == at_line.groupindex
-    return after_break, at_line, itemgetter(*(gi[k] for k in ("a", "b", "c", "h", "mi", "s", "ap", "ap0")))
-
-
-#: Pass 2 reads blocks of text (``_parse``'s block loop) unless a line was cut; False: always line by line
-#: (the reference the block loop is tested against).
-BLOCK_PARSE = True
-
-
 def _is_cut(line: str) -> bool:
     return len(line) == LINE_CAP and line[-1] != "\n"
 
@@ -484,7 +434,6 @@ class _Pass1:
     unknown_lines: list[tuple[int, str | None]] = field(default_factory=list)  # first few: line, "Name:" prefix
     nospace: dict[str, int] = field(default_factory=dict)  # "Name" of unread "Name:text" lines (no space)
     sys_names: set[str] = field(default_factory=set)  # actors/targets of system lines with a clear boundary
-    cut: bool = False  # some line has LINE_CAP characters or more (pass 2 then reads line by line)
 
 
 _SYS_PREFIX: dict[str, bool] = {}
@@ -628,9 +577,7 @@ class _Reader:
         last_date: tuple[str, str, str] | None = None
         last_a4 = False
         with self.open() as fh:
-            for lines, cut in _line_batches(fh):
-                if cut:
-                    p.cut = True
+            for lines, _cut in _line_batches(fh):
                 for line in lines:
                     n += 1
                     if fast is None:
@@ -642,7 +589,7 @@ class _Reader:
                         if st.n >= LAYOUT_LOCK:
                             st.locked = layout = layout_of(st)
                             fast, first_chars = _ts_regex(layout), ts_first_chars(layout)
-                            gi = fast.groupindex
+                            gi = fast.groupindex  # the groups by number, one C call (parse speed)
                             p1_groups = itemgetter(*(gi[k] for k in ("a", "b", "c", "s", "ap", "ap0")))
                         if p.head_nonempty < HEAD_LINES and line.strip():
                             p.head_nonempty += 1
@@ -1073,64 +1020,20 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
             yield GroupEvent(chat, phrase.kind, at, actor, t, text, r.prov(line), value=value,
                              old_value=f.get("old") if phrase.kind == EventKind.SUBJECT else None)
 
-    def add_lines(chunk: str) -> Iterator[Record]:
-        """Continuation lines (whole lines, each with its "\n" but maybe the file's last) given to the message
-        being assembled as the line loop gives them one by one: its text kept to MSG_CAP characters, and lines
-        after a system line or before the first timestamp counted as orphans."""
-        nonlocal cur_len, cur_cut, orphan
-        if cur is None:
-            orphan += sum(1 for x in chunk.split("\n") if x.strip())
-            return
-        piece = chunk[:-1] if chunk[-1:] == "\n" else chunk
-        inc = len(piece) + 1  # what the line loop adds: each line's characters and one for its break
-        if cur_len + inc <= MSG_CAP:
-            cur.append(piece)  # "\n".join(cur) is the same text as with one piece per line
-            cur_len += inc
-            return
-        for x in piece.split("\n"):
-            if cur_len < MSG_CAP:
-                cur.append(x[: MSG_CAP - cur_len])
-                cur_len += len(x) + 1
-            elif not cur_cut:
-                cur_cut = True
-                yield r.problem(f"message longer than {MSG_CAP} characters; cut", cur_line)
-
-    lineno = 0
     try:
-        if BLOCK_PARSE and not p1.cut:
-            # The block loop: the file's regex finds the timestamped lines of a whole block, continuation lines
-            # are handed over as one slice each and counted with str.count, never split; the same records, in
-            # the same order, as the line loop below (which reads files with cut lines, and is the reference
-            # in the tests).
-            after_break, at_line, ts_groups = _block_regexes(layout)
-            search, line_match = after_break.search, at_line.match
+        with r.open() as fh:
+            lineno = 0
+            rx_match = rx.match
+            gi = rx.groupindex  # the groups by number, one C call (parse speed)
+            ts_groups = itemgetter(*(gi[k] for k in ("a", "b", "c", "h", "mi", "s", "ap", "ap0")))
             sys_prefix_get = _SYS_PREFIX.get
-            nl = 0  # line breaks before ``cpos`` of the current block, counted from the start of the file
-            last_block = ""
-            with r.open() as fh:
-                for block in _text_blocks(fh):
-                    last_block = block
-                    size = len(block)
-                    pos = 1  # start of the text not yet given to a message: continuation lines
-                    spos = 0  # the line break after which the next timestamp is looked for
-                    cpos = 1  # line breaks counted into ``nl`` up to here (the first is the last block's)
-                    while (m := search(block, spos)) is not None:
-                        start, end = m.start() + 1, m.end()
-                        le = block.find("\n", start)
-                        if le < 0:
-                            le = size
-                        spos = le
-                        if end > le + 1:  # ran past its line: the line alone decides
-                            m = line_match(block, start, le + 1)
-                            if m is None:
-                                continue
-                            end = m.end()
-                        if start == pos and cpos != start:
-                            nl += 1  # right after the last message's first line: one line on
-                        else:
-                            nl += block.count("\n", cpos, start)
-                        cpos = start
-                        lineno = nl + 1
+            for lines, batch_cut in _line_batches(fh):
+                for line in lines:
+                    lineno += 1
+                    if batch_cut and _is_cut(line):
+                        yield r.problem(f"line longer than {LINE_CAP} characters; cut", lineno)
+                    m = rx_match(line) if line[:1] in first_chars else None
+                    if m is not None:
                         a, b, c, hh, mi, sec, ap, ap0 = ts_groups(m)
                         hkey = (a, b, c, hh, ap, ap0)
                         hour_at = hour_cache.get(hkey)
@@ -1165,181 +1068,73 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                             sec_i = int(sec) if sec else 0
                             if mi_i > 59 or sec_i > 59:
                                 raise ValueError(mi, sec)
+                            # zone offsets change on the hour: the hour's UTC start plus minutes and seconds
                             at = hour_at + _MIN_SEC[mi_i * 60 + sec_i]
                         except ValueError:
                             yield r.problem(f"timestamp not a valid {order} date/time; line kept as text", lineno)
-                            continue  # a continuation line: stays in block[pos:]
-                        if pos < start:
-                            yield from add_lines(block[pos:start])
-                        pos = le + 1
-                        if cur is not None:
-                            msg = flush()
-                            if pending:
-                                yield from pending
-                                pending.clear()
-                            yield msg
-                            cur = None
-                        body = block[end:le] if end <= le else ""
-                        # fast path: as in the line loop
-                        i = body.find(": ")
-                        if i > 0:
-                            t2 = body[i + 2 : i + 4]
-                            sender = body[:i]
-                            if (
-                                sys_prefix_get(sender) is False
-                                and t2[:1] not in _MARK_SET
-                                and t2 not in _LEAD_HEADS
-                                and t2[:1] not in _LEAD_LOOSE
-                                and ": \u200e" not in body
-                            ):
-                                text = body[i + 2 :]
-                                cur = [text]
-                                cur_len = len(text)
-                                cur_line = lineno
-                                cur_at = at
-                                cur_sender = sender
-                                cur_cut = False
-                                continue
-                        kind, sender_or_none, text, sm = _classify(body, ios_title_now)
-                        if kind == "sys" and sm is None and sender_or_none is None and nospace:
-                            pre = _nospace_prefix(body)
-                            if pre in nospace:
-                                kind, sender_or_none, text = "msg", pre, body[len(pre) + 1 :]
-                        if kind == "msg":
-                            cur = [text]
-                            cur_len = len(text)
-                            cur_line = lineno
-                            cur_at = at
-                            cur_sender = sender_or_none or ""
-                            cur_cut = False
-                        else:
-                            yield from system(text, sm, at, lineno)
-                    if pos < size:
-                        yield from add_lines(block[pos:])
-                    nl += block.count("\n", cpos)
-                lineno = nl
-                if last_block:
-                    last_nl = last_block[-1] == "\n"
-                    if not last_nl:
-                        last_line = last_block[last_block.rfind("\n") + 1 :]
-                        lineno = nl + 1
-                if cur is not None:
-                    msg = flush()
-                    yield from pending
-                    yield msg
-        else:
-            with r.open() as fh:
-                lineno = 0
-                rx_match = rx.match
-                sys_prefix_get = _SYS_PREFIX.get
-                for lines, batch_cut in _line_batches(fh):
-                    for line in lines:
-                        lineno += 1
-                        if batch_cut and _is_cut(line):
-                            yield r.problem(f"line longer than {LINE_CAP} characters; cut", lineno)
-                        m = rx_match(line) if line[:1] in first_chars else None
-                        if m is not None:
-                            a, b, c, hh, mi, sec, ap, ap0 = m.group("a", "b", "c", "h", "mi", "s", "ap", "ap0")
-                            hkey = (a, b, c, hh, ap, ap0)
-                            hour_at = hour_cache.get(hkey)
-                            try:
-                                if hour_at is None:
-                                    ymd_t = date_cache.get((a, b, c))
-                                    if ymd_t is None:
-                                        if ymd:
-                                            ymd_t = (_year(a), int(b), int(c))
-                                        elif dmy:
-                                            ymd_t = (_year(c), int(b), int(a))
-                                        else:
-                                            ymd_t = (_year(c), int(a), int(b))
-                                        date(*ymd_t)  # validates (raises ValueError)
-                                        if len(date_cache) < 100_000:
-                                            date_cache[(a, b, c)] = ymd_t
-                                    h = int(hh)
-                                    ap = ap or ap0
-                                    if ap:
-                                        pm = is_pm.get(ap)
-                                        if pm is None:
-                                            raise ValueError(ap)
-                                        if h == 12:
-                                            h = 12 if pm else 0
-                                        elif pm:
-                                            h += 12
-                                    hour_at = r.to_utc(*ymd_t, h, 0, 0)
-                                    if len(hour_cache) > 100_000:
-                                        hour_cache.clear()
-                                    hour_cache[hkey] = hour_at
-                                mi_i = int(mi)
-                                sec_i = int(sec) if sec else 0
-                                if mi_i > 59 or sec_i > 59:
-                                    raise ValueError(mi, sec)
-                                # zone offsets change on the hour: the hour's UTC start plus minutes and seconds
-                                at = hour_at + _MIN_SEC[mi_i * 60 + sec_i]
-                            except ValueError:
-                                yield r.problem(f"timestamp not a valid {order} date/time; line kept as text", lineno)
-                                m = None
-                        if m is None:
-                            if cur is None:
-                                if line.strip():
-                                    orphan += 1
-                                continue
-                            if cur_len < MSG_CAP:
-                                piece = line.rstrip("\n")
-                                cur.append(piece[: MSG_CAP - cur_len])
-                                cur_len += len(piece) + 1
-                            elif not cur_cut:
-                                cur_cut = True
-                                yield r.problem(f"message longer than {MSG_CAP} characters; cut", cur_line)
+                            m = None
+                    if m is None:
+                        if cur is None:
+                            if line.strip():
+                                orphan += 1
                             continue
-                        if cur is not None:
-                            msg = flush()
-                            if pending:
-                                yield from pending
-                                pending.clear()
-                            yield msg
-                            cur = None
-                        body = line[m.end() :].rstrip("\n")
-                        # fast path: what _classify concludes for "Sender: text" when the sender holds no phrase words
-                        # and the text starts like no system phrase, without calling it (parse speed)
-                        i = body.find(": ")
-                        if i > 0:
-                            t2 = body[i + 2 : i + 4]
-                            sender = body[:i]
-                            if (
-                                sys_prefix_get(sender) is False
-                                and t2[:1] not in _MARK_SET
-                                and t2 not in _LEAD_HEADS
-                                and t2[:1] not in _LEAD_LOOSE
-                                and ": \u200e" not in body
-                            ):
-                                text = body[i + 2 :]
-                                cur = [text]
-                                cur_len = len(text)
-                                cur_line = lineno
-                                cur_at = at
-                                cur_sender = sender
-                                cur_cut = False
-                                continue
-                        kind, sender_or_none, text, sm = _classify(body, ios_title_now)
-                        if kind == "sys" and sm is None and sender_or_none is None and nospace:
-                            pre = _nospace_prefix(body)
-                            if pre in nospace:
-                                kind, sender_or_none, text = "msg", pre, body[len(pre) + 1 :]
-                        if kind == "msg":
+                        if cur_len < MSG_CAP:
+                            piece = line.rstrip("\n")
+                            cur.append(piece[: MSG_CAP - cur_len])
+                            cur_len += len(piece) + 1
+                        elif not cur_cut:
+                            cur_cut = True
+                            yield r.problem(f"message longer than {MSG_CAP} characters; cut", cur_line)
+                        continue
+                    if cur is not None:
+                        msg = flush()
+                        if pending:
+                            yield from pending
+                            pending.clear()
+                        yield msg
+                        cur = None
+                    body = line[m.end() :].rstrip("\n")
+                    # fast path: what _classify concludes for "Sender: text" when the sender holds no phrase words
+                    # and the text starts like no system phrase, without calling it (parse speed)
+                    i = body.find(": ")
+                    if i > 0:
+                        t2 = body[i + 2 : i + 4]
+                        sender = body[:i]
+                        if (
+                            sys_prefix_get(sender) is False
+                            and t2[:1] not in _MARK_SET
+                            and t2 not in _LEAD_HEADS
+                            and t2[:1] not in _LEAD_LOOSE
+                            and ": \u200e" not in body
+                        ):
+                            text = body[i + 2 :]
                             cur = [text]
                             cur_len = len(text)
                             cur_line = lineno
                             cur_at = at
-                            cur_sender = sender_or_none or ""
+                            cur_sender = sender
                             cur_cut = False
-                        else:
-                            yield from system(text, sm, at, lineno)
-                last_line = line if lineno else ""
-                last_nl = line.endswith("\n") if lineno else True
-                if cur is not None:
-                    msg = flush()
-                    yield from pending
-                    yield msg
+                            continue
+                    kind, sender_or_none, text, sm = _classify(body, ios_title_now)
+                    if kind == "sys" and sm is None and sender_or_none is None and nospace:
+                        pre = _nospace_prefix(body)
+                        if pre in nospace:
+                            kind, sender_or_none, text = "msg", pre, body[len(pre) + 1 :]
+                    if kind == "msg":
+                        cur = [text]
+                        cur_len = len(text)
+                        cur_line = lineno
+                        cur_at = at
+                        cur_sender = sender_or_none or ""
+                        cur_cut = False
+                    else:
+                        yield from system(text, sm, at, lineno)
+            last_line = line if lineno else ""
+            last_nl = line.endswith("\n") if lineno else True
+            if cur is not None:
+                msg = flush()
+                yield from pending
+                yield msg
     except OSError as e:
         yield r.problem(f"read failed after line {lineno}: {e.strerror or e}", severity="error")
 
