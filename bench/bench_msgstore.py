@@ -2,7 +2,8 @@
 
 Peer: ALEAPP's WhatsApp artifact is not on PyPI (it is a script collection run from a git checkout), so it is
 not installed here; the peer is a plain sqlite3 read of the same rows with the same joins (message +
-message_media + jid + chat), which is the floor any Python reader pays.
+message_media + jid + chat), the read a plain Python script would do (this reader pairs message_media by a merge
+instead of the join, so it fetches less).
 
     python bench/bench_msgstore.py [--messages 1000000] [--workdir /tmp/bench-msgstore] [--against-src DIR]
 
