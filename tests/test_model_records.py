@@ -43,3 +43,25 @@ def test_every_frozen_record_class_has_the_quick_constructor() -> None:
         assert [p for p in cls.__init__.__code__.co_varnames[1:cls.__init__.__code__.co_argcount]] == [
             f.name for f in dataclasses.fields(cls)
         ]
+
+
+def test_fast_constructors_build_the_record_class_itself() -> None:
+    """``model.new_*`` (the readers' hot-loop constructors) return instances of the record class, equal, hashing,
+    pickling and frozen like those the class builds, with the same parameters and defaults."""
+    chat = ChatRef("whatsapp", "group", "1@g.us")
+    at = datetime(2026, 1, 2, tzinfo=UTC)
+    p = model.new_prov("db", "message", "7")
+    assert type(p) is Prov and p == Prov("db", "message", "7") and hash(p) == hash(Prov("db", "message", "7"))
+    assert model.new_prov("f", line=3) == Prov("f", None, None, 3) and p.locator() == "db:message:row 7"
+    m = model.new_message(chat, "K1", None, at, "hi", p)
+    assert type(m) is Message and m == Message(chat, "K1", None, at, "hi", p) and not hasattr(m, "__dict__")
+    assert (m.media, m.forwarded, m.from_owner, m.raw_type, m.time_precision_s) == ((), False, False, None, 1)
+    assert pickle.loads(pickle.dumps(m)) == m and repr(m) == repr(Message(chat, "K1", None, at, "hi", p))
+    assert isinstance(m, Message) and dataclasses.replace(m, text="x").text == "x"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        m.text = "changed"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        model.new_message(chat)  # type: ignore[call-arg]
+    assert model.new_media_ref(size=3) == MediaRef(size=3)
+    k = AccountKey("whatsapp", "phone", "+34600000001")
+    assert model.new_account(k, p) == model.Account(k, p) and type(model.new_account(k, p)) is model.Account

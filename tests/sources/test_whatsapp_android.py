@@ -710,3 +710,136 @@ def test_batches_same_rows_whichever_decoder(tmp_path: Path) -> None:
     assert [r[0] for r in rows] == list(range(1, 12)) and rows[4][1] == "\ufffd"
     assert copy.text_factory is not str  # the replacing decoder is back for every other query
     copy.close()
+
+
+# ---- the merged read gives the joined read's records -----------------------------------------------------
+
+
+def _both_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **opts: object) -> tuple[list[Record], list[Record]]:
+    """The records of the current schema read the fast way (``current_messages``: media merged by row id) and
+    the general way (``joined_messages``: the LEFT JOIN query, one row loop for every schema variant, as the
+    reader read every database before the merge)."""
+    import ringtrace.sources.whatsapp.android as android
+
+    merged: list[bool] = []
+    mergeable = android._AndroidReader.media_mergeable
+    with monkeypatch.context() as m:
+        m.setattr(android._AndroidReader, "media_mergeable", lambda self: merged.append(mergeable(self)) or merged[-1])
+        fast = read_all(tmp_path, DB, "whatsapp-android", **opts)
+    assert merged in ([], [True]), merged  # a current schema is read the fast way (legacy has no such choice)
+    with monkeypatch.context() as m:
+        m.setattr(android._AndroidReader, "media_mergeable", lambda self: False)
+        joined = read_all(tmp_path, DB, "whatsapp-android", **opts)
+    return fast, joined
+
+
+@pytest.mark.parametrize("variant", ["legacy", "current", "mixed"])
+@pytest.mark.parametrize("lid_mapped", [True, False])
+def test_merged_read_equals_joined_read_writer_views(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variant: str,
+                                                     lid_mapped: bool) -> None:
+    writer.write(make_view(variant, lid_mapped), tmp_path / "a", seed=7)
+    fast, joined = _both_reads(tmp_path / "a", monkeypatch)
+    assert fast == joined and len(fast) > 20 and any(isinstance(r, Message) and r.media for r in fast)
+    writer.write(_realev_view(variant), tmp_path / "b", seed=3)
+    fast, joined = _both_reads(tmp_path / "b", monkeypatch)
+    assert fast == joined and sum(isinstance(r, Message) for r in fast) >= 10
+
+
+def _odd_current_db(tmp_path: Path) -> None:
+    """Rows off every common path: media rows of system and missing messages, media rows with neither path
+    nor hash, messages of a missing chat, times out of range or text, message types as text, the owner's own
+    and direct-chat messages, unknown senders and senders without a jid row."""
+    con = current_db(tmp_path)
+    b = CurrentBuilder(con)
+    direct = b.chat(f"{PEER}@s.whatsapp.net")
+    group = b.chat("120363000000000001@g.us", "Club")
+    other = b.chat("120363000000000002@g.us", "Otro")
+    member, lid = f"{MEMBER}@s.whatsapp.net", "201234567890123@lid"
+    for i in range(40):
+        chat = (direct, group, other)[i % 3]
+        mid = b.msg(chat, i % 4 == 0, (0, 1, 0, 15, 0, 10, 0)[i % 7], f"t{i}",
+                    sender=(member, lid, None)[i % 3] if chat != direct else None,
+                    action=56 if i % 13 == 5 else None)
+        if i % 3 == 1:
+            h = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" if i % 2 else "not base64!"
+            con.execute("INSERT INTO message_media (message_row_id, file_path, file_hash, file_size, mime_type, "
+                        "media_name) VALUES (?,?,?,?,?,?)",
+                        (mid, f"Media/WhatsApp Images/IMG-{i}.jpg" if i % 5 else None, h, 100 + i,
+                         "image/jpeg", f"IMG-{i}.jpg" if i % 4 else None))
+        elif i % 7 == 2:
+            con.execute("INSERT INTO message_media (message_row_id, mime_type) VALUES (?, 'x')", (mid,))
+    con.execute("INSERT INTO message_media (message_row_id, file_path) VALUES (9999, 'Media/gone.jpg')")
+    con.execute("UPDATE message SET chat_row_id = 77 WHERE _id = 3")
+    con.execute("UPDATE message SET timestamp = -5 WHERE _id = 4")
+    con.execute("UPDATE message SET timestamp = '1700000000000' WHERE _id = 6")
+    con.execute("UPDATE message SET timestamp = 999999999999999999 WHERE _id = 7")
+    con.execute("UPDATE message SET message_type = '15' WHERE _id = 9")
+    con.execute("UPDATE message SET message_type = NULL WHERE _id = 11")
+    con.execute("UPDATE message SET message_type = 'x' WHERE _id = 12")
+    con.execute("UPDATE message SET sender_jid_row_id = 4242 WHERE _id = 14")
+    con.execute("UPDATE message SET sender_jid_row_id = 'abc' WHERE _id = 17")
+    con.commit()
+    con.close()
+    media = tmp_path / "data/data/com.whatsapp/Media/WhatsApp Images"
+    media.mkdir(parents=True)
+    (media / "IMG-7.jpg").write_bytes(image(1))
+
+
+def test_merged_read_equals_joined_read_odd_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _odd_current_db(tmp_path)
+    for opts in ({"owner": f"+{OWN}"}, {}):
+        fast, joined = _both_reads(tmp_path, monkeypatch, **opts)
+        assert fast == joined
+        msgs = [r for r in fast if isinstance(r, Message)]
+        assert len(msgs) > 15 and sum(bool(m.media) for m in msgs) >= 5
+        assert any(m.media and m.media[0].path for m in msgs)
+        assert any(isinstance(r, Problem) and "unreadable timestamp" in r.reason for r in fast)
+
+
+def test_media_merge_only_where_keys_are_distinct_numbers(tmp_path: Path) -> None:
+    """A message_media whose message_row_id is not a unique number (a hand-made or damaged schema) is read
+    through the join, and gives the same records as the join would."""
+    from ringtrace.sources.whatsapp.android import unique_number_key
+
+    con = sqlite3.connect(tmp_path / "k.db")
+    con.executescript(
+        "CREATE TABLE a (message_row_id INTEGER PRIMARY KEY, x);"
+        "CREATE TABLE b (message_row_id INTEGER, x); CREATE UNIQUE INDEX bi ON b (message_row_id);"
+        "CREATE TABLE c (message_row_id INTEGER, x);"
+        "CREATE TABLE d (message_row_id TEXT PRIMARY KEY, x); INSERT INTO d VALUES ('abc', 1);"
+        "CREATE TABLE e (message_row_id INTEGER, x); CREATE UNIQUE INDEX ei ON e (message_row_id);"
+        "INSERT INTO e VALUES (NULL, 1);"
+        "CREATE TABLE f (message_row_id, y, PRIMARY KEY (message_row_id, y));"
+    )
+    assert [unique_number_key(con, t, "message_row_id") for t in "abcdef"] == [True, True, False, False, False,
+                                                                                False]
+    con.close()
+    _odd_current_db(tmp_path / "x")
+    con = sqlite3.connect(tmp_path / "x" / DB)
+    con.executescript(
+        "ALTER TABLE message_media RENAME TO mm_old;"
+        "CREATE TABLE message_media (message_row_id INTEGER, file_path TEXT, file_size INTEGER, mime_type TEXT,"
+        " file_hash TEXT, media_name TEXT);"
+        "INSERT INTO message_media SELECT message_row_id, file_path, file_size, mime_type, file_hash, media_name "
+        "FROM mm_old; INSERT INTO message_media (message_row_id, file_path) VALUES (2, 'Media/second.jpg');"
+    )
+    con.commit()
+    con.close()
+    recs = read_all(tmp_path / "x", DB, "whatsapp-android", owner=f"+{OWN}")
+    twice = [r for r in recs if isinstance(r, Message) and r.prov.row == "2"]
+    assert len(twice) == 2  # the join pairs message 2 with both of its media rows
+
+
+def test_minute_table_times_equal_fromtimestamp() -> None:
+    """``current_messages`` builds a millisecond time below EXACT_MS from a cached minute and a timedelta table:
+    the same datetime as ``fromtimestamp(ms / 1000, UTC)`` (what the general loop and ms_to_dt give)."""
+    import random
+
+    from ringtrace.sources.whatsapp.android import EPOCH, EXACT_MS, MS_INTO_MINUTE
+
+    rng = random.Random(5)
+    samples = [1, 999, 60_000, 59_999, EXACT_MS - 1, 1_700_000_000_123] + [rng.randrange(1, EXACT_MS)
+                                                                          for _ in range(50_000)]
+    for ms in samples:
+        assert EPOCH + timedelta(minutes=ms // 60_000) + MS_INTO_MINUTE[ms % 60_000] == datetime.fromtimestamp(
+            ms / 1000, UTC), ms

@@ -572,6 +572,41 @@ def test_block_reader_splits_like_readline(tmp_path: Path, monkeypatch: pytest.M
         assert list(_iter_lines(fh)) == want
 
 
+@pytest.mark.parametrize("block", [7, 64, 333])
+@pytest.mark.parametrize("ios", [False, True])
+def test_messages_of_many_lines_across_block_edges(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int,
+                                                   ios: bool) -> None:
+    """Messages of many lines across small read blocks, stray lines before the first message and after system
+    lines, impossible timestamps inside a message, messages over a (small) MSG_CAP, blank lines, a line that
+    looks like a timestamp but starts with a space, and no final newline: every message and problem read."""
+    from ringtrace.sources.whatsapp import export
+
+    monkeypatch.setattr(export, "BLOCK", block)
+    monkeypatch.setattr(export, "MSG_CAP", 120)
+    ts = (lambda m, s: f"[31/12/2023, 10:{m:02d}:{s:02d}] ") if ios else (lambda m, s: f"31/12/2023, 10:{m:02d} - ")
+    lines = ["stray line", "", "another"]
+    for i in range(40):
+        lines.append(f"{ts(i, i % 60)}{('Ana', 'Bo', 'Cy')[i % 3]}: text {i}")
+        if i % 4 == 1:
+            lines += [f"continued {i} " + "x" * (i * 3), "", f" more {i}"]
+        if i % 9 == 2:
+            lines.append("31/13/2023, 10:01 - Bo: an impossible date" if not ios else "[31/12/2023, 10:61:00] x")
+        if i % 11 == 3:
+            lines += [f"{ts(i, 0)}Ana created group \"G\"", "after a system line"]
+        if i % 7 == 5:
+            lines.append(" 31/12/2023, 10:00 - Bo: a leading space")
+    write_text(tmp_path, "\n".join(lines) + f"\n{ts(59, 59)}Ana: last, no newline")
+    recs = read_file(tmp_path, "WhatsApp Chat with Test.txt")
+    msgs = of(recs, Message)
+    assert [m.text.split("\n", 1)[0] for m in msgs] == [f"text {i}" for i in range(40)] + ["last, no newline"]
+    assert all(len(m.text) <= 120 + 1 for m in msgs) and any("\n" in m.text for m in msgs)
+    assert [m.prov.line for m in msgs] == [i + 1 for i, ln in enumerate(lines) if ": text " in ln[:40]
+                                           and not ln.startswith(" ")] + [len(lines) + 1]
+    reasons = [p.reason for p in of(recs, Problem)]
+    assert any("message longer" in r for r in reasons) and any("not a valid" in r for r in reasons)
+    assert any("before the first" in r for r in reasons)
+
+
 def test_seconds_across_dst_and_impossible_seconds(tmp_path: Path) -> None:
     # the UTC start of each local hour is cached and minutes/seconds added: Madrid springs forward on 31 March
     text = "[31/03/2024, 01:59:59] Ana: a\n[31/03/2024, 03:00:01] Ana: b\n[31/03/2024, 03:10:75] Ana: c\n"

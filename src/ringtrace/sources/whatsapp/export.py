@@ -19,8 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ringtrace.model import (
@@ -41,6 +42,8 @@ from ringtrace.model import (
     Prov,
     ReadOptions,
     Record,
+    new_message,
+    new_prov,
 )
 from ringtrace.phones import to_e164
 from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, register
@@ -565,6 +568,7 @@ class _Reader:
         # reads with that same regex, so both passes agree on which lines start a message
         fast: re.Pattern[str] | None = None
         first_chars: frozenset[str] = frozenset()
+        p1_groups: itemgetter[Any] = itemgetter(0)
         time_first = False
         senders = p.senders
         n = 0
@@ -585,6 +589,8 @@ class _Reader:
                         if st.n >= LAYOUT_LOCK:
                             st.locked = layout = layout_of(st)
                             fast, first_chars = _ts_regex(layout), ts_first_chars(layout)
+                            gi = fast.groupindex  # the groups by number, one C call (parse speed)
+                            p1_groups = itemgetter(*(gi[k] for k in ("a", "b", "c", "s", "ap", "ap0")))
                         if p.head_nonempty < HEAD_LINES and line.strip():
                             p.head_nonempty += 1
                             p.head_matched += m is not None
@@ -598,7 +604,7 @@ class _Reader:
                         if m is None:
                             continue
                         # what _Stats.add counts, for a line of the locked layout (separators known), inline
-                        ga, gb, gc, sec, ap, ap0 = m.group("a", "b", "c", "s", "ap", "ap0")
+                        ga, gb, gc, sec, ap, ap0 = p1_groups(m)
                         n_locked += 1
                         if ap:
                             ampm += 1
@@ -945,8 +951,8 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                               Prov(file, line=cur_line))
         s0 = first.lstrip() if first[:1].isspace() else first  # _attachment's cheap tests first (parse speed)
         if not s0 or (s0[:3].casefold() not in _OMITTED_HEADS and first.rstrip()[-1:] not in _ATTACH_LAST):
-            return Message(chat, None, key, cur_at, text, Prov(file, None, None, cur_line), (), False, from_owner,
-                           "export", precision)
+            return new_message(chat, None, key, cur_at, text, new_prov(file, None, None, cur_line), (), False,
+                               from_owner, "export", precision)
         is_att, att_name = _attachment(first)
         media: tuple[MediaRef, ...] = ()
         out_text: str | None = text
@@ -968,8 +974,8 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                 pending.append(
                     r.problem(f"attachment {att_name!r} named in the export is not beside it", cur_line, "info")
                 )
-        return Message(chat, None, key, cur_at, out_text, Prov(file, None, None, cur_line), media, False, from_owner,
-                       raw_type, precision)
+        return new_message(chat, None, key, cur_at, out_text, new_prov(file, None, None, cur_line), media, False,
+                           from_owner, raw_type, precision)
 
     def system(
         text: str, sm: tuple[L.SystemPhrase, dict[str, str]] | None, at: datetime, line: int
@@ -1018,6 +1024,8 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
         with r.open() as fh:
             lineno = 0
             rx_match = rx.match
+            gi = rx.groupindex  # the groups by number, one C call (parse speed)
+            ts_groups = itemgetter(*(gi[k] for k in ("a", "b", "c", "h", "mi", "s", "ap", "ap0")))
             sys_prefix_get = _SYS_PREFIX.get
             for lines, batch_cut in _line_batches(fh):
                 for line in lines:
@@ -1026,7 +1034,7 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                         yield r.problem(f"line longer than {LINE_CAP} characters; cut", lineno)
                     m = rx_match(line) if line[:1] in first_chars else None
                     if m is not None:
-                        a, b, c, hh, mi, sec, ap, ap0 = m.group("a", "b", "c", "h", "mi", "s", "ap", "ap0")
+                        a, b, c, hh, mi, sec, ap, ap0 = ts_groups(m)
                         hkey = (a, b, c, hh, ap, ap0)
                         hour_at = hour_cache.get(hkey)
                         try:
