@@ -155,3 +155,50 @@ def test_ingest_many_parses_what_it_recorded_before_a_refused_source(operation: 
         assert status == ["parsed", "parsed"]
     finally:
         case.close()
+
+
+def test_ingest_many_takes_a_source_given_twice_once(operation: Path, tmp_path: Path) -> None:
+    """Sources are recorded ahead of the database: the same folder given again, and a copy of it elsewhere, are
+    still recognised as the source stored a moment before (as an exhibit by exhibit ingest does)."""
+    import shutil
+
+    from ringtrace.stages.intake import ExhibitSpec, ingest_many
+
+    specs = _specs(operation)[:3]
+    copy = tmp_path / "copy"
+    shutil.copytree(specs[0].path, copy)
+    given = [*specs, ExhibitSpec(specs[0].path), ExhibitSpec(copy, exhibit="EX-COPY")]
+
+    def run(where: Path, together: bool) -> tuple[list[tuple[int, str, bool]], dict[str, Any]]:
+        case = Case.init(where, actor="exec")
+        try:
+            if together:
+                results = ingest_many(case, given, executor=make_executor("local:2"))
+            else:
+                results = [ingest(case, s.path, exhibit=s.exhibit, timezone=s.timezone, owner=s.owner,
+                                  region=s.region, seizure_country=s.seizure_country) for s in given]
+            return [(r.source_id, r.exhibit, r.added) for r in results], _strip(build_export(case,
+                                                                                             with_messages=True))
+        finally:
+            case.close()
+
+    together = run(tmp_path / "together" / "case", True)
+    assert [a for _, _, a in together[0]] == [True, True, True, False, False]
+    assert together[0][3][:2] == together[0][4][:2] == together[0][0][:2]
+    assert together == run(tmp_path / "one-by-one" / "case", False)
+
+
+def test_ingest_many_refuses_an_exhibit_number_given_twice(operation: Path, tmp_path: Path) -> None:
+    from ringtrace.stages.intake import ExhibitSpec, IntakeError, ingest_many
+
+    a, b, c = _specs(operation)[:3]
+    case = Case.init(tmp_path / "case", actor="exec")
+    try:
+        with pytest.raises(IntakeError, match="already used"):
+            ingest_many(case, [a, b, ExhibitSpec(c.path, exhibit=a.exhibit), c], executor=make_executor("local:2"))
+        with case.engine.connect() as con:
+            rows = [(r.exhibit, r.status) for r in con.execute(select(S.sources.c.exhibit, S.sources.c.status)
+                                                                 .order_by(S.sources.c.id))]
+        assert rows == [(a.exhibit, "parsed"), (b.exhibit, "parsed")]  # the refused one and those after: not taken
+    finally:
+        case.close()

@@ -12,7 +12,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -67,14 +67,16 @@ class Vault:
     def has(self, sha256: str) -> bool:
         return self.object_path(sha256).exists()
 
-    def put_stream(self, fh: IO[bytes], limit: int | None = None) -> Digests:
-        """Copy a stream into the vault, hashing as it goes; the object is renamed into place only when whole."""
+    def put_stream(self, fh: IO[bytes], limit: int | None = None,
+                   keep: Callable[[Digests], bool] | None = None) -> Digests:
+        """Copy a stream into the vault, hashing as it goes; the object is renamed into place only when whole, and
+        only when ``keep`` (if given) says so once the digests are known: one read both hashes and keeps."""
         fd, tmpname = tempfile.mkstemp(dir=self.tmp)
         try:
             with os.fdopen(fd, "wb") as out:
                 d = digest_stream(fh, out, limit)
             dest = self.object_path(d.sha256)
-            if dest.exists():
+            if dest.exists() or (keep is not None and not keep(d)):
                 os.unlink(tmpname)
             else:
                 dest.parent.mkdir(parents=True, exist_ok=True)
@@ -86,9 +88,10 @@ class Vault:
                 os.unlink(tmpname)
             raise
 
-    def put_file(self, path: Path, limit: int | None = None) -> Digests:
+    def put_file(self, path: Path, limit: int | None = None,
+                 keep: Callable[[Digests], bool] | None = None) -> Digests:
         with path.open("rb") as fh:
-            return self.put_stream(fh, limit)
+            return self.put_stream(fh, limit, keep)
 
     def put_bytes(self, data: bytes) -> Digests:
         import io
