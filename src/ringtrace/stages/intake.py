@@ -54,7 +54,10 @@ MAX_TOTAL_BYTES = 2 * 1024**4  # 2 TiB of expanded content per source
 MAX_RATIO = 200  # compression ratio above which a big member is treated as a bomb
 NESTED_ZIP_DEPTH = 2
 SNIFF_ZIP = b"PK\x03\x04"
-READ_THREADS = 4  # files of a folder read (copied into the vault and hashed) at once
+READ_THREADS = 4  # files of a folder read (copied into the vault and hashed) at once; 0: one by one here
+# ... when they are this big on average: hashing and I/O release the GIL, but for small files (a phone's thumbnails
+# and photos) the work is mostly Python and handing it to threads costs more CPU than it saves (measured)
+THREADED_MEAN_BYTES = 256 * 1024
 _Read = tuple[Digests, None] | tuple[None, str]  # a file's digests once in the vault, or why it could not be read
 
 
@@ -301,7 +304,8 @@ class _Stager:
         lim = self.limits
         # a budget can only refuse a file once the files before it used it up: when the listed files (with room
         # for growth) fit, none can be refused by it and they are read side by side; else one by one, as ever
-        parallel = (n > 1 and len(self.files) + n < lim.max_members
+        parallel = (READ_THREADS > 0 and n > 1 and listed >= n * THREADED_MEAN_BYTES
+                    and len(self.files) + n < lim.max_members
                     and self.total + 2 * listed + 2**20 * n < lim.max_total_bytes)
         if not parallel:
             for where, x in events:
