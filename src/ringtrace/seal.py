@@ -117,21 +117,19 @@ def _render_rows(con: Connection, keys: _Keys, table: Table, source_id: int,
         q = select(table.c.id, *cols).where(table.c.source_id == source_id).where(table.c.stage == "parse")
     else:
         q = select(table.c.id, *cols).where(table.c.source_id == source_id)
-    convs = [_fk_render(keys, c, message_lines) for c in cols]
-    names = [c.name for c in cols]
-    plain = _PLAIN
+    # per column (in position): the foreign-key rendering, else None (the value through ``_value``)
+    renders = list(enumerate((c.name, _fk_render(keys, c, message_lines)) for c in cols))
+    plain, dt = _PLAIN, datetime
     encode = _LINE.encode
     for row in con.execute(q):
         out: dict[str, Any] = {}
-        for name, f, v in zip(names, convs, row[1:], strict=True):
+        for i, (name, f) in renders:
+            v = row[i + 1]
             if f is not None:
                 out[name] = f(v)
-            elif v.__class__ in plain:
-                out[name] = v
-            elif v.__class__ is datetime:
-                out[name] = v.isoformat()
             else:
-                out[name] = _value(v)
+                c = v.__class__
+                out[name] = v if c in plain else (v.isoformat() if c is dt else (int(v) if c is bool else _value(v)))
         yield row[0], encode(out)
 
 
