@@ -25,6 +25,7 @@ import os
 import shutil
 import stat
 import tarfile
+import threading
 import zipfile
 from collections import deque
 from concurrent.futures import Future
@@ -164,6 +165,7 @@ class _Stager:
         self.total = 0
         self.by_name: dict[str, int] = {}  # relpath -> index in files
         self.dirs: set[str] = set()  # folders implied by the staged relpaths
+        self.cancel: threading.Event | None = None  # set: stop between files (ingest_many's caller has failed)
 
     def refuse(self, where: str, reason: str) -> None:
         self.problems.append((where, reason))
@@ -309,6 +311,7 @@ class _Stager:
                     and self.total + 2 * listed + 2**20 * n < lim.max_total_bytes)
         if not parallel:
             for where, x in events:
+                self._check_cancel()
                 if isinstance(x, Path):
                     self.add_path(where, x)
                 else:
@@ -335,6 +338,7 @@ class _Stager:
                         pending.append((where, x))
                 if not pending:
                     break
+                self._check_cancel()
                 where, y = pending.popleft()
                 if isinstance(y, str):
                     self.refuse(where, y)
@@ -354,6 +358,10 @@ class _Stager:
                         self.refuse(where, str(error))
                     else:
                         self.place(where, d, 0)
+
+    def _check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise IntakeError(f"{self.origin}: recording stopped (the ingest it belongs to failed)")
 
     def _read_into_vault(self, path: Path) -> _Read:
         """A thread's work: one file copied into the vault and hashed, or why it could not be."""
@@ -607,7 +615,8 @@ class _Staged:
 def _stage(case: Case, path: Path, exhibit: str | None = None, format: str | None = None, timezone: str = "UTC",
            owner: str | None = None, region: str | None = None, seizure_country: str | None = None,
            reference: bool = False, key: str | None = None, limits: IntakeLimits | None = None,
-           copy_image: bool = False, password: str | None = None, batch: _Batch | None = None) -> _Staged:
+           copy_image: bool = False, password: str | None = None, batch: _Batch | None = None,
+           cancel: threading.Event | None = None) -> _Staged:
     """Check every option (IntakeError with the reason) and record the source into the vault: what ``ingest``
     does before it writes to the database. ``batch``: the sources staged before this one and not yet stored."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -689,6 +698,7 @@ def _stage(case: Case, path: Path, exhibit: str | None = None, format: str | Non
     tree_key = st.container_sha or hashlib.sha256(str(path.resolve()).encode()).hexdigest()
     fresh = not case.vault.tree(tree_key).exists()
     stager = st.stager = _Stager(case, tree_key, ref_root, str(path), limits)
+    stager.cancel = cancel
     if kind == "folder":
         stager.add_folder(path)
     elif disk is not None:
@@ -868,7 +878,6 @@ def ingest_many(case: Case, specs: Sequence[ExhibitSpec], examiner: str | None =
     ones read, alone and in source then unit order, so the case is the one an exhibit by exhibit ingest gives.
     Should one source be refused (IntakeError), those before it are still parsed before the error is raised."""
     import queue
-    import threading
 
     from ringtrace.compute import SerialExecutor, make_executor
     from ringtrace.model import ReadOptions
@@ -890,7 +899,7 @@ def ingest_many(case: Case, specs: Sequence[ExhibitSpec], examiner: str | None =
                     return
                 st = _stage(case, sp.path, exhibit=sp.exhibit, format=sp.format, timezone=sp.timezone, owner=sp.owner,
                             region=sp.region, seizure_country=sp.seizure_country, reference=sp.reference,
-                            copy_image=sp.copy_image, batch=batch)
+                            copy_image=sp.copy_image, batch=batch, cancel=cancel)
                 if not st.already and st.stager is not None:
                     root = (case.vault.tree(st.container_sha) if st.mode != "reference"
                             else (st.path if st.kind == "folder" else st.path.parent))
