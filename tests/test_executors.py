@@ -129,9 +129,32 @@ def _ingest_case(op: Path, where: Path, executor: Executor | None) -> tuple[dict
         case.close()
 
 
+@pytest.fixture(scope="module")
+def exhibit_by_exhibit(operation: Path, tmp_path_factory: pytest.TempPathFactory
+                       ) -> tuple[dict[str, Any], dict[int, Any]]:
+    return _ingest_case(operation, tmp_path_factory.mktemp("one-by-one") / "case", None)
+
+
+def test_ingest_of_many_exhibits_through_a_dask_cluster_of_processes_gives_the_same_case(
+        operation: Path, tmp_path: Path, exhibit_by_exhibit: tuple[dict[str, Any], dict[int, Any]]) -> None:
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    cluster_cls: Any = LocalCluster  # distributed ships no complete annotations
+    with cluster_cls(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        ex = make_executor(f"dask:{cluster.scheduler_address}")
+        try:
+            got = _ingest_case(operation, tmp_path / "case", ex)
+        finally:
+            ex.close()
+    assert got[1] == exhibit_by_exhibit[1]
+    assert got[0] == exhibit_by_exhibit[0]
+
+
 def test_ingest_of_many_exhibits_in_workers_gives_the_exhibit_by_exhibit_case(
-        operation: Path, tmp_path: Path, serial: tuple[dict[str, Any], dict[int, Any]]) -> None:
-    one_by_one = _ingest_case(operation, tmp_path / "one-by-one" / "case", None)
+        operation: Path, tmp_path: Path, serial: tuple[dict[str, Any], dict[int, Any]],
+        exhibit_by_exhibit: tuple[dict[str, Any], dict[int, Any]]) -> None:
+    one_by_one = exhibit_by_exhibit
     ex = make_executor("local:2")
     try:
         together = _ingest_case(operation, tmp_path / "together" / "case", ex)
