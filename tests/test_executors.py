@@ -129,9 +129,32 @@ def _ingest_case(op: Path, where: Path, executor: Executor | None) -> tuple[dict
         case.close()
 
 
+@pytest.fixture(scope="module")
+def exhibit_by_exhibit(operation: Path, tmp_path_factory: pytest.TempPathFactory
+                       ) -> tuple[dict[str, Any], dict[int, Any]]:
+    return _ingest_case(operation, tmp_path_factory.mktemp("one-by-one") / "case", None)
+
+
+def test_ingest_of_many_exhibits_through_a_dask_cluster_of_processes_gives_the_same_case(
+        operation: Path, tmp_path: Path, exhibit_by_exhibit: tuple[dict[str, Any], dict[int, Any]]) -> None:
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    cluster_cls: Any = LocalCluster  # distributed ships no complete annotations
+    with cluster_cls(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        ex = make_executor(f"dask:{cluster.scheduler_address}")
+        try:
+            got = _ingest_case(operation, tmp_path / "case", ex)
+        finally:
+            ex.close()
+    assert got[1] == exhibit_by_exhibit[1]
+    assert got[0] == exhibit_by_exhibit[0]
+
+
 def test_ingest_of_many_exhibits_in_workers_gives_the_exhibit_by_exhibit_case(
-        operation: Path, tmp_path: Path, serial: tuple[dict[str, Any], dict[int, Any]]) -> None:
-    one_by_one = _ingest_case(operation, tmp_path / "one-by-one" / "case", None)
+        operation: Path, tmp_path: Path, serial: tuple[dict[str, Any], dict[int, Any]],
+        exhibit_by_exhibit: tuple[dict[str, Any], dict[int, Any]]) -> None:
+    one_by_one = exhibit_by_exhibit
     ex = make_executor("local:2")
     try:
         together = _ingest_case(operation, tmp_path / "together" / "case", ex)
@@ -153,5 +176,52 @@ def test_ingest_many_parses_what_it_recorded_before_a_refused_source(operation: 
         with case.engine.connect() as con:
             status = [r[0] for r in con.execute(select(S.sources.c.status).order_by(S.sources.c.id))]
         assert status == ["parsed", "parsed"]
+    finally:
+        case.close()
+
+
+def test_ingest_many_takes_a_source_given_twice_once(operation: Path, tmp_path: Path) -> None:
+    """Sources are recorded ahead of the database: the same folder given again, and a copy of it elsewhere, are
+    still recognised as the source stored a moment before (as an exhibit by exhibit ingest does)."""
+    import shutil
+
+    from ringtrace.stages.intake import ExhibitSpec, ingest_many
+
+    specs = _specs(operation)[:3]
+    copy = tmp_path / "copy"
+    shutil.copytree(specs[0].path, copy)
+    given = [*specs, ExhibitSpec(specs[0].path), ExhibitSpec(copy, exhibit="EX-COPY")]
+
+    def run(where: Path, together: bool) -> tuple[list[tuple[int, str, bool]], dict[str, Any]]:
+        case = Case.init(where, actor="exec")
+        try:
+            if together:
+                results = ingest_many(case, given, executor=make_executor("local:2"))
+            else:
+                results = [ingest(case, s.path, exhibit=s.exhibit, timezone=s.timezone, owner=s.owner,
+                                  region=s.region, seizure_country=s.seizure_country) for s in given]
+            return [(r.source_id, r.exhibit, r.added) for r in results], _strip(build_export(case,
+                                                                                             with_messages=True))
+        finally:
+            case.close()
+
+    together = run(tmp_path / "together" / "case", True)
+    assert [a for _, _, a in together[0]] == [True, True, True, False, False]
+    assert together[0][3][:2] == together[0][4][:2] == together[0][0][:2]
+    assert together == run(tmp_path / "one-by-one" / "case", False)
+
+
+def test_ingest_many_refuses_an_exhibit_number_given_twice(operation: Path, tmp_path: Path) -> None:
+    from ringtrace.stages.intake import ExhibitSpec, IntakeError, ingest_many
+
+    a, b, c = _specs(operation)[:3]
+    case = Case.init(tmp_path / "case", actor="exec")
+    try:
+        with pytest.raises(IntakeError, match="already used"):
+            ingest_many(case, [a, b, ExhibitSpec(c.path, exhibit=a.exhibit), c], executor=make_executor("local:2"))
+        with case.engine.connect() as con:
+            rows = [(r.exhibit, r.status) for r in con.execute(select(S.sources.c.exhibit, S.sources.c.status)
+                                                                 .order_by(S.sources.c.id))]
+        assert rows == [(a.exhibit, "parsed"), (b.exhibit, "parsed")]  # the refused one and those after: not taken
     finally:
         case.close()

@@ -37,7 +37,7 @@ def ingest_operation(case: Case, op_dir: Path, progress: Callable[[str, int, int
 
     manifest = json.loads((op_dir / "operation.json").read_text(encoding="utf-8"))
     exhibits = manifest["exhibits"]
-    # every exhibit recorded first, then all parsed together in worker processes (one writer)
+    # recorded one after another by a thread while the recorded ones are parsed in worker processes (one writer)
     specs = [ExhibitSpec(op_dir / ex["path"], exhibit=ex["exhibit"], timezone=ex.get("timezone", "UTC"),
                          owner=ex.get("owner"), region=ex.get("region"), seizure_country=ex.get("seizure_country"))
              for ex in exhibits]

@@ -8,14 +8,15 @@ find siblings by path while the store keeps one copy. ``verify`` re-hashes every
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 CHUNK = 1024 * 1024
 
@@ -47,6 +48,47 @@ def digest_stream(fh: IO[bytes], sink: IO[bytes] | None = None, limit: int | Non
     return Digests(s256.hexdigest(), s1.hexdigest(), m5.hexdigest(), size)
 
 
+def _digests(data: bytes) -> Digests:
+    return Digests(hashlib.sha256(data).hexdigest(), hashlib.sha1(data).hexdigest(),  # noqa: S324
+                   hashlib.md5(data).hexdigest(), len(data))  # noqa: S324 - forensic digests, not security
+
+
+def _read_upto(fh: IO[bytes], n: int) -> bytes:
+    """``n`` bytes, fewer only at the end of the stream (a raw stream may return less at a time)."""
+    data = fh.read(n)
+    if len(data) >= n or not data:
+        return data
+    parts = [data]
+    got = len(data)
+    while got < n:
+        more = fh.read(n - got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
+
+
+class _Joined(io.RawIOBase):
+    """``head`` (already read), then the rest of ``fh``."""
+
+    def __init__(self, head: bytes, fh: IO[bytes]) -> None:
+        self.head = head
+        self.fh = fh
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        if self.head:
+            if n < 0 or n >= len(self.head):
+                out, self.head = self.head, b""
+                return out
+            out, self.head = self.head[:n], self.head[n:]
+            return out
+        return self.fh.read(n)
+
+
 def digest_file(path: Path) -> Digests:
     with path.open("rb") as fh:
         return digest_stream(fh)
@@ -60,6 +102,8 @@ class Vault:
         self.tmp = root / "tmp"
         for p in (self.objects, self.trees, self.tmp):
             p.mkdir(parents=True, exist_ok=True)
+        self._dirs: set[str] = set()  # object folders known to exist
+        self._tree_dirs: set[str] = set()  # exhibit-tree folders known to exist
 
     def object_path(self, sha256: str) -> Path:
         return self.objects / sha256[:2] / sha256
@@ -67,28 +111,67 @@ class Vault:
     def has(self, sha256: str) -> bool:
         return self.object_path(sha256).exists()
 
-    def put_stream(self, fh: IO[bytes], limit: int | None = None) -> Digests:
-        """Copy a stream into the vault, hashing as it goes; the object is renamed into place only when whole."""
+    def put_stream(self, fh: IO[bytes], limit: int | None = None,
+                   keep: Callable[[Digests], bool] | None = None) -> Digests:
+        """Copy a stream into the vault, hashing as it goes; the object is renamed into place only when whole, and
+        only when ``keep`` (if given) says so once the digests are known: one read both hashes and keeps. A content
+        of at most one chunk is hashed first and written only when the vault does not hold it yet (most of an
+        operation's small files are copies of each other: no file is made for those)."""
+        first = _read_upto(fh, CHUNK)
+        if len(first) < CHUNK or not (rest := _read_upto(fh, 1)):
+            if limit is not None and len(first) > limit:
+                raise ValueError(f"larger than the {limit}-byte limit")
+            d = _digests(first)
+            if not self.has(d.sha256) and (keep is None or keep(d)):
+                self._place(d.sha256, lambda out: out.write(first))
+            return d
+        return self._put_long(cast(IO[bytes], _Joined(first + rest, fh)), limit, keep)
+
+    def _put_long(self, fh: IO[bytes], limit: int | None, keep: Callable[[Digests], bool] | None) -> Digests:
         fd, tmpname = tempfile.mkstemp(dir=self.tmp)
         try:
             with os.fdopen(fd, "wb") as out:
                 d = digest_stream(fh, out, limit)
             dest = self.object_path(d.sha256)
-            if dest.exists():
+            if dest.exists() or (keep is not None and not keep(d)):
                 os.unlink(tmpname)
             else:
-                dest.parent.mkdir(parents=True, exist_ok=True)
                 os.chmod(tmpname, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-                os.replace(tmpname, dest)
+                self._into_place(tmpname, d.sha256)
             return d
         except BaseException:
             if os.path.exists(tmpname):
                 os.unlink(tmpname)
             raise
 
-    def put_file(self, path: Path, limit: int | None = None) -> Digests:
+    def _place(self, sha256: str, write: Callable[[IO[bytes]], object]) -> None:
+        """A new object written whole to a temporary file, then renamed into place (read-only)."""
+        fd, tmpname = tempfile.mkstemp(dir=self.tmp)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                write(out)
+            os.chmod(tmpname, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+            self._into_place(tmpname, sha256)
+        except BaseException:
+            if os.path.exists(tmpname):
+                os.unlink(tmpname)
+            raise
+
+    def _into_place(self, tmpname: str, sha256: str) -> None:
+        sub = sha256[:2]
+        if sub not in self._dirs:
+            (self.objects / sub).mkdir(parents=True, exist_ok=True)
+            self._dirs.add(sub)
+        try:
+            os.replace(tmpname, self.object_path(sha256))
+        except FileNotFoundError:  # its folder went away since (removed by hand): made again
+            (self.objects / sub).mkdir(parents=True, exist_ok=True)
+            os.replace(tmpname, self.object_path(sha256))
+
+    def put_file(self, path: Path, limit: int | None = None,
+                 keep: Callable[[Digests], bool] | None = None) -> Digests:
         with path.open("rb") as fh:
-            return self.put_stream(fh, limit)
+            return self.put_stream(fh, limit, keep)
 
     def put_bytes(self, data: bytes) -> Digests:
         import io
@@ -100,10 +183,21 @@ class Vault:
 
     def link_into_tree(self, key: str, relpath: str, sha256: str) -> Path:
         dest = self.tree(key) / relpath
+        parent = os.path.dirname(os.fspath(dest))
+        if parent not in self._tree_dirs:
+            os.makedirs(parent, exist_ok=True)
+            self._tree_dirs.add(parent)
+        src = self.object_path(sha256)
+        try:
+            os.link(src, dest)
+            return dest
+        except FileExistsError:
+            return dest
+        except OSError:  # its folder went away since (a tree renamed or dropped), or links are not possible here
+            self._tree_dirs.discard(parent)
+            os.makedirs(parent, exist_ok=True)
         if dest.exists():
             return dest
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        src = self.object_path(sha256)
         try:
             os.link(src, dest)
         except OSError:

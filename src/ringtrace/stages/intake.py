@@ -25,11 +25,14 @@ import os
 import shutil
 import stat
 import tarfile
+import threading
 import zipfile
+from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import IO, TYPE_CHECKING, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from sqlalchemy import func, select
 
@@ -39,7 +42,7 @@ from ringtrace.lock import writes_case
 from ringtrace.stages import Progress, noop_progress
 from ringtrace.store import new_id
 from ringtrace.store.schema import problems, source_files, sources
-from ringtrace.vault import digest_file
+from ringtrace.vault import Digests, digest_file
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -52,6 +55,11 @@ MAX_TOTAL_BYTES = 2 * 1024**4  # 2 TiB of expanded content per source
 MAX_RATIO = 200  # compression ratio above which a big member is treated as a bomb
 NESTED_ZIP_DEPTH = 2
 SNIFF_ZIP = b"PK\x03\x04"
+READ_THREADS = 4  # files of a folder read (copied into the vault and hashed) at once; 0: one by one here
+# ... when they are this big on average: hashing and I/O release the GIL, but for small files (a phone's thumbnails
+# and photos) the work is mostly Python and handing it to threads costs more CPU than it saves (measured)
+THREADED_MEAN_BYTES = 256 * 1024
+_Read = tuple[Digests, None] | tuple[None, str]  # a file's digests once in the vault, or why it could not be read
 
 
 class IntakeError(Exception):
@@ -157,6 +165,7 @@ class _Stager:
         self.total = 0
         self.by_name: dict[str, int] = {}  # relpath -> index in files
         self.dirs: set[str] = set()  # folders implied by the staged relpaths
+        self.cancel: threading.Event | None = None  # set: stop between files (ingest_many's caller has failed)
 
     def refuse(self, where: str, reason: str) -> None:
         self.problems.append((where, reason))
@@ -225,6 +234,10 @@ class _Stager:
         except (OSError, ValueError, zipfile.BadZipFile, EOFError, tarfile.TarError) as e:
             self.refuse(relpath, f"could not be read: {e}")
             return
+        self.place(relpath, d, depth)
+
+    def place(self, relpath: str, d: Digests, depth: int) -> None:
+        """A content now in the vault takes its place in the exhibit tree and the file list (a zip is opened)."""
         self.total += d.size
         relpath = self._free_name(relpath)
         try:
@@ -258,27 +271,116 @@ class _Stager:
             self.refuse(relpath, f"could not be opened: {e}")
 
     def add_folder(self, root: Path) -> None:
+        """Every regular file under ``root``, in a stable order (names sorted, folder by folder). The files are
+        read (copied into the vault, or only hashed in reference mode) by a few threads at once, since hashing and
+        file I/O release the GIL; what each read gives is placed, and every refusal recorded, in walk order, so the
+        file list and the problems are those of a one-file-at-a-time intake."""
+        events: list[tuple[str, str | Path]] = []  # (where, why it is refused) or (relpath, file to read)
+        listed = 0  # bytes of the files listed
         for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
             dirnames.sort()
             for dn in list(dirnames):
                 if (Path(dirpath) / dn).is_symlink():  # os.walk lists it as a folder and never enters it
                     rel, _ = display_name((Path(dirpath) / dn).relative_to(root).as_posix())
-                    self.refuse(rel, "symbolic link to a folder: not followed")
+                    events.append((rel, "symbolic link to a folder: not followed"))
                     dirnames.remove(dn)
             for fn in sorted(filenames):
                 p = Path(dirpath) / fn
                 rel, raw = display_name(p.relative_to(root).as_posix())
                 if raw is not None:
-                    self.refuse(rel, f"file name is not valid UTF-8 (raw bytes {raw.hex()}): kept as {rel}")
+                    events.append((rel, f"file name is not valid UTF-8 (raw bytes {raw.hex()}): kept as {rel}"))
                 try:
                     st = p.lstat()
                 except OSError as e:
-                    self.refuse(rel, f"could not be read: {e}")
+                    events.append((rel, f"could not be read: {e}"))
                     continue
                 if not stat.S_ISREG(st.st_mode):
-                    self.refuse(rel, "not a regular file (link or device): not followed")
+                    events.append((rel, "not a regular file (link or device): not followed"))
                     continue
-                self.add_path(rel, p)
+                events.append((rel, p))
+                listed += st.st_size
+        self._take_files(events, listed)
+
+    def _take_files(self, events: list[tuple[str, str | Path]], listed: int) -> None:
+        n = sum(1 for _, x in events if isinstance(x, Path))
+        lim = self.limits
+        # a budget can only refuse a file once the files before it used it up: when the listed files (with room
+        # for growth) fit, none can be refused by it and they are read side by side; else one by one, as ever
+        parallel = (READ_THREADS > 0 and n > 1 and listed >= n * THREADED_MEAN_BYTES
+                    and len(self.files) + n < lim.max_members
+                    and self.total + 2 * listed + 2**20 * n < lim.max_total_bytes)
+        if not parallel:
+            for where, x in events:
+                self._check_cancel()
+                if isinstance(x, Path):
+                    self.add_path(where, x)
+                else:
+                    self.refuse(where, x)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        reference = self.reference_root is not None
+        reading = self._read_reference if reference else self._read_into_vault
+        with ThreadPoolExecutor(READ_THREADS, thread_name_prefix="ringtrace-intake") as pool:
+            pending: deque[tuple[str, str | Future[_Read]]] = deque()
+            it = iter(events)
+            reads = 0  # files being read now
+            while True:
+                while reads < 8 * READ_THREADS:
+                    ev = next(it, None)
+                    if ev is None:
+                        break
+                    where, x = ev
+                    if isinstance(x, Path):
+                        pending.append((where, pool.submit(reading, x)))
+                        reads += 1
+                    else:
+                        pending.append((where, x))
+                if not pending:
+                    break
+                self._check_cancel()
+                where, y = pending.popleft()
+                if isinstance(y, str):
+                    self.refuse(where, y)
+                    continue
+                reads -= 1
+                d, error = y.result()
+                if reference:  # as add_path: no budget in reference mode
+                    if d is None:
+                        self.refuse(where, str(error))
+                    else:
+                        self.total += d.size
+                        self._record(StagedFile(where, d.size, d.sha256, d.sha1, d.md5))
+                elif d is None and str(error).startswith("could not be opened"):
+                    self.refuse(where, str(error))  # add_path: the open comes before the budget
+                elif self._budget(where, -1):
+                    if d is None:
+                        self.refuse(where, str(error))
+                    else:
+                        self.place(where, d, 0)
+
+    def _check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise IntakeError(f"{self.origin}: recording stopped (the ingest it belongs to failed)")
+
+    def _read_into_vault(self, path: Path) -> _Read:
+        """A thread's work: one file copied into the vault and hashed, or why it could not be."""
+        try:
+            fh = path.open("rb")
+        except OSError as e:
+            return None, f"could not be opened: {e}"
+        try:
+            with fh:
+                return self.case.vault.put_stream(fh), None
+        except (OSError, ValueError) as e:
+            return None, f"could not be read: {e}"
+
+    @staticmethod
+    def _read_reference(path: Path) -> _Read:
+        try:
+            return digest_file(path), None
+        except OSError as e:
+            return None, f"could not be read: {e}"
 
     def add_zip(self, path: Path, prefix: str, depth: int = 0) -> None:
         where = prefix.rstrip("!") or path.name
@@ -477,30 +579,46 @@ def _manifest_digest(files: list[StagedFile]) -> tuple[str, str]:
     return s.hexdigest(), m.hexdigest()
 
 
-@writes_case
-def ingest(
-    case: Case,
-    path: Path,
-    exhibit: str | None = None,
-    format: str | None = None,
-    timezone: str = "UTC",
-    examiner: str | None = None,
-    owner: str | None = None,
-    region: str | None = None,
-    seizure_country: str | None = None,
-    reference: bool = False,
-    parse: bool = True,
-    key: str | None = None,
-    limits: IntakeLimits | None = None,
-    copy_image: bool = False,
-    password: str | None = None,
-) -> IntakeResult:
-    """Record, keep and parse one source. Ingesting the same source again adds nothing.
+@dataclass
+class _Batch:
+    """What the sources staged so far in one ``ingest_many`` claim before they are in the database."""
 
-    A disk image is always read in place (``reference`` changes nothing for it); ``copy_image`` also keeps its
-    segment files in the vault. ``key`` (an encrypted WhatsApp backup's key) and ``password`` (an encrypted iOS or
-    Android backup's) reach the readers in memory only; the audit records that one was given, never what it is.
-    Every option is checked before anything is stored; a bad one raises IntakeError with the reason."""
+    shas: set[str] = field(default_factory=set)  # identities of the new sources
+    exhibits: dict[str, tuple[str, str]] = field(default_factory=dict)  # explicit number -> (kind, original path)
+
+
+@dataclass
+class _Staged:
+    """A source checked and recorded (its files in the vault and its exhibit tree), not yet in the database."""
+
+    path: Path
+    exhibit: str | None
+    kind: str
+    timezone: str
+    owner: str | None
+    region: str | None
+    seizure_country: str | None
+    format: str | None
+    copy_image: bool
+    password_given: bool
+    container_sha: str = ""
+    container_md5: str = ""
+    size: int = 0
+    mode: str = "vault"
+    stager: _Stager | None = None
+    disk: Any = None
+    already: bool = False  # the same source is in the case, or staged before in this batch: nothing to add
+    fresh_tree: str | None = None  # the exhibit tree this staging made (dropped if the source is refused after)
+    prepared: Any = None  # what parsing needs (parse._Prepared), when asked for at staging
+
+
+def _stage(case: Case, path: Path, exhibit: str | None = None, format: str | None = None, timezone: str = "UTC",
+           owner: str | None = None, region: str | None = None, seizure_country: str | None = None,
+           reference: bool = False, key: str | None = None, limits: IntakeLimits | None = None,
+           copy_image: bool = False, password: str | None = None, batch: _Batch | None = None,
+           cancel: threading.Event | None = None) -> _Staged:
+    """Check every option (IntakeError with the reason) and record the source into the vault: what ``ingest``
+    does before it writes to the database. ``batch``: the sources staged before this one and not yet stored."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     if not path.exists():
@@ -528,26 +646,59 @@ def ingest(
         except DiskExtraMissing as e:
             raise IntakeError(f"{path}: looks like a disk image, but {e}") from e
         kind = "disk" if disk is not None else "file"
-    # identity of the source: the container's own digest, the disk's media, or the manifest of a folder
-    if kind == "folder":
-        container_sha = None
-    elif disk is not None:
-        container_sha, container_md5, size = disk.digests.sha256, disk.digests.md5, disk.media_size
-        existing = _existing(case, container_sha)
-        if existing is not None:
-            return IntakeResult(existing[0], existing[1], added=False)
-    else:
-        d = digest_file(path)
-        container_sha, container_md5, size = d.sha256, d.md5, d.size
-        existing = _existing(case, container_sha)
-        if existing is not None:
-            return IntakeResult(existing[0], existing[1], added=False)
-    if exhibit is not None:
-        _check_exhibit_free(case, exhibit, path)
+    st = _Staged(path, exhibit, kind, timezone, owner, region, seizure_country, format, copy_image,
+                 password is not None, disk=disk)
 
-    tree_key = container_sha or hashlib.sha256(str(path.resolve()).encode()).hexdigest()
+    def known(sha: str) -> bool:
+        return _existing(case, sha) is not None or (batch is not None and sha in batch.shas)
+
+    def check_exhibit() -> None:
+        if exhibit is None:
+            return
+        _check_exhibit_free(case, exhibit, path)
+        earlier = batch.exhibits.get(exhibit) if batch is not None else None
+        if earlier is not None and not (kind == "folder" and earlier == ("folder", str(path.resolve()))):
+            raise IntakeError(f"exhibit number {exhibit} is already used in this case (by {earlier[1]}): "
+                              "give another with --exhibit")
+
+    refused: list[IntakeError] = []
+
+    def keep(d: Digests) -> bool:
+        """Whether the container just hashed is kept: not when the source is known, or its number is taken."""
+        if known(d.sha256):
+            return False
+        try:
+            check_exhibit()
+        except IntakeError as e:
+            refused.append(e)
+            return False
+        return True
+
+    # identity of the source: the container's own digest, the disk's media, or the manifest of a folder
     ref_root = path if (reference and kind in ("folder", "file")) else None
-    stager = _Stager(case, tree_key, ref_root, str(path), limits)
+    kept: Digests | None = None  # a file or container copied into the vault by the very read that hashed it
+    hashed: Digests | None = None  # or only hashed (reference mode)
+    if kind == "folder":
+        pass
+    elif disk is not None:
+        st.container_sha, st.container_md5, st.size = disk.digests.sha256, disk.digests.md5, disk.media_size
+    elif reference:
+        hashed = digest_file(path)
+        st.container_sha, st.container_md5, st.size = hashed.sha256, hashed.md5, hashed.size
+    else:  # the container itself is evidence too: kept whole (beside its members), unless already in the case
+        kept = case.vault.put_file(path, keep=keep)
+        st.container_sha, st.container_md5, st.size = kept.sha256, kept.md5, kept.size
+    if kind != "folder" and known(st.container_sha):
+        st.already = True
+        return st
+    if refused:
+        raise refused[0]
+    check_exhibit()
+
+    tree_key = st.container_sha or hashlib.sha256(str(path.resolve()).encode()).hexdigest()
+    fresh = not case.vault.tree(tree_key).exists()
+    stager = st.stager = _Stager(case, tree_key, ref_root, str(path), limits)
+    stager.cancel = cancel
     if kind == "folder":
         stager.add_folder(path)
     elif disk is not None:
@@ -557,43 +708,70 @@ def ingest(
         if copy_image:
             copy_segments(stager, disk)
         stage_disk(stager, disk)
-    elif kind in ("zip", "tar"):
-        if not reference:  # the container itself is evidence too: keep it whole beside its members
-            case.vault.put_file(path)
-        if kind == "zip":
-            stager.add_zip(path, path.name + "!")
-        else:
-            stager.add_tar(path, "")
-    else:
-        stager.add_path(path.name, path)
+    elif kind == "zip":
+        stager.add_zip(path, path.name + "!")
+    elif kind == "tar":
+        stager.add_tar(path, "")
+    elif kept is not None:  # a single file, read once: hashed and kept above
+        if stager._budget(path.name, -1):
+            stager.place(path.name, kept, 0)
+    elif hashed is not None:  # a single file in reference mode: hashed above, left where it is
+        stager.total += hashed.size
+        stager._record(StagedFile(path.name, hashed.size, hashed.sha256, hashed.sha1, hashed.md5))
 
     if kind == "folder":
-        container_sha, container_md5 = _manifest_digest(stager.files)
-        size = sum(f.size for f in stager.files)
-        existing = _existing(case, container_sha)
-        if existing is not None:
+        st.container_sha, st.container_md5 = _manifest_digest(stager.files)
+        st.size = sum(f.size for f in stager.files)
+        if known(st.container_sha):
             shutil.rmtree(case.vault.tree(tree_key), ignore_errors=True)  # staged again for nothing: drop it
-            return IntakeResult(existing[0], existing[1], added=False)
+            st.already = True
+            return st
         # the tree was built under a path-derived key; name it by content like every other source
-        final = case.vault.tree(container_sha)
-        if not final.exists() and case.vault.tree(tree_key).exists():
+        final = case.vault.tree(st.container_sha)
+        fresh = not final.exists()
+        if fresh and case.vault.tree(tree_key).exists():
             os.replace(case.vault.tree(tree_key), final)
-        tree_key = container_sha
-
-    mode = "reference" if ref_root is not None else "vault"
+        tree_key = st.container_sha
+    st.fresh_tree = tree_key if fresh else None
+    st.mode = "reference" if ref_root is not None else "vault"
     if disk is not None:  # the image stays where it lies unless a copy was asked for; its files are in the vault
-        mode = "vault" if copy_image else "in-place"
+        st.mode = "vault" if copy_image else "in-place"
+    if batch is not None:
+        batch.shas.add(st.container_sha)
+        if exhibit is not None:
+            batch.exhibits[exhibit] = (kind, str(path.resolve()))
+    return st
+
+
+def _commit(case: Case, st: _Staged, examiner: str | None) -> IntakeResult:
+    """The staged source into the database (one transaction), or the source already there."""
+    existing = _existing(case, st.container_sha)
+    if st.already or existing is not None:
+        if existing is None:
+            raise IntakeError(f"{st.path}: staged as a copy of an earlier source that is not in the case")
+        return IntakeResult(existing[0], existing[1], added=False)
+    if st.exhibit is not None:
+        try:  # numbers given to the sources stored since this one was staged (EX-nnn when none was given)
+            _check_exhibit_free(case, st.exhibit, st.path)
+        except IntakeError:
+            if st.fresh_tree is not None:
+                shutil.rmtree(case.vault.tree(st.fresh_tree), ignore_errors=True)
+            raise
+    stager, disk, path = st.stager, st.disk, st.path
+    assert stager is not None
+    kind, mode, size = st.kind, st.mode, st.size
+    container_sha, container_md5, copy_image = st.container_sha, st.container_md5, st.copy_image
     now = datetime.now(UTC)
     with case.begin() as con:
         n = con.execute(select(sources.c.id).order_by(sources.c.id.desc()).limit(1)).scalar() or 0
-        exhibit = exhibit or f"EX-{n + 1:03d}"
+        exhibit = st.exhibit or f"EX-{n + 1:03d}"
         sid = new_id(con.execute(
             sources.insert().values(
                 exhibit=exhibit, kind=kind, original_path=str(path.resolve()), sha256=container_sha,
                 md5=container_md5, size=size, file_count=len(stager.files),
                 mode=mode, examiner=examiner or case.actor,
-                timezone=timezone, owner=owner, region=region, seizure_country=seizure_country,
-                format_hint=format, tool=TOOL, ingested_at=now, status="staged",
+                timezone=st.timezone, owner=st.owner, region=st.region, seizure_country=st.seizure_country,
+                format_hint=st.format, tool=TOOL, ingested_at=now, status="staged",
             )
         ))
         if stager.files:
@@ -612,8 +790,8 @@ def ingest(
             "source_id": sid, "exhibit": exhibit, "path": str(path.resolve()), "kind": kind,
             "sha256": container_sha, "md5": container_md5, "size": size, "files": len(stager.files),
             "mode": mode, "examiner": examiner or case.actor,
-            "timezone": timezone, "owner": owner, "tool": TOOL, "refused": len(stager.problems),
-            **({"password_given": True} if password else {}),
+            "timezone": st.timezone, "owner": st.owner, "tool": TOOL, "refused": len(stager.problems),
+            **({"password_given": True} if st.password_given else {}),
         }
         if disk is not None:
             from ringtrace.store.schema import disk_files, disk_images
@@ -628,14 +806,44 @@ def ingest(
                               "files_kept": len(stager.files),
                               "deleted": sum(1 for r in disk.rows if r["deleted"])}
         case.log("source.ingest", detail, con)
-    result = IntakeResult(sid, exhibit, added=True, files=len(disk.rows) if disk is not None else len(stager.files),
-                          problems=[f"{w}: {r}" for w, r in stager.problems])
-    if parse:
+    return IntakeResult(sid, exhibit, added=True, files=len(disk.rows) if disk is not None else len(stager.files),
+                        problems=[f"{w}: {r}" for w, r in stager.problems])
+
+
+@writes_case
+def ingest(
+    case: Case,
+    path: Path,
+    exhibit: str | None = None,
+    format: str | None = None,
+    timezone: str = "UTC",
+    examiner: str | None = None,
+    owner: str | None = None,
+    region: str | None = None,
+    seizure_country: str | None = None,
+    reference: bool = False,
+    parse: bool = True,
+    key: str | None = None,
+    limits: IntakeLimits | None = None,
+    copy_image: bool = False,
+    password: str | None = None,
+) -> IntakeResult:
+    """Record, keep and parse one source. Ingesting the same source again adds nothing.
+
+    A disk image is always read in place (``reference`` changes nothing for it); ``copy_image`` also keeps its
+    segment files in the vault. ``key`` (an encrypted WhatsApp backup's key) and ``password`` (an encrypted iOS or
+    Android backup's) reach the readers in memory only; the audit records that one was given, never what it is.
+    Every option is checked before anything is stored; a bad one raises IntakeError with the reason."""
+    st = _stage(case, path, exhibit=exhibit, format=format, timezone=timezone, owner=owner, region=region,
+                seizure_country=seizure_country, reference=reference, key=key, limits=limits, copy_image=copy_image,
+                password=password)
+    result = _commit(case, st, examiner)
+    if parse and result.added:
         from ringtrace.stages.parse import parse_source
 
-        result.parse = parse_source(case, sid, secrets=backup_secrets(key, password))
+        result.parse = parse_source(case, result.source_id, secrets=backup_secrets(key, password))
         if result.parse is not None and hasattr(result.parse, "problems"):
-            result.parse.problems = _stored_problems(case, sid, "parse")  # what is stored, not what was written
+            result.parse.problems = _stored_problems(case, result.source_id, "parse")  # what is stored
     return result
 
 
@@ -663,11 +871,123 @@ class ExhibitSpec:
 @writes_case
 def ingest_many(case: Case, specs: Sequence[ExhibitSpec], examiner: str | None = None,
                 executor: Executor | None = None, progress: Progress = noop_progress) -> list[IntakeResult]:
-    """Record and keep every source (each checked and recorded exactly as ``ingest`` does), then parse the new
-    ones together: their units are read through ``executor`` (worker processes; a local pool by default, see
-    ``parse_sources``) and written by this process alone in source order, so the case is the one an exhibit by
-    exhibit ingest gives. Should one source be refused (IntakeError), those recorded before it are still
-    parsed before the error is raised."""
+    """Record, keep and parse several sources, each checked and recorded exactly as ``ingest`` does, in a pipeline:
+    a thread records the sources one after another into the vault (a folder's files a few at a time) and
+    recognises their units; those units are read at once through ``executor`` (worker processes; a local pool by
+    default, see ``parse_sources``) while this process stores each recorded source and writes the records of the
+    ones read, alone and in source then unit order, so the case is the one an exhibit by exhibit ingest gives.
+    Should one source be refused (IntakeError), those before it are still parsed before the error is raised."""
+    import queue
+
+    from ringtrace.compute import SerialExecutor, make_executor
+    from ringtrace.model import ReadOptions
+    from ringtrace.stages.parse import UnitStream, prepare_staged
+
+    if len(specs) <= 1:  # nothing to overlap: as before, recorded then parsed as parse_sources chooses
+        return _ingest_then_parse(case, specs, examiner, executor, progress)
+    own = executor is None
+    ex = executor or make_executor(os.environ.get("RINGTRACE_EXECUTOR") or "local")
+    serial = isinstance(ex, SerialExecutor)
+    batch = _Batch()
+    staged: queue.Queue[tuple[str, _Staged | BaseException | None]] = queue.Queue()
+    cancel = threading.Event()
+
+    def record_all() -> None:  # the recording thread: no database writes here, only reads
+        try:
+            for sp in specs:
+                if cancel.is_set():
+                    return
+                st = _stage(case, sp.path, exhibit=sp.exhibit, format=sp.format, timezone=sp.timezone, owner=sp.owner,
+                            region=sp.region, seizure_country=sp.seizure_country, reference=sp.reference,
+                            copy_image=sp.copy_image, batch=batch, cancel=cancel)
+                if not st.already and st.stager is not None:
+                    root = (case.vault.tree(st.container_sha) if st.mode != "reference"
+                            else (st.path if st.kind == "folder" else st.path.parent))
+                    st.prepared = prepare_staged(root, [(f.relpath, f.size) for f in st.stager.files],
+                                                 ReadOptions(timezone=st.timezone or "UTC", owner=st.owner,
+                                                             region=st.region),
+                                                 st.format, str(st.path.resolve()))
+                staged.put(("staged", st))
+            staged.put(("end", None))
+        except BaseException as e:  # noqa: BLE001 - handed to the caller's thread, which raises it
+            staged.put(("error", e))
+
+    stream = UnitStream(ex, 2 * int(getattr(ex, "workers", 2)))
+    waiting: deque[_Staged] = deque()  # recorded, units handed to the stream, not yet stored
+    failure: list[BaseException] = []
+    finished = False
+
+    def take(block: bool) -> None:
+        """Sources the thread has recorded since: their units go to the workers at once."""
+        nonlocal finished
+        while not finished:
+            try:
+                what, item = staged.get(block=block)
+            except queue.Empty:
+                return
+            block = False
+            if what == "staged":
+                assert isinstance(item, _Staged)
+                waiting.append(item)
+                if item.prepared is not None and not serial:
+                    stream.add(item.prepared)
+            else:
+                finished = True
+                if isinstance(item, BaseException):
+                    failure.append(item)
+
+    stream.feed = lambda: take(False)
+    thread = threading.Thread(target=record_all, name="ringtrace-record", daemon=True)
+    results: list[IntakeResult] = []
+    progress("ingest", 0, len(specs))
+    thread.start()
+    try:
+        while True:
+            take(block=not waiting)
+            if not waiting:
+                break
+            # store every source recorded so far, in order (no write transaction is open here), then write the
+            # records of the first one; meanwhile the workers read the units of the others
+            to_parse: list[tuple[IntakeResult, _Staged]] = []
+            while waiting:
+                st = waiting.popleft()
+                try:
+                    r = _commit(case, st, examiner)
+                except IntakeError as e:
+                    failure.append(e)
+                    cancel.set()
+                    waiting.clear()
+                    finished = True
+                    break
+                results.append(r)
+                progress("ingest", len(results), len(specs))
+                if r.added and st.prepared is not None:
+                    st.prepared.source_id, st.prepared.exhibit = r.source_id, r.exhibit
+                    to_parse.append((r, st))
+            for r, st in to_parse:
+                prep = st.prepared
+                if serial:
+                    from ringtrace.stages.parse import _stream_unit, _write_source
+
+                    r.parse = _write_source(case, prep, (_stream_unit(u, prep.opts) for u in prep.units), progress)
+                else:
+                    r.parse = stream.write(case, prep, progress)
+                r.parse.problems = _stored_problems(case, r.source_id, "parse")  # what is stored
+                take(False)
+            if finished and not waiting:
+                break
+    finally:
+        cancel.set()
+        thread.join()
+        if own:
+            ex.close()
+    if failure:
+        raise failure[0]
+    return results
+
+
+def _ingest_then_parse(case: Case, specs: Sequence[ExhibitSpec], examiner: str | None, executor: Executor | None,
+                       progress: Progress) -> list[IntakeResult]:
     from ringtrace.stages.parse import parse_sources
 
     results: list[IntakeResult] = []

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import traceback
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -109,6 +110,68 @@ def _prepare(case: Case, source_id: int, secrets: dict[str, str] | None) -> _Pre
     except FormatError as e:
         error, units = str(e), []
     return _Prepared(source_id, src.exhibit, src.original_path, files, opts, units, error)
+
+
+def prepare_staged(root: Path, files: list[tuple[str, int]], opts: ReadOptions, format_hint: str | None,
+                   original_path: str) -> _Prepared:
+    """What ``_prepare`` knows of a source, from its intake before it is in the database: its units can be read
+    while it waits to be stored. ``source_id`` and ``exhibit`` are set once it is."""
+    error: str | None = None
+    try:
+        units = recognise(root, files, format_hint)
+    except FormatError as e:
+        error, units = str(e), []
+    return _Prepared(0, "", original_path, files, opts, units, error)
+
+
+class UnitStream:
+    """The units of one source after another read through ``ex``, their results taken in the order they were added.
+
+    At most two windows of ``size`` units are in flight (as ``_windowed``), so the workers stay busy while the
+    writer writes and no more than two windows of records wait in memory; units added later (a source recorded
+    while others are parsed) join the queue. A serial executor reads each unit only when its results are taken."""
+
+    def __init__(self, ex: Executor, size: int) -> None:
+        self.ex = ex
+        self.size = max(1, size)
+        self.jobs: deque[tuple[Unit, ReadOptions]] = deque()
+        self.windows: deque[Iterator[list[_Item]]] = deque()
+        self.feed: Callable[[], None] = lambda: None  # called when the queue runs low: more units may be added
+        self._feeding = False
+
+    def add(self, prep: _Prepared) -> None:
+        self.jobs.extend((u, prep.opts) for u in prep.units)
+        if not self._feeding:
+            self._fill()
+
+    def _fill(self) -> None:
+        while len(self.windows) < 2:
+            if len(self.jobs) < self.size and not self._feeding:
+                self._feeding = True
+                try:
+                    self.feed()
+                finally:
+                    self._feeding = False
+            if not self.jobs:
+                return
+            window = [self.jobs.popleft() for _ in range(min(self.size, len(self.jobs)))]
+            self.windows.append(iter(self.ex.map(_read_unit_job, window, chunksize=1)))
+
+    def take(self) -> list[_Item]:
+        while True:
+            if not self.windows:
+                self._fill()
+                if not self.windows:
+                    raise RuntimeError("a unit's results were asked for before it was added")
+            try:
+                return next(self.windows[0])
+            except StopIteration:
+                self.windows.popleft()
+                self._fill()
+
+    def write(self, case: Case, prep: _Prepared, progress: Progress = noop_progress) -> ParseResult:
+        """Write ``prep``'s source, whose units were the next added, as they arrive."""
+        return _write_source(case, prep, (_replay(self.take()) for _ in prep.units), progress)
 
 
 def parse_source(case: Case, source_id: int, progress: Progress = noop_progress,
