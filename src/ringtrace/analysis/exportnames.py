@@ -28,7 +28,7 @@ from sqlalchemy import Connection, select
 
 from ringtrace.analysis.common import UnionFind, utc
 from ringtrace.analysis.persons import EvidenceLink, Resolution
-from ringtrace.analysis.timeline import Msg, SenderMap
+from ringtrace.analysis.timeline import US, Msg, SenderMap
 from ringtrace.identifiers import ExportName
 from ringtrace.store import schema as S
 
@@ -74,7 +74,7 @@ class NameEvidence:
             return
         p = self._pending.get(e.id)
         if p is None:
-            ts = e.at.timestamp()
+            ts = e.ts / US  # POSIX seconds
             p = self._pending[e.id] = (e.sender_id, e.chat_id, e.source_id, ts, {})
             self._order.append((ts, e.id))
         p[4].setdefault(root, {}).setdefault(m.person, []).append((m.id, m.source_id))
