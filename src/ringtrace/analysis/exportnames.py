@@ -79,6 +79,10 @@ class NameEvidence:
             self._order.append((ts, e.id))
         p[4].setdefault(root, {}).setdefault(m.person, []).append((m.id, m.source_id))
 
+    def due(self, before: float) -> bool:
+        """Whether :meth:`settle` with ``before`` would settle anything (a cheap test, made per message)."""
+        return bool(self._order) and self._order[0][0] < before
+
     def settle(self, before: float | None = None) -> None:
         """Settle pending export messages older than ``before`` (all when None)."""
         while self._order and (before is None or self._order[0][0] < before):

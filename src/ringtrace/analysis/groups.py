@@ -141,21 +141,26 @@ def _merge_exports(con: Connection, chats: dict[int, ChatInfo], exports: list[Ch
     keyed = [c.id for c in chats.values() if not c.is_export and c.platform in platforms]
     hits: dict[int, dict[int, set[int]]] = {}  # export chat -> keyed root -> export message ids matched
     pad = timedelta(seconds=max_prec + 2)
-    for m in raw_messages(con, keyed, senders, from_us(lo) - pad, from_us(hi) + pad):
+    root_of = {c: uf.find(c) for c in keyed}  # (no union happens before every message is matched)
+    for m in raw_messages(con, keyed, senders, from_us(lo) - pad, from_us(hi) + pad, whole=True):
         cont = m.content()
         if cont is None:
             continue
         ts = m.ts / US  # POSIX seconds, as datetime.timestamp() gives them
         reach = max(max_prec, m.precision_s) + 2
-        if names is not None:  # an hour behind: far past any copy's tolerance, still a small window
-            names.settle(ts - reach - 3600)
+        if names is not None and names.due(ts - reach - 3600):  # an hour behind: far past any copy's
+            names.settle(ts - reach - 3600)  # tolerance, still a small window
         for b in range(int(ts - reach) // BUCKET_S, int(ts + reach) // BUCKET_S + 1):
-            for e in index.get((cont, b), ()):
+            found = index.get((cont, b))
+            if found is None:
+                continue
+            for e in found:
                 tol = max(e.precision_s, m.precision_s) + 2
                 if abs(m.ts - e.ts) <= tol * US and same_sender(e, m):
-                    hits.setdefault(e.chat_id, {}).setdefault(uf.find(m.chat_id), set()).add(e.id)
+                    root = root_of[m.chat_id]
+                    hits.setdefault(e.chat_id, {}).setdefault(root, set()).add(e.id)
                     if names is not None and e.wildcard and not m.wildcard and m.source_id != e.source_id:
-                        names.add(e, m, uf.find(m.chat_id))
+                        names.add(e, m, root)
     for c in exports:
         cand = hits.get(c.id, {})
         if not cand:

@@ -114,14 +114,15 @@ _COLS = ("id", "at", "precision_s", "msg_key", "sender_id", "from_owner", "text"
          "chat_id")
 
 
-def _sqlite_chat_cursor(con: Connection, chat_id: int, lo: datetime | None, hi: datetime | None) -> Any:
-    """One chat's message rows in (time, id) order with their media, as an executed SQLite cursor (iterated
+def _sqlite_chat_cursor(con: Connection, chat_ids: list[int], lo: datetime | None, hi: datetime | None) -> Any:
+    """These chats' message rows in (time, id) order with their media, as an executed SQLite cursor (iterated
     row by row in C): the stored ISO text of the time is handed back as is (parsed by the caller), and none of
     SQLAlchemy's per-row processing runs (at hundreds of thousands of rows it cost more than the query)."""
     m, mm = S.messages.name, S.message_media.name
+    where = "m.chat_id = ?" if len(chat_ids) == 1 else f"m.chat_id IN ({', '.join('?' * len(chat_ids))})"
     sql = (f"SELECT {', '.join('m.' + c for c in _COLS)}, mm.sha256 FROM {m} AS m "
-           f"LEFT OUTER JOIN {mm} AS mm ON mm.message_id = m.id WHERE m.chat_id = ?")
-    params: list[Any] = [chat_id]
+           f"LEFT OUTER JOIN {mm} AS mm ON mm.message_id = m.id WHERE {where}")
+    params: list[Any] = list(chat_ids)
     bind = S.messages.c.at.type.bind_processor(con.dialect)  # the stored text form of a time, as written
     for op, bound in ((">=", lo), ("<=", hi)):
         if bound is not None:
@@ -136,24 +137,29 @@ def _sqlite_chat_cursor(con: Connection, chat_id: int, lo: datetime | None, hi: 
 
 
 def raw_messages(con: Connection, chat_ids: list[int], senders: SenderMap,
-                 lo: datetime | None = None, hi: datetime | None = None) -> Iterator[Msg]:
-    """Messages of these chats in time order, with their media hashes, streamed."""
+                 lo: datetime | None = None, hi: datetime | None = None, whole: bool = False) -> Iterator[Msg]:
+    """Messages of these chats in time order, with their media hashes, streamed.
+
+    Each chat is read on its own (the (chat_id, at) index gives its rows in order, streamed) and the chats
+    merged here, so that a reader who stops early (a page) pays for what it read. ``whole=True`` says the
+    caller reads everything: one query over all the chats, sorted by the database (the same order: time, then
+    id), costs less than merging the streams in Python."""
     if not chat_ids:
         return
     m, mm = S.messages, S.message_media
     sqlite = con.dialect.name == "sqlite"
     cursors: list[Any] = []
+    chats = sorted(set(chat_ids))
+    parts = [chats] if whole or len(chats) == 1 else [[c] for c in chats]
 
-    def one_chat(chat_id: int) -> Iterator[Any]:
-        # one chat at a time: the (chat_id, at) index gives its rows in order, streamed, where an IN over several
-        # chats has the database sort all of them before the first row (a page of a big group paid for it all)
+    def one_chat(ids: list[int]) -> Iterator[Any]:
         if sqlite:
-            cursors.append(_sqlite_chat_cursor(con, chat_id, lo, hi))
+            cursors.append(_sqlite_chat_cursor(con, ids, lo, hi))
             return cursors[-1]  # type: ignore[no-any-return]
         q = (select(m.c.id, m.c.at, m.c.precision_s, m.c.msg_key, m.c.sender_id, m.c.from_owner, m.c.text,
                     m.c.forwarded, m.c.source_id, m.c.chat_id, mm.c.sha256)
              .outerjoin(mm, mm.c.message_id == m.c.id)
-             .where(m.c.chat_id == chat_id).order_by(m.c.at, m.c.id, mm.c.id))
+             .where(m.c.chat_id.in_(ids)).order_by(m.c.at, m.c.id, mm.c.id))
         if lo is not None:
             q = q.where(m.c.at >= lo)
         if hi is not None:
@@ -170,8 +176,7 @@ def raw_messages(con: Connection, chat_ids: list[int], senders: SenderMap,
     person_of, owner_person, wildcards = senders.person_of, senders.owner_person, senders.wildcard_accounts
     naive, one_us = _EPOCH_NAIVE, _ONE_US
     try:
-        rows = (one_chat(chat_ids[0]) if len(chat_ids) == 1
-                else heapq.merge(*(one_chat(c) for c in sorted(set(chat_ids))), key=key))
+        rows = one_chat(parts[0]) if len(parts) == 1 else heapq.merge(*(one_chat(c) for c in parts), key=key)
         cur: Msg | None = None
         cur_id = None
         for mid, at, prec, mkey, sender, from_owner, text, fwd, sid, cid, sha in rows:

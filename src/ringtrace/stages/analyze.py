@@ -84,7 +84,8 @@ def analyze_stage(case: Case, progress: Progress | None = None) -> AnalysisSumma
             activity: dict[int, Activity] = {}
             n = dups = 0
             first = last = None
-            stream = deduplicated(raw_messages(con, g.chats, senders), keyless=not keyless.isdisjoint(g.chats))
+            stream = deduplicated(raw_messages(con, g.chats, senders, whole=True),
+                                  keyless=not keyless.isdisjoint(g.chats))
             for m in stream:
                 n += 1
                 dups += len(m.duplicates)
