@@ -70,14 +70,18 @@ class NameEvidence:
 
     def add(self, e: Msg, m: Msg, root: int) -> None:
         """Export message ``e`` (sent under a name) matched keyed message ``m`` of a known person, in ``root``."""
-        if e.sender_id is None or m.person is None:
+        self.add_match(e, m.person, m.id, m.source_id, root)
+
+    def add_match(self, e: Msg, person: int | None, mid: int, source_id: int, root: int) -> None:
+        """As :meth:`add`, the keyed message given by its person, id and source."""
+        if e.sender_id is None or person is None:
             return
         p = self._pending.get(e.id)
         if p is None:
             ts = e.ts / US  # POSIX seconds
             p = self._pending[e.id] = (e.sender_id, e.chat_id, e.source_id, ts, {})
             self._order.append((ts, e.id))
-        p[4].setdefault(root, {}).setdefault(m.person, []).append((m.id, m.source_id))
+        p[4].setdefault(root, {}).setdefault(person, []).append((mid, source_id))
 
     def due(self, before: float) -> bool:
         """Whether :meth:`settle` with ``before`` would settle anything (a cheap test, made per message)."""

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, func, select
 from ringtrace.analysis.common import UnionFind, iso, utc
 from ringtrace.analysis.exportnames import NameEvidence
 from ringtrace.analysis.persons import Resolution
-from ringtrace.analysis.timeline import US, Msg, SenderMap, from_us, raw_messages, same_sender
+from ringtrace.analysis.timeline import US, Msg, SenderMap, contents, from_us, raw_messages
 from ringtrace.identifiers import ExportName, old_group_jid, telegram_chat_number
 from ringtrace.store import schema as S
 
@@ -142,12 +142,11 @@ def _merge_exports(con: Connection, chats: dict[int, ChatInfo], exports: list[Ch
     hits: dict[int, dict[int, set[int]]] = {}  # export chat -> keyed root -> export message ids matched
     pad = timedelta(seconds=max_prec + 2)
     root_of = {c: uf.find(c) for c in keyed}  # (no union happens before every message is matched)
-    for m in raw_messages(con, keyed, senders, from_us(lo) - pad, from_us(hi) + pad, whole=True):
-        cont = m.content()
-        if cont is None:
-            continue
-        ts = m.ts / US  # POSIX seconds, as datetime.timestamp() gives them
-        reach = max(max_prec, m.precision_s) + 2
+    # every keyed message with a content, as a tuple (no Msg: most of these are read only to be compared)
+    for mid, mts, mprec, mperson, mwild, cont, msrc, mchat in contents(con, keyed, senders, from_us(lo) - pad,
+                                                                       from_us(hi) + pad):
+        ts = mts / US  # POSIX seconds, as datetime.timestamp() gives them
+        reach = max(max_prec, mprec) + 2
         if names is not None and names.due(ts - reach - 3600):  # an hour behind: far past any copy's
             names.settle(ts - reach - 3600)  # tolerance, still a small window
         for b in range(int(ts - reach) // BUCKET_S, int(ts + reach) // BUCKET_S + 1):
@@ -155,12 +154,14 @@ def _merge_exports(con: Connection, chats: dict[int, ChatInfo], exports: list[Ch
             if found is None:
                 continue
             for e in found:
-                tol = max(e.precision_s, m.precision_s) + 2
-                if abs(m.ts - e.ts) <= tol * US and same_sender(e, m):
-                    root = root_of[m.chat_id]
+                tol = max(e.precision_s, mprec) + 2
+                # same_sender(e, m)
+                if abs(mts - e.ts) <= tol * US and (e.wildcard or mwild or (e.person is not None
+                                                                             and e.person == mperson)):
+                    root = root_of[mchat]
                     hits.setdefault(e.chat_id, {}).setdefault(root, set()).add(e.id)
-                    if names is not None and e.wildcard and not m.wildcard and m.source_id != e.source_id:
-                        names.add(e, m, root)
+                    if names is not None and e.wildcard and not mwild and msrc != e.source_id:
+                        names.add_match(e, mperson, mid, msrc, root)
     for c in exports:
         cand = hits.get(c.id, {})
         if not cand:

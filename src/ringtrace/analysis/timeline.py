@@ -114,13 +114,15 @@ _COLS = ("id", "at", "precision_s", "msg_key", "sender_id", "from_owner", "text"
          "chat_id")
 
 
-def _sqlite_chat_cursor(con: Connection, chat_ids: list[int], lo: datetime | None, hi: datetime | None) -> Any:
+def _sqlite_chat_cursor(con: Connection, chat_ids: list[int], lo: datetime | None, hi: datetime | None,
+                        text: bool = True) -> Any:
     """These chats' message rows in (time, id) order with their media, as an executed SQLite cursor (iterated
     row by row in C): the stored ISO text of the time is handed back as is (parsed by the caller), and none of
     SQLAlchemy's per-row processing runs (at hundreds of thousands of rows it cost more than the query)."""
     m, mm = S.messages.name, S.message_media.name
     where = "m.chat_id = ?" if len(chat_ids) == 1 else f"m.chat_id IN ({', '.join('?' * len(chat_ids))})"
-    sql = (f"SELECT {', '.join('m.' + c for c in _COLS)}, mm.sha256 FROM {m} AS m "
+    cols = ", ".join("m." + c if text or c != "text" else "NULL" for c in _COLS)
+    sql = (f"SELECT {cols}, mm.sha256 FROM {m} AS m "
            f"LEFT OUTER JOIN {mm} AS mm ON mm.message_id = m.id WHERE {where}")
     params: list[Any] = list(chat_ids)
     bind = S.messages.c.at.type.bind_processor(con.dialect)  # the stored text form of a time, as written
@@ -136,25 +138,18 @@ def _sqlite_chat_cursor(con: Connection, chat_ids: list[int], lo: datetime | Non
     return cur
 
 
-def raw_messages(con: Connection, chat_ids: list[int], senders: SenderMap,
-                 lo: datetime | None = None, hi: datetime | None = None, whole: bool = False) -> Iterator[Msg]:
-    """Messages of these chats in time order, with their media hashes, streamed.
-
-    Each chat is read on its own (the (chat_id, at) index gives its rows in order, streamed) and the chats
-    merged here, so that a reader who stops early (a page) pays for what it read. ``whole=True`` says the
-    caller reads everything: one query over all the chats, sorted by the database (the same order: time, then
-    id), costs less than merging the streams in Python."""
-    if not chat_ids:
-        return
+def _rows(con: Connection, chat_ids: list[int], lo: datetime | None, hi: datetime | None, whole: bool,
+          cursors: list[Any], text: bool = True) -> Iterator[Any]:
+    """Message rows of these chats (one per message and media item) in (time, id) order; SQLite cursors opened
+    are added to ``cursors`` for the caller to close. ``text=False``: the text column is left out (None)."""
     m, mm = S.messages, S.message_media
     sqlite = con.dialect.name == "sqlite"
-    cursors: list[Any] = []
     chats = sorted(set(chat_ids))
     parts = [chats] if whole or len(chats) == 1 else [[c] for c in chats]
 
     def one_chat(ids: list[int]) -> Iterator[Any]:
         if sqlite:
-            cursors.append(_sqlite_chat_cursor(con, ids, lo, hi))
+            cursors.append(_sqlite_chat_cursor(con, ids, lo, hi, text))
             return cursors[-1]  # type: ignore[no-any-return]
         q = (select(m.c.id, m.c.at, m.c.precision_s, m.c.msg_key, m.c.sender_id, m.c.from_owner, m.c.text,
                     m.c.forwarded, m.c.source_id, m.c.chat_id, mm.c.sha256)
@@ -173,13 +168,36 @@ def raw_messages(con: Connection, chat_ids: list[int], senders: SenderMap,
             return r[1] is not None, r[1] or "", r[0]
         return r[1] is None, r[1] or _EPOCH, r[0]
 
+    return one_chat(parts[0]) if len(parts) == 1 else heapq.merge(*(one_chat(c) for c in parts), key=key)
+
+
+def _ts(at: Any) -> int:
+    """POSIX microseconds of a stored time (SQLite: ISO text; other databases: a datetime)."""
+    if type(at) is str:
+        when = fromisoformat(at)
+        return (when - _EPOCH_NAIVE) // _ONE_US if when.tzinfo is None else epoch_us(when)
+    d = utc(at)
+    return epoch_us(d if d is not None else datetime.min)
+
+
+def raw_messages(con: Connection, chat_ids: list[int], senders: SenderMap,
+                 lo: datetime | None = None, hi: datetime | None = None, whole: bool = False) -> Iterator[Msg]:
+    """Messages of these chats in time order, with their media hashes, streamed.
+
+    Each chat is read on its own (the (chat_id, at) index gives its rows in order, streamed) and the chats
+    merged here, so that a reader who stops early (a page) pays for what it read. ``whole=True`` says the
+    caller reads everything: one query over all the chats, sorted by the database (the same order: time, then
+    id), costs less than merging the streams in Python."""
+    if not chat_ids:
+        return
     person_of, owner_person, wildcards = senders.person_of, senders.owner_person, senders.wildcard_accounts
     naive, one_us = _EPOCH_NAIVE, _ONE_US
+    cursors: list[Any] = []
     try:
-        rows = one_chat(parts[0]) if len(parts) == 1 else heapq.merge(*(one_chat(c) for c in parts), key=key)
         cur: Msg | None = None
         cur_id = None
-        for mid, at, prec, mkey, sender, from_owner, text, fwd, sid, cid, sha in rows:
+        for mid, at, prec, mkey, sender, from_owner, text, fwd, sid, cid, sha in _rows(con, chat_ids, lo, hi, whole,
+                                                                                       cursors):
             if mid == cur_id:  # the same message again: one row per media item
                 if sha:
                     cur.shas.append(sha)  # type: ignore[union-attr]
@@ -193,8 +211,7 @@ def raw_messages(con: Connection, chat_ids: list[int], senders: SenderMap,
                 when = fromisoformat(at)
                 ts = (when - naive) // one_us if when.tzinfo is None else epoch_us(when)
             else:
-                d = utc(at)
-                ts = epoch_us(d if d is not None else datetime.min)
+                ts = _ts(at)
             cur = Msg(mid, None, int(prec or 1), mkey, person, sender in wildcards, text, [sha] if sha else [],
                       bool(fwd), sid, cid, None, None, sender, ts)
             cur_id = mid
@@ -203,6 +220,122 @@ def raw_messages(con: Connection, chat_ids: list[int], senders: SenderMap,
     finally:
         for c in cursors:
             c.close()
+
+
+Copy = tuple[int, int, int, "int | None", bool, tuple[str, str], int, int]
+
+
+def contents(con: Connection, chat_ids: list[int], senders: SenderMap, lo: datetime | None = None,
+             hi: datetime | None = None) -> Iterator[Copy]:
+    """What matching needs of each message that has a content (:meth:`Msg.content`), in time order and without a
+    :class:`Msg` per message: (id, ts, precision_s, person, wildcard, content, source_id, chat_id). The same
+    messages, times and senders as :func:`raw_messages` (``whole=True``)."""
+    if not chat_ids:
+        return
+    person_of, owner_person, wildcards = senders.person_of, senders.owner_person, senders.wildcard_accounts
+    naive, one_us = _EPOCH_NAIVE, _ONE_US
+    cursors: list[Any] = []
+    try:
+        cur: list[Any] | None = None  # [id, at, precision_s, sender, from_owner, text, source_id, chat_id, sha]
+        for mid, at, prec, _k, sender, from_owner, text, _f, sid, cid, sha in _rows(con, chat_ids, lo, hi, True,
+                                                                                  cursors):
+            if cur is not None:
+                if mid == cur[0]:
+                    if sha and cur[8] is None:
+                        cur[8] = sha
+                    continue
+                c = _copy(cur, person_of, owner_person, wildcards, naive, one_us)
+                if c is not None:
+                    yield c
+            cur = [mid, at, prec, sender, from_owner, text, sid, cid, sha or None]
+        if cur is not None:
+            c = _copy(cur, person_of, owner_person, wildcards, naive, one_us)
+            if c is not None:
+                yield c
+    finally:
+        for cu in cursors:
+            cu.close()
+
+
+def _copy(r: list[Any], person_of: dict[int, int], owner_person: dict[int, int], wildcards: set[int],
+          naive: datetime, one_us: timedelta) -> Copy | None:
+    mid, at, prec, sender, from_owner, text, sid, cid, sha = r
+    if sha is not None:
+        cont = ("m", sha)
+    elif text and not text.isspace():
+        cont = ("t", " ".join(text.split()))
+    else:
+        return None
+    person = person_of.get(sender) if sender is not None else None
+    if person is None and sender is None and from_owner:
+        person = owner_person.get(sid)
+    if type(at) is str:
+        when = fromisoformat(at)
+        ts = (when - naive) // one_us if when.tzinfo is None else epoch_us(when)
+    else:
+        ts = _ts(at)
+    return mid, ts, int(prec or 1), person, sender in wildcards, cont, sid, cid
+
+
+Canonical = list[Any]  # [ts, id, person, shas, forwarded, duplicates folded, precision_s]
+
+
+def keyed_timeline(con: Connection, chat_ids: list[int], senders: SenderMap) -> list[Canonical] | None:
+    """What ``deduplicated(raw_messages(con, chat_ids, senders, whole=True), keyless=False)`` gives for chats whose
+    every message has a key, without a :class:`Msg` or a window per message; None when that short cut does not
+    hold (a message without a key, times out of order, a later copy more precise than the first: a fold that
+    moves a time), and the caller takes the general path.
+
+    Where every message has a key, a copy folds into the first copy of its key and nothing else folds; the
+    canonical message is the first copy (its id, time, sender, media), forwarded if any copy is, and, while no
+    fold moves a time and times come in order, the window emits canonical messages in the order their first
+    copies came. Returned in that order: [ts, id, person, shas, forwarded, duplicates folded, precision_s]."""
+    if not chat_ids:
+        return []
+    person_of, owner_person = senders.person_of, senders.owner_person
+    naive, one_us = _EPOCH_NAIVE, _ONE_US
+    seen: dict[str, Canonical] = {}
+    out: list[Canonical] = []
+    cursors: list[Any] = []
+    prev_ts: int | None = None
+    cur_id = None
+    cur: Canonical | None = None  # the first copy being read (its media rows follow it)
+    try:
+        for mid, at, prec, mkey, sender, from_owner, _t, fwd, sid, _c, sha in _rows(con, chat_ids, None, None, True,
+                                                                                  cursors, text=False):
+            if mid == cur_id:
+                if sha and cur is not None:
+                    cur[3].append(sha)
+                continue
+            cur_id, cur = mid, None
+            if mkey is None:
+                return None
+            if type(at) is str:
+                when = fromisoformat(at)
+                ts = (when - naive) // one_us if when.tzinfo is None else epoch_us(when)
+            else:
+                ts = _ts(at)
+            if prev_ts is not None and ts < prev_ts:
+                return None
+            prev_ts = ts
+            p = int(prec or 1)
+            c = seen.get(mkey)
+            if c is None:
+                person = person_of.get(sender) if sender is not None else None
+                if person is None and sender is None and from_owner:
+                    person = owner_person.get(sid)
+                cur = [ts, mid, person, [sha] if sha else [], bool(fwd), 0, p]
+                seen[mkey] = cur
+                out.append(cur)
+            else:
+                if p < c[6]:
+                    return None
+                c[4] = c[4] or bool(fwd)
+                c[5] += 1
+    finally:
+        for cu in cursors:
+            cu.close()
+    return out
 
 
 def same_sender(a: Msg, b: Msg) -> bool:
@@ -244,15 +377,6 @@ def deduplicated(stream: Iterator[Msg], slack_s: int = 2, keyless: bool = True) 
     max_prec = 60
     push, pop = heapq.heappush, heapq.heappop
 
-    def evicted(old: Msg) -> None:
-        c = old.content()
-        if c is not None:
-            lst = by_content.get(c)
-            if lst:
-                lst.remove(old)
-                if not lst:
-                    del by_content[c]
-
     for m in stream:
         if m.precision_s > max_prec:
             max_prec = m.precision_s
@@ -264,7 +388,7 @@ def deduplicated(stream: Iterator[Msg], slack_s: int = 2, keyless: bool = True) 
                 push(window, (old.ts, next(order), old.moves, old))
                 continue
             if keyless:
-                evicted(old)
+                _forget(by_content, old)
             yield old
         k = m.key
         if k is not None:
@@ -275,21 +399,31 @@ def deduplicated(stream: Iterator[Msg], slack_s: int = 2, keyless: bool = True) 
         if keyless:
             c = m.content()
             if c is not None:
-                folded = False
-                for cand in by_content.get(c, ()):
-                    if (m.source_id not in cand.sources and same_time(cand, m, slack_s)
-                            and same_sender(cand, m) and (cand.key is None or k is None or cand.key == k)):
-                        _take_precise(cand, m)
-                        if cand.person is None or cand.wildcard:  # a resolved sender is better than a name
-                            cand.person, cand.wildcard = m.person, m.wildcard
-                        if cand.key is None and k is not None:
-                            cand.key = k
-                            seen_keys[k] = cand
-                        folded = True
-                        break
-                if folded:
-                    continue
-                by_content.setdefault(c, []).append(m)
+                lst = by_content.get(c)
+                if lst is None:
+                    by_content[c] = [m]
+                else:
+                    src, prec, person = m.source_id, m.precision_s, m.person
+                    for cand in lst:
+                        # a copy from another source, at the same time (same_time), by the same sender
+                        # (same_sender), and no two different keys
+                        if (src not in cand.sources
+                                and abs(cand.ts - ts) <= (max(cand.precision_s, prec) + slack_s) * US
+                                and (cand.wildcard or m.wildcard
+                                     or (cand.person is not None and cand.person == person))
+                                and (cand.key is None or k is None or cand.key == k)):
+                            _take_precise(cand, m)
+                            if cand.person is None or cand.wildcard:  # a resolved sender is better than a name
+                                cand.person, cand.wildcard = person, m.wildcard
+                            if cand.key is None and k is not None:
+                                cand.key = k
+                                seen_keys[k] = cand
+                            break
+                    else:
+                        lst.append(m)
+                        c = None  # (not folded: on to the window below)
+                    if c is not None:
+                        continue
         m.sources.add(m.source_id)
         if k is not None:
             seen_keys[k] = m
@@ -300,5 +434,16 @@ def deduplicated(stream: Iterator[Msg], slack_s: int = 2, keyless: bool = True) 
             push(window, (old.ts, next(order), old.moves, old))
             continue
         if keyless:
-            evicted(old)
+            _forget(by_content, old)
         yield old
+
+
+def _forget(by_content: dict[tuple[str, str], list[Msg]], old: Msg) -> None:
+    """A message leaving the window leaves the content index."""
+    c = old.content()
+    if c is not None:
+        lst = by_content.get(c)
+        if lst:
+            lst.remove(old)
+            if not lst:
+                del by_content[c]

@@ -8,6 +8,7 @@ per-person aggregates are kept in memory.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +20,7 @@ from ringtrace.analysis.groups import GroupBuild, describe_groups, merge_chats, 
 from ringtrace.analysis.labels import record_merges, stable_labels
 from ringtrace.analysis.membership import Activity, Interval, build_memberships
 from ringtrace.analysis.persons import Resolution, resolve_persons
-from ringtrace.analysis.timeline import deduplicated, from_us, raw_messages
+from ringtrace.analysis.timeline import SenderMap, deduplicated, from_us, keyed_timeline, raw_messages
 from ringtrace.case import Case
 from ringtrace.stages import Progress, noop_progress
 from ringtrace.store import insert_in_batches
@@ -84,25 +85,24 @@ def analyze_stage(case: Case, progress: Progress | None = None) -> AnalysisSumma
             activity: dict[int, Activity] = {}
             n = dups = 0
             first = last = None
-            stream = deduplicated(raw_messages(con, g.chats, senders, whole=True),
-                                  keyless=not keyless.isdisjoint(g.chats))
-            for m in stream:
+            for ts, mid, person, shas, forwarded, folded in _timeline(con, g.chats, senders,
+                                                                      not keyless.isdisjoint(g.chats)):
                 n += 1
-                dups += len(m.duplicates)
+                dups += folded
                 if first is None:
-                    first = m.ts
-                last = m.ts
-                if m.person is None:
+                    first = ts
+                last = ts
+                if person is None:
                     continue
-                a = activity.get(m.person)
+                a = activity.get(person)
                 if a is None:
-                    a = activity[m.person] = Activity()
-                a.times.append(m.ts)
-                a.ids.append(m.id)
-                if m.shas:
+                    a = activity[person] = Activity()
+                a.times.append(ts)
+                a.ids.append(mid)
+                if shas:
                     a.media += 1
-                    a.known += sum(1 for s in set(m.shas) if s in known)
-                a.forwards += m.forwarded
+                    a.known += sum(1 for s in set(shas) if s in known)
+                a.forwards += forwarded
             summary.messages += n
             summary.duplicates += dups
             g.detail["messages"] = {"count": n, "duplicates_folded": dups, "first": _iso_us(first),
@@ -125,6 +125,18 @@ def analyze_stage(case: Case, progress: Progress | None = None) -> AnalysisSumma
                                    "notes": notes[:50], "seconds": summary.seconds,
                                    "labels_merged": relabelled[:100]}, con)
     return summary
+
+
+def _timeline(con: Connection, chats: list[int], senders: SenderMap, keyless: bool,
+              ) -> Iterable[tuple[int, int, int | None, list[str], bool, int]]:
+    """A group's canonical messages in order: (time in POSIX microseconds, id, person, media hashes, forwarded,
+    copies folded into it). Chats whose every message has a key take the short cut (``keyed_timeline``)."""
+    if not keyless:
+        recs = keyed_timeline(con, chats, senders)
+        if recs is not None:
+            return ((r[0], r[1], r[2], r[3], r[4], r[5]) for r in recs)
+    return ((m.ts, m.id, m.person, m.shas, m.forwarded, len(m.duplicates))
+            for m in deduplicated(raw_messages(con, chats, senders, whole=True), keyless=True))
 
 
 def _iso_us(ts: int | None) -> str | None:
