@@ -159,7 +159,13 @@ def _merge_exports(con: Connection, chats: dict[int, ChatInfo], exports: list[Ch
                 if abs(mts - e.ts) <= tol * US and (e.wildcard or mwild or (e.person is not None
                                                                              and e.person == mperson)):
                     root = root_of[mchat]
-                    hits.setdefault(e.chat_id, {}).setdefault(root, set()).add(e.id)
+                    by_root = hits.get(e.chat_id)
+                    if by_root is None:
+                        by_root = hits[e.chat_id] = {}
+                    ids = by_root.get(root)
+                    if ids is None:
+                        ids = by_root[root] = set()
+                    ids.add(e.id)
                     if names is not None and e.wildcard and not mwild and msrc != e.source_id:
                         names.add_match(e, mperson, mid, msrc, root)
     for c in exports:

@@ -236,45 +236,34 @@ def contents(con: Connection, chat_ids: list[int], senders: SenderMap, lo: datet
     naive, one_us = _EPOCH_NAIVE, _ONE_US
     cursors: list[Any] = []
     try:
-        cur: list[Any] | None = None  # [id, at, precision_s, sender, from_owner, text, source_id, chat_id, sha]
-        for mid, at, prec, _k, sender, from_owner, text, _f, sid, cid, sha in _rows(con, chat_ids, lo, hi, True,
-                                                                                  cursors):
-            if cur is not None:
-                if mid == cur[0]:
-                    if sha and cur[8] is None:
-                        cur[8] = sha
-                    continue
-                c = _copy(cur, person_of, owner_person, wildcards, naive, one_us)
-                if c is not None:
-                    yield c
-            cur = [mid, at, prec, sender, from_owner, text, sid, cid, sha or None]
-        if cur is not None:
-            c = _copy(cur, person_of, owner_person, wildcards, naive, one_us)
-            if c is not None:
-                yield c
+        rows = _rows(con, chat_ids, lo, hi, True, cursors)
+        row = next(rows, None)
+        while row is not None:
+            mid, at, prec, _k, sender, from_owner, text, _f, sid, cid, sha = row
+            first_sha = sha or None
+            row = next(rows, None)
+            while row is not None and row[0] == mid:  # the same message again: one row per media item
+                if first_sha is None and row[10]:
+                    first_sha = row[10]
+                row = next(rows, None)
+            if first_sha is not None:
+                cont = ("m", first_sha)
+            elif text and not text.isspace():
+                cont = ("t", " ".join(text.split()))
+            else:
+                continue
+            person = person_of.get(sender) if sender is not None else None
+            if person is None and sender is None and from_owner:
+                person = owner_person.get(sid)
+            if type(at) is str:
+                when = fromisoformat(at)
+                ts = (when - naive) // one_us if when.tzinfo is None else epoch_us(when)
+            else:
+                ts = _ts(at)
+            yield mid, ts, int(prec or 1), person, sender in wildcards, cont, sid, cid
     finally:
         for cu in cursors:
             cu.close()
-
-
-def _copy(r: list[Any], person_of: dict[int, int], owner_person: dict[int, int], wildcards: set[int],
-          naive: datetime, one_us: timedelta) -> Copy | None:
-    mid, at, prec, sender, from_owner, text, sid, cid, sha = r
-    if sha is not None:
-        cont = ("m", sha)
-    elif text and not text.isspace():
-        cont = ("t", " ".join(text.split()))
-    else:
-        return None
-    person = person_of.get(sender) if sender is not None else None
-    if person is None and sender is None and from_owner:
-        person = owner_person.get(sid)
-    if type(at) is str:
-        when = fromisoformat(at)
-        ts = (when - naive) // one_us if when.tzinfo is None else epoch_us(when)
-    else:
-        ts = _ts(at)
-    return mid, ts, int(prec or 1), person, sender in wildcards, cont, sid, cid
 
 
 Canonical = list[Any]  # [ts, id, person, shas, forwarded, duplicates folded, precision_s]
