@@ -9,6 +9,12 @@ then analyze_stage runs twice (the second run shows that re-analysis costs the s
     python bench/bench_analysis.py --export   # plus a third device: a chat export of every WhatsApp group
                                               # (minutes, no ids, senders by contact name), so export merging,
                                               # sender-name resolution and precise-time folding have work
+    python bench/bench_analysis.py --case DIR [--repeat 2]
+                                              # the analyze stage alone on a copy of an ingested case (e.g. the
+                                              # medium operation after ingest + hash + match), CPU per run
+
+CPU time is user + system of this process (the stage runs in it); compare versions by running this script with
+each on PYTHONPATH in the same session.
 """
 
 from __future__ import annotations
@@ -124,12 +130,40 @@ def one(messages: int, out: Path, export: bool = False) -> dict[str, float]:
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
+def on_case(src: Path, repeat: int) -> dict[str, object]:
+    """The analyze stage alone, ``repeat`` times, on a copy of the ingested case at ``src`` (left untouched)."""
+    import shutil
+
+    def cpu() -> float:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+
+    with tempfile.TemporaryDirectory() as d:
+        shutil.copytree(src, Path(d) / "case")
+        case = Case.open(Path(d) / "case", actor="bench")
+        runs = []
+        for _ in range(repeat):
+            c0, t0 = cpu(), time.perf_counter()
+            s = analyze_stage(case)
+            runs.append({"cpu_s": round(cpu() - c0, 2), "wall_s": round(time.perf_counter() - t0, 2)})
+        case.close()
+    return {"case": str(src), "runs": runs, "persons": s.persons, "groups": s.groups, "memberships": s.memberships,
+            "messages": s.messages, "folded": s.duplicates, "exports_merged": s.exports_merged,
+            "names_resolved": s.names_resolved,
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", type=int, default=20000)
     ap.add_argument("--one", type=int)
     ap.add_argument("--export", action="store_true")
+    ap.add_argument("--case", type=Path, help="an ingested case: time the analyze stage alone on a copy")
+    ap.add_argument("--repeat", type=int, default=2)
     a = ap.parse_args()
+    if a.case:
+        print(json.dumps(on_case(a.case, a.repeat)))
+        return
     if a.one:
         with tempfile.TemporaryDirectory() as d:
             print(json.dumps(one(a.one, Path(d), a.export)))

@@ -28,7 +28,7 @@ from sqlalchemy import Connection, select
 
 from ringtrace.analysis.common import UnionFind, utc
 from ringtrace.analysis.persons import EvidenceLink, Resolution
-from ringtrace.analysis.timeline import Msg, SenderMap
+from ringtrace.analysis.timeline import US, Msg, SenderMap
 from ringtrace.identifiers import ExportName
 from ringtrace.store import schema as S
 
@@ -70,20 +70,38 @@ class NameEvidence:
 
     def add(self, e: Msg, m: Msg, root: int) -> None:
         """Export message ``e`` (sent under a name) matched keyed message ``m`` of a known person, in ``root``."""
-        if e.sender_id is None or m.person is None:
+        self.add_match(e, m.person, m.id, m.source_id, root)
+
+    def add_match(self, e: Msg, person: int | None, mid: int, source_id: int, root: int) -> None:
+        """As :meth:`add`, the keyed message given by its person, id and source."""
+        if e.sender_id is None or person is None:
             return
         p = self._pending.get(e.id)
         if p is None:
-            ts = e.at.timestamp()
+            ts = e.ts / US  # POSIX seconds
             p = self._pending[e.id] = (e.sender_id, e.chat_id, e.source_id, ts, {})
             self._order.append((ts, e.id))
-        p[4].setdefault(root, {}).setdefault(m.person, []).append((m.id, m.source_id))
+        by_root = p[4]
+        people = by_root.get(root)
+        if people is None:
+            by_root[root] = {person: [(mid, source_id)]}
+            return
+        found = people.get(person)
+        if found is None:
+            people[person] = [(mid, source_id)]
+        else:
+            found.append((mid, source_id))
+
+    def due(self, before: float) -> bool:
+        """Whether :meth:`settle` with ``before`` would settle anything (a cheap test, made per message)."""
+        return bool(self._order) and self._order[0][0] < before
 
     def settle(self, before: float | None = None) -> None:
         """Settle pending export messages older than ``before`` (all when None)."""
-        while self._order and (before is None or self._order[0][0] < before):
-            _ts, eid = self._order.popleft()
-            aid, chat, src, _t, roots = self._pending.pop(eid)
+        order, pending, tallies = self._order, self._pending, self.tallies
+        while order and (before is None or order[0][0] < before):
+            _ts, eid = order.popleft()
+            aid, chat, src, _t, roots = pending.pop(eid)
             self.source_of[aid] = src
             for root, people in roots.items():
                 key = (aid, chat, root)
@@ -91,12 +109,18 @@ class NameEvidence:
                     self.ambiguous[key] = self.ambiguous.get(key, 0) + 1
                     continue
                 (person, found), = people.items()
-                t = self.tallies.setdefault(key, {}).setdefault(person, _Tally())
+                by_person = tallies.get(key)
+                if by_person is None:
+                    by_person = tallies[key] = {}
+                t = by_person.get(person)
+                if t is None:
+                    t = by_person[person] = _Tally()
                 t.count += 1
                 if len(t.export_msgs) < LIST_CAP:
                     t.export_msgs.append(eid)
                     t.other_msgs.extend(sorted({f[0] for f in found}))
-                t.sources.update(f[1] for f in found)
+                for _mid, source in found:
+                    t.sources.add(source)
 
 
     def add_events(self, con: Connection, uf: UnionFind[int], senders: SenderMap) -> None:

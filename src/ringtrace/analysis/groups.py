@@ -20,7 +20,7 @@ from sqlalchemy import Connection, func, select
 from ringtrace.analysis.common import UnionFind, iso, utc
 from ringtrace.analysis.exportnames import NameEvidence
 from ringtrace.analysis.persons import Resolution
-from ringtrace.analysis.timeline import Msg, SenderMap, raw_messages, same_sender
+from ringtrace.analysis.timeline import US, Msg, SenderMap, contents, from_us, raw_messages
 from ringtrace.identifiers import ExportName, old_group_jid, telegram_chat_number
 from ringtrace.store import schema as S
 
@@ -120,8 +120,8 @@ def _merge_exports(con: Connection, chats: dict[int, ChatInfo], exports: list[Ch
     messages of the same content in the few minutes its tolerance reaches: common texts ("ok") stay linear."""
     index: dict[tuple[tuple[str, str], int], list[Msg]] = {}
     total: dict[int, int] = {}
-    lo: datetime | None = None
-    hi: datetime | None = None
+    lo: int | None = None  # POSIX microseconds
+    hi: int | None = None
     max_prec = 1
     for c in exports:
         n = 0
@@ -130,10 +130,10 @@ def _merge_exports(con: Connection, chats: dict[int, ChatInfo], exports: list[Ch
             cont = m.content()
             if cont is None:
                 continue
-            index.setdefault((cont, int(m.at.timestamp()) // BUCKET_S), []).append(m)
+            index.setdefault((cont, int(m.ts / US) // BUCKET_S), []).append(m)
             max_prec = max(max_prec, m.precision_s)
-            lo = m.at if lo is None or m.at < lo else lo
-            hi = m.at if hi is None or m.at > hi else hi
+            lo = m.ts if lo is None or m.ts < lo else lo
+            hi = m.ts if hi is None or m.ts > hi else hi
         total[c.id] = n
     if lo is None or hi is None:
         return
@@ -141,21 +141,33 @@ def _merge_exports(con: Connection, chats: dict[int, ChatInfo], exports: list[Ch
     keyed = [c.id for c in chats.values() if not c.is_export and c.platform in platforms]
     hits: dict[int, dict[int, set[int]]] = {}  # export chat -> keyed root -> export message ids matched
     pad = timedelta(seconds=max_prec + 2)
-    for m in raw_messages(con, keyed, senders, lo - pad, hi + pad):
-        cont = m.content()
-        if cont is None:
-            continue
-        ts = m.at.timestamp()
-        reach = max(max_prec, m.precision_s) + 2
-        if names is not None:  # an hour behind: far past any copy's tolerance, still a small window
-            names.settle(ts - reach - 3600)
+    root_of = {c: uf.find(c) for c in keyed}  # (no union happens before every message is matched)
+    # every keyed message with a content, as a tuple (no Msg: most of these are read only to be compared)
+    for mid, mts, mprec, mperson, mwild, cont, msrc, mchat in contents(con, keyed, senders, from_us(lo) - pad,
+                                                                       from_us(hi) + pad):
+        ts = mts / US  # POSIX seconds, as datetime.timestamp() gives them
+        reach = max(max_prec, mprec) + 2
+        if names is not None and names.due(ts - reach - 3600):  # an hour behind: far past any copy's
+            names.settle(ts - reach - 3600)  # tolerance, still a small window
         for b in range(int(ts - reach) // BUCKET_S, int(ts + reach) // BUCKET_S + 1):
-            for e in index.get((cont, b), ()):
-                tol = max(e.precision_s, m.precision_s) + 2
-                if abs((m.at - e.at).total_seconds()) <= tol and same_sender(e, m):
-                    hits.setdefault(e.chat_id, {}).setdefault(uf.find(m.chat_id), set()).add(e.id)
-                    if names is not None and e.wildcard and not m.wildcard and m.source_id != e.source_id:
-                        names.add(e, m, uf.find(m.chat_id))
+            found = index.get((cont, b))
+            if found is None:
+                continue
+            for e in found:
+                tol = max(e.precision_s, mprec) + 2
+                # same_sender(e, m)
+                if abs(mts - e.ts) <= tol * US and (e.wildcard or mwild or (e.person is not None
+                                                                             and e.person == mperson)):
+                    root = root_of[mchat]
+                    by_root = hits.get(e.chat_id)
+                    if by_root is None:
+                        by_root = hits[e.chat_id] = {}
+                    ids = by_root.get(root)
+                    if ids is None:
+                        ids = by_root[root] = set()
+                    ids.add(e.id)
+                    if names is not None and e.wildcard and not mwild and msrc != e.source_id:
+                        names.add_match(e, mperson, mid, msrc, root)
     for c in exports:
         cand = hits.get(c.id, {})
         if not cand:

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, func, select
 from ringtrace.analysis.common import iso, utc
 from ringtrace.analysis.groups import SAME_TIME_S, GroupBuild, code_at
 from ringtrace.analysis.persons import Resolution
+from ringtrace.analysis.timeline import US, epoch_us, from_us
 from ringtrace.store import schema as S
 
 START_KINDS = {"created": "created", "added": "added", "joined_link": "invite_link", "joined": "unknown"}
@@ -27,16 +28,17 @@ END_KINDS = ("left", "removed")
 
 @dataclass
 class Activity:
-    """One person's de-duplicated messages in one group (times kept compactly as POSIX seconds)."""
+    """One person's de-duplicated messages in one group (times kept compactly as integer POSIX microseconds,
+    ``timeline.epoch_us``)."""
 
-    times: array[float] = field(default_factory=lambda: array("d"))
+    times: array[int] = field(default_factory=lambda: array("q"))
     ids: array[int] = field(default_factory=lambda: array("q"))
     media: int = 0
     known: int = 0
     forwards: int = 0
 
-    def add(self, at: datetime, mid: int) -> None:
-        self.times.append(at.timestamp())
+    def add(self, ts: int, mid: int) -> None:
+        self.times.append(ts)
         self.ids.append(mid)
 
 
@@ -217,35 +219,48 @@ def _apply_snapshot(ivs: list[Interval], snap_at: datetime | None, rid: int, rol
 
 
 def _apply_activity(ivs: list[Interval], act: Activity) -> None:
-    """Messages outside every interval form intervals of their own; unknown starts take the first message."""
+    """Messages outside every interval form intervals of their own; unknown starts take the first message.
+
+    Times are compared as integer microseconds (exactly as the datetimes compare): a person's messages in a
+    group can be many, their intervals are few."""
+    tol = SAME_TIME_S * US
+    # each interval's covered span, [from - TOL, to + TOL] (None: open), kept in step with ivs
+    spans = [(None if iv.from_at is None else epoch_us(iv.from_at) - tol,
+              None if iv.to_at is None else epoch_us(iv.to_at) + tol) for iv in ivs]
+    times, ids = act.times, act.ids
     outside: list[int] = []
-    for i, ts in enumerate(act.times):
-        t = datetime.fromtimestamp(ts, UTC)
-        hit = next((iv for iv in ivs if iv.covers(t)), None)
-        if hit is None:
+    for i, ts in enumerate(times):
+        for j, (lo, hi) in enumerate(spans):
+            if (lo is None or lo <= ts) and (hi is None or ts <= hi):
+                hit = ivs[j]
+                if hit.from_at is None:
+                    hit.from_at = from_us(ts)
+                    spans[j] = (ts - tol, hi)
+                    hit.ev("notes", "start not seen: first message sent")
+                    hit.ev("messages", int(ids[i]))
+                break
+        else:
             outside.append(i)
-        elif hit.from_at is None:
-            hit.from_at = t
-            hit.ev("notes", "start not seen: first message sent")
-            hit.ev("messages", int(act.ids[i]))
-    run: list[int] = []
-    for i in outside:
-        t = datetime.fromtimestamp(act.times[i], UTC)
+    if outside:
+        starts = [epoch_us(iv.from_at) for iv in ivs if iv.from_at is not None]
+        run: list[int] = []
+        for i in outside:
+            t = times[i]
+            if run:
+                prev = times[run[-1]]
+                if any(prev < s <= t for s in starts):
+                    iv = _activity_interval(act, run)
+                    ivs.append(iv)
+                    starts.append(times[run[0]])
+                    run = []
+            run.append(i)
         if run:
-            prev = datetime.fromtimestamp(act.times[run[-1]], UTC)
-            between = any(iv.from_at is not None and prev < iv.from_at <= t for iv in ivs)
-            if between:
-                ivs.append(_activity_interval(act, run))
-                run = []
-        run.append(i)
-    if run:
-        ivs.append(_activity_interval(act, run))
+            ivs.append(_activity_interval(act, run))
     ivs.sort(key=lambda iv: iv.from_at or datetime.min.replace(tzinfo=UTC))
 
 
 def _activity_interval(act: Activity, run: list[int]) -> Interval:
-    iv = Interval(datetime.fromtimestamp(act.times[run[0]], UTC), datetime.fromtimestamp(act.times[run[-1]], UTC),
-                  "unknown")
+    iv = Interval(from_us(act.times[run[0]]), from_us(act.times[run[-1]]), "unknown")
     iv.ev("messages", int(act.ids[run[0]]), int(act.ids[run[-1]]))
     iv.ev("notes", f"from messages sent ({len(run)}); no join or leave seen")
     return iv

@@ -193,9 +193,13 @@ def resolve_persons(con: Connection, evidence: list[EvidenceLink] | tuple[Eviden
     persons: list[Person] = []
     person_of: dict[int, int] = {}
     comp_index = {aid: i for i, c in enumerate(comps) for aid in c}
+    expl_of: dict[int, list[dict[str, Any]]] = {}  # person index -> the merges explaining it, in merge order
+    for w in why:  # (an entry belongs to the person holding its first account)
+        first = by_text.get(w["accounts"][0])
+        if first is not None and first in comp_index:
+            expl_of.setdefault(comp_index[first], []).append(w)
     for i, c in enumerate(comps):
-        members = set(c)
-        expl = [w for w in why if _entry_in(w, members, by_text)]
+        expl = expl_of.get(i, [])
         abasis = {aid: ("first identifier" if aid == c[0] else edge_basis.get(aid, "identifier")) for aid in c}
         if len(c) == 1:
             abasis[c[0]] = "sole identifier"
@@ -250,10 +254,6 @@ def same_export_names(con: Connection, accts: dict[int, tuple[str, str, str]], t
         out.append(({"accounts": [text[name_aid], text[target]], "basis": basis,
                      "evidence": {"names_seen": rows[:50], "source_id": key[0]}}, name_aid, target))
     return out
-
-
-def _entry_in(entry: dict[str, Any], members: set[int], by_text: dict[str, int]) -> bool:
-    return by_text.get(entry["accounts"][0], -1) in members
 
 
 @writes_case

@@ -8,19 +8,19 @@ per-person aggregates are kept in memory.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
-from ringtrace.analysis.common import iso
 from ringtrace.analysis.countries import attribute_countries
 from ringtrace.analysis.exportnames import NameEvidence, resolve_export_names
 from ringtrace.analysis.groups import GroupBuild, describe_groups, merge_chats, sender_map
 from ringtrace.analysis.labels import record_merges, stable_labels
 from ringtrace.analysis.membership import Activity, Interval, build_memberships
 from ringtrace.analysis.persons import Resolution, resolve_persons
-from ringtrace.analysis.timeline import deduplicated, raw_messages
+from ringtrace.analysis.timeline import SenderMap, deduplicated, from_us, keyed_timeline, raw_messages
 from ringtrace.case import Case
 from ringtrace.stages import Progress, noop_progress
 from ringtrace.store import insert_in_batches
@@ -78,34 +78,39 @@ def analyze_stage(case: Case, progress: Progress | None = None) -> AnalysisSumma
             g.label = lab
         relabelled += grelabelled
         known = known_media(con)
+        keyless = chats_with_keyless_messages(con)
         all_members: list[dict[int, list[Interval]]] = []
         for i, g in enumerate(built):
             prog("analyze", i, len(built))
             activity: dict[int, Activity] = {}
             n = dups = 0
             first = last = None
-            for m in deduplicated(raw_messages(con, g.chats, senders)):
+            for ts, mid, person, shas, forwarded, folded in _timeline(con, g.chats, senders,
+                                                                      not keyless.isdisjoint(g.chats)):
                 n += 1
-                dups += len(m.duplicates)
-                first = first or m.at
-                last = m.at
-                if m.person is None:
+                dups += folded
+                if first is None:
+                    first = ts
+                last = ts
+                if person is None:
                     continue
-                a = activity.get(m.person)
+                a = activity.get(person)
                 if a is None:
-                    a = activity[m.person] = Activity()
-                a.add(m.at, m.id)
-                if m.shas:
+                    a = activity[person] = Activity()
+                a.times.append(ts)
+                a.ids.append(mid)
+                if shas:
                     a.media += 1
-                    a.known += sum(1 for s in set(m.shas) if s in known)
-                a.forwards += m.forwarded
+                    a.known += sum(1 for s in set(shas) if s in known)
+                a.forwards += forwarded
             summary.messages += n
             summary.duplicates += dups
-            g.detail["messages"] = {"count": n, "duplicates_folded": dups, "first": iso(first), "last": iso(last)}
+            g.detail["messages"] = {"count": n, "duplicates_folded": dups, "first": _iso_us(first),
+                                    "last": _iso_us(last)}
             g.detail["activity"] = {
                 res.persons[p].label: {"messages": len(a.times), "media": a.media, "known": a.known,
-                                       "forwards": a.forwards, "first": iso(_dt(a.times[0])),
-                                       "last": iso(_dt(a.times[-1]))}
+                                       "forwards": a.forwards, "first": _iso_us(a.times[0]),
+                                       "last": _iso_us(a.times[-1])}
                 for p, a in sorted(activity.items())}
             all_members.append(build_memberships(con, res, g, activity))
         prog("analyze", len(built), len(built))
@@ -122,10 +127,26 @@ def analyze_stage(case: Case, progress: Progress | None = None) -> AnalysisSumma
     return summary
 
 
-def _dt(ts: float) -> Any:
-    from datetime import UTC, datetime
+def _timeline(con: Connection, chats: list[int], senders: SenderMap, keyless: bool,
+              ) -> Iterable[tuple[int, int, int | None, list[str], bool, int]]:
+    """A group's canonical messages in order: (time in POSIX microseconds, id, person, media hashes, forwarded,
+    copies folded into it). Chats whose every message has a key take the short cut (``keyed_timeline``)."""
+    if not keyless:
+        recs = keyed_timeline(con, chats, senders)
+        if recs is not None:
+            return ((r[0], r[1], r[2], r[3], r[4], r[5]) for r in recs)
+    return ((m.ts, m.id, m.person, m.shas, m.forwarded, len(m.duplicates))
+            for m in deduplicated(raw_messages(con, chats, senders, whole=True), keyless=True))
 
-    return datetime.fromtimestamp(ts, UTC)
+
+def _iso_us(ts: int | None) -> str | None:
+    return None if ts is None else from_us(ts).isoformat()
+
+
+def chats_with_keyless_messages(con: Connection) -> set[int]:
+    """Chats holding a message without a key (exports): only their groups need content matching to fold."""
+    m = S.messages
+    return {int(r[0]) for r in con.execute(select(m.c.chat_id).where(m.c.msg_key.is_(None)).group_by(m.c.chat_id))}
 
 
 def _write(con: Connection, res: Resolution, countries: list[Any], built: list[GroupBuild],
