@@ -37,7 +37,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def pg_url():
+def pg_cluster():
     """A throwaway PostgreSQL cluster on loopback, started from the installed server binaries (.ci/run installs
     Debian's postgresql). Skips, saying why, where there is none."""
     import glob
@@ -75,3 +75,22 @@ def pg_url():
         subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                        capture_output=True)
         shutil.rmtree(top, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(pg_cluster: str):
+    """A database of its own for each test on the session's cluster, so that no test sees another's case."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_cluster, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as con:
+            con.execute(text(f"CREATE DATABASE {name}"))
+        yield pg_cluster.rsplit("/", 1)[0] + "/" + name
+        with admin.connect() as con:
+            con.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    finally:
+        admin.dispose()
