@@ -111,6 +111,7 @@ def _ts_regex(layout: Layout | None = None, time_first: bool = False) -> re.Patt
     ap = _ampm_alt()
     if layout is None:
         sep_rx, tsep_rx = r"(?P<sep>[./-]\s?|\s)", r"(?P<tsep>[:.])"
+        sep_again, tsep_again = "(?P=sep)", "(?P=tsep)"
         open_rx = r"(?P<br>\[)?"
         close_rx = r"(?(br)\](?:\s?[-–])?\s|(?:\s[-–]|:)\s)"
         ap0 = rf"(?:(?P<ap0>{ap})\s?)?"
@@ -118,14 +119,17 @@ def _ts_regex(layout: Layout | None = None, time_first: bool = False) -> re.Patt
     else:
         time_first = layout.time_first
         sep_rx, tsep_rx = "(?P<sep>" + re.escape(layout.sep) + ")", "(?P<tsep>" + re.escape(layout.tsep) + ")"
+        # the separators' second use as literals, not back-references (the same text; a back-reference costs a
+        # group look-up per line: parse speed)
+        sep_again, tsep_again = re.escape(layout.sep), re.escape(layout.tsep)
         open_rx = r"\[" if layout.bracket else ""
         close_rx = r"\](?:\s?[-–])?\s" if layout.bracket else r"(?:\s[-–]|:)\s"
         ap0 = rf"(?:(?P<ap0>{ap})\s?)?" if layout.ampm_before else "(?P<ap0>)"  # empty group: same names
         ap1 = rf"(?:\s?{_M}(?P<ap>{ap}))?" if layout.ampm_after else "(?P<ap>)"
     date_rx = (
-        rf"(?P<a>\d{{1,4}}){_M}{sep_rx}{_M}(?P<b>\d{{1,2}}){_M}(?P=sep){_M}(?P<c>\d{{1,4}}){_M}\.?"
+        rf"(?P<a>\d{{1,4}}){_M}{sep_rx}{_M}(?P<b>\d{{1,2}}){_M}{sep_again}{_M}(?P<c>\d{{1,4}}){_M}\.?"
     )
-    time_rx = rf"{ap0}(?P<h>\d{{1,2}}){tsep_rx}(?P<mi>\d{{2}})(?:(?P=tsep)(?P<s>\d{{2}}))?{_M}{ap1}{_M}"
+    time_rx = rf"{ap0}(?P<h>\d{{1,2}}){tsep_rx}(?P<mi>\d{{2}})(?:{tsep_again}(?P<s>\d{{2}}))?{_M}{ap1}{_M}"
     if time_first:
         body = rf"{time_rx}[,،]?{_M}\s{_M}{date_rx}"
     else:
