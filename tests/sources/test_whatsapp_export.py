@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import sys
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +26,7 @@ from ringtrace.model import (
     ReadOptions,
 )
 from ringtrace.sources.base import Candidate, FormatError, Unit
+from ringtrace.sources.whatsapp import export as export_module
 from ringtrace.sources.whatsapp.export import WhatsAppExport, _iter_lines
 from ringtrace.sources.whatsapp.export_locale import load_locales, match_system, render_system
 from ringtrace.synth.formats import whatsapp_export as writer
@@ -31,6 +34,22 @@ from ringtrace.synth.view import DeviceView, VDirect, VEvent, VGroup, VMedia, VM
 
 FMT = WhatsAppExport()
 WA = "whatsapp"
+
+
+def _reference_reader() -> Any:
+    """main's reader before the speed work of branch waexport, frozen in tests/sources/reference/: every read of
+    these tests also runs it, and the records must be identical (every field, provenance line numbers)."""
+    path = Path(__file__).with_name("reference") / "whatsapp_export_main.py"
+    spec = importlib.util.spec_from_file_location("_whatsapp_export_reference", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up
+    spec.loader.exec_module(mod)
+    return mod
+
+
+REF_MOD = _reference_reader()
+REF = REF_MOD.WhatsAppExport()
 
 
 def phone(v: str) -> AccountKey:
@@ -48,8 +67,14 @@ def read_file(root: Path, relpath: str, options: ReadOptions | None = None) -> l
     all_rel = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
     cand = Candidate(root=root, relpath=relpath, size=(root / relpath).stat().st_size)
     members = FMT.members(cand, all_rel)
+    for k in ("BLOCK", "LINE_CAP", "MSG_CAP", "HEAD_LINES", "SENDER_CAP", "LAYOUT_LOCK"):  # tests patch these
+        setattr(REF_MOD, k, getattr(export_module, k))
+    assert REF.members(cand, all_rel) == members
     unit = Unit(root=root, primary=relpath, format=FMT.name, members=members)
-    return list(FMT.read(unit, options or ReadOptions()))
+    recs = list(FMT.read(unit, options or ReadOptions()))
+    ref = list(REF.read(unit, options or ReadOptions()))
+    assert ref == recs and list(map(repr, ref)) == list(map(repr, recs)), "records differ from the reference reader"
+    return recs
 
 
 def write_text(tmp_path: Path, text: str, fname: str = "WhatsApp Chat with Test.txt", **kw: Any) -> Path:

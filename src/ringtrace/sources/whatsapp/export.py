@@ -111,6 +111,7 @@ def _ts_regex(layout: Layout | None = None, time_first: bool = False) -> re.Patt
     ap = _ampm_alt()
     if layout is None:
         sep_rx, tsep_rx = r"(?P<sep>[./-]\s?|\s)", r"(?P<tsep>[:.])"
+        sep_again, tsep_again = "(?P=sep)", "(?P=tsep)"
         open_rx = r"(?P<br>\[)?"
         close_rx = r"(?(br)\](?:\s?[-–])?\s|(?:\s[-–]|:)\s)"
         ap0 = rf"(?:(?P<ap0>{ap})\s?)?"
@@ -118,19 +119,37 @@ def _ts_regex(layout: Layout | None = None, time_first: bool = False) -> re.Patt
     else:
         time_first = layout.time_first
         sep_rx, tsep_rx = "(?P<sep>" + re.escape(layout.sep) + ")", "(?P<tsep>" + re.escape(layout.tsep) + ")"
+        # the separators' second use as literals, not back-references (the same text; a back-reference costs a
+        # group look-up per line: parse speed)
+        sep_again, tsep_again = re.escape(layout.sep), re.escape(layout.tsep)
         open_rx = r"\[" if layout.bracket else ""
         close_rx = r"\](?:\s?[-–])?\s" if layout.bracket else r"(?:\s[-–]|:)\s"
         ap0 = rf"(?:(?P<ap0>{ap})\s?)?" if layout.ampm_before else "(?P<ap0>)"  # empty group: same names
         ap1 = rf"(?:\s?{_M}(?P<ap>{ap}))?" if layout.ampm_after else "(?P<ap>)"
     date_rx = (
-        rf"(?P<a>\d{{1,4}}){_M}{sep_rx}{_M}(?P<b>\d{{1,2}}){_M}(?P=sep){_M}(?P<c>\d{{1,4}}){_M}\.?"
+        rf"(?P<a>\d{{1,4}}){_M}{sep_rx}{_M}(?P<b>\d{{1,2}}){_M}{sep_again}{_M}(?P<c>\d{{1,4}}){_M}\.?"
     )
-    time_rx = rf"{ap0}(?P<h>\d{{1,2}}){tsep_rx}(?P<mi>\d{{2}})(?:(?P=tsep)(?P<s>\d{{2}}))?{_M}{ap1}{_M}"
+    time_rx = rf"{ap0}(?P<h>\d{{1,2}}){tsep_rx}(?P<mi>\d{{2}})(?:{tsep_again}(?P<s>\d{{2}}))?{_M}{ap1}{_M}"
     if time_first:
         body = rf"{time_rx}[,،]?{_M}\s{_M}{date_rx}"
     else:
         body = rf"{date_rx}[,،]?{_M}\s{_M}{time_rx}"
     return re.compile(rf"^{_M}{open_rx}{_M}{body}{close_rx}")
+
+
+@lru_cache(maxsize=64)
+def _line_regex(layout: Layout) -> re.Pattern[str]:
+    """The file's timestamp regex, then (when the line has them) the text up to the first ": " and the rest: one
+    match gives the timestamp fields, the sender and the text (parse speed). The timestamp is an atomic group, so
+    its fields are exactly what ``_ts_regex(layout)`` alone matches (the sender part cannot make it backtrack into
+    another reading); ``te`` (empty) marks where it ends. ``snd`` is ``body[:body.find(": ")]`` when that is not
+    empty ("\n" ends the line: it is never inside a ": "), ``txt`` the rest of the line without its "\n"."""
+    ts = _ts_regex(layout).pattern
+    assert ts.startswith("^")
+    # the sender: no ": " inside, not empty; possessive runs between colons (no backtracking, no per-character
+    # alternation: parse speed)
+    snd = r"(?P<snd>(?!: )[^:\n]*+(?::(?! )[^:\n]*+)*+)"
+    return re.compile(r"^(?>" + ts[1:] + r")(?P<te>)(?:" + snd + r": (?P<txt>[^\n]*))?")
 
 
 _GENERIC_TS = _ts_regex()
@@ -198,6 +217,21 @@ _NOTICE_LO, _NOTICE_HI = L.notice_lengths()
 _NOTICE_HI += 8  # marks and a final full stop
 _NOTICE_HEADS = frozenset(k[:6] for k in _NOTICES)
 _MIN_SEC = [timedelta(seconds=i) for i in range(3600)]  # minutes*60 + seconds into the hour
+# a text's last character after which ``rstrip()[-1:]`` may differ from it, or that may end an attachment
+_END_SLOW = frozenset(")>") | frozenset(c for c in map(chr, range(0x3001)) if c.isspace())
+
+
+def _text_start_plain(t2: str) -> bool:
+    """Whether a message text starting with ``t2`` (its first two characters) starts like no system phrase:
+    what pass 1 and pass 2 test before skipping ``_classify`` (cached per ``t2`` by the callers)."""
+    return t2[:1] not in _MARK_SET and t2 not in _LEAD_HEADS and t2[:1] not in _LEAD_LOOSE
+
+
+def _head_plain(h: str) -> bool:
+    """Whether a one-line message text (direction marks already stripped) whose first six characters are ``h``
+    can be neither a notice nor an attachment line by its start (``flush``'s first tests, cached by the caller):
+    no leading space, no notice head, no omitted-media head."""
+    return not h[:1].isspace() and h.casefold() not in _NOTICE_HEADS and h[:3].casefold() not in _OMITTED_HEADS
 
 
 def _attachment(first_line: str) -> tuple[bool, str | None]:
@@ -576,6 +610,10 @@ class _Reader:
         n_locked = ampm = ampm_before = seconds = 0
         last_date: tuple[str, str, str] | None = None
         last_a4 = False
+        te = 0
+        sys_prefix_get = _SYS_PREFIX.get
+        starts_plain: dict[str, bool] = {}  # a text's first two characters -> _text_start_plain
+        start_plain = starts_plain.get
         with self.open() as fh:
             for lines, _cut in _line_batches(fh):
                 for line in lines:
@@ -588,15 +626,17 @@ class _Reader:
                             time_first = m is not None
                         if st.n >= LAYOUT_LOCK:
                             st.locked = layout = layout_of(st)
-                            fast, first_chars = _ts_regex(layout), ts_first_chars(layout)
+                            fast, first_chars = _line_regex(layout), ts_first_chars(layout)
                             gi = fast.groupindex  # the groups by number, one C call (parse speed)
-                            p1_groups = itemgetter(*(gi[k] for k in ("a", "b", "c", "s", "ap", "ap0")))
+                            p1_groups = itemgetter(*(gi[k] for k in ("a", "b", "c", "s", "ap", "ap0", "snd", "txt")))
+                            te = gi["te"]
                         if p.head_nonempty < HEAD_LINES and line.strip():
                             p.head_nonempty += 1
                             p.head_matched += m is not None
                         if m is None:
                             continue
                         st.add(m, time_first)
+                        body = line[m.end() :]
                     else:
                         if line[:1] not in first_chars:
                             continue
@@ -604,7 +644,7 @@ class _Reader:
                         if m is None:
                             continue
                         # what _Stats.add counts, for a line of the locked layout (separators known), inline
-                        ga, gb, gc, sec, ap, ap0 = p1_groups(m)
+                        ga, gb, gc, sec, ap, ap0, known, text = p1_groups(m)
                         n_locked += 1
                         if ap:
                             ampm += 1
@@ -620,22 +660,17 @@ class _Reader:
                             st.a4 += 1  # _date counts every year-first line, not only each new date
                         # fast path: a message from a sender already seen, whose name holds no phrase words and
                         # whose text starts like no system phrase (what _classify would conclude, without it)
-                        start = m.end()
-                        i = line.find(": ", start)
-                        if i > start:
-                            known = line[start:i]
-                            t2 = line[i + 2 : i + 4]
-                            if (
-                                known in senders
-                                and _SYS_PREFIX.get(known) is False
-                                and t2[:1] not in _MARK_SET
-                                and t2 not in _LEAD_HEADS
-                                and t2[:1] not in _LEAD_LOOSE
-                                and ": \u200e" not in line
-                            ):
+                        if known is not None and known in senders and sys_prefix_get(known) is False:
+                            sp = start_plain(text[:2])
+                            if sp is None:
+                                sp = _text_start_plain(text[:2])
+                                if len(starts_plain) < 100_000:
+                                    starts_plain[text[:2]] = sp
+                            if sp and ": \u200e" not in line:
                                 senders[known] += 1
                                 continue
-                    kind, sender, text, sm = _classify(line[m.end() :].rstrip("\n"), None)
+                        body = line[m.end(te) :]
+                    kind, sender, text, sm = _classify(body.rstrip("\n"), None)
                     if kind == "msg":
                         if sender is not None and (sender in p.senders or len(p.senders) < SENDER_CAP):
                             p.senders[sender] = p.senders.get(sender, 0) + 1
@@ -645,7 +680,7 @@ class _Reader:
                         p.ios_sys_senders[s] = p.ios_sys_senders.get(s, 0) + 1
                     if sm is None:
                         p.unknown_system += 1
-                        pre = _nospace_prefix(line[m.end() :]) if sender is None else None
+                        pre = _nospace_prefix(body) if sender is None else None
                         if pre is not None and (pre in p.nospace or len(p.nospace) < SENDER_CAP):
                             p.nospace[pre] = p.nospace.get(pre, 0) + 1
                         if len(p.unknown_lines) < UNKNOWN_LINES_SHOWN * 4:
@@ -832,6 +867,7 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
     if why:
         yield r.problem(why)
     rx = _ts_regex(layout)
+    line_rx = _line_regex(layout)
     first_chars = ts_first_chars(layout)
     precision = 1 if st.seconds > st.n // 2 else 60
 
@@ -905,6 +941,8 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
     seen_accounts = r._seen_accounts
     sender_info: dict[str, tuple[AccountKey, bool]] = {}  # raw sender -> (key, from the owner)
     hour_cache: dict[tuple[str, ...], datetime] = {}  # a timestamp's date, hour, day period -> UTC hour start
+    starts_plain: dict[str, bool] = {}  # a text's first two characters -> _text_start_plain
+    heads_plain: dict[str, bool] = {}  # a one-line text's first six characters -> _head_plain
 
     def account_records(key: AccountKey, label: str, line: int) -> Iterator[Record]:
         if key in r._seen_accounts:
@@ -914,10 +952,9 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
         if key.kind != AccountKind.EXPORT_NAME or key.value != "You":
             yield NameSeen(account=key, name=label, kind="export_sender", prov=r.prov(line))
 
-    def flush() -> Message | GroupEvent:
+    def flush(cur: list[str], cur_at: datetime, cur_sender: str, cur_line: int) -> Message | GroupEvent:
         """The message being assembled (or the notice it is: deleted, waiting, missed call); side records
         (new account, missing file) go to ``pending``."""
-        assert cur is not None and cur_at is not None
         info = sender_info.get(cur_sender)
         if info is None:  # first message of this sender string: its key, and its Account if still new
             key = r.key_for(cur_sender)
@@ -1023,10 +1060,14 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
     try:
         with r.open() as fh:
             lineno = 0
-            rx_match = rx.match
-            gi = rx.groupindex  # the groups by number, one C call (parse speed)
-            ts_groups = itemgetter(*(gi[k] for k in ("a", "b", "c", "h", "mi", "s", "ap", "ap0")))
+            rx_match = line_rx.match
+            gi = line_rx.groupindex  # the groups by number, one C call (parse speed)
+            ts_groups = itemgetter(*(gi[k] for k in ("a", "b", "c", "h", "mi", "s", "ap", "ap0", "snd", "txt")))
+            te = gi["te"]
             sys_prefix_get = _SYS_PREFIX.get
+            start_plain = starts_plain.get
+            head_plain = heads_plain.get
+            sender_info_get = sender_info.get
             for lines, batch_cut in _line_batches(fh):
                 for line in lines:
                     lineno += 1
@@ -1034,7 +1075,7 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                         yield r.problem(f"line longer than {LINE_CAP} characters; cut", lineno)
                     m = rx_match(line) if line[:1] in first_chars else None
                     if m is not None:
-                        a, b, c, hh, mi, sec, ap, ap0 = ts_groups(m)
+                        a, b, c, hh, mi, sec, ap, ap0, sender, text = ts_groups(m)
                         hkey = (a, b, c, hh, ap, ap0)
                         hour_at = hour_cache.get(hkey)
                         try:
@@ -1087,27 +1128,42 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                             yield r.problem(f"message longer than {MSG_CAP} characters; cut", cur_line)
                         continue
                     if cur is not None:
-                        msg = flush()
-                        if pending:
-                            yield from pending
-                            pending.clear()
-                        yield msg
+                        # fast path: a one-line message of a sender seen before (no new account to write) whose
+                        # text starts and ends like no notice and no attachment: flush's result, without the call
+                        done = False
+                        if len(cur) == 1:
+                            info = sender_info_get(cur_sender)
+                            if info is not None:
+                                t = cur[0]
+                                if not t.isascii():
+                                    t = t.translate(_STRIP)
+                                hp = head_plain(t[:6])
+                                if hp is None:
+                                    hp = _head_plain(t[:6])
+                                    if len(heads_plain) < 100_000:
+                                        heads_plain[t[:6]] = hp
+                                if hp and t[-1:] not in _END_SLOW:
+                                    yield new_message(chat, None, info[0], cur_at, t,
+                                                      new_prov(file, None, None, cur_line), (), False, info[1],
+                                                      "export", precision)
+                                    done = True
+                        if not done:
+                            assert cur_at is not None
+                            msg = flush(cur, cur_at, cur_sender, cur_line)
+                            if pending:
+                                yield from pending
+                                pending.clear()
+                            yield msg
                         cur = None
-                    body = line[m.end() :].rstrip("\n")
                     # fast path: what _classify concludes for "Sender: text" when the sender holds no phrase words
                     # and the text starts like no system phrase, without calling it (parse speed)
-                    i = body.find(": ")
-                    if i > 0:
-                        t2 = body[i + 2 : i + 4]
-                        sender = body[:i]
-                        if (
-                            sys_prefix_get(sender) is False
-                            and t2[:1] not in _MARK_SET
-                            and t2 not in _LEAD_HEADS
-                            and t2[:1] not in _LEAD_LOOSE
-                            and ": \u200e" not in body
-                        ):
-                            text = body[i + 2 :]
+                    if sender is not None:
+                        sp = start_plain(text[:2])
+                        if sp is None:
+                            sp = _text_start_plain(text[:2])
+                            if len(starts_plain) < 100_000:
+                                starts_plain[text[:2]] = sp
+                        if sp and sys_prefix_get(sender) is False and ": \u200e" not in text:
                             cur = [text]
                             cur_len = len(text)
                             cur_line = lineno
@@ -1115,6 +1171,7 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                             cur_sender = sender
                             cur_cut = False
                             continue
+                    body = line[m.end(te) :].rstrip("\n")
                     kind, sender_or_none, text, sm = _classify(body, ios_title_now)
                     if kind == "sys" and sm is None and sender_or_none is None and nospace:
                         pre = _nospace_prefix(body)
@@ -1132,7 +1189,8 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
             last_line = line if lineno else ""
             last_nl = line.endswith("\n") if lineno else True
             if cur is not None:
-                msg = flush()
+                assert cur_at is not None
+                msg = flush(cur, cur_at, cur_sender, cur_line)
                 yield from pending
                 yield msg
     except OSError as e:
