@@ -1133,7 +1133,7 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                         done = False
                         if len(cur) == 1:
                             info = sender_info_get(cur_sender)
-                            if info is not None:
+                            if info is not None and cur_at is not None:
                                 t = cur[0]
                                 if not t.isascii():
                                     t = t.translate(_STRIP)
