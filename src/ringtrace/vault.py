@@ -16,9 +16,15 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, Protocol, cast
 
 CHUNK = 1024 * 1024
+
+
+class Readable(Protocol):
+    """What ``digest_stream`` needs of a stream: a file, or a reader over a disk image's media."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -29,7 +35,7 @@ class Digests:
     size: int
 
 
-def digest_stream(fh: IO[bytes], sink: IO[bytes] | None = None, limit: int | None = None) -> Digests:
+def digest_stream(fh: Readable, sink: IO[bytes] | None = None, limit: int | None = None) -> Digests:
     """One read feeds every digest (and an optional copy)."""
     s256, s1, m5 = hashlib.sha256(), hashlib.sha1(), hashlib.md5()  # noqa: S324 - forensic digests, not security
     size = 0

@@ -7,6 +7,8 @@ in code with Debian's tools (ringtrace.synth.formats.disk_image), never mounted.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from ringtrace.case import Case
+from ringtrace.disk.image import DiskImage
 from ringtrace.stages.intake import IntakeLimits, ingest
 from ringtrace.store import schema as S
 from ringtrace.synth.formats.disk_image import (
@@ -396,3 +399,35 @@ def test_ntfs_deletion_is_as_windows_leaves_it_and_the_file_is_still_recovered(t
     row = rows[f"/{name}"]
     assert row.deleted and row.inode == n and row.sha256 == keep[0].sha256 and row.stored
     assert sum(r.deleted for r in rows.values()) == 1
+
+
+class _ShortMedia(io.BytesIO):
+    """A back-end that returns fewer bytes than the container declares, then fails if ``fail`` is set."""
+
+    def __init__(self, data: bytes, fail: bool) -> None:
+        super().__init__(data)
+        self.fail = fail
+
+    def read(self, n: int | None = -1, /) -> bytes:
+        buf = super().read(n)
+        if not buf and self.fail:
+            raise OSError("read error at the end of the segment")
+        return buf
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_media_digests_of_a_short_read_keep_what_was_read_and_say_why(fail: bool, monkeypatch: pytest.MonkeyPatch
+                                                                      ) -> None:
+    """The media of an image that ends early (or whose back-end fails) is digested as far as it reads, and the
+    reason names the byte where it stopped."""
+    data = bytes(range(256)) * 9000  # 2.3 MB: more than one read
+    img = DiskImage(path=Path("x.E01"), image_type="EWF", segments=[], media_spec=None, media_size=len(data) + 512)
+    monkeypatch.setattr(img, "open_media", lambda: _ShortMedia(data, fail))
+    seen: list[int] = []
+    digests, why = img.media_digests(seen.append)
+    assert (digests.sha256, digests.md5, digests.size) == (hashlib.sha256(data).hexdigest(),
+                                                           hashlib.md5(data).hexdigest(), len(data))
+    assert seen[-1] == len(data) and seen == sorted(seen)
+    expected = (f"the media cannot be read past byte {len(data)}: read error" if fail
+                else f"the media ends at byte {len(data)} of the {len(data) + 512} its container declares")
+    assert why is not None and why.startswith(expected)

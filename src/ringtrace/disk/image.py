@@ -8,15 +8,12 @@ Nothing here writes to the image; every path spec is read-only.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ringtrace.vault import Digests
-
-CHUNK = 4 * 1024**2
+from ringtrace.vault import Digests, digest_stream
 
 
 class DiskImageError(Exception):
@@ -66,38 +63,53 @@ class DiskImage:
         """SHA-256, SHA-1 and MD5 of the media's bytes (what an acquisition hash covers), and the reason the
         media could not be read to its end (a truncated or damaged image), if so: the digests are then of what
         was read (of a salvaged E01, its readable part)."""
-        s, h1, m = hashlib.sha256(), hashlib.sha1(), hashlib.md5()  # noqa: S324 - forensic digests
-        done, error = 0, None
-        if self.salvage is not None:
-            sv = self.salvage
-            while done < sv.readable:
-                buf = sv.read(done, min(CHUNK, sv.readable - done))
-                s.update(buf)
-                h1.update(buf)
-                m.update(buf)
-                done += len(buf)
-                if progress is not None:
-                    progress(done)
-            if sv.readable < self.media_size:
-                error = (f"libewf cannot read it; read chunk by chunk, only its first {sv.readable} bytes of the "
-                         f"{self.media_size} its volume section declares can be read ({sv.report.stopped})")
-            return Digests(s.hexdigest(), h1.hexdigest(), m.hexdigest(), done), error
+        reader = _MediaReader(self, progress)
+        digests = digest_stream(reader)
+        return digests, reader.error
+
+
+class _MediaReader:
+    """The image's media as a stream for ``vault.digest_stream``: reads up to the size the container declares,
+    and where the media ends early or a back-end fails, ends the stream and keeps the reason (what was read
+    before stays digested)."""
+
+    def __init__(self, img: DiskImage, progress: Callable[[int], None] | None) -> None:
+        self.img, self.progress = img, progress
+        self.done = 0
+        self.error: str | None = None
+        self._fo: Any = None
+        self._stopped = False  # the back-end failed or the media ended early: the stream ends here
+        sv = img.salvage
+        self._end = sv.readable if sv is not None else img.media_size
+        if sv is not None and sv.readable < img.media_size:
+            self.error = (f"libewf cannot read it; read chunk by chunk, only its first {sv.readable} bytes of the "
+                          f"{img.media_size} its volume section declares can be read ({sv.report.stopped})")
+
+    def read(self, n: int = -1, /) -> bytes:
+        want = self._end - self.done if n < 0 else min(n, self._end - self.done)
+        if want <= 0 or self._stopped:
+            return b""
         try:
-            fo = self.open_media()
-            while done < self.media_size:
-                buf = fo.read(min(CHUNK, self.media_size - done))
+            if self.img.salvage is not None:
+                buf = self.img.salvage.read(self.done, want)
+            else:
+                if self._fo is None:
+                    self._fo = self.img.open_media()
+                buf = self._fo.read(want)
                 if not buf:
-                    error = f"the media ends at byte {done} of the {self.media_size} its container declares"
-                    break
-                s.update(buf)
-                h1.update(buf)
-                m.update(buf)
-                done += len(buf)
-                if progress is not None:
-                    progress(done)
+                    self._stop(f"the media ends at byte {self.done} of the {self.img.media_size} its container "
+                               "declares")
+                    return b""
         except Exception as e:  # noqa: BLE001 - dfVFS back-ends raise their own errors (BackEndError, OSError, IOError)
-            error = f"the media cannot be read past byte {done}: {e}"
-        return Digests(s.hexdigest(), h1.hexdigest(), m.hexdigest(), done), error
+            self._stop(f"the media cannot be read past byte {self.done}: {e}")
+            return b""
+        self.done += len(buf)
+        if self.progress is not None:
+            self.progress(self.done)
+        return bytes(buf)
+
+    def _stop(self, why: str) -> None:
+        self._stopped, self.error = True, why
 
 
 def open_image(path: Path) -> DiskImage:
