@@ -134,6 +134,50 @@ def run(files: list[Path], label: str, rounds: int) -> str:
     )
 
 
+def _digests_only(path: Path) -> None:
+    data = path.read_bytes()
+    hashlib.md5(data, usedforsecurity=False).digest()
+    hashlib.sha1(data, usedforsecurity=False).digest()
+    hashlib.sha256(data).digest()
+
+
+def _draft_luma_only(path: Path) -> None:
+    img = Image.open(io.BytesIO(path.read_bytes()))
+    img.draft("L", (256, 256))  # what ringtrace decodes of a big JPEG: the Y plane at the smallest DCT scale
+    img.load()
+
+
+def parts(files: list[Path], label: str, rounds: int) -> str:
+    """Where one JPEG's time goes: the floor under any hasher that must digest the file and decode it (the
+    entropy-coded data is read in full at every DCT scale; libjpeg-turbo already skips the AC values' storage
+    at 1/8). ``simplejpeg`` (libjpeg-turbo with less wrapping) is timed when installed, as a what-if."""
+    steps: dict[str, Callable[[Path], object]] = {
+        "3 digests": _digests_only, "Pillow draft decode, Y at 1/8": _draft_luma_only,
+        "draft peer, whole": draft_peer, "ringtrace, whole": ringtrace}
+    try:
+        import simplejpeg  # type: ignore[import-not-found]
+
+        def _turbo(path: Path) -> None:
+            simplejpeg.decode_jpeg(path.read_bytes(), colorspace="GRAY", min_height=256, min_width=256)
+
+        steps["simplejpeg decode, Y at 1/8"] = _turbo
+    except ImportError:
+        pass
+    for fn in steps.values():
+        fn(files[0])
+    best = dict.fromkeys(steps, math.inf)
+    for _ in range(rounds):
+        for name, fn in steps.items():
+            t0 = time.process_time()
+            for f in files:
+                fn(f)
+            best[name] = min(best[name], (time.process_time() - t0) / len(files) * 1000)
+    floor = best["3 digests"] + best["Pillow draft decode, Y at 1/8"]
+    cells = " | ".join(f"{name} {ms:.1f}" for name, ms in best.items())
+    return (f"| {label} | {cells} | digests + decode {floor:.1f} ms: at most "
+            f"**{best['draft peer, whole'] / floor:.2f}x** the draft peer with Pillow's decoder |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n-big", type=int, default=12)
@@ -141,6 +185,7 @@ def main() -> None:
     ap.add_argument("--n-png", type=int, default=20)
     ap.add_argument("--n-heic", type=int, default=12)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--parts", action="store_true", help="also time the steps of the JPEG sets (CPU ms an image)")
     ap.add_argument("--cpu", type=int, default=None, help="CPU to pin to (default: the last one allowed)")
     args = ap.parse_args()
     allowed = sorted(os.sched_getaffinity(0))
@@ -174,6 +219,11 @@ def main() -> None:
         for label, files in made:
             if files:
                 print(run(files, label, args.rounds), flush=True)
+        if args.parts:
+            print("\n| set | CPU ms an image, best round |  floor |\n|---|---|---|")
+            for label, files in made:
+                if files and "JPEG" in label:
+                    print(parts(files, label, args.rounds), flush=True)
 
 
 if __name__ == "__main__":
