@@ -858,20 +858,21 @@ class WhatsAppExport(SourceFormat):
         return sorted(wanted)
 
     def read(self, unit: Unit, options: ReadOptions) -> Iterator[Record]:
-        r = _Reader(unit, options)
-        p1 = r.pass1()
-        if p1.head_matched == 0 or p1.stats.n == 0:
-            raise FormatError(
-                f"{unit.primary}: not a WhatsApp chat export (no timestamped line among the first "
-                f"{p1.head_nonempty} non-empty lines)"
-            )
-        yield from r.problems
-        r.problems.clear()
-        yield from _parse(r, p1)
+        # the reading generator itself, not one that delegates to it: one generator frame less to resume for
+        # each record (parse speed); it still starts, and raises, only when iterated
+        return _read(unit, options)
 
 
-def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
-    unit = r.unit
+def _read(unit: Unit, options: ReadOptions) -> Iterator[Record]:
+    r = _Reader(unit, options)
+    p1 = r.pass1()
+    if p1.head_matched == 0 or p1.stats.n == 0:
+        raise FormatError(
+            f"{unit.primary}: not a WhatsApp chat export (no timestamped line among the first "
+            f"{p1.head_nonempty} non-empty lines)"
+        )
+    yield from r.problems
+    r.problems.clear()
     st = p1.stats
 
     # locale and chat title
@@ -953,8 +954,9 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
 
     # current message being assembled
     pending: list[Record] = []
-    cur: list[str] | None = None
-    cur_len = 0
+    cur: str | None = None  # its first line's text
+    cur_more: list[str] | None = None  # the lines after it, if any
+    cur_len = 0  # characters kept so far, counted from its second line on
     cur_line = 0
     cur_at = _NO_TIME
     cur_sender = ""
@@ -1159,22 +1161,26 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                             if line.strip():
                                 orphan += 1
                             continue
+                        if cur_more is None:
+                            cur_more = []
+                            cur_len = len(cur)
+                            cur_cut = False
                         if cur_len < MSG_CAP:
                             piece = line.rstrip("\n")
-                            cur.append(piece[: MSG_CAP - cur_len])
+                            cur_more.append(piece[: MSG_CAP - cur_len])
                             cur_len += len(piece) + 1
                         elif not cur_cut:
                             cur_cut = True
                             yield r.problem(f"message longer than {MSG_CAP} characters; cut", cur_line)
                         continue
                     if cur is not None:
-                        if cur_one is not None and len(cur) == 1:
+                        if cur_one is not None and cur_more is None:
                             # a one-line message settled plain when its line was read: flush's result, no call
                             yield new_message(chat, None, cur_one[0], cur_at, cur_text,
                                               new_prov(file, None, None, cur_line), (), False, cur_one[1],
                                               "export", precision)
                         else:
-                            msg = flush(cur, cur_at, cur_sender, cur_line)
+                            msg = flush([cur, *cur_more] if cur_more else [cur], cur_at, cur_sender, cur_line)
                             if pending:
                                 yield from pending
                                 pending.clear()
@@ -1190,12 +1196,11 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                             if len(plain_codes) < 100_000:
                                 plain_codes[text[:6]] = code
                         if code & _START_PLAIN:
-                            cur = [text]
-                            cur_len = len(text)
+                            cur = text
+                            cur_more = None
                             cur_line = lineno
                             cur_at = at
                             cur_sender = sender
-                            cur_cut = False
                             # and, should no line follow it, what flush() makes of it: a plain message when its
                             # text (without marks) starts like no notice or attachment and ends like none
                             t = text
@@ -1216,19 +1221,18 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                         if pre in nospace:
                             kind, sender_or_none, text = "msg", pre, body[len(pre) + 1 :]
                     if kind == "msg":
-                        cur = [text]
-                        cur_len = len(text)
+                        cur = text
+                        cur_more = None
                         cur_line = lineno
                         cur_at = at
                         cur_sender = sender_or_none or ""
-                        cur_cut = False
                         cur_one = None
                     else:
                         yield from system(text, sm, at, lineno)
             last_line = line if lineno else ""
             last_nl = line.endswith("\n") if lineno else True
             if cur is not None:
-                msg = flush(cur, cur_at, cur_sender, cur_line)
+                msg = flush([cur, *cur_more] if cur_more else [cur], cur_at, cur_sender, cur_line)
                 yield from pending
                 yield msg
     except OSError as e:
