@@ -126,10 +126,15 @@ def _ts_regex(layout: Layout | None = None, time_first: bool = False) -> re.Patt
         close_rx = r"\](?:\s?[-–])?\s" if layout.bracket else r"(?:\s[-–]|:)\s"
         ap0 = rf"(?:(?P<ap0>{ap})\s?)?" if layout.ampm_before else "(?P<ap0>)"  # empty group: same names
         ap1 = rf"(?:\s?{_M}(?P<ap>{ap}))?" if layout.ampm_after else "(?P<ap>)"
+    # "dk" (the date's text), "th" (day period before the hour and the hour) and "ms" (minutes and seconds) add no
+    # condition: they let pass 2 cache a timestamp's hour and its minutes by three strings (parse speed)
     date_rx = (
-        rf"(?P<a>\d{{1,4}}){_M}{sep_rx}{_M}(?P<b>\d{{1,2}}){_M}{sep_again}{_M}(?P<c>\d{{1,4}}){_M}\.?"
+        rf"(?P<dk>(?P<a>\d{{1,4}}){_M}{sep_rx}{_M}(?P<b>\d{{1,2}}){_M}{sep_again}{_M}(?P<c>\d{{1,4}})){_M}\.?"
     )
-    time_rx = rf"{ap0}(?P<h>\d{{1,2}}){tsep_rx}(?P<mi>\d{{2}})(?:{tsep_again}(?P<s>\d{{2}}))?{_M}{ap1}{_M}"
+    time_rx = (
+        rf"(?P<th>{ap0}(?P<h>\d{{1,2}})){tsep_rx}(?P<ms>(?P<mi>\d{{2}})(?:{tsep_again}(?P<s>\d{{2}}))?)"
+        rf"{_M}{ap1}{_M}"
+    )
     if time_first:
         body = rf"{time_rx}[,،]?{_M}\s{_M}{date_rx}"
     else:
@@ -143,13 +148,16 @@ def _line_regex(layout: Layout) -> re.Pattern[str]:
     match gives the timestamp fields, the sender and the text (parse speed). The timestamp is an atomic group, so
     its fields are exactly what ``_ts_regex(layout)`` alone matches (the sender part cannot make it backtrack into
     another reading); ``te`` (empty) marks where it ends. ``snd`` is ``body[:body.find(": ")]`` when that is not
-    empty ("\n" ends the line: it is never inside a ": "), ``txt`` the rest of the line without its "\n"."""
+    empty ("\n" ends the line: it is never inside a ": "), ``txt`` the rest of the line without its "\n".
+    A line whose first character is not in ``ts_first_chars(layout)`` never matches (tested inside the regex,
+    not by a slice and a set look-up per line: parse speed)."""
     ts = _ts_regex(layout).pattern
     assert ts.startswith("^")
+    first = "(?=[" + "".join(map(re.escape, sorted(ts_first_chars(layout)))) + "])"
     # the sender: no ": " inside, not empty; possessive runs between colons (no backtracking, no per-character
     # alternation: parse speed)
     snd = r"(?P<snd>(?!: )[^:\n]*+(?::(?! )[^:\n]*+)*+)"
-    return re.compile(r"^(?>" + ts[1:] + r")(?P<te>)(?:" + snd + r": (?P<txt>[^\n]*))?")
+    return re.compile(r"^" + first + r"(?>" + ts[1:] + r")(?P<te>)(?:" + snd + r": (?P<txt>[^\n]*))?")
 
 
 _GENERIC_TS = _ts_regex()
@@ -217,6 +225,7 @@ _NOTICE_LO, _NOTICE_HI = L.notice_lengths()
 _NOTICE_HI += 8  # marks and a final full stop
 _NOTICE_HEADS = frozenset(k[:6] for k in _NOTICES)
 _MIN_SEC = [timedelta(seconds=i) for i in range(3600)]  # minutes*60 + seconds into the hour
+_NO_TIME = datetime(1970, 1, 1, tzinfo=UTC)  # the time of no message yet (a placeholder, never written)
 # a text's last character after which ``rstrip()[-1:]`` may differ from it, or that may end an attachment
 _END_SLOW = frozenset(")>") | frozenset(c for c in map(chr, range(0x3001)) if c.isspace())
 
@@ -229,9 +238,18 @@ def _text_start_plain(t2: str) -> bool:
 
 def _head_plain(h: str) -> bool:
     """Whether a one-line message text (direction marks already stripped) whose first six characters are ``h``
-    can be neither a notice nor an attachment line by its start (``flush``'s first tests, cached by the caller):
-    no leading space, no notice head, no omitted-media head."""
+    can be neither a notice nor an attachment line by its start (``flush``'s first tests): no leading space, no
+    notice head, no omitted-media head."""
     return not h[:1].isspace() and h.casefold() not in _NOTICE_HEADS and h[:3].casefold() not in _OMITTED_HEADS
+
+
+_START_PLAIN, _HEAD_PLAIN = 1, 2
+
+
+def _plain_code(t6: str) -> int:
+    """Both tests for a text whose first six characters are ``t6``, as bits (one cache look-up per message):
+    _START_PLAIN when ``_text_start_plain(t6[:2])``, _HEAD_PLAIN when ``_head_plain(t6)``."""
+    return (_START_PLAIN if _text_start_plain(t6[:2]) else 0) | (_HEAD_PLAIN if _head_plain(t6) else 0)
 
 
 def _attachment(first_line: str) -> tuple[bool, str | None]:
@@ -458,7 +476,8 @@ class _Pass1:
     stats: _Stats = field(default_factory=_Stats)
     head_nonempty: int = 0
     head_matched: int = 0
-    senders: dict[str, int] = field(default_factory=dict)
+    senders: dict[str, None] = field(default_factory=dict)  # message senders, in the order first seen
+    plain_senders: set[str] = field(default_factory=set)  # those whose name holds no system phrase's words
     ios_sys_senders: dict[str, int] = field(default_factory=dict)
     group_events: int = 0
     locale_votes: dict[str, int] = field(default_factory=dict)
@@ -601,24 +620,27 @@ class _Reader:
         # the generic detector until LAYOUT_LOCK timestamps are seen, then the file's own (faster) regex; pass 2
         # reads with that same regex, so both passes agree on which lines start a message
         fast: re.Pattern[str] | None = None
-        first_chars: frozenset[str] = frozenset()
         p1_groups: itemgetter[Any] = itemgetter(0)
-        time_first = False
-        senders = p.senders
+        te = 0
         n = 0
         # counters of the locked phase, kept in locals (parse speed) and added to ``st`` at the end
         n_locked = ampm = ampm_before = seconds = 0
-        last_date: tuple[str, str, str] | None = None
+        last_dk: str | None = None
         last_a4 = False
-        te = 0
-        sys_prefix_get = _SYS_PREFIX.get
+        # senders of ordinary messages whose name holds no phrase words: a line of theirs whose text starts like
+        # no system phrase is what _classify would call their message (parse speed: no call)
+        plain = p.plain_senders
         starts_plain: dict[str, bool] = {}  # a text's first two characters -> _text_start_plain
         start_plain = starts_plain.get
         with self.open() as fh:
             for lines, _cut in _line_batches(fh):
-                for line in lines:
-                    n += 1
-                    if fast is None:
+                done = 0  # lines of this batch read with the generic detector
+                if fast is None:
+                    for line in lines:
+                        if fast is not None:
+                            break
+                        done += 1
+                        n += 1
                         m = _GENERIC_TS.match(line)
                         time_first = False
                         if m is None:
@@ -626,86 +648,91 @@ class _Reader:
                             time_first = m is not None
                         if st.n >= LAYOUT_LOCK:
                             st.locked = layout = layout_of(st)
-                            fast, first_chars = _line_regex(layout), ts_first_chars(layout)
+                            fast = _line_regex(layout)
                             gi = fast.groupindex  # the groups by number, one C call (parse speed)
-                            p1_groups = itemgetter(*(gi[k] for k in ("a", "b", "c", "s", "ap", "ap0", "snd", "txt")))
+                            p1_groups = itemgetter(*(gi[k] for k in ("dk", "s", "ap", "ap0", "snd", "txt")))
                             te = gi["te"]
                         if p.head_nonempty < HEAD_LINES and line.strip():
                             p.head_nonempty += 1
                             p.head_matched += m is not None
-                        if m is None:
-                            continue
-                        st.add(m, time_first)
-                        body = line[m.end() :]
-                    else:
-                        if line[:1] not in first_chars:
-                            continue
-                        m = fast.match(line)
-                        if m is None:
-                            continue
-                        # what _Stats.add counts, for a line of the locked layout (separators known), inline
-                        ga, gb, gc, sec, ap, ap0, known, text = p1_groups(m)
-                        n_locked += 1
-                        if ap:
-                            ampm += 1
-                        if ap0:
-                            ampm_before += 1
-                        if sec:
-                            seconds += 1
-                        if (ga, gb, gc) != last_date:
-                            last_date = (ga, gb, gc)
-                            last_a4 = len(ga) >= 3
-                            st._date(ga, gb, gc)
-                        elif last_a4:
-                            st.a4 += 1  # _date counts every year-first line, not only each new date
-                        # fast path: a message from a sender already seen, whose name holds no phrase words and
-                        # whose text starts like no system phrase (what _classify would conclude, without it)
-                        if known is not None and known in senders and sys_prefix_get(known) is False:
-                            sp = start_plain(text[:2])
-                            if sp is None:
-                                sp = _text_start_plain(text[:2])
-                                if len(starts_plain) < 100_000:
-                                    starts_plain[text[:2]] = sp
-                            if sp and ": \u200e" not in line:
-                                senders[known] += 1
-                                continue
-                        body = line[m.end(te) :]
-                    kind, sender, text, sm = _classify(body.rstrip("\n"), None)
-                    if kind == "msg":
-                        if sender is not None and (sender in p.senders or len(p.senders) < SENDER_CAP):
-                            p.senders[sender] = p.senders.get(sender, 0) + 1
+                        if m is not None:
+                            st.add(m, time_first)
+                            self._note(p, line[m.end() :], n)
+                    if fast is None:
                         continue
-                    if sender is not None and sm is not None:
-                        s = sender.translate(_STRIP).strip()
-                        p.ios_sys_senders[s] = p.ios_sys_senders.get(s, 0) + 1
-                    if sm is None:
-                        p.unknown_system += 1
-                        pre = _nospace_prefix(body) if sender is None else None
-                        if pre is not None and (pre in p.nospace or len(p.nospace) < SENDER_CAP):
-                            p.nospace[pre] = p.nospace.get(pre, 0) + 1
-                        if len(p.unknown_lines) < UNKNOWN_LINES_SHOWN * 4:
-                            p.unknown_lines.append((n, pre))
+                first_n = n + 1
+                for n, line in enumerate(lines[done:] if done else lines, first_n):
+                    m = fast.match(line)
+                    if m is None:
                         continue
-                    phrase, fields = sm
-                    p.locale_votes[phrase.locale] = p.locale_votes.get(phrase.locale, 0) + 1
-                    if phrase.adjacent is None and len(p.sys_names) < SENDER_CAP:
-                        p.sys_names.update(" ".join(v.split()) for k, v in fields.items() if k in ("actor", "target"))
-                    if phrase.kind in GROUP_KINDS:
-                        p.group_events += 1
-                    if phrase.kind == EventKind.CREATED and p.created_value is None and fields.get("value"):
-                        p.created_value = fields["value"]
-                    if (
-                        phrase.actor_owner
-                        or phrase.target_owner
-                        or _is_you(fields.get("actor"))
-                        or _is_you(fields.get("target"))
-                    ):
-                        p.you_seen = True
+                    # what _Stats.add counts, for a line of the locked layout (separators known), inline
+                    dk, sec, ap, ap0, known, text = p1_groups(m)
+                    n_locked += 1
+                    if ap:
+                        ampm += 1
+                    if ap0:
+                        ampm_before += 1
+                    if sec:
+                        seconds += 1
+                    if dk != last_dk:
+                        last_dk = dk
+                        ga, gb, gc = m.group("a", "b", "c")
+                        last_a4 = len(ga) >= 3
+                        st._date(ga, gb, gc)  # a no-op for the previous line's date written with other marks
+                    elif last_a4:
+                        st.a4 += 1  # _date counts every year-first line, not only each new date
+                    if known in plain and ": \u200e" not in line:
+                        sp = start_plain(text[:2])
+                        if sp is None:
+                            sp = _text_start_plain(text[:2])
+                            if len(starts_plain) < 100_000:
+                                starts_plain[text[:2]] = sp
+                        if sp:
+                            continue
+                    self._note(p, line[m.end(te) :], n)
         st.n += n_locked
         st.ampm += ampm
         st.ampm_before += ampm_before
         st.seconds += seconds
         return p
+
+    @staticmethod
+    def _note(p: _Pass1, body: str, n: int) -> None:
+        """What pass 1 learns from the body of timestamped line ``n``: a sender, or a system line's locale, names
+        and group-ness."""
+        kind, sender, text, sm = _classify(body.rstrip("\n"), None)
+        if kind == "msg":
+            if sender is not None and sender not in p.senders and len(p.senders) < SENDER_CAP:
+                p.senders[sender] = None
+                if not _may_be_system(sender):
+                    p.plain_senders.add(sender)
+            return
+        if sender is not None and sm is not None:
+            s = sender.translate(_STRIP).strip()
+            p.ios_sys_senders[s] = p.ios_sys_senders.get(s, 0) + 1
+        if sm is None:
+            p.unknown_system += 1
+            pre = _nospace_prefix(body) if sender is None else None
+            if pre is not None and (pre in p.nospace or len(p.nospace) < SENDER_CAP):
+                p.nospace[pre] = p.nospace.get(pre, 0) + 1
+            if len(p.unknown_lines) < UNKNOWN_LINES_SHOWN * 4:
+                p.unknown_lines.append((n, pre))
+            return
+        phrase, fields = sm
+        p.locale_votes[phrase.locale] = p.locale_votes.get(phrase.locale, 0) + 1
+        if phrase.adjacent is None and len(p.sys_names) < SENDER_CAP:
+            p.sys_names.update(" ".join(v.split()) for k, v in fields.items() if k in ("actor", "target"))
+        if phrase.kind in GROUP_KINDS:
+            p.group_events += 1
+        if phrase.kind == EventKind.CREATED and p.created_value is None and fields.get("value"):
+            p.created_value = fields["value"]
+        if (
+            phrase.actor_owner
+            or phrase.target_owner
+            or _is_you(fields.get("actor"))
+            or _is_you(fields.get("target"))
+        ):
+            p.you_seen = True
 
     # -- helpers --
 
@@ -831,20 +858,21 @@ class WhatsAppExport(SourceFormat):
         return sorted(wanted)
 
     def read(self, unit: Unit, options: ReadOptions) -> Iterator[Record]:
-        r = _Reader(unit, options)
-        p1 = r.pass1()
-        if p1.head_matched == 0 or p1.stats.n == 0:
-            raise FormatError(
-                f"{unit.primary}: not a WhatsApp chat export (no timestamped line among the first "
-                f"{p1.head_nonempty} non-empty lines)"
-            )
-        yield from r.problems
-        r.problems.clear()
-        yield from _parse(r, p1)
+        # the reading generator itself, not one that delegates to it: one generator frame less to resume for
+        # each record (parse speed); it still starts, and raises, only when iterated
+        return _read(unit, options)
 
 
-def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
-    unit = r.unit
+def _read(unit: Unit, options: ReadOptions) -> Iterator[Record]:
+    r = _Reader(unit, options)
+    p1 = r.pass1()
+    if p1.head_matched == 0 or p1.stats.n == 0:
+        raise FormatError(
+            f"{unit.primary}: not a WhatsApp chat export (no timestamped line among the first "
+            f"{p1.head_nonempty} non-empty lines)"
+        )
+    yield from r.problems
+    r.problems.clear()
     st = p1.stats
 
     # locale and chat title
@@ -868,7 +896,6 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
         yield r.problem(why)
     rx = _ts_regex(layout)
     line_rx = _line_regex(layout)
-    first_chars = ts_first_chars(layout)
     precision = 1 if st.seconds > st.n // 2 else 60
 
     # "Name:text" with no space after the colon: a message when "Name" sends ordinary messages elsewhere
@@ -921,17 +948,20 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
 
     is_pm = _pm_lookup()
     ymd, dmy = order == "YMD", order == "DMY"
-    date_cache: dict[tuple[str, str, str], tuple[int, int, int]] = {}
+    date_cache: dict[str, tuple[int, int, int]] = {}  # a date's text -> (year, month, day)
     ios_title_now = ios_title
 
     # current message being assembled
     pending: list[Record] = []
-    cur: list[str] | None = None
-    cur_len = 0
+    cur: str | None = None  # its first line's text
+    cur_more: list[str] | None = None  # the lines after it, if any
+    cur_len = 0  # characters kept so far, counted from its second line on
     cur_line = 0
-    cur_at: datetime | None = None
+    cur_at = _NO_TIME
     cur_sender = ""
     cur_cut = False
+    cur_one: tuple[AccountKey, bool] | None = None  # sender info when the message is settled plain if one line
+    cur_text = ""  # its text without marks, then
     orphan = 0
     last_line = ""
     last_nl = True
@@ -940,9 +970,10 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
     owner_given = r.options.owner is not None
     seen_accounts = r._seen_accounts
     sender_info: dict[str, tuple[AccountKey, bool]] = {}  # raw sender -> (key, from the owner)
-    hour_cache: dict[tuple[str, ...], datetime] = {}  # a timestamp's date, hour, day period -> UTC hour start
-    starts_plain: dict[str, bool] = {}  # a text's first two characters -> _text_start_plain
-    heads_plain: dict[str, bool] = {}  # a one-line text's first six characters -> _head_plain
+    plain_info: dict[str, tuple[AccountKey, bool]] = {}  # the same, for senders whose name holds no phrase words
+    hour_cache: dict[tuple[str, str, str], datetime] = {}  # a timestamp's date, hour, day period -> UTC hour start
+    steps: dict[str, timedelta] = {}  # a timestamp's minutes (and seconds) -> time into the hour
+    plain_codes: dict[str, int] = {}  # a text's first six characters -> _plain_code
 
     def account_records(key: AccountKey, label: str, line: int) -> Iterator[Record]:
         if key in r._seen_accounts:
@@ -964,6 +995,8 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                 pending.extend(account_records(key, label, cur_line))
             if len(sender_info) < SENDER_CAP:
                 sender_info[cur_sender] = info
+                if not _may_be_system(cur_sender):
+                    plain_info[cur_sender] = info
         key, from_owner = info
         if len(cur) == 1:
             text = first = cur[0]
@@ -1062,26 +1095,28 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
             lineno = 0
             rx_match = line_rx.match
             gi = line_rx.groupindex  # the groups by number, one C call (parse speed)
-            ts_groups = itemgetter(*(gi[k] for k in ("a", "b", "c", "h", "mi", "s", "ap", "ap0", "snd", "txt")))
+            ts_groups = itemgetter(*(gi[k] for k in ("dk", "th", "ap", "ms", "snd", "txt")))
             te = gi["te"]
-            sys_prefix_get = _SYS_PREFIX.get
-            start_plain = starts_plain.get
-            head_plain = heads_plain.get
-            sender_info_get = sender_info.get
+            plain_get = plain_info.get
+            hour_get = hour_cache.get
+            step_get = steps.get
+            code_get = plain_codes.get
             for lines, batch_cut in _line_batches(fh):
-                for line in lines:
-                    lineno += 1
+                first_lineno = lineno + 1
+                for lineno, line in enumerate(lines, first_lineno):
                     if batch_cut and _is_cut(line):
                         yield r.problem(f"line longer than {LINE_CAP} characters; cut", lineno)
-                    m = rx_match(line) if line[:1] in first_chars else None
+                    m = rx_match(line)
                     if m is not None:
-                        a, b, c, hh, mi, sec, ap, ap0, sender, text = ts_groups(m)
-                        hkey = (a, b, c, hh, ap, ap0)
-                        hour_at = hour_cache.get(hkey)
+                        dk, th, ap, ms, sender, text = ts_groups(m)
+                        hkey = (dk, th, ap)
+                        hour_at = hour_get(hkey)
+                        step = step_get(ms)
                         try:
                             if hour_at is None:
-                                ymd_t = date_cache.get((a, b, c))
+                                ymd_t = date_cache.get(dk)
                                 if ymd_t is None:
+                                    a, b, c = m.group("a", "b", "c")
                                     if ymd:
                                         ymd_t = (_year(a), int(b), int(c))
                                     elif dmy:
@@ -1090,7 +1125,8 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                                         ymd_t = (_year(c), int(a), int(b))
                                     date(*ymd_t)  # validates (raises ValueError)
                                     if len(date_cache) < 100_000:
-                                        date_cache[(a, b, c)] = ymd_t
+                                        date_cache[dk] = ymd_t
+                                hh, ap0 = m.group("h", "ap0")
                                 h = int(hh)
                                 ap = ap or ap0
                                 if ap:
@@ -1105,12 +1141,17 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                                 if len(hour_cache) > 100_000:
                                     hour_cache.clear()
                                 hour_cache[hkey] = hour_at
-                            mi_i = int(mi)
-                            sec_i = int(sec) if sec else 0
-                            if mi_i > 59 or sec_i > 59:
-                                raise ValueError(mi, sec)
+                            if step is None:
+                                mi, sec = m.group("mi", "s")
+                                mi_i = int(mi)
+                                sec_i = int(sec) if sec else 0
+                                if mi_i > 59 or sec_i > 59:
+                                    raise ValueError(mi, sec)
+                                step = _MIN_SEC[mi_i * 60 + sec_i]
+                                if len(steps) < 100_000:
+                                    steps[ms] = step
                             # zone offsets change on the hour: the hour's UTC start plus minutes and seconds
-                            at = hour_at + _MIN_SEC[mi_i * 60 + sec_i]
+                            at = hour_at + step
                         except ValueError:
                             yield r.problem(f"timestamp not a valid {order} date/time; line kept as text", lineno)
                             m = None
@@ -1119,37 +1160,26 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                             if line.strip():
                                 orphan += 1
                             continue
+                        if cur_more is None:
+                            cur_more = []
+                            cur_len = len(cur)
+                            cur_cut = False
                         if cur_len < MSG_CAP:
                             piece = line.rstrip("\n")
-                            cur.append(piece[: MSG_CAP - cur_len])
+                            cur_more.append(piece[: MSG_CAP - cur_len])
                             cur_len += len(piece) + 1
                         elif not cur_cut:
                             cur_cut = True
                             yield r.problem(f"message longer than {MSG_CAP} characters; cut", cur_line)
                         continue
                     if cur is not None:
-                        # fast path: a one-line message of a sender seen before (no new account to write) whose
-                        # text starts and ends like no notice and no attachment: flush's result, without the call
-                        done = False
-                        if len(cur) == 1:
-                            info = sender_info_get(cur_sender)
-                            if info is not None and cur_at is not None:
-                                t = cur[0]
-                                if not t.isascii():
-                                    t = t.translate(_STRIP)
-                                hp = head_plain(t[:6])
-                                if hp is None:
-                                    hp = _head_plain(t[:6])
-                                    if len(heads_plain) < 100_000:
-                                        heads_plain[t[:6]] = hp
-                                if hp and t[-1:] not in _END_SLOW:
-                                    yield new_message(chat, None, info[0], cur_at, t,
-                                                      new_prov(file, None, None, cur_line), (), False, info[1],
-                                                      "export", precision)
-                                    done = True
-                        if not done:
-                            assert cur_at is not None
-                            msg = flush(cur, cur_at, cur_sender, cur_line)
+                        if cur_one is not None and cur_more is None:
+                            # a one-line message settled plain when its line was read: flush's result, no call
+                            yield new_message(chat, None, cur_one[0], cur_at, cur_text,
+                                              new_prov(file, None, None, cur_line), (), False, cur_one[1],
+                                              "export", precision)
+                        else:
+                            msg = flush([cur, *cur_more] if cur_more else [cur], cur_at, cur_sender, cur_line)
                             if pending:
                                 yield from pending
                                 pending.clear()
@@ -1157,19 +1187,31 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                         cur = None
                     # fast path: what _classify concludes for "Sender: text" when the sender holds no phrase words
                     # and the text starts like no system phrase, without calling it (parse speed)
-                    if sender is not None:
-                        sp = start_plain(text[:2])
-                        if sp is None:
-                            sp = _text_start_plain(text[:2])
-                            if len(starts_plain) < 100_000:
-                                starts_plain[text[:2]] = sp
-                        if sp and sys_prefix_get(sender) is False and ": \u200e" not in text:
-                            cur = [text]
-                            cur_len = len(text)
+                    info = plain_get(sender)
+                    if info is not None and ": \u200e" not in text:
+                        code = code_get(text[:6])
+                        if code is None:
+                            code = _plain_code(text[:6])
+                            if len(plain_codes) < 100_000:
+                                plain_codes[text[:6]] = code
+                        if code & _START_PLAIN:
+                            cur = text
+                            cur_more = None
                             cur_line = lineno
                             cur_at = at
                             cur_sender = sender
-                            cur_cut = False
+                            # and, should no line follow it, what flush() makes of it: a plain message when its
+                            # text (without marks) starts like no notice or attachment and ends like none
+                            t = text
+                            if not t.isascii():
+                                t = t.translate(_STRIP)
+                                code = code_get(t[:6])
+                                if code is None:
+                                    code = _plain_code(t[:6])
+                                    if len(plain_codes) < 100_000:
+                                        plain_codes[t[:6]] = code
+                            cur_one = info if code & _HEAD_PLAIN and t[-1:] not in _END_SLOW else None
+                            cur_text = t
                             continue
                     body = line[m.end(te) :].rstrip("\n")
                     kind, sender_or_none, text, sm = _classify(body, ios_title_now)
@@ -1178,19 +1220,18 @@ def _parse(r: _Reader, p1: _Pass1) -> Iterator[Record]:
                         if pre in nospace:
                             kind, sender_or_none, text = "msg", pre, body[len(pre) + 1 :]
                     if kind == "msg":
-                        cur = [text]
-                        cur_len = len(text)
+                        cur = text
+                        cur_more = None
                         cur_line = lineno
                         cur_at = at
                         cur_sender = sender_or_none or ""
-                        cur_cut = False
+                        cur_one = None
                     else:
                         yield from system(text, sm, at, lineno)
             last_line = line if lineno else ""
             last_nl = line.endswith("\n") if lineno else True
             if cur is not None:
-                assert cur_at is not None
-                msg = flush(cur, cur_at, cur_sender, cur_line)
+                msg = flush([cur, *cur_more] if cur_more else [cur], cur_at, cur_sender, cur_line)
                 yield from pending
                 yield msg
     except OSError as e:
