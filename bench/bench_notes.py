@@ -83,7 +83,7 @@ def main() -> None:
     styles += [(f"handwriting font {name} (scans)", lambda pn, p=path: RenderStyle(font=p, medium="scan", size=44))
                for name, path in sorted(available_hand_fonts().items())]
     for label, style in styles:
-        for second, how in ((False, "Tesseract alone (before)"), (True, "+ RapidOCR on unsure pages (now)")):
+        for second, how in ((False, "Tesseract alone (before)"), (True, "+ RapidOCR (PP-OCRv6) on unsure pages (now)")):
             f, secs, acc = _read(pages, style, second)
             rows.append((f"OCR, {label}, {how}", score(pages, f, by_line=False), secs, len(pages), acc))
             print(rows[-1][0], f"{rows[-1][1].recall:.3f}", flush=True)
@@ -94,8 +94,9 @@ def main() -> None:
              f"{os.cpu_count()} CPUs shared, load average {load:.1f} at the start: seconds move with the load, "
              "recall and precision do not.", "",
              "OCR as the text stage does it (`media.ocr.ocr_picture`: an unsure page read again 1.5x larger, the "
-             "more confident reading kept; now also read by RapidOCR and fused word by word), each page twice in "
-             "this run: Tesseract alone (before) and with the second reader (now); entities with the OCR repairs "
+             "more confident reading kept; then read by RapidOCR, PP-OCRv6 small, and fused word by word), each "
+             "page twice in "
+             "this run: Tesseract alone and with the second reader (now); entities with the OCR repairs "
              "of lines read by OCR (`indicators/ocr_repair.py`, fuzzy towns and given names). What else was tried "
              "on handwriting, measured: [ocr.md](ocr.md#handwriting-what-was-tried).", "",
              "| reading | entities written | precision | recall | per kind (precision/recall) | character accuracy "

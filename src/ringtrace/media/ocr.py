@@ -11,13 +11,13 @@ on every page: it costs more than the reading itself (bench/results/ocr.md). A r
 is made again on the page enlarged 1.5 times, and the more confident one kept (``UNSURE_CONFIDENCE``).
 
 A reading Tesseract is unsure of (mean confidence under ``UNSURE_CONFIDENCE``: handwriting) is read a second time,
-by a recogniser of another kind: RapidOCR (``rapidocr-onnxruntime``, PP-OCRv4 detection and recognition ONNX models
-shipped inside its wheel, run by onnxruntime), on the page as Tesseract turned it (orientation is settled before
-either recognises). Its text boxes are gathered into lines; each Tesseract line is set against the RapidOCR line(s)
-beside it (the same band of the page) and the surer one kept (``combine``: RapidOCR's scores, shown 0..100, run
-higher than Tesseract's on the same lines, so it must be ``RAPID_MARGIN`` surer); words both read alike (accents
-aside: RapidOCR's Latin alphabet has few of them) keep Tesseract's spelling. Every line says which engine read it
-(``TextLine.by``). Without RapidOCR installed, Tesseract's reading stands, with a note saying so.
+by a recogniser of another kind: RapidOCR (``rapidocr`` 3.x, its PP-OCRv6 small detection and recognition ONNX
+models shipped inside its wheel, run by onnxruntime), on the page as Tesseract turned it (orientation is settled
+before either recognises). Its text boxes are gathered into lines; each Tesseract line is set against the RapidOCR
+line(s) beside it (the same band of the page) and fused word by word (``combine``): PP-OCRv6 reads handwriting far
+better than Tesseract's LSTM (bench/results/ocr.md), so where the two differ its word is kept unless it is one no
+writer writes and Tesseract's is not; words both read alike keep the spelling with the accents. Every line says
+which engine read it (``TextLine.by``). Without RapidOCR installed, Tesseract's reading stands, with a note saying so.
 
 Bounds: the picture is decoded under the media limits (decompression bombs), scaled down past
 ``DocLimits.max_ocr_pixels``, and every Tesseract pass is killed after ``DocLimits.ocr_timeout_s``.
@@ -51,8 +51,6 @@ UNSURE_CONFIDENCE = 85.0  # a reading under this mean character confidence (hand
 # read again larger, and the more confident reading kept: small or looping hands read much better larger, others
 # worse, and Tesseract's confidence tells which (bench/results/ocr.md)
 UPSCALE = 1.5
-RAPID_MARGIN = 15.0  # a RapidOCR line replaces Tesseract's only when its confidence is this much higher: on the
-# same lines its scores run 10-25 above Tesseract's (bench/results/ocr.md)
 RAPID_BAND = 0.5  # two lines are of one band of the page when they share this much of the taller one's height
 _JUNK = frozenset("|©®¢€{}[]<>§\\~^¥£™")
 
@@ -217,12 +215,15 @@ def _poor(lines: list[TextLine]) -> bool:
 
 @lru_cache(maxsize=1)
 def rapid_engine() -> Any | None:
-    """RapidOCR's engine (one onnxruntime thread a session, as Tesseract runs one), or None where it is not
-    installed or will not load (the documents extra without it, onnxruntime or OpenCV missing a library)."""
+    """RapidOCR's engine (one onnxruntime thread a session, as Tesseract runs one; the models of its wheel, never a
+    download), or None where it is not installed or will not load (the documents extra without it, onnxruntime or
+    OpenCV missing a library)."""
     try:
-        from rapidocr_onnxruntime import RapidOCR
+        from rapidocr import RapidOCR
 
-        return RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
+        return RapidOCR(params={"Global.log_level": "warning",
+                                "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+                                "EngineConfig.onnxruntime.inter_op_num_threads": 1})
     except Exception:  # noqa: BLE001  # ImportError, OSError from a native library, a model that will not load
         return None
 
@@ -230,10 +231,10 @@ def rapid_engine() -> Any | None:
 @lru_cache(maxsize=1)
 def rapid_version() -> str:
     try:
-        v = importlib.metadata.version("rapidocr-onnxruntime")
+        v = importlib.metadata.version("rapidocr")
     except importlib.metadata.PackageNotFoundError:
         v = "?"
-    return f"rapidocr-onnxruntime {v} (PP-OCRv4)"
+    return f"rapidocr {v} (PP-OCRv6 small)"
 
 
 _GLUED = re.compile(r"(?<=\))(?=\w)|(?<=\d)(?=[A-Z][a-z])|(?<=[a-z]{3})(?=[A-Z][a-z]{2})")
@@ -293,7 +294,9 @@ def read_rapid(page: Image.Image, rotation: int, limits: DocLimits = DEFAULT_DOC
         return None
     rgb = page if page.mode == "RGB" else page.convert("RGB")
     try:
-        boxes, _ = engine(np.asarray(rgb)[:, :, ::-1], use_cls=False)  # BGR, as OpenCV has it; upright already
+        got = engine(np.asarray(rgb)[:, :, ::-1], use_cls=False)  # BGR, as OpenCV has it; upright already
+        boxes = ([] if got.boxes is None else
+                 [[b.tolist(), t, s] for b, t, s in zip(got.boxes, got.txts or (), got.scores or (), strict=False)])
     except Exception as exc:  # noqa: BLE001  # a model or runtime error on one page: Tesseract's reading stands
         raise OcrError(f"RapidOCR failed: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}") from exc
     return rapid_lines(boxes, rotation, limits.max_line_chars, rapid_version())
@@ -348,28 +351,35 @@ def _mean_plausible(words: list[str]) -> float:
     return sum(map(plausible, words)) / len(words) if words else 0.0
 
 
-def fuse(tess: str, rapid: str, tess_conf: float, rapid_conf: float) -> str:
-    """One line from two readings of it, word by word: where both read a word alike (accents aside) Tesseract's
-    spelling is kept (RapidOCR's Latin alphabet lacks most accents: ñ, ç, ã, ö, ß ...); where they differ, the
-    reading whose words are more plausible on average (``plausible``) wins, word against word where both read as
-    many words there, and on a tie the surer line (RapidOCR's confidence less ``RAPID_MARGIN`` against
-    Tesseract's)."""
+def _accented(word: str) -> int:
+    return sum(not c.isascii() for c in word)
+
+
+def fuse(tess: str, rapid: str) -> str:
+    """One line from two readings of it, word by word. Where both read a word alike (case and accents aside) the
+    spelling with more accented letters is kept, else RapidOCR's (it gets case right more often; either reader may
+    drop an accent: ñ, ç, ã, ö, ß ...) unless its case is one no writer writes. Where they differ RapidOCR's word
+    is kept (PP-OCRv6 misreads handwriting far less than Tesseract), unless it is one no writer writes
+    (``plausible`` -1) and Tesseract's is not: word against word where both read as many words there, else the
+    run against the run."""
     import difflib
 
     tw, rw = tess.split(), rapid.split()
     sm = difflib.SequenceMatcher(None, [_fold(w) for w in tw], [_fold(w) for w in rw], autojunk=False)
-    rapid_surer = rapid_conf - RAPID_MARGIN > tess_conf
     out: list[str] = []
     for op, a0, a1, b0, b1 in sm.get_opcodes():
         mine, theirs = tw[a0:a1], rw[b0:b1]
         if op == "equal":
-            out += mine
+            out += [a if _accented(a) > _accented(b) or plausible(b) < 0 <= plausible(a) else b
+                    for a, b in zip(mine, theirs, strict=True)]
             continue
         pairs = (list(zip(mine, theirs, strict=True)) if len(mine) == len(theirs)
                  else [(" ".join(mine), " ".join(theirs))])
-        for a, b in pairs:  # word against word where both read as many, else the run against the run
+        for a, b in pairs:
             pa, pb = _mean_plausible(a.split()), _mean_plausible(b.split())
-            out.append(b if pb > pa or (pb == pa and rapid_surer) else a)
+            keep = a if pb < 0 <= pa else b
+            if keep:
+                out.append(keep)
     return " ".join(out)
 
 
@@ -390,7 +400,8 @@ def combine(tess: list[TextLine], rapid: list[TextLine]) -> list[TextLine]:
     """One reading of a page from two: the lines of both gathered into bands (lines sharing ``RAPID_BAND`` of the
     taller one's height, transitively), and in each band Tesseract's line fused (``fuse``) with RapidOCR's; a band
     only one reader found is kept as it read it. A fused line keeps Tesseract's box and says which engine(s) read
-    it; its confidence is the surer reading's on Tesseract's scale. Lines are numbered in their order down the page."""
+    it; its confidence is the surer reading's (RapidOCR's scores shown 0..100). Lines are numbered in their order
+    down the page."""
     items = [(ln, True) for ln in tess] + [(ln, False) for ln in rapid]
     bands: list[list[tuple[TextLine, bool]]] = []
     for item in sorted(items, key=lambda x: x[0].box.top if x[0].box else 0):
@@ -410,9 +421,9 @@ def combine(tess: list[TextLine], rapid: list[TextLine]) -> list[TextLine]:
             continue
         tl, rl = _joined(ts), _joined(rs)
         tc, rc = tl.confidence or 0.0, rl.confidence or 0.0
-        text = fuse(tl.text, rl.text, tc, rc)
+        text = fuse(tl.text, rl.text)
         by = tl.by if text == tl.text else rl.by if text == rl.text else f"{tl.by} + {rl.by}"
-        out.append(dataclasses.replace(tl, text=text, confidence=round(max(tc, rc - RAPID_MARGIN), 2), by=by))
+        out.append(dataclasses.replace(tl, text=text, confidence=round(max(tc, rc), 2), by=by))
     out.sort(key=lambda ln: ln.box.top + ln.box.height / 2 if ln.box else 0.0)
     return [dataclasses.replace(ln, line_no=k) for k, ln in enumerate(out, start=1)]
 
