@@ -940,6 +940,7 @@ def ingest_many(case: Case, specs: Sequence[ExhibitSpec], examiner: str | None =
     thread = threading.Thread(target=record_all, name="ringtrace-record", daemon=True)
     results: list[IntakeResult] = []
     progress("ingest", 0, len(specs))
+    ex.start()  # workers forked before the recording thread runs: none inherits a lock it holds
     thread.start()
     try:
         while True:
