@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import resource
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -25,58 +24,30 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
-
-
-def _cpu() -> float:
-    s = resource.getrusage(resource.RUSAGE_SELF)
-    c = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+sys.path.insert(0, str(HERE))
+from cases import cpu, differing_tables, exhibit_specs  # noqa: E402 - the folder of this script, not a package
 
 
 def one(op: Path, where: Path, workers: int) -> dict[str, Any]:
     from ringtrace.case import Case
     from ringtrace.compute import make_executor
-    from ringtrace.stages.intake import ExhibitSpec, ingest_many
+    from ringtrace.stages.intake import ingest_many
 
     case = Case.init(where, actor="bench")
-    manifest = json.loads((op / "operation.json").read_text(encoding="utf-8"))
-    specs = [ExhibitSpec(op / ex["path"], exhibit=ex["exhibit"], timezone=ex.get("timezone", "UTC"),
-                         owner=ex.get("owner"), region=ex.get("region"), seizure_country=ex.get("seizure_country"))
-             for ex in manifest["exhibits"]]
+    specs = exhibit_specs(op)
     ex = make_executor(f"local:{workers}")
-    c0, w0 = _cpu(), time.perf_counter()
+    (m0, c0), w0 = cpu(), time.perf_counter()
     try:
         ingest_many(case, specs, examiner="bench", executor=ex)
     finally:
         ex.close()
-    wall, cpu = time.perf_counter() - w0, _cpu() - c0
+    wall, (m1, c1) = time.perf_counter() - w0, cpu()
     case.close()
-    return {"exhibits": len(specs), "wall_s": wall, "cpu_s": cpu, "busy_cores": cpu / wall,
+    main_s, workers_s = m1 - m0, c1 - c0
+    return {"exhibits": len(specs), "wall_s": wall, "cpu_s": main_s + workers_s, "main_cpu_s": main_s,
+            "workers_cpu_s": workers_s, "busy_cores": (main_s + workers_s) / wall,
             "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "worker_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
-
-
-def compare(a: Path, b: Path) -> list[str]:
-    """Tables (rows in rowid order, ids included) and recorded parse seals that differ between two cases."""
-    ca, cb = sqlite3.connect(a / "case.sqlite"), sqlite3.connect(b / "case.sqlite")
-    skip, volatile = {"audit_log", "alembic_version", "case_info"}, {"ingested_at", "at_noted"}
-    differ = []
-    for (t,) in ca.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"):
-        if t in skip or t.startswith("messages_fts"):
-            continue
-        cols = [r[1] for r in ca.execute(f'PRAGMA table_info("{t}")')
-                if r[1] not in volatile and not (t == "problems" and r[1] == "at")]
-        q = f'SELECT {", ".join(chr(34) + c + chr(34) for c in cols)} FROM "{t}" ORDER BY rowid'
-        if ca.execute(q).fetchall() != cb.execute(q).fetchall():
-            differ.append(t)
-
-    def seals(c: sqlite3.Connection) -> list[tuple[int, str]]:
-        rows = [json.loads(d) for (d,) in c.execute("SELECT detail FROM audit_log WHERE action = 'stage.parse'")]
-        return sorted((d["source_id"], d["seal"]["digest"]) for d in rows)
-
-    if seals(ca) != seals(cb):
-        differ.append("parse seals")
-    return differ
 
 
 def main() -> None:
@@ -111,17 +82,19 @@ def main() -> None:
                                       str(where)], capture_output=True, text=True, check=True, env=env)
                 runs[side].append(json.loads(out.stdout.strip().splitlines()[-1]))
                 print(side, json.dumps(runs[side][-1]), file=sys.stderr, flush=True)
-        differ = compare(work / "old-0" / "case", work / "new-0" / "case")
+        differ = differing_tables(work / "old-0" / "case", work / "new-0" / "case")
     rev = subprocess.run(["git", "-C", str(HERE.parent), "rev-parse", "--short", a.old], capture_output=True,
                          text=True).stdout.strip()
     lines = [f"#### ingest of {runs['new'][0]['exhibits']} exhibits (`ingest_many`, local pool of {a.workers}), "
              f"old = {rev} vs this tree, alternating, {a.rounds} round(s); load average {os.getloadavg()[0]:.1f} at "
              "the end", "",
-             "| side | round | wall | CPU (process + workers) | busy cores | peak RSS main / largest worker |",
-             "|---|---|---|---|---|---|"]
+             "| side | round | wall | CPU (process + workers) | of which main / workers | busy cores | "
+             "peak RSS main / largest worker |",
+             "|---|---|---|---|---|---|---|"]
     for side in ("old", "new"):
         for i, r in enumerate(runs[side]):
-            lines.append(f"| {side} | {i + 1} | {r['wall_s']:.1f} s | {r['cpu_s']:.1f} s | {r['busy_cores']:.2f} | "
+            lines.append(f"| {side} | {i + 1} | {r['wall_s']:.1f} s | {r['cpu_s']:.1f} s | {r['main_cpu_s']:.1f} / "
+                         f"{r['workers_cpu_s']:.1f} s | {r['busy_cores']:.2f} | "
                          f"{r['rss_mb']:.0f} / {r['worker_rss_mb']:.0f} MB |")
     lines += ["", "cases identical (every table row by row, ids included; parse seals): "
               + ("yes" if not differ else "NO: " + ", ".join(differ)), ""]

@@ -35,13 +35,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cases import cpu, exhibit_specs  # noqa: E402 - the folder of this script, not a package
+
 VOLATILE = {"generated_at", "ingested_at"}
 
 
 def _cpu() -> float:
-    s = resource.getrusage(resource.RUSAGE_SELF)
-    c = resource.getrusage(resource.RUSAGE_CHILDREN)  # workers count once they are reaped (executor closed)
-    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+    return sum(cpu())  # workers count once they are reaped (executor closed)
 
 
 def _stable_digest(path: Path) -> str:
@@ -83,15 +84,13 @@ def one(op: Path, work: Path, kind: str, workers: int) -> dict[str, Any]:
     from ringtrace.matching.sets import import_hashset
     from ringtrace.stages.analyze import analyze_stage
     from ringtrace.stages.hash import hash_stage
-    from ringtrace.stages.intake import ExhibitSpec, ingest_many
+    from ringtrace.stages.intake import ingest_many
     from ringtrace.stages.match import match_stage
 
     (work / kind).mkdir(parents=True, exist_ok=True)
     case = Case.init(work / kind / "case", actor="bench")
     manifest = json.loads((op / "operation.json").read_text(encoding="utf-8"))
-    specs = [ExhibitSpec(op / ex["path"], exhibit=ex["exhibit"], timezone=ex.get("timezone", "UTC"),
-                         owner=ex.get("owner"), region=ex.get("region"), seizure_country=ex.get("seizure_country"))
-             for ex in manifest["exhibits"]]
+    specs = exhibit_specs(op)
     stages: dict[str, dict[str, float]] = {}
 
     def timed(name: str, fn: Callable[[], object]) -> None:

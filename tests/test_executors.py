@@ -124,6 +124,10 @@ def _ingest_case(op: Path, where: Path, executor: Executor | None) -> tuple[dict
         with case.engine.connect() as con:
             sids = [r[0] for r in con.execute(select(S.sources.c.id).order_by(S.sources.c.id))]
             seals = {sid: seal_source(con, sid).as_detail() for sid in sids}
+            recorded = [json.loads(d) for d in con.execute(select(S.audit_log.c.detail)
+                                                           .where(S.audit_log.c.action == "stage.parse")).scalars()]
+        # the seals the parse made from the rows it wrote are those read back from the database
+        assert {d["source_id"]: d["seal"] for d in recorded} == seals
         return _strip(build_export(case, with_messages=True)), seals
     finally:
         case.close()

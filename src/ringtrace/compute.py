@@ -21,6 +21,9 @@ class Executor(Protocol):
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], chunksize: int = 16) -> Iterator[R]: ...
 
+    def start(self) -> None:
+        """Have the workers ready now: before the caller starts threads of its own (see ProcessExecutor)."""
+
     def close(self) -> None: ...
 
 
@@ -30,6 +33,9 @@ class SerialExecutor:
     def map(self, fn: Callable[[T], R], items: Iterable[T], chunksize: int = 16) -> Iterator[R]:
         for it in items:
             yield fn(it)
+
+    def start(self) -> None:
+        pass
 
     def close(self) -> None:
         pass
@@ -43,9 +49,17 @@ class ProcessExecutor:
         self._pool: ProcessPoolExecutor | None = None
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], chunksize: int = 16) -> Iterator[R]:
+        self.start()
+        assert self._pool is not None
+        return self._pool.map(fn, items, chunksize=chunksize)
+
+    def start(self) -> None:
+        """The pool and its worker processes, made at once (a forked pool makes them all at its first task): a
+        worker forked while another thread of this process holds a lock (phonenumbers' metadata lock, an import
+        lock) inherits that lock held and waits on it for ever, so a caller that starts threads starts this first."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.workers)
-        return self._pool.map(fn, items, chunksize=chunksize)
+            self._pool.submit(int).result()
 
     def close(self) -> None:
         if self._pool is not None:
@@ -89,6 +103,9 @@ class DaskExecutor:
             for part in self.client.gather(current):
                 yield from part
             current = following
+
+    def start(self) -> None:
+        pass  # the cluster's workers are processes of their own, already running
 
     def close(self) -> None:
         self.client.close()

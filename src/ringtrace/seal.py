@@ -152,12 +152,13 @@ def _fk_render(keys: _Keys, col: Column[Any], message_lines: dict[int, str]) -> 
     return None
 
 
-def source_lines(con: Connection, source_id: int) -> dict[str, list[str]]:
-    """Every derived record of a source rendered as one canonical line, per table, sorted."""
+def source_lines(con: Connection, source_id: int, tables: tuple[Table, ...] = SEALED) -> dict[str, list[str]]:
+    """Every derived record of a source rendered as one canonical line, per table (of ``tables``, in SEALED's
+    order: message_media needs messages before it), sorted."""
     keys = _Keys(con)
     message_lines: dict[int, str] = {}
     out: dict[str, list[str]] = {}
-    for table in SEALED:
+    for table in tables:
         lines: list[str] = []
         for rid, line in _render_rows(con, keys, table, source_id, message_lines):
             if table is S.messages:
@@ -224,3 +225,127 @@ def describe_difference(recorded: dict[str, list[str]], now: dict[str, list[str]
             for rec in rest[:limit]:
                 found.append(f"{table}: record at {_where(rec)} derived from the evidence is missing")
     return found
+
+
+# ---- the same lines from the rows as they are written, without reading them back --------------------------------
+
+# Where the "S<source id>:" of a name scoped by its source (an export's sender) goes in a rendered account, in lines
+# made before the source's id is known; no stored text can hold a lone surrogate (it is not UTF-8), so no other
+# part of a line can be mistaken for it.
+PENDING_SOURCE = "\udfff"
+_SCOPED_ROOM = 980  # a scoped name longer than this may be cut by the store (MAX_IDENTIFIER) at a place not known yet
+
+
+class Unsure(Exception):
+    """A value whose stored form the row does not tell for certain (a number in a text column, a bool in an integer
+    one: SQLite's type affinity may change it): that source's seal is read back from the database instead."""
+
+
+def ref_name(key: Any) -> str:
+    """The natural key ``_Keys`` renders for an account or chat reference (``AccountKey`` or ``ChatRef``) as the
+    record writer stores it (ringtrace.store.writer), with ``PENDING_SOURCE`` for the source's id."""
+    if hasattr(key, "peer"):
+        return f"{key.platform}:{key.kind}:{key.key}" + (":scoped" if key.key.startswith("export:") else "")
+    value = key.value
+    if key.kind == "export_name":
+        if len(value) > _SCOPED_ROOM:
+            raise Unsure("an export name this long")
+        value = PENDING_SOURCE + value
+    return f"{key.platform}:{key.kind}:{value[:1000]}"
+
+
+_TEXT: frozenset[type] = frozenset({str, type(None)})
+_INT: frozenset[type] = frozenset({int, type(None)})
+_NONE: frozenset[type] = frozenset()  # no value taken as it is
+
+
+def _text(v: Any) -> Any:
+    if isinstance(v, str):
+        return str.__str__(v)  # a str subclass (an enum) is stored as its characters
+    raise Unsure(f"{type(v).__name__} in a text column")
+
+
+def _int(v: Any) -> Any:
+    raise Unsure(f"{type(v).__name__} in an integer column")
+
+
+def _time(v: str | None) -> str | None:
+    """A time as SQLite stores it ("YYYY-MM-DD HH:MM:SS.ffffff") as read back and rendered (``isoformat``)."""
+    if v is None:
+        return None
+    if len(v) != 26:
+        raise Unsure("a time not in the stored form")
+    return v[:10] + "T" + v[11:19] + ("" if v[20:] == "000000" else v[19:])
+
+
+def _json(v: str | None) -> Any:
+    return None if v is None else json.loads(v)
+
+
+class LineRenderer:
+    """Renders the rows of one table, as the record writer binds them for SQLite (``columns``: their order; the
+    references, at ``ref_positions``, as indices into a list of natural keys), into ``source_lines``'s lines."""
+
+    def __init__(self, table: str, columns: tuple[str, ...], ref_positions: tuple[int, ...]) -> None:
+        from sqlalchemy import JSON, Boolean, DateTime, Integer
+
+        t = S.metadata.tables[table]
+        skip = _SKIP | _SKIP_BY_TABLE.get(table, set())
+        assert {c.name for c in t.columns} - skip == set(columns) - skip, table  # every column, from the row
+        # per column: (name, position, allowed classes as they are, else the conversion); references apart
+        self.refs = [(name, i) for i, name in enumerate(columns) if i in ref_positions]
+        self.values: list[tuple[str, int, frozenset[type], Callable[[Any], Any]]] = []
+        for i, name in enumerate(columns):
+            if name in skip or i in ref_positions:
+                continue
+            typ = t.c[name].type
+            if isinstance(typ, Boolean):
+                self.values.append((name, i, _INT, _int))  # bound to 0 or 1, read back as a bool: its int
+            elif isinstance(typ, DateTime):
+                self.values.append((name, i, _NONE, _time))
+            elif isinstance(typ, JSON):
+                self.values.append((name, i, _NONE, _json))
+            elif isinstance(typ, Integer):
+                self.values.append((name, i, _INT, _int))
+            else:
+                self.values.append((name, i, _TEXT, _text))
+
+    def lines(self, rows: list[Any], names: list[str]) -> list[str]:
+        encode, refs, values = _LINE.encode, self.refs, self.values
+        out = []
+        for row in rows:
+            d: dict[str, Any] = {}
+            for name, i in refs:
+                v = row[i]
+                d[name] = None if v is None else names[v]
+            for name, i, ok, conv in values:
+                v = row[i]
+                d[name] = v if v.__class__ in ok else conv(v)
+            out.append(encode(d))
+        return out
+
+
+def media_line(message_line: str, media: tuple[Any, ...]) -> str:
+    """The line of a message_media row (message_id, sha256, relpath, name, size, mime, declared_only) whose message
+    has ``message_line``."""
+    _mid, sha, relpath, name, size, mime, declared = media
+    for v in (sha, relpath, name, mime):
+        if v.__class__ not in _TEXT:
+            raise Unsure("a media field not text")
+    if size.__class__ not in _INT:
+        raise Unsure("a media size not an integer")
+    return _LINE.encode({"message_id": hashlib.sha256(message_line.encode()).hexdigest(), "sha256": sha,
+                         "relpath": relpath, "name": name, "size": size, "mime": mime, "declared_only": int(declared)})
+
+
+def seal_of_lines(parts: dict[str, list[str]], source_id: int) -> Seal:
+    """The seal of a source from its lines per table (any order; ``PENDING_SOURCE`` not yet replaced), every sealed
+    table named: what ``seal_source`` gives from the database."""
+    scope = f"S{source_id}:"
+    seal = Seal()
+    for table in SEALED:
+        lines = [x.replace(PENDING_SOURCE, scope) for x in parts.get(table.name, [])]
+        lines.sort()
+        seal.tables[table.name] = hashlib.sha256("".join(x + "\n" for x in lines).encode()).hexdigest()
+        seal.counts[table.name] = len(lines)
+    return seal

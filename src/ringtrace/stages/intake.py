@@ -912,7 +912,7 @@ def ingest_many(case: Case, specs: Sequence[ExhibitSpec], examiner: str | None =
         except BaseException as e:  # noqa: BLE001 - handed to the caller's thread, which raises it
             staged.put(("error", e))
 
-    stream = UnitStream(ex, 2 * int(getattr(ex, "workers", 2)))
+    stream = UnitStream(ex, 2 * int(getattr(ex, "workers", 2)), case)
     waiting: deque[_Staged] = deque()  # recorded, units handed to the stream, not yet stored
     failure: list[BaseException] = []
     finished = False
@@ -940,6 +940,7 @@ def ingest_many(case: Case, specs: Sequence[ExhibitSpec], examiner: str | None =
     thread = threading.Thread(target=record_all, name="ringtrace-record", daemon=True)
     results: list[IntakeResult] = []
     progress("ingest", 0, len(specs))
+    ex.start()  # workers forked before the recording thread runs: none inherits a lock it holds
     thread.start()
     try:
         while True:

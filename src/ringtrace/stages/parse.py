@@ -20,11 +20,12 @@ from sqlalchemy import Connection, delete, select, update
 from ringtrace.case import Case, iter_source_files, source_root
 from ringtrace.compute import Executor, SerialExecutor, make_executor
 from ringtrace.model import ReadOptions, Record
-from ringtrace.seal import seal_source
 from ringtrace.sources.base import Candidate, FormatError, SourceFormat, Unit, canonical_format, registry
 from ringtrace.stages import Progress, noop_progress
 from ringtrace.store import schema as S
-from ringtrace.store.writer import RecordWriter
+from ringtrace.store.rows import Op, Ref, RowEncoder
+from ringtrace.store.writer import RecordWriter, driver_rows
+from ringtrace.vault import Vault
 
 
 @dataclass
@@ -131,16 +132,17 @@ class UnitStream:
     writer writes and no more than two windows of records wait in memory; units added later (a source recorded
     while others are parsed) join the queue. A serial executor reads each unit only when its results are taken."""
 
-    def __init__(self, ex: Executor, size: int) -> None:
+    def __init__(self, ex: Executor, size: int, case: Case) -> None:
         self.ex = ex
         self.size = max(1, size)
-        self.jobs: deque[tuple[Unit, ReadOptions]] = deque()
-        self.windows: deque[Iterator[list[_Item]]] = deque()
+        self.case = case
+        self.jobs: deque[_Job] = deque()
+        self.windows: deque[Iterator[_Encoded]] = deque()
         self.feed: Callable[[], None] = lambda: None  # called when the queue runs low: more units may be added
         self._feeding = False
 
     def add(self, prep: _Prepared) -> None:
-        self.jobs.extend((u, prep.opts) for u in prep.units)
+        self.jobs.extend(_jobs(self.case, prep))
         if not self._feeding:
             self._fill()
 
@@ -157,7 +159,7 @@ class UnitStream:
             window = [self.jobs.popleft() for _ in range(min(self.size, len(self.jobs)))]
             self.windows.append(iter(self.ex.map(_read_unit_job, window, chunksize=1)))
 
-    def take(self) -> list[_Item]:
+    def take(self) -> _Encoded:
         while True:
             if not self.windows:
                 self._fill()
@@ -171,7 +173,7 @@ class UnitStream:
 
     def write(self, case: Case, prep: _Prepared, progress: Progress = noop_progress) -> ParseResult:
         """Write ``prep``'s source, whose units were the next added, as they arrive."""
-        return _write_source(case, prep, (_replay(self.take()) for _ in prep.units), progress)
+        return _write_source(case, prep, (self.take() for _ in prep.units), progress)
 
 
 def parse_source(case: Case, source_id: int, progress: Progress = noop_progress,
@@ -192,7 +194,7 @@ def parse_sources(case: Case, source_ids: list[int], executor: Executor | None =
     Without an executor one is made from RINGTRACE_EXECUTOR, else a local pool when there are several units;
     with a single unit (or the serial executor) units are streamed here, holding no unit in memory."""
     preps = [_prepare(case, sid, None) for sid in source_ids]
-    jobs = [(u, p.opts) for p in preps for u in p.units]
+    jobs = [j for p in preps for j in _jobs(case, p)]
     spec = os.environ.get("RINGTRACE_EXECUTOR") or ("local" if len(jobs) > 1 else "serial")
     own = executor is None
     ex = executor or make_executor(spec)
@@ -203,14 +205,14 @@ def parse_sources(case: Case, source_ids: list[int], executor: Executor | None =
         out: list[ParseResult] = []
         for p in preps:
             # exactly len(p.units) results belong to this source; take them as they arrive
-            out.append(_write_source(case, p, (_replay(next(results)) for _ in p.units), progress))
+            out.append(_write_source(case, p, (next(results) for _ in p.units), progress))
         return out
     finally:
         if own:
             ex.close()
 
 
-def _windowed(ex: Executor, jobs: list[tuple[Unit, ReadOptions]], size: int) -> Iterator[list[_Item]]:
+def _windowed(ex: Executor, jobs: list[_Job], size: int) -> Iterator[_Encoded]:
     """``ex.map`` over windows of ``size`` units, the next window handed out before the current one is written:
     the workers stay busy while at most two windows of records wait in memory (not every unit of the case)."""
     size = max(1, size)
@@ -245,17 +247,67 @@ def _stream_unit(unit: Unit, opts: ReadOptions) -> Iterator[_Item]:
         yield None, f"{unit.format} failed while reading (records before this point kept): {tb}"
 
 
-def _read_unit_job(job: tuple[Unit, ReadOptions]) -> list[_Item]:
-    """Runs in a worker: reads one unit whole and hands its records back to the writer (picklable)."""
-    unit, opts = job
-    return list(_stream_unit(unit, opts))
+@dataclass
+class _Encoded:
+    """A unit read in a worker, as the writer takes it: its rows (``RowEncoder``) and the counts of its records."""
+
+    refs: list[Ref]
+    ops: list[Op]
+    counts: dict[str, int]
+    lines: dict[str, list[str]] | None  # the seal lines of its rows (None: read them back)
 
 
-def _replay(items: list[_Item]) -> Iterator[_Item]:
-    yield from items
+# A unit to read in a worker: the unit, the examiner's options, whether the rows' values are bound for the SQLite
+# driver, and the vault that keeps media found inside containers.
+_Job = tuple[Unit, ReadOptions, bool, str]
 
 
-def _write_source(case: Case, prep: _Prepared, unit_items: Iterable[Iterator[_Item]],
+def _jobs(case: Case, prep: _Prepared) -> list[_Job]:
+    bind = driver_rows_of(case)
+    return [(u, prep.opts, bind, str(case.vault.root)) for u in prep.units]
+
+
+def driver_rows_of(case: Case) -> bool:
+    with case.engine.connect() as con:
+        return driver_rows(con)
+
+
+def _encode(items: Iterable[_Item], enc: RowEncoder) -> None:
+    for rec, reason in items:
+        if rec is not None:
+            enc.add(rec)
+        elif reason is not None:
+            enc.problem(enc.unit_primary, reason)
+
+
+def _read_unit_job(job: _Job) -> _Encoded:
+    """Runs in a worker: reads one unit whole into rows for the writer (small tuples pickle far cheaper than
+    records); media found inside containers go into the vault here."""
+    unit, opts, bind, vault = job
+    enc = RowEncoder("parse", unit.primary, bind, Vault(Path(vault)).put_bytes)
+    _encode(_stream_unit(unit, opts), enc)
+    enc.flush()
+    return _Encoded(*enc.take(), dict(enc.counts), enc.lines)
+
+
+def _write_unit(writer: RecordWriter, unit: Unit, reading: Iterator[_Item] | _Encoded) -> None:
+    """One unit's rows into the store: read in a worker, or read here and written as its rows come."""
+    writer.start_unit()
+    if isinstance(reading, _Encoded):
+        writer.apply(reading.refs, reading.ops, unit.primary)
+        writer.end_unit(reading.counts, reading.lines)
+        return
+    enc = writer.encoder(unit.primary)
+    for item in reading:
+        _encode((item,), enc)
+        if enc.ops:
+            writer.apply(*enc.take(), unit.primary)
+    enc.flush()
+    writer.apply(*enc.take(), unit.primary)
+    writer.end_unit(enc.counts, enc.lines)
+
+
+def _write_source(case: Case, prep: _Prepared, unit_items: Iterable[Iterator[_Item] | _Encoded],
                   progress: Progress) -> ParseResult:
     """The one writer: the records of each unit (in unit order) into the case in one transaction, then the seal."""
     source_id = prep.source_id
@@ -271,15 +323,10 @@ def _write_source(case: Case, prep: _Prepared, unit_items: Iterable[Iterator[_It
             writer.problem(prep.original_path, f"no messaging or capture format in this source "
                            f"({len(prep.files)} files): read as a plain folder; its files are inventoried and its "
                            "media hashed", "info")
-        for i, (unit, items) in enumerate(zip(prep.units, unit_items, strict=True)):
+        for i, (unit, reading) in enumerate(zip(prep.units, unit_items, strict=True)):
             progress("parse", i, len(prep.units))
             result.units.append((unit.format, unit.primary))
-            for rec, reason in items:
-                if rec is not None:
-                    writer.add(rec, unit.primary)
-                elif reason is not None:
-                    writer.problem(unit.primary, reason)
-            writer.flush()
+            _write_unit(writer, unit, reading)
             con.execute(update(S.source_files)
                         .where(S.source_files.c.source_id == source_id)
                         .where(S.source_files.c.relpath.in_([unit.primary, *unit.members]))
@@ -287,7 +334,6 @@ def _write_source(case: Case, prep: _Prepared, unit_items: Iterable[Iterator[_It
             con.execute(update(S.source_files)
                         .where(S.source_files.c.source_id == source_id)
                         .where(S.source_files.c.relpath == unit.primary).values(format=unit.format))
-        writer.flush()
         con.execute(update(S.sources).where(S.sources.c.id == source_id).values(status="parsed"))
         result.counts = dict(writer.counts)
         result.problems = sum(v for k, v in writer.counts.items() if k.startswith("Problem"))
@@ -295,7 +341,7 @@ def _write_source(case: Case, prep: _Prepared, unit_items: Iterable[Iterator[_It
         case.log("stage.parse", {"source_id": source_id, "exhibit": prep.exhibit,
                                  "units": [f"{f}:{p}" for f, p in result.units],
                                  "records": result.counts, "started": started.isoformat(),
-                                 "seal": seal_source(con, source_id).as_detail()}, con)
+                                 "seal": writer.seal().as_detail()}, con)
     progress("parse", len(result.units), len(result.units))
     return result
 

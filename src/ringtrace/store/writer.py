@@ -1,159 +1,128 @@
-"""Writes one source's records into the store, in batches, inside the caller's transaction."""
+"""Writes one source's records into the store, in batches, inside the caller's transaction.
+
+The per-record work (each record into a row tuple, the batches) is ``ringtrace.store.rows``'s, done where the
+records are read (a worker); the writer resolves each unit's references to accounts and chats to their ids, in the
+order of first use, and carries out the unit's ops in their order, so the rows and their ids are those of writing
+record after record.
+"""
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, insert, select
 
-from ringtrace.model import (
-    Account,
-    AccountKey,
-    AccountKind,
-    AccountLink,
-    ChatRef,
-    DeviceOwner,
-    Group,
-    GroupEvent,
-    Indicator,
-    MediaFile,
-    Message,
-    NameSeen,
-    Page,
-    Participant,
-    Problem,
-    Prov,
-    Record,
-)
+from ringtrace.model import AccountKey, AccountKind, ChatRef, Record
+from ringtrace.seal import PENDING_SOURCE, Seal, Unsure, media_line, seal_of_lines, seal_source, source_lines
 from ringtrace.store import new_id
 from ringtrace.store import schema as S
+from ringtrace.store.rows import COLUMNS, FILE, MEDIA, REFS, ROWS, MediaRow, Op, Ref, RowEncoder
+from ringtrace.vault import Digests
 
-BATCH = 5000
 MAX_IDENTIFIER = 1000
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-def _prov(p: Prov | None) -> tuple[str, str | None, str | None, int | None]:
-    """prov_file, prov_table, prov_row, prov_line: the last four columns of every row the writer queues."""
-    if p is None:
-        return ("", None, None, None)
-    return (p.file, p.table, None if p.row is None else str(p.row), p.line)
-
-
-_PROV = ("prov_file", "prov_table", "prov_row", "prov_line")
-# The columns of each table's queued rows, in the order the row tuples give them (provenance last where it is kept).
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "account_sightings": ("account_id", "source_id", *_PROV),
-    "account_links": ("a_id", "b_id", "basis", "source_id", *_PROV),
-    "names_seen": ("account_id", "name", "kind", "source_id", *_PROV),
-    "device_owners": ("source_id", "account_id", "basis", *_PROV),
-    "group_sightings": ("chat_id", "source_id", "name", "created_at", "creator_id", "invite_code", *_PROV),
-    "participants": ("chat_id", "account_id", "role", "current", "at", "source_id", *_PROV),
-    "group_events": ("chat_id", "kind", "at", "actor_id", "target_id", "raw_code", "value", "old_value", "msg_key",
-                     "source_id", *_PROV),
-    "messages": ("chat_id", "msg_key", "sender_id", "at", "precision_s", "text", "forwarded", "from_owner",
-                 "raw_type", "source_id", *_PROV),
-    "message_media": ("message_id", "sha256", "relpath", "name", "size", "mime", "declared_only"),
-    "pages": ("source_id", "uri", "captured_at", "record_id", "title", "content_type", "language", "resources",
-              *_PROV),
-    "indicators": ("source_id", "kind", "value", "raw", "context", "page_uri", "platform", "code", "secret", "at",
-                   *_PROV),
-    "problems": ("source_id", "stage", "file", "reason", "severity", "locator", "at"),
-}
-
-
-def _utc(dt: datetime | None) -> datetime | None:
-    if dt is None:
-        return None
-    if dt.tzinfo is None:  # a parser that forgot: treat as UTC rather than guess
-        return dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
+def driver_rows(con: Connection) -> bool:
+    """Whether rows go to the database driver as they are (SQLite), their values bound where they are made."""
+    return con.dialect.name == "sqlite" and con.dialect.paramstyle == "qmark"
 
 
 class _Inserter:
-    """INSERTs of row tuples into one table. On SQLite they go to the driver's executemany as they are, each value
-    first through its column's own SQLAlchemy bind conversion (times, booleans, JSON), so the stored values are
-    those of ``con.execute(insert(table), dicts)`` without its per-row cost; on other databases through that."""
+    """INSERTs of row tuples into one table for one source (its id a constant of the statement). On SQLite the rows
+    go to the driver's executemany as they are, their values bound where the rows were made (``RowEncoder``), so
+    the stored values are those of ``con.execute(insert(table), dicts)`` without its per-row cost; on other
+    databases through that."""
 
-    def __init__(self, con: Connection, table: Table) -> None:
+    def __init__(self, con: Connection, table: Table, source_id: int) -> None:
         self.con = con
         self.table = table
+        self.source_id = source_id
         self.columns = COLUMNS[table.name]
-        self.fast = con.dialect.name == "sqlite" and con.dialect.paramstyle == "qmark"
-        self.procs = [(i, proc) for i, name in enumerate(self.columns)
-                      if (proc := table.c[name].type.dialect_impl(con.dialect).bind_processor(con.dialect)) is not None]
-        self.sql = (f'INSERT INTO "{table.name}" ({", ".join(chr(34) + c + chr(34) for c in self.columns)}) '
-                    f'VALUES ({", ".join("?" * len(self.columns))})')
+        self.fast = driver_rows(con)
+        self.with_source = "source_id" in table.c
+        cols = [*self.columns, "source_id"] if self.with_source else list(self.columns)
+        values = ["?"] * len(self.columns) + ([str(int(source_id))] if self.with_source else [])
+        self.sql = (f'INSERT INTO "{table.name}" ({", ".join(chr(34) + c + chr(34) for c in cols)}) '
+                    f'VALUES ({", ".join(values)})')
 
-    def _bound(self, row: tuple[Any, ...]) -> list[Any] | tuple[Any, ...]:
-        if not self.procs:
-            return row
-        out = list(row)
-        for i, proc in self.procs:
-            out[i] = proc(out[i])
-        return out
+    def _dicts(self, rows: list[Any]) -> list[dict[str, Any]]:
+        extra = {"source_id": self.source_id} if self.with_source else {}
+        return [{**dict(zip(self.columns, r, strict=True)), **extra} for r in rows]
 
-    def insert_many(self, rows: list[tuple[Any, ...]]) -> None:
+    def insert_many(self, rows: list[Any]) -> None:
         if not rows:
             return
         if not self.fast:
-            self.con.execute(insert(self.table), [dict(zip(self.columns, r, strict=True)) for r in rows])
+            self.con.execute(insert(self.table), self._dicts(rows))
             return
         cur = self.con.connection.cursor()
         try:
-            cur.executemany(self.sql, [self._bound(r) for r in rows] if self.procs else rows)
+            cur.executemany(self.sql, rows)
         finally:
             cur.close()
 
-    def insert_returning_ids(self, rows: list[tuple[Any, ...]]) -> list[int]:
+    def insert_returning_ids(self, rows: list[Any]) -> list[int]:
         """Each row inserted in order; the ids they got, in that order."""
         if not rows:
             return []
         if not self.fast:
             return list(self.con.execute(insert(self.table).returning(self.table.c.id, sort_by_parameter_order=True),
-                                         [dict(zip(self.columns, r, strict=True)) for r in rows]).scalars().all())
+                                         self._dicts(rows)).scalars().all())
         cur = self.con.connection.cursor()
         ids: list[int] = []
         try:
             for r in rows:
-                cur.execute(self.sql, self._bound(r))
+                cur.execute(self.sql, r)
                 ids.append(int(cur.lastrowid or 0))
         finally:
             cur.close()
         return ids
 
 
+def _resolved(rows: list[Any], positions: tuple[int, ...], ids: list[int]) -> list[Any]:
+    """Rows with their references (indices into the unit's refs) replaced by the ids they resolved to."""
+    out = []
+    for row in rows:
+        r = list(row)
+        for i in positions:
+            v = r[i]
+            if v is not None:
+                r[i] = ids[v]
+        out.append(r)
+    return out
+
+
 class RecordWriter:
-    """Queues each record as a row tuple (``COLUMNS``) and inserts them in batches. When any table's queue reaches
-    ``BATCH`` rows every queue is flushed; messages with media wait in a queue of their own (their ids are needed
-    for their media rows), flushed first. The order of the inserts, and so every row id, depends only on the
-    records' order."""
+    """Writes units' rows (``RowEncoder``'s refs and ops) into the store; ``add`` writes records one by one."""
 
     def __init__(self, con: Connection, source_id: int, stage: str, store_embedded: Any = None) -> None:
         self.con = con
         self.source_id = source_id
         self.stage = stage
         self.store_embedded = store_embedded  # callable(bytes) -> Digests, for media inside containers
+        self.bind = driver_rows(con)
         self._accounts: dict[AccountKey, int] = {}  # as the record gave it -> id
         self._chats: dict[ChatRef, int] = {}
-        self._pending: dict[Table, list[tuple[Any, ...]]] = {}
-        self._full = False  # a queue reached BATCH: flush after this record
-        self._inserters: dict[Table, _Inserter] = {}
+        self._inserters: dict[str, _Inserter] = {}
         self._files_by_relpath: dict[str, str] = {
             r.relpath: r.sha256
             for r in con.execute(select(S.source_files.c.relpath, S.source_files.c.sha256)
                                  .where(S.source_files.c.source_id == source_id))
         }
         self.counts: dict[str, int] = defaultdict(int)
-        self._media_messages: list[tuple[tuple[Any, ...], list[tuple[Any, ...]]]] = []
+        self._ids: list[int] = []  # the current unit's refs, resolved
+        self._unit_files: set[str] = set()  # embedded files the current unit inventoried
+        self._encoder: RowEncoder | None = None  # of ``add``
+        self._encoder_unit = ""
+        # the seal lines of what was written (``RowEncoder``), or None: then the seal is read back from the database
+        self.lines: dict[str, list[str]] | None = {} if self.bind else None
 
     # ---- identities ---------------------------------------------------------------------------------------
     def account_id(self, key: AccountKey | None) -> int | None:
-        if key is None:
-            return None
+        return None if key is None else self._account(key)
+
+    def _account(self, key: AccountKey) -> int:
         aid = self._accounts.get(key)
         if aid is None:
             aid = self._accounts[key] = self._lookup_account(key)
@@ -195,111 +164,111 @@ class RecordWriter:
         self._chats[chat] = cid
         return cid
 
-    # ---- records ------------------------------------------------------------------------------------------
-    def add(self, rec: Record, unit_primary: str) -> None:
-        sid = self.source_id
-        self.counts[type(rec).__name__] += 1
-        aid = self.account_id
-        if isinstance(rec, Message):
-            self._message(rec)
-        elif isinstance(rec, Indicator):
-            self._queue(S.indicators, (sid, rec.kind, rec.value, rec.raw[:2000], rec.context[:1000], rec.page_uri,
-                                       rec.platform, rec.code, rec.secret, _utc(rec.at), *_prov(rec.prov)))
-        elif isinstance(rec, Account):
-            self._queue(S.account_sightings, (aid(rec.key), sid, *_prov(rec.prov)))
-        elif isinstance(rec, AccountLink):
-            self._queue(S.account_links, (aid(rec.a), aid(rec.b), rec.basis, sid, *_prov(rec.prov)))
-        elif isinstance(rec, NameSeen):
-            self._queue(S.names_seen, (aid(rec.account), rec.name[:500], rec.kind, sid, *_prov(rec.prov)))
-        elif isinstance(rec, DeviceOwner):
-            self._queue(S.device_owners, (sid, aid(rec.account), rec.basis, *_prov(rec.prov)))
-        elif isinstance(rec, Group):
-            self._queue(S.group_sightings, (self.chat_id(rec.chat), sid, rec.name, _utc(rec.created_at),
-                                            aid(rec.creator), rec.invite_code, *_prov(rec.prov)))
-        elif isinstance(rec, Participant):
-            self._queue(S.participants, (self.chat_id(rec.chat), aid(rec.account), rec.role, rec.current,
-                                         _utc(rec.at), sid, *_prov(rec.prov)))
-        elif isinstance(rec, GroupEvent):
-            self._queue(S.group_events, (self.chat_id(rec.chat), str(rec.kind), _utc(rec.at), aid(rec.actor),
-                                         aid(rec.target), rec.raw_code, rec.value, rec.old_value, rec.msg_key, sid,
-                                         *_prov(rec.prov)))
-        elif isinstance(rec, Page):
-            self._queue(S.pages, (sid, rec.uri, _utc(rec.captured_at), rec.record_id,
-                                  (rec.title or "")[:1000] or None, rec.content_type, rec.language,
-                                  list(rec.resources) or None, *_prov(rec.prov)))
-        elif isinstance(rec, MediaFile):
-            self._media_file(rec, unit_primary)
-        elif isinstance(rec, Problem):
-            self.problem(rec.file, rec.reason, rec.severity, rec.prov.locator() if rec.prov else None)
-        else:  # a format yielding something else is a bug in that format, not in the evidence
-            raise TypeError(f"unknown record type {type(rec).__name__}")
-        if self._full:
-            self.flush()
+    # ---- units --------------------------------------------------------------------------------------------
+    def encoder(self, unit_primary: str) -> RowEncoder:
+        """An encoder for a unit read in this process (its ops then go to ``apply`` as they come)."""
+        return RowEncoder(self.stage, unit_primary, self.bind, self.store_embedded)
 
-    def problem(self, file: str, reason: str, severity: str = "error", locator: str | None = None) -> None:
-        self.counts["Problem:" + severity] += 1
-        self._queue(S.problems, (self.source_id, self.stage, file, reason[:4000], severity, locator,
-                                 datetime.now(UTC)))
+    def start_unit(self) -> None:
+        self._ids = []
+        self._unit_files = set()
 
-    def _message(self, m: Message) -> None:
-        row = (self.chat_id(m.chat), m.msg_key, self.account_id(m.sender), _utc(m.at), m.time_precision_s, m.text,
-               m.forwarded, m.from_owner, m.raw_type, self.source_id, *_prov(m.prov))
-        if not m.media:
-            self._queue(S.messages, row)
+    def apply(self, refs: list[Ref], ops: list[Op], unit_primary: str) -> None:
+        """The next refs and ops of the current unit: refs resolved in their order (accounts and chats made as
+        first used), then the ops carried out in theirs."""
+        ids = self._ids
+        for k in refs:
+            ids.append(self._account(k) if isinstance(k, AccountKey) else self.chat_id(k))
+        for op in ops:
+            kind = op[0]
+            if kind == ROWS:
+                table, rows = op[1], op[2]
+                positions = REFS.get(table)
+                self._inserter(table).insert_many(_resolved(rows, positions, ids) if positions else rows)
+            elif kind == MEDIA:
+                self._media_messages(_resolved(op[1], REFS["messages"], ids), op[2], op[3])
+            elif kind == FILE:
+                self._embedded_file(op[1], op[2], op[3], unit_primary)
+            else:
+                raise ValueError(f"unknown row op {kind!r}")
+
+    def end_unit(self, counts: dict[str, int], lines: dict[str, list[str]] | None) -> None:
+        """The current unit is written: its record counts and seal lines (None: not certain) join the source's."""
+        for k, v in counts.items():
+            self.counts[k] += v
+        if lines is None:
+            self.lines = None
+        elif self.lines is not None:
+            for table, part in lines.items():
+                self.lines.setdefault(table, []).extend(part)
+
+    def seal(self) -> Seal:
+        """The source's seal, as ``seal_source`` reads it from the database: from the lines of what was written
+        (the inventory of files read back: intake wrote most of it), or read back whole where they are not certain."""
+        if self.lines is None:
+            return seal_source(self.con, self.source_id)
+        parts = {**self.lines, **source_lines(self.con, self.source_id, (S.source_files,))}
+        return seal_of_lines(parts, self.source_id)
+
+    def _media_messages(self, rows: list[Any], media: list[list[MediaRow]], lines: list[str] | None) -> None:
+        ids = self._inserter("messages").insert_returning_ids(rows)
+        fbr, late_files = self._files_by_relpath, self._unit_files
+        out = []
+        for mid, refs in zip(ids, media, strict=True):
+            for path, declared, name, size, mime, late in refs:
+                # the file a message names, as inventoried when the message was read (not one found after it)
+                sha = fbr.get(path) if path and not (late and path in late_files) else None
+                out.append((mid, sha or declared, path, name, size, mime, sha is None and declared is not None))
+        self._inserter("message_media").insert_many(out)  # declared_only: the driver stores a bool as 0 or 1
+        if self.lines is not None and lines is not None:
+            scope, by_id = f"S{self.source_id}:", dict(zip(ids, lines, strict=True))
+            try:
+                self.lines.setdefault("message_media", []).extend(
+                    media_line(by_id[r[0]].replace(PENDING_SOURCE, scope), r) for r in out)
+            except Unsure:
+                self.lines = None
+
+    def _embedded_file(self, path: str, d: Digests, origin_uri: str | None, unit_primary: str) -> None:
+        if path in self._files_by_relpath:
             return
-        media = []
-        for ref in m.media:
-            sha = self._files_by_relpath.get(ref.path) if ref.path else None
-            declared = ref.sha256.lower() if ref.sha256 and _SHA256.fullmatch(ref.sha256.lower()) else None
-            media.append((sha or declared, ref.path, ref.name, ref.size, ref.mime,
-                          sha is None and declared is not None))
-        # messages with media wait for one batch, whose ids their media rows then take
-        self._media_messages.append((row, media))
-        if len(self._media_messages) >= BATCH:
-            self._flush_media_messages()
-
-    def _flush_media_messages(self) -> None:
-        if not self._media_messages:
-            return
-        batch, self._media_messages = self._media_messages, []
-        ids = self._inserter(S.messages).insert_returning_ids([r for r, _ in batch])
-        rows = [(mid, *ref) for mid, (_, refs) in zip(ids, batch, strict=True) for ref in refs]
-        self._inserter(S.message_media).insert_many(rows)
-
-    def _media_file(self, mf: MediaFile, unit_primary: str) -> None:
-        if mf.content is None or self.store_embedded is None:
-            return  # plain files of the exhibit are already inventoried at intake
-        d = self.store_embedded(mf.content)
-        if mf.path in self._files_by_relpath:
-            return
-        self._files_by_relpath[mf.path] = d.sha256
-        self.flush_table(S.source_files)
+        self._files_by_relpath[path] = d.sha256
+        self._unit_files.add(path)
         self.con.execute(insert(S.source_files).values(
-            source_id=self.source_id, relpath=mf.path, size=d.size, sha256=d.sha256, md5=d.md5, sha1=d.sha1,
-            embedded=True, unit_primary=unit_primary, origin_uri=(mf.origin_uri or "")[:4096] or None))
+            source_id=self.source_id, relpath=path, size=d.size, sha256=d.sha256, md5=d.md5, sha1=d.sha1,
+            embedded=True, unit_primary=unit_primary, origin_uri=origin_uri))
 
-    # ---- batching -----------------------------------------------------------------------------------------
-    def _inserter(self, table: Table) -> _Inserter:
+    def _inserter(self, table: str) -> _Inserter:
         ins = self._inserters.get(table)
         if ins is None:
-            ins = self._inserters[table] = _Inserter(self.con, table)
+            ins = self._inserters[table] = _Inserter(self.con, S.metadata.tables[table], self.source_id)
         return ins
 
-    def _queue(self, table: Table, row: tuple[Any, ...]) -> None:
-        rows = self._pending.get(table)
-        if rows is None:
-            rows = self._pending[table] = []
-        rows.append(row)
-        if len(rows) >= BATCH:
-            self._full = True
+    # ---- records one by one -------------------------------------------------------------------------------
+    def add(self, rec: Record, unit_primary: str) -> None:
+        """One record of the unit ``unit_primary`` (a new unit starts when the name changes); ``flush`` ends it."""
+        enc = self._encoder
+        if enc is None or self._encoder_unit != unit_primary:
+            if enc is not None:
+                self.flush()
+            enc = self._encoder = self.encoder(unit_primary)
+            self._encoder_unit = unit_primary
+            self.start_unit()
+        enc.add(rec)
+        if enc.ops:
+            self.apply(*enc.take(), unit_primary)
 
-    def flush_table(self, table: Table) -> None:
-        rows = self._pending.pop(table, None)
-        if rows:
-            self._inserter(table).insert_many(rows)
+    def problem(self, file: str, reason: str, severity: str = "error", locator: str | None = None) -> None:
+        """A problem of the source as a whole (not of a unit's reading)."""
+        enc = self.encoder("")
+        enc.problem(file, reason, severity, locator)
+        enc.flush()
+        self.start_unit()
+        self.apply(*enc.take(), "")
+        self.end_unit(enc.counts, enc.lines)
 
     def flush(self) -> None:
-        self._flush_media_messages()
-        for table in list(self._pending):
-            self.flush_table(table)
-        self._full = False
+        enc, self._encoder = self._encoder, None
+        if enc is not None:
+            enc.flush()
+            self.apply(*enc.take(), self._encoder_unit)
+            self.end_unit(enc.counts, enc.lines)
