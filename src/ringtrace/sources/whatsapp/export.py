@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import codecs
 import re
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from itertools import count, repeat
 from operator import itemgetter
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -225,6 +227,10 @@ _NOTICE_LO, _NOTICE_HI = L.notice_lengths()
 _NOTICE_HI += 8  # marks and a final full stop
 _NOTICE_HEADS = frozenset(k[:6] for k in _NOTICES)
 _MIN_SEC = [timedelta(seconds=i) for i in range(3600)]  # minutes*60 + seconds into the hour
+# pass 1's entry of a line, one int: hour key number (17 bits), minutes key number (12), sender number (15), where
+# the text starts (17), whether a "\n" follows it (1)
+_HOURS_MAX, _STEPS_MAX, _SENDERS_MAX, _OFF_MAX = 1 << 17, 1 << 12, 1 << 15, (1 << 17) - 1
+ENTRY_CAP = 4_000_000  # lines whose entries pass 1 keeps (8 bytes each); pass 2 matches the later ones again
 _NO_TIME = datetime(1970, 1, 1, tzinfo=UTC)  # the time of no message yet (a placeholder, never written)
 # a text's last character after which ``rstrip()[-1:]`` may differ from it, or that may end an attachment
 _END_SLOW = frozenset(")>") | frozenset(c for c in map(chr, range(0x3001)) if c.isspace())
@@ -477,7 +483,12 @@ class _Pass1:
     head_nonempty: int = 0
     head_matched: int = 0
     senders: dict[str, None] = field(default_factory=dict)  # message senders, in the order first seen
-    plain_senders: set[str] = field(default_factory=set)  # those whose name holds no system phrase's words
+    # those whose name holds no system phrase's words -> their number (an index of ``lines``' entries)
+    plain_senders: dict[str, int] = field(default_factory=dict)
+    # what pass 1 settled of each line, for pass 2 (``_entry``): 0, or where a plain message's parts are
+    lines: array[int] = field(default_factory=lambda: array("q"))
+    hour_keys: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (dk, th, ap) -> its number
+    step_keys: dict[str, int] = field(default_factory=dict)  # ms -> its number
     ios_sys_senders: dict[str, int] = field(default_factory=dict)
     group_events: int = 0
     locale_votes: dict[str, int] = field(default_factory=dict)
@@ -629,11 +640,18 @@ class _Reader:
         last_a4 = False
         # senders of ordinary messages whose name holds no phrase words: a line of theirs whose text starts like
         # no system phrase is what _classify would call their message (parse speed: no call)
-        plain = p.plain_senders
+        plain_get = p.plain_senders.get
         starts_plain: dict[str, bool] = {}  # a text's first two characters -> _text_start_plain
         start_plain = starts_plain.get
+        hour_keys, step_keys = p.hour_keys, p.step_keys
+        hour_key_get, step_key_get = hour_keys.get, step_keys.get
+        keep = True  # entries kept so far (for every line from the first)
+        txt = 0
         with self.open() as fh:
             for lines, _cut in _line_batches(fh):
+                if keep and len(p.lines) + len(lines) > ENTRY_CAP:  # memory stays bounded: pass 2 matches the
+                    keep = False  # rest of the lines again
+                entry = p.lines.append if keep else array("q").append  # else one batch's, dropped after it
                 done = 0  # lines of this batch read with the generic detector
                 if fast is None:
                     for line in lines:
@@ -650,11 +668,12 @@ class _Reader:
                             st.locked = layout = layout_of(st)
                             fast = _line_regex(layout)
                             gi = fast.groupindex  # the groups by number, one C call (parse speed)
-                            p1_groups = itemgetter(*(gi[k] for k in ("dk", "s", "ap", "ap0", "snd", "txt")))
-                            te = gi["te"]
+                            p1_groups = itemgetter(*(gi[k] for k in ("dk", "th", "s", "ap", "ap0", "ms", "snd", "txt")))
+                            te, txt = gi["te"], gi["txt"]
                         if p.head_nonempty < HEAD_LINES and line.strip():
                             p.head_nonempty += 1
                             p.head_matched += m is not None
+                        entry(0)
                         if m is not None:
                             st.add(m, time_first)
                             self._note(p, line[m.end() :], n)
@@ -664,9 +683,10 @@ class _Reader:
                 for n, line in enumerate(lines[done:] if done else lines, first_n):
                     m = fast.match(line)
                     if m is None:
+                        entry(0)
                         continue
                     # what _Stats.add counts, for a line of the locked layout (separators known), inline
-                    dk, sec, ap, ap0, known, text = p1_groups(m)
+                    dk, th, sec, ap, ap0, ms, known, text = p1_groups(m)
                     n_locked += 1
                     if ap:
                         ampm += 1
@@ -681,14 +701,29 @@ class _Reader:
                         st._date(ga, gb, gc)  # a no-op for the previous line's date written with other marks
                     elif last_a4:
                         st.a4 += 1  # _date counts every year-first line, not only each new date
-                    if known in plain and ": \u200e" not in line:
+                    si = plain_get(known)
+                    if si is not None and ": \u200e" not in line:
                         sp = start_plain(text[:2])
                         if sp is None:
                             sp = _text_start_plain(text[:2])
                             if len(starts_plain) < 100_000:
                                 starts_plain[text[:2]] = sp
                         if sp:
+                            # where pass 2 finds this message's parts without the regex (numbers, not strings)
+                            hk = (dk, th, ap)
+                            hi = hour_key_get(hk)
+                            if hi is None and len(hour_keys) < _HOURS_MAX:
+                                hi = hour_keys[hk] = len(hour_keys)
+                            mi = step_key_get(ms)
+                            if mi is None and len(step_keys) < _STEPS_MAX:
+                                mi = step_keys[ms] = len(step_keys)
+                            t0, t1 = m.span(txt)
+                            if hi is None or mi is None or t0 > _OFF_MAX:
+                                entry(0)
+                            else:
+                                entry((((hi << 12 | mi) << 15 | si) << 17 | t0) << 1 | (t1 < len(line)))
                             continue
+                    entry(0)
                     self._note(p, line[m.end(te) :], n)
         st.n += n_locked
         st.ampm += ampm
@@ -704,8 +739,8 @@ class _Reader:
         if kind == "msg":
             if sender is not None and sender not in p.senders and len(p.senders) < SENDER_CAP:
                 p.senders[sender] = None
-                if not _may_be_system(sender):
-                    p.plain_senders.add(sender)
+                if not _may_be_system(sender) and len(p.plain_senders) < _SENDERS_MAX:
+                    p.plain_senders[sender] = len(p.plain_senders)
             return
         if sender is not None and sm is not None:
             s = sender.translate(_STRIP).strip()
@@ -971,6 +1006,7 @@ def _read(unit: Unit, options: ReadOptions) -> Iterator[Record]:
     seen_accounts = r._seen_accounts
     sender_info: dict[str, tuple[AccountKey, bool]] = {}  # raw sender -> (key, from the owner)
     plain_info: dict[str, tuple[AccountKey, bool]] = {}  # the same, for senders whose name holds no phrase words
+    info_tab: list[tuple[AccountKey, bool] | None] = [None] * len(p1.plain_senders)  # the same, by pass 1's number
     hour_cache: dict[tuple[str, str, str], datetime] = {}  # a timestamp's date, hour, day period -> UTC hour start
     steps: dict[str, timedelta] = {}  # a timestamp's minutes (and seconds) -> time into the hour
     plain_codes: dict[str, int] = {}  # a text's first six characters -> _plain_code
@@ -997,6 +1033,9 @@ def _read(unit: Unit, options: ReadOptions) -> Iterator[Record]:
                 sender_info[cur_sender] = info
                 if not _may_be_system(cur_sender):
                     plain_info[cur_sender] = info
+                    si = p1.plain_senders.get(cur_sender)
+                    if si is not None:
+                        info_tab[si] = info
         key, from_owner = info
         if len(cur) == 1:
             text = first = cur[0]
@@ -1101,77 +1140,118 @@ def _read(unit: Unit, options: ReadOptions) -> Iterator[Record]:
             hour_get = hour_cache.get
             step_get = steps.get
             code_get = plain_codes.get
+            # pass 1's numbers of hour keys, minutes and plain senders -> what this pass has settled for them
+            hour_keys_get, step_keys_get = p1.hour_keys.get, p1.step_keys.get
+            hour_tab: list[datetime | None] = [None] * len(p1.hour_keys)
+            step_tab: list[timedelta | None] = [None] * len(p1.step_keys)
+            sender_tab = list(p1.plain_senders)
+            entries = p1.lines
             for lines, batch_cut in _line_batches(fh):
                 first_lineno = lineno + 1
-                for lineno, line in enumerate(lines, first_lineno):
+                ents = entries[lineno : lineno + len(lines)]
+                if len(ents) < len(lines):  # lines pass 1 kept no entry for: matched below
+                    ents.extend(repeat(0, len(lines) - len(ents)))
+                for lineno, line, ent in zip(count(first_lineno), lines, ents):
                     if batch_cut and _is_cut(line):
                         yield r.problem(f"line longer than {LINE_CAP} characters; cut", lineno)
-                    m = rx_match(line)
-                    if m is not None:
-                        dk, th, ap, ms, sender, text = ts_groups(m)
-                        hkey = (dk, th, ap)
-                        hour_at = hour_get(hkey)
-                        step = step_get(ms)
-                        try:
-                            if hour_at is None:
-                                ymd_t = date_cache.get(dk)
-                                if ymd_t is None:
-                                    a, b, c = m.group("a", "b", "c")
-                                    if ymd:
-                                        ymd_t = (_year(a), int(b), int(c))
-                                    elif dmy:
-                                        ymd_t = (_year(c), int(b), int(a))
-                                    else:
-                                        ymd_t = (_year(c), int(a), int(b))
-                                    date(*ymd_t)  # validates (raises ValueError)
-                                    if len(date_cache) < 100_000:
-                                        date_cache[dk] = ymd_t
-                                hh, ap0 = m.group("h", "ap0")
-                                h = int(hh)
-                                ap = ap or ap0
-                                if ap:
-                                    pm = is_pm.get(ap)
-                                    if pm is None:
-                                        raise ValueError(ap)
-                                    if h == 12:
-                                        h = 12 if pm else 0
-                                    elif pm:
-                                        h += 12
-                                hour_at = r.to_utc(*ymd_t, h, 0, 0)
-                                if len(hour_cache) > 100_000:
-                                    hour_cache.clear()
-                                hour_cache[hkey] = hour_at
-                            if step is None:
-                                mi, sec = m.group("mi", "s")
-                                mi_i = int(mi)
-                                sec_i = int(sec) if sec else 0
-                                if mi_i > 59 or sec_i > 59:
-                                    raise ValueError(mi, sec)
-                                step = _MIN_SEC[mi_i * 60 + sec_i]
-                                if len(steps) < 100_000:
-                                    steps[ms] = step
-                            # zone offsets change on the hour: the hour's UTC start plus minutes and seconds
-                            at = hour_at + step
-                        except ValueError:
-                            yield r.problem(f"timestamp not a valid {order} date/time; line kept as text", lineno)
-                            m = None
-                    if m is None:
-                        if cur is None:
-                            if line.strip():
-                                orphan += 1
+                    # a plain message whose hour, minutes and sender this pass has settled on an earlier line:
+                    # its parts where pass 1's regex found them (the same regex, the same line), no match again
+                    info = None
+                    if ent:
+                        hour_at = hour_tab[ent >> 45]
+                        step = step_tab[ent >> 33 & 0xFFF]
+                        if hour_at is not None and step is not None:
+                            info = info_tab[ent >> 18 & 0x7FFF]
+                            if info is not None:
+                                at = hour_at + step
+                                sender = sender_tab[ent >> 18 & 0x7FFF]
+                                text = line[ent >> 1 & 0x1FFFF : -1] if ent & 1 else line[ent >> 1 & 0x1FFFF :]
+                    if info is None:
+                        m = rx_match(line)
+                        if m is not None:
+                            dk, th, ap, ms, sender, text = ts_groups(m)
+                            hkey = (dk, th, ap)
+                            hour_at = hour_get(hkey)
+                            step = step_get(ms)
+                            try:
+                                if hour_at is None:
+                                    ymd_t = date_cache.get(dk)
+                                    if ymd_t is None:
+                                        a, b, c = m.group("a", "b", "c")
+                                        if ymd:
+                                            ymd_t = (_year(a), int(b), int(c))
+                                        elif dmy:
+                                            ymd_t = (_year(c), int(b), int(a))
+                                        else:
+                                            ymd_t = (_year(c), int(a), int(b))
+                                        date(*ymd_t)  # validates (raises ValueError)
+                                        if len(date_cache) < 100_000:
+                                            date_cache[dk] = ymd_t
+                                    hh, ap0 = m.group("h", "ap0")
+                                    h = int(hh)
+                                    ap = ap or ap0
+                                    if ap:
+                                        pm = is_pm.get(ap)
+                                        if pm is None:
+                                            raise ValueError(ap)
+                                        if h == 12:
+                                            h = 12 if pm else 0
+                                        elif pm:
+                                            h += 12
+                                    hour_at = r.to_utc(*ymd_t, h, 0, 0)
+                                    if len(hour_cache) > 100_000:
+                                        hour_cache.clear()
+                                    hour_cache[hkey] = hour_at
+                                    hi = hour_keys_get(hkey)
+                                    if hi is not None:
+                                        hour_tab[hi] = hour_at
+                                if step is None:
+                                    mi, sec = m.group("mi", "s")
+                                    mi_i = int(mi)
+                                    sec_i = int(sec) if sec else 0
+                                    if mi_i > 59 or sec_i > 59:
+                                        raise ValueError(mi, sec)
+                                    step = _MIN_SEC[mi_i * 60 + sec_i]
+                                    if len(steps) < 100_000:
+                                        steps[ms] = step
+                                    si = step_keys_get(ms)
+                                    if si is not None:
+                                        step_tab[si] = step
+                                # zone offsets change on the hour: the hour's UTC start plus minutes and seconds
+                                at = hour_at + step
+                            except ValueError:
+                                yield r.problem(
+                                    f"timestamp not a valid {order} date/time; line kept as text", lineno
+                                )
+                                m = None
+                        if m is None:
+                            if cur is None:
+                                if line.strip():
+                                    orphan += 1
+                                continue
+                            if cur_more is None:
+                                cur_more = []
+                                cur_len = len(cur)
+                                cur_cut = False
+                            if cur_len < MSG_CAP:
+                                piece = line.rstrip("\n")
+                                cur_more.append(piece[: MSG_CAP - cur_len])
+                                cur_len += len(piece) + 1
+                            elif not cur_cut:
+                                cur_cut = True
+                                yield r.problem(f"message longer than {MSG_CAP} characters; cut", cur_line)
                             continue
-                        if cur_more is None:
-                            cur_more = []
-                            cur_len = len(cur)
-                            cur_cut = False
-                        if cur_len < MSG_CAP:
-                            piece = line.rstrip("\n")
-                            cur_more.append(piece[: MSG_CAP - cur_len])
-                            cur_len += len(piece) + 1
-                        elif not cur_cut:
-                            cur_cut = True
-                            yield r.problem(f"message longer than {MSG_CAP} characters; cut", cur_line)
-                        continue
+                        # fast path: what _classify concludes for "Sender: text" when the sender holds no phrase
+                        # words and the text starts like no system phrase, without calling it (parse speed)
+                        info = plain_get(sender)
+                        if info is not None:
+                            code = code_get(text[:6])
+                            if code is None:
+                                code = _plain_code(text[:6])
+                                if len(plain_codes) < 100_000:
+                                    plain_codes[text[:6]] = code
+                            if not code & _START_PLAIN or ": \u200e" in text:
+                                info = None
                     if cur is not None:
                         if cur_one is not None and cur_more is None:
                             # a one-line message settled plain when its line was read: flush's result, no call
@@ -1185,34 +1265,24 @@ def _read(unit: Unit, options: ReadOptions) -> Iterator[Record]:
                                 pending.clear()
                             yield msg
                         cur = None
-                    # fast path: what _classify concludes for "Sender: text" when the sender holds no phrase words
-                    # and the text starts like no system phrase, without calling it (parse speed)
-                    info = plain_get(sender)
-                    if info is not None and ": \u200e" not in text:
-                        code = code_get(text[:6])
+                    if info is not None:
+                        cur = text
+                        cur_more = None
+                        cur_line = lineno
+                        cur_at = at
+                        cur_sender = sender
+                        # and, should no line follow it, what flush() makes of it: a plain message when its text
+                        # (without marks) starts like no notice or attachment and ends like none
+                        t = text if text.isascii() else text.translate(_STRIP)
+                        code = code_get(t[:6])
                         if code is None:
-                            code = _plain_code(text[:6])
+                            code = _plain_code(t[:6])
                             if len(plain_codes) < 100_000:
-                                plain_codes[text[:6]] = code
-                        if code & _START_PLAIN:
-                            cur = text
-                            cur_more = None
-                            cur_line = lineno
-                            cur_at = at
-                            cur_sender = sender
-                            # and, should no line follow it, what flush() makes of it: a plain message when its
-                            # text (without marks) starts like no notice or attachment and ends like none
-                            t = text
-                            if not t.isascii():
-                                t = t.translate(_STRIP)
-                                code = code_get(t[:6])
-                                if code is None:
-                                    code = _plain_code(t[:6])
-                                    if len(plain_codes) < 100_000:
-                                        plain_codes[t[:6]] = code
-                            cur_one = info if code & _HEAD_PLAIN and t[-1:] not in _END_SLOW else None
-                            cur_text = t
-                            continue
+                                plain_codes[t[:6]] = code
+                        cur_one = info if code & _HEAD_PLAIN and t[-1:] not in _END_SLOW else None
+                        cur_text = t
+                        continue
+                    assert m is not None  # a plain message is the only line read without the regex
                     body = line[m.end(te) :].rstrip("\n")
                     kind, sender_or_none, text, sm = _classify(body, ios_title_now)
                     if kind == "sys" and sm is None and sender_or_none is None and nospace:
