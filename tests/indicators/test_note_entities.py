@@ -96,6 +96,14 @@ def _ocr_ents(text: str, region: str = "ES", ocr: bool = True) -> list[tuple[str
     # a common given name misread by a letter, or without the accent the region's spelling has
     ("Carnen Lunsett, 13, Cuenca", ("name", "Carmen Lunsett", "Carnen Lunsett")),
     ("Lucia Ruddock, 46, Málaga", ("name", "Lucía Ruddock", "Lucia Ruddock")),
+    # a day and a year read as letters around a month, an age in brackets, a comma read as a full stop
+    ("met Bianca Sallow in Cagliari on ll August 2012", ("date", "2012-08-11", "ll August 2012")),
+    ("8 February 2OC9 milk, stamps for Alba Ostrava", ("date", "2009-02-08", "8 February 2OC9")),
+    ("Carlo Orrin Cll) carlo.orrin95@example.org", ("age", "11", "ll")),
+    ("Carlo Orrin(ll) carlo.orrin95@example.org", ("age", "11", "ll")),
+    ("Carmen Lunsett, 13. Cuenca +34 612 81 59 08", ("age", "13", "13")),
+    # a space read after a handle's underscore
+    ("Enzo Ostrava - Bergamo - @owl_ lamp31", ("username", "owl_lamp31", "@owl_ lamp31")),
 ])
 def test_ocr_confusions_are_undone_where_safe(text: str, want: tuple[str, str, str]) -> None:
     assert want in _ocr_ents(text)
@@ -119,6 +127,11 @@ def test_ocr_repairs_stay_narrow() -> None:
     got = _ocr_ents("Gil Quarles - Gustavo - Queensway, 54, Lugu #3 of 12")
     assert not [e for e in got if e[0] in ("email", "username", "phone")]
     assert ("place", "Lugo", "Lugu") not in got
+    # letters are digits only in a date's shape (a month still needed) or alone in brackets; "Cll)" is no surname
+    got = _ocr_ents("I met Ola in Lugo on ll May, Ines (I) and Marta Lunsett, 13. after")
+    assert not [e for e in got if e[0] in ("date", "age")]
+    assert [e[:2] for e in _ocr_ents("Carlo Orrin Cll)")] == [("name", "Carlo Orrin"), ("age", "11")]
+    assert ("date", "2012-08", "Ola 2012") not in _ocr_ents("ll Ola 2012") and not _ocr_ents("ll Noel 2OC9")
     # a misread word is matched to towns of the case's countries only, not the world's
     assert ("place", "Valladolid", "Valladolld") not in _ocr_ents("Lucía Ruddock, 46, Valladolld", region="GB")
     # the phone's span is the number as read, so its box points at it

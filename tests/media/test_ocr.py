@@ -142,6 +142,7 @@ def test_two_readings_of_a_line_are_fused_word_by_word() -> None:
 
     assert plausible("Carmen") == 1 and plausible("+34") == 1 and plausible("@owl_lamp16") == 1
     assert plausible("Lunsett,") == 0 and plausible("sAllow") == -1 and plausible("Carl。") == -1
+    assert plausible("2OC9") == 0 and plausible("Sallow-Lugo-@quiet_oak90") == 0 and plausible("Ana-sAllow") == -1
     # what both read alike keeps the accents, else RapidOCR's spelling (its case); where they differ RapidOCR's
     # word is kept, a misreading either way
     assert fuse("Lucía Ruddock, 46, Málaga #34 CIV", "Lucia Ruddock, 46, Malaga +34 612") == \

@@ -401,10 +401,16 @@ def extract_line(line: NoteLine, *, region: str | None = None, known_names: froz
         out.append(NoteEntity(kind, value, text[s:e], s, e, line, country, precision, basis))
 
     # numbers, e-mails and handles are found on the line as OCR should have read it, spans on the line as read
-    fixed = repair_ocr(text) if line.ocr else None
+    fixed = repair_ocr(text, lambda word: fold(word) in MONTH_NAMES) if line.ocr else None
     view = fixed.text if fixed and fixed.fixes else text
     where = fixed.span if fixed and fixed.fixes else (lambda s, e: (s, e))
     also = f" (read through OCR's confusions: {'; '.join(fixed.fixes)})" if fixed and fixed.fixes else ""
+    # dates, ages, names and places on the line with OCR's character confusions undone, its positions the line's
+    # own ("13. Cuenca" is a field after an age, "Cll)" an age, no surname)
+    digits = fixed.in_place if fixed else text
+
+    def through(s: int, e: int) -> str:
+        return also if digits[s:e] != text[s:e] else ""
     for f in extract_indicators(view, region=region):
         s, e = where(f.start, f.end)
         said = also if view[f.start:f.end] != text[s:e] else ""
@@ -418,21 +424,21 @@ def extract_line(line: NoteLine, *, region: str | None = None, known_names: froz
         if free(s, e):
             add("username", s, e, m.group("u").lower(), "an @handle" + (also if view[m.start():m.end()] != text[s:e]
                                                                          else ""))
-    for s, e, iso, prec, _raw in _dates(text, region):
+    for s, e, iso, prec, _raw in _dates(digits, region):
         if free(s, e):
-            add("date", s, e, iso, "a date", precision=prec)
+            add("date", s, e, iso, "a date" + through(s, e), precision=prec)
     for rx in (_AGE_BEFORE, _AGE_AFTER):
-        for m in rx.finditer(text):
+        for m in rx.finditer(digits):
             n = int(m.group("n"))
             if 0 < n < 100 and free(*m.span()):
-                add("age", m.start(), m.end(), str(n), "a number given as an age")
+                add("age", m.start(), m.end(), str(n), "a number given as an age" + through(*m.span()))
 
-    fields = _fields(text)
+    fields = _fields(digits)
     list_line = len(fields) >= 2
-    label = _LABEL.match(text)
-    bullet = _BULLET.match(text)
-    line_start = bullet.end() if bullet else len(text) - len(text.lstrip())
-    for m in _NAME_RUN.finditer(text):
+    label = _LABEL.match(digits)
+    bullet = _BULLET.match(digits)
+    line_start = bullet.end() if bullet else len(digits) - len(digits.lstrip())
+    for m in _NAME_RUN.finditer(digits):
         s, e = m.span()
         if not free(s, e):
             continue
@@ -440,13 +446,13 @@ def extract_line(line: NoteLine, *, region: str | None = None, known_names: froz
         n_words = len(run.split())
         place = lookup_place(run, prefer)
         field = next(((fs, fe) for fs, fe in fields if fs <= s and e <= fe), None)
-        whole_field = field is not None and text[field[0]:field[1]].strip(" .:()") == run
+        whole_field = field is not None and digits[field[0]:field[1]].strip(" .:()") == run
         # where a list puts a person: after a bullet or a "Name:" label, as the first field, or opening a line
         # with an age after it ("Ana Ruiz 14 Toledo")
         first = (bullet is not None and s == line_start) or (label is not None and s == label.end()) or (
             list_line and field == fields[0] and whole_field) or (
-            s == line_start and _AGE_NEXT.match(text, e) is not None)
-        preposition = _PLACE_LABEL.search(text[:s][-24:]) is not None
+            s == line_start and _AGE_NEXT.match(digits, e) is not None)
+        preposition = _PLACE_LABEL.search(digits[:s][-24:]) is not None
         why = _is_name_like(run, known_names)
         spelt = " ".join(run.split())
         if line.ocr and place is None:  # a given name as OCR misread it (a letter, or an accent the reader lacks)
@@ -461,7 +467,7 @@ def extract_line(line: NoteLine, *, region: str | None = None, known_names: froz
                 why = f"labelled {label.group('label')!r}"
             elif first:
                 why = "capitalised words opening a list entry"
-            elif (cue := _PERSON_CUE.search(text[max(0, s - 16):s])) is not None:
+            elif (cue := _PERSON_CUE.search(digits[max(0, s - 16):s])) is not None:
                 why = f"capitalised words after {cue.group(0).strip()!r}"
         if place is not None and why is not None and (n_words >= 2 or first) and not preposition:
             add("name", s, e, " ".join(run.split()), why)
@@ -479,9 +485,10 @@ def extract_line(line: NoteLine, *, region: str | None = None, known_names: froz
                     "a town named where the note puts places (not in the gazetteer)")
     # a bare one- or two-digit number beside a name is an age ("Ana Ruiz, 14, Toledo", "Ana Ruiz 14 Toledo")
     for x in [x for x in out if x.kind == "name"]:
-        nxt = _AGE_NEXT.match(text, x.end)
+        nxt = _AGE_NEXT.match(digits, x.end)
         if nxt and free(nxt.start("n"), nxt.end("n")) and 0 < int(nxt.group("n")) < 100:
-            add("age", nxt.start("n"), nxt.end("n"), str(int(nxt.group("n"))), "a number beside a name")
+            add("age", nxt.start("n"), nxt.end("n"), str(int(nxt.group("n"))),
+                "a number beside a name" + through(*nxt.span("n")))
     out.sort(key=lambda x: x.start)
     return out
 

@@ -5,13 +5,18 @@ Tesseract on handwriting reads ``+`` as ``#`` or ``¥``, ``@`` as ``Q`` or ``G``
 ``Qowl_lamp31``) or as ``@`` with a ``Q`` after it, and ``0``/``1`` as ``O``/``l`` inside numbers. Each rule is
 narrow: a ``#`` turns into ``+`` only before digits, a letter in a number only among at least six digits, a capital
 ``Q``/``G`` into ``@`` only between a lower-case local part and a lower-case domain, or before a lower-case handle
-holding a digit or an underscore. What comes out is still checked as the text is (a phone number must be valid for
-its country), and the entity keeps the text as read (``raw``), so an examiner sees both.
+holding a digit or an underscore. Handwriting's short numbers are read as letters too (``ll August 2012``,
+``8 February 2OC9``, ``Carlo Orrin (ll)``, ``Cll)``): a day and a year only around a month's name (a date's
+shape), an age only alone in brackets; a comma read as a full stop only after a field of one or two digits before
+a capitalised one (``Carmen Lunsett, 13. Cuenca``). A space read after a handle's underscore (``@owl_ lamp31``) is
+dropped. What comes out is still checked as the text is (a phone number must be valid for its country), and the
+entity keeps the text as read (``raw``), so an examiner sees both.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 _PLUS = re.compile(r"(?<![\w+])[#¥£*“”\"](?=\s?\d{1,3}[\s.-]?\d)")
@@ -25,6 +30,14 @@ _MAIL_AT = re.compile(r"(?<![\w@.])([a-z0-9][a-z0-9._%+-]{0,63})[QG]([a-z0-9-]{1
                       r"(?![\w@])")
 _AT_DOUBLED = re.compile(r"(?<=[a-z0-9])@[QG](?=[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})*\.[a-z]{2,6}(?![\w@]))")
 _HANDLE_AT = re.compile(r"(?<![\w@.])[QG](?=[a-z][a-z0-9_.]{2,31}(?![\w@]))")
+# a date's shape, "D Month YYYY": 1/l/I/| and 0/O in the day, the letters above in a year of 1xxx or 2xxx
+_ONE_NOUGHT = {"l": "1", "I": "1", "|": "1", "O": "0"}
+_DATE_SHAPE = re.compile(rf"(?<![\w])(?P<d>[\dlI|O]{{1,2}})\s+(?:de\s+|of\s+)?(?P<m>[^\W\d_]{{3,10}})\.?,?\s+"
+                         rf"(?P<y>[12lIZ][\d{_LIKE}]{{3}})(?![\w])")
+# an age alone in brackets, the opening one perhaps read as 'C': "(ll)", "Cll)", "(2l)"
+_AGE_BRACKETS = re.compile(r"(?<![\d(])(?P<o>\(|(?<![^\s])C)(?P<n>[\dlI|O]{2}|\d)\)(?=$|[\s,;])")
+_FIELD_STOP = re.compile(r"(?<=, )\d{1,2}(?P<stop>\.)(?= [^\W\d_])")
+_HANDLE_GAP = re.compile(r"(?<![\w@.])@[A-Za-z][A-Za-z0-9.]{0,30}_(?P<gap> )[a-z0-9]{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,13 +45,15 @@ class Repaired:
     text: str  # the line with the repairs made
     at: tuple[int, ...]  # for each character of ``text``, its index in the line as read (and len(line) at the end)
     fixes: tuple[str, ...]  # what was repaired, said plainly
+    in_place: str  # the line with the repairs that change a character only (its positions the line's own)
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """A span of ``text`` as a span of the line as read."""
         return self.at[start], (self.at[end - 1] + 1) if end > start else self.at[start]
 
 
-def repair_ocr(line: str) -> Repaired:
+def repair_ocr(line: str, is_month: Callable[[str], bool] = lambda word: False) -> Repaired:
+    """``is_month``: whether a word is a month's name (days and years are repaired only around one)."""
     chars = list(line)
     fixes: list[str] = []
     for m in _PLUS.finditer(line):
@@ -64,10 +79,33 @@ def repair_ocr(line: str) -> Repaired:
             chars[m.start()] = "@"
             fixes.append(f"{m.group(0)!r} read as '@' before a handle")
     text = "".join(chars)
+    for m in _DATE_SHAPE.finditer(text):
+        day, year = m.group("d"), m.group("y")
+        if sum(c.isdigit() for c in year) < 2 or (day.isdigit() and year.isdigit()) or not is_month(m.group("m")):
+            continue
+        for g, table in (("d", _ONE_NOUGHT), ("y", _DIGIT_FOR)):
+            for i in range(m.start(g), m.end(g)):
+                chars[i] = table.get(chars[i], chars[i])
+        fixes.append(f"{day!r} and {year!r} read as the day and year of a date")
+    for m in _AGE_BRACKETS.finditer(text):
+        n = m.group("n")
+        if n.isdigit() and m.group("o") == "(":
+            continue
+        chars[m.start("o")] = "("
+        for i in range(m.start("n"), m.end("n")):
+            chars[i] = _ONE_NOUGHT.get(chars[i], chars[i])
+        fixes.append(f"{m.group(0)!r} read as an age in brackets")
+    for m in _FIELD_STOP.finditer(text):
+        if text[m.end() + 1].isupper():
+            chars[m.start("stop")] = ","
+            fixes.append(f"'.' read for ',' after {m.group(0)[:-1]!r}")
+    text = "".join(chars)
+    in_place = text
     at = list(range(len(text) + 1))
-    for m in reversed(list(_AT_DOUBLED.finditer(text))):  # '@Q' for '@': the letter dropped, positions kept
-        i = m.start() + 1
+    gone = sorted([(m.start() + 1, f"'@{text[m.start() + 1]}' read as '@'") for m in _AT_DOUBLED.finditer(text)]
+                  + [(m.start("gap"), "a space read inside a handle") for m in _HANDLE_GAP.finditer(text)])
+    for i, why in reversed(gone):  # a letter or a space too many: dropped, positions kept
         del chars[i]
         del at[i]
-        fixes.append(f"'@{text[i]}' read as '@'")
-    return Repaired("".join(chars), tuple(at), tuple(fixes))
+        fixes.append(why)
+    return Repaired("".join(chars), tuple(at), tuple(fixes), in_place)

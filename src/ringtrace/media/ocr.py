@@ -317,6 +317,7 @@ def _overlap(a: Box | None, b: Box | None) -> float:
 _EMAIL = re.compile(r"[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})*\.[a-z]{2,6}")
 _HANDLE = re.compile(r"@[A-Za-z][A-Za-z0-9_.]{2,31}")
 _NUMBER_LIKE = re.compile(r"\+?\(?\d[\d/.:)\-]*")
+_MISREAD_NUMBER = re.compile(r"\d+[OoCDUlIZSBgq][\dOoCDUlIZSBgq]*")  # as ocr_repair reads letters for digits
 _EDGE = ".,;:()[]-–—'\"’"
 
 
@@ -332,7 +333,8 @@ def _lexicon() -> frozenset[str]:
 def plausible(word: str) -> int:
     """+1 for a word that reads as something (a known name, place or word, a number, an e-mail address, a
     handle), -1 for one no writer writes (case flipping inside it, signs among letters, a character from outside
-    the Latin, Greek and Cyrillic scripts: RapidOCR's alphabet is mostly Chinese), else 0."""
+    the Latin, Greek and Cyrillic scripts: RapidOCR's alphabet is mostly Chinese), else 0. A number with letters
+    read for digits (``2OC9``) is 0, fields joined by hyphens (``Sallow-Lugo-@quiet_oak90``) their least."""
     core = word.strip(_EDGE)
     if not core:
         return 0
@@ -340,6 +342,10 @@ def plausible(word: str) -> int:
         return -1
     if _EMAIL.fullmatch(core.lower()) or _HANDLE.fullmatch(core) or _NUMBER_LIKE.fullmatch(core):
         return 1
+    if _MISREAD_NUMBER.fullmatch(core):
+        return 0
+    if "-" in core and len(core) <= 96:
+        return min(plausible(p) for p in core.split("-"))
     if core.isalpha():
         if not (core.islower() or core.isupper() or _titled(core)):
             return -1
