@@ -105,7 +105,8 @@ def _specs(op: Path) -> list[Any]:
             for ex in manifest["exhibits"]]
 
 
-def _ingest_case(op: Path, where: Path, executor: Executor | None) -> tuple[dict[str, Any], dict[int, Any]]:
+def _ingest_case(op: Path, where: Path, executor: Executor | None
+                 ) -> tuple[dict[str, Any], dict[int, Any], dict[str, Any]]:
     """Ingest every exhibit and parse it at intake: one after another (``executor`` None: ``ingest`` with
     parse=True, the exhibit-by-exhibit way), or all recorded first and parsed together through ``executor``
     (``ingest_many``); then ``run`` the rest serially."""
@@ -126,21 +127,26 @@ def _ingest_case(op: Path, where: Path, executor: Executor | None) -> tuple[dict
             seals = {sid: seal_source(con, sid).as_detail() for sid in sids}
             recorded = [json.loads(d) for d in con.execute(select(S.audit_log.c.detail)
                                                            .where(S.audit_log.c.action == "stage.parse")).scalars()]
+            # rows whose ids intake and parse both give (an embedded file, a problem), ids included
+            rows = {t.name: [tuple(r) for r in con.execute(select(*[c for c in t.columns if c.name != "at"])
+                                                          .order_by(t.c.id))]
+                    for t in (S.source_files, S.problems, S.messages, S.accounts, S.chats)}
         # the seals the parse made from the rows it wrote are those read back from the database
         assert {d["source_id"]: d["seal"] for d in recorded} == seals
-        return _strip(build_export(case, with_messages=True)), seals
+        return _strip(build_export(case, with_messages=True)), seals, rows
     finally:
         case.close()
 
 
 @pytest.fixture(scope="module")
 def exhibit_by_exhibit(operation: Path, tmp_path_factory: pytest.TempPathFactory
-                       ) -> tuple[dict[str, Any], dict[int, Any]]:
+                       ) -> tuple[dict[str, Any], dict[int, Any], dict[str, Any]]:
     return _ingest_case(operation, tmp_path_factory.mktemp("one-by-one") / "case", None)
 
 
 def test_ingest_of_many_exhibits_through_a_dask_cluster_of_processes_gives_the_same_case(
-        operation: Path, tmp_path: Path, exhibit_by_exhibit: tuple[dict[str, Any], dict[int, Any]]) -> None:
+        operation: Path, tmp_path: Path, exhibit_by_exhibit: tuple[dict[str, Any], dict[int, Any], dict[str, Any]]
+) -> None:
     pytest.importorskip("distributed")
     from distributed import LocalCluster
 
@@ -157,7 +163,7 @@ def test_ingest_of_many_exhibits_through_a_dask_cluster_of_processes_gives_the_s
 
 def test_ingest_of_many_exhibits_in_workers_gives_the_exhibit_by_exhibit_case(
         operation: Path, tmp_path: Path, serial: tuple[dict[str, Any], dict[int, Any]],
-        exhibit_by_exhibit: tuple[dict[str, Any], dict[int, Any]]) -> None:
+        exhibit_by_exhibit: tuple[dict[str, Any], dict[int, Any], dict[str, Any]]) -> None:
     one_by_one = exhibit_by_exhibit
     ex = make_executor("local:2")
     try:
@@ -166,6 +172,7 @@ def test_ingest_of_many_exhibits_in_workers_gives_the_exhibit_by_exhibit_case(
         ex.close()
     assert len(together[1]) > 1 and together[1] == one_by_one[1]
     assert together[0] == one_by_one[0]
+    assert together[2] == one_by_one[2]
     assert together[0] == serial[0]  # and the case that ingest without parsing, then run, gives
 
 

@@ -947,26 +947,24 @@ def ingest_many(case: Case, specs: Sequence[ExhibitSpec], examiner: str | None =
             take(block=not waiting)
             if not waiting:
                 break
-            # store every source recorded so far, in order (no write transaction is open here), then write the
-            # records of the first one; meanwhile the workers read the units of the others
-            to_parse: list[tuple[IntakeResult, _Staged]] = []
-            while waiting:
-                st = waiting.popleft()
-                try:
-                    r = _commit(case, st, examiner)
-                except IntakeError as e:
-                    failure.append(e)
-                    cancel.set()
-                    waiting.clear()
-                    finished = True
-                    break
-                results.append(r)
-                progress("ingest", len(results), len(specs))
-                if r.added and st.prepared is not None:
-                    st.prepared.source_id, st.prepared.exhibit = r.source_id, r.exhibit
-                    to_parse.append((r, st))
-            for r, st in to_parse:
+            # store the next source recorded (no write transaction is open here), then write its records, and only
+            # then store the one after it: the rows of both (intake's, then the parse's, embedded files and problems
+            # among them) take their ids in the order of an exhibit by exhibit ingest, however far the recording
+            # thread has got; meanwhile the workers read the units of the sources recorded since
+            st = waiting.popleft()
+            try:
+                r = _commit(case, st, examiner)
+            except IntakeError as e:
+                failure.append(e)
+                cancel.set()
+                waiting.clear()
+                finished = True
+                break
+            results.append(r)
+            progress("ingest", len(results), len(specs))
+            if r.added and st.prepared is not None:
                 prep = st.prepared
+                prep.source_id, prep.exhibit = r.source_id, r.exhibit
                 if serial:
                     from ringtrace.stages.parse import _stream_unit, _write_source
 
