@@ -81,11 +81,18 @@ def looks_html(body: bytes, content_type: str | None = None) -> bool:
     return bool(_HTML_START.match(body[:4096].lstrip(codecs.BOM_UTF8)))
 
 
+def _charsets(declared: str | None, body: bytes) -> Iterator[str | None]:
+    """The charsets to try, in order; the body is sniffed only when the declared one did not do."""
+    yield declared
+    yield sniff_charset(body)
+    yield "utf-8"
+
+
 def decode_body(body: bytes, declared: str | None, file: str, prov: Prov) -> tuple[str, list[Problem]]:
     """Text of a body. Declared charset first (HTTP header or meta), then UTF-8; else replace errors."""
     problems: list[Problem] = []
     tried: list[str] = []
-    for cs in (declared, sniff_charset(body), "utf-8"):
+    for cs in _charsets(declared, body):
         if not cs or cs.lower() in tried:
             continue
         tried.append(cs.lower())

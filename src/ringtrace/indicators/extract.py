@@ -436,11 +436,12 @@ def _mask_signal(text: str, secret: str | None) -> str:
 
 
 def _context(raw: str, s: int, e: int) -> str:
+    if e - s <= 2 * CONTEXT:  # the hit whole, with what is around it: one slice
+        return " ".join(raw[max(0, s - CONTEXT) : e + CONTEXT].split())
     before = raw[max(0, s - CONTEXT) : s]
     after = raw[e : e + CONTEXT]
     middle = raw[s:e]
-    if len(middle) > 2 * CONTEXT:
-        middle = middle[:CONTEXT] + "…" + middle[-CONTEXT:]
+    middle = middle[:CONTEXT] + "…" + middle[-CONTEXT:]
     return " ".join((before + middle + after).split())
 
 
@@ -521,6 +522,13 @@ _LineHit = tuple[str, str, int, int, str | None, str | None, str | None]
 _LineResult = tuple[bool, bool, tuple[_LineHit, ...]]  # spaced gate open, tab-spaced form shut out, hits
 _line_cache: dict[tuple[str, str | None], _LineResult] = {}
 _NO_HITS: _LineResult = (False, False, ())
+_BATCHED_NO_HITS: _LineResult = (True, False, ())
+# Necessary for a hit in a line without '&', '%' or a tab. Without '.', ':', '/', a non-ASCII character or
+# "dot"/"DOT" no normalisation pass rewrites anything (each needs one of them, or '&'/'%'), and every finder needs
+# '/' (links), ':' (app links, URLs), '.' (onions, "www."), '@', '+' (international phones) or "05" (Session
+# ids); with a phone region, any digit (national phones)
+_MAY_HIT = re.compile(r"[.:/@+&%\t]|[^\x00-\x7f]|dot|DOT|05")
+_MAY_HIT_REGION = re.compile(r"[.:/@+&%\t0-9]|[^\x00-\x7f]|dot|DOT")
 _NONEMPTY_LINE = re.compile(r"[^\n]+")
 
 
@@ -561,6 +569,7 @@ def _extract_by_lines(text: str, region: str | None) -> list[Found] | None:
         pieces.append((start, text[start:end]))
     results: list[_LineResult] = []
     batch: list[int] = []  # new lines that cannot hold a tab: extracted together below
+    may_hit = _MAY_HIT_REGION if region else _MAY_HIT
     for _offset, seg in pieces:
         key = (seg, region)
         r = _line_cache.get(key)
@@ -570,6 +579,9 @@ def _extract_by_lines(text: str, region: str | None) -> list[Found] | None:
             elif "\t" in seg or "&" in seg or "%" in seg or len(seg) > _LINE_CACHE_MAX:
                 norm, gate, shut = normalize_flags(seg)
                 r = (gate, shut, tuple(_line_hits(norm, region)))
+                _remember(key, r)
+            elif may_hit.search(seg) is None:
+                r = _BATCHED_NO_HITS  # what the joint extraction below would give it, without running it
                 _remember(key, r)
             else:
                 batch.append(len(results))
