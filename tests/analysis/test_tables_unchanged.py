@@ -1,0 +1,47 @@
+"""The analyze stage writes the same tables as the code it replaced (issue 14: analysis memory and speed).
+
+The bench's world (two overlapping devices and a chat export of every WhatsApp group: keyed groups on the short
+cut, export-merged groups on the general fold, export names resolved) is analysed twice, and every analysis
+table and the stage's audit entry are compared with the digests main's code (a88dc97) gave for the same data.
+A change of output that is meant must say so by updating these digests, with the reason in its commit.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from ringtrace.case import Case
+from ringtrace.stages.analyze import analyze_stage
+
+BENCH = Path(__file__).parents[2] / "bench"
+MAIN_A88DC97: dict[str, Any] = {
+    "persons": [62, "221fc70e72b77ff157b81401909dde9ffcbef56c280758e4866cd0c87383f1d9"],
+    "person_accounts": [118, "1f18af369d99b8ec7827850fe9b9789e85cc5a50294dc706559840ea8de17989"],
+    "groups": [6, "959810835c7eb53631b1a0cfc5488663735233668b2ea65274079b9850c3119c"],
+    "group_chats": [11, "1e2c2509e190c4948254c1500bf94e15776c7ae5d02d2bd8f1f11b59149b19ef"],
+    "memberships": [169, "bb5470a47eed7ea96e63b1e8234adbca4ccafea272fd7efa2ea95f7c531ac771"],
+    "labels": [129, "f9a47f4b4cc01a250fa833347d777ed118eadb15ce859a8fc15cb8032e3c1238"],
+    "overrides": [0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"],
+    "audit stage.analyze": "d0758fa1ca1ea779fbe9f7192690bed597543de15dadb0b591e393fdc2c6c006",
+}
+
+
+def _bench(name: str) -> Any:
+    sys.path.insert(0, str(BENCH))
+    try:
+        return __import__(name)
+    finally:
+        sys.path.pop(0)
+
+
+def test_tables_are_main_s(tmp_path: Path) -> None:
+    world, compare = _bench("bench_analysis"), _bench("compare_analysis")
+    case = Case.init(tmp_path / "case", actor="bench")
+    world.write_world(case, 3000, export=True)
+    first = analyze_stage(case)
+    assert first.exports_merged == 5 and first.names_resolved == 56 and first.duplicates > 3000
+    analyze_stage(case)  # a re-analysis writes the same
+    case.close()
+    assert compare.table_digests(tmp_path / "case") == MAIN_A88DC97
