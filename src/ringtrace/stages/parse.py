@@ -263,13 +263,8 @@ _Job = tuple[Unit, ReadOptions, bool, str]
 
 
 def _jobs(case: Case, prep: _Prepared) -> list[_Job]:
-    bind = driver_rows_of(case)
+    bind = driver_rows(case.engine.dialect)
     return [(u, prep.opts, bind, str(case.vault.root)) for u in prep.units]
-
-
-def driver_rows_of(case: Case) -> bool:
-    with case.engine.connect() as con:
-        return driver_rows(con)
 
 
 def _encode(items: Iterable[_Item], enc: RowEncoder) -> None:

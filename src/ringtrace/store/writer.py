@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, insert, select
+from sqlalchemy import Connection, Dialect, Table, and_, insert, select
 
 from ringtrace.model import AccountKey, AccountKind, ChatRef, Record
 from ringtrace.seal import PENDING_SOURCE, Seal, Unsure, media_line, seal_of_lines, seal_source, source_lines
@@ -23,9 +23,9 @@ from ringtrace.vault import Digests
 MAX_IDENTIFIER = 1000
 
 
-def driver_rows(con: Connection) -> bool:
+def driver_rows(dialect: Dialect) -> bool:
     """Whether rows go to the database driver as they are (SQLite), their values bound where they are made."""
-    return con.dialect.name == "sqlite" and con.dialect.paramstyle == "qmark"
+    return dialect.name == "sqlite" and dialect.paramstyle == "qmark"
 
 
 class _Inserter:
@@ -39,7 +39,7 @@ class _Inserter:
         self.table = table
         self.source_id = source_id
         self.columns = COLUMNS[table.name]
-        self.fast = driver_rows(con)
+        self.fast = driver_rows(con.dialect)
         self.with_source = "source_id" in table.c
         cols = [*self.columns, "source_id"] if self.with_source else list(self.columns)
         values = ["?"] * len(self.columns) + ([str(int(source_id))] if self.with_source else [])
@@ -101,7 +101,7 @@ class RecordWriter:
         self.source_id = source_id
         self.stage = stage
         self.store_embedded = store_embedded  # callable(bytes) -> Digests, for media inside containers
-        self.bind = driver_rows(con)
+        self.bind = driver_rows(con.dialect)
         self._accounts: dict[AccountKey, int] = {}  # as the record gave it -> id
         self._chats: dict[ChatRef, int] = {}
         self._inserters: dict[str, _Inserter] = {}
@@ -259,6 +259,7 @@ class RecordWriter:
 
     def problem(self, file: str, reason: str, severity: str = "error", locator: str | None = None) -> None:
         """A problem of the source as a whole (not of a unit's reading)."""
+        self.flush()  # a unit written record by record ends first: its refs are resolved in ``start_unit``'s list
         enc = self.encoder("")
         enc.problem(file, reason, severity, locator)
         enc.flush()
