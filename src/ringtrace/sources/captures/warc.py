@@ -1,5 +1,8 @@
 """WARC captures (ISO 28500): plain, per-record gzip, or whole-file gzip, read with warcio.
 
+Well-formed records (the common case) are parsed by ``_fast_records`` without warcio's per-line reader; from the
+first record it cannot take exactly as warcio would, warcio reads the rest of the file as before.
+
 Hostile-input handling: gzip members are decompressed by our own reader (``_GzipStream``) so a corrupt member
 is skipped (resync at the next gzip magic) and a truncated last member ends the file with a Problem; a
 malformed record makes warcio fail, and we resync on the next ``WARC/1.`` line. Either way every record read
@@ -8,6 +11,7 @@ before and after the damage is kept. Payloads are read bounded (page text, media
 
 from __future__ import annotations
 
+import io
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -189,6 +193,11 @@ class _Pushback:
     def push(self, data: bytes) -> None:
         self.front = data + self.front
 
+    def unread(self, data: bytes) -> None:
+        """Give back data read but not used: the next read starts with it, and ``tell`` is where it starts."""
+        self.push(data)
+        self._pos -= len(data)
+
     def skip_to_record(self) -> bool:
         """Drop bytes up to the next line starting with ``WARC/1.``; False at end of data."""
         buf = self.front[1:] if self.front else b""  # always advance past the failed position
@@ -202,6 +211,154 @@ class _Pushback:
             if not more:
                 return False
             buf = buf[-8:] + more
+
+
+# ---- the fast path -----------------------------------------------------------------------------------------
+#
+# ``_fast_records`` takes a record only when warcio would read it the same way and nothing in it needs warcio's
+# general machinery: a "WARC/1.0" or "WARC/1.1" status line; header lines in ASCII, each ended by CRLF with no other
+# CR or LF, none blank or starting with a blank (no continuation lines), each with a colon; a Content-Length of
+# digits; the block (at most _FAST_MAX_BLOCK bytes) followed by a blank line; HTTP headers (response, request and
+# revisit records with an http(s) target) of the same form ending in a blank line, with no Content-Encoding and no
+# Transfer-Encoding (what warcio decodes); a target URI without '<' or spaces (which warcio rewrites). Header
+# values are what warcio's parser gives for such lines (the name up to the first colon without trailing blanks,
+# the value without surrounding whitespace), looked up the way warcio does (first of that name, any case).
+
+_FAST_CHUNK = 1 << 20
+_FAST_MAX_HEAD = 64 * 1024
+_FAST_MAX_BLOCK = 8 * 1024 * 1024  # larger blocks are streamed by warcio
+_WARC_STATUS = (b"WARC/1.0\r\n", b"WARC/1.1\r\n")
+_HTTP_RECORDS = ("response", "request", "revisit")
+_BLANK_BYTES = b" \t\n\r\x0b\x0c"  # what bytes.rstrip() strips: warcio's test for a blank line
+
+
+class _Headers:
+    """Header lookup as warcio's ``StatusAndHeaders.get_header``: the first value of a name, in any case."""
+
+    __slots__ = ("_first",)
+
+    def __init__(self, first: dict[str, str]) -> None:
+        self._first = first
+
+    def get_header(self, name: str, default_value: str | None = None) -> str | None:
+        return self._first.get(name.lower(), default_value)
+
+
+class _FastRecord:
+    __slots__ = ("rec_type", "rec_headers", "http_headers", "_payload")
+
+    def __init__(self, rec_type: str | None, rec_headers: _Headers, http_headers: _Headers | None,
+                 payload: bytes) -> None:
+        self.rec_type = rec_type
+        self.rec_headers = rec_headers
+        self.http_headers = http_headers
+        self._payload = payload
+
+    def content_stream(self) -> io.BytesIO:
+        return io.BytesIO(self._payload)
+
+
+def _header_lines(head: bytes) -> dict[str, str] | None:
+    """Name (lower case) -> first value of CRLF-separated header lines; None unless every line is plain."""
+    if not head.isascii() or head.count(b"\n") != head.count(b"\r\n") or head.count(b"\r") != head.count(b"\n"):
+        return None
+    first: dict[str, str] = {}
+    for line in head.decode("ascii").split("\r\n"):
+        if not line or line[0].isspace() or ":" not in line:
+            return None
+        name, _, value = line.rstrip().partition(":")
+        first.setdefault(name.rstrip(" \t").lower(), value.lstrip())
+    return first
+
+
+_NEED_MORE = -1
+_NOT_FAST = -2
+
+
+def _parse_fast(buf: bytes, pos: int, at_eof: bool) -> tuple[_FastRecord | None, int]:
+    """The record at ``buf[pos:]`` and where the next one starts; or (None, _NEED_MORE) when the buffer ends
+    inside it, (None, _NOT_FAST) when it is not one for the fast path."""
+    if not buf.startswith(_WARC_STATUS, pos):
+        return None, (_NEED_MORE if len(buf) - pos < 10 and not at_eof else _NOT_FAST)
+    hend = buf.find(b"\r\n\r\n", pos + 8, pos + _FAST_MAX_HEAD)
+    if hend < 0:
+        return None, (_NEED_MORE if len(buf) - pos < _FAST_MAX_HEAD and not at_eof else _NOT_FAST)
+    rec_first = _header_lines(buf[pos + 10 : hend])
+    if rec_first is None:
+        return None, _NOT_FAST
+    length_text = rec_first.get("content-length")
+    if length_text is None or not (length_text.isascii() and length_text.isdigit()):
+        return None, _NOT_FAST
+    length = int(length_text)
+    if length > _FAST_MAX_BLOCK:
+        return None, _NOT_FAST
+    uri = rec_first.get("warc-target-uri")
+    if uri is not None and (uri.startswith("<") or " " in uri):
+        return None, _NOT_FAST
+    bstart = hend + 4
+    bend = bstart + length
+    # warcio reads on to the end of the block and then every blank line; the first line after the block must be
+    # blank (else warcio counts it into the record, with a warning)
+    p = bend
+    while True:
+        nl = buf.find(b"\n", p)
+        if nl < 0:
+            if not at_eof:
+                return None, _NEED_MORE
+            if p == len(buf) and p > bend:
+                break
+            return None, _NOT_FAST
+        if buf[p : nl + 1].rstrip(_BLANK_BYTES):
+            if p == bend:
+                return None, _NOT_FAST
+            break
+        p = nl + 1
+    rec_type = rec_first.get("warc-type")
+    http: _Headers | None = None
+    payload_start = bstart
+    if length and rec_type in _HTTP_RECORDS:
+        if uri is None:
+            return None, _NOT_FAST
+        if uri.startswith(("http:", "https:")):
+            sl_end = buf.find(b"\r\n", bstart, bend)
+            hh_end = buf.find(b"\r\n\r\n", bstart, bend)
+            if sl_end <= bstart or hh_end < 0:
+                return None, _NOT_FAST
+            status = buf[bstart:sl_end]
+            if not status.isascii() or b"\n" in status or b"\r" in status or not status.rstrip():
+                return None, _NOT_FAST
+            if hh_end == sl_end:
+                http_first: dict[str, str] | None = {}
+            else:
+                http_first = _header_lines(buf[sl_end + 2 : hh_end])
+            if http_first is None or "content-encoding" in http_first or "transfer-encoding" in http_first:
+                return None, _NOT_FAST
+            http = _Headers(http_first)
+            payload_start = hh_end + 4
+    return _FastRecord(rec_type, _Headers(rec_first), http, buf[payload_start:bend]), p
+
+
+def _fast_records(src: _Pushback) -> Iterator[_FastRecord]:
+    """The records at the start of ``src`` that the fast path takes; at the first it does not, the data from
+    there on is given back to ``src`` (for warcio)."""
+    buf = b""
+    pos = 0
+    at_eof = False
+    while True:
+        rec, nxt = _parse_fast(buf, pos, at_eof)
+        if rec is not None:
+            yield rec
+            pos = nxt
+            continue
+        if nxt == _NEED_MORE and not at_eof:
+            more = src.read(_FAST_CHUNK)
+            at_eof = not more
+            buf = buf[pos:] + more
+            pos = 0
+            continue
+        if pos < len(buf):
+            src.unread(buf[pos:])
+        return
 
 
 @register
@@ -232,9 +389,20 @@ class WarcFormat(SourceFormat):
             fh.seek(0)
             gzs = _GzipStream(fh, file) if gz else None
             src = _Pushback(gzs if gzs is not None else fh)
+            fast_any = False
+            for fast_rec in _fast_records(src):
+                fast_any = True
+                yield from self._record(fast_rec, file, options)
+                if gzs is not None:
+                    yield from gzs.problems
+                    gzs.problems.clear()
             resyncs = 0
             while True:
                 it = ArchiveIterator(src, check_digests=False, ensure_http_headers=False)
+                if fast_any and resyncs == 0:
+                    # as the one iterator that would have read the records before has it: WARC, not gzip
+                    it.known_format = "warc"
+                    it.reader.set_decomp(None)
                 try:
                     for rec in it:
                         yield from self._record(rec, file, options)
