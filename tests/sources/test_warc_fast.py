@@ -162,3 +162,24 @@ def test_random_mutations_identical(tmp_path: Path, seed: int, monkeypatch: pyte
         same_records(tmp_path, bytes(data), monkeypatch, f"r{seed}-{k}.warc")
         if k % 10 == 0:
             same_records(tmp_path, gzip.compress(bytes(data), mtime=0), monkeypatch, f"r{seed}-{k}.warc.gz")
+
+
+def test_header_lines_as_warcio_parses_them() -> None:
+    # where _header_lines takes a header block, every name it gives has warcio's value; where it refuses, fine
+    from warcio.statusandheaders import StatusAndHeadersParser
+
+    parser = StatusAndHeadersParser(["WARC/1.0"])
+    rng = random.Random(4)
+    toks = [b"\r\n", b":", b" ", b"\t", b"a", b"B", b"\x0b", b"\x1c", b"\x0c", b"Name", b"value", b"::", b"\r", b"\n"]
+    taken = 0
+    for _ in range(20000):
+        head = b"".join(rng.choice(toks) for _ in range(rng.randrange(0, 12)))
+        got = warc._header_lines(head)
+        if got is None:
+            continue
+        taken += 1
+        ref = parser.parse(io.BytesIO(b"WARC/1.0\r\n" + head + b"\r\n\r\n"))
+        assert {n.lower() for n, _ in ref.headers} == set(got), head
+        for name, value in got.items():
+            assert ref.get_header(name) == value, head
+    assert taken > 1000
