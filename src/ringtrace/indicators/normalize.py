@@ -277,7 +277,7 @@ def normalize_flags(raw: str) -> tuple[Normalized, bool, bool]:
         step(_DEFANG_BRACKETS, _debracket)
     if "xp" in text or "XP" in text or "xP" in text or "Xp" in text or "*p" in text or "*P" in text:
         step(_DEFANG_SCHEME, _defang)
-    spaced_gate = any(h in text for h in _SPACED_HINTS)
+    spaced_gate = any(map(text.__contains__, _SPACED_HINTS))  # in C
     if spaced_gate and _spaced_may_match(text):
         step(_DEFANG_SPACED, _defang)
     # every form the pattern takes without a hint holds a tab (".<tab>whatsapp", ":/<tab>/", ": <tab>/")
@@ -285,7 +285,7 @@ def normalize_flags(raw: str) -> tuple[Normalized, bool, bool]:
     if (" :" in text or "\t:" in text) and _SCHEME_GAP_GATE.search(text):
         step(_SCHEME_GAP, _scheme_gap)
     # _host_gap changes a match only with a gap before the slash, a line break after it or a "+" (t.me/ +AbC)
-    if any(h in text for h in _SLASH_GAP_HINTS) and _host_gap_may_change(text):
+    if any(map(text.__contains__, _SLASH_GAP_HINTS)) and _host_gap_may_change(text):
         text, p = _rewrite_matches(text, _host_gap_matches(text), _host_gap)
         if p.spans:
             passes.append(p)
