@@ -166,11 +166,19 @@ def _absolute(value: str, base: str | None) -> str | None:
         return None
 
 
+def _may_have_resources(doc: str) -> bool:
+    """The hints: an image/media tag or ``url(``; "url" in the lower-cased copy is necessary for the second (and
+    found in C: the pattern's character classes scan slowly)."""
+    if _RESOURCE_TAG_HINT.search(doc):
+        return True
+    return "url" in doc.lower() and _RESOURCE_URL_HINT.search(doc) is not None
+
+
 def page_resources(doc: str, base_uri: str | None) -> tuple[str, ...]:
     """Absolute URLs of the images and media an HTML page references: ``img src``/``srcset``, ``source``,
     ``video poster`` and CSS ``url()`` in style attributes; resolved against ``<base href>`` or the page URI;
     at most ``MAX_RESOURCES``, in document order, without repeats. Nothing is fetched."""
-    if not (_RESOURCE_TAG_HINT.search(doc) or _RESOURCE_URL_HINT.search(doc)):
+    if not _may_have_resources(doc):
         return ()  # most pages hold no image tags: skip the second parse
     tree = LexborHTMLParser(doc)
     base = base_uri
