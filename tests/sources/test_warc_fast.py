@@ -141,6 +141,9 @@ def _variants(data: bytes) -> Iterator[bytes]:
     yield data + b"garbage"
     yield b"\r\n\r\n" + data
     yield b"\x1f\x8b\x08" + data[3:]
+    yield data[:cut] + b"\r\n" * 40000 + data[cut:]  # blank lines past what the fast path buffers
+    yield data[:cut] + b" " * 70000 + b"\r\n" + data[cut:]  # a blank line longer than that
+    yield data[:cut] + b"x" * 70000 + data[cut:]
 
 
 def test_damaged_records_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -301,8 +301,12 @@ def _parse_fast(buf: bytes, pos: int, at_eof: bool) -> tuple[_FastRecord | None,
     # blank (else warcio counts it into the record, with a warning)
     p = bend
     while True:
-        nl = buf.find(b"\n", p)
+        if p - bend > _FAST_MAX_HEAD:
+            return None, _NOT_FAST  # a flood of blank lines: warcio streams through it
+        nl = buf.find(b"\n", p, p + _FAST_MAX_HEAD)
         if nl < 0:
+            if len(buf) - p >= _FAST_MAX_HEAD:
+                return None, _NOT_FAST  # a line too long to buffer: warcio streams through it
             if not at_eof:
                 return None, _NEED_MORE
             if p == len(buf) and p > bend:
