@@ -17,7 +17,7 @@ import pytest
 from ringtrace.model import ReadOptions
 from ringtrace.sources.base import FormatError, Unit
 from ringtrace.sources.whatsapp import export as export_module
-from ringtrace.sources.whatsapp.export import MARKS, WhatsAppExport
+from ringtrace.sources.whatsapp.export import MARKS, Entry, WhatsAppExport
 from ringtrace.sources.whatsapp.export_locale import load_locales
 
 NEW = WhatsAppExport()
@@ -174,3 +174,74 @@ def test_bench_export_reads_as_the_reference(tmp_path: Path) -> None:
         bench.make(tmp_path / name, 3000, ios)
         new, ref = read_both(tmp_path, name, bench.OPTIONS)
         assert new == ref and len(new) > 2700
+
+
+def test_entry_layout_holds_every_field_at_its_limit() -> None:
+    """Each field of pass 1's entry at its largest value comes back whole, alone and with the others at theirs,
+    and the fullest entry is a non-negative item of the array("q") pass 1 keeps."""
+    from array import array
+
+    top = (Entry.HOURS - 1, Entry.STEPS - 1, Entry.SENDERS - 1, Entry.OFF_MAX, True)
+    assert Entry.unpack(Entry.pack(*top)) == top
+    assert array("q", [Entry.pack(*top)])[0] == Entry.pack(*top) > 0
+    assert Entry.HOUR_AT + Entry.HOUR_BITS <= 63
+    for i in range(5):
+        one = tuple(v if j == i else 0 for j, v in enumerate(top))
+        assert Entry.unpack(Entry.pack(*one)) == tuple(bool(v) if j == 4 else v for j, v in enumerate(one))
+    assert Entry.unpack(Entry.pack(1, 2, 3, 4, False)) == (1, 2, 3, 4, False)
+    # the readers' own caps stay within the fields: a line's text starts before OFF_MAX, sender numbers fit
+    assert export_module.LINE_CAP <= Entry.OFF_MAX
+    assert export_module.ENTRY_CAP * 8 <= 64 << 20  # 8 bytes an entry: the kept entries stay under 64 MB
+
+
+@pytest.mark.parametrize("ios", [False, True])
+def test_pass1_entries_are_pack_of_each_lines_parts(tmp_path: Path, ios: bool) -> None:
+    """Pass 1 writes its entries inline: each one is ``Entry.pack`` of its line's parts found again by the file's
+    own regex (hour key, minutes and sender numbers, where the text starts, whether a newline follows it)."""
+    fname = "_chat.txt" if ios else "WhatsApp Chat with Bench.txt"
+    (tmp_path / fname).write_text(make_export(11 + ios, ios, False, 900), encoding="utf-8")
+    unit = Unit(root=tmp_path, primary=fname, format=NEW.name, members=[])
+    reader = export_module._Reader(unit, ReadOptions(timezone="Europe/Madrid", region="ES"))
+    p1 = reader.pass1()
+    assert p1.stats.locked is not None
+    rx = export_module._line_regex(p1.stats.locked)
+    with reader.open() as fh:
+        lines = [line for batch, _cut in export_module._line_batches(fh) for line in batch]
+    assert len(p1.lines) == len(lines)
+    made = 0
+    for line, ent in zip(lines, p1.lines, strict=True):
+        if not ent:
+            continue
+        m = rx.match(line)
+        assert m is not None
+        t0, t1 = m.span("txt")
+        parts = (p1.hour_keys[m.group("dk", "th", "ap")], p1.step_keys[m.group("ms")], p1.plain_senders[m["snd"]],
+                 t0, t1 < len(line))
+        assert ent == Entry.pack(*parts) and Entry.unpack(ent) == parts
+        made += 1
+    assert made > 200
+
+
+@pytest.mark.parametrize("limit", ["OFF_MAX", "SENDERS", "HOURS", "STEPS", "ENTRY_CAP=0", "ENTRY_CAP=all"])
+@pytest.mark.parametrize("ios", [False, True])
+def test_entry_limits_read_as_the_reference(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: str,
+                                            ios: bool) -> None:
+    """Pass 1 at each limit of the entry (a text starting past the largest offset, the last sender, hour or
+    minutes number taken, the entry cap reached at the first line or exactly at the last): lines left without an
+    entry are matched again by pass 2, and the records stay the reference's."""
+    n = 900
+    if limit == "OFF_MAX":
+        monkeypatch.setattr(Entry, "OFF_MAX", 30)  # texts start at 27-43 here: some lines get no entry
+    elif limit == "ENTRY_CAP=0":
+        monkeypatch.setattr(export_module, "ENTRY_CAP", 0)
+    elif limit == "ENTRY_CAP=all":
+        text = make_export(7 + ios, ios, False, n)
+        monkeypatch.setattr(export_module, "ENTRY_CAP", len(text.splitlines()) + 1)
+    else:
+        monkeypatch.setattr(Entry, limit, 2)  # two numbers, taken by the first two keys
+    text = make_export(7 + ios, ios, False, n)
+    fname = "_chat.txt" if ios else "WhatsApp Chat with Bench.txt"
+    (tmp_path / fname).write_text(text, encoding="utf-8")
+    opts = ReadOptions(timezone="Europe/Madrid", owner=None, region="ES")
+    new, ref = read_both(tmp_path, fname, opts)
+    assert new == ref and len(new) > 400
