@@ -156,6 +156,23 @@ def test_warc_malformed_record_resyncs(tmp_path: Path) -> None:
     assert len(_codes(recs)) == 3
 
 
+def test_warc_response_without_target_uri_is_a_problem(tmp_path: Path) -> None:
+    # warcio raises AttributeError on a response record with an HTTP payload and no WARC-Target-URI: that record
+    # is named as a problem, and the records before and after it are kept
+    data = _warc([_page(i) for i in range(3)], False)
+    first = data.find(b"WARC/1.", 10)
+    second = data.find(b"WARC/1.", first + 10)
+    middle = data[first:second]
+    start = middle.find(b"WARC-Target-URI:")
+    middle = middle[:start] + middle[middle.find(b"\r\n", start) + 2:]
+    (tmp_path / "u.warc").write_bytes(data[:first] + middle + data[second:])
+    recs = read_file(tmp_path, "u.warc")
+    problems = [r for r in recs if isinstance(r, Problem)]
+    assert len(problems) == 1 and problems[0].file == "u.warc"
+    assert "malformed WARC record" in problems[0].reason and "cannot parse this record" in problems[0].reason
+    assert _codes(recs) == {f"{WA[:-2]}00", f"{WA[:-2]}02"}
+
+
 def test_warc_revisit_and_image(tmp_path: Path) -> None:
     buf = io.BytesIO()
     w = WARCWriter(buf, gzip=True)

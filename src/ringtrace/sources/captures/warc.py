@@ -365,6 +365,25 @@ def _fast_records(src: _Pushback) -> Iterator[_FastRecord]:
         return
 
 
+class _RecordUnparsable(ValueError):
+    """warcio failed on a record in a way it does not report as a format error (a bug of its own)."""
+
+
+def _parsed(it: ArchiveIterator) -> Iterator[Any]:
+    """warcio's records; its AttributeError or TypeError on a record it cannot take (a response with an HTTP
+    payload but no WARC-Target-URI) turned into an error this reader handles like any malformed record. Only the
+    iteration is guarded, so a bug of ours in handling a record still shows as one."""
+    records = iter(it)
+    while True:
+        try:
+            rec = next(records)
+        except StopIteration:
+            return
+        except (AttributeError, TypeError) as e:
+            raise _RecordUnparsable(f"warcio cannot parse this record ({type(e).__name__}: {e})") from e
+        yield rec
+
+
 @register
 class WarcFormat(SourceFormat):
     name = "warc"
@@ -408,7 +427,7 @@ class WarcFormat(SourceFormat):
                     it.known_format = "warc"
                     it.reader.set_decomp(None)
                 try:
-                    for rec in it:
+                    for rec in _parsed(it):
                         yield from self._record(rec, file, options)
                         if gzs is not None:
                             yield from gzs.problems
