@@ -220,11 +220,12 @@ def repair_ocr(line: str, month_of: Callable[[str], str | None] = lambda word: N
     for m in _MAIL_DOMAIN.finditer(text):
         dom = m.group("dom").rstrip(".-")
         near = common_domain(dom)
-        if near is not None:
+        if near is not None and all(e <= m.start("dom") or s >= m.start("dom") + len(dom) for s, e, _, _ in edits):
             edits.append((m.start("dom"), m.start("dom") + len(dom), near, f"{dom!r} read for the domain {near!r}"))
     at = list(range(len(text) + 1))
     for start, end, new, why in sorted(edits, reverse=True):
         chars[start:end] = list(new)
-        at[start:end] = [start + min(i, end - start - 1) for i in range(len(new))]
+        # the replacement's characters point into the span replaced, its last one at the span's last character
+        at[start:end] = [end - 1 if i == len(new) - 1 else start + min(i, end - start - 1) for i in range(len(new))]
         fixes.append(why)
     return Repaired("".join(chars), tuple(at), tuple(fixes), in_place)
