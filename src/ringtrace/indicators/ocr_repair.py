@@ -9,8 +9,13 @@ holding a digit or an underscore. Handwriting's short numbers are read as letter
 ``8 February 2OC9``, ``Carlo Orrin (ll)``, ``Cll)``): a day and a year only around a month's name (a date's
 shape), an age only alone in brackets; a comma read as a full stop only after a field of one or two digits before
 a capitalised one (``Carmen Lunsett, 13. Cuenca``). A space read after a handle's underscore (``@owl_ lamp31``) is
-dropped. What comes out is still checked as the text is (a phone number must be valid for its country), and the
-entity keeps the text as read (``raw``), so an examiner sees both.
+dropped. RapidOCR on handwriting adds its own: numeric dates with letters for digits (``18/C7/2C1C``, a real day
+after), a month one letter off between a day and a year (``18 Apnil ZO2C``), dashes between fields without their
+spaces (``Alba Sallow-Lugo-@quiet_oak90``), ``For`` capitalised before a name, an e-mail address's space before its
+digits, a capital for its last digit or a domain a letter or two off a common one (``example.ors``), and a
+handle's hyphen for its underscore or a capital for its last digit. What comes out is still checked as the text
+is (a phone number must be valid for its country), and the entity keeps the text as read (``raw``), so an
+examiner sees both.
 """
 
 from __future__ import annotations
