@@ -104,10 +104,64 @@ def _ocr_ents(text: str, region: str = "ES", ocr: bool = True) -> list[tuple[str
     ("Carmen Lunsett, 13. Cuenca +34 612 81 59 08", ("age", "13", "13")),
     # a space read after a handle's underscore
     ("Enzo Ostrava - Bergamo - @owl_ lamp31", ("username", "owl_lamp31", "@owl_ lamp31")),
+    # a numeric date with letters read for digits, a year of four first or last
+    ("met Helena Ostrava in Faro on 18/C7/2C1C", ("date", "2010-07-18", "18/C7/2C1C")),
+    ("20C1-U3-Ul eggs, onions for Marcos Ostrava", ("date", "2001-03-01", "20C1-U3-Ul")),
+    # a month one letter off between a day and a year, the year's letters read for digits
+    ("18 Apnil ZO2C stamps, batteries", ("date", "2020-04-18", "18 Apnil ZO2C")),
+    # dashes between fields read without their spaces
+    ("Alba Sallow-Lugo-@quiet_oak90", ("name", "Alba Sallow", "Alba Sallow")),
+    ("Alba Sallow-Lugo-@quiet_oak90", ("place", "Lugo", "Lugo")),
+    ("Daisy Pym-Exeter- @tinker98", ("place", "Exeter", "Exeter")),
+    # 'for' read with a capital before a name
+    ("2017-09-14 soap, onions For Alba Pellig", ("name", "Alba Pellig", "Alba Pellig")),
+    # an e-mail address: a space before its digits, a letter for its last digit, a domain a letter or two off
+    ("Hugo Korvish (62) hugo.korvish 94@example.org",
+     ("email", "hugo.korvish94@example.org", "hugo.korvish 94@example.org")),
+    ("Carmen Orrin (18) carmen.orrin8C@example.org",
+     ("email", "carmen.orrin80@example.org", "carmen.orrin8C@example.org")),
+    ("Carlo Orrin (11) carlo.orrin95@example.ors", ("email", "carlo.orrin95@example.org", "carlo.orrin95@example.ors")),
+    ("Diego Isenby (39) diego.isenby89@texample.ors",
+     ("email", "diego.isenby89@example.org", "diego.isenby89@texample.ors")),
+    ("Luca Sallow (30) luca.sallow98@oxample.net", ("email", "luca.sallow98@example.net", "luca.sallow98@oxample.net")),
+    # a handle: '_' read as '-', a capital for its last digit
+    ("Dirk Nettle - Bamberg - @moss-fox53", ("username", "moss_fox53", "@moss-fox53")),
+    ("Denise Halvard - Evora - @quiet_oak6C", ("username", "quiet_oak60", "@quiet_oak6C")),
+    # 'C' read for 'G' opening a given name
+    ("Cil Korvish, 69, Braga", ("name", "Gil Korvish", "Cil Korvish")),
 ])
 def test_ocr_confusions_are_undone_where_safe(text: str, want: tuple[str, str, str]) -> None:
     assert want in _ocr_ents(text)
     assert want not in _ocr_ents(text, ocr=False)  # a text layer or a transcription is taken as written
+
+
+# clean lines as print reads them: every OCR repair must leave them as they are (no entity invented or changed)
+CLEAN = [
+    "Jean-Luc Godard - Paris - @jl_godard",
+    "Anne-Marie Dubois, 34, Lyon +33 6 12 34 56 78",
+    "met Ana Ruiz in Toledo on 12/07/2010 and 2019-05-16",
+    "Carmen Ruiz (18) carmen.ruiz80@example.org, ana@gmx.de, bo@gmx.es, joe@mycompany.org",
+    "Tea, bread for Alba Sallow; For Sale - Lugo",
+    "Cina Rossi, Carla Bruni, Claudia Neri - 18 April 2020 - 3 August 2021",
+    "@tinker - @moss_fox53 - @owl7 - code AB-12-CD, part C2/B7/X9",
+    "Ellis Orrin - Exeter - @quiet_oak98 well-known",
+]
+
+
+@pytest.mark.parametrize("text", CLEAN)
+def test_ocr_repairs_leave_clean_lines_alone(text: str) -> None:
+    assert _ocr_ents(text) == _ocr_ents(text, ocr=False)
+
+
+def test_months_and_domains_are_repaired_narrowly() -> None:
+    from ringtrace.indicators.note_entities import month_spelt
+    from ringtrace.indicators.ocr_repair import common_domain
+
+    assert month_spelt("Apnil") == "April" and month_spelt("august") == "august" and month_spelt("Mai") == "Mai"
+    assert month_spelt("Noel") is None and month_spelt("Julyy") is None
+    assert common_domain("example.ors") == "example.org" and common_domain("examplenet") == "example.net"
+    assert common_domain("gmx.es") is None  # a real top-level domain: only one letter, same top-level domain
+    assert common_domain("mycompany.org") is None and common_domain("example.org") is None
 
 
 def test_given_name_repairs_stay_narrow() -> None:

@@ -159,6 +159,14 @@ def test_two_readings_of_a_line_are_fused_word_by_word() -> None:
     assert fuse("Alba Sallow", "Alba sAllow") == "Alba Sallow"
     assert fuse("Alba Sallow P", "Alba Sallow") == "Alba Sallow"
     assert fuse("Alba", "Alba Sallow") == "Alba Sallow"
+    # a number with letters read for digits (any of ocr_repair's look-alikes) is a number misread, not a non-word
+    assert plausible("ZO2C") == 0 and plausible("C2/07/2C16") == 0 and plausible("l6") == 0
+    assert fuse("18 Apnil VUVO", "18 Apnil ZO2C") == "18 Apnil ZO2C"
+    # a capital O RapidOCR read as '@' gives way to Tesseract's capitalised word; a handle both read stays one
+    assert fuse("Ellis Orrin - Exeter", "Ellis @rrin - Exeter") == "Ellis Orrin - Exeter"
+    assert fuse("Carmen Orrin", "Carmen @Rrin") == "Carmen Orrin"
+    assert fuse("Ellis - Qowl_lamp16", "Ellis - @owl_lamp16") == "Ellis - @owl_lamp16"
+    assert fuse("Ellis - OWLS", "Ellis - @WLS") == "Ellis - @WLS"
     tess = [TextLine(1, 1, "Bok Café", Box(10, 10, 300, 40), 60.0, 0, "tess"),
             TextLine(1, 2, "Alba Sallow", Box(10, 120, 300, 40), 70.0, 0, "tess")]
     rapid = [TextLine(1, 1, "Book Cafe", Box(12, 14, 290, 36), 90.0, 0, "rapid"),

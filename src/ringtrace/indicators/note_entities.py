@@ -205,6 +205,24 @@ def _given_spelt(lang: str | None, only: bool = False) -> dict[str, str]:
     return out
 
 
+def month_spelt(word: str) -> str | None:
+    """``word`` where it is a month's name; the month's name (in the word's case) where OCR read one letter of a
+    full name of five or more wrong ("Apnil"); else None. Asked only between a day and a year (``ocr_repair``)."""
+    key = fold(word)
+    if key in _MONTHS:
+        return word
+    if len(key) < 5 or not key.isalpha():
+        return None
+    near = {m for m in _MONTHS if len(m) == len(key) and sum(a != b for a, b in zip(m, key, strict=True)) == 1}
+    if len(near) != 1 or len(m := near.pop()) != len(word):
+        return None
+    return m.capitalize() if word[:1].isupper() else m
+
+
+# capitals handwriting's readers take for others at the start of a name ("Cil" for "Gil", "Cala" for "Gala")
+_INITIAL_FOR = {"C": "G"}
+
+
 def fuzzy_given_name(word: str, region: str | None) -> tuple[str, float] | None:
     """The common given name (of the region's language first) that OCR most likely misread as ``word``, with the
     rapidfuzz ratio: the word itself, accents aside, or one near enough (``FUZZY_NAME_MIN`` letters,
@@ -216,6 +234,9 @@ def fuzzy_given_name(word: str, region: str | None) -> tuple[str, float] | None:
     key = fold(word)
     if key in names:
         return names[key], 100.0
+    other = _INITIAL_FOR.get(word[:1])
+    if other is not None and fold(other + word[1:]) in names:
+        return names[fold(other + word[1:])], fuzz.ratio(key, fold(other + word[1:]))
     if len(key) < FUZZY_NAME_MIN or not key.isalpha():
         return None
     for pool in ((_given_spelt(lang, True), names) if lang else (names,)):
@@ -401,7 +422,7 @@ def extract_line(line: NoteLine, *, region: str | None = None, known_names: froz
         out.append(NoteEntity(kind, value, text[s:e], s, e, line, country, precision, basis))
 
     # numbers, e-mails and handles are found on the line as OCR should have read it, spans on the line as read
-    fixed = repair_ocr(text, lambda word: fold(word) in MONTH_NAMES) if line.ocr else None
+    fixed = repair_ocr(text, month_spelt) if line.ocr else None
     view = fixed.text if fixed and fixed.fixes else text
     where = fixed.span if fixed and fixed.fixes else (lambda s, e: (s, e))
     also = f" (read through OCR's confusions: {'; '.join(fixed.fixes)})" if fixed and fixed.fixes else ""

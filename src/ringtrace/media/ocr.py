@@ -39,6 +39,7 @@ from PIL import Image, ImageOps
 
 from ringtrace.documents.limits import DEFAULT_DOC_LIMITS, DocLimits
 from ringtrace.documents.lines import Box, TextLine
+from ringtrace.indicators.ocr_repair import MISREAD_NUMBER
 
 MIN_OSD_CONFIDENCE = 1.5  # below this Tesseract's OSD is a guess (it reports ~0.5-1 on a few words)
 OSD_MAX_SIDE = 2000  # OSD reads a copy at most this large (at 800 pixels it loses its confidence)
@@ -317,7 +318,6 @@ def _overlap(a: Box | None, b: Box | None) -> float:
 _EMAIL = re.compile(r"[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})*\.[a-z]{2,6}")
 _HANDLE = re.compile(r"@[A-Za-z][A-Za-z0-9_.]{2,31}")
 _NUMBER_LIKE = re.compile(r"\+?\(?\d[\d/.:)\-]*")
-_MISREAD_NUMBER = re.compile(r"\d+[OoCDUlIZSBgq][\dOoCDUlIZSBgq]*")  # as ocr_repair reads letters for digits
 _EDGE = ".,;:()[]-–—'\"’"
 
 
@@ -342,7 +342,7 @@ def plausible(word: str) -> int:
         return -1
     if _EMAIL.fullmatch(core.lower()) or _HANDLE.fullmatch(core) or _NUMBER_LIKE.fullmatch(core):
         return 1
-    if _MISREAD_NUMBER.fullmatch(core):
+    if MISREAD_NUMBER.fullmatch(core):
         return 0
     if "-" in core and len(core) <= 96:
         return min(plausible(p) for p in core.split("-"))
@@ -359,6 +359,13 @@ def _mean_plausible(words: list[str]) -> float:
 
 def _accented(word: str) -> int:
     return sum(not c.isascii() for c in word)
+
+
+def _at_for_o(word: str, other: str) -> bool:
+    """Whether ``word`` is ``other`` with its capital O read as '@' ("@rrin", "@RRin" for "Orrin"): a hand's
+    round O is an '@' to RapidOCR, while a capitalised word is no handle."""
+    return (word[:1] == "@" and other[:1] == "O" and other[1:2].islower()
+            and _fold(word[1:]) == _fold(other[1:]))
 
 
 def fuse(tess: str, rapid: str) -> str:
@@ -383,7 +390,7 @@ def fuse(tess: str, rapid: str) -> str:
                  else [(" ".join(mine), " ".join(theirs))])
         for a, b in pairs:
             pa, pb = _mean_plausible(a.split()), _mean_plausible(b.split())
-            keep = a if pb < 0 <= pa else b
+            keep = a if pb < 0 <= pa or _at_for_o(b, a) else b
             if keep:
                 out.append(keep)
     return " ".join(out)
