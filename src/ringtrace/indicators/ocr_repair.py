@@ -12,7 +12,7 @@ a capitalised one (``Carmen Lunsett, 13. Cuenca``). A space read after a handle'
 dropped. RapidOCR on handwriting adds its own: numeric dates with letters for digits (``18/C7/2C1C``, a real day
 after), a month one letter off between a day and a year (``18 Apnil ZO2C``), dashes between fields without their
 spaces (``Alba Sallow-Lugo-@quiet_oak90``), ``For`` capitalised before a name, an e-mail address's space before its
-digits, a capital for its last digit or a domain a letter or two off a common one (``example.ors``), and a
+digits, a capital for its last digit or a domain a letter or two off a common one (``gmail.con``), and a
 handle's hyphen for its underscore or a capital for its last digit. What comes out is still checked as the text
 is (a phone number must be valid for its country), and the entity keeps the text as read (``raw``), so an
 examiner sees both.
@@ -65,15 +65,16 @@ _MAIL_DOMAIN = re.compile(r"(?<=[a-z0-9_%+-]@)(?P<dom>[A-Za-z0-9-]{1,63}(?:\.[A-
 # a handle holds no hyphen ("@moss-fox53": an underscore), nor capitals after its digits ("@quiet_oak6C")
 _HANDLE_HYPHEN = re.compile(r"(?<![\w@.])@[A-Za-z][A-Za-z0-9_.]{0,30}(?P<h>-)(?=[a-z0-9_]*\d[a-z0-9_]*(?![\w@-]))")
 _HANDLE_TAIL = re.compile(r"(?<![\w@.])@[A-Za-z][a-z0-9_.]{0,30}[a-z_]\d{1,4}(?P<x>[OCDUIZSB])(?![\w@])")
-# domains an address is most often at, and those RFC 2606 keeps for examples: a domain one letter off one of them
-# (two where its last label is no top-level domain) is taken for it ("example.ors", "oxample.org")
+# the mail providers addresses are most often at: a domain one letter off one of them (two where its last label is
+# no top-level domain) is taken for it ("gmail.con", "hotmall.it"). RFC 2606's example domains are left out on
+# purpose: real notes do not use them, and only our synthetic pages do
 COMMON_MAIL_DOMAINS = frozenset("""
     gmail.com googlemail.com yahoo.com yahoo.co.uk yahoo.es yahoo.it yahoo.de yahoo.fr ymail.com hotmail.com
     hotmail.co.uk hotmail.es hotmail.it hotmail.de hotmail.fr outlook.com outlook.es outlook.it outlook.de live.com
     live.co.uk msn.com icloud.com me.com mac.com aol.com gmx.de gmx.net gmx.at gmx.ch web.de t-online.de
     freenet.de libero.it virgilio.it tiscali.it alice.it tin.it sapo.pt clix.pt telefonica.net terra.es
     btinternet.com sky.com orange.fr free.fr laposte.net wanadoo.fr protonmail.com proton.me mail.com
-    yandex.com zoho.com example.com example.org example.net
+    yandex.com zoho.com
 """.split())
 _GENERIC_TLDS = frozenset("com org net edu gov mil int info biz name pro mobi app dev io co me tv eu asia cat tel "
                           "travel jobs aero coop museum online site xyz".split())
