@@ -246,6 +246,19 @@ class RecordWriter:
     # ---- records one by one -------------------------------------------------------------------------------
     def add(self, rec: Record, unit_primary: str) -> None:
         """One record of the unit ``unit_primary`` (a new unit starts when the name changes); ``flush`` ends it."""
+        enc = self._unit_encoder(unit_primary)
+        enc.add(rec)
+        if enc.ops:
+            self.apply(*enc.take(), unit_primary)
+
+    def unit_problem(self, unit_primary: str, reason: str) -> None:
+        """Why the reading of the unit ``unit_primary`` stopped: a problem of that unit, among its records."""
+        enc = self._unit_encoder(unit_primary)
+        enc.problem(unit_primary, reason)
+        if enc.ops:
+            self.apply(*enc.take(), unit_primary)
+
+    def _unit_encoder(self, unit_primary: str) -> RowEncoder:
         enc = self._encoder
         if enc is None or self._encoder_unit != unit_primary:
             if enc is not None:
@@ -253,9 +266,7 @@ class RecordWriter:
             enc = self._encoder = self.encoder(unit_primary)
             self._encoder_unit = unit_primary
             self.start_unit()
-        enc.add(rec)
-        if enc.ops:
-            self.apply(*enc.take(), unit_primary)
+        return enc
 
     def problem(self, file: str, reason: str, severity: str = "error", locator: str | None = None) -> None:
         """A problem of the source as a whole (not of a unit's reading)."""
