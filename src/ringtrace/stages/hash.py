@@ -126,19 +126,22 @@ def store_hashes(case: Case, hashed: list[tuple[str, MediaHashes]]) -> int:
 
 class IdleHashing:
     """The hash stage's work done while an ingest's pool would idle: contents added as they are kept are hashed by
-    ``ex``'s workers, a thread handing out ``2 x workers`` chunks of ``chunk`` contents at a time, and only while
-    ``idle()`` says no unit of evidence waits to be handed to the pool (the pool takes work in order: a unit
-    handed out after a map waits for at most that map). Results wait, ``cap`` at most, until the writer stores
-    them (``store``, outside its own transactions); what is not done when the ingest stops is the hash stage's.
-    A failure here only stops this work: the hash stage meets it again, and says so."""
+    ``ex``'s workers, a thread handing out ``workers - 1`` chunks (at least one) of ``chunk`` contents at a time,
+    and only while ``idle()`` says no unit of evidence waits to be handed to the pool (the pool takes work in
+    order: a unit handed out after a map waits for at most that map). One worker's worth is left free: the
+    writer, this process, is the ingest's critical path and needs a core of its own (with every worker hashing
+    it shared one: ingests were slower on the loaded 2-core VM). Once the ingest is over (``finish``) every
+    worker hashes. Results wait, ``cap`` at most, until the writer stores them (``store``, outside its own
+    transactions); what is not done when the ingest stops is the hash stage's. A failure here only stops this
+    work: the hash stage meets it again, and says so."""
 
-    def __init__(self, case: Case, ex: Executor, idle: Callable[[], bool], chunk: int = 8, cap: int = 4096) -> None:
+    def __init__(self, case: Case, ex: Executor, idle: Callable[[], bool], chunk: int = 16, cap: int = 4096) -> None:
         self.case = case
         self.ex = ex
         self.idle = idle
         self.chunk = chunk
         self.cap = cap
-        self.per_map = 2 * int(getattr(ex, "workers", 2))
+        self.workers = int(getattr(ex, "workers", 2))
         with case.engine.connect() as con:
             self.seen = {r[0] for r in con.execute(select(S.media.c.sha256))}  # hashed, or handed out here
         self.items: deque[tuple[str, str]] = deque()
@@ -205,8 +208,9 @@ class IdleHashing:
                     self._cond.wait(0.05)  # ``idle`` changes without telling: look again soon
                 if self.stopped:
                     return
+                per_map = self.workers if self.finishing else max(1, self.workers - 1)
                 chunks = [[self.items.popleft() for _ in range(min(self.chunk, len(self.items)))]
-                          for _ in range(min(self.per_map, -(-len(self.items) // self.chunk)))]
+                          for _ in range(min(per_map, -(-len(self.items) // self.chunk)))]
                 self.busy = True
             try:
                 done = [(s, h) for part in self.ex.map(media_chunk_job, chunks, chunksize=1)
