@@ -4,7 +4,8 @@ Each side runs in a fresh process (its own CPU and memory), the two alternating 
 operation (folder of a synthesised operation, read only). Per side: wall, CPU seconds (this process and its reaped
 worker processes, ``resource.getrusage``), busy cores (CPU / wall) and peak RSS. Then the two cases are compared
 table by table (every row and id; wall-clock columns and the audit log aside) and by the parse seals recorded in
-their audit logs: the script says whether they are identical.
+their audit logs, each after the hash stage has run on it (its CPU apart: a side that hashes while it ingests
+leaves it less to do): the script says whether they are identical.
 
     python bench/bench_ingest.py --op /work/op-medium --old 7a65be9 --out bench/results/pipeline.md
 """
@@ -42,10 +43,20 @@ def one(op: Path, where: Path, workers: int) -> dict[str, Any]:
     finally:
         ex.close()
     wall, (m1, c1) = time.perf_counter() - w0, cpu()
+    from ringtrace.stages.hash import hash_stage
+
+    hx = make_executor(f"local:{workers}")
+    h0 = sum(cpu())
+    try:
+        hashed_after = hash_stage(case, hx)  # what is left to `run`'s hash stage; then both sides' media compared
+    finally:
+        hx.close()
+    hash_cpu = sum(cpu()) - h0
     case.close()
     main_s, workers_s = m1 - m0, c1 - c0
     return {"exhibits": len(specs), "wall_s": wall, "cpu_s": main_s + workers_s, "main_cpu_s": main_s,
-            "workers_cpu_s": workers_s, "busy_cores": (main_s + workers_s) / wall,
+            "workers_cpu_s": workers_s, "busy_cores": (main_s + workers_s) / wall, "hashed_after": hashed_after,
+            "hash_after_cpu_s": hash_cpu,
             "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "worker_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
 
@@ -89,13 +100,14 @@ def main() -> None:
              f"old = {rev} vs this tree, alternating, {a.rounds} round(s); load average {os.getloadavg()[0]:.1f} at "
              "the end", "",
              "| side | round | wall | CPU (process + workers) | of which main / workers | busy cores | "
-             "peak RSS main / largest worker |",
-             "|---|---|---|---|---|---|---|"]
+             "peak RSS main / largest worker | then hash stage: hashed, CPU |",
+             "|---|---|---|---|---|---|---|---|"]
     for side in ("old", "new"):
         for i, r in enumerate(runs[side]):
             lines.append(f"| {side} | {i + 1} | {r['wall_s']:.1f} s | {r['cpu_s']:.1f} s | {r['main_cpu_s']:.1f} / "
                          f"{r['workers_cpu_s']:.1f} s | {r['busy_cores']:.2f} | "
-                         f"{r['rss_mb']:.0f} / {r['worker_rss_mb']:.0f} MB |")
+                         f"{r['rss_mb']:.0f} / {r['worker_rss_mb']:.0f} MB | {r['hashed_after']}, "
+                         f"{r['hash_after_cpu_s']:.1f} s |")
     lines += ["", "cases identical (every table row by row, ids included; parse seals): "
               + ("yes" if not differ else "NO: " + ", ".join(differ)), ""]
     text = "\n".join(lines)

@@ -4,15 +4,18 @@ An operation is synthesised (not timed); then, in a fresh process per executor s
 its own, the stages run one after another:
 
 - ingest: every exhibit recorded and kept in the vault, then all parsed together (``ingest_many``: units read in
-  worker processes, one writer);
-- hash, match, analyze: what ``ringtrace run`` does after parsing (hash on the same kind of executor);
+  worker processes, one writer; the media already kept are hashed in the same pool when a worker would idle),
+  then the operation's hash lists imported;
+- each step of ``ringtrace run`` (``stages.run.STEPS``, in its order: parse of what is pending, hash, text,
+  match, analyze, notes, views), on the same kind of executor;
 - export: the JSON export as `ringtrace export` writes it (and, apart, not in the total, with every message).
 
-Each stage gets its own executor, closed at the stage's end, so the CPU of its (reaped) worker processes is
-counted in that stage: busy cores = (user + system CPU of this process and its workers) / wall. CPU seconds do
-not depend on how loaded the machine is; wall seconds and busy cores do. Executors: ``local`` (a process pool of
-``--workers``) and ``dask`` (a dask.distributed LocalCluster of ``--workers`` worker processes, one thread each).
-The exports of all executors must be identical (wall-clock keys aside); the script says whether they are.
+Each stage gets its own executor (made when the stage first maps work), closed at the stage's end, so the CPU
+of its (reaped) worker processes is counted in that stage: busy cores = (user + system CPU of this process and
+its workers) / wall. CPU seconds do not depend on how loaded the machine is; wall seconds and busy cores do.
+Executors: ``local`` (a process pool of ``--workers``) and ``dask`` (a dask.distributed LocalCluster of
+``--workers`` worker processes, one thread each). The exports of all executors must be identical (wall-clock keys
+aside); the script says whether they are.
 
     python bench/bench_pipeline.py --scale small
     python bench/bench_pipeline.py --scale medium --executors local,dask --out bench/results/pipeline.md
@@ -33,7 +36,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cases import cpu, exhibit_specs  # noqa: E402 - the folder of this script, not a package
@@ -56,12 +59,42 @@ def _stable_digest(path: Path) -> str:
     return h.hexdigest()
 
 
+class _OnFirstUse:
+    """An executor made only when a stage first maps work over it: the steps of ``run`` that use none (match,
+    analyze ...) start no pool and no cluster."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._ex: Any = None
+        self.name = "bench"
+
+    def _get(self) -> Any:
+        if self._ex is None:
+            self._ex = self._make()
+        return self._ex
+
+    @property
+    def workers(self) -> int:
+        return int(getattr(self._get(), "workers", 2))
+
+    def map(self, fn: Callable[[Any], Any], items: Any, chunksize: int = 16) -> Iterator[Any]:
+        return cast(Iterator[Any], self._get().map(fn, items, chunksize=chunksize))
+
+    def start(self) -> None:
+        self._get().start()
+
+    def close(self) -> None:
+        if self._ex is not None:
+            self._ex.close()
+            self._ex = None
+
+
 @contextmanager
 def _executor(kind: str, workers: int) -> Iterator[Any]:
     from ringtrace.compute import make_executor
 
     if kind == "local":
-        ex = make_executor(f"local:{workers}")
+        ex = _OnFirstUse(lambda: make_executor(f"local:{workers}"))
         try:
             yield ex
         finally:
@@ -70,22 +103,28 @@ def _executor(kind: str, workers: int) -> Iterator[Any]:
     from distributed import LocalCluster
 
     cluster_cls: Any = LocalCluster
-    with cluster_cls(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        ex = make_executor(f"dask:{cluster.scheduler_address}")
-        try:
-            yield ex
-        finally:
-            ex.close()
+    clusters: list[Any] = []
+
+    def dask() -> Any:
+        clusters.append(cluster_cls(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None))
+        return make_executor(f"dask:{clusters[-1].scheduler_address}")
+
+    ex = _OnFirstUse(dask)
+    try:
+        yield ex
+    finally:
+        ex.close()
+        for c in clusters:
+            c.close()
 
 
 def one(op: Path, work: Path, kind: str, workers: int) -> dict[str, Any]:
     from ringtrace.case import Case
     from ringtrace.dissemination.export import write_export
     from ringtrace.matching.sets import import_hashset
-    from ringtrace.stages.analyze import analyze_stage
-    from ringtrace.stages.hash import hash_stage
+    from ringtrace.stages import noop_progress
     from ringtrace.stages.intake import ingest_many
-    from ringtrace.stages.match import match_stage
+    from ringtrace.stages.run import STEPS, RunResult
 
     (work / kind).mkdir(parents=True, exist_ok=True)
     case = Case.init(work / kind / "case", actor="bench")
@@ -106,14 +145,17 @@ def one(op: Path, work: Path, kind: str, workers: int) -> dict[str, Any]:
         for hl in manifest.get("hashlists", []):
             import_hashset(case, op / hl["path"], name=hl["name"], format=hl.get("format"))
 
-    def hashing() -> None:
-        with _executor(kind, workers) as ex:
-            hash_stage(case, ex)
+    res = RunResult()
+
+    def step(run: Callable[..., None]) -> Callable[[], None]:
+        def go() -> None:
+            with _executor(kind, workers) as ex:
+                run(case, ex, noop_progress, res)
+        return go
 
     timed("ingest", ingest)
-    timed("hash", hashing)
-    timed("match", lambda: match_stage(case))
-    timed("analyze", lambda: analyze_stage(case))
+    for st in STEPS:  # what `ringtrace run` does, in its order
+        timed(st.name, step(st.run))
     timed("export", lambda: write_export(case, work / kind / "export-default.json"))  # `ringtrace export`
     rss_pipeline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # not in the total: the export with every message and event (`ringtrace export --with-messages`)
@@ -121,13 +163,13 @@ def one(op: Path, work: Path, kind: str, workers: int) -> dict[str, Any]:
     # the streamed export with messages, its wall-clock lines left out, is what the executors must agree on
     (work / kind / "export.json").write_text(_stable_digest(work / kind / "export-full.json"))
     case.close()
-    run = ("hash", "match", "analyze")
+    run = tuple(st.name for st in STEPS)
     counted = ("ingest", *run, "export")
     total_wall = sum(stages[k]["wall_s"] for k in counted)
     total_cpu = sum(stages[k]["cpu_s"] for k in counted)
     run_wall = sum(stages[k]["wall_s"] for k in run)
     run_cpu = sum(stages[k]["cpu_s"] for k in run)
-    return {"executor": kind, "workers": workers, "exhibits": len(specs), "stages": stages,
+    return {"executor": kind, "workers": workers, "exhibits": len(specs), "stages": stages, "steps": list(run),
             "run": {"wall_s": run_wall, "cpu_s": run_cpu, "busy_cores": run_cpu / run_wall},
             "total": {"wall_s": total_wall, "cpu_s": total_cpu, "busy_cores": total_cpu / total_wall},
             "peak_rss_mb_main": rss_pipeline,
@@ -172,7 +214,7 @@ def main() -> None:
              f"{synth_s:.0f} s, not counted)", "",
              "| executor | stage | wall | CPU (this process + workers) | busy cores |", "|---|---|---|---|---|"]
     for r in rows:
-        for name, s in [*r["stages"].items(), ("run (hash+match+analyze)", r["run"]),
+        for name, s in [*r["stages"].items(), ("run (" + "+".join(r["steps"]) + ")", r["run"]),
                         ("**ingest + run + export**", r["total"])]:
             lines.append(f"| {r['executor']} | {name} | {s['wall_s']:.1f} s | {s['cpu_s']:.1f} s | "
                          f"{s['busy_cores']:.2f} |")

@@ -9,8 +9,11 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-# columns that say when this run happened, not what the evidence holds
-VOLATILE_COLUMNS = {"ingested_at", "at_noted"}
+# columns that say when this run happened, not what the evidence holds (any table; then per table)
+VOLATILE_COLUMNS = {"ingested_at", "at_noted", "imported_at"}
+VOLATILE_IN = {"problems": {"at"}, "text_lines": {"at"}, "text_reads": {"at"}}
+# tables whose rows are compared in key order: where they were stored in the order their work finished
+BY_KEY = {"media": "sha256"}
 SKIP_TABLES = {"audit_log", "alembic_version", "case_info"}
 
 
@@ -32,16 +35,16 @@ def exhibit_specs(op: Path) -> list[Any]:
 
 
 def differing_tables(a: Path, b: Path) -> list[str]:
-    """Tables (rows in rowid order, ids included; wall-clock columns and the audit log aside) and recorded parse
-    seals that differ between the cases in folders ``a`` and ``b``."""
+    """Tables (rows in rowid order, or key order for ``BY_KEY``; ids included; wall-clock columns and the audit log
+    aside) and recorded parse seals that differ between the cases in folders ``a`` and ``b``."""
     ca, cb = sqlite3.connect(a / "case.sqlite"), sqlite3.connect(b / "case.sqlite")
     differ = []
     for (t,) in ca.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"):
         if t in SKIP_TABLES or t.startswith("messages_fts"):
             continue
         cols = [r[1] for r in ca.execute(f'PRAGMA table_info("{t}")')
-                if r[1] not in VOLATILE_COLUMNS and not (t == "problems" and r[1] == "at")]
-        q = f'SELECT {", ".join(chr(34) + c + chr(34) for c in cols)} FROM "{t}" ORDER BY rowid'
+                if r[1] not in VOLATILE_COLUMNS and r[1] not in VOLATILE_IN.get(t, ())]
+        q = f'SELECT {", ".join(chr(34) + c + chr(34) for c in cols)} FROM "{t}" ORDER BY {BY_KEY.get(t, "rowid")}'
         if ca.execute(q).fetchall() != cb.execute(q).fetchall():
             differ.append(t)
 

@@ -110,12 +110,19 @@ class Vault:
             p.mkdir(parents=True, exist_ok=True)
         self._dirs: set[str] = set()  # object folders known to exist
         self._tree_dirs: set[str] = set()  # exhibit-tree folders known to exist
+        # as strings: intake places tens of thousands of files, and building Path objects for each was a good
+        # part of the recording thread's CPU (which it takes from the writer: one GIL)
+        self._objects = os.fspath(self.objects)
+        self._trees = os.fspath(self.trees)
+
+    def _object(self, sha256: str) -> str:
+        return f"{self._objects}/{sha256[:2]}/{sha256}"
 
     def object_path(self, sha256: str) -> Path:
-        return self.objects / sha256[:2] / sha256
+        return Path(self._object(sha256))
 
     def has(self, sha256: str) -> bool:
-        return self.object_path(sha256).exists()
+        return os.path.exists(self._object(sha256))
 
     def put_stream(self, fh: IO[bytes], limit: int | None = None,
                    keep: Callable[[Digests], bool] | None = None) -> Digests:
@@ -138,8 +145,7 @@ class Vault:
         try:
             with os.fdopen(fd, "wb") as out:
                 d = digest_stream(fh, out, limit)
-            dest = self.object_path(d.sha256)
-            if dest.exists() or (keep is not None and not keep(d)):
+            if self.has(d.sha256) or (keep is not None and not keep(d)):
                 os.unlink(tmpname)
             else:
                 os.chmod(tmpname, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
@@ -169,10 +175,10 @@ class Vault:
             (self.objects / sub).mkdir(parents=True, exist_ok=True)
             self._dirs.add(sub)
         try:
-            os.replace(tmpname, self.object_path(sha256))
+            os.replace(tmpname, self._object(sha256))
         except FileNotFoundError:  # its folder went away since (removed by hand): made again
             (self.objects / sub).mkdir(parents=True, exist_ok=True)
-            os.replace(tmpname, self.object_path(sha256))
+            os.replace(tmpname, self._object(sha256))
 
     def put_file(self, path: Path, limit: int | None = None,
                  keep: Callable[[Digests], bool] | None = None) -> Digests:
@@ -187,29 +193,28 @@ class Vault:
     def tree(self, key: str) -> Path:
         return self.trees / key
 
-    def link_into_tree(self, key: str, relpath: str, sha256: str) -> Path:
-        dest = self.tree(key) / relpath
-        parent = os.path.dirname(os.fspath(dest))
+    def link_into_tree(self, key: str, relpath: str, sha256: str) -> None:
+        dest = os.path.join(self._trees, key, relpath)
+        parent = os.path.dirname(dest)
         if parent not in self._tree_dirs:
             os.makedirs(parent, exist_ok=True)
             self._tree_dirs.add(parent)
-        src = self.object_path(sha256)
+        src = self._object(sha256)
         try:
             os.link(src, dest)
-            return dest
+            return
         except FileExistsError:
-            return dest
+            return
         except OSError:  # its folder went away since (a tree renamed or dropped), or links are not possible here
             self._tree_dirs.discard(parent)
             os.makedirs(parent, exist_ok=True)
-        if dest.exists():
-            return dest
+        if os.path.exists(dest):
+            return
         try:
             os.link(src, dest)
         except OSError:
             shutil.copyfile(src, dest)
             os.chmod(dest, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-        return dest
 
     def iter_objects(self) -> Iterator[tuple[str, Path]]:
         for sub in sorted(self.objects.iterdir()):

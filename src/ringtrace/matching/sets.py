@@ -141,7 +141,7 @@ def export_vics(case: Case, out: Path) -> int:
             cat[r.sha256] = r.category
         items = [{"md5": r.md5, "sha1": r.sha1, "sha256": r.sha256, "pdq": r.pdq, "media_size": r.size,
                   "category": cat.get(r.sha256), "is_distributed": r.sha256 in known}
-                 for r in con.execute(select(S.media).where(S.media.c.md5 != ""))]
+                 for r in con.execute(select(S.media).where(S.media.c.md5 != "").order_by(S.media.c.sha256))]
     n = write_vics_json(items, out, case.name)
     case.log("export.vics", {"path": str(out), "items": n})
     return n

@@ -876,11 +876,14 @@ def ingest_many(case: Case, specs: Sequence[ExhibitSpec], examiner: str | None =
     recognises their units; those units are read at once through ``executor`` (worker processes; a local pool by
     default, see ``parse_sources``) while this process stores each recorded source and writes the records of the
     ones read, alone and in source then unit order, so the case is the one an exhibit by exhibit ingest gives.
-    Should one source be refused (IntakeError), those before it are still parsed before the error is raised."""
+    Whenever no unit waits for them, the workers hash the images and videos kept so far (the hash stage's work:
+    ``hash.IdleHashing``), stored between the sources' transactions. Should one source be refused (IntakeError),
+    those before it are still parsed before the error is raised."""
     import queue
 
     from ringtrace.compute import SerialExecutor, make_executor
     from ringtrace.model import ReadOptions
+    from ringtrace.stages.hash import IdleHashing
     from ringtrace.stages.parse import UnitStream, prepare_staged
 
     if len(specs) <= 1:  # nothing to overlap: as before, recorded then parsed as parse_sources chooses
@@ -918,12 +921,16 @@ def ingest_many(case: Case, specs: Sequence[ExhibitSpec], examiner: str | None =
     finished = False
 
     def take(block: bool) -> None:
-        """Sources the thread has recorded since: their units go to the workers at once."""
+        """Sources the thread has recorded since: their units go to the workers at once. Waiting for one (no
+        transaction open), the contents hashed meanwhile are stored."""
         nonlocal finished
         while not finished:
             try:
-                what, item = staged.get(block=block)
+                what, item = staged.get(block=block, timeout=0.5 if block and hashing is not None else None)
             except queue.Empty:
+                if block and hashing is not None:
+                    hashing.store()
+                    continue
                 return
             block = False
             if what == "staged":
@@ -941,6 +948,8 @@ def ingest_many(case: Case, specs: Sequence[ExhibitSpec], examiner: str | None =
     results: list[IntakeResult] = []
     progress("ingest", 0, len(specs))
     ex.start()  # workers forked before the recording thread runs: none inherits a lock it holds
+    # what the workers hash while no unit waits for them (the hash stage's work, done before it runs)
+    hashing = None if serial else IdleHashing(case, ex, lambda: not stream.jobs)
     thread.start()
     try:
         while True:
@@ -962,6 +971,8 @@ def ingest_many(case: Case, specs: Sequence[ExhibitSpec], examiner: str | None =
                 break
             results.append(r)
             progress("ingest", len(results), len(specs))
+            if hashing is not None and r.added and st.mode != "reference" and st.stager is not None:
+                hashing.add(f.sha256 for f in st.stager.files)  # kept in the vault
             if r.added and st.prepared is not None:
                 prep = st.prepared
                 prep.source_id, prep.exhibit = r.source_id, r.exhibit
@@ -972,12 +983,21 @@ def ingest_many(case: Case, specs: Sequence[ExhibitSpec], examiner: str | None =
                 else:
                     r.parse = stream.write(case, prep, progress)
                 r.parse.problems = _stored_problems(case, r.source_id, "parse")  # what is stored
+                if hashing is not None:
+                    hashing.add(_embedded_contents(case, r.source_id))  # found inside containers, kept by the parse
+                    hashing.store()
                 take(False)
             if finished and not waiting:
                 break
+        if hashing is not None and not failure:
+            n = hashing.finish()
+            if n:
+                case.log("stage.hash", {"hashed": n, "during": "ingest"})
     finally:
         cancel.set()
         thread.join()
+        if hashing is not None:
+            hashing.close()
         if own:
             ex.close()
     if failure:
@@ -1005,6 +1025,12 @@ def _ingest_then_parse(case: Case, specs: Sequence[ExhibitSpec], examiner: str |
             r.parse = parsed
             parsed.problems = _stored_problems(case, r.source_id, "parse")  # what is stored, not what was written
     return results
+
+
+def _embedded_contents(case: Case, source_id: int) -> list[str]:
+    with case.engine.connect() as con:
+        return [r[0] for r in con.execute(select(source_files.c.sha256).where(source_files.c.source_id == source_id)
+                                          .where(source_files.c.embedded.is_(True)))]
 
 
 def _stored_problems(case: Case, source_id: int, stage: str) -> int:

@@ -26,8 +26,12 @@ def match_stage(case: Case, progress: Progress | None = None) -> int:
         # exact: one indexed join per digest kind (media known only by a declared hash match on sha256 too)
         for kind in ("md5", "sha1", "sha256"):
             mcol, ecol = S.media.c[kind], S.hash_entries.c[kind]
+            # in a stated order, not the order media rows were stored in (ingest stores them as they are hashed):
+            # the one SQLite's plans gave when media were stored in content order (md5 and sha1: media by content,
+            # then entries; sha256: entries, each finding its media by key), so the matches keep their ids
+            order = ((S.hash_entries.c.id,) if kind == "sha256" else (S.media.c.sha256, S.hash_entries.c.id))
             q = (select(S.media.c.sha256, S.hash_entries.c.id, S.hash_entries.c.hashset_id)
-                 .join(S.hash_entries, ecol == mcol))
+                 .join(S.hash_entries, ecol == mcol).order_by(*order))
             for r in con.execute(q):
                 rows.append({"media_sha256": r.sha256, "entry_id": r.id, "hashset_id": r.hashset_id,
                              "method": kind, "distance": 0, "variant": None})
@@ -39,7 +43,7 @@ def match_stage(case: Case, progress: Progress | None = None) -> int:
         # perceptual: all 8 dihedral query hashes of usable media against each list's PDQ entries
         media = [(r.sha256, r.pdq_dihedral) for r in con.execute(
             select(S.media.c.sha256, S.media.c.pdq_dihedral).where(S.media.c.pdq_quality >= MATCH_MIN_QUALITY)
-            .where(S.media.c.pdq_dihedral.is_not(None)))]
+            .where(S.media.c.pdq_dihedral.is_not(None)).order_by(S.media.c.sha256))]
         for i, hs in enumerate(lists):
             if progress:
                 progress("match", i, len(lists))

@@ -286,20 +286,18 @@ def _read_unit_job(job: _Job) -> _Encoded:
 
 
 def _write_unit(writer: RecordWriter, unit: Unit, reading: Iterator[_Item] | _Encoded) -> None:
-    """One unit's rows into the store: read in a worker, or read here and written as its rows come."""
-    writer.start_unit()
+    """One unit's rows into the store: read in a worker, or read here and written record by record as they come."""
     if isinstance(reading, _Encoded):
+        writer.start_unit()
         writer.apply(reading.refs, reading.ops, unit.primary)
         writer.end_unit(reading.counts, reading.lines)
         return
-    enc = writer.encoder(unit.primary)
-    for item in reading:
-        _encode((item,), enc)
-        if enc.ops:
-            writer.apply(*enc.take(), unit.primary)
-    enc.flush()
-    writer.apply(*enc.take(), unit.primary)
-    writer.end_unit(enc.counts, enc.lines)
+    for rec, reason in reading:
+        if rec is not None:
+            writer.add(rec, unit.primary)
+        elif reason is not None:
+            writer.unit_problem(unit.primary, reason)
+    writer.flush()
 
 
 def _write_source(case: Case, prep: _Prepared, unit_items: Iterable[Iterator[_Item] | _Encoded],

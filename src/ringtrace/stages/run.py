@@ -5,10 +5,14 @@ text (documents and pictures of paper, per distinct content) -> match (all media
 Each stage is idempotent (parse one transaction per source, hash skips what is done and commits in batches,
 text records every content it read together with its lines, match and analyze recompute their tables as a
 whole), so ``run`` does whatever is pending and a crashed run is resumed by running again.
+
+``STEPS`` is that order as named steps: ``run`` goes through them, and so does whatever must see each stage on
+its own (bench/bench_pipeline.py times each), so the order is never written down twice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -37,21 +41,58 @@ class RunResult:
     views: list[str] = field(default_factory=list)  # the read views stored for this version of the case
 
 
-@writes_case
-def run(case: Case, executor: Executor | None = None, progress: Progress = noop_progress) -> RunResult:
-    """Run every pending stage in order and say what was done."""
-    res = RunResult()
+def _parse(case: Case, executor: Executor | None, progress: Progress, res: RunResult) -> None:
     with case.engine.connect() as con:
         pending = [r[0] for r in con.execute(select(S.sources.c.id).where(S.sources.c.status != "parsed")
                                              .order_by(S.sources.c.id))]
     parse_sources(case, pending, executor, progress)  # units read in workers, written here one source at a time
     res.parsed.extend(pending)
-    res.hashed = hash_stage(case, executor, progress)
+
+
+def _hash(case: Case, executor: Executor | None, progress: Progress, res: RunResult) -> None:
+    res.hashed = hash_stage(case, executor, progress)  # what ingest_many hashed already is skipped
+
+
+def _text(case: Case, executor: Executor | None, progress: Progress, res: RunResult) -> None:
     res.text = text_stage(case, executor, progress)
+
+
+def _match(case: Case, executor: Executor | None, progress: Progress, res: RunResult) -> None:
     res.matches = match_stage(case, progress)
+
+
+def _analyze(case: Case, executor: Executor | None, progress: Progress, res: RunResult) -> None:
     analyze_stage(case, progress)
+
+
+def _notes(case: Case, executor: Executor | None, progress: Progress, res: RunResult) -> None:
     notes_stage(case, progress)  # needs the persons: what notes say is tied to them
     res.analyzed = True
+
+
+def _views(case: Case, executor: Executor | None, progress: Progress, res: RunResult) -> None:
     views = views_stage(case, progress)
     res.views = list(views["views"]) if views["stamped"] else []
+
+
+@dataclass(frozen=True)
+class Step:
+    """One stage of ``run``: its name and what it does to the case (what it did goes into the ``RunResult``)."""
+
+    name: str
+    run: Callable[[Case, Executor | None, Progress, RunResult], None]
+
+
+STEPS: tuple[Step, ...] = (
+    Step("parse", _parse), Step("hash", _hash), Step("text", _text), Step("match", _match),
+    Step("analyze", _analyze), Step("notes", _notes), Step("views", _views),
+)
+
+
+@writes_case
+def run(case: Case, executor: Executor | None = None, progress: Progress = noop_progress) -> RunResult:
+    """Run every pending stage in order and say what was done."""
+    res = RunResult()
+    for step in STEPS:
+        step.run(case, executor, progress, res)
     return res

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Table, and_, insert, select
+from sqlalchemy import Connection, Dialect, Table, and_, bindparam, insert, select
 
 from ringtrace.model import AccountKey, AccountKind, ChatRef, Record
 from ringtrace.seal import PENDING_SOURCE, Seal, Unsure, media_line, seal_of_lines, seal_source, source_lines
@@ -21,6 +21,16 @@ from ringtrace.store.rows import COLUMNS, FILE, MEDIA, REFS, ROWS, MediaRow, Op,
 from ringtrace.vault import Digests
 
 MAX_IDENTIFIER = 1000
+
+# built once: a medium operation looks up thousands of accounts and chats, and building each query anew was most of
+# the cost of a lookup (the statement then comes from SQLAlchemy's compiled cache)
+_ACCOUNT = select(S.accounts.c.id).where(and_(S.accounts.c.platform == bindparam("platform"),
+                                              S.accounts.c.kind == bindparam("kind"),
+                                              S.accounts.c.value == bindparam("value")))
+_CHAT = and_(S.chats.c.platform == bindparam("platform"), S.chats.c.kind == bindparam("kind"),
+             S.chats.c.key == bindparam("key"))
+_CHAT_SCOPED = select(S.chats.c.id).where(_CHAT).where(S.chats.c.scope_source_id == bindparam("scope"))
+_CHAT_UNSCOPED = select(S.chats.c.id).where(_CHAT).where(S.chats.c.scope_source_id.is_(None))
 
 
 def driver_rows(dialect: Dialect) -> bool:
@@ -133,16 +143,10 @@ class RecordWriter:
             key = AccountKey(key.platform, key.kind, f"S{self.source_id}:{key.value}")
         if len(key.value) > MAX_IDENTIFIER:  # hostile input: an identifier is never this long
             key = AccountKey(key.platform, key.kind, key.value[:MAX_IDENTIFIER])
-        row = self.con.execute(
-            select(S.accounts.c.id).where(
-                and_(S.accounts.c.platform == key.platform, S.accounts.c.kind == key.kind,
-                     S.accounts.c.value == key.value)
-            )
-        ).scalar()
+        values = {"platform": key.platform, "kind": key.kind, "value": key.value}
+        row = self.con.execute(_ACCOUNT, values).scalar()
         if row is None:
-            row = new_id(self.con.execute(
-                insert(S.accounts).values(platform=key.platform, kind=key.kind, value=key.value)
-            ))
+            row = new_id(self.con.execute(insert(S.accounts), values))
         return int(row)
 
     def chat_id(self, chat: ChatRef) -> int:
@@ -150,12 +154,9 @@ class RecordWriter:
         if cid is not None:
             return cid
         scope = self.source_id if chat.key.startswith("export:") else None
-        q = select(S.chats.c.id).where(
-            and_(S.chats.c.platform == chat.platform, S.chats.c.kind == chat.kind, S.chats.c.key == chat.key)
-        )
-        q = q.where(S.chats.c.scope_source_id == scope) if scope is not None else q.where(
-            S.chats.c.scope_source_id.is_(None))
-        cid = self.con.execute(q).scalar()
+        values = {"platform": chat.platform, "kind": chat.kind, "key": chat.key}
+        cid = (self.con.execute(_CHAT_SCOPED, {**values, "scope": scope}) if scope is not None
+               else self.con.execute(_CHAT_UNSCOPED, values)).scalar()
         if cid is None:
             cid = new_id(self.con.execute(
                 insert(S.chats).values(platform=chat.platform, kind=chat.kind, key=chat.key,
@@ -246,6 +247,19 @@ class RecordWriter:
     # ---- records one by one -------------------------------------------------------------------------------
     def add(self, rec: Record, unit_primary: str) -> None:
         """One record of the unit ``unit_primary`` (a new unit starts when the name changes); ``flush`` ends it."""
+        enc = self._unit_encoder(unit_primary)
+        enc.add(rec)
+        if enc.ops:
+            self.apply(*enc.take(), unit_primary)
+
+    def unit_problem(self, unit_primary: str, reason: str) -> None:
+        """Why the reading of the unit ``unit_primary`` stopped: a problem of that unit, among its records."""
+        enc = self._unit_encoder(unit_primary)
+        enc.problem(unit_primary, reason)
+        if enc.ops:
+            self.apply(*enc.take(), unit_primary)
+
+    def _unit_encoder(self, unit_primary: str) -> RowEncoder:
         enc = self._encoder
         if enc is None or self._encoder_unit != unit_primary:
             if enc is not None:
@@ -253,9 +267,7 @@ class RecordWriter:
             enc = self._encoder = self.encoder(unit_primary)
             self._encoder_unit = unit_primary
             self.start_unit()
-        enc.add(rec)
-        if enc.ops:
-            self.apply(*enc.take(), unit_primary)
+        return enc
 
     def problem(self, file: str, reason: str, severity: str = "error", locator: str | None = None) -> None:
         """A problem of the source as a whole (not of a unit's reading)."""
