@@ -141,9 +141,9 @@ def _export_spans(con: Connection, exports: list[int], keyed: list[int],
 
 def export_hits(con: Connection, chats: dict[int, ChatInfo], exports: list[ChatInfo], uf: UnionFind[int],
                 senders: SenderMap, names: NameEvidence | None = None,
-                ) -> tuple[dict[int, dict[int, set[int]]], dict[int, int]]:
-    """Which messages of each export copy a keyed group chat's of the same platform (export chat -> keyed root ->
-    export message ids), and each export's message count; ``names`` is told each match of a name's message.
+                ) -> tuple[dict[int, dict[int, int]], dict[int, int]]:
+    """How many messages of each export copy a keyed group chat's of the same platform (export chat -> keyed
+    root -> export messages matched), and each export's message count; ``names`` is told each match of a name's message.
 
     Both are read in time order. Export messages are indexed by content and minute, so a keyed message is
     compared only with the export messages of the same content in the few minutes its tolerance reaches
@@ -163,7 +163,8 @@ def export_hits(con: Connection, chats: dict[int, ChatInfo], exports: list[ChatI
     held: deque[tuple[int, tuple[tuple[str, str], int]]] = deque()  # (time, index key), oldest first
     stream = raw_messages(con, export_ids, senders, whole=True)
     upcoming = next(stream, None)
-    hits: dict[int, dict[int, set[int]]] = {}  # export chat -> keyed root -> export message ids matched
+    hits: dict[int, dict[int, int]] = {}  # export chat -> keyed root -> export messages matched
+    roots_of: dict[int, set[int]] = {}  # export message in the window -> the keyed roots it matched so far
     pad = timedelta(seconds=reach)
     root_of = {c: uf.find(c) for c in keyed}  # (no union happens before every message is matched)
     # every keyed message with a content, as a tuple (no Msg: most of these are read only to be compared)
@@ -184,6 +185,7 @@ def export_hits(con: Connection, chats: dict[int, ChatInfo], exports: list[ChatI
             while held and held[0][0] < mts - reach_us:  # too old for this and every later keyed message
                 k = held.popleft()[1]
                 found = index[k]
+                roots_of.pop(found[0].id, None)
                 del found[0]  # (each list is in time order: the oldest goes first)
                 if not found:
                     del index[k]
@@ -200,13 +202,15 @@ def export_hits(con: Connection, chats: dict[int, ChatInfo], exports: list[ChatI
                     if abs(mts - e.ts) <= tol * US and (e.wildcard or mwild or (e.person is not None
                                                                                  and e.person == mperson)):
                         root = root_of[mchat]
-                        by_root = hits.get(e.chat_id)
-                        if by_root is None:
-                            by_root = hits[e.chat_id] = {}
-                        ids = by_root.get(root)
-                        if ids is None:
-                            ids = by_root[root] = set()
-                        ids.add(e.id)
+                        seen = roots_of.get(e.id)
+                        if seen is None:
+                            seen = roots_of[e.id] = set()
+                        if root not in seen:  # each export message counts once per group
+                            seen.add(root)
+                            by_root = hits.get(e.chat_id)
+                            if by_root is None:
+                                by_root = hits[e.chat_id] = {}
+                            by_root[root] = by_root.get(root, 0) + 1
                         if names is not None and e.wildcard and not mwild and msrc != e.source_id:
                             names.add_match(e, mperson, mid, msrc, root)
     finally:
@@ -223,14 +227,14 @@ def _merge_exports(con: Connection, chats: dict[int, ChatInfo], exports: list[Ch
         cand = hits.get(c.id, {})
         if not cand:
             continue
-        ranked = sorted(cand.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-        root, ids = ranked[0]
-        n, need = len(ids), min(MIN_MATCHES, max(1, (total[c.id] + 1) // 2))
+        ranked = sorted(cand.items(), key=lambda kv: (-kv[1], kv[0]))
+        root, n = ranked[0]
+        need = min(MIN_MATCHES, max(1, (total[c.id] + 1) // 2))
         if n < need:
             notes.append({"chat": c.id, "kind": "export not merged",
                           "detail": f"best candidate chat {root} matched only {n} of {total[c.id]} messages"})
             continue
-        if len(ranked) > 1 and len(ranked[1][1]) == n:
+        if len(ranked) > 1 and ranked[1][1] == n:
             notes.append({"chat": c.id, "kind": "ambiguous export match",
                           "detail": f"chats {root} and {ranked[1][0]} both match {n} messages; took {root}"})
         uf.union(root, c.id)
