@@ -11,6 +11,7 @@ disagreements between devices are kept as conflicts.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from sqlalchemy import Connection, func, select
 from ringtrace.analysis.common import UnionFind, iso, utc
 from ringtrace.analysis.exportnames import NameEvidence
 from ringtrace.analysis.persons import Resolution
-from ringtrace.analysis.timeline import US, Msg, SenderMap, contents, from_us, raw_messages
+from ringtrace.analysis.timeline import US, Msg, SenderMap, contents, raw_messages
 from ringtrace.identifiers import ExportName, old_group_jid, telegram_chat_number
 from ringtrace.store import schema as S
 
@@ -79,12 +80,17 @@ def snapshot_times(con: Connection) -> dict[int, datetime]:
     return out
 
 
+def group_chats(con: Connection) -> dict[int, ChatInfo]:
+    """Every group or channel chat, by id."""
+    return {r.id: ChatInfo(r.id, r.platform, r.kind, r.key, r.scope_source_id)
+            for r in con.execute(select(S.chats).where(S.chats.c.kind.in_(GROUP_KINDS)).order_by(S.chats.c.id))}
+
+
 def merge_chats(con: Connection, senders: SenderMap, names: NameEvidence | None = None,
                 ) -> tuple[dict[int, ChatInfo], UnionFind[int], dict[int, str], list[dict[str, Any]]]:
     """Chats that are one group, unioned. ``names`` (when given) collects which people the messages sent under
     each export name match on other devices, for ``exportnames``."""
-    chats = {r.id: ChatInfo(r.id, r.platform, r.kind, r.key, r.scope_source_id)
-             for r in con.execute(select(S.chats).where(S.chats.c.kind.in_(GROUP_KINDS)).order_by(S.chats.c.id))}
+    chats = group_chats(con)
     uf: UnionFind[int] = UnionFind(chats)
     basis: dict[int, str] = {}
     notes: list[dict[str, Any]] = []
@@ -111,75 +117,124 @@ def merge_chats(con: Connection, senders: SenderMap, names: NameEvidence | None 
     return chats, uf, basis, notes
 
 
+def _export_spans(con: Connection, exports: list[int], keyed: list[int],
+                  ) -> tuple[dict[int, int], datetime | None, datetime | None, int]:
+    """Per export chat its message count; the first and last export message time; and the largest precision of
+    any export or keyed message (at least 1): one aggregate each, before a message is read."""
+    m = S.messages
+    total = {c: 0 for c in exports}
+    lo = hi = None
+    prec = 1
+    for chat, n, first, last, p in con.execute(
+            select(m.c.chat_id, func.count(), func.min(m.c.at), func.max(m.c.at), func.max(m.c.precision_s))
+            .where(m.c.chat_id.in_(exports)).group_by(m.c.chat_id)):
+        total[chat] = n
+        f, la = utc(first), utc(last)
+        lo = f if lo is None or (f is not None and f < lo) else lo
+        hi = la if hi is None or (la is not None and la > hi) else hi
+        prec = max(prec, int(p or 1))
+    if keyed and lo is not None:
+        p = con.execute(select(func.max(m.c.precision_s)).where(m.c.chat_id.in_(keyed))).scalar()
+        prec = max(prec, int(p or 1))
+    return total, lo, hi, prec
+
+
+def export_hits(con: Connection, chats: dict[int, ChatInfo], exports: list[ChatInfo], uf: UnionFind[int],
+                senders: SenderMap, names: NameEvidence | None = None,
+                ) -> tuple[dict[int, dict[int, int]], dict[int, int]]:
+    """How many messages of each export copy a keyed group chat's of the same platform (export chat -> keyed
+    root -> export messages matched), and each export's message count; ``names`` is told each match of a name's message.
+
+    Both are read in time order. Export messages are indexed by content and minute, so a keyed message is
+    compared only with the export messages of the same content in the few minutes its tolerance reaches
+    (common texts ("ok") stay linear); and the index holds only the export messages within the largest reach
+    of the keyed message being compared (the largest precision of any copy + 2 s): older ones are evicted,
+    later ones read as the keyed stream gets to them."""
+    platforms = {c.platform for c in exports}
+    keyed = [c.id for c in chats.values() if not c.is_export and c.platform in platforms]
+    export_ids = [c.id for c in exports]
+    total, first, last, top_prec = _export_spans(con, export_ids, keyed)
+    if first is None or last is None:
+        return {}, total
+    # no pair is further apart than this and still a copy: tol = max(both precisions) + 2 <= reach
+    reach = top_prec + 2
+    reach_us = reach * US
+    index: dict[tuple[tuple[str, str], int], list[Msg]] = {}
+    held: deque[tuple[int, tuple[tuple[str, str], int]]] = deque()  # (time, index key), oldest first
+    stream = raw_messages(con, export_ids, senders, whole=True)
+    upcoming = next(stream, None)
+    hits: dict[int, dict[int, int]] = {}  # export chat -> keyed root -> export messages matched
+    roots_of: dict[int, set[int]] = {}  # export message in the window -> the keyed roots it matched so far
+    pad = timedelta(seconds=reach)
+    root_of = {c: uf.find(c) for c in keyed}  # (no union happens before every message is matched)
+    # every keyed message with a content, as a tuple (no Msg: most of these are read only to be compared)
+    try:
+        for mid, mts, mprec, mperson, mwild, cont, msrc, mchat in contents(con, keyed, senders, first - pad,
+                                                                           last + pad):
+            while upcoming is not None and upcoming.ts <= mts + reach_us:  # the export messages it may copy
+                ec = upcoming.content()
+                if ec is not None:
+                    k = (ec, int(upcoming.ts / US) // BUCKET_S)
+                    found = index.get(k)
+                    if found is None:
+                        index[k] = [upcoming]
+                    else:
+                        found.append(upcoming)
+                    held.append((upcoming.ts, k))
+                upcoming = next(stream, None)
+            while held and held[0][0] < mts - reach_us:  # too old for this and every later keyed message
+                k = held.popleft()[1]
+                found = index[k]
+                roots_of.pop(found[0].id, None)
+                del found[0]  # (each list is in time order: the oldest goes first)
+                if not found:
+                    del index[k]
+            ts = mts / US  # POSIX seconds, as datetime.timestamp() gives them
+            if names is not None and names.due(ts - reach - 3600):  # an hour behind: far past any copy's
+                names.settle(ts - reach - 3600)  # tolerance, still a small window
+            for b in range(int(ts - reach) // BUCKET_S, int(ts + reach) // BUCKET_S + 1):
+                found = index.get((cont, b))
+                if found is None:
+                    continue
+                for e in found:
+                    tol = max(e.precision_s, mprec) + 2
+                    # same_sender(e, m)
+                    if abs(mts - e.ts) <= tol * US and (e.wildcard or mwild or (e.person is not None
+                                                                                 and e.person == mperson)):
+                        root = root_of[mchat]
+                        seen = roots_of.get(e.id)
+                        if seen is None:
+                            seen = roots_of[e.id] = set()
+                        if root not in seen:  # each export message counts once per group
+                            seen.add(root)
+                            by_root = hits.get(e.chat_id)
+                            if by_root is None:
+                                by_root = hits[e.chat_id] = {}
+                            by_root[root] = by_root.get(root, 0) + 1
+                        if names is not None and e.wildcard and not mwild and msrc != e.source_id:
+                            names.add_match(e, mperson, mid, msrc, root)
+    finally:
+        stream.close()
+    return hits, total
+
+
 def _merge_exports(con: Connection, chats: dict[int, ChatInfo], exports: list[ChatInfo], uf: UnionFind[int],
                    basis: dict[int, str], notes: list[dict[str, Any]], senders: SenderMap,
                    names: NameEvidence | None = None) -> None:
-    """Match each export's messages against the messages of keyed group chats of the same platform.
-
-    Export messages are indexed by content and minute, so a keyed message is compared only with the export
-    messages of the same content in the few minutes its tolerance reaches: common texts ("ok") stay linear."""
-    index: dict[tuple[tuple[str, str], int], list[Msg]] = {}
-    total: dict[int, int] = {}
-    lo: int | None = None  # POSIX microseconds
-    hi: int | None = None
-    max_prec = 1
-    for c in exports:
-        n = 0
-        for m in raw_messages(con, [c.id], senders):
-            n += 1
-            cont = m.content()
-            if cont is None:
-                continue
-            index.setdefault((cont, int(m.ts / US) // BUCKET_S), []).append(m)
-            max_prec = max(max_prec, m.precision_s)
-            lo = m.ts if lo is None or m.ts < lo else lo
-            hi = m.ts if hi is None or m.ts > hi else hi
-        total[c.id] = n
-    if lo is None or hi is None:
-        return
-    platforms = {c.platform for c in exports}
-    keyed = [c.id for c in chats.values() if not c.is_export and c.platform in platforms]
-    hits: dict[int, dict[int, set[int]]] = {}  # export chat -> keyed root -> export message ids matched
-    pad = timedelta(seconds=max_prec + 2)
-    root_of = {c: uf.find(c) for c in keyed}  # (no union happens before every message is matched)
-    # every keyed message with a content, as a tuple (no Msg: most of these are read only to be compared)
-    for mid, mts, mprec, mperson, mwild, cont, msrc, mchat in contents(con, keyed, senders, from_us(lo) - pad,
-                                                                       from_us(hi) + pad):
-        ts = mts / US  # POSIX seconds, as datetime.timestamp() gives them
-        reach = max(max_prec, mprec) + 2
-        if names is not None and names.due(ts - reach - 3600):  # an hour behind: far past any copy's
-            names.settle(ts - reach - 3600)  # tolerance, still a small window
-        for b in range(int(ts - reach) // BUCKET_S, int(ts + reach) // BUCKET_S + 1):
-            found = index.get((cont, b))
-            if found is None:
-                continue
-            for e in found:
-                tol = max(e.precision_s, mprec) + 2
-                # same_sender(e, m)
-                if abs(mts - e.ts) <= tol * US and (e.wildcard or mwild or (e.person is not None
-                                                                             and e.person == mperson)):
-                    root = root_of[mchat]
-                    by_root = hits.get(e.chat_id)
-                    if by_root is None:
-                        by_root = hits[e.chat_id] = {}
-                    ids = by_root.get(root)
-                    if ids is None:
-                        ids = by_root[root] = set()
-                    ids.add(e.id)
-                    if names is not None and e.wildcard and not mwild and msrc != e.source_id:
-                        names.add_match(e, mperson, mid, msrc, root)
+    """Each export joins the keyed group whose messages its own match best (see the module text)."""
+    hits, total = export_hits(con, chats, exports, uf, senders, names)
     for c in exports:
         cand = hits.get(c.id, {})
         if not cand:
             continue
-        ranked = sorted(cand.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-        root, ids = ranked[0]
-        n, need = len(ids), min(MIN_MATCHES, max(1, (total[c.id] + 1) // 2))
+        ranked = sorted(cand.items(), key=lambda kv: (-kv[1], kv[0]))
+        root, n = ranked[0]
+        need = min(MIN_MATCHES, max(1, (total[c.id] + 1) // 2))
         if n < need:
             notes.append({"chat": c.id, "kind": "export not merged",
                           "detail": f"best candidate chat {root} matched only {n} of {total[c.id]} messages"})
             continue
-        if len(ranked) > 1 and len(ranked[1][1]) == n:
+        if len(ranked) > 1 and ranked[1][1] == n:
             notes.append({"chat": c.id, "kind": "ambiguous export match",
                           "detail": f"chats {root} and {ranked[1][0]} both match {n} messages; took {root}"})
         uf.union(root, c.id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -181,7 +181,8 @@ def _ts(at: Any) -> int:
 
 
 def raw_messages(con: Connection, chat_ids: list[int], senders: SenderMap,
-                 lo: datetime | None = None, hi: datetime | None = None, whole: bool = False) -> Iterator[Msg]:
+                 lo: datetime | None = None, hi: datetime | None = None, whole: bool = False,
+                 ) -> Generator[Msg, None, None]:
     """Messages of these chats in time order, with their media hashes, streamed.
 
     Each chat is read on its own (the (chat_id, at) index gives its rows in order, streamed) and the chats
