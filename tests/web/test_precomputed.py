@@ -248,3 +248,30 @@ def test_outputs_do_not_move_the_version_but_changes_do(stored_case: Path) -> No
         changed = P.fingerprint(case)
         case.log("webhook.x", {})  # an action that only starts like the web's is a change
         assert P.fingerprint(case) != changed
+
+
+@pytest.mark.parametrize("failing", ["view", "index"])
+def test_an_error_in_a_view_or_the_index_leaves_both_unstamped(stored_case: Path, failing: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index is built in a thread beside the views: either one failing fails the stage, after the other is
+    joined, with nothing stamped for the new version and no half-built index left in the case folder."""
+    from ringtrace.case import Case
+    from ringtrace.dissemination import textsearch
+    from ringtrace.stages import views as stage
+
+    def broken(*_a: Any) -> Any:
+        raise RuntimeError(f"broken {failing}")
+
+    if failing == "view":
+        monkeypatch.setitem(P.VIEWS, "who", broken)
+    else:
+        monkeypatch.setattr(textsearch, "build_index", broken)
+    with Case.open(stored_case, actor="tester") as case:
+        case.log("override.country", {"subject": "P0001", "country": "ES", "by": "tester"})
+        fp = P.fingerprint(case)
+        before = sorted(p.name for p in case.path.iterdir())
+        with pytest.raises(RuntimeError, match=f"broken {failing}"):
+            stage.views_stage(case)
+        assert P.Stored.open(case.path, fp) is None
+        assert textsearch._stamp(textsearch.index_path(case.path)) != fp
+        assert sorted(p.name for p in case.path.iterdir()) == before
