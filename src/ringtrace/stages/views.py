@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 
 from ringtrace.case import Case
 from ringtrace.dissemination import precomputed, textsearch
+from ringtrace.dissemination.export import build_export
 from ringtrace.stages import Progress, noop_progress
 
 
@@ -66,7 +67,7 @@ def views_stage(case: Case, progress: Progress | None = None) -> dict[str, Any]:
     index = _index_in_thread(case, before)
     try:
         t = time.perf_counter()
-        doc = precomputed.export_view(quiet)
+        doc = build_export(quiet)
         values["export"] = doc
         seconds["export"] = time.perf_counter() - t
         for i, (name, make) in enumerate(precomputed.VIEWS.items(), start=1):
