@@ -129,7 +129,7 @@ def test_pages_read_the_stored_views_and_compute_when_they_are_missing(
     with monkeypatch.context() as m:  # stored: the pages never call the library's computations
         for name in P.VIEWS:
             m.setitem(P.VIEWS, name, refuse)
-        m.setattr(web_data.precomputed, "export_view", refuse_export)
+        m.setattr(web_data, "build_export", refuse_export)
         stored = get_all()
     P.path_of(copy).unlink()  # gone: the pages compute the same thing themselves
     live = get_all()
@@ -248,3 +248,103 @@ def test_outputs_do_not_move_the_version_but_changes_do(stored_case: Path) -> No
         changed = P.fingerprint(case)
         case.log("webhook.x", {})  # an action that only starts like the web's is a change
         assert P.fingerprint(case) != changed
+
+
+@pytest.mark.parametrize("failing", ["view", "index"])
+def test_an_error_in_a_view_or_the_index_leaves_both_unstamped(stored_case: Path, failing: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index is built in a thread beside the views: either one failing fails the stage, after the other is
+    joined, with nothing stamped for the new version and no half-built index left in the case folder."""
+    from ringtrace.case import Case
+    from ringtrace.dissemination import textsearch
+    from ringtrace.stages import views as stage
+
+    def broken(*_a: Any) -> Any:
+        raise RuntimeError(f"broken {failing}")
+
+    if failing == "view":
+        monkeypatch.setitem(P.VIEWS, "who", broken)
+    else:
+        monkeypatch.setattr(textsearch, "build_index", broken)
+    with Case.open(stored_case, actor="tester") as case:
+        case.log("override.country", {"subject": "P0001", "country": "ES", "by": "tester"})
+        fp = P.fingerprint(case)
+        before = sorted(p.name for p in case.path.iterdir())
+        with pytest.raises(RuntimeError, match=f"broken {failing}"):
+            stage.views_stage(case)
+        assert P.Stored.open(case.path, fp) is None
+        assert textsearch._stamp(textsearch.index_path(case.path)) != fp
+        assert sorted(p.name for p in case.path.iterdir()) == before
+
+
+class _FixedTime(datetime):
+    @classmethod
+    def now(cls, tz: Any = None) -> Any:
+        return datetime(2031, 5, 6, 7, 8, 9, tzinfo=tz)
+
+
+def _exports(case: Any, out: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[bytes, bytes, int]:
+    """The default export with the stored views in place and without them (same time of writing), and how many
+    times the persons were read from the database for the first of the two."""
+    from ringtrace.dissemination import export as E
+
+    real, calls = E._persons, [0]
+
+    def counted(con: Any) -> Any:
+        calls[0] += 1
+        return real(con)
+
+    with monkeypatch.context() as m:
+        m.setattr(E, "datetime", _FixedTime)
+        m.setattr(E, "_persons", counted)
+        with_views = E.write_export(case, out / "with.json").read_bytes()
+        n = calls[0]
+        kept = out / "kept.sqlite"
+        P.path_of(case.path).rename(kept)
+        try:
+            live = E.write_export(case, out / "live.json").read_bytes()
+        finally:
+            kept.replace(P.path_of(case.path))
+    return with_views, live, n
+
+
+def test_the_default_export_reuses_the_stored_export_view(stored_case: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from ringtrace.case import Case
+    from ringtrace.dissemination.export import build_export, write_export
+
+    with Case.open(stored_case, actor="tester") as case:
+        with_views, live, reads = _exports(case, tmp_path, monkeypatch)
+        assert reads == 0  # the lists came from the stored view
+        assert with_views == live
+        doc = json.loads(with_views)
+        assert doc["generated_at"] == "2031-05-06T07:08:09Z" and doc["persons"]
+        # with messages or secrets the stored view (neither) is not what is asked for
+        full = json.loads(write_export(case, tmp_path / "m.json", with_messages=True).read_bytes())
+        assert full["messages"] and full["persons"] == doc["persons"]
+        secret = json.loads(write_export(case, tmp_path / "s.json", include_secrets=True).read_bytes())
+        assert {**secret, "generated_at": ""} == {**build_export(case, include_secrets=True), "generated_at": ""}
+
+
+def test_an_export_after_a_change_does_not_use_views_of_the_version_before(
+        stored_case: Path, tmp_path: Path, tiny_operation: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ringtrace
+    from ringtrace.analysis.countries import set_country
+    from ringtrace.case import Case
+    from ringtrace.synth.operation import write_operation
+
+    with Case.open(stored_case, actor="tester") as case:
+        stored, _, _ = _exports(case, tmp_path / "a", monkeypatch)
+        # a decision recorded: an analyst's country for a person, which the export shows
+        person = json.loads(stored)["persons"][0]
+        set_country(case, person["id"], "IS" if person["country"] != "IS" else "NO", "tester", "test")
+        after_decision, live, reads = _exports(case, tmp_path / "b", monkeypatch)
+        assert reads == 1 and after_decision == live and after_decision != stored
+        # a new source, recorded and not yet parsed
+        other = tmp_path / "op"
+        write_operation(other, seed=4, scale="tiny")
+        first = json.loads((other / "operation.json").read_text(encoding="utf-8"))["exhibits"][0]
+        ringtrace.ingest(case, other / first["path"], exhibit="NEW-1", parse=False)
+        after_source, live, reads = _exports(case, tmp_path / "c", monkeypatch)
+        assert reads == 1 and after_source == live
+        assert "NEW-1" in after_source.decode() and "NEW-1" not in stored.decode()

@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, Connection, Text, select, type_coerce
 from ringtrace import TOOL
 from ringtrace.analysis.invites import code_current_at, looks_like_code
 from ringtrace.case import Case
+from ringtrace.dissemination import precomputed
 from ringtrace.dissemination.export_types import (
     ExportDoc,
     FirstShared,
@@ -186,13 +187,17 @@ def build_export(case: Case, with_messages: bool = False, include_secrets: bool 
 
 def write_export(case: Case, out: Path, with_messages: bool = False, include_secrets: bool = False) -> Path:
     """Write the export to ``out`` as a stream: the same bytes as ``json.dumps(build_export(...), indent=1,
-    ensure_ascii=False) + "\\n"``, each list item written as it is read (the file appears whole or not at all)."""
+    ensure_ascii=False) + "\\n"``, each list item written as it is read (the file appears whole or not at all).
+    Without messages or secrets (the default), the lists come from the stored export view when it is this case
+    version's (``_stored_lists``), so the export costs what writing the text costs."""
     out.parent.mkdir(parents=True, exist_ok=True)
     part = out.with_name(out.name + ".part")
     counts: dict[str, int] = {}
     try:
         with case.engine.connect() as con, part.open("w", encoding="utf-8") as f:
             head, lists = _document(con, case, with_messages, include_secrets)
+            if not with_messages and not include_secrets:
+                lists = _stored_lists(con, case, lists)
             buf: list[str] = []
             for chunk in iter_json(head, lists, counts):
                 buf.append(chunk)
@@ -206,6 +211,19 @@ def write_export(case: Case, out: Path, with_messages: bool = False, include_sec
     case.log("export.json", {"path": str(out), "with_messages": with_messages, "persons": counts["persons"],
                              "groups": counts["groups"], "media": counts["media"]})
     return out
+
+
+def _stored_lists(con: Connection, case: Case, lists: list[tuple[str, Iterable[Any]]]
+                  ) -> list[tuple[str, Iterable[Any]]]:
+    """The lists of the export view that ``ringtrace run`` stored for this very case version (``precomputed``:
+    the document without messages or secrets), in place of reading them again; ``lists`` when there is none, or
+    when it was written by another version of the tool. The leading keys (the time of writing) stay fresh."""
+    stored = precomputed.Stored.open(case.path, precomputed.fingerprint(con))
+    ok, doc = stored.get("export") if stored is not None else (False, None)
+    if (not ok or not isinstance(doc, dict) or doc.get("export_version") != EXPORT_VERSION
+            or doc.get("tool") != TOOL or not all(isinstance(doc.get(key), list) for key, _ in lists)):
+        return lists
+    return [(key, doc[key]) for key, _ in lists]
 
 
 # ---- the document as text, exactly as json.dumps(doc, indent=1, ensure_ascii=False) writes it ---------------------

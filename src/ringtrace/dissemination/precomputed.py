@@ -118,17 +118,12 @@ def _senders(case: Case, doc: ExportDoc) -> Any:
     return senders(case)
 
 
-# name -> (case, export) -> value. The export itself is the view "export" (``build_export``, no messages).
+# name -> (case, export) -> value. The export itself is the view "export" (``export.build_export``, no messages;
+# ``export.write_export`` reads it back, so this module does not import that one).
 VIEWS: dict[str, Callable[[Case, ExportDoc], Any]] = {
     "overview": _overview, "who": _who, "suspects": _suspects, "series": _series, "leads": _leads,
     "network": _network, "timeline": _timeline, "senders": _senders,
 }
-
-
-def export_view(case: Case) -> ExportDoc:
-    from ringtrace.dissemination.export import build_export
-
-    return build_export(case)
 
 
 # ---- codec: JSON with a few tagged types ----------------------------------------------------------------------

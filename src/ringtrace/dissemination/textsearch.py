@@ -29,7 +29,6 @@ MAX_TERM_CHARS = 100
 MAX_HITS = 100
 TS_CONFIG = "simple"  # no stemming and no stop words: names, slang and codes are found as written
 WORD = re.compile(r"\w+", re.UNICODE)
-BATCH = 2000
 _locks: dict[Path, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -108,29 +107,40 @@ def _stamp(path: Path) -> str | None:
     return str(row[0]) if row else None
 
 
-def build_index(con: Connection, dest: Path, fp: str) -> Path:
-    """A fresh FTS5 file of every message's text at ``dest``, stamped ``fp``, moved into place in one step."""
+def database_file(con: Connection) -> Path:
+    """The SQLite case database that ``con`` reads (the index is built from the file, outside SQLAlchemy)."""
+    name = con.engine.url.database
+    if not name or name == ":memory:":
+        raise ValueError("the message-word index needs a case database in a file")
+    return Path(name)
+
+
+def build_index(case_db: Path, dest: Path, fp: str) -> Path:
+    """A fresh FTS5 file of every message's text at ``dest``, stamped ``fp``, moved into place in one step.
+
+    The messages are copied by one ``INSERT ... SELECT`` from the case database attached read-only: all of it is
+    SQLite's C code, which releases the GIL, so ``stages.views`` runs it in a thread beside the Python views."""
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.unlink(missing_ok=True)
-    db = sqlite3.connect(tmp)
+    # a URI, so that the ATTACH below may say mode=ro
+    db = sqlite3.connect(tmp.resolve().as_uri(), uri=True, isolation_level=None)
     try:
-        with db:
-            db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            db.execute("CREATE VIRTUAL TABLE msg_fts USING fts5(text, message_id UNINDEXED, "
-                       "tokenize='unicode61 remove_diacritics 2')")
-            m = S.messages
-            q = select(m.c.id, m.c.text).where(m.c.text.is_not(None)).order_by(m.c.id)
-            batch: list[tuple[str, int]] = []
-            for r in con.execute(q.execution_options(stream_results=True, yield_per=BATCH)):
-                batch.append((r.text, r.id))
-                if len(batch) >= BATCH:
-                    db.executemany("INSERT INTO msg_fts (text, message_id) VALUES (?, ?)", batch)
-                    batch.clear()
-            if batch:
-                db.executemany("INSERT INTO msg_fts (text, message_id) VALUES (?, ?)", batch)
-            db.execute("INSERT INTO meta (key, value) VALUES ('version', ?)", (fp,))
-    finally:
+        db.execute("PRAGMA busy_timeout=30000")
+        db.execute("ATTACH DATABASE ? AS c", (case_db.resolve().as_uri() + "?mode=ro",))
+        db.execute("BEGIN")
+        db.execute("CREATE TABLE main.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        db.execute("CREATE VIRTUAL TABLE main.msg_fts USING fts5(text, message_id UNINDEXED, "
+                   "tokenize='unicode61 remove_diacritics 2')")
+        # rowids 1..n in message order, as the batches through SQLAlchemy gave them
+        db.execute("INSERT INTO main.msg_fts (text, message_id) "
+                   "SELECT text, id FROM c.messages WHERE text IS NOT NULL ORDER BY id")
+        db.execute("INSERT INTO main.meta (key, value) VALUES ('version', ?)", (fp,))
+        db.execute("COMMIT")
+    except BaseException:
         db.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    db.close()
     os.replace(tmp, dest)
     return dest
 
@@ -150,5 +160,5 @@ def ensure_index(con: Connection, case_path: Path, fp: str) -> Path:
     path = index_path(case_path)
     with _lock(path):
         if _stamp(path) != fp:
-            build_index(con, path, fp)
+            build_index(database_file(con), path, fp)
     return path

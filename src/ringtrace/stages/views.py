@@ -1,6 +1,7 @@
 """The views stage, last in ``run``: the read views a case's pages need (``dissemination.precomputed``) and, on
 SQLite, the message-word index (``dissemination.textsearch``), computed once per case version so the first person
-to open a page after a run does not wait for them.
+to open a page after a run does not wait for them. The index is SQLite's work alone and is built in a thread while
+the Python views are computed, joined before anything is stamped.
 
 The views are computed from the case as it is when the stage starts; if anything changed it meanwhile (another
 writer's decision), they are not stamped and the readers compute them again. Library calls that record what they
@@ -10,6 +11,7 @@ computed (``analysis.series``) are collected into the stage's single ``stage.vie
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from sqlalchemy import Connection
 
 from ringtrace.case import Case
 from ringtrace.dissemination import precomputed, textsearch
+from ringtrace.dissemination.export import build_export
 from ringtrace.stages import Progress, noop_progress
 
 
@@ -31,6 +34,26 @@ class _Collecting(Case):
         self.entries.append({"action": action, **detail})
 
 
+def _index_in_thread(case: Case, fp: str) -> tuple[Path, Future[float]] | None:
+    """On SQLite, the message-word index built in a thread (SQLite's C code, the GIL released) while the Python
+    views are computed; the future gives its seconds. PostgreSQL searches its own GIN index (migration 0006)."""
+    if case.engine.dialect.name != "sqlite":
+        return None
+    with case.engine.connect() as con:
+        case_db = textsearch.database_file(con)
+    tmp = textsearch.index_path(case.path).with_name(".web-search.next.sqlite")
+
+    def build() -> float:
+        t = time.perf_counter()
+        textsearch.build_index(case_db, tmp, fp)
+        return time.perf_counter() - t
+
+    pool = ThreadPoolExecutor(1, thread_name_prefix="views-index")
+    job = pool.submit(build)
+    pool.shutdown(wait=False)  # no more jobs; the one submitted runs on
+    return tmp, job
+
+
 def views_stage(case: Case, progress: Progress | None = None) -> dict[str, Any]:
     """Compute and store every view; returns what the audit entry says (views, seconds, stamped or not)."""
     prog = progress or noop_progress
@@ -41,26 +64,28 @@ def views_stage(case: Case, progress: Progress | None = None) -> dict[str, Any]:
     values: dict[str, Any] = {}
     total = len(precomputed.VIEWS) + 2
     prog("views", 0, total)
-    t = time.perf_counter()
-    doc = precomputed.export_view(quiet)
-    values["export"] = doc
-    seconds["export"] = time.perf_counter() - t
-    for i, (name, make) in enumerate(precomputed.VIEWS.items(), start=1):
-        prog("views", i, total)
+    index = _index_in_thread(case, before)
+    try:
         t = time.perf_counter()
-        values[name] = make(quiet, doc)
-        seconds[name] = time.perf_counter() - t
-    sqlite = case.engine.dialect.name == "sqlite"
-    index_tmp: Path | None = None
-    if sqlite:  # PostgreSQL searches its own GIN index (migration 0006)
-        prog("views", total - 1, total)
-        t = time.perf_counter()
-        index_tmp = textsearch.index_path(case.path).with_name(".web-search.next.sqlite")
-        with case.engine.connect() as con:
-            textsearch.build_index(con, index_tmp, before)
-        seconds["search_index"] = time.perf_counter() - t
+        doc = build_export(quiet)
+        values["export"] = doc
+        seconds["export"] = time.perf_counter() - t
+        for i, (name, make) in enumerate(precomputed.VIEWS.items(), start=1):
+            prog("views", i, total)
+            t = time.perf_counter()
+            values[name] = make(quiet, doc)
+            seconds[name] = time.perf_counter() - t
+        if index is not None:
+            prog("views", total - 1, total)
+            seconds["search_index"] = index[1].result()  # joined before the stamp; its error is the stage's
+    except BaseException:
+        if index is not None:
+            wait([index[1]])  # a view failed: the index is not stamped either (and its file not left behind)
+            index[0].unlink(missing_ok=True)
+        raise
+    index_tmp = index[0] if index is not None else None
     detail: dict[str, Any] = {"views": sorted(values), "seconds": {k: round(v, 2) for k, v in seconds.items()},
-                              "search_index": "sqlite fts5" if sqlite else "postgresql gin",
+                              "search_index": "sqlite fts5" if index is not None else "postgresql gin",
                               "computed": quiet.entries[:20]}
     with case.begin() as con:
         unchanged = precomputed.fingerprint(con) == before

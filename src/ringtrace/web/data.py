@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from ringtrace.case import Case
 from ringtrace.dissemination import precomputed
+from ringtrace.dissemination.export import build_export
 from ringtrace.dissemination.export_types import ExportDoc, Media
 from ringtrace.store import schema as S
 
@@ -98,7 +99,7 @@ class CaseCache:
         self._data.pop(case.path, None)
         stored = precomputed.Stored.open(case.path, ver)
         ok, found = stored.get("export") if stored is not None else (False, None)
-        doc: ExportDoc = found if ok and found is not None else precomputed.export_view(case)
+        doc: ExportDoc = found if ok and found is not None else build_export(case)
         cd = CaseData(doc, {}, ver, stored=stored)
         ov = cd.view("overview", case)
         cd.counts, cd.problems = ov["counts"], ov["problems"]
