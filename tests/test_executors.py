@@ -136,6 +136,7 @@ def _ingest_case(op: Path, where: Path, executor: Executor | None
                     for t in (S.source_files, S.problems, S.messages, S.accounts, S.chats)}
             # hashed while ingesting or by the hash stage, the media rows are the same (stored in another order)
             rows["media"] = [tuple(r) for r in con.execute(select(S.media).order_by(S.media.c.sha256))]
+        assert done.media == len(rows["media"]) > 0  # what run says is in the case, wherever it was hashed
         # the seals the parse made from the rows it wrote are those read back from the database
         assert {d["source_id"]: d["seal"] for d in recorded} == seals
         return _strip(build_export(case, with_messages=True)), seals, rows

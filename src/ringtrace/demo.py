@@ -84,7 +84,7 @@ def run_demo(out: Path, seed: int = 1, scale: str = "small", progress: Callable[
     ingest_operation(case, op_dir, progress, say)
     say("4. running the pipeline: hash media, match known material, analyse the network")
     res = run(case, progress=progress) if progress else run(case)
-    say(f"   {res.hashed} media hashed, {res.matches} matches")
+    say(f"   {res.media} media hashed ({res.hashed} by this run, the rest while ingesting), {res.matches} matches")
     export = write_export(case, out / "export.json")
     reports = write_report(case, out / "report")
     case.close()

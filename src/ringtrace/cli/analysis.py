@@ -34,7 +34,8 @@ def run(case: CaseArg,
         res = run_stages(c, executor=ex, progress=cb)
     if ex is not None:
         ex.close()
-    console.print(f"parsed {len(res.parsed)} sources, hashed {res.hashed} media, read {res.text.documents} "
+    console.print(f"parsed {len(res.parsed)} sources, hashed {res.hashed} media ({res.media} in the case), "
+                  f"read {res.text.documents} "
                   f"documents and {res.text.pictures} pictures of paper ({res.text.lines} lines), {res.matches} "
                   "matches, analysis done" + (f", {len(res.views)} views stored for the web." if res.views else "."))
     console.print(f"Next: ringtrace report {shown(str(case))}  |  ringtrace export {shown(str(case))} --out x.json")

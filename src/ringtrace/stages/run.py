@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ringtrace.case import Case
 from ringtrace.compute import Executor
@@ -34,7 +34,8 @@ from ringtrace.store import schema as S
 @dataclass
 class RunResult:
     parsed: list[int] = field(default_factory=list)
-    hashed: int = 0
+    hashed: int = 0  # by this run's hash stage
+    media: int = 0  # hashed in the case in all (ingest_many hashes while it reads: see stages.hash.IdleHashing)
     text: TextStageResult = field(default_factory=TextStageResult)
     matches: int = 0
     analyzed: bool = False
@@ -51,6 +52,8 @@ def _parse(case: Case, executor: Executor | None, progress: Progress, res: RunRe
 
 def _hash(case: Case, executor: Executor | None, progress: Progress, res: RunResult) -> None:
     res.hashed = hash_stage(case, executor, progress)  # what ingest_many hashed already is skipped
+    with case.engine.connect() as con:
+        res.media = con.execute(select(func.count()).select_from(S.media)).scalar_one()
 
 
 def _text(case: Case, executor: Executor | None, progress: Progress, res: RunResult) -> None:
