@@ -12,6 +12,7 @@ with its basis); invite-link ties use them as evidence that the poster of a link
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -216,30 +217,40 @@ def _conduct(con: Connection, only: int | None, first: dict[str, FirstShare] | N
 
 def _known_received(con: Connection, out: dict[int, dict[str, Any]], per_group: dict[tuple[int, int], list[Any]],
                     known: set[str]) -> None:
-    """Known items posted by others in a group while the person was a member (distinct items)."""
+    """Known items posted by others in a group while the person was a member (distinct items). A group's posts
+    are sorted by time once, so each membership interval takes its posts by bisection, not by testing them all."""
     if not known:
         return
     chats: dict[int, list[int]] = {}
     for g, c in con.execute(select(S.group_chats.c.group_id, S.group_chats.c.chat_id)):
         chats.setdefault(g, []).append(c)
     acc = {a: p for p, a in con.execute(select(S.person_accounts.c.person_id, S.person_accounts.c.account_id))}
-    posts: dict[int, list[tuple[datetime, str, int | None]]] = {}
+    timed: dict[int, list[tuple[datetime, str, int | None]]] = {}  # a group's posts with a time, in time order
+    untimed: dict[int, list[tuple[str, int | None]]] = {}  # ... and those without one
     m, mm = S.messages, S.message_media
     gids = sorted({g for _p, g in per_group})
     for gid in gids:
         q = (select(m.c.at, mm.c.sha256, m.c.sender_id).join(mm, mm.c.message_id == m.c.id)
              .where(m.c.chat_id.in_(chats.get(gid, []))).where(mm.c.sha256.in_(sorted(known))))
-        posts[gid] = [(utc(r.at) or datetime.min, r.sha256, acc.get(r.sender_id)) for r in con.execute(q)]
+        posts = timed[gid] = []
+        for r in con.execute(q):
+            at = utc(r.at)
+            if at is None:
+                untimed.setdefault(gid, []).append((r.sha256, acc.get(r.sender_id)))
+            else:
+                posts.append((at, r.sha256, acc.get(r.sender_id)))
+        posts.sort(key=lambda p: p[0])
+    times = {gid: [p[0] for p in posts] for gid, posts in timed.items()}
     for (pid, gid), ivs in per_group.items():
-        got = set()
-        for at, sha, sender in posts.get(gid, []):
-            if sender == pid:
-                continue
-            for iv in ivs:
-                f, t = utc(iv.from_at), utc(iv.to_at)
-                if (f is None or f <= at) and (t is None or at <= t):
-                    got.add(sha)
-                    break
+        posts, at_of = timed.get(gid, []), times.get(gid, [])
+        got: set[str] = set()
+        for iv in ivs:
+            f, t = utc(iv.from_at), utc(iv.to_at)
+            lo = 0 if f is None else bisect_left(at_of, f)
+            hi = len(posts) if t is None else bisect_right(at_of, t)
+            got.update(sha for _at, sha, sender in posts[lo:hi] if sender != pid)
+            if f is None and t is None:  # a membership without bounds holds the posts without a time too
+                got.update(sha for sha, sender in untimed.get(gid, []) if sender != pid)
         out[pid]["known_received"] += len(got)
 
 
