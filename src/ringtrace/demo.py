@@ -50,7 +50,8 @@ def ingest_operation(case: Case, op_dir: Path, progress: Callable[[str, int, int
             configure(case, ex["exhibit"], paper=True, langs=ex.get("languages"))
     if say:
         for ex, r in zip(exhibits, results, strict=True):
-            what = ", ".join(sorted({f for f, _ in r.parse.units})) if r.parse else "already in the case"
+            formats = ", ".join(sorted({f for f, _ in r.parse.units})) if r.parse else "already in the case"
+            what = formats or "no app data to parse: its files are hashed and read"
             say(f"  {ex['exhibit']}: {r.files} files ({what})")
     for hl in manifest.get("hashlists", []):
         res = import_hashset(case, op_dir / hl["path"], name=hl["name"], format=hl.get("format"))
