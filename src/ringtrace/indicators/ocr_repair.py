@@ -32,6 +32,7 @@ _PLUS = re.compile(r"(?<![\w+])[#¥£*“”\"](?=\s?\d{1,3}[\s.-]?\d)")
 DIGIT_FOR = {"O": "0", "o": "0", "C": "0", "D": "0", "U": "0", "l": "1", "I": "1", "|": "1", "Z": "2", "z": "2",
              "S": "5", "b": "6", "G": "6", "T": "7", "B": "8", "g": "9", "q": "9"}
 _LIKE = re.escape("".join(DIGIT_FOR))
+_TO_DIGITS = str.maketrans(DIGIT_FOR)  # every look-alike letter of a run as its digit
 # a number with letters read for digits in it ("2OC9", "ZO2C", "C2/07/2C16"): at least one digit, the rest digits,
 # look-alike letters and separators between them (media.ocr's plausibility takes such a word for a number misread)
 MISREAD_NUMBER = re.compile(rf"(?=[^\d]*\d)[\d{_LIKE}](?:[\d{_LIKE}]|[/.:\-](?=[\d{_LIKE}]))*")
@@ -118,22 +119,21 @@ def common_domain(domain: str) -> str | None:
     return near[0][1]
 
 
-def _valid_date(a: str, b: str, c: str) -> bool:
-    """Whether digits read as a numeric date's parts make a day of 1900-2099 in some order of day and month."""
+def _real_day(year: int, month: int, day: int) -> bool:
     try:
-        if len(a) == 4:
-            return 1900 <= int(a) <= 2099 and bool(date(int(a), int(b), int(c)))
-        if len(c) != 4 or not 1900 <= int(c) <= 2099:
-            return False
-        for d, m in ((int(a), int(b)), (int(b), int(a))):
-            try:
-                date(int(c), m, d)
-                return True
-            except ValueError:
-                continue
+        date(year, month, day)
     except ValueError:
         return False
-    return False
+    return True
+
+
+def _valid_date(a: str, b: str, c: str) -> bool:
+    """Whether digits read as a numeric date's parts make a day of 1900-2099 in some order of day and month."""
+    if len(a) == 4:
+        return 1900 <= int(a) <= 2099 and _real_day(int(a), int(b), int(c))
+    if len(c) != 4 or not 1900 <= int(c) <= 2099:
+        return False
+    return _real_day(int(c), int(b), int(a)) or _real_day(int(c), int(a), int(b))
 
 
 def repair_ocr(line: str, month_of: Callable[[str], str | None] = lambda word: None) -> Repaired:
@@ -154,12 +154,11 @@ def repair_ocr(line: str, month_of: Callable[[str], str | None] = lambda word: N
             fixes.append(f"{''.join(run[i] for i in wrong)!r} read as digits in a number")
     for m in _NUMERIC_DATE.finditer(text):
         run = m.group(0)
-        parts = ["".join(DIGIT_FOR.get(c, c) for c in m.group(g)) for g in "abc"]
+        parts = [m.group(g).translate(_TO_DIGITS) for g in "abc"]
         if (run.replace(m.group("s"), "").isdigit() or sum(c.isdigit() for c in run) < 4
                 or not _valid_date(*parts)):
             continue
-        for i, c in enumerate(run):
-            chars[m.start() + i] = DIGIT_FOR.get(c, c)
+        chars[m.start():m.end()] = list(run.translate(_TO_DIGITS))
         fixes.append(f"{run!r} read as a date")
     for m in _DASH_GLUED.finditer(text):
         chars[m.start()] = ","
@@ -193,7 +192,7 @@ def repair_ocr(line: str, month_of: Callable[[str], str | None] = lambda word: N
         month = month_of(word)
         if month is None or (day.isdigit() and year.isdigit() and month == word):
             continue
-        mapped = "".join(DIGIT_FOR.get(c, c) for c in year)
+        mapped = year.translate(_TO_DIGITS)
         if sum(c.isdigit() for c in day + year) < 2 or not 1900 <= int(mapped) <= 2099:
             continue
         for g, table in (("d", _ONE_NOUGHT), ("y", DIGIT_FOR)):
