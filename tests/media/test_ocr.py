@@ -463,3 +463,23 @@ def test_pages_without_text_are_those_with_next_to_nothing_on_them() -> None:
              TextLine(4, 2, "Alba Quarles, 27, Málaga")]
     assert pages_without_text(lines, 5) == [2, 3, 5]
     assert page_spans([1, 2, 3, 5, 7, 8]) == "1-3, 5, 7-8"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("rapidocr") is None, reason="the documents extra's rapidocr")
+def test_second_reader_loads_its_models_without_the_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    # RapidOCR downloads a model it cannot find (or whose digest differs) in its package; ours must come from the
+    # wheel: with every connection refused the engine still loads (a download attempt would make it None)
+    import socket
+
+    from ringtrace.media import ocr
+
+    def refuse(*_a: object, **_k: object) -> None:
+        raise OSError("network use in a test of the second reader")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    ocr.rapid_engine.cache_clear()
+    try:
+        assert ocr.rapid_engine() is not None
+    finally:
+        ocr.rapid_engine.cache_clear()
