@@ -29,8 +29,10 @@ to, never messages; their result codes are in the code table (schema android-cal
 from __future__ import annotations
 
 import binascii
+import os
 import re
 import sqlite3
+import stat
 import tempfile
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
@@ -365,6 +367,7 @@ MEDIA_PREFIXES = (
     "data/media/0/Android/media/com.whatsapp/WhatsApp",
 )
 MEDIA_SEARCH_LEVELS = 6
+FOLDER_CACHE = 4096  # real paths of media folders kept per unit
 # Legacy rows keep the file path inside a Java-serialised blob (thumb_image); fish it out as text.
 _LEGACY_PATH = re.compile(rb"(?:[\x20-\x7e]*?/)?(Media/[\x20-\x7e]{1,300}?\.[A-Za-z0-9]{2,5})(?![A-Za-z0-9])")
 _JID_IN_BLOB = re.compile(rb"(\d{5,20})@(s\.whatsapp\.net|lid)")
@@ -529,6 +532,9 @@ class MediaResolver:
         self.prefixes = prefixes
         self.marker = marker
         self._bases: list[Path] | None = None
+        self._folders: dict[tuple[str, str], str] = {}
+        r = str(self.root)
+        self._root_dir = r if r.endswith("/") else r + "/"  # what a path inside the exhibit starts with
 
     def bases(self) -> list[Path]:
         if self._bases is None:
@@ -556,6 +562,39 @@ class MediaResolver:
         rel = p[idx:]
         if not bases or ".." in rel.split("/"):
             return None
+        # pathlib's normal form of ``rel`` (empty and "." parts dropped), split into its folder and its name
+        parts = [x for x in rel.split("/") if x and x != "."]
+        if not parts:
+            return self._resolve_paths(bases, rel)
+        folder, name = "/".join(parts[:-1]), parts[-1]
+        for base in bases:
+            b = str(base)
+            cand = f"{b}/{folder}/{name}" if folder else f"{b}/{name}"
+            try:
+                if not stat.S_ISREG(os.stat(cand).st_mode):
+                    continue
+                if stat.S_ISLNK(os.lstat(cand).st_mode):
+                    real = os.path.realpath(cand)
+                else:  # the real path of a plain file is its folder's real path (looked up once per folder) and name
+                    real = os.path.join(self._real_folder(b, folder), name)
+            except (OSError, ValueError):  # as Path.is_file: unreadable or impossible (NUL) paths are not files
+                continue
+            if real.startswith(self._root_dir):
+                return real[len(self._root_dir):]
+        return None
+
+    def _real_folder(self, base: str, folder: str) -> str:
+        """``os.path.realpath`` of a folder under a base, cached (a hostile database names at most so many)."""
+        key = (base, folder)
+        real = self._folders.get(key)
+        if real is None:
+            real = os.path.realpath(f"{base}/{folder}" if folder else base)
+            if len(self._folders) < FOLDER_CACHE:
+                self._folders[key] = real
+        return real
+
+    def _resolve_paths(self, bases: list[Path], rel: str) -> str | None:
+        """The same look-up through pathlib, for a declared path with nothing after its marker."""
         for base in bases:
             cand = base / rel
             try:
