@@ -14,6 +14,7 @@ readable through ``FORMAT_ALIASES`` / ``canonical_format``.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -50,9 +51,16 @@ class Candidate:
 
     @cached_property
     def head(self) -> bytes:
+        # unbuffered, by the path's string: read once per file of the exhibit, so no Path or buffer made for it
         try:
-            with self.path.open("rb") as fh:
-                return fh.read(HEAD_BYTES)
+            with open(os.path.join(self.root, self.relpath), "rb", buffering=0) as fh:
+                data = fh.read(HEAD_BYTES)
+                while data is not None and 0 < len(data) < HEAD_BYTES:  # a short read before the end: read on
+                    more = fh.read(HEAD_BYTES - len(data))
+                    if not more:
+                        break
+                    data += more
+                return data or b""
         except OSError:
             return b""
 

@@ -74,6 +74,8 @@ class ZoneIdentifier(SourceFormat):
     def claim(self, candidate: Candidate) -> int:
         if candidate.size > MAX_BYTES:
             return 0
+        if b"[" not in candidate.head[:1024]:
+            return 0  # no "[" byte (UTF-8 or UTF-16): the text cannot start with the section; nothing decoded
         return 90 if decode(candidate.head[:1024]).lstrip().lower().startswith(SECTION) else 0
 
     def read(self, unit: Unit, options: ReadOptions) -> Iterator[Record]:

@@ -247,13 +247,16 @@ def _looks_proto(head: bytes) -> bool:
 
 def crypt_version(candidate: Candidate) -> str | None:
     """'crypt12'..'crypt15' by header (and name, for crypt12's raw header), or None."""
+    name = candidate.name
+    m = _NAME.match(name)
+    if m is None and not name.endswith((".crypt14", ".crypt15")):
+        return None  # every answer below needs one of these names: no header parsed for the exhibit's other files
     head = candidate.head
     if candidate.is_sqlite or len(head) < CRYPT12_HEADER:
         return None
     hdr = parse_proto_header(head)
-    if hdr is not None and (candidate.name.endswith((".crypt14", ".crypt15")) or _NAME.match(candidate.name)):
+    if hdr is not None:
         return hdr.version
-    m = _NAME.match(candidate.name)
     if m and m.group(2) != "12" and _looks_proto(head):
         return f"crypt{m.group(2)}"
     if m and m.group(2) == "12" and head[:2] == b"\x00\x01":
