@@ -54,7 +54,7 @@ UNSURE_CONFIDENCE = 85.0  # a reading under this mean character confidence (hand
 # read again larger, and the more confident reading kept: small or looping hands read much better larger, others
 # worse, and Tesseract's confidence tells which (bench/results/ocr.md)
 UPSCALE = 1.5
-RAPID_DET_SIDE: int | None = 1024  # RapidOCR's detector reads a copy of the page at most this many pixels a side:
+RAPID_DET_SIDE: int | None = 1280  # RapidOCR's detector reads a copy of the page at most this many pixels a side:
 # its peak memory and CPU follow the copy's pixels (bench/results/pipeline.md, helper ocrmem); None: full size
 RAPID_BAND = 0.5  # two lines are of one band of the page when they share this much of the taller one's height
 _JUNK = frozenset("|©®¢€{}[]<>§\\~^¥£™")
