@@ -5,7 +5,10 @@ DOCX gives it), OCR of printed pages (DejaVu Sans, scans and phone photos) and O
 (every handwriting-like font installed from Debian's packages). Goals (issue 15): printed >= 0.95 both; handwriting
 reported, goal >= 0.8. OCR readings are compared page by page (OCR may split or join lines).
 
-    python bench/bench_notes.py [--pages 12]
+    python bench/bench_notes.py [--pages 12] [--sides none,1024] [--no-alone] [--out PATH]
+
+``--sides``: the second reader's rows once per RapidOCR detector side limit (``media.ocr.RAPID_DET_SIDE``; none:
+the page at full size), the order turned at every style so that neither side always runs first.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from datetime import date
 from pathlib import Path
 
 from ringtrace.indicators.note_entities import NoteLine, extract_note_entities
+from ringtrace.media import ocr as ocr_module
 from ringtrace.media.ocr import ocr_picture, rapid_engine
 from ringtrace.synth.formats.notes import (
     PRINT_FONT,
@@ -32,7 +36,7 @@ from ringtrace.synth.formats.notes import (
 from ringtrace.synth.notes_truth import Score, score
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_ocr import accuracy  # noqa: E402
+from bench_ocr import accuracy, det_side  # noqa: E402
 
 OUT = Path(__file__).parent / "results" / "notes.md"
 
@@ -61,11 +65,17 @@ def _read(pages, style_of, second: bool):  # type: ignore[no-untyped-def]
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=12)
+    ap.add_argument("--sides", default=None, help="RapidOCR detector side limits, comma-separated (none: full size)")
+    ap.add_argument("--no-alone", action="store_true", help="leave out the Tesseract-alone rows")
+    ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args()
+    sides = [det_side(x) for x in args.sides.split(",")] if args.sides else [ocr_module.RAPID_DET_SIDE]
     load = os.getloadavg()[0]
     pages = compose_pages(seed=7, n_pages=args.pages)
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one Tesseract thread, as the text stage runs it in a pool
-    rapid_engine()  # loaded once before timing (a process of the text stage loads it once too)
+    for side in sides:  # loaded once before timing (a process of the text stage loads it once too)
+        ocr_module.RAPID_DET_SIDE = side
+        rapid_engine()
     rows: list[tuple[str, Score, float, int, float | None]] = []
 
     t0 = time.perf_counter()
@@ -82,8 +92,13 @@ def main() -> None:
               for m in ("scan", "photo")]
     styles += [(f"handwriting font {name} (scans)", lambda pn, p=path: RenderStyle(font=p, medium="scan", size=44))
                for name, path in sorted(available_hand_fonts().items())]
-    for label, style in styles:
-        for second, how in ((False, "Tesseract alone (before)"), (True, "+ RapidOCR (PP-OCRv6) on unsure pages (now)")):
+    for k, (label, style) in enumerate(styles):
+        runs: list[tuple[bool, str, int | None]] = [] if args.no_alone else [(False, "Tesseract alone (before)", None)]
+        for side in sides if k % 2 == 0 else sides[::-1]:
+            limit = "" if len(sides) == 1 else f", detector side {side or 'full'}"
+            runs.append((True, f"+ RapidOCR (PP-OCRv6) on unsure pages{limit} (now)", side))
+        for second, how, side in runs:
+            ocr_module.RAPID_DET_SIDE = side
             f, secs, acc = _read(pages, style, second)
             rows.append((f"OCR, {label}, {how}", score(pages, f, by_line=False), secs, len(pages), acc))
             print(rows[-1][0], f"{rows[-1][1].recall:.3f}", flush=True)
@@ -108,7 +123,7 @@ def main() -> None:
         ocr = f"{secs / n:.2f}" if label.startswith("OCR") else "-"
         chars = f"{acc:.3f}" if acc is not None else "-"
         lines.append(f"| {label} | {written} | {s.precision:.3f} | {s.recall:.3f} | {kinds} | {chars} | {ocr} |")
-    OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
 

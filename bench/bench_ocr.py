@@ -9,7 +9,12 @@ fourth page is photographed sideways (turned 90 degrees), every sixth from the s
 Character accuracy = 1 - CER, the Levenshtein distance between the rendered lines and the lines read (both joined
 by newlines, runs of spaces made one) over the rendered length, clipped at 0.
 
-    python bench/bench_ocr.py [--pages 3] [--seed 5] [--out bench/results/ocr-run.json]
+    python bench/bench_ocr.py [--pages 3] [--seed 5] [--out bench/results/ocr-run.json] [--det-side 1280|none]
+    python bench/bench_ocr.py --memory PICTURE... [--sides none,1280] [--rounds 2]
+
+``--memory``: each picture read as the text stage reads it (``ocr_picture``) in a fresh process per RapidOCR
+detector side limit, the limits alternating round by round; the child's peak RSS (``ru_maxrss`` by ``os.wait4``),
+its CPU seconds for the page (Tesseract's too) and for RapidOCR alone (``read_rapid``), after the engine is loaded.
 """
 
 from __future__ import annotations
@@ -23,11 +28,13 @@ import random
 import resource
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 from PIL import Image
 
+from ringtrace.media import ocr
 from ringtrace.media.ocr import ocr_picture, rapid_engine, tesseract_version
 from ringtrace.synth.formats.notes import (
     PRINT_FONT,
@@ -76,14 +83,78 @@ def peer(data: bytes, langs: str) -> list[str]:
     return out.splitlines()
 
 
+def det_side(text: str) -> int | None:
+    """``none`` (RapidOCR's own rule: the page at full size) or a side in pixels."""
+    return None if text.lower() == "none" else int(text)
+
+
+def _child(path: Path, side: int | None) -> None:
+    """One page read in this fresh process with the detector limit ``side``; its figures as JSON on stdout."""
+    from ringtrace.media.images import open_checked
+
+    ocr.RAPID_DET_SIDE = side
+    rapid_engine()  # loaded before timing, as a text worker loads it once
+    spent = [0.0]
+    read = ocr.read_rapid
+
+    def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+        t = _cpu()
+        try:
+            return read(*args, **kwargs)
+        finally:
+            spent[0] += _cpu() - t
+
+    ocr.read_rapid = timed  # type: ignore[assignment]
+    img = open_checked(path.read_bytes())
+    img.load()
+    loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0 = _cpu()
+    res = ocr_picture(img, "eng")
+    print(json.dumps({"cpu_s": _cpu() - t0, "rapid_s": spent[0], "rss_loaded_mb": loaded, "by": res.by,
+                      "lines": [ln.text for ln in res.lines]}))
+
+
+def memory(paths: list[Path], sides: list[int | None], rounds: int) -> None:
+    """Peak RSS and CPU of one OCR process a page, every side limit in turn, round after round."""
+    print(f"{'picture':<28} {'det side':>8} {'peak RSS MB':>11} {'after load':>10} {'page CPU s':>10} "
+          f"{'RapidOCR CPU s':>14}  lines")
+    for r in range(rounds):
+        for path in paths:
+            for side in (sides if r % 2 == 0 else sides[::-1]):
+                cmd = [sys.executable, __file__, "--child", str(path), "--det-side", str(side).lower()]
+                proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)  # noqa: S603
+                out = proc.stdout.read() if proc.stdout else ""
+                _, status, ru = os.wait4(proc.pid, 0)
+                if status:
+                    raise SystemExit(f"{cmd} failed: {status}")
+                got = json.loads(out)
+                print(f"{path.name:<28} {str(side):>8} {ru.ru_maxrss / 1024:>11.0f} {got['rss_loaded_mb']:>10.0f} "
+                      f"{got['cpu_s']:>10.2f} {got['rapid_s']:>14.2f}  {len(got['lines'])} "
+                      f"({'RapidOCR' if 'rapidocr' in got['by'] else 'Tesseract only'})", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pages", type=int, default=3, help="pages per font")
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--out", type=Path, default=None, help="write every page's figures here (JSON)")
+    ap.add_argument("--det-side", type=det_side, default=ocr.RAPID_DET_SIDE,
+                    help="RapidOCR detector side limit (none: the page at full size)")
+    ap.add_argument("--memory", type=Path, nargs="+", default=None, help="pictures to measure memory on")
+    ap.add_argument("--sides", default="none,1280", help="--memory: the detector side limits compared")
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--child", type=Path, default=None, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if shutil.which("tesseract") is None:
         raise SystemExit("tesseract is not installed")
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one core each side: the figures compare like with like
+    if a.child:
+        _child(a.child, a.det_side)
+        return
+    if a.memory:
+        memory(a.memory, [det_side(x) for x in a.sides.split(",")], a.rounds)
+        return
+    ocr.RAPID_DET_SIDE = a.det_side
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one core each side: the figures compare like with like
     rapid_engine()  # loaded before timing (once a process)
     fonts = {"print (dejavu-sans)": PRINT_FONT, **{f"hand ({k})": v for k, v in available_hand_fonts().items()}}

@@ -210,6 +210,37 @@ def test_rapidocr_reads_a_page_turned_upright_first() -> None:
     assert all(ln.box and ln.box.left + ln.box.width <= 1100 and ln.box.top + ln.box.height <= 420 for ln in res.lines)
 
 
+@needs_rapidocr
+def test_rapidocr_detects_on_a_copy_bounded_in_size_and_recognises_the_page_itself(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # the detector's memory grows with the pixels it is given (~700 MB on a page at full size): it gets a copy at
+    # most RAPID_DET_SIDE a side, while its boxes come back in pixels of the page and the recogniser reads the page
+    from rapidocr.ch_ppocr_det.utils import DetPreProcess
+
+    from ringtrace.media import ocr
+
+    side = ocr.RAPID_DET_SIDE
+    assert side is not None and side < 2000  # under RapidOCR's own bound, else nothing is bounded
+    seen: list[tuple[int, ...]] = []
+    resize = DetPreProcess.resize
+
+    def spy(self: DetPreProcess, img: object) -> object:
+        out = resize(self, img)
+        seen.append(getattr(out, "shape", ()))
+        return out
+
+    monkeypatch.setattr(DetPreProcess, "resize", spy)
+    page = _page(seed=6, n=3)
+    st = RenderStyle(medium="scan", size=60, page_px=(1900, 1300), noise=2.0)  # larger than the side on both axes
+    lines = ocr.read_rapid(render_page_image(page, st, seed=1), 0)
+    assert lines is not None and seen
+    assert all(max(sh[:2]) <= side + 16 for sh in seen), seen  # rounded to a multiple of 32
+    assert _cer("\n".join(page.texts), "\n".join(ln.text for ln in lines)) < 0.1
+    # boxes in pixels of the page, not of the detector's copy: the text runs past the copy's width
+    assert max(ln.box.left + ln.box.width for ln in lines if ln.box) > side
+    assert all(ln.box and ln.box.left + ln.box.width <= 1900 and ln.box.top + ln.box.height <= 1300 for ln in lines)
+
+
 @needs_tesseract
 def test_without_rapidocr_tesseract_reads_alone_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     from ringtrace.media import ocr
@@ -478,8 +509,8 @@ def test_second_reader_loads_its_models_without_the_network(monkeypatch: pytest.
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    ocr.rapid_engine.cache_clear()
+    ocr._rapid_engine.cache_clear()
     try:
         assert ocr.rapid_engine() is not None
     finally:
-        ocr.rapid_engine.cache_clear()
+        ocr._rapid_engine.cache_clear()

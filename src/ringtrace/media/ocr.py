@@ -13,11 +13,13 @@ is made again on the page enlarged 1.5 times, and the more confident one kept (`
 A reading Tesseract is unsure of (mean confidence under ``UNSURE_CONFIDENCE``: handwriting) is read a second time,
 by a recogniser of another kind: RapidOCR (``rapidocr`` 3.x, its PP-OCRv6 small detection and recognition ONNX
 models shipped inside its wheel, run by onnxruntime), on the page as Tesseract turned it (orientation is settled
-before either recognises). Its text boxes are gathered into lines; each Tesseract line is set against the RapidOCR
-line(s) beside it (the same band of the page) and fused word by word (``combine``): PP-OCRv6 reads handwriting far
-better than Tesseract's LSTM (bench/results/ocr.md), so where the two differ its word is kept unless it is one no
-writer writes and Tesseract's is not; words both read alike keep the spelling with the accents. Every line says
-which engine read it (``TextLine.by``). Without RapidOCR installed, Tesseract's reading stands, with a note saying so.
+before either recognises); its detector finds the lines on a copy of the page at most ``RAPID_DET_SIDE`` pixels a
+side (at full size it took ~700 MB a page), its recogniser reads them on the page itself. Its text boxes are
+gathered into lines; each Tesseract line is set against the RapidOCR line(s) beside it (the same band of the page)
+and fused word by word (``combine``): PP-OCRv6 reads handwriting far better than Tesseract's LSTM
+(bench/results/ocr.md), so where the two differ its word is kept unless it is one no writer writes and Tesseract's
+is not; words both read alike keep the spelling with the accents. Every line says which engine read it
+(``TextLine.by``). Without RapidOCR installed, Tesseract's reading stands, with a note saying so.
 
 Bounds: the picture is decoded under the media limits (decompression bombs), scaled down past
 ``DocLimits.max_ocr_pixels``, and every Tesseract pass is killed after ``DocLimits.ocr_timeout_s``.
@@ -52,6 +54,8 @@ UNSURE_CONFIDENCE = 85.0  # a reading under this mean character confidence (hand
 # read again larger, and the more confident reading kept: small or looping hands read much better larger, others
 # worse, and Tesseract's confidence tells which (bench/results/ocr.md)
 UPSCALE = 1.5
+RAPID_DET_SIDE: int | None = 1280  # RapidOCR's detector reads a copy of the page at most this many pixels a side:
+# its peak memory and CPU follow the copy's pixels (bench/results/pipeline.md, helper ocrmem); None: full size
 RAPID_BAND = 0.5  # two lines are of one band of the page when they share this much of the taller one's height
 _JUNK = frozenset("|©®¢€{}[]<>§\\~^¥£™")
 
@@ -214,17 +218,28 @@ def _poor(lines: list[TextLine]) -> bool:
             or garbled(lines) >= POOR_GARBLE)
 
 
-@lru_cache(maxsize=1)
 def rapid_engine() -> Any | None:
+    """RapidOCR's engine with its detector's side limit ``RAPID_DET_SIDE`` (looked up at each call, so a bench can
+    set it), or None where RapidOCR is not installed or will not load."""
+    return _rapid_engine(RAPID_DET_SIDE)
+
+
+@lru_cache(maxsize=2)
+def _rapid_engine(det_side: int | None) -> Any | None:
     """RapidOCR's engine (one onnxruntime thread a session, as Tesseract runs one; the models of its wheel, never a
     download), or None where it is not installed or will not load (the documents extra without it, onnxruntime or
-    OpenCV missing a library)."""
+    OpenCV missing a library). ``det_side``: the longer side the detector's copy of the page is scaled down to
+    (None: RapidOCR's own rule, the page at full size up to ``Global.max_side_len``)."""
+    params: dict[str, Any] = {"Global.log_level": "warning",
+                              "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+                              "EngineConfig.onnxruntime.inter_op_num_threads": 1}
+    if det_side is not None:
+        # only the detector's copy is scaled: its boxes are mapped back and the recogniser crops the page as it is
+        params |= {"Det.limit_type": "max", "Det.limit_side_len": det_side}
     try:
         from rapidocr import RapidOCR
 
-        return RapidOCR(params={"Global.log_level": "warning",
-                                "EngineConfig.onnxruntime.intra_op_num_threads": 1,
-                                "EngineConfig.onnxruntime.inter_op_num_threads": 1})
+        return RapidOCR(params=params)
     except Exception:  # noqa: BLE001  # ImportError, OSError from a native library, a model that will not load
         return None
 
@@ -285,9 +300,10 @@ def rapid_lines(boxes: list[Any] | None, rotation: int, max_line_chars: int, by:
 
 
 def read_rapid(page: Image.Image, rotation: int, limits: DocLimits = DEFAULT_DOC_LIMITS) -> list[TextLine] | None:
-    """RapidOCR's lines of the page as read (turned upright already), or None where RapidOCR is not here. Its
-    detector scales the page to at most 2,000 pixels a side itself; it has no timeout of its own (it runs in
-    process), the page being bounded by ``max_ocr_pixels`` before."""
+    """RapidOCR's lines of the page as read (turned upright already), or None where RapidOCR is not here. RapidOCR
+    scales the page to at most 2,000 pixels a side itself, and its detector reads a copy at most ``RAPID_DET_SIDE``
+    a side (its memory and time grow with those pixels); it has no timeout of its own (it runs in process), the
+    page being bounded by ``max_ocr_pixels`` before."""
     import numpy as np
 
     engine = rapid_engine()
