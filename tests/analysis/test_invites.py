@@ -155,3 +155,28 @@ def test_looks_like_code() -> None:
     assert not looks_like_code("telegram", "Joana Pym")
     assert looks_like_code("telegram", "AbCdEf_123-xyz")
     assert not looks_like_code("whatsapp", None)
+
+
+def test_link_filter_on_sqlite_keeps_the_rows_ilike_keeps() -> None:
+    """SQLite's plain LIKE stands in for ILIKE there (both fold ASCII case alone): the same texts pass, mixed
+    case, non-ASCII letters and near misses included."""
+    from sqlalchemy import literal, or_, select
+
+    from ringtrace.analysis.invites import LINK_PATTERNS, has_link
+    from ringtrace.store.db import make_engine
+
+    texts = ["join https://CHAT.WhatsApp.com/AbC123", "T.ME/+xyz", "t.me", "tme/x", "see DISCORD.GG/q",
+             "tg://JOIN?invite=a", "Signal.Group/#x", "telegram.dog/ab", "TELEGRAM.ME/joinchat/z", "nothing here",
+             "ＣＨＡＴ.whatsapp.com/x", "İt.me/x", "discordapp.com/INVITE/k", "whatsapp://chat?code=Q", "",
+             "discord.com/invite", "t.me/", "chat.whatsapp.co"]
+    engine = make_engine("sqlite://")
+    try:
+        with engine.connect() as con:
+            for t in texts:
+                col = literal(t)
+                new = con.execute(select(has_link(col, "sqlite"))).scalar()
+                old = con.execute(select(or_(*(col.ilike(p) for p in LINK_PATTERNS)))).scalar()
+                assert bool(new) == bool(old), t
+            assert con.execute(select(has_link(literal("X T.Me/abc"), "sqlite"))).scalar()
+    finally:
+        engine.dispose()

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import ColumnElement, Connection, or_, select
 
 from ringtrace.analysis.common import iso, utc
 from ringtrace.analysis.groups import SAME_TIME_S, snapshot_times
@@ -139,6 +139,15 @@ def _links_in(text: str) -> Iterable[tuple[str, str, str]]:
             yield f.platform, f.code, f.value
 
 
+def has_link(text: ColumnElement[Any], dialect: str) -> ColumnElement[bool]:
+    """``text`` holds one of ``LINK_PATTERNS``, letter case aside. On SQLite plain LIKE already folds ASCII case,
+    and ``lower()`` (what ILIKE becomes there) folds ASCII alone too, so LIKE gives the same rows without copying
+    every text ten times (about half the scan's CPU on a medium case); PostgreSQL's LIKE keeps case: ILIKE."""
+    if dialect == "sqlite":
+        return or_(*(text.like(p) for p in LINK_PATTERNS))
+    return or_(*(text.ilike(p) for p in LINK_PATTERNS))
+
+
 def _claims(con: Connection) -> dict[CodeKey, dict[int, list[_Claim]]]:
     chat_group = chat_groups(con)
     platform = {r.id: r.platform for r in con.execute(select(S.chats.c.id, S.chats.c.platform))}
@@ -166,7 +175,7 @@ def _claims(con: Connection) -> dict[CodeKey, dict[int, list[_Claim]]]:
     q = (select(m.c.id, m.c.chat_id, m.c.sender_id, m.c.at, m.c.text, m.c.source_id)
          .where(m.c.chat_id.in_(list(chat_group)) if chat_group else m.c.id.is_(None))
          .where(m.c.sender_id.is_not(None))
-         .where(or_(*(m.c.text.ilike(p) for p in LINK_PATTERNS))).order_by(m.c.at, m.c.id))
+         .where(has_link(m.c.text, con.dialect.name)).order_by(m.c.at, m.c.id))
     for mr in con.execute(q):
         gid = chat_group[mr.chat_id]
         pid = person.get(mr.sender_id)

@@ -126,6 +126,11 @@ VIEWS: dict[str, Callable[[Case, ExportDoc], Any]] = {
 }
 
 
+# the views that read the case alone (their export argument unused): ``stages.views`` computes them in a worker
+# process beside the export, passing None for the document (a view that began to read it would fail, not differ)
+CASE_ONLY = frozenset({"suspects", "series", "leads", "network", "senders"})
+
+
 # ---- codec: JSON with a few tagged types ----------------------------------------------------------------------
 
 
@@ -267,6 +272,11 @@ class Stored:
 
 def write(case_path: Path, fp: str, values: dict[str, Any], seconds: dict[str, float]) -> Path:
     """Write every view to a fresh file and move it into place in one step (readers never see half of it)."""
+    return write_packed(case_path, fp, {name: pack(v, plain=name in PLAIN) for name, v in values.items()}, seconds)
+
+
+def write_packed(case_path: Path, fp: str, bodies: dict[str, bytes], seconds: dict[str, float]) -> Path:
+    """``write`` for views already in their stored form (``pack``), e.g. packed by the worker that made them."""
     path = path_of(case_path)
     tmp = path.with_name(f".{FILE_NAME}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
@@ -279,8 +289,7 @@ def write(case_path: Path, fp: str, values: dict[str, Any], seconds: dict[str, f
                            [("fingerprint", fp), ("format", str(FORMAT)),
                             ("built_at", datetime.now(UTC).isoformat(timespec="seconds"))])
             db.executemany("INSERT INTO views VALUES (?, ?, ?)",
-                           [(name, round(seconds.get(name, 0.0), 3), pack(v, plain=name in PLAIN))
-                            for name, v in values.items()])
+                           [(name, round(seconds.get(name, 0.0), 3), body) for name, body in bodies.items()])
     finally:
         db.close()
     os.replace(tmp, path)

@@ -3,6 +3,12 @@ SQLite, the message-word index (``dissemination.textsearch``), computed once per
 to open a page after a run does not wait for them. The index is SQLite's work alone and is built in a thread while
 the Python views are computed, joined before anything is stamped.
 
+The views that read the case alone (``precomputed.CASE_ONLY``: suspects, series, leads, network, senders) are
+computed in one worker process (spawned: it imports the library afresh and opens the case's database itself, only
+reading it) while this process builds the export document and the views made from it; the worker sends back the
+stored form of its views (``precomputed.pack``) and the audit entries they recorded, so the file written is the
+one the one-process path writes. A database the worker cannot open (SQLite in memory) is served in one process.
+
 The views are computed from the case as it is when the stage starts; if anything changed it meanwhile (another
 writer's decision), they are not stamped and the readers compute them again. Library calls that record what they
 computed (``analysis.series``) are collected into the stage's single ``stage.views`` audit entry.
@@ -10,8 +16,11 @@ computed (``analysis.series``) are collected into the stage's single ``stage.vie
 
 from __future__ import annotations
 
+import multiprocessing
 import time
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +30,10 @@ from ringtrace.case import Case
 from ringtrace.dissemination import precomputed, textsearch
 from ringtrace.dissemination.export import build_export
 from ringtrace.stages import Progress, noop_progress
+
+# how the worker is started: spawn, so it holds nothing of this process (threads, open database handles); the
+# tests set "fork" to carry a patched view into it
+START_METHOD = "spawn"
 
 
 class _Collecting(Case):
@@ -32,6 +45,61 @@ class _Collecting(Case):
 
     def log(self, action: str, detail: dict[str, Any], con: Connection | None = None) -> None:
         self.entries.append({"action": action, **detail})
+
+
+class _Reading(_Collecting):
+    """The worker's case: it only reads (a write transaction is refused; audit entries are collected)."""
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        raise RuntimeError("the views worker only reads the case")
+        yield  # pragma: no cover  (makes this a generator for contextmanager)
+
+
+# name -> (packed value, seconds, audit entries it recorded)
+Computed = dict[str, tuple[bytes, float, list[dict[str, Any]]]]
+
+
+def _compute(quiet: _Collecting, names: tuple[str, ...], doc: Any) -> Computed:
+    out: Computed = {}
+    for name in names:
+        n = len(quiet.entries)
+        t = time.perf_counter()
+        value = precomputed.VIEWS[name](quiet, doc)
+        sec = time.perf_counter() - t
+        out[name] = (precomputed.pack(value, plain=name in precomputed.PLAIN), sec, quiet.entries[n:])
+    return out
+
+
+def _case_only_views(path: str, url: str, actor: str, names: tuple[str, ...]) -> Computed:
+    """In the worker: the views of ``names`` (none reads the export document), from the database at ``url``."""
+    from ringtrace.store import db
+    from ringtrace.vault import Vault
+
+    p = Path(path)
+    engine = db.make_engine(url)  # no migration: the stage's process opened (and upgraded) the case already
+    try:
+        return _compute(_Reading(Case(p, engine, Vault(p / "vault"), actor)), names, None)
+    finally:
+        engine.dispose()
+
+
+def _worker_url(case: Case) -> str | None:
+    """The URL a second process opens the same database by; None when it cannot (SQLite in memory)."""
+    url = case.engine.url
+    if url.get_backend_name() == "sqlite" and (not url.database or url.database == ":memory:"
+                                               or "mode=memory" in str(url)):
+        return None
+    return url.render_as_string(hide_password=False)
+
+
+def _in_worker(case: Case, names: tuple[str, ...]) -> tuple[ProcessPoolExecutor, Future[Computed]] | None:
+    url = _worker_url(case)
+    if url is None or not names:
+        return None
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(START_METHOD))
+    job = pool.submit(_case_only_views, str(case.path), url, case.actor, names)
+    return pool, job
 
 
 def _index_in_thread(case: Case, fp: str) -> tuple[Path, Future[float]] | None:
@@ -54,39 +122,53 @@ def _index_in_thread(case: Case, fp: str) -> tuple[Path, Future[float]] | None:
     return tmp, job
 
 
-def views_stage(case: Case, progress: Progress | None = None) -> dict[str, Any]:
-    """Compute and store every view; returns what the audit entry says (views, seconds, stamped or not)."""
+def views_stage(case: Case, progress: Progress | None = None, *, worker: bool = True) -> dict[str, Any]:
+    """Compute and store every view; returns what the audit entry says (views, seconds, stamped or not).
+    ``worker=False`` computes every view in this process (the same file, more wall time)."""
     prog = progress or noop_progress
     t0 = time.perf_counter()
     before = precomputed.fingerprint(case)
     quiet = _Collecting(case)
-    seconds: dict[str, float] = {}
-    values: dict[str, Any] = {}
     total = len(precomputed.VIEWS) + 2
     prog("views", 0, total)
+    beside = _in_worker(case, tuple(n for n in precomputed.VIEWS if n in precomputed.CASE_ONLY)) if worker else None
+    here = tuple(n for n in precomputed.VIEWS if beside is None or n not in precomputed.CASE_ONLY)
     index = _index_in_thread(case, before)
+    done: Computed = {}
     try:
-        t = time.perf_counter()
-        doc = build_export(quiet)
-        values["export"] = doc
-        seconds["export"] = time.perf_counter() - t
-        for i, (name, make) in enumerate(precomputed.VIEWS.items(), start=1):
-            prog("views", i, total)
+        try:
             t = time.perf_counter()
-            values[name] = make(quiet, doc)
-            seconds[name] = time.perf_counter() - t
-        if index is not None:
-            prog("views", total - 1, total)
-            seconds["search_index"] = index[1].result()  # joined before the stamp; its error is the stage's
+            n = len(quiet.entries)
+            doc = build_export(quiet)
+            export_s, export_entries = time.perf_counter() - t, quiet.entries[n:]
+            for i, name in enumerate(here, start=1):
+                prog("views", i, total)
+                done.update(_compute(quiet, (name,), doc))
+            # packed after the views made from it, as the one-process path always did
+            done["export"] = (precomputed.pack(doc, plain=True), export_s, export_entries)
+            if beside is not None:
+                done.update(beside[1].result())  # the worker's error is the stage's, as it would be here
+                prog("views", total - 2, total)
+            if index is not None:
+                prog("views", total - 1, total)
+                seconds_index = index[1].result()  # joined before the stamp; its error is the stage's
+        finally:
+            if beside is not None:
+                beside[0].shutdown(wait=True, cancel_futures=True)  # the worker reaped, whatever happened
     except BaseException:
         if index is not None:
             wait([index[1]])  # a view failed: the index is not stamped either (and its file not left behind)
             index[0].unlink(missing_ok=True)
         raise
+    names = ["export", *precomputed.VIEWS]  # the one-process order: the same file, the same audit entry
+    seconds = {k: done[k][1] for k in names}
+    if index is not None:
+        seconds["search_index"] = seconds_index
+    entries = [e for k in names for e in done[k][2]]
     index_tmp = index[0] if index is not None else None
-    detail: dict[str, Any] = {"views": sorted(values), "seconds": {k: round(v, 2) for k, v in seconds.items()},
+    detail: dict[str, Any] = {"views": sorted(names), "seconds": {k: round(v, 2) for k, v in seconds.items()},
                               "search_index": "sqlite fts5" if index is not None else "postgresql gin",
-                              "computed": quiet.entries[:20]}
+                              "computed": entries[:20]}
     with case.begin() as con:
         unchanged = precomputed.fingerprint(con) == before
         detail["stamped"] = unchanged
@@ -96,7 +178,7 @@ def views_stage(case: Case, progress: Progress | None = None) -> dict[str, Any]:
     # stamped only after the entry is committed: a fingerprint read inside a transaction that then rolled back
     # could later name a different state
     if unchanged:
-        precomputed.write(case.path, after, values, seconds)
+        precomputed.write_packed(case.path, after, {k: done[k][0] for k in names}, seconds)
         if index_tmp is not None:
             textsearch.restamp(index_tmp, after)
             index_tmp.replace(textsearch.index_path(case.path))
