@@ -45,8 +45,15 @@ def build_bipartite(con: Connection) -> nx.Graph:
 
 
 def person_projection(b: nx.Graph) -> nx.Graph:
-    persons = [n for n, d in b.nodes(data=True) if d.get("kind") == "person"]
-    return bipartite.weighted_projected_graph(b, persons)
+    """Persons joined by the groups they share, built in sorted order: networkx's projection walks sets of
+    labels, whose order follows the process's string hashing, and Louvain's result (seeded or not) follows the
+    order of nodes and edges; so the same case gave other communities in another process."""
+    persons = sorted(n for n, d in b.nodes(data=True) if d.get("kind") == "person")
+    raw = bipartite.weighted_projected_graph(b, persons)
+    proj = nx.Graph()
+    proj.add_nodes_from((n, raw.nodes[n]) for n in persons)
+    proj.add_edges_from(sorted((min(u, v), max(u, v), d) for u, v, d in raw.edges(data=True)))
+    return proj
 
 
 def analyse_network(con: Connection, max_exact: int = 3000) -> NetworkSummary:
