@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from ringtrace._version import TOOL
 from ringtrace.case import Case
@@ -42,6 +42,7 @@ from ringtrace.lock import writes_case
 from ringtrace.stages import Progress, noop_progress
 from ringtrace.store import new_id
 from ringtrace.store.schema import problems, source_files, sources
+from ringtrace.store.writer import driver_rows
 from ringtrace.vault import Digests, digest_file
 
 if TYPE_CHECKING:
@@ -775,14 +776,7 @@ def _commit(case: Case, st: _Staged, examiner: str | None) -> IntakeResult:
             )
         ))
         if stager.files:
-            con.execute(
-                source_files.insert(),
-                [
-                    {"source_id": sid, "relpath": f.relpath, "size": f.size, "sha256": f.sha256, "md5": f.md5,
-                     "sha1": f.sha1, "embedded": False}
-                    for f in stager.files
-                ],
-            )
+            _insert_files(con, sid, stager.files)
         for where, reason in stager.problems:
             con.execute(problems.insert().values(source_id=sid, stage="intake", file=where, reason=reason,
                                                  severity="error", at=now))
@@ -808,6 +802,23 @@ def _commit(case: Case, st: _Staged, examiner: str | None) -> IntakeResult:
         case.log("source.ingest", detail, con)
     return IntakeResult(sid, exhibit, added=True, files=len(disk.rows) if disk is not None else len(stager.files),
                         problems=[f"{w}: {r}" for w, r in stager.problems])
+
+
+def _insert_files(con: Connection, sid: int, files: list[StagedFile]) -> None:
+    """A source's inventory: on SQLite by the driver's executemany (SQLAlchemy's dict executemany cost a medium
+    ingest's writer ~4 s for 69k rows), the stored values the same (texts and integers as they are, ``embedded``
+    0 as SQLAlchemy binds False); elsewhere through SQLAlchemy."""
+    if driver_rows(con.dialect):
+        cur = con.connection.cursor()
+        try:
+            cur.executemany('INSERT INTO "source_files" ("source_id", "relpath", "size", "sha256", "md5", "sha1", '
+                            '"embedded") VALUES (?, ?, ?, ?, ?, ?, 0)',
+                            [(sid, f.relpath, f.size, f.sha256, f.md5, f.sha1) for f in files])
+        finally:
+            cur.close()
+        return
+    con.execute(source_files.insert(), [{"source_id": sid, "relpath": f.relpath, "size": f.size, "sha256": f.sha256,
+                                         "md5": f.md5, "sha1": f.sha1, "embedded": False} for f in files])
 
 
 @writes_case
