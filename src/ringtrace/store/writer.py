@@ -79,19 +79,15 @@ class _Inserter:
         if not self.fast:
             return list(self.con.execute(insert(self.table).returning(self.table.c.id, sort_by_parameter_order=True),
                                          self._dicts(rows)).scalars().all())
-        # one executemany, not an execute per row (80k rows of medium's messages with media): the table has no
-        # AUTOINCREMENT and the rows give no id, so SQLite gives each the largest id so far + 1, the ids one by one
-        # inserts got; this transaction holds the write lock, so nothing else inserts between them (checked)
         cur = self.con.connection.cursor()
+        ids: list[int] = []
         try:
-            top = int(cur.execute(f'SELECT max(id) FROM "{self.table.name}"').fetchone()[0] or 0)
-            cur.executemany(self.sql, rows)
-            last = int(cur.execute("SELECT last_insert_rowid()").fetchone()[0])
+            for r in rows:
+                cur.execute(self.sql, r)
+                ids.append(int(cur.lastrowid or 0))
         finally:
             cur.close()
-        if last != top + len(rows):
-            raise RuntimeError(f"{self.table.name}: {len(rows)} rows inserted after id {top} ended at id {last}")
-        return list(range(top + 1, last + 1))
+        return ids
 
 
 def _resolved(rows: list[Any], positions: tuple[int, ...], ids: list[int]) -> list[Any]:
