@@ -130,6 +130,12 @@ class Vault:
         only when ``keep`` (if given) says so once the digests are known: one read both hashes and keeps. A content
         of at most one chunk is hashed first and written only when the vault does not hold it yet (most of an
         operation's small files are copies of each other: no file is made for those)."""
+        return self.put_stream_head(fh, 0, limit, keep)[0]
+
+    def put_stream_head(self, fh: IO[bytes], head: int, limit: int | None = None,
+                        keep: Callable[[Digests], bool] | None = None) -> tuple[Digests, bytes]:
+        """``put_stream``, and the content's first ``head`` bytes (at most one chunk), read on the way: recognition
+        needs them of every file, and reading them again from the vault was ~4 CPU s of a medium ingest."""
         first = _read_upto(fh, CHUNK)
         if len(first) < CHUNK or not (rest := _read_upto(fh, 1)):
             if limit is not None and len(first) > limit:
@@ -137,8 +143,8 @@ class Vault:
             d = _digests(first)
             if not self.has(d.sha256) and (keep is None or keep(d)):
                 self._place(d.sha256, lambda out: out.write(first))
-            return d
-        return self._put_long(cast(IO[bytes], _Joined(first + rest, fh)), limit, keep)
+            return d, first[:head]
+        return self._put_long(cast(IO[bytes], _Joined(first + rest, fh)), limit, keep), first[:head]
 
     def _put_long(self, fh: IO[bytes], limit: int | None, keep: Callable[[Digests], bool] | None) -> Digests:
         fd, tmpname = tempfile.mkstemp(dir=self.tmp)
@@ -193,7 +199,9 @@ class Vault:
     def tree(self, key: str) -> Path:
         return self.trees / key
 
-    def link_into_tree(self, key: str, relpath: str, sha256: str) -> None:
+    def link_into_tree(self, key: str, relpath: str, sha256: str) -> bool:
+        """The object at ``relpath`` in the exhibit tree ``key``: True when this call put it there, False when a
+        file was there already (left as it is: its content may not be the object's)."""
         dest = os.path.join(self._trees, key, relpath)
         parent = os.path.dirname(dest)
         if parent not in self._tree_dirs:
@@ -202,19 +210,20 @@ class Vault:
         src = self._object(sha256)
         try:
             os.link(src, dest)
-            return
+            return True
         except FileExistsError:
-            return
+            return False
         except OSError:  # its folder went away since (a tree renamed or dropped), or links are not possible here
             self._tree_dirs.discard(parent)
             os.makedirs(parent, exist_ok=True)
         if os.path.exists(dest):
-            return
+            return False
         try:
             os.link(src, dest)
         except OSError:
             shutil.copyfile(src, dest)
             os.chmod(dest, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        return True
 
     def iter_objects(self) -> Iterator[tuple[str, Path]]:
         for sub in sorted(self.objects.iterdir()):

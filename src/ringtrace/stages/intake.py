@@ -34,14 +34,16 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from ringtrace._version import TOOL
 from ringtrace.case import Case
 from ringtrace.lock import writes_case
+from ringtrace.sources.base import HEAD_BYTES
 from ringtrace.stages import Progress, noop_progress
 from ringtrace.store import new_id
 from ringtrace.store.schema import problems, source_files, sources
+from ringtrace.store.writer import driver_rows
 from ringtrace.vault import Digests, digest_file
 
 if TYPE_CHECKING:
@@ -55,6 +57,7 @@ MAX_TOTAL_BYTES = 2 * 1024**4  # 2 TiB of expanded content per source
 MAX_RATIO = 200  # compression ratio above which a big member is treated as a bomb
 NESTED_ZIP_DEPTH = 2
 SNIFF_ZIP = b"PK\x03\x04"
+HEADS_BUDGET = 64 * 1024**2  # bytes of heads one source's staging keeps for recognition; past it, files are read
 READ_THREADS = 4  # files of a folder read (copied into the vault and hashed) at once; 0: one by one here
 # ... when they are this big on average: hashing and I/O release the GIL, but for small files (a phone's thumbnails
 # and photos) the work is mostly Python and handing it to threads costs more CPU than it saves (measured)
@@ -106,6 +109,9 @@ class StagedFile:
     sha256: str
     sha1: str
     md5: str
+    # the content's first HEAD_BYTES, read while it was kept, when this staging put it in the exhibit tree:
+    # recognition uses it instead of reading the file again (dropped once the source's units are recognised)
+    head: bytes | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -166,6 +172,7 @@ class _Stager:
         self.by_name: dict[str, int] = {}  # relpath -> index in files
         self.dirs: set[str] = set()  # folders implied by the staged relpaths
         self.cancel: threading.Event | None = None  # set: stop between files (ingest_many's caller has failed)
+        self.heads_left = HEADS_BUDGET if reference_root is None else 0  # bytes of heads still to keep
 
     def refuse(self, where: str, reason: str) -> None:
         self.problems.append((where, reason))
@@ -230,21 +237,28 @@ class _Stager:
         if not self._budget(relpath, declared_size):
             return
         try:
-            d = self.case.vault.put_stream(fh, limit=max(declared_size, 0) + 1 if declared_size >= 0 else None)
+            d, head = self.case.vault.put_stream_head(fh, HEAD_BYTES if self.heads_left > 0 else 0,
+                                                      limit=max(declared_size, 0) + 1 if declared_size >= 0 else None)
         except (OSError, ValueError, zipfile.BadZipFile, EOFError, tarfile.TarError) as e:
             self.refuse(relpath, f"could not be read: {e}")
             return
-        self.place(relpath, d, depth)
+        self.place(relpath, d, depth, head if self.heads_left > 0 else None)
 
-    def place(self, relpath: str, d: Digests, depth: int) -> None:
-        """A content now in the vault takes its place in the exhibit tree and the file list (a zip is opened)."""
+    def place(self, relpath: str, d: Digests, depth: int, head: bytes | None = None) -> None:
+        """A content now in the vault takes its place in the exhibit tree and the file list (a zip is opened);
+        ``head``: its first bytes, kept for recognition when this call links it into the tree."""
         self.total += d.size
         relpath = self._free_name(relpath)
+        linked = False
         try:
-            self.case.vault.link_into_tree(self.tree_key, relpath, d.sha256)
+            linked = self.case.vault.link_into_tree(self.tree_key, relpath, d.sha256)
         except OSError as e:  # recorded all the same: the object is in the vault and must not be orphaned
             self.refuse(relpath, f"kept in the vault but not placed in the exhibit tree: {e}")
-        self._record(StagedFile(relpath, d.size, d.sha256, d.sha1, d.md5))
+        f = StagedFile(relpath, d.size, d.sha256, d.sha1, d.md5)
+        if linked and head is not None:
+            f.head = head
+            self.heads_left -= len(head)
+        self._record(f)
         if relpath.lower().endswith(".zip"):
             obj = self.case.vault.object_path(d.sha256)
             if zipfile.is_zipfile(obj):
@@ -743,6 +757,19 @@ def _stage(case: Case, path: Path, exhibit: str | None = None, format: str | Non
     return st
 
 
+def _heads(st: _Staged) -> dict[str, bytes]:
+    """The heads staging kept of the files it put in a tree it made (an earlier tree's files are read, as ever),
+    by relpath; then dropped from the staged files (up to HEADS_BUDGET bytes of memory)."""
+    heads: dict[str, bytes] = {}
+    if st.stager is None:
+        return heads
+    for f in st.stager.files:
+        if f.head is not None and st.fresh_tree is not None and st.mode != "reference":
+            heads[f.relpath] = f.head
+        f.head = None
+    return heads
+
+
 def _commit(case: Case, st: _Staged, examiner: str | None) -> IntakeResult:
     """The staged source into the database (one transaction), or the source already there."""
     existing = _existing(case, st.container_sha)
@@ -775,14 +802,7 @@ def _commit(case: Case, st: _Staged, examiner: str | None) -> IntakeResult:
             )
         ))
         if stager.files:
-            con.execute(
-                source_files.insert(),
-                [
-                    {"source_id": sid, "relpath": f.relpath, "size": f.size, "sha256": f.sha256, "md5": f.md5,
-                     "sha1": f.sha1, "embedded": False}
-                    for f in stager.files
-                ],
-            )
+            _insert_files(con, sid, stager.files)
         for where, reason in stager.problems:
             con.execute(problems.insert().values(source_id=sid, stage="intake", file=where, reason=reason,
                                                  severity="error", at=now))
@@ -808,6 +828,23 @@ def _commit(case: Case, st: _Staged, examiner: str | None) -> IntakeResult:
         case.log("source.ingest", detail, con)
     return IntakeResult(sid, exhibit, added=True, files=len(disk.rows) if disk is not None else len(stager.files),
                         problems=[f"{w}: {r}" for w, r in stager.problems])
+
+
+def _insert_files(con: Connection, sid: int, files: list[StagedFile]) -> None:
+    """A source's inventory: on SQLite by the driver's executemany (SQLAlchemy's dict executemany cost a medium
+    ingest's writer ~4 s for 69k rows), the stored values the same (texts and integers as they are, ``embedded``
+    0 as SQLAlchemy binds False); elsewhere through SQLAlchemy."""
+    if driver_rows(con.dialect):
+        cur = con.connection.cursor()
+        try:
+            cur.executemany('INSERT INTO "source_files" ("source_id", "relpath", "size", "sha256", "md5", "sha1", '
+                            '"embedded") VALUES (?, ?, ?, ?, ?, ?, 0)',
+                            [(sid, f.relpath, f.size, f.sha256, f.md5, f.sha1) for f in files])
+        finally:
+            cur.close()
+        return
+    con.execute(source_files.insert(), [{"source_id": sid, "relpath": f.relpath, "size": f.size, "sha256": f.sha256,
+                                         "md5": f.md5, "sha1": f.sha1, "embedded": False} for f in files])
 
 
 @writes_case
@@ -909,7 +946,7 @@ def ingest_many(case: Case, specs: Sequence[ExhibitSpec], examiner: str | None =
                     st.prepared = prepare_staged(root, [(f.relpath, f.size) for f in st.stager.files],
                                                  ReadOptions(timezone=st.timezone or "UTC", owner=st.owner,
                                                              region=st.region),
-                                                 st.format, str(st.path.resolve()))
+                                                 st.format, str(st.path.resolve()), _heads(st))
                 staged.put(("staged", st))
             staged.put(("end", None))
         except BaseException as e:  # noqa: BLE001 - handed to the caller's thread, which raises it

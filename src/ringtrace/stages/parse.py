@@ -39,9 +39,13 @@ class ParseResult:
 # ---- recognition --------------------------------------------------------------------------------------------
 
 
-def recognise(root: Path, files: list[tuple[str, int]], forced: str | None = None) -> list[Unit]:
+def recognise(root: Path, files: list[tuple[str, int]], forced: str | None = None,
+              heads: dict[str, bytes] | None = None) -> list[Unit]:
     """Offer every file to every format; the most confident claim wins; a unit's members are taken out of the
-    pool so that, say, the attachments of an export are not read again as something else."""
+    pool so that, say, the attachments of an export are not read again as something else. ``heads``: the first
+    ``HEAD_BYTES`` of files under ``root`` (by relpath) as intake read them while keeping them, so that the
+    claims do not read them again; any file not in it is read as ever."""
+    heads = heads or {}
     formats: dict[str, SourceFormat] = {n: cls() for n, cls in registry().items()}
     forced = canonical_format(forced) if forced is not None else None
     if forced is not None:
@@ -51,6 +55,8 @@ def recognise(root: Path, files: list[tuple[str, int]], forced: str | None = Non
     claims: list[tuple[int, str, Candidate, str]] = []
     for relpath, size in files:
         cand = Candidate(root, relpath, size)
+        if (head := heads.get(relpath)) is not None:
+            cand.__dict__["head"] = head  # Candidate.head is a cached_property: this is what reading it gives
         best, best_name = 0, ""
         for name, fmt in formats.items():
             try:
@@ -114,12 +120,12 @@ def _prepare(case: Case, source_id: int, secrets: dict[str, str] | None) -> _Pre
 
 
 def prepare_staged(root: Path, files: list[tuple[str, int]], opts: ReadOptions, format_hint: str | None,
-                   original_path: str) -> _Prepared:
+                   original_path: str, heads: dict[str, bytes] | None = None) -> _Prepared:
     """What ``_prepare`` knows of a source, from its intake before it is in the database: its units can be read
-    while it waits to be stored. ``source_id`` and ``exhibit`` are set once it is."""
+    while it waits to be stored. ``source_id`` and ``exhibit`` are set once it is. ``heads``: as ``recognise``."""
     error: str | None = None
     try:
-        units = recognise(root, files, format_hint)
+        units = recognise(root, files, format_hint, heads)
     except FormatError as e:
         error, units = str(e), []
     return _Prepared(0, "", original_path, files, opts, units, error)
