@@ -6,8 +6,9 @@ its own, the stages run one after another:
 - ingest: every exhibit recorded and kept in the vault, then all parsed together (``ingest_many``: units read in
   worker processes, one writer; the media already kept are hashed in the same pool when a worker would idle),
   then the operation's hash lists imported;
-- each step of ``ringtrace run`` (``stages.run.STEPS``, in its order: parse of what is pending, hash, text,
-  match, analyze, notes, views), on the same kind of executor;
+- each step of ``ringtrace run`` (``stages.run.STEPS``, in its order: parse of what is pending, hash,
+  text+match+analyze (one step: text's OCR in the workers while match and analyze run in this process), notes,
+  views), on the same kind of executor;
 - export: the JSON export as `ringtrace export` writes it (and, apart, not in the total, with every message).
 
 Each stage gets its own executor (made when the stage first maps work), closed at the stage's end, so the CPU
@@ -170,6 +171,7 @@ def one(op: Path, work: Path, kind: str, workers: int) -> dict[str, Any]:
     run_wall = sum(stages[k]["wall_s"] for k in run)
     run_cpu = sum(stages[k]["cpu_s"] for k in run)
     return {"executor": kind, "workers": workers, "exhibits": len(specs), "stages": stages, "steps": list(run),
+            "notes": {st.name: st.note for st in STEPS if st.note},
             "run": {"wall_s": run_wall, "cpu_s": run_cpu, "busy_cores": run_cpu / run_wall},
             "total": {"wall_s": total_wall, "cpu_s": total_cpu, "busy_cores": total_cpu / total_wall},
             "peak_rss_mb_main": rss_pipeline,
@@ -222,6 +224,8 @@ def main() -> None:
                      f"export (after each stage: " + ", ".join(f"{k} {v['peak_rss_mb_so_far']:.0f}"
                                                              for k, v in r["stages"].items())
                      + f" MB), largest worker {r['peak_rss_mb_largest_worker']:.0f} MB" for r in rows]
+    notes = {k: v for r in rows for k, v in r.get("notes", {}).items()}
+    lines += [""] + [f"{k}: {v}" for k, v in notes.items()]  # steps of `run` that are more than one stage
     lines += ["", f"exports identical across executors (wall-clock keys aside): {'yes' if same else 'NO'}", ""]
     text = "\n".join(lines)
     print(text)

@@ -7,7 +7,10 @@ text records every content it read together with its lines, match and analyze re
 whole), so ``run`` does whatever is pending and a crashed run is resumed by running again.
 
 ``STEPS`` is that order as named steps: ``run`` goes through them, and so does whatever must see each stage on
-its own (bench/bench_pipeline.py times each), so the order is never written down twice.
+its own (bench/bench_pipeline.py times each), so the order is never written down twice. Text, match and analyze
+are one step: text's OCR runs in the executor's workers while match and analyze run here (neither reads what the
+text stage writes: text_lines, text_reads, its problems), and what the OCR read is stored once analyze's
+transaction is over, one writer at a time. Only notes (and views) read it, after.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from ringtrace.stages.hash import hash_stage
 from ringtrace.stages.match import match_stage
 from ringtrace.stages.notes import notes_stage
 from ringtrace.stages.parse import parse_sources
-from ringtrace.stages.text import TextStageResult, text_stage
+from ringtrace.stages.text import TextStageResult, start_text
 from ringtrace.stages.views import views_stage
 from ringtrace.store import schema as S
 
@@ -56,16 +59,17 @@ def _hash(case: Case, executor: Executor | None, progress: Progress, res: RunRes
         res.media = con.execute(select(func.count()).select_from(S.media)).scalar_one()
 
 
-def _text(case: Case, executor: Executor | None, progress: Progress, res: RunResult) -> None:
-    res.text = text_stage(case, executor, progress)
-
-
-def _match(case: Case, executor: Executor | None, progress: Progress, res: RunResult) -> None:
-    res.matches = match_stage(case, progress)
-
-
-def _analyze(case: Case, executor: Executor | None, progress: Progress, res: RunResult) -> None:
-    analyze_stage(case, progress)
+def _text_match_analyze(case: Case, executor: Executor | None, progress: Progress, res: RunResult) -> None:
+    """Text's documents read and stored, its OCR handed to the workers; match and analyze here meanwhile; then
+    the OCR's results stored (a crash before that: the next run OCRs those contents again, nothing is lost)."""
+    flight = start_text(case, executor, progress)
+    try:
+        res.matches = match_stage(case, progress)
+        analyze_stage(case, progress)
+    except BaseException:
+        flight.abandon()
+        raise
+    res.text = flight.finish()
 
 
 def _notes(case: Case, executor: Executor | None, progress: Progress, res: RunResult) -> None:
@@ -84,11 +88,14 @@ class Step:
 
     name: str
     run: Callable[[Case, Executor | None, Progress, RunResult], None]
+    note: str = ""  # how the step runs, where a timing of it needs saying (bench/bench_pipeline.py prints it)
 
 
 STEPS: tuple[Step, ...] = (
-    Step("parse", _parse), Step("hash", _hash), Step("text", _text), Step("match", _match),
-    Step("analyze", _analyze), Step("notes", _notes), Step("views", _views),
+    Step("parse", _parse), Step("hash", _hash),
+    Step("text+match+analyze", _text_match_analyze,
+         "text's OCR in the workers while match and analyze run in the main process: timed as one step"),
+    Step("notes", _notes), Step("views", _views),
 )
 
 

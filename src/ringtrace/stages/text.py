@@ -295,6 +295,15 @@ def _languages_for(con: Connection, exhibits: list[str]) -> str:
 def text_stage(case: Case, executor: Executor | None = None, progress: Progress = noop_progress,
                limits: DocLimits = DEFAULT_DOC_LIMITS) -> TextStageResult:
     """Read every pending document and picture of paper; say how many."""
+    return start_text(case, executor, progress, limits).finish()
+
+
+def start_text(case: Case, executor: Executor | None = None, progress: Progress = noop_progress,
+               limits: DocLimits = DEFAULT_DOC_LIMITS) -> TextInFlight:
+    """The text stage up to its OCR: documents read and stored (which PDF pages have no text layer is known only
+    from their stored lines), then the OCR jobs handed to the executor. A pool or a cluster starts on them at
+    once, so the caller may do other work here (``stages.run``: match and analyze) before ``finish`` stores what
+    they read. Nothing of the OCR is stored before ``finish``: a run that stops before it reads them again."""
     res = TextStageResult()
     docs = list(pending_documents(case, limits))
     _run(case, docs, executor, progress, res, "documents", pool_from=32)
@@ -313,10 +322,78 @@ def text_stage(case: Case, executor: Executor | None = None, progress: Progress 
                             "run again)")
         scans = []
     # the pool reads the longest first: a scanned PDF is many pages
-    _run(case, sorted(scans, key=lambda j: -len(j.pages)) + pics, executor, progress, res, "ocr", pool_from=4)
-    case.log("stage.text", {"documents": res.documents, "pictures": res.pictures, "scanned": res.scanned,
-                            "lines": res.lines, "failed": res.failed})
-    return res
+    flight = TextInFlight(case, res, progress)
+    flight.submit(sorted(scans, key=lambda j: -len(j.pages)) + pics, executor, "ocr", pool_from=4)
+    return flight
+
+
+class TextInFlight:
+    """OCR jobs handed to an executor and not yet stored: ``finish`` stores their results in batches (the text
+    stage's own store, one writer, in the caller's thread) and logs the stage; ``abandon`` drops them (what was
+    not stored is read again by the next run). A serial executor reads each job only when ``finish`` asks."""
+
+    def __init__(self, case: Case, res: TextStageResult, progress: Progress) -> None:
+        self.case, self.res, self.progress = case, res, progress
+        self._jobs: list[ReadJob] = []
+        self._results: Iterator[ReadResult] | None = None
+        self._own: Executor | None = None  # made here, closed here
+        self._what = "ocr"
+
+    def submit(self, jobs: list[ReadJob], executor: Executor | None, what: str, pool_from: int) -> None:
+        if not jobs:
+            return
+        ex = executor or make_executor(os.environ.get("RINGTRACE_EXECUTOR") or
+                                       ("local" if len(jobs) >= pool_from else "serial"))
+        self._own = None if executor is not None else ex
+        try:
+            if ex.name != "serial":
+                jobs = [ReadJob(**{**j.__dict__, "single_thread": True}) for j in jobs]
+            self._jobs, self._what = jobs, what
+            # a process pool submits every job here, a cluster its first batches: they run from now on
+            self._results = ex.map(read_job, jobs, chunksize=1 if what == "ocr" else 4)
+        except BaseException:
+            self.abandon()
+            raise
+        self.progress(f"text:{what}", 0, len(jobs))
+
+    def finish(self) -> TextStageResult:
+        """Store every result, then log the stage."""
+        self.store()
+        res = self.res
+        self.case.log("stage.text", {"documents": res.documents, "pictures": res.pictures, "scanned": res.scanned,
+                                     "lines": res.lines, "failed": res.failed})
+        return res
+
+    def store(self) -> None:
+        """Store every result as it comes (in batches: a crash loses at most one)."""
+        try:
+            if self._results is not None:
+                batch: list[ReadResult] = []
+                for i, r in enumerate(self._results):
+                    batch.append(r)
+                    if len(batch) >= TEXT_BATCH:
+                        _store(self.case, batch, self.res)
+                        batch = []
+                    self.progress(f"text:{self._what}", i + 1, len(self._jobs))
+                _store(self.case, batch, self.res)
+        except BaseException:
+            self.abandon()
+            raise
+        self._results = None
+        self._close()
+
+    def abandon(self) -> None:
+        """Drop the jobs not yet stored: a pool's not yet started are cancelled; an executor made here is closed."""
+        results, self._results = self._results, None
+        close = getattr(results, "close", None)  # a pool's result generator cancels its pending futures on close
+        if close is not None:
+            close()
+        self._close()
+
+    def _close(self) -> None:
+        own, self._own = self._own, None
+        if own is not None:
+            own.close()
 
 
 def ocr_contents(case: Case, shas: list[str], languages: str | None = None, executor: Executor | None = None,
@@ -333,25 +410,10 @@ def ocr_contents(case: Case, shas: list[str], languages: str | None = None, exec
 
 def _run(case: Case, jobs: list[ReadJob], executor: Executor | None, progress: Progress, res: TextStageResult,
          what: str, pool_from: int) -> None:
-    if not jobs:
-        return
-    own = executor is None
-    ex = executor or make_executor(os.environ.get("RINGTRACE_EXECUTOR") or
-                                   ("local" if len(jobs) >= pool_from else "serial"))
-    if ex.name != "serial":
-        jobs = [ReadJob(**{**j.__dict__, "single_thread": True}) for j in jobs]
-    batch: list[ReadResult] = []
-    try:
-        for i, r in enumerate(ex.map(read_job, jobs, chunksize=1 if what == "ocr" else 4)):
-            batch.append(r)
-            if len(batch) >= TEXT_BATCH:
-                _store(case, batch, res)
-                batch = []
-            progress(f"text:{what}", i + 1, len(jobs))
-        _store(case, batch, res)
-    finally:
-        if own:
-            ex.close()
+    """Read the jobs and store what they read, now."""
+    flight = TextInFlight(case, res, progress)
+    flight.submit(jobs, executor, what, pool_from)
+    flight.store()
 
 
 def _store(case: Case, results: list[ReadResult], res: TextStageResult) -> None:
