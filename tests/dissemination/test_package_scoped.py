@@ -40,8 +40,8 @@ def test_scoped_document_equals_the_whole_export_path_for_every_country(case: Ca
 
 def test_package_files_are_byte_identical_to_the_whole_export_path(case: Case, tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """Whole packages, one made each way with the same version, clock and audit head: every file the same bytes, the manifest
-    too but for the time it was written."""
+    """Whole packages, one made each way with the same version, clock and audit head: every file the same bytes,
+    the manifest too but for the time it was written."""
     stamp = "2026-01-01T00:00:00Z"
     monkeypatch.setattr(pk, "iso", lambda dt: stamp if dt is not None else None)
     monkeypatch.setattr(pk, "next_version", lambda case, country: 7)
@@ -96,7 +96,8 @@ def test_streamed_fold_and_context_match_the_in_memory_ones() -> None:
         assert new == old, context
         assert all(chat != "G2" for chat, _, _ in new)
         cited = {m["text"]: [c["source"] for c in m["sources"]] for _, _, m in new}
-        assert [m["text"] for _, hit, m in new if hit] == [None, "b", "last", "only"]  # event first: "event" < "message"
+        # the event (no text) sorts before the messages of its time: "event" < "message"
+        assert [m["text"] for _, hit, m in new if hit] == [None, "b", "last", "only"]
         if context >= 1:
             assert cited["a"] == ["E1", "E2"]
         if context >= 20:
