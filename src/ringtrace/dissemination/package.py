@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ringtrace import TOOL
-from ringtrace.analysis.roles import person_conduct
+from ringtrace.analysis.roles import FirstShare, first_sharers, person_conduct
 from ringtrace.analysis.suspects import suspects_for
 from ringtrace.case import Case
 from ringtrace.dissemination import needtoknow as ntk
@@ -125,8 +125,8 @@ def conduct_summary(c: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _conduct(con: Any, person_id: int) -> dict[str, Any] | None:
-    return _plain(person_conduct(con, person_id))  # type: ignore[no-any-return]
+def _conduct(con: Any, person_id: int, first: dict[str, FirstShare] | None = None) -> dict[str, Any] | None:
+    return _plain(person_conduct(con, person_id, first))  # type: ignore[no-any-return]
 
 
 def _pick(obj: Mapping[str, object], keys: tuple[str, ...]) -> dict[str, object]:
@@ -458,7 +458,8 @@ def _build_package_doc(con: Connection, case: Case, country: str, context: int, 
                          .join(S.person_accounts, S.person_accounts.c.account_id == S.device_owners.c.account_id)):
         owner_acc[r.person_id].append((r.source_id, r.basis))
     src_tool = {r.id: r.tool for r in con.execute(select(S.sources.c.id, S.sources.c.tool))}
-    conduct = {lab: _conduct(con, pid_of[lab]) for lab in targets if lab in pid_of}
+    first = first_sharers(con) if any(lab in pid_of for lab in targets) else None  # once, not once a target
+    conduct = {lab: _conduct(con, pid_of[lab], first) for lab in targets if lab in pid_of}
     statuses = current_statuses(con)
     victims_out, victims_keep, victims_withheld = _victims(con, country, include_victims)
     keep = set().union(*(per_tokens[t].tokens for t in targets if t in per_tokens)) | victims_keep
