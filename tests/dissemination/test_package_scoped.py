@@ -4,6 +4,7 @@ in memory gave: same document for every country, same files, and the same messag
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ def test_scoped_document_equals_the_whole_export_path_for_every_country(case: Ca
             assert s_new.scrub_obj(_without_time(new)) == s_old.scrub_obj(_without_time(old))
 
 
-def test_package_files_are_byte_identical_to_the_whole_export_path(case: Case, tmp_path: Path,
+def test_package_files_are_byte_identical_to_the_whole_export_path(case_dir: Path, tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Whole packages, one made each way with the same version, clock and audit head: every file the same bytes,
     the manifest too but for the time it was written."""
@@ -47,6 +48,8 @@ def test_package_files_are_byte_identical_to_the_whole_export_path(case: Case, t
     monkeypatch.setattr(pk, "next_version", lambda case, country: 7)
     monkeypatch.setattr(audit, "current_head", lambda con: "28:" + "ab" * 32)  # each package moves the log on
     real = pk.build_package_doc
+    shutil.copytree(case_dir, tmp_path / "case")  # packages are recorded in the case: not in the shared one
+    case = Case.open(tmp_path / "case", actor="pytest")
     for c in _countries(case)[:3]:
         a = pk.make_package(case, c, tmp_path / "new", pdf=False, include_victims=True)
         monkeypatch.setattr(pk, "build_package_doc", lambda *a, **k: real(*a, **k, in_memory=True))
@@ -60,6 +63,7 @@ def test_package_files_are_byte_identical_to_the_whole_export_path(case: Case, t
             if n == "manifest.json":
                 x, y = (json.dumps({k: v for k, v in json.loads(z).items() if k != "created_at"}) for z in (x, y))
             assert x == y, (c, n)
+    case.close()
 
 
 def _m(chat: str, at: str | None, sender: str | None, text: str | None, source: str, kind: str = "message",
