@@ -185,6 +185,20 @@ def build_export(case: Case, with_messages: bool = False, include_secrets: bool 
     return doc  # type: ignore[return-value]  # the keys of ExportDoc, built by _document
 
 
+def scoped_export(con: Connection, case: Case, keep_media: Callable[[Media], bool]
+                  ) -> tuple[dict[str, Any], Callable[[], Iterator[Message]]]:
+    """Part of the document, for a reader that needs only some of it (a country's package): the small lists
+    (sources, persons, groups, invite links) whole, the media that ``keep_media`` keeps, and the messages as a
+    function that streams them again each time it is called, on ``con``, item for item those of
+    ``build_export(case, with_messages=True)``. No indicators. The messages are never all in memory."""
+    ctx = _Ctx(con)
+    doc: dict[str, Any] = {"case": case.name, "tool": TOOL, "sources": _sources(con), "persons": _persons(con),
+                           "groups": _groups(con, ctx)}
+    doc["media"] = [m for m in _media(con, ctx) if keep_media(m)]
+    doc["invite_links"] = _invite_links(con, ctx, False)
+    return doc, lambda: _messages(con, ctx)
+
+
 def write_export(case: Case, out: Path, with_messages: bool = False, include_secrets: bool = False) -> Path:
     """Write the export to ``out`` as a stream: the same bytes as ``json.dumps(build_export(...), indent=1,
     ensure_ascii=False) + "\\n"``, each list item written as it is read (the file appears whole or not at all).

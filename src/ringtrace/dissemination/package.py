@@ -17,22 +17,22 @@ import json
 import shutil
 import zipfile
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from ringtrace import TOOL
-from ringtrace.analysis.roles import person_conduct
+from ringtrace.analysis.roles import FirstShare, first_sharers, person_conduct
 from ringtrace.analysis.suspects import suspects_for
 from ringtrace.case import Case
 from ringtrace.dissemination import needtoknow as ntk
-from ringtrace.dissemination.export import build_export, iso
-from ringtrace.dissemination.export_types import ExportDoc, Group, Person
-from ringtrace.dissemination.folding import dedup_messages
+from ringtrace.dissemination.export import build_export, iso, scoped_export
+from ringtrace.dissemination.export_types import Group, Media, Message, Person
+from ringtrace.dissemination.folding import dedup_messages, message_key
 from ringtrace.dissemination.status import StatusRow, current_statuses
 from ringtrace.store import schema as S
 from ringtrace.textsafe import visible
@@ -125,8 +125,8 @@ def conduct_summary(c: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _conduct(con: Any, person_id: int) -> dict[str, Any] | None:
-    return _plain(person_conduct(con, person_id))  # type: ignore[no-any-return]
+def _conduct(con: Any, person_id: int, first: dict[str, FirstShare] | None = None) -> dict[str, Any] | None:
+    return _plain(person_conduct(con, person_id, first))  # type: ignore[no-any-return]
 
 
 def _pick(obj: Mapping[str, object], keys: tuple[str, ...]) -> dict[str, object]:
@@ -136,10 +136,11 @@ def _pick(obj: Mapping[str, object], keys: tuple[str, ...]) -> dict[str, object]
 
 @dataclass
 class _Scope:
-    """What every section of one country's package reads: the export, the targets, their references, and the
-    exhibits the package cites (each section adds the ones it relies on)."""
+    """What every section of one country's package reads: the parts of the export it needs, the targets, their
+    references, and the exhibits the package cites (each section adds the ones it relies on)."""
 
-    exp: ExportDoc
+    exp: Mapping[str, Any]  # the export's sources, persons, groups, media with matches and invite links
+    messages: Callable[[], Iterable[Message]]  # the export's messages, read again at each call
     country: str
     persons: dict[str, Person]
     targets: set[str]
@@ -183,41 +184,106 @@ def _groups_section(sc: _Scope) -> tuple[list[dict[str, Any]], list[dict[str, An
     return groups_out, memberships, target_groups
 
 
-def _messages_section(sc: _Scope, tg_ids: set[str], context: int) -> list[dict[str, Any]]:
-    """Everything a target sent or was the object of, plus ``context`` messages around each in the same chat."""
-    refs, targets = sc.refs, sc.targets
-    msgs = dedup_messages(sc.exp.get("messages", []))
+def _chat_of(m: Mapping[str, Any]) -> str:
+    return m["chat"].get("group") or f"chat:{m['chat'].get('key')}"
+
+
+def _fold_key(m: Mapping[str, Any]) -> bytes:
+    """A digest of ``message_key``: copies of one message have the same, so that the streamed fold can tell them
+    apart without holding every message's text."""
+    return hashlib.blake2b(repr(message_key(m)).encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _hit(m: Mapping[str, Any], targets: set[str]) -> bool:
+    return m.get("sender") in targets or (m.get("event") or {}).get("target") in targets
+
+
+def _kept_positions(n: int, hits: list[int], context: int) -> dict[int, list[int]]:
+    """Positions in a chat to keep: each hit and ``context`` messages either side (the hits each one is near)."""
+    keep_idx: dict[int, list[int]] = {}
+    for i in hits:
+        for j in range(max(0, i - context), min(n, i + context + 1)):
+            keep_idx.setdefault(j, [])
+            if j != i:
+                keep_idx[j].append(i)
+    return keep_idx
+
+
+def _messages_in_memory(sc: _Scope, context: int) -> list[tuple[str, bool, dict[str, Any]]]:
+    """(chat, involves a target, folded message) for each message the package holds, in its order: the whole
+    folded list in memory (the reference the streamed ``_messages_streamed`` is tested against)."""
+    msgs = dedup_messages(sc.messages())
     by_chat: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for m in msgs:
-        by_chat[m["chat"].get("group") or f"chat:{m['chat'].get('key')}"].append(m)
-    messages_out = []
+        by_chat[_chat_of(m)].append(m)
+    out: list[tuple[str, bool, dict[str, Any]]] = []
     for chat, ms in sorted(by_chat.items()):
         ms.sort(key=lambda m: (m["at"] or "", m["kind"]))
-        hits = [i for i, m in enumerate(ms) if m.get("sender") in targets
-                or (m.get("event") or {}).get("target") in targets]
-        keep_idx: dict[int, list[int]] = {}
-        for i in hits:
-            for j in range(max(0, i - context), min(len(ms), i + context + 1)):
-                keep_idx.setdefault(j, [])
-                if j != i:
-                    keep_idx[j].append(i)
+        hits = [i for i, m in enumerate(ms) if _hit(m, sc.targets)]
+        hit_set = set(hits)
+        out += [(chat, j in hit_set, ms[j]) for j in sorted(_kept_positions(len(ms), hits, context))]
+    return out
+
+
+def _messages_streamed(sc: _Scope, context: int) -> list[tuple[str, bool, dict[str, Any]]]:
+    """What ``_messages_in_memory`` gives, reading the messages twice as a stream: first each folded message's
+    chat, time, kind and whether it involves a target (no text), which fixes the ones to keep; then only those
+    are held, with every copy's citation. Folding is by ``message_key`` (as ``dedup_messages``), through a digest."""
+    targets = sc.targets
+    seq_of: dict[bytes, int] = {}
+    by_chat: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    hit_seqs: set[int] = set()
+    for m in sc.messages():
+        k = _fold_key(m)
+        if k in seq_of:
+            continue
+        seq = seq_of[k] = len(seq_of)
+        by_chat[_chat_of(m)].append((m["at"] or "", m["kind"], seq))  # seq last: the sort stays stable
+        if _hit(m, targets):
+            hit_seqs.add(seq)
+    plan: list[tuple[str, bool, int]] = []
+    for chat, ms in sorted(by_chat.items()):
+        if not any(seq in hit_seqs for _, _, seq in ms):
+            continue
+        ms.sort()
+        hits = [i for i, (_, _, seq) in enumerate(ms) if seq in hit_seqs]
+        hit_set = set(hits)
+        plan += [(chat, j in hit_set, ms[j][2]) for j in sorted(_kept_positions(len(ms), hits, context))]
+    del by_chat
+    wanted = {seq for _, _, seq in plan}
+    kept: dict[int, dict[str, Any]] = {}
+    for m in sc.messages():
+        seq = seq_of[_fold_key(m)]
+        if seq not in wanted:
+            continue
+        cite = {"source": m["source"], "location": m["location"]}
+        have = kept.get(seq)
+        if have is None:
+            kept[seq] = dict(m, sources=[cite])
+        elif cite not in have["sources"]:
+            have["sources"].append(cite)
+    return [(chat, involves, kept[seq]) for chat, involves, seq in plan]
+
+
+def _messages_section(sc: _Scope, tg_ids: set[str], context: int, in_memory: bool = False) -> list[dict[str, Any]]:
+    """Everything a target sent or was the object of, plus ``context`` messages around each in the same chat."""
+    refs = sc.refs
+    messages_out = []
+    for chat, involves, m in (_messages_in_memory if in_memory else _messages_streamed)(sc, context):
         group = chat if chat in tg_ids else None
-        for j in sorted(keep_idx):
-            m = ms[j]
-            involves = j in hits
-            for c in m["sources"]:
-                if c["source"]:
-                    sc.cited.add(c["source"])
-            ev = m.get("event")
-            messages_out.append({
-                "group": group or m["chat"].get("group"), "chat_kind": m["chat"].get("kind"),
-                "chat": m["chat"].get("key") if not m["chat"].get("group") else None,
-                "at": m["at"], "kind": m["kind"], "sender": refs.ref(m.get("sender"), group),
-                "involves_target": involves, "context": not involves,
-                "text": m.get("text"), "media": m.get("media", []), "forwarded": m.get("forwarded", False),
-                "event": None if ev is None else {"kind": ev.get("kind"), "target": refs.ref(ev.get("target"), group),
-                                                  "value": ev.get("value")},
-                "sources": m["sources"]})
+        for c in m["sources"]:
+            if c["source"]:
+                sc.cited.add(c["source"])
+        ev = m.get("event")
+        messages_out.append({
+            "group": group or m["chat"].get("group"), "chat_kind": m["chat"].get("kind"),
+            "chat": m["chat"].get("key") if not m["chat"].get("group") else None,
+            "at": m["at"], "kind": m["kind"], "sender": refs.ref(m.get("sender"), group),
+            "involves_target": involves, "context": not involves,
+            "text": m.get("text"), "media": m.get("media", []), "forwarded": m.get("forwarded", False),
+            "event": None if ev is None else {"kind": ev.get("kind"), "target": refs.ref(ev.get("target"), group),
+                                              "value": ev.get("value")},
+            "sources": m["sources"]})
     return messages_out
 
 
@@ -351,31 +417,51 @@ def _victims(con: Any, country: str, include: bool) -> tuple[list[dict[str, Any]
 
 
 def build_package_doc(case: Case, country: str, context: int = CONTEXT_MESSAGES,
-                      version: int = 0, recipient: str | None = None, include_victims: bool = False
-                      ) -> tuple[dict[str, Any], ntk.Scrubber, set[str], set[str]]:
+                      version: int = 0, recipient: str | None = None, include_victims: bool = False,
+                      in_memory: bool = False) -> tuple[dict[str, Any], ntk.Scrubber, set[str], set[str]]:
     """The package document (before scrubbing is applied), its scrubber, and the forbidden and kept tokens.
 
     The sections are built in a fixed order (groups, messages, matches, invite links, persons, sources): a
-    pseudonym is given the first time a section refers to someone, so the order keeps pseudonyms stable."""
+    pseudonym is given the first time a section refers to someone, so the order keeps pseudonyms stable.
+    Only the parts of the export the package reads are held, the messages streamed (``_messages_streamed``);
+    ``in_memory`` builds the whole export with its messages first, as this did before: the reference the
+    tests compare against."""
     country = country.upper()
-    exp = build_export(case, with_messages=True)
+    with case.engine.connect() as con:
+        return _build_package_doc(con, case, country, context, version, recipient, include_victims, in_memory)
+
+
+def _known(md: Media) -> bool:
+    return bool(md["matches"])  # the only media a package reads (``_matches_section``)
+
+
+def _build_package_doc(con: Connection, case: Case, country: str, context: int, version: int, recipient: str | None,
+                       include_victims: bool, in_memory: bool
+                       ) -> tuple[dict[str, Any], ntk.Scrubber, set[str], set[str]]:
+    messages: Callable[[], Iterable[Message]]
+    if in_memory:
+        whole = build_export(case, with_messages=True)
+        exp: Mapping[str, Any] = whole
+        messages = lambda: whole.get("messages", [])  # noqa: E731
+    else:
+        exp, messages = scoped_export(con, case, _known)
     persons = {p["id"]: p for p in exp["persons"]}
     targets = {lab for lab, p in persons.items() if p["country"] == country}
     if not targets:
         raise PackageError(f"no person in this case is attributed to {country}; nothing to refer")
     refs = _Refs(targets, {lab: p["country"] for lab, p in persons.items()})
-    with case.engine.connect() as con:
-        pid_of = {r.label: r.id for r in con.execute(select(S.persons.c.id, S.persons.c.label))}
-        per_tokens, orphan = ntk.person_tokens(con)
-        owner_acc: dict[int, list[tuple[int, str]]] = defaultdict(list)
-        for r in con.execute(select(S.device_owners.c.source_id, S.device_owners.c.basis,
-                                    S.person_accounts.c.person_id)
-                             .join(S.person_accounts, S.person_accounts.c.account_id == S.device_owners.c.account_id)):
-            owner_acc[r.person_id].append((r.source_id, r.basis))
-        src_tool = {r.id: r.tool for r in con.execute(select(S.sources.c.id, S.sources.c.tool))}
-        conduct = {lab: _conduct(con, pid_of[lab]) for lab in targets if lab in pid_of}
-        statuses = current_statuses(con)
-        victims_out, victims_keep, victims_withheld = _victims(con, country, include_victims)
+    pid_of = {r.label: r.id for r in con.execute(select(S.persons.c.id, S.persons.c.label))}
+    per_tokens, orphan = ntk.person_tokens(con)
+    owner_acc: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for r in con.execute(select(S.device_owners.c.source_id, S.device_owners.c.basis,
+                                S.person_accounts.c.person_id)
+                         .join(S.person_accounts, S.person_accounts.c.account_id == S.device_owners.c.account_id)):
+        owner_acc[r.person_id].append((r.source_id, r.basis))
+    src_tool = {r.id: r.tool for r in con.execute(select(S.sources.c.id, S.sources.c.tool))}
+    first = first_sharers(con) if any(lab in pid_of for lab in targets) else None  # once, not once a target
+    conduct = {lab: _conduct(con, pid_of[lab], first) for lab in targets if lab in pid_of}
+    statuses = current_statuses(con)
+    victims_out, victims_keep, victims_withheld = _victims(con, country, include_victims)
     keep = set().union(*(per_tokens[t].tokens for t in targets if t in per_tokens)) | victims_keep
     forbidden_map: dict[str, str] = {}
     forbidden: set[str] = set(orphan)
@@ -389,10 +475,10 @@ def build_package_doc(case: Case, country: str, context: int = CONTEXT_MESSAGES,
         forbidden_map[t] = WITHHELD_VICTIM
     forbidden |= victims_withheld
 
-    sc = _Scope(exp, country, persons, targets, refs, pid_of)
+    sc = _Scope(exp, messages, country, persons, targets, refs, pid_of)
     groups_out, memberships, target_groups = _groups_section(sc)
     tg_ids = {g["id"] for g in target_groups}
-    messages_out = _messages_section(sc, tg_ids, context)
+    messages_out = _messages_section(sc, tg_ids, context, in_memory)
     target_exhibits = _target_exhibits(sc, owner_acc)
     own_ex = {d["exhibit"] for ds in target_exhibits.values() for d in ds}
     sc.cited |= own_ex
