@@ -20,7 +20,7 @@ from ringtrace.analysis.groups import GroupBuild, describe_groups, merge_chats, 
 from ringtrace.analysis.labels import record_merges, stable_labels
 from ringtrace.analysis.membership import Activity, Interval, build_memberships
 from ringtrace.analysis.persons import Resolution, resolve_persons
-from ringtrace.analysis.timeline import SenderMap, deduplicated, from_us, keyed_timeline, raw_messages
+from ringtrace.analysis.timeline import SenderMap, from_us, group_timeline, keyed_timeline
 from ringtrace.case import Case
 from ringtrace.stages import Progress, noop_progress
 from ringtrace.store import insert_in_batches
@@ -136,7 +136,7 @@ def _timeline(con: Connection, chats: list[int], senders: SenderMap, keyless: bo
         if recs is not None:
             return ((r[0], r[1], r[2], r[3], r[4], r[5]) for r in recs)
     return ((m.ts, m.id, m.person, m.shas, m.forwarded, len(m.duplicates))
-            for m in deduplicated(raw_messages(con, chats, senders, whole=True), keyless=True))
+            for m in group_timeline(con, chats, senders))  # = deduplicated(raw_messages(..., whole=True))
 
 
 def _iso_us(ts: int | None) -> str | None:
