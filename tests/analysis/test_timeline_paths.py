@@ -23,6 +23,7 @@ from ringtrace.analysis.timeline import (
     deduplicated,
     epoch_us,
     from_us,
+    group_timeline,
     keyed_timeline,
     raw_messages,
 )
@@ -146,3 +147,24 @@ def test_stage_tables_same_on_either_path(tmp_path: Path, monkeypatch: pytest.Mo
     stage.analyze_stage(case)
     assert taken and dump(case) == fast
     assert len(fast["memberships"]) > 0
+
+
+def _state(m: Any) -> tuple[Any, ...]:
+    return (m.ts, m.id, m.person, m.wildcard, list(m.shas), m.forwarded, list(m.duplicates), m.key, m.precision_s,
+            sorted(m.sources), m.source_id, m.chat_id, m.sender_id, m.moves)
+
+
+@pytest.mark.parametrize(("seed", "later"), [(10, False), (11, True), (12, False), (13, True)])
+def test_group_timeline_is_the_whole_read_folded(tmp_path: Path, seed: int, later: bool) -> None:
+    """The fused read-and-fold gives each canonical message as deduplicated(raw_messages(whole=True)) does, in
+    the same state when it is yielded (a later copy of a key may still change it afterwards)."""
+    case = _random_case(tmp_path, seed, keyless=True, more_precise_later=later)
+    with case.begin() as con:
+        senders = sender_map(con, resolve_persons(con))
+        chats = [c for (c,) in con.execute(select(S.chats.c.id))]
+        for part in ([chats[0]], chats):
+            want = [_state(m) for m in deduplicated(raw_messages(con, part, senders, whole=True), keyless=True)]
+            got = [_state(m) for m in group_timeline(con, part, senders)]
+            assert got == want
+            assert any(len(s[6]) for s in got) and len(got) < sum(1 for _ in raw_messages(con, part, senders))
+        assert list(group_timeline(con, [], senders)) == []

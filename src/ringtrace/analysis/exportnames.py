@@ -92,6 +92,12 @@ class NameEvidence:
         else:
             found.append((mid, source_id))
 
+    @property
+    def pending_order(self) -> deque[tuple[float, int]]:
+        """The pending export messages as (POSIX seconds, id), oldest first: the queue itself, for a caller that
+        tests it per message (``due`` without the call)."""
+        return self._order
+
     def due(self, before: float) -> bool:
         """Whether :meth:`settle` with ``before`` would settle anything (a cheap test, made per message)."""
         return bool(self._order) and self._order[0][0] < before

@@ -28,7 +28,6 @@ from ringtrace.store import schema as S
 GROUP_KINDS = ("group", "channel")
 SAME_TIME_S = 120  # two devices' timestamps of one event may differ this much
 MIN_MATCHES = 3
-BUCKET_S = 60  # export messages indexed per minute of time
 
 
 @dataclass
@@ -145,11 +144,11 @@ def export_hits(con: Connection, chats: dict[int, ChatInfo], exports: list[ChatI
     """How many messages of each export copy a keyed group chat's of the same platform (export chat -> keyed
     root -> export messages matched), and each export's message count; ``names`` is told each match of a name's message.
 
-    Both are read in time order. Export messages are indexed by content and minute, so a keyed message is
-    compared only with the export messages of the same content in the few minutes its tolerance reaches
-    (common texts ("ok") stay linear); and the index holds only the export messages within the largest reach
-    of the keyed message being compared (the largest precision of any copy + 2 s): older ones are evicted,
-    later ones read as the keyed stream gets to them."""
+    Both are read in time order. Export messages are indexed by content, and the index holds only the export
+    messages within the largest reach of the keyed message being compared (the largest precision of any copy
+    + 2 s): older ones are evicted, later ones read as the keyed stream gets to them. A keyed message is so
+    compared only with the export messages of its content within its reach (common texts ("ok") stay linear),
+    in time order, with one look-up (every copy it can match is within its reach, so in the index)."""
     platforms = {c.platform for c in exports}
     keyed = [c.id for c in chats.values() if not c.is_export and c.platform in platforms]
     export_ids = [c.id for c in exports]
@@ -159,22 +158,22 @@ def export_hits(con: Connection, chats: dict[int, ChatInfo], exports: list[ChatI
     # no pair is further apart than this and still a copy: tol = max(both precisions) + 2 <= reach
     reach = top_prec + 2
     reach_us = reach * US
-    index: dict[tuple[tuple[str, str], int], list[Msg]] = {}
-    held: deque[tuple[int, tuple[tuple[str, str], int]]] = deque()  # (time, index key), oldest first
+    index: dict[tuple[str, str], list[Msg]] = {}  # content -> export messages in the window, in time order
+    held: deque[tuple[int, tuple[str, str]]] = deque()  # (time, index key), oldest first
     stream = raw_messages(con, export_ids, senders, whole=True)
     upcoming = next(stream, None)
     hits: dict[int, dict[int, int]] = {}  # export chat -> keyed root -> export messages matched
     roots_of: dict[int, set[int]] = {}  # export message in the window -> the keyed roots it matched so far
     pad = timedelta(seconds=reach)
     root_of = {c: uf.find(c) for c in keyed}  # (no union happens before every message is matched)
+    name_order = names.pending_order if names is not None else None  # (the live queue, not a copy)
     # every keyed message with a content, as a tuple (no Msg: most of these are read only to be compared)
     try:
         for mid, mts, mprec, mperson, mwild, cont, msrc, mchat in contents(con, keyed, senders, first - pad,
                                                                            last + pad):
             while upcoming is not None and upcoming.ts <= mts + reach_us:  # the export messages it may copy
-                ec = upcoming.content()
-                if ec is not None:
-                    k = (ec, int(upcoming.ts / US) // BUCKET_S)
+                k = upcoming.content()
+                if k is not None:
                     found = index.get(k)
                     if found is None:
                         index[k] = [upcoming]
@@ -189,18 +188,17 @@ def export_hits(con: Connection, chats: dict[int, ChatInfo], exports: list[ChatI
                 del found[0]  # (each list is in time order: the oldest goes first)
                 if not found:
                     del index[k]
-            ts = mts / US  # POSIX seconds, as datetime.timestamp() gives them
-            if names is not None and names.due(ts - reach - 3600):  # an hour behind: far past any copy's
-                names.settle(ts - reach - 3600)  # tolerance, still a small window
-            for b in range(int(ts - reach) // BUCKET_S, int(ts + reach) // BUCKET_S + 1):
-                found = index.get((cont, b))
-                if found is None:
-                    continue
+            if name_order and names is not None:  # (names.due, inline: it runs for every keyed message)
+                before = mts / US - reach - 3600  # POSIX seconds, as datetime.timestamp() gives them
+                if name_order[0][0] < before:  # an hour behind: far past any copy's tolerance, still a
+                    names.settle(before)  # small window
+            found = index.get(cont)
+            if found is not None:
                 for e in found:
-                    tol = max(e.precision_s, mprec) + 2
-                    # same_sender(e, m)
-                    if abs(mts - e.ts) <= tol * US and (e.wildcard or mwild or (e.person is not None
-                                                                                 and e.person == mperson)):
+                    ep = e.precision_s
+                    # within the coarser copy's precision + 2 s, and same_sender(e, m)
+                    if abs(mts - e.ts) <= ((ep if ep > mprec else mprec) + 2) * US and (
+                            e.wildcard or mwild or (e.person is not None and e.person == mperson)):
                         root = root_of[mchat]
                         seen = roots_of.get(e.id)
                         if seen is None:

@@ -428,6 +428,116 @@ def deduplicated(stream: Iterator[Msg], slack_s: int = 2, keyless: bool = True) 
         yield old
 
 
+def group_timeline(con: Connection, chat_ids: list[int], senders: SenderMap, slack_s: int = 2) -> Iterator[Msg]:
+    """What ``deduplicated(raw_messages(con, chat_ids, senders, whole=True), keyless=True)`` gives, message for
+    message and at the same points of the stream (a canonical message yielded is the same object, in the same
+    state), with the read and the fold in one loop: a copy whose key was seen already folds straight from its
+    row, without a :class:`Msg` (in a group seen by several phones most copies are such; they need only their
+    id, time, precision, source, chat, sender and forwarded flag)."""
+    if not chat_ids:
+        return
+    person_of, owner_person, wildcards = senders.person_of, senders.owner_person, senders.wildcard_accounts
+    naive, one_us = _EPOCH_NAIVE, _ONE_US
+    seen_keys: dict[str, Msg] = {}
+    window: list[tuple[int, int, int, Msg]] = []  # (time, tie-break, the message's moves when pushed, message)
+    order = itertools.count()
+    by_content: dict[tuple[str, str], list[Msg]] = {}
+    max_prec = 60
+    push, pop = heapq.heappush, heapq.heappop
+    slack_us = slack_s * US
+    cursors: list[Any] = []
+    try:
+        pending: Msg | None = None  # a message read whose media rows may still follow (folded once they have)
+        cur_id = None
+        rows = _rows(con, chat_ids, None, None, True, cursors)
+        while True:
+            row = next(rows, None)
+            if row is not None and row[0] == cur_id:  # the same message again: one row per media item
+                if pending is not None and row[10]:
+                    pending.shas.append(row[10])
+                continue
+            if pending is not None:  # deduplicated's body for a message that did not fold by its key
+                m, pending = pending, None
+                ts, k = m.ts, m.key
+                c = m.content()
+                if c is not None:
+                    lst = by_content.get(c)
+                    if lst is None:
+                        by_content[c] = [m]
+                        c = None  # (not folded: on to the window below)
+                    else:
+                        src, prec, person = m.source_id, m.precision_s, m.person
+                        for cand in lst:
+                            if (src not in cand.sources
+                                    and abs(cand.ts - ts) <= max(cand.precision_s, prec) * US + slack_us
+                                    and (cand.wildcard or m.wildcard
+                                         or (cand.person is not None and cand.person == person))
+                                    and (cand.key is None or k is None or cand.key == k)):
+                                _take_precise(cand, m)
+                                if cand.person is None or cand.wildcard:
+                                    cand.person, cand.wildcard = person, m.wildcard
+                                if cand.key is None and k is not None:
+                                    cand.key = k
+                                    seen_keys[k] = cand
+                                break
+                        else:
+                            lst.append(m)
+                            c = None
+                if c is None:  # a message of its own (no content, or nothing it folds into)
+                    m.sources.add(m.source_id)
+                    if k is not None:
+                        seen_keys[k] = m
+                    push(window, (ts, next(order), m.moves, m))
+            if row is None:
+                break
+            mid, at, prec, mkey, sender, from_owner, text, fwd, sid, cid, sha = row
+            cur_id = mid
+            if type(at) is str:
+                when = fromisoformat(at)
+                ts = (when - naive) // one_us if when.tzinfo is None else epoch_us(when)
+            else:
+                ts = _ts(at)
+            p = int(prec or 1)
+            if p > max_prec:
+                max_prec = p
+            limit = ts - (max_prec + slack_s) * US
+            while window and window[0][0] < limit:
+                _t, _n, moves, old = pop(window)
+                if old.moves != moves:  # its time moved with a fold: back in at the new time
+                    push(window, (old.ts, next(order), old.moves, old))
+                    continue
+                _forget(by_content, old)
+                yield old
+            if mkey is not None:
+                canon = seen_keys.get(mkey)
+                if canon is not None:  # _take_precise from the row: this copy is never a message of its own
+                    canon.sources.add(sid)
+                    canon.forwarded = canon.forwarded or bool(fwd)
+                    if p < canon.precision_s:
+                        canon.duplicates.append(canon.id)
+                        canon.id, canon.ts, canon.precision_s = mid, ts, p
+                        canon.moves += 1
+                        canon.source_id, canon.chat_id, canon.sender_id = sid, cid, sender
+                    else:
+                        canon.duplicates.append(mid)
+                    continue
+            person = person_of.get(sender) if sender is not None else None
+            if person is None and sender is None and from_owner:
+                person = owner_person.get(sid)
+            pending = Msg(mid, None, p, mkey, person, sender in wildcards, text, [sha] if sha else [],
+                          bool(fwd), sid, cid, None, None, sender, ts)
+    finally:
+        for cu in cursors:
+            cu.close()
+    while window:
+        _t, _n, moves, old = pop(window)
+        if old.moves != moves:
+            push(window, (old.ts, next(order), old.moves, old))
+            continue
+        _forget(by_content, old)
+        yield old
+
+
 def _forget(by_content: dict[tuple[str, str], list[Msg]], old: Msg) -> None:
     """A message leaving the window leaves the content index."""
     c = old.content()

@@ -8,7 +8,7 @@ per-person aggregates are kept in memory.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +20,7 @@ from ringtrace.analysis.groups import GroupBuild, describe_groups, merge_chats, 
 from ringtrace.analysis.labels import record_merges, stable_labels
 from ringtrace.analysis.membership import Activity, Interval, build_memberships
 from ringtrace.analysis.persons import Resolution, resolve_persons
-from ringtrace.analysis.timeline import SenderMap, deduplicated, from_us, keyed_timeline, raw_messages
+from ringtrace.analysis.timeline import SenderMap, from_us, group_timeline, keyed_timeline
 from ringtrace.case import Case
 from ringtrace.stages import Progress, noop_progress
 from ringtrace.store import insert_in_batches
@@ -85,8 +85,8 @@ def analyze_stage(case: Case, progress: Progress | None = None) -> AnalysisSumma
             activity: dict[int, Activity] = {}
             n = dups = 0
             first = last = None
-            for ts, mid, person, shas, forwarded, folded in _timeline(con, g.chats, senders,
-                                                                      not keyless.isdisjoint(g.chats)):
+            for ts, mid, person, shas, forwarded, folded, _p in _timeline(con, g.chats, senders,
+                                                                          not keyless.isdisjoint(g.chats)):
                 n += 1
                 dups += folded
                 if first is None:
@@ -127,16 +127,16 @@ def analyze_stage(case: Case, progress: Progress | None = None) -> AnalysisSumma
     return summary
 
 
-def _timeline(con: Connection, chats: list[int], senders: SenderMap, keyless: bool,
-              ) -> Iterable[tuple[int, int, int | None, list[str], bool, int]]:
+def _timeline(con: Connection, chats: list[int], senders: SenderMap, keyless: bool) -> Iterable[Sequence[Any]]:
     """A group's canonical messages in order: (time in POSIX microseconds, id, person, media hashes, forwarded,
-    copies folded into it). Chats whose every message has a key take the short cut (``keyed_timeline``)."""
+    copies folded into it, precision). Chats whose every message has a key take the short cut
+    (``keyed_timeline``, whose records are handed over as they are: no tuple per message)."""
     if not keyless:
         recs = keyed_timeline(con, chats, senders)
         if recs is not None:
-            return ((r[0], r[1], r[2], r[3], r[4], r[5]) for r in recs)
-    return ((m.ts, m.id, m.person, m.shas, m.forwarded, len(m.duplicates))
-            for m in deduplicated(raw_messages(con, chats, senders, whole=True), keyless=True))
+            return recs
+    return ((m.ts, m.id, m.person, m.shas, m.forwarded, len(m.duplicates), m.precision_s)
+            for m in group_timeline(con, chats, senders))  # = deduplicated(raw_messages(..., whole=True))
 
 
 def _iso_us(ts: int | None) -> str | None:
