@@ -168,3 +168,18 @@ def test_group_timeline_is_the_whole_read_folded(tmp_path: Path, seed: int, late
             assert got == want
             assert any(len(s[6]) for s in got) and len(got) < sum(1 for _ in raw_messages(con, part, senders))
         assert list(group_timeline(con, [], senders)) == []
+
+
+def test_content_fold_allows_the_slack_beyond_precision() -> None:
+    """Two keyless copies of one text from two phones fold when their times differ by no more than the coarser
+    precision plus the slack (2 s): 2.5 s apart at second precision folds, 3.5 s apart does not."""
+    from ringtrace.analysis.timeline import Msg, deduplicated
+
+    def copy(mid: int, src: int, ts: int) -> Msg:
+        return Msg(mid, None, 1, None, 7, False, "the same words", [], False, src, 10 + src, ts=ts)
+
+    base = 1_700_000_000_000_000
+    near = list(deduplicated(iter([copy(1, 1, base), copy(2, 2, base + 2_500_000)])))
+    assert [(m.id, m.duplicates) for m in near] == [(1, [2])]
+    far = list(deduplicated(iter([copy(1, 1, base), copy(2, 2, base + 3_500_000)])))
+    assert [m.id for m in far] == [1, 2]

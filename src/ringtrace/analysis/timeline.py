@@ -350,6 +350,35 @@ def _take_precise(canon: Msg, m: Msg) -> None:
         canon.duplicates.append(m.id)
 
 
+def _fold_by_content(by_content: dict[tuple[str, str], list[Msg]], seen_keys: dict[str, Msg], m: Msg,
+                     slack_us: int) -> bool:
+    """Fold ``m`` into a canonical message of the same content, if one is a copy of it: from another source, at
+    the same time (same_time), by the same sender (same_sender), and no two different keys. False when ``m``
+    stands alone (no content, or nothing it folds into); it is then indexed by its content."""
+    c = m.content()
+    if c is None:
+        return False
+    lst = by_content.get(c)
+    if lst is None:
+        by_content[c] = [m]
+        return False
+    ts, k, src, prec, person = m.ts, m.key, m.source_id, m.precision_s, m.person
+    for cand in lst:
+        if (src not in cand.sources
+                and abs(cand.ts - ts) <= max(cand.precision_s, prec) * US + slack_us
+                and (cand.wildcard or m.wildcard or (cand.person is not None and cand.person == person))
+                and (cand.key is None or k is None or cand.key == k)):
+            _take_precise(cand, m)
+            if cand.person is None or cand.wildcard:  # a resolved sender is better than a name
+                cand.person, cand.wildcard = person, m.wildcard
+            if cand.key is None and k is not None:
+                cand.key = k
+                seen_keys[k] = cand
+            return True
+    lst.append(m)
+    return False
+
+
 def deduplicated(stream: Iterator[Msg], slack_s: int = 2, keyless: bool = True) -> Iterator[Msg]:
     """Canonical messages in time order; each carries the ids of the duplicates folded into it.
 
@@ -366,6 +395,7 @@ def deduplicated(stream: Iterator[Msg], slack_s: int = 2, keyless: bool = True) 
     by_content: dict[tuple[str, str], list[Msg]] = {}
     max_prec = 60
     push, pop = heapq.heappush, heapq.heappop
+    slack_us = slack_s * US
 
     for m in stream:
         if m.precision_s > max_prec:
@@ -386,34 +416,8 @@ def deduplicated(stream: Iterator[Msg], slack_s: int = 2, keyless: bool = True) 
             if canon is not None:
                 _take_precise(canon, m)
                 continue
-        if keyless:
-            c = m.content()
-            if c is not None:
-                lst = by_content.get(c)
-                if lst is None:
-                    by_content[c] = [m]
-                else:
-                    src, prec, person = m.source_id, m.precision_s, m.person
-                    for cand in lst:
-                        # a copy from another source, at the same time (same_time), by the same sender
-                        # (same_sender), and no two different keys
-                        if (src not in cand.sources
-                                and abs(cand.ts - ts) <= (max(cand.precision_s, prec) + slack_s) * US
-                                and (cand.wildcard or m.wildcard
-                                     or (cand.person is not None and cand.person == person))
-                                and (cand.key is None or k is None or cand.key == k)):
-                            _take_precise(cand, m)
-                            if cand.person is None or cand.wildcard:  # a resolved sender is better than a name
-                                cand.person, cand.wildcard = person, m.wildcard
-                            if cand.key is None and k is not None:
-                                cand.key = k
-                                seen_keys[k] = cand
-                            break
-                    else:
-                        lst.append(m)
-                        c = None  # (not folded: on to the window below)
-                    if c is not None:
-                        continue
+        if keyless and _fold_by_content(by_content, seen_keys, m, slack_us):
+            continue
         m.sources.add(m.source_id)
         if k is not None:
             seen_keys[k] = m
@@ -458,36 +462,11 @@ def group_timeline(con: Connection, chat_ids: list[int], senders: SenderMap, sla
                 continue
             if pending is not None:  # deduplicated's body for a message that did not fold by its key
                 m, pending = pending, None
-                ts, k = m.ts, m.key
-                c = m.content()
-                if c is not None:
-                    lst = by_content.get(c)
-                    if lst is None:
-                        by_content[c] = [m]
-                        c = None  # (not folded: on to the window below)
-                    else:
-                        src, prec, person = m.source_id, m.precision_s, m.person
-                        for cand in lst:
-                            if (src not in cand.sources
-                                    and abs(cand.ts - ts) <= max(cand.precision_s, prec) * US + slack_us
-                                    and (cand.wildcard or m.wildcard
-                                         or (cand.person is not None and cand.person == person))
-                                    and (cand.key is None or k is None or cand.key == k)):
-                                _take_precise(cand, m)
-                                if cand.person is None or cand.wildcard:
-                                    cand.person, cand.wildcard = person, m.wildcard
-                                if cand.key is None and k is not None:
-                                    cand.key = k
-                                    seen_keys[k] = cand
-                                break
-                        else:
-                            lst.append(m)
-                            c = None
-                if c is None:  # a message of its own (no content, or nothing it folds into)
+                if not _fold_by_content(by_content, seen_keys, m, slack_us):  # a message of its own
                     m.sources.add(m.source_id)
-                    if k is not None:
-                        seen_keys[k] = m
-                    push(window, (ts, next(order), m.moves, m))
+                    if m.key is not None:
+                        seen_keys[m.key] = m
+                    push(window, (m.ts, next(order), m.moves, m))
             if row is None:
                 break
             mid, at, prec, mkey, sender, from_owner, text, fwd, sid, cid, sha = row
