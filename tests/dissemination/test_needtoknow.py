@@ -1,3 +1,5 @@
+from typing import Any
+
 from ringtrace.dissemination.needtoknow import Scrubber, leaks, tokens_of_account
 
 
@@ -31,3 +33,18 @@ def test_leaks_ignores_kept_tokens_and_vocabulary() -> None:
     assert leaks("Isaac Marrow was here", ["Isaac"], ["Isaac Marrow"]) == []
     assert leaks("isaac was here", ["Isaac"], []) == ["Isaac"]
     assert leaks("the admin panel", ["Admin"], [], {"admin"}) == []
+
+
+def test_scrubber_cache_gives_what_the_pattern_gives_and_stays_bounded(monkeypatch: Any) -> None:
+    """A distinct short string is scrubbed once and remembered; the answer is the pattern's, every time, and the
+    cache neither grows past its bound nor holds long strings."""
+    from ringtrace.dissemination import needtoknow as ntk
+
+    monkeypatch.setattr(ntk, "_CACHE_ITEMS", 3)
+    sc = ntk.Scrubber({"Ana Lopez": "P-1", "+34600111222": "P-1", "Bob": "P-2"}, keep=["Bob"])
+    texts = ["ana lopez wrote", "call +34600111222 now", "Bob and ANA LOPEZ", "nothing here", "x" * 300 + " Ana Lopez"]
+    plain = [sc._re.sub(sc._sub, t) if sc._re else t for t in texts]
+    assert [sc.scrub(t) for t in texts] == plain
+    assert [sc.scrub(t) for t in texts] == plain  # second time from the cache
+    assert plain[0] == "[P-1] wrote" and "Bob" in plain[2] and "[P-1]" in plain[2]
+    assert len(sc._cache) == 3 and all(len(k) <= ntk._CACHE_LEN for k in sc._cache)

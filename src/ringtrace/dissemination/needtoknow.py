@@ -65,6 +65,10 @@ def person_tokens(con: Connection) -> tuple[dict[str, PersonTokens], set[str]]:
     return per, orphan
 
 
+_CACHE_LEN = 256  # strings up to this long are remembered once scrubbed ...
+_CACHE_ITEMS = 100_000  # ... this many at most (~30 MB)
+
+
 class Scrubber:
     """Replace forbidden tokens (case-insensitive, on word/digit boundaries) by their pseudonym reference."""
 
@@ -75,6 +79,7 @@ class Scrubber:
         self._keep_lower = {k.lower() for k in keep_set}
         alts = sorted(set(self.forbidden) | keep_set, key=lambda t: (-len(t), t))
         self._re = re.compile("|".join(self._pattern(t) for t in alts), re.IGNORECASE) if self.forbidden else None
+        self._cache: dict[str, str] = {}
 
     @staticmethod
     def _pattern(t: str) -> str:
@@ -94,6 +99,15 @@ class Scrubber:
     def scrub(self, s: str) -> str:
         if self._re is None or not s:
             return s
+        # the same short strings (labels, exhibit numbers, kinds) come back thousands of times in a package and
+        # the pattern holds every forbidden token: each distinct one is scrubbed once (bounded: short ones only)
+        if len(s) <= _CACHE_LEN:
+            done = self._cache.get(s)
+            if done is None:
+                done = self._re.sub(self._sub, s)
+                if len(self._cache) < _CACHE_ITEMS:
+                    self._cache[s] = done
+            return done
         return self._re.sub(self._sub, s)
 
     def scrub_obj(self, obj: Any) -> Any:
