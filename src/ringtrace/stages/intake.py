@@ -763,8 +763,9 @@ def _heads(st: _Staged) -> dict[str, bytes]:
     heads: dict[str, bytes] = {}
     if st.stager is None:
         return heads
+    keep = st.fresh_tree is not None and st.mode != "reference"
     for f in st.stager.files:
-        if f.head is not None and st.fresh_tree is not None and st.mode != "reference":
+        if keep and f.head is not None:
             heads[f.relpath] = f.head
         f.head = None
     return heads

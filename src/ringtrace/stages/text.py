@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -347,7 +347,7 @@ class TextInFlight:
         self._own = None if executor is not None else ex
         try:
             if ex.name != "serial":
-                jobs = [ReadJob(**{**j.__dict__, "single_thread": True}) for j in jobs]
+                jobs = [replace(j, single_thread=True) for j in jobs]
             self._jobs, self._what = jobs, what
             # a process pool submits every job here, a cluster its first batches: they run from now on
             self._results = ex.map(read_job, jobs, chunksize=1 if what == "ocr" else 4)
