@@ -17,7 +17,6 @@ Posted_On). Every node IRI ends in a UUIDv5 so the same case gives the same grap
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -345,9 +344,10 @@ def package_graph(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_jsonld(graph: dict[str, Any], out: Path) -> Path:
+    from ringtrace.dissemination.export import write_json
+
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(graph, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
-    return out
+    return write_json(graph, out, sort_keys=True)
 
 
 def case_graph(case: Any, with_messages: bool = True) -> dict[str, Any]:

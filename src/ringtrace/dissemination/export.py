@@ -245,6 +245,23 @@ def _stored_lists(con: Connection, case: Case, lists: list[tuple[str, Iterable[A
 _enc: Callable[[str], str] = json.encoder.encode_basestring  # what dumps(ensure_ascii=False) calls (C)
 
 
+def write_json(o: Any, out: Path, sort_keys: bool = False) -> Path:
+    """``out.write_text(json.dumps(o, indent=1, ensure_ascii=False, sort_keys=sort_keys) + "\n")``, written as
+    the encoder makes it: a package's JSON-LD runs to hundreds of MB, and the whole text and its UTF-8 bytes
+    need not be held besides the document."""
+    enc = json.JSONEncoder(indent=1, ensure_ascii=False, sort_keys=sort_keys)
+    with out.open("w", encoding="utf-8") as f:
+        buf: list[str] = []
+        for chunk in enc.iterencode(o):
+            buf.append(chunk)
+            if len(buf) >= 8192:
+                f.write("".join(buf))
+                buf.clear()
+        buf.append("\n")
+        f.write("".join(buf))
+    return out
+
+
 def _float(o: float) -> str:
     if o != o:
         return "NaN"

@@ -30,7 +30,7 @@ from ringtrace.analysis.roles import FirstShare, first_sharers, person_conduct
 from ringtrace.analysis.suspects import suspects_for
 from ringtrace.case import Case
 from ringtrace.dissemination import needtoknow as ntk
-from ringtrace.dissemination.export import build_export, iso, scoped_export
+from ringtrace.dissemination.export import build_export, iso, scoped_export, write_json
 from ringtrace.dissemination.export_types import Group, Media, Message, Person
 from ringtrace.dissemination.folding import dedup_messages, message_key
 from ringtrace.dissemination.status import StatusRow, current_statuses
@@ -589,13 +589,12 @@ def _own_vocabulary() -> set[str]:
 def check_need_to_know(files: list[Path], forbidden: set[str], keep: set[str]) -> list[str]:
     """Findings 'file: token' for any non-target identifier left in a written text file (PDF and media skipped:
     they are rendered from, or unrelated to, the checked text)."""
-    vocab = _own_vocabulary()
+    check = ntk.LeakCheck(forbidden, keep, _own_vocabulary())
     findings = []
     for f in files:
         if f.suffix.lower() not in (".html", ".csv", ".json", ".jsonld", ".txt"):
             continue
-        text = f.read_text(encoding="utf-8", errors="replace")
-        findings += [f"{f.name}: {t}" for t in ntk.leaks(text, forbidden, keep, vocab)]
+        findings += [f"{f.name}: {t}" for t in check.find_in_file(f)]
     return findings
 
 
@@ -644,8 +643,7 @@ def make_package(case: Case, country: str, out: Path, *, zip: bool = False, key:
     try:
         files: list[Path] = []
         pj = folder / "package.json"
-        pj.write_text(json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
-        files.append(pj)
+        files.append(write_json(doc, pj, sort_keys=True))
         files += write_csvs(doc, folder)
         if include_victims:
             files.append(_csv(folder / "possible_victims.csv", VICTIM_HEADERS,
