@@ -104,3 +104,37 @@ def test_folder_cache_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     for d in DECLARED:
         assert r.resolve(d) == reference(old, d), d
     assert len(r._folders) == 1
+
+
+def test_nested_folders_and_links(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder's real path is built from its parent's (one lstat a folder): links at any depth, links to links,
+    a file where a folder should be, and folders deeper than FOLDER_DEPTH give pathlib's answers."""
+    import ringtrace.sources.whatsapp.android as A
+
+    root = _tree(tmp_path)
+    wa = root / "sdcard" / "WhatsApp" / "Media"
+    deep = wa / "a" / "b" / "c"
+    deep.mkdir(parents=True)
+    (deep / "f.jpg").write_bytes(b"f")
+    os.symlink(wa / "a" / "b", wa / "a" / "lb")  # a link inside the exhibit, one level down
+    os.symlink(wa / "a" / "lb", wa / "a" / "llb")  # a link to a link
+    os.symlink(tmp_path / "outside" / "Media", wa / "a" / "out")  # a link out of the exhibit, one level down
+    os.symlink("../a", wa / "a" / "b" / "up")  # a relative link back up
+    chain = wa / "d"
+    for i in range(40):
+        chain = chain / f"l{i}"
+    chain.mkdir(parents=True)
+    (chain / "z.jpg").write_bytes(b"z")
+    declared = ["Media/a/b/c/f.jpg", "Media/a/lb/c/f.jpg", "Media/a/llb/c/f.jpg", "Media/a/out/Img/o.jpg",
+                "Media/a/b/up/b/c/f.jpg", "Media/a/b/up/lb/c/f.jpg", "Media/top.jpg/x.jpg", "Media/a/b/c",
+                "Media/" + "/".join(["d"] + [f"l{i}" for i in range(40)]) + "/z.jpg", "Media/InDir/Sent/IMG-2.jpg",
+                "Media/a/b/up/out/Img/o.jpg"]
+    db = "data/com.whatsapp/databases/msgstore.db"
+    for cache in (4096, 2):
+        monkeypatch.setattr(A, "FOLDER_CACHE", cache)
+        new, old = MediaResolver(root, db), MediaResolver(root, db)
+        for d in declared * 2:
+            assert new.resolve(d) == reference(old, d), d
+    r = MediaResolver(root, db)
+    assert r.resolve("Media/a/llb/c/f.jpg") == "sdcard/WhatsApp/Media/a/b/c/f.jpg"
+    assert r.resolve("Media/a/out/Img/o.jpg") is None

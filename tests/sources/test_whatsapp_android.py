@@ -716,9 +716,9 @@ def test_batches_same_rows_whichever_decoder(tmp_path: Path) -> None:
 
 
 def _both_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **opts: object) -> tuple[list[Record], list[Record]]:
-    """The records of the current schema read the fast way (``current_messages``: media merged by row id) and
+    """The records read the fast way (``current_messages``: media merged by row id; ``legacy_messages``) and
     the general way (``joined_messages``: the LEFT JOIN query, one row loop for every schema variant, as the
-    reader read every database before the merge)."""
+    reader read every database before the merge and the legacy loop)."""
     import ringtrace.sources.whatsapp.android as android
 
     merged: list[bool] = []
@@ -727,8 +727,10 @@ def _both_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **opts: object)
         m.setattr(android._AndroidReader, "media_mergeable", lambda self: merged.append(mergeable(self)) or merged[-1])
         fast = read_all(tmp_path, DB, "whatsapp-android", **opts)
     assert merged in ([], [True]), merged  # a current schema is read the fast way (legacy has no such choice)
+    legacy = android.SCHEMA_VARIANTS["legacy"]
     with monkeypatch.context() as m:
         m.setattr(android._AndroidReader, "media_mergeable", lambda self: False)
+        m.setattr(android._AndroidReader, "legacy_messages", lambda self, seen: self.joined_messages(legacy, seen))
         joined = read_all(tmp_path, DB, "whatsapp-android", **opts)
     return fast, joined
 
@@ -843,3 +845,101 @@ def test_minute_table_times_equal_fromtimestamp() -> None:
     for ms in samples:
         assert EPOCH + timedelta(minutes=ms // 60_000) + MS_INTO_MINUTE[ms % 60_000] == datetime.fromtimestamp(
             ms / 1000, UTC), ms
+
+
+def _odd_legacy_db(tmp_path: Path) -> None:
+    """Legacy rows off every common path: types as text, integer and float (1, 1.0 and "1" read differently),
+    notices, chats the chat list lacks and unreadable ones, times out of range or text, the owner's own and
+    direct-chat messages, group senders repeated, missing, not text or no phone number, media by blob and by
+    hash alone. The type column has no affinity here, so that its values keep their types."""
+    (tmp_path / "data/data/com.whatsapp/databases").mkdir(parents=True)
+    con = sqlite3.connect(tmp_path / DB)
+    assert "media_wa_type TEXT" in writer.LEGACY_SCHEMA
+    con.executescript(writer.LEGACY_SCHEMA.replace("media_wa_type TEXT", "media_wa_type"))
+    group, other = "120363000000000001@g.us", "4915112345678-1500000000@g.us"
+    con.execute("INSERT INTO chat_list (key_remote_jid, subject) VALUES (?, 'Club')", (group,))
+    peer = f"{PEER}@s.whatsapp.net"
+    senders: list[str | None] = [f"{MEMBER}@s.whatsapp.net", f"{MEMBER}:3@s.whatsapp.net", "201234567890123@lid",
+                                 None, "abc@s.whatsapp.net", f"{PEER}@s.whatsapp.net"]
+    blob = b"\xac\xed\x00\x05t\x00\x1fMedia/WhatsApp Images/IMG-7.jpg\x00"
+    for i in range(60):
+        jid = (group, peer, other, group, "status@broadcast")[i % 5]
+        wa_type = ("0", "1", "15", "0", "10", "11", "2", "0", "64")[i % 9]
+        legacy_msg(con, i, jid, int(i % 6 == 0), wa_type, data=f"t{i}", res=senders[i % len(senders)])
+    rowid = "(SELECT MAX(_id) FROM messages)"
+    legacy_msg(con, 100, "", 0, "0", data="no chat")
+    legacy_msg(con, 101, "x" * 300 + "@s.whatsapp.net", 0, "0", data="too long")
+    con.execute("INSERT INTO messages (key_remote_jid, key_from_me, key_id, status, timestamp, media_wa_type) "
+                "VALUES (X'2a', 0, 'L102', 0, 1, '0')")  # a chat that is not text
+    for n, v in ((1, 1), (2, 1.0), (3, "1"), (4, 15), (5, 15.0), (6, None), (7, "x"), (8, " 15 ")):
+        legacy_msg(con, 200 + n, group, 0, "0", data=f"type {n}", res=senders[0])
+        con.execute(f"UPDATE messages SET media_wa_type = ? WHERE _id = {rowid}", (v,))
+    for n, ts in ((1, -5), (2, "1700000000000"), (3, 999999999999999999), (4, 2**32 * 1000 + 7), (5, 0),
+                  (6, 1.5e12)):
+        legacy_msg(con, 300 + n, group, 0, "0", data=f"time {n}", res=senders[0])
+        con.execute(f"UPDATE messages SET timestamp = ? WHERE _id = {rowid}", (ts,))
+    for n, res in ((1, 42), (2, b"blob"), (3, "")):
+        legacy_msg(con, 400 + n, group, 0, "0", data=f"sender {n}")
+        con.execute(f"UPDATE messages SET remote_resource = ? WHERE _id = {rowid}", (res,))
+    legacy_msg(con, 500, group, 0, "1", res=senders[0])
+    con.execute(f"UPDATE messages SET thumb_image = ?, media_hash = ?, media_size = 12, media_mime_type = "
+                f"'image/jpeg' WHERE _id = {rowid}", (blob, "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="))
+    legacy_msg(con, 501, group, 0, "0", res=senders[0])
+    con.execute(f"UPDATE messages SET media_hash = 'not base64!', media_name = 'a.jpg' WHERE _id = {rowid}")
+    con.commit()
+    con.close()
+    media = tmp_path / "data/data/com.whatsapp/Media/WhatsApp Images"
+    media.mkdir(parents=True)
+    (media / "IMG-7.jpg").write_bytes(image(1))
+
+
+def test_legacy_read_equals_joined_read_odd_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _odd_legacy_db(tmp_path)
+    for opts in ({"owner": f"+{OWN}"}, {}):
+        fast, joined = _both_reads(tmp_path, monkeypatch, **opts)
+        assert fast == joined
+        assert [type(r) for r in fast] == [type(r) for r in joined]
+        msgs = [r for r in fast if isinstance(r, Message)]
+        assert len(msgs) > 30 and any(m.media and m.media[0].path for m in msgs)
+        types = {m.raw_type for m in msgs if (m.text or "").startswith("type ")}
+        assert types == {"1", "1.0", None, "x", "15.0"}  # 15 and " 15 " are notices
+        assert any(isinstance(r, Problem) and "unreadable timestamp" in r.reason for r in fast)
+        assert any(isinstance(r, GroupEvent) and r.kind == "message_deleted" for r in fast)
+
+
+def _reference_blob_path(blob: bytes) -> str | None:
+    """``legacy_blob_path`` as it was: each byte before the path tried in turn."""
+    from ringtrace.sources.whatsapp.android import _LEGACY_PATH
+
+    blob = blob[:65536]
+    idx = blob.find(b"Media/")
+    if idx < 0:
+        return None
+    for p in range(idx - 3, max(-1, idx - 400), -1):
+        if blob[p : p + 1] == b"t":
+            n = int.from_bytes(blob[p + 1 : p + 3], "big")
+            end = p + 3 + n
+            if end > idx + 6 and end <= len(blob):
+                return blob[idx:end].decode("utf-8", "replace")
+    m = _LEGACY_PATH.search(blob)
+    return m.group(1).decode("ascii", "replace") if m else None
+
+
+def test_legacy_blob_path_equals_byte_walk() -> None:
+    import random
+
+    from ringtrace.sources.whatsapp.android import legacy_blob_path
+
+    rng = random.Random(11)
+    alphabet = b"tt\x00\x01\x20/aM" + bytes(range(256))
+    blobs = [b"", b"Media/", b"tMedia/x.jpg", b"t\x00\x0bMedia/x.jpg", b"xxt\x00\x0bMedia/x.jpg",
+             b"t" * 500 + b"Media/a.jpg"]
+    for _ in range(20_000):
+        pre = bytes(rng.choice(alphabet) for _ in range(rng.randrange(0, 450)))
+        post = bytes(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+        if rng.random() < 0.5:  # a real length prefix somewhere before the path
+            k = rng.randrange(0, len(pre) + 1)
+            pre = pre[:k] + b"t" + (len(pre) - k + 6 + rng.randrange(-3, 30)).to_bytes(2, "big") + pre[k:]
+        blobs.append(pre + b"Media/" + post)
+    for b in blobs:
+        assert legacy_blob_path(b) == _reference_blob_path(b), b

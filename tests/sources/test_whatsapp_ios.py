@@ -299,3 +299,120 @@ def test_call_history_beside_chat_storage(tmp_path: Path) -> None:
     assert any("unknown code 9" in r and "ZOUTCOME" in r for r in reasons)
     assert any("1 row(s) skipped: call without a readable participant or group JID (ZWACDCALLEVENT:51)" in r
                for r in reasons)
+
+
+# ---- the message loop gives what the per-row helpers give ----------------------------------------------------
+
+
+def _reference_message_rows(self: Any, sql: str) -> Any:
+    """``_IOSReader.message_rows`` as it was before its fast loop: each row through the general helpers
+    (``apple_dt``, ``message_sender``, ``account``, ``Path(...).name``, the record classes themselves)."""
+    from ringtrace.model import MediaRef, Prov
+    from ringtrace.sources._helpers.sqlite_util import batches
+    from ringtrace.sources.whatsapp.android import b64_to_hex
+    from ringtrace.sources.whatsapp.device_reader import message_sender
+    from ringtrace.sources.whatsapp.ios import BATCH, NOTICE_TYPES, apple_dt
+
+    for rows in batches(self.con, sql, BATCH):
+        for pk, chat, key, fm, _fromjid, mjid, date, text, mtype, gtype, mpk, lpath, vname, fsize, vstr, title in rows:
+            ref = self.chats.get(chat)
+            if ref is None:
+                self.skip("message of a chat the chat table lacks", "ZWAMESSAGE", pk)
+                continue
+            at = apple_dt(date)
+            if mtype == 6:
+                if ref.kind == "group":
+                    yield from self.event(ref, pk, key, fm, mjid, at, text, gtype)
+                else:
+                    self.skip("group event row in a chat that is not a group", "ZWAMESSAGE", pk)
+                continue
+            prov = Prov(self.file, "ZWAMESSAGE", str(pk))
+            if mtype in NOTICE_TYPES:
+                yield from self.notice(ref, pk, key, fm, mjid, at, mtype, gtype, prov)
+                continue
+            if at is None:
+                yield Problem(self.file, f"ZWAMESSAGE row {pk}: unreadable date {date!r}; skipped", prov, "warning")
+                continue
+            sender = message_sender(fm, ref, self.owner, None if fm else jid_account(mjid))
+            yield from self.account(sender, prov)
+            mrefs: tuple[MediaRef, ...] = ()
+            if mpk is not None and (lpath or vname):
+                path = self.media.resolve(lpath if isinstance(lpath, str) else None)
+                mime = vstr if isinstance(vstr, str) and "/" in vstr and len(vstr) < 100 else None
+                mrefs = (MediaRef(path, b64_to_hex(vname), Path(lpath).name if isinstance(lpath, str) else None,
+                                  fsize if isinstance(fsize, int) else None, mime, declared_only=path is None),)
+            if text is None and isinstance(title, str) and mrefs:
+                text = title
+            yield Message(ref, key, sender, at, text, prov, mrefs, False, bool(fm), str(mtype))
+
+
+def _odd_rows(root: Path) -> None:
+    """The writer's database with every message copied three times, the copies off the common path: dates as
+    text, integers, NULL and out of range; types as text and float; own flags 2 and NULL; members that are
+    missing or no phone number; media rows with odd paths, sizes as text, captions."""
+    writer.write(_with_other_chats("ios"), root, seed=5)
+    con = sqlite3.connect(root / DB)
+    cols = [r[1] for r in con.execute("PRAGMA table_info(ZWAMESSAGE)")]
+    rest = ", ".join(c for c in cols if c != "Z_PK")
+    for k in (1, 2, 3):
+        con.execute(f"INSERT INTO ZWAMESSAGE (Z_PK, {rest}) SELECT Z_PK + {k * 1000}, {rest} FROM ZWAMESSAGE "
+                    "WHERE Z_PK < 1000")
+    pks = [pk for (pk,) in con.execute("SELECT Z_PK FROM ZWAMESSAGE WHERE Z_PK > 1000 AND ZMESSAGETYPE != 6 "
+                                       "ORDER BY Z_PK")]
+    dates: list[object] = ["700000000.25", 700000000, None, 1e300, -1e12, "abc", b"\x00", 3e10, -3e10, 1.5]
+    types: list[object] = ["0", 0.0, None, 1, "x"]
+    for i, pk in enumerate(pks):
+        con.execute("UPDATE ZWAMESSAGE SET ZMESSAGEDATE = ? WHERE Z_PK = ?", (dates[i % len(dates)], pk))
+        if i % 3 == 0:
+            con.execute("UPDATE ZWAMESSAGE SET ZMESSAGETYPE = ? WHERE Z_PK = ?", (types[i % len(types)], pk))
+        if i % 4 == 1:
+            con.execute("UPDATE ZWAMESSAGE SET ZISFROMME = ? WHERE Z_PK = ?", ((2, None)[i % 2], pk))
+        if i % 5 == 2:
+            con.execute("UPDATE ZWAMESSAGE SET ZGROUPMEMBER = ? WHERE Z_PK = ?", (99999, pk))
+    con.execute("INSERT INTO ZWAGROUPMEMBER (Z_PK, Z_ENT, Z_OPT, ZISACTIVE, ZISADMIN, ZCHATSESSION, ZMEMBERJID) "
+                "SELECT 7000, 8, 1, 1, 0, ZCHATSESSION, '201234567890123@lid' FROM ZWAGROUPMEMBER LIMIT 1")
+    con.execute("UPDATE ZWAMESSAGE SET ZGROUPMEMBER = 7000 WHERE Z_PK % 7 = 3 AND ZGROUPMEMBER IS NOT NULL")
+    paths: list[object] = ["Media/x/", "", None, "Media/./a.jpg", "Media/a/..", "/", "a.jpg"]
+    for i, (mpk,) in enumerate(con.execute("SELECT Z_PK FROM ZWAMEDIAITEM ORDER BY Z_PK").fetchall()):
+        con.execute("INSERT INTO ZWAMEDIAITEM (Z_PK, Z_ENT, Z_OPT, ZFILESIZE, ZMEDIALOCALPATH, ZVCARDNAME, "
+                    "ZVCARDSTRING, ZTITLE) VALUES (?, 1, 1, ?, ?, ?, ?, ?)",
+                    (mpk + 5000, ("12", 12, None)[i % 3], paths[i % len(paths)],
+                     "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", ("image/jpeg", "x" * 200, None)[i % 3],
+                     "a caption"))
+        con.execute("UPDATE ZWAMESSAGE SET ZMEDIAITEM = ?, ZTEXT = NULL WHERE ZMEDIAITEM = ? AND Z_PK > 2000",
+                    (mpk + 5000, mpk))
+    con.commit()
+    con.close()
+
+
+@pytest.mark.parametrize("odd", [False, True])
+@pytest.mark.parametrize("opts", [{}, {"owner": "+34600999888"}])
+def test_message_rows_equal_reference(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, odd: bool,
+                                      opts: dict[str, str]) -> None:
+    from ringtrace.sources.whatsapp import ios
+
+    if odd:
+        _odd_rows(tmp_path)
+    else:
+        writer.write(_with_other_chats("ios"), tmp_path, seed=5)
+    if opts:
+        (tmp_path / PLIST).unlink()
+    fast = read_all(tmp_path, DB, "whatsapp-ios", **opts)
+    monkeypatch.setattr(ios._IOSReader, "message_rows", _reference_message_rows)
+    ref = read_all(tmp_path, DB, "whatsapp-ios", **opts)
+    assert fast == ref
+    assert [type(r) for r in fast] == [type(r) for r in ref]
+    msgs = [r for r in fast if isinstance(r, Message)]
+    assert len(msgs) >= (30 if odd else 12) and any(m.media for m in msgs)
+    if odd:
+        assert any(isinstance(r, Problem) and "unreadable date" in r.reason for r in fast)
+        assert any(m.media and m.text == "a caption" for m in msgs)
+
+
+def test_path_name_is_pathlib_name() -> None:
+    from ringtrace.sources.whatsapp.ios import path_name
+
+    names = ["", "/", "//", "///", ".", "..", "./", "a", "a/", "a/.", "a/./", "a/..", "/a/b.jpg", "a//b", "a/b/",
+             "Media/x/./", "...", "a/...", ".hidden", "a/.hidden", "\x00", "a/\x00b", "a\\b", " ", "a/ "]
+    for p in names:
+        assert path_name(p) == Path(p).name, p

@@ -368,6 +368,7 @@ MEDIA_PREFIXES = (
 )
 MEDIA_SEARCH_LEVELS = 6
 FOLDER_CACHE = 4096  # real paths of media folders kept per unit
+FOLDER_DEPTH = 32  # deeper folders take os.path.realpath whole
 # Legacy rows keep the file path inside a Java-serialised blob (thumb_image); fish it out as text.
 _LEGACY_PATH = re.compile(rb"(?:[\x20-\x7e]*?/)?(Media/[\x20-\x7e]{1,300}?\.[A-Za-z0-9]{2,5})(?![A-Za-z0-9])")
 _JID_IN_BLOB = re.compile(rb"(\d{5,20})@(s\.whatsapp\.net|lid)")
@@ -498,12 +499,14 @@ def legacy_blob_path(blob: bytes) -> str | None:
     idx = blob.find(b"Media/")
     if idx < 0:
         return None
-    for p in range(idx - 3, max(-1, idx - 400), -1):
-        if blob[p : p + 1] == b"t":
-            n = int.from_bytes(blob[p + 1 : p + 3], "big")
-            end = p + 3 + n
-            if end > idx + 6 and end <= len(blob):
-                return blob[idx:end].decode("utf-8", "replace")
+    # each b"t" at most 399 bytes before the path, nearest first (rfind, not a byte-by-byte walk)
+    lo, hi = max(0, idx - 399), idx - 2
+    while hi > lo and (p := blob.rfind(b"t", lo, hi)) >= 0:
+        n = int.from_bytes(blob[p + 1 : p + 3], "big")
+        end = p + 3 + n
+        if end > idx + 6 and end <= len(blob):
+            return blob[idx:end].decode("utf-8", "replace")
+        hi = p
     m = _LEGACY_PATH.search(blob)
     return m.group(1).decode("ascii", "replace") if m else None
 
@@ -571,12 +574,13 @@ class MediaResolver:
             b = str(base)
             cand = f"{b}/{folder}/{name}" if folder else f"{b}/{name}"
             try:
-                if not stat.S_ISREG(os.stat(cand).st_mode):
-                    continue
-                if stat.S_ISLNK(os.lstat(cand).st_mode):
-                    real = os.path.realpath(cand)
-                else:  # the real path of a plain file is its folder's real path (looked up once per folder) and name
+                mode = os.lstat(cand).st_mode  # one call for a plain file: what stat gives when it is no link
+                if stat.S_ISREG(mode):  # its real path is its folder's real path (looked up once per folder) and name
                     real = os.path.join(self._real_folder(b, folder), name)
+                elif stat.S_ISLNK(mode) and stat.S_ISREG(os.stat(cand).st_mode):
+                    real = os.path.realpath(cand)
+                else:
+                    continue
             except (OSError, ValueError):  # as Path.is_file: unreadable or impossible (NUL) paths are not files
                 continue
             if real.startswith(self._root_dir):
@@ -584,11 +588,25 @@ class MediaResolver:
         return None
 
     def _real_folder(self, base: str, folder: str) -> str:
-        """``os.path.realpath`` of a folder under a base, cached (a hostile database names at most so many)."""
+        """``os.path.realpath`` of a folder under a base, cached (a hostile database names at most so many).
+        A folder below a known one is its parent's real path and its name unless it is a link itself: one lstat
+        for a new folder (realpath walks every part from the file system's root; iOS keeps each file in a
+        folder of its own)."""
         key = (base, folder)
         real = self._folders.get(key)
         if real is None:
-            real = os.path.realpath(f"{base}/{folder}" if folder else base)
+            if not folder:
+                real = os.path.realpath(base)
+            elif folder.count("/") >= FOLDER_DEPTH:  # bounds the recursion
+                real = os.path.realpath(f"{base}/{folder}")
+            else:
+                parent, _, last = folder.rpartition("/")
+                p = os.path.join(self._real_folder(base, parent), last)
+                try:
+                    linked = stat.S_ISLNK(os.lstat(p).st_mode)
+                except OSError:
+                    linked = True  # let realpath say what it is
+                real = os.path.realpath(p) if linked else p
             if len(self._folders) < FOLDER_CACHE:
                 self._folders[key] = real
         return real
@@ -663,7 +681,18 @@ class WhatsAppAndroid(SourceFormat):
             try:
                 yield from read_message_store(unit, options, con, Path(td))
             finally:
-                con.close()
+                close_copy(con)
+
+
+def close_copy(con: sqlite3.Connection) -> None:
+    """Close a connection to a private copy (``open_readonly_copy``) without waiting on the disk: closing the last
+    connection to a WAL database checkpoints the WAL into the copy and syncs it (a quarter of a second of waiting
+    over medium's Android units), for a copy that is deleted next."""
+    try:
+        con.execute("PRAGMA synchronous=OFF")
+    except sqlite3.Error:
+        pass  # a damaged copy: close it as it is
+    con.close()
 
 
 def is_message_store(schema: dict[str, set[str]]) -> bool:
@@ -1006,7 +1035,7 @@ class _AndroidReader(DeviceReader):
         except sqlite3.DatabaseError as exc:
             yield Problem(rel, f"contacts database error: {exc}")
         finally:
-            con.close()
+            close_copy(con)
 
     # ---- groups and participants -----------------------------------------------------------------------
 
@@ -1229,6 +1258,8 @@ class _AndroidReader(DeviceReader):
         generator: one generator layer less between a million records and the ingest.)"""
         if variant.name == "current" and self.media_mergeable():
             return self.current_messages(seen_keys)
+        if variant.name == "legacy":
+            return self.legacy_messages(seen_keys)
         return self.joined_messages(variant, seen_keys)
 
     def joined_messages(self, variant: SchemaVariant, seen_keys: set[str] | None) -> Iterator[Record]:
@@ -1248,7 +1279,7 @@ class _AndroidReader(DeviceReader):
         checked: set[int] = set()  # id() of account keys already looked up in ``seen`` (all live in self.keys,
         # the chats or self.owner for the whole read, so an id stays theirs); saves hashing the key per row
         keep_keys = seen_keys is not None and not legacy
-        raw_types: dict[object, str] = {}  # message type -> its text, made once per type
+        raw_types: dict[tuple[type, object], str] = {}  # (type, value) of a message type -> its text
         notices = LEGACY_MESSAGE_NOTICES if legacy else MESSAGE_NOTICES
         for rows in batches(self.con, variant.messages_sql(self.schema), BATCH):
             for mid, chat, key, fm, sender_ref, ts, txt, mtype, fw, media_loc, fhash, fsize, mime, mname in rows:
@@ -1299,12 +1330,108 @@ class _AndroidReader(DeviceReader):
                         media = (media_ref(fpath, fhash, fsize, mime, mname),)
                 elif media_loc is not None or fhash is not None:
                     media = (media_ref(media_loc, fhash, fsize, mime, mname),)
-                raw_type = raw_types.get(mtype)
+                raw_type = raw_types.get((type(mtype), mtype))  # by type too: 1 and 1.0 are equal keys
                 if raw_type is None and mtype is not None:
-                    raw_type = raw_types[mtype] = str(mtype)
+                    raw_type = raw_types[(type(mtype), mtype)] = str(mtype)
                 # (True if x else False) is bool(x) without the call
                 yield Message(ref, key, sender, at, txt, prov, media, True if fw else False, True if fm else False,
                               raw_type)
+
+    def legacy_messages(self, seen_keys: set[str] | None) -> Iterator[Record]:
+        """The legacy schema's messages, the same records in the same order as the general loop of
+        ``joined_messages`` gives (``tests/sources/test_whatsapp_android.py`` compares them), built for speed as
+        ``current_messages`` is: a sender is resolved and announced once per JID text (the owner once, a direct
+        chat's peer once per chat), a message type's text and notice kind come from one lookup per type, a time
+        from a cached minute, and the records are built by ``model.new_*``. Rows off the common path (a chat
+        JID the chat list lacks, a time out of range, a notice) take the general helpers."""
+        variant = SCHEMA_VARIANTS["legacy"]
+        table, no_chat = "messages", "message without a readable chat JID"
+        file, owner, seen, skip, media_ref = self.file, self.owner, self.seen, self.skip, self.media_ref
+        chats_get, legacy_chat = self.chats_by_jid.get, self.legacy_chat
+        direct = ChatKind.DIRECT.value
+        owner_pending = True
+        peers_done: set[str] = set()  # chat JIDs whose peer is announced
+        senders: dict[str, AccountKey | None] = {}  # sender JID -> its account, already announced
+        senders_get = senders.get
+        # (type, value) of a message type -> (its text or None, notice kind or None); keyed by type too, since
+        # 1, 1.0 and "1" read differently (a notice by int_code, a text by str)
+        types: dict[tuple[type, object], tuple[str | None, str | None]] = {}
+        types_get = types.get
+        minutes: dict[int, datetime] = {}  # minute since the epoch -> its UTC start, as in current_messages
+        minutes_get = minutes.get
+        no_media: tuple[MediaRef, ...] = ()
+        for rows in batches(self.con, variant.messages_sql(self.schema), BATCH):
+            for mid, chat, key, fm, sender_ref, ts, txt, mtype, fw, media_loc, fhash, fsize, mime, mname in rows:
+                if seen_keys is not None and key in seen_keys:
+                    continue  # the current tables already gave this message
+                ch = chats_get(chat) if type(chat) is str else None
+                if ch is None:
+                    ch = legacy_chat(chat, mid)
+                    if ch is None:
+                        skip(no_chat, table, mid)
+                        continue
+                if type(ts) is int and 0 < ts < EXACT_MS:
+                    base = minutes_get(ts // 60_000)
+                    if base is None:
+                        if len(minutes) >= 100_000:
+                            minutes.clear()
+                        base = minutes[ts // 60_000] = EPOCH + timedelta(minutes=ts // 60_000)
+                    at: datetime | None = base + MS_INTO_MINUTE[ts % 60_000]
+                elif type(ts) is int and 0 < ts < MAX_MS:
+                    at = fromtimestamp(ts / 1000, UTC)
+                else:
+                    at = ms_to_dt(ts)
+                prov = new_prov(file, table, str(mid))
+                tk = (type(mtype), mtype)
+                ti = types_get(tk)
+                if ti is None:
+                    code = mtype if type(mtype) is int else (int_code(mtype) or -1)
+                    ti = (None if mtype is None else str(mtype), LEGACY_MESSAGE_NOTICES.get(code))
+                    if len(types) < 10_000:  # a hostile column holds any number of distinct values
+                        types[tk] = ti
+                raw_type, notice = ti
+                if notice is not None:
+                    yield from self.notice_from_row(variant, ch, notice, mtype, fm, sender_ref, at, txt, key, prov)
+                    continue
+                if at is None:
+                    yield Problem(file, f"{table} row {mid}: unreadable timestamp {ts!r}; skipped", prov, "warning")
+                    continue
+                ref = ch.ref
+                if fm:
+                    sender = owner
+                    if owner_pending:
+                        owner_pending = False
+                        if owner is not None and owner not in seen:
+                            seen.add(owner)
+                            yield new_account(owner, prov)
+                elif ref.kind == direct:
+                    sender = ref.peer
+                    if ch.jid not in peers_done:
+                        peers_done.add(ch.jid)
+                        if sender is not None and sender not in seen:
+                            seen.add(sender)
+                            yield new_account(sender, prov)
+                elif type(sender_ref) is str:
+                    sender = senders_get(sender_ref, _NOT_DIRECT)
+                    if sender is _NOT_DIRECT:
+                        sender = jid_account(sender_ref)
+                        if len(senders) < 100_000:
+                            senders[sender_ref] = sender
+                        if sender is not None and sender not in seen:
+                            seen.add(sender)
+                            yield new_account(sender, prov)
+                else:
+                    sender = jid_account(sender_ref) if isinstance(sender_ref, str) else None
+                    if sender is not None and sender not in seen:
+                        seen.add(sender)
+                        yield new_account(sender, prov)
+                media = no_media
+                if fhash is not None or (mtype not in (None, 0, "0") and (media_loc or mname)):
+                    fpath = legacy_blob_path(media_loc) if isinstance(media_loc, bytes) else None
+                    media = (media_ref(fpath, fhash, fsize, mime, mname),)
+                # (True if x else False) is bool(x) without the call
+                yield new_message(ref, key, sender, at, txt, prov, media, True if fw else False,
+                                  True if fm else False, raw_type)
 
     def media_mergeable(self) -> bool:
         """Whether the current schema's messages can be paired with their ``message_media`` rows by a merge

@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from ringtrace.model import (
     AccountKey,
@@ -28,13 +29,16 @@ from ringtrace.model import (
     Group,
     GroupEvent,
     MediaRef,
-    Message,
     NameSeen,
     Participant,
     Problem,
     Prov,
     ReadOptions,
     Record,
+    new_account,
+    new_media_ref,
+    new_message,
+    new_prov,
 )
 from ringtrace.sources._helpers.sqlite_generated import generated_column_problems
 from ringtrace.sources._helpers.sqlite_util import batches, col_or_null, open_readonly_copy, table_columns
@@ -46,6 +50,7 @@ from ringtrace.sources.whatsapp.android import (
     MediaResolver,
     b64_to_hex,
     chat_ref_for,
+    close_copy,
     jid_account,
     other_chat_ref,
 )
@@ -74,6 +79,21 @@ NOTICE_10 = {
     22: EventKind.MISSED_CALL.value,
 }
 OWNER_ACT_KINDS = SELF_KINDS | {"subject", "icon", "description", "created"}
+
+
+#: Core Data seconds within this of 2001 (about 950 years) convert without a range check; ``apple_dt`` takes the rest.
+APPLE_SAFE_S = 3e10
+_UNSEEN: Any = object()  # a member JID not yet resolved in ``message_rows``
+
+
+def path_name(p: str) -> str:
+    """``Path(p).name`` without building a Path (pathlib drops empty and "." parts: the name is the last other
+    part, or "" when there is none); the test compares them on odd paths."""
+    name = p.rpartition("/")[2]
+    if name and name != ".":
+        return name
+    parts = [x for x in p.split("/") if x and x != "."]
+    return parts[-1] if parts else ""
 
 
 def apple_dt(v: object) -> datetime | None:
@@ -124,7 +144,7 @@ class WhatsAppIOS(SourceFormat):
             try:
                 yield from _IOSReader(unit, options, con, Path(td)).run()
             finally:
-                con.close()
+                close_copy(con)
 
 
 class _IOSReader(DeviceReader):
@@ -340,64 +360,84 @@ class _IOSReader(DeviceReader):
             f"m.ZMESSAGEDATE, {c('ZTEXT')}, m.ZMESSAGETYPE, {c('ZGROUPEVENTTYPE')}, {media} "
             f"FROM ZWAMESSAGE m{joins} ORDER BY m.Z_PK"
         )
+        yield from self.message_rows(sql)
+
+    def message_rows(self, sql: str) -> Iterator[Record]:
+        """The rows of the message query (``read_messages``) as records. A hot loop (a phone holds millions of
+        rows): a sender is resolved and announced once per member JID (the owner once, a direct chat's peer once
+        per chat) instead of a generator per row, a float date (what Core Data writes) is converted inline, a
+        message type's text is made once per type, and the records are built by ``model.new_*``. Anything off
+        the common path (group events, notices, a date that is not a float) takes the general helpers; the
+        records are those the per-row helpers give (``tests/sources/test_whatsapp_ios.py`` compares them)."""
+        file, owner, seen, chats_get, resolve = self.file, self.owner, self.seen, self.chats.get, self.media.resolve
+        group, direct = ChatKind.GROUP.value, ChatKind.DIRECT.value
+        owner_pending = True
+        peers_done: set[object] = set()  # chat row ids whose peer is announced
+        senders: dict[object, AccountKey | None] = {}  # member JID -> its account, already announced
+        senders_get = senders.get
+        types: dict[int, str] = {}  # an integer message type -> its text
+        no_media: tuple[MediaRef, ...] = ()
         for rows in batches(self.con, sql, BATCH):
-            for (
-                pk,
-                chat,
-                key,
-                fm,
-                _fromjid,
-                mjid,
-                date,
-                text,
-                mtype,
-                gtype,
-                mpk,
-                lpath,
-                vname,
-                fsize,
-                vstr,
-                title,
-            ) in rows:
-                ref = self.chats.get(chat)
+            for pk, chat, key, fm, _fromjid, mjid, date, text, mtype, gtype, mpk, lpath, vname, fsize, vstr, title \
+                    in rows:
+                ref = chats_get(chat)
                 if ref is None:
                     self.skip("message of a chat the chat table lacks", "ZWAMESSAGE", pk)
                     continue
-                at = apple_dt(date)
+                if type(date) is float and -APPLE_SAFE_S < date < APPLE_SAFE_S:
+                    at: datetime | None = APPLE_EPOCH + timedelta(seconds=date)
+                else:
+                    at = apple_dt(date)
                 if mtype == 6:
-                    if ref.kind == ChatKind.GROUP.value:
+                    if ref.kind == group:
                         yield from self.event(ref, pk, key, fm, mjid, at, text, gtype)
                     else:
                         self.skip("group event row in a chat that is not a group", "ZWAMESSAGE", pk)
                     continue
-                prov = Prov(self.file, "ZWAMESSAGE", str(pk))
+                prov = new_prov(file, "ZWAMESSAGE", str(pk))
                 if mtype in NOTICE_TYPES:
                     yield from self.notice(ref, pk, key, fm, mjid, at, mtype, gtype, prov)
                     continue
                 if at is None:
-                    yield Problem(
-                        self.file, f"ZWAMESSAGE row {pk}: unreadable date {date!r}; skipped", prov, "warning"
-                    )
+                    yield Problem(file, f"ZWAMESSAGE row {pk}: unreadable date {date!r}; skipped", prov, "warning")
                     continue
-                sender = message_sender(fm, ref, self.owner, None if fm else jid_account(mjid))
-                yield from self.account(sender, prov)
-                mrefs: tuple[MediaRef, ...] = ()
+                if fm:
+                    sender = owner
+                    if owner_pending:
+                        owner_pending = False
+                        if owner is not None and owner not in seen:
+                            seen.add(owner)
+                            yield new_account(owner, prov)
+                elif ref.kind == direct:
+                    sender = ref.peer
+                    if chat not in peers_done:
+                        peers_done.add(chat)
+                        if sender is not None and sender not in seen:
+                            seen.add(sender)
+                            yield new_account(sender, prov)
+                else:
+                    sender = senders_get(mjid, _UNSEEN)
+                    if sender is _UNSEEN:
+                        sender = senders[mjid] = jid_account(mjid)
+                        if sender is not None and sender not in seen:
+                            seen.add(sender)
+                            yield new_account(sender, prov)
+                mrefs = no_media
                 if mpk is not None and (lpath or vname):
-                    path = self.media.resolve(lpath if isinstance(lpath, str) else None)
+                    path = resolve(lpath if isinstance(lpath, str) else None)
                     mime = vstr if isinstance(vstr, str) and "/" in vstr and len(vstr) < 100 else None
-                    mrefs = (
-                        MediaRef(
-                            path,
-                            b64_to_hex(vname),
-                            Path(lpath).name if isinstance(lpath, str) else None,
-                            fsize if isinstance(fsize, int) else None,
-                            mime,
-                            declared_only=path is None,
-                        ),
-                    )
-                if text is None and isinstance(title, str) and mrefs:
-                    text = title  # a media caption lives in ZWAMEDIAITEM.ZTITLE
-                yield Message(ref, key, sender, at, text, prov, mrefs, False, bool(fm), str(mtype))
+                    mrefs = (new_media_ref(path, b64_to_hex(vname), path_name(lpath) if isinstance(lpath, str)
+                                           else None, fsize if isinstance(fsize, int) else None, mime, path is None),)
+                    if text is None and isinstance(title, str):
+                        text = title  # a media caption lives in ZWAMEDIAITEM.ZTITLE
+                if type(mtype) is int:
+                    raw_type = types.get(mtype)
+                    if raw_type is None:
+                        raw_type = types[mtype] = str(mtype)
+                else:
+                    raw_type = str(mtype)
+                # (True if x else False) is bool(x) without the call
+                yield new_message(ref, key, sender, at, text, prov, mrefs, False, True if fm else False, raw_type)
 
     def call_db(self) -> list[str]:
         """Where the call log is: the member named CallHistory.sqlite beside ChatStorage."""
@@ -449,7 +489,7 @@ class _IOSReader(DeviceReader):
         except sqlite3.DatabaseError as exc:
             yield Problem(rel, f"call history database error: {exc}; calls before this point kept")
         finally:
-            con.close()
+            close_copy(con)
 
     def call(self, rel: str, pk: object, at: datetime | None, duration: object, outcome: object, call_id: object,
              group: object, creator: object, incoming: object, video: object, jids: list[str]) -> Iterator[Record]:
