@@ -474,6 +474,21 @@ def ms_to_dt(ms: object) -> datetime | None:
         return None
 
 
+def ms_at(ts: object, minutes: dict[int, datetime]) -> datetime | None:
+    """``ms_to_dt`` of a message's time, from a cached minute (``minutes``, one per read; bounded) and a table of
+    milliseconds where that is exact (``EXACT_MS``): the message loops' time, twice as fast."""
+    if type(ts) is int and 0 < ts < EXACT_MS:
+        base = minutes.get(ts // 60_000)
+        if base is None:
+            if len(minutes) >= 100_000:
+                minutes.clear()
+            base = minutes[ts // 60_000] = EPOCH + timedelta(minutes=ts // 60_000)
+        return base + MS_INTO_MINUTE[ts % 60_000]
+    if type(ts) is int and 0 < ts < MAX_MS:
+        return fromtimestamp(ts / 1000, UTC)
+    return ms_to_dt(ts)
+
+
 def b64_to_hex(value: object) -> str | None:
     if value is None:
         return None
@@ -1358,7 +1373,6 @@ class _AndroidReader(DeviceReader):
         types: dict[tuple[type, object], tuple[str | None, str | None]] = {}
         types_get = types.get
         minutes: dict[int, datetime] = {}  # minute since the epoch -> its UTC start, as in current_messages
-        minutes_get = minutes.get
         no_media: tuple[MediaRef, ...] = ()
         for rows in batches(self.con, variant.messages_sql(self.schema), BATCH):
             for mid, chat, key, fm, sender_ref, ts, txt, mtype, fw, media_loc, fhash, fsize, mime, mname in rows:
@@ -1370,17 +1384,7 @@ class _AndroidReader(DeviceReader):
                     if ch is None:
                         skip(no_chat, table, mid)
                         continue
-                if type(ts) is int and 0 < ts < EXACT_MS:
-                    base = minutes_get(ts // 60_000)
-                    if base is None:
-                        if len(minutes) >= 100_000:
-                            minutes.clear()
-                        base = minutes[ts // 60_000] = EPOCH + timedelta(minutes=ts // 60_000)
-                    at: datetime | None = base + MS_INTO_MINUTE[ts % 60_000]
-                elif type(ts) is int and 0 < ts < MAX_MS:
-                    at = fromtimestamp(ts / 1000, UTC)
-                else:
-                    at = ms_to_dt(ts)
+                at = ms_at(ts, minutes)
                 prov = new_prov(file, table, str(mid))
                 tk = (type(mtype), mtype)
                 ti = types_get(tk)
@@ -1465,7 +1469,6 @@ class _AndroidReader(DeviceReader):
         types_get = types.get
         keep_keys = seen_keys is not None
         minutes: dict[int, datetime] = {}  # minute since the epoch -> its UTC start: messages come minutes apart
-        minutes_get = minutes.get
         if "message_media" in self.schema:
             media_rows: Iterator[tuple[Any, ...]] = (
                 r for rows in batches(self.con, _current_media_sql(self.schema), BATCH) for r in rows
@@ -1481,17 +1484,7 @@ class _AndroidReader(DeviceReader):
                 if ci is None:
                     skip("message of a chat the chat table lacks", table, mid)
                     continue
-                if type(ts) is int and 0 < ts < EXACT_MS:
-                    base = minutes_get(ts // 60_000)
-                    if base is None:
-                        if len(minutes) >= 100_000:
-                            minutes.clear()
-                        base = minutes[ts // 60_000] = EPOCH + timedelta(minutes=ts // 60_000)
-                    at: datetime | None = base + MS_INTO_MINUTE[ts % 60_000]
-                elif type(ts) is int and 0 < ts < MAX_MS:
-                    at = fromtimestamp(ts / 1000, UTC)
-                else:
-                    at = ms_to_dt(ts)
+                at = ms_at(ts, minutes)
                 prov = new_prov(file, table, str(mid))
                 ti = types_get(mtype) if type(mtype) is int else None
                 if ti is None:
