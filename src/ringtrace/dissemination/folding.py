@@ -9,10 +9,15 @@ from typing import Any
 from ringtrace.dissemination.export_types import Message
 
 
+_EVENT_KEYS = ("kind", "target", "value")
+_NO_EVENT = json.dumps(dict.fromkeys(_EVENT_KEYS), sort_keys=True)  # a message's: most rows, one string
+
+
 def message_key(m: Mapping[str, Any]) -> tuple[Any, ...]:
+    ev = m.get("event")
     return (m["chat"].get("group") or m["chat"].get("key"), m["at"], m.get("sender"), m["kind"], m.get("text"),
             tuple(m.get("media", [])),
-            json.dumps({k: (m.get("event") or {}).get(k) for k in ("kind", "target", "value")}, sort_keys=True))
+            json.dumps({k: ev.get(k) for k in _EVENT_KEYS}, sort_keys=True) if ev else _NO_EVENT)
 
 
 
