@@ -8,7 +8,6 @@ from typing import Any
 
 from ringtrace.dissemination.export_types import Message
 
-
 _EVENT_KEYS = ("kind", "target", "value")
 _NO_EVENT = json.dumps(dict.fromkeys(_EVENT_KEYS), sort_keys=True)  # a message's: most rows, one string
 

@@ -314,7 +314,8 @@ class LeakCheck:
         if self._multiline:
             return self.find(path.read_text(encoding="utf-8", errors="replace"))
         with path.open(encoding="utf-8", errors="replace") as fh:
-            chunks = iter(lambda: [ln.rstrip("\n") for ln in fh.readlines(_LINES_READ)], [])
+            # lines as read, their line breaks kept: joined by one more, a blank line between them changes nothing
+            chunks = iter(lambda: fh.readlines(_LINES_READ), [])
             return sorted(self._tokens[f] for f in self._found_in_lines(chunks))
 
 
