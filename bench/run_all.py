@@ -22,6 +22,7 @@ FULL: list[list[str]] = [
     ["bench_analysis.py"],
     ["bench_disk.py"],
     ["bench_ocr.py", "--pages", "3"],
+    ["bench_scrub.py"],
 ]
 QUICK: list[list[str]] = [
     ["bench_digests.py", "--mib", "64", "--files", "4"],
@@ -33,6 +34,7 @@ QUICK: list[list[str]] = [
     ["bench_disk.py", "--files", "100", "--blob-kib", "64", "--runs", "1"],
     ["bench_analysis.py", "--base", "2000"],
     ["bench_ocr.py", "--pages", "1"],
+    ["bench_scrub.py", "--persons", "300", "--texts", "5000"],
 ]
 
 
