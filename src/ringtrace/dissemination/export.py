@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, BinaryIO, Final
+from typing import Any, BinaryIO, Final, TextIO
 
 import msgspec
 from sqlalchemy import ColumnElement, Connection, Text, select, type_coerce
@@ -213,13 +213,7 @@ def write_export(case: Case, out: Path, with_messages: bool = False, include_sec
             head, lists = _document(con, case, with_messages, include_secrets)
             if not with_messages and not include_secrets:
                 lists = _stored_lists(con, case, lists)
-            buf: list[str] = []
-            for chunk in iter_json(head, lists, counts):
-                buf.append(chunk)
-                if len(buf) >= 2048:
-                    f.write("".join(buf))
-                    buf.clear()
-            f.write("".join(buf))
+            _write_chunks(f, iter_json(head, lists, counts))
         os.replace(part, out)
     finally:
         part.unlink(missing_ok=True)
@@ -246,32 +240,39 @@ def _stored_lists(con: Connection, case: Case, lists: list[tuple[str, Iterable[A
 _enc: Callable[[str], str] = json.encoder.encode_basestring  # what dumps(ensure_ascii=False) calls (C)
 
 
+def _write_chunks(f: TextIO, chunks: Iterable[str], batch: int = 2048) -> None:
+    """Text made a small piece at a time, written a batch of pieces at a time."""
+    buf: list[str] = []
+    for chunk in chunks:
+        buf.append(chunk)
+        if len(buf) >= batch:
+            f.write("".join(buf))
+            buf.clear()
+    f.write("".join(buf))
+
+
 def write_json(o: Any, out: Path, sort_keys: bool = False) -> Path:
     """``out.write_text(json.dumps(o, indent=1, ensure_ascii=False, sort_keys=sort_keys) + "\n")``, a tenth of
     its time: msgspec encodes and indents in C (json's encoder is pure Python once ``indent`` is given) and
     each item of a top-level list is written as it is made (a package's JSON-LD runs to hundreds of MB). The
     same bytes, but for what json.dumps writes wrongly or not at all: NaN and infinities are null, floats
-    with an exponent are written 1e16 (not 1e+16). Where msgspec cannot (keys that are no text, sort_keys
-    off), json's own encoder writes it."""
-    try:
-        with out.open("wb") as f:
-            _write_msgspec(o, f, sort_keys)
-    except (TypeError, ValueError, UnicodeEncodeError, msgspec.EncodeError):
-        enc = json.JSONEncoder(indent=1, ensure_ascii=False, sort_keys=sort_keys)
-        with out.open("w", encoding="utf-8") as t:
-            buf: list[str] = []
-            for chunk in enc.iterencode(o):
-                buf.append(chunk)
-                if len(buf) >= 8192:
-                    t.write("".join(buf))
-                    buf.clear()
-            t.write("".join(buf) + "\n")
+    with an exponent are written 1e16 (not 1e+16). Where msgspec cannot (keys that are no text; unsorted keys,
+    since msgspec sorts or keeps order only as a whole), json's own encoder writes it."""
+    if sort_keys:
+        try:
+            with out.open("wb") as f:
+                _write_msgspec(o, f)
+            return out
+        except (TypeError, ValueError, UnicodeEncodeError, msgspec.EncodeError):
+            pass  # written again below, from the start
+    with out.open("w", encoding="utf-8") as t:
+        _write_chunks(t, json.JSONEncoder(indent=1, ensure_ascii=False, sort_keys=sort_keys).iterencode(o), 8192)
+        t.write("\n")
     return out
 
 
-def _write_msgspec(o: Any, f: BinaryIO, sort_keys: bool) -> None:
-    if not sort_keys:
-        raise ValueError("msgspec keeps a dict's order only unsorted by order=None: json's encoder writes it")
+def _write_msgspec(o: Any, f: BinaryIO) -> None:
+    """``json.dumps(o, indent=1, ensure_ascii=False, sort_keys=True) + "\n"`` as bytes, by msgspec."""
 
     def text(v: Any, level: int) -> bytes:
         b = msgspec.json.format(msgspec.json.encode(v, order="sorted"), indent=1)
