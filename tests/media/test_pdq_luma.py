@@ -30,6 +30,16 @@ def test_agrees_with_pdqhash_with_all_dihedral_hashes(w: int, h: int) -> None:
     assert max(dists) <= 4, dists
 
 
+@pytest.mark.parametrize("mode", ["RGB", "L", "RGBA", "P"])
+def test_small_image_luma_is_the_per_channel_formula_bit_for_bit(mode: str) -> None:
+    """The plane up to 512 px is the 8-bit channels' float32 R*.299 + G*.587 + B*.114 exactly (the hashes of
+    every small image depend on its bits, not on how the products are scheduled)."""
+    img = make_image(301, 203, seed=11).convert(mode)
+    want = _luma(np.asarray(img.convert("RGB"), dtype=np.uint8))
+    got = pdq_luma(open_checked(encode(img, "PNG")))
+    assert got.dtype == np.float32 and np.array_equal(got, want)
+
+
 def test_dihedral_hashes_are_distinct_transforms() -> None:
     res = pdq_from_luma(_luma(np.asarray(make_image(400, 300, seed=3))))
     assert len(res.dihedral) == 8 and res.dihedral[0] == res.hash
