@@ -675,6 +675,37 @@ def test_every_locale_renders_and_parses_its_own_forms() -> None:
         assert load_locales()[code].source
 
 
+def test_match_system_is_the_first_phrase_whose_pattern_matches() -> None:
+    """The required-text filter skips only patterns that cannot match: on every phrase written out (straight,
+    curly and guillemet quotes, NBSP and narrow NBSP for spaces, names holding quotes and system words), and cut
+    short or run on, the phrase and fields are those of trying every pattern in order."""
+    from ringtrace.sources.whatsapp.export_locale import all_phrases, anchor_rx
+
+    def every_pattern(text: str) -> tuple[object, dict[str, str]] | None:
+        if not anchor_rx().search(text):  # no phrase's words at all: not a known system line
+            return None
+        for p in all_phrases():
+            m = p.rx.match(text)
+            if m:
+                return p, {k: v for k, v in m.groupdict().items() if v is not None}
+        return None
+
+    names = [("Ana", "Bo"), ('"Zé" Lu', "Bo's added"), ("O\u2019Neil", "«Kim»")]
+    texts = []
+    for p in all_phrases():
+        for actor, target in names:
+            t = p.tpl.format(actor=actor, target=target, value="Tuin \"x\"", old="Oud", any=". Tap")
+            texts += [t, t.replace(" ", "\u00a0"), t.replace(" ", "\u202f", 2), t.replace('"', "\u201c"),
+                      t.replace("'", "\u2019"), t[:-3], t + " x", t[2:]]
+    assert len(texts) > 40_000
+    hits = 0
+    for t in texts:
+        want = every_pattern(t)
+        assert match_system(t) == want, t
+        hits += want is not None
+    assert hits > len(texts) // 2
+
+
 def test_local_time_across_dst_change(tmp_path: Path) -> None:
     # Europe/Madrid springs forward at 02:00 local on 31 March 2024 (UTC+1 -> UTC+2)
     write_text(tmp_path, "31/03/2024, 01:30 - Ana: a\n31/03/2024, 03:30 - Ana: b\n")

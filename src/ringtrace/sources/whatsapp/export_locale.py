@@ -242,14 +242,32 @@ def media_omitted_words() -> frozenset[str]:
     return frozenset(w for loc in load_locales().values() for w in loc.media_omitted)
 
 
+# the characters a template's literal text matches more than one way (``_literal_rx``): a quote, an apostrophe, a space
+_VARIANT_CHARS = re.compile("[\"' ’]+")
+
+
+def _required_text(tpl: str) -> str:
+    """The longest run of a template's literal text that its pattern matches only as itself (case and all): no
+    line without it can match the phrase. "" when there is none."""
+    return max(_VARIANT_CHARS.split(_PLACEHOLDER.sub(" ", tpl)), key=len)
+
+
+@lru_cache(maxsize=1)
+def _phrases_with_required_text() -> tuple[tuple[str, SystemPhrase], ...]:
+    return tuple((_required_text(p.tpl), p) for p in all_phrases())
+
+
 def match_system(text: str) -> tuple[SystemPhrase, dict[str, str]] | None:
-    """The phrase a system line matches, with its captured fields; None for an unknown line."""
+    """The phrase a system line matches, with its captured fields; None for an unknown line. The first of
+    ``all_phrases`` whose pattern matches; a pattern is tried only when the line holds the phrase's required text
+    (a substring test: most of the 1,741 patterns begin with a lazy name and would scan the whole line)."""
     if not anchor_rx().search(text):
         return None
-    for p in all_phrases():
-        m = p.rx.match(text)
-        if m:
-            return p, {k: v for k, v in m.groupdict().items() if v is not None}
+    for required, p in _phrases_with_required_text():
+        if required in text:
+            m = p.rx.match(text)
+            if m:
+                return p, {k: v for k, v in m.groupdict().items() if v is not None}
     return None
 
 
