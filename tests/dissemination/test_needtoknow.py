@@ -62,8 +62,7 @@ def _flat(tokens: dict[str, str], keep: list[str]) -> Scrubber:
     from ringtrace.dissemination import needtoknow as ntk
 
     sc = Scrubber(tokens, keep)
-    toks = sorted(t for t in set(sc.forbidden) | {k for k in keep if ntk._alnum(k) >= ntk._MIN_ALNUM} if t)
-    sc._re = re.compile(ntk._flat_pattern(toks), re.IGNORECASE) if sc.forbidden else None
+    sc._re = re.compile(ntk._flat_pattern(sc.tokens), re.IGNORECASE) if sc.forbidden else None
     return sc
 
 

@@ -193,8 +193,9 @@ class Scrubber:
         self.forbidden = {k: v for k, v in forbidden.items() if k not in keep_set}
         self._lower = {k.lower(): v for k, v in self.forbidden.items()}
         self._keep_lower = {k.lower() for k in keep_set}
-        tokens = sorted(t for t in set(self.forbidden) | keep_set if t)
-        self._re = _compiled(tokens) if self.forbidden else None
+        # every token the pattern finds: the kept ones too, so a forbidden token inside a kept one is not cut
+        self.tokens = sorted(t for t in set(self.forbidden) | keep_set if t)
+        self._re = _compiled(self.tokens) if self.forbidden else None
         self._cache: dict[str, str] = {}
 
     def _sub(self, m: re.Match[str]) -> str:
