@@ -15,7 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from ringtrace.model import (
     Account,
@@ -94,6 +94,7 @@ def _prov(p: Prov | None) -> tuple[str, str | None, str | None, int | None]:
 
 
 _PROCS: dict[str, list[tuple[int, Callable[[Any], Any]]]] | None = None
+_FUSED: Fused | None = None
 _RENDERERS: dict[str, LineRenderer] = {}
 
 
@@ -121,6 +122,81 @@ def sqlite_binds() -> dict[str, list[tuple[int, Callable[[Any], Any]]]]:
     return _PROCS
 
 
+# SQLite's DATETIME bind in its default storage format: what ``_time_bind`` writes without it
+SQLITE_DATETIME_FORMAT = "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
+_DATETIME = "%04d-%02d-%02d %02d:%02d:%02d.%06d"  # the same, by position
+
+
+def _time_binder(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``proc(_utc(v))`` in one step for SQLAlchemy's SQLite DATETIME bind ``proc`` (default storage format): the
+    same format from a tuple instead of a dict, of the fields of the time in UTC (a naive time is taken as UTC:
+    its own fields). Anything but a plain datetime goes through ``_utc`` and ``proc``."""
+    def bind(v: Any) -> Any:
+        if v is None:
+            return None
+        if v.__class__ is datetime:
+            if v.tzinfo is not None:
+                v = v.astimezone(UTC)
+            return _DATETIME % (v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond)
+        return proc(_utc(v))
+    return bind
+
+
+def _bool_binder(proc: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """SQLAlchemy's Boolean bind ``proc`` where the database has no booleans (True -> 1, False -> 0), the bools
+    without its calls; anything else through it (None, 0/1 it takes, the errors it raises)."""
+    def bind(v: Any) -> Any:
+        return 1 if v is True else 0 if v is False else proc(v)
+    return bind
+
+
+class Fused(NamedTuple):
+    time: Callable[[Any], Any]  # a time column's value -> what SQLite's bind gives of ``_utc`` of it
+    bool: Callable[[Any], Any]  # a Boolean column's value -> what SQLite's bind gives of it
+    rest: dict[str, list[tuple[int, Callable[[Any], Any]]]]  # ``sqlite_binds`` less the time and Boolean columns
+
+
+def fused_binds() -> Fused | None:
+    """Conversions that make times and booleans what their columns' SQLite binds give, applied where the rows are
+    built, or None: then rows keep their values and ``sqlite_binds`` converts them as before. Chosen by the
+    columns' types: every DateTime column of ``COLUMNS`` must be the SQLite dialect's DATETIME in its default
+    storage format, every Boolean one SQLAlchemy's Boolean on a dialect without booleans."""
+    global _FUSED
+    if _FUSED is None:
+        from sqlalchemy import Boolean, DateTime
+        from sqlalchemy.dialects import sqlite
+
+        from ringtrace.store import schema as S
+
+        dialect = sqlite.dialect()
+        time_proc = bool_proc = None
+        ok = not dialect.supports_native_boolean
+        fused: dict[str, set[int]] = {}
+        for name, cols in COLUMNS.items():
+            for i, c in enumerate(cols):
+                typ = S.metadata.tables[name].c[c].type
+                impl = typ.dialect_impl(dialect)
+                if isinstance(typ, DateTime):
+                    ok = ok and (type(impl) is sqlite.DATETIME
+                                 and getattr(impl, "_storage_format", None) == SQLITE_DATETIME_FORMAT)
+                    time_proc = time_proc or impl.bind_processor(dialect)
+                elif isinstance(typ, Boolean):
+                    ok = ok and type(impl) is Boolean
+                    bool_proc = bool_proc or impl.bind_processor(dialect)
+                else:
+                    continue
+                fused.setdefault(name, set()).add(i)
+        if not ok or time_proc is None or bool_proc is None:
+            return None
+        rest = {t: [(i, p) for i, p in procs if i not in fused.get(t, ())] for t, procs in sqlite_binds().items()}
+        _FUSED = Fused(_time_binder(time_proc), _bool_binder(bool_proc), rest)
+    return _FUSED
+
+
+def _same(v: Any) -> Any:
+    return v
+
+
 class RowEncoder:
     """One unit's records into ops (see the module). ``take`` hands over the refs and ops made since the last take:
     a writer in the same process takes them as they come (nothing of the unit held), a worker once at the end.
@@ -144,7 +220,12 @@ class RowEncoder:
         self._embedded: dict[str, int] = {}  # path of an embedded file inventoried by this unit -> its FILE op's number
         self._files = 0  # FILE ops so far
         self.counts: dict[str, int] = defaultdict(int)
-        self._binds = sqlite_binds() if bind else {}
+        # times and booleans bound as the rows are built where that is exactly SQLAlchemy's bind (``fused_binds``),
+        # ``_bound`` then converting only the other columns (JSON); else all of them there, as ever
+        fused = fused_binds() if bind else None
+        self._t: Callable[[Any], Any] = fused.time if fused else _utc
+        self._b: Callable[[Any], Any] = fused.bool if fused else _same
+        self._binds = fused.rest if fused else sqlite_binds() if bind else {}
         self.lines: dict[str, list[str]] | None = {} if bind else None
         self._names: list[str] = []  # the natural keys of refs, as far as rendered
 
@@ -165,12 +246,12 @@ class RowEncoder:
     # ---- records ------------------------------------------------------------------------------------------
     def add(self, rec: Record) -> None:
         self.counts[type(rec).__name__] += 1
-        r = self.ref
+        r, t = self.ref, self._t
         if isinstance(rec, Message):
             self._message(rec)
         elif isinstance(rec, Indicator):
             self._queue("indicators", (rec.kind, rec.value, rec.raw[:2000], rec.context[:1000], rec.page_uri,
-                                       rec.platform, rec.code, rec.secret, _utc(rec.at), *_prov(rec.prov)))
+                                       rec.platform, rec.code, rec.secret, t(rec.at), *_prov(rec.prov)))
         elif isinstance(rec, Account):
             self._queue("account_sightings", (r(rec.key), *_prov(rec.prov)))
         elif isinstance(rec, AccountLink):
@@ -180,16 +261,16 @@ class RowEncoder:
         elif isinstance(rec, DeviceOwner):
             self._queue("device_owners", (r(rec.account), rec.basis, *_prov(rec.prov)))
         elif isinstance(rec, Group):
-            self._queue("group_sightings", (r(rec.chat), rec.name, _utc(rec.created_at), r(rec.creator),
+            self._queue("group_sightings", (r(rec.chat), rec.name, t(rec.created_at), r(rec.creator),
                                             rec.invite_code, *_prov(rec.prov)))
         elif isinstance(rec, Participant):
-            self._queue("participants", (r(rec.chat), r(rec.account), rec.role, rec.current, _utc(rec.at),
+            self._queue("participants", (r(rec.chat), r(rec.account), rec.role, self._b(rec.current), t(rec.at),
                                          *_prov(rec.prov)))
         elif isinstance(rec, GroupEvent):
-            self._queue("group_events", (r(rec.chat), str(rec.kind), _utc(rec.at), r(rec.actor), r(rec.target),
+            self._queue("group_events", (r(rec.chat), str(rec.kind), t(rec.at), r(rec.actor), r(rec.target),
                                          rec.raw_code, rec.value, rec.old_value, rec.msg_key, *_prov(rec.prov)))
         elif isinstance(rec, Page):
-            self._queue("pages", (rec.uri, _utc(rec.captured_at), rec.record_id, (rec.title or "")[:1000] or None,
+            self._queue("pages", (rec.uri, t(rec.captured_at), rec.record_id, (rec.title or "")[:1000] or None,
                                   rec.content_type, rec.language, list(rec.resources) or None, *_prov(rec.prov)))
         elif isinstance(rec, MediaFile):
             self._media_file(rec)
@@ -202,11 +283,12 @@ class RowEncoder:
 
     def problem(self, file: str, reason: str, severity: str = "error", locator: str | None = None) -> None:
         self.counts["Problem:" + severity] += 1
-        self._queue("problems", (self.stage, file, reason[:4000], severity, locator, datetime.now(UTC)))
+        self._queue("problems", (self.stage, file, reason[:4000], severity, locator, self._t(datetime.now(UTC))))
 
     def _message(self, m: Message) -> None:
-        row = (self.ref(m.chat), m.msg_key, self.ref(m.sender), _utc(m.at), m.time_precision_s, m.text, m.forwarded,
-               m.from_owner, m.raw_type, *_prov(m.prov))
+        r, b = self.ref, self._b
+        row = (r(m.chat), m.msg_key, r(m.sender), self._t(m.at), m.time_precision_s, m.text, b(m.forwarded),
+               b(m.from_owner), m.raw_type, *_prov(m.prov))
         if not m.media:
             self._queue("messages", row)
             return
