@@ -31,7 +31,7 @@ from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, func, select
@@ -131,8 +131,9 @@ def safe_member_name(name: str) -> str | None:
     n = name.replace("\\", "/")
     if n.startswith("/") or (len(n) > 1 and n[1] == ":"):
         return None
-    parts = [p for p in PurePosixPath(n).parts if p not in ("", ".")]
-    if not parts or any(p == ".." for p in parts):
+    # PurePosixPath(n).parts of a relative path, without a Path for each of a zip's members
+    parts = [p for p in n.split("/") if p and p != "."]
+    if not parts or ".." in parts:
         return None
     return "/".join(parts)
 
