@@ -127,6 +127,30 @@ def test_safe_member_name() -> None:
     assert safe_member_name("x\x00y") is None
 
 
+def test_safe_member_name_as_purepath_cleans() -> None:
+    """The string cleaning gives what the PurePosixPath one gave, on every mix of the hostile pieces."""
+    import itertools
+    from pathlib import PurePosixPath
+
+    def reference(name: str) -> str | None:
+        if not name or "\x00" in name:
+            return None
+        n = name.replace("\\", "/")
+        if n.startswith("/") or (len(n) > 1 and n[1] == ":"):
+            return None
+        parts = [p for p in PurePosixPath(n).parts if p not in ("", ".")]
+        if not parts or any(p == ".." for p in parts):
+            return None
+        return "/".join(parts)
+
+    pieces = ["a", ".", "..", "", "/", "\\", "...", ".a", "a.", " ", "\x00", "C:", "//", "~"]
+    names = ["".join(c) for k in range(1, 5) for c in itertools.product(pieces, repeat=k)]
+    answers = [(safe_member_name(n), reference(n)) for n in names]
+    wrong = [n for n, (got, want) in zip(names, answers, strict=True) if got != want]
+    assert not wrong, wrong[:5]
+    assert {a is None for a, _ in answers} == {True, False}
+
+
 def test_bad_timezone_and_missing_path(case: Case, tmp_path: Path) -> None:
     (tmp_path / "f.txt").write_text("x")
     with pytest.raises(IntakeError, match="not a time zone"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import os
 import shutil
 import stat
@@ -19,6 +20,11 @@ from pathlib import Path
 from typing import IO, Protocol, cast
 
 CHUNK = 1024 * 1024
+_READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+# a temporary file's flags: created new (never an existing file or a link planted there), not inherited
+_TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) \
+    | getattr(os, "O_BINARY", 0)
+_tmp_serial = itertools.count()  # temporary names: unique within the process (next() is atomic under the GIL)
 
 
 class Readable(Protocol):
@@ -114,6 +120,7 @@ class Vault:
         # part of the recording thread's CPU (which it takes from the writer: one GIL)
         self._objects = os.fspath(self.objects)
         self._trees = os.fspath(self.trees)
+        self._tmp = os.fspath(self.tmp)
 
     def _object(self, sha256: str) -> str:
         return f"{self._objects}/{sha256[:2]}/{sha256}"
@@ -142,9 +149,34 @@ class Vault:
                 raise ValueError(f"larger than the {limit}-byte limit")
             d = _digests(first)
             if not self.has(d.sha256) and (keep is None or keep(d)):
-                self._place(d.sha256, lambda out: out.write(first))
+                self._place_bytes(d.sha256, first)
             return d, first[:head]
         return self._put_long(cast(IO[bytes], _Joined(first + rest, fh)), limit, keep), first[:head]
+
+    def put_fd_head(self, fd: int, head: int, size_hint: int = -1) -> tuple[Digests, bytes]:
+        """``put_stream_head`` of the file open at descriptor ``fd`` (the caller opens and closes it): intake's
+        folder walk reads tens of thousands of small files, and a buffered file object for each cost more than
+        their hashing. ``size_hint`` (the size the file was listed with) sizes the first read; the file is read
+        to its end whatever it says."""
+        first = os.read(fd, size_hint + 1 if 0 <= size_hint < CHUNK else CHUNK)
+        if first and len(first) < CHUNK:
+            parts = [first]
+            got = len(first)
+            while got < CHUNK:  # on to the end (an empty read), or one chunk
+                more = os.read(fd, CHUNK - got)
+                if not more:
+                    break
+                parts.append(more)
+                got += len(more)
+            if len(parts) > 1:
+                first = b"".join(parts)
+        if len(first) < CHUNK:
+            d = _digests(first)
+            if not self.has(d.sha256):
+                self._place_bytes(d.sha256, first)
+            return d, first[:head]
+        with os.fdopen(fd, "rb", closefd=False) as fh:  # longer than one chunk (or just one): streamed as ever
+            return self._put_long(cast(IO[bytes], _Joined(first, fh)), None, None), first[:head]
 
     def _put_long(self, fh: IO[bytes], limit: int | None, keep: Callable[[Digests], bool] | None) -> Digests:
         fd, tmpname = tempfile.mkstemp(dir=self.tmp)
@@ -175,15 +207,45 @@ class Vault:
                 os.unlink(tmpname)
             raise
 
+    def _place_bytes(self, sha256: str, data: bytes) -> None:
+        """``_place`` of a content held in memory, by descriptor: a temporary file named by process and serial
+        (tempfile's random names cost more than the write of a small file), made read-only by its descriptor,
+        then renamed into place; never left behind on an error."""
+        fd, tmpname = self._tmp_file()
+        try:
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fchmod(fd, _READ_ONLY)
+            finally:
+                os.close(fd)
+            self._into_place(tmpname, sha256)
+        except BaseException:
+            if os.path.exists(tmpname):
+                os.unlink(tmpname)
+            raise
+
+    def _tmp_file(self) -> tuple[int, str]:
+        """A new temporary file in the vault's ``tmp``, open for writing: a name another process (or a crashed
+        earlier one with the same pid) holds is passed over, as mkstemp does."""
+        for _ in range(10_000):
+            name = f"{self._tmp}/w{os.getpid()}.{next(_tmp_serial)}"
+            try:
+                return os.open(name, _TMP_FLAGS, 0o600), name
+            except FileExistsError:
+                continue
+        raise FileExistsError(f"no free temporary name in {self._tmp}")
+
     def _into_place(self, tmpname: str, sha256: str) -> None:
         sub = sha256[:2]
         if sub not in self._dirs:
-            (self.objects / sub).mkdir(parents=True, exist_ok=True)
+            os.makedirs(f"{self._objects}/{sub}", exist_ok=True)
             self._dirs.add(sub)
         try:
             os.replace(tmpname, self._object(sha256))
         except FileNotFoundError:  # its folder went away since (removed by hand): made again
-            (self.objects / sub).mkdir(parents=True, exist_ok=True)
+            os.makedirs(f"{self._objects}/{sub}", exist_ok=True)
             os.replace(tmpname, self._object(sha256))
 
     def put_file(self, path: Path, limit: int | None = None,
@@ -202,8 +264,8 @@ class Vault:
     def link_into_tree(self, key: str, relpath: str, sha256: str) -> bool:
         """The object at ``relpath`` in the exhibit tree ``key``: True when this call put it there, False when a
         file was there already (left as it is: its content may not be the object's)."""
-        dest = os.path.join(self._trees, key, relpath)
-        parent = os.path.dirname(dest)
+        dest = f"{self._trees}/{key}/{relpath}"  # as os.path.join: key and relpath are relative
+        parent = dest.rpartition("/")[0]
         if parent not in self._tree_dirs:
             os.makedirs(parent, exist_ok=True)
             self._tree_dirs.add(parent)

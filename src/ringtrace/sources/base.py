@@ -64,8 +64,9 @@ class Candidate:
         except OSError:
             return b""
 
-    @property
+    @cached_property
     def is_sqlite(self) -> bool:
+        # asked by several formats of every file of an exhibit: answered once (the head is fixed once read)
         return self.head.startswith(SQLITE_MAGIC)
 
     @cached_property

@@ -53,14 +53,15 @@ def recognise(root: Path, files: list[tuple[str, int]], forced: str | None = Non
             raise FormatError(f"unknown format {forced!r}; known: {', '.join(sorted(formats))}")
         formats = {forced: formats[forced]}
     claims: list[tuple[int, str, Candidate, str]] = []
+    claimers = [(name, fmt.claim) for name, fmt in formats.items()]  # bound once: asked of every file
     for relpath, size in files:
         cand = Candidate(root, relpath, size)
         if (head := heads.get(relpath)) is not None:
             cand.__dict__["head"] = head  # Candidate.head is a cached_property: this is what reading it gives
         best, best_name = 0, ""
-        for name, fmt in formats.items():
+        for name, claim in claimers:
             try:
-                score = fmt.claim(cand)
+                score = claim(cand)
             except Exception:  # noqa: BLE001 - a format's sniffing must never stop intake
                 score = 0
             if score > best:

@@ -32,6 +32,13 @@ MAX_URL = 8192
 SECTION = "[zonetransfer]"
 ZONES = {0: "this computer", 1: "local intranet", 2: "trusted sites", 3: "Internet", 4: "restricted sites"}
 URL_KEYS = (("hosturl", "HostUrl", "downloaded from"), ("referrerurl", "ReferrerUrl", "download linked from"))
+# first bytes with which the decoded text cannot start, after white space, with "[": an ASCII character that is
+# neither "[" nor white space is itself the text's first character; a byte that cannot begin a UTF-8 sequence is
+# read as U+FFFD. (0xfe and 0xff may begin a UTF-16 byte-order mark, 0xef a UTF-8 one: not here.) Every other
+# file of an exhibit (a photo: 0xff 0xd8) is answered by this one byte, not by decoding its first kilobyte.
+_NEVER_FIRST = frozenset(
+    [b for b in range(0x80) if b != 0x5B and not chr(b).isspace()] + list(range(0x80, 0xC2)) + list(range(0xF5, 0xFE))
+)
 
 
 def decode(data: bytes) -> str:
@@ -74,7 +81,13 @@ class ZoneIdentifier(SourceFormat):
     def claim(self, candidate: Candidate) -> int:
         if candidate.size > MAX_BYTES:
             return 0
-        if b"[" not in candidate.head[:1024]:
+        head = candidate.head
+        if not head:
+            return 0
+        first = head[0]
+        if first in _NEVER_FIRST or (first >= 0xFE and head[1:2] != (b"\xfe" if first == 0xFF else b"\xff")):
+            return 0  # decode() would give a text that cannot start with the section (see _NEVER_FIRST)
+        if b"[" not in head[:1024]:
             return 0  # no "[" byte (UTF-8 or UTF-16): the text cannot start with the section; nothing decoded
         return 90 if decode(candidate.head[:1024]).lstrip().lower().startswith(SECTION) else 0
 

@@ -403,6 +403,8 @@ class WhatsAppCrypt(SourceFormat):
     description = "encrypted WhatsApp backup (crypt12/14/15): decrypted with the examiner's key, else reported"
 
     def claim(self, candidate: Candidate) -> int:
+        if ".crypt1" not in candidate.name:
+            return 0  # every name crypt_version answers for ends .crypt12 .. .crypt15: no regex run for the rest
         version = crypt_version(candidate)
         if version is None:
             return 0
