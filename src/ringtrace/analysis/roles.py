@@ -60,22 +60,29 @@ def first_sharers(con: Connection) -> dict[str, FirstShare]:
 
     def done() -> None:
         if cur is not None and best is not None:
-            r = best[4]
-            person = acc.get(r.sender_id) if r.sender_id is not None else (owner.get(r.source_id)
-                                                                             if r.from_owner else None)
-            out[cur] = (person, chat.get(r.chat_id), best[1])
+            sender, from_owner, source, chat_id = best[4]
+            person = acc.get(sender) if sender is not None else (owner.get(source) if from_owner else None)
+            at = utc(best[1])
+            assert at is not None
+            out[cur] = (person, chat.get(chat_id), at)
 
-    for r in con.execute(q.execution_options(stream_results=True, yield_per=CHUNK)):
-        at = utc(r.at)
-        assert at is not None
-        prec = int(r.precision_s or 1)
-        if r.sha256 != cur:
+    # Times are compared as the database hands them back (SQLite: naive UTC datetimes, PostgreSQL: aware ones;
+    # never a mix within one database), so the same order as the UTC datetimes; only the winner's is made UTC.
+    # Rows are unpacked as tuples (no attribute look-ups): tens of thousands of rows on a medium case.
+    add_s = timedelta(seconds=1)
+    for sha, at, prec_raw, mid, key, sender, from_owner, source, chat_id in con.execute(
+            q.execution_options(stream_results=True, yield_per=CHUNK)):
+        if at is None or type(at) is str:  # (what ``utc`` would be given otherwise: its own checks, then)
+            at = utc(at)
+            assert at is not None
+        prec = int(prec_raw or 1)
+        if sha != cur:
             done()
-            cur, best = r.sha256, (prec, at, r.msg_key is None, r.id, r)
-            until = at + timedelta(seconds=prec + SLACK_S)
+            cur, best = sha, (prec, at, key is None, mid, (sender, from_owner, source, chat_id))
+            until = at + add_s * (prec + SLACK_S)
             continue
-        if until is not None and at <= until and best is not None and (prec, at, r.msg_key is None, r.id) < best[:4]:
-            best = (prec, at, r.msg_key is None, r.id, r)
+        if until is not None and at <= until and best is not None and (prec, at, key is None, mid) < best[:4]:
+            best = (prec, at, key is None, mid, (sender, from_owner, source, chat_id))
     done()
     return out
 
@@ -229,16 +236,28 @@ def _known_received(con: Connection, out: dict[int, dict[str, Any]], per_group: 
     untimed: dict[int, list[tuple[str, int | None]]] = {}  # ... and those without one
     m, mm = S.messages, S.message_media
     gids = sorted({g for _p, g in per_group})
+    groups_of: dict[int, list[int]] = {}  # chat -> the groups (of those asked) it is part of
     for gid in gids:
-        q = (select(m.c.at, mm.c.sha256, m.c.sender_id).join(mm, mm.c.message_id == m.c.id)
-             .where(m.c.chat_id.in_(chats.get(gid, []))).where(mm.c.sha256.in_(sorted(known))))
-        posts = timed[gid] = []
-        for r in con.execute(q):
-            at = utc(r.at)
+        timed[gid] = []
+        for c in chats.get(gid, []):
+            groups_of.setdefault(c, []).append(gid)
+    # one query for every group, the known items picked by the database from the matches table (what ``known``
+    # holds): a query per group with the known hashes as an IN list cost more in compiling those lists than in
+    # reading. The row order does not matter: posts are sorted by time (a tie's posts are taken together by the
+    # bisection) and only the set of items taken is counted.
+    q = (select(m.c.chat_id, m.c.at, mm.c.sha256, m.c.sender_id).join(mm, mm.c.message_id == m.c.id)
+         .where(m.c.chat_id.in_(sorted(groups_of)))
+         .where(mm.c.sha256.in_(select(S.matches.c.media_sha256).distinct())))
+    for cid, at_raw, sha, sender in con.execute(q):
+        if sha not in known:  # (cannot happen within one snapshot; kept so the count is by ``known`` alone)
+            continue
+        at, who = utc(at_raw), acc.get(sender)
+        for gid in groups_of[cid]:
             if at is None:
-                untimed.setdefault(gid, []).append((r.sha256, acc.get(r.sender_id)))
+                untimed.setdefault(gid, []).append((sha, who))
             else:
-                posts.append((at, r.sha256, acc.get(r.sender_id)))
+                timed[gid].append((at, sha, who))
+    for posts in timed.values():
         posts.sort(key=lambda p: p[0])
     times = {gid: [p[0] for p in posts] for gid, posts in timed.items()}
     for (pid, gid), ivs in per_group.items():

@@ -18,6 +18,23 @@ from ringtrace.matching.sets import BATCH, MATCH_MIN_QUALITY
 from ringtrace.stages import Progress
 from ringtrace.store import schema as S
 
+_DIHEDRAL = 8  # query hashes per media item (``pdq_dihedral``: 8 comma-separated 64-hex strings)
+_STORED_LEN = _DIHEDRAL * 65 - 1
+
+
+def dihedral_queries(stored: list[str]) -> np.ndarray:
+    """(N, 8, 32) uint8 of the stored dihedral hashes, as ``np.stack([hex_to_array(s.split(","))])`` gives them.
+    Where every value has the stored layout (8 x 64 hex, commas between), one ``bytes.fromhex`` of them all;
+    anything else (or a bad character) takes that per-hash path, which also names the bad value."""
+    if stored and all(len(v) == _STORED_LEN and v[64::65] == "," * (_DIHEDRAL - 1) for v in stored):
+        try:
+            raw = bytes.fromhex("".join(stored).replace(",", ""))
+        except ValueError:
+            raw = b""
+        if len(raw) == len(stored) * _DIHEDRAL * 32:  # (fromhex skips whitespace: a short result falls back)
+            return np.frombuffer(raw, dtype=np.uint8).reshape(len(stored), _DIHEDRAL, 32).copy()
+    return np.stack([hex_to_array(v.split(",")) for v in stored])
+
 
 def match_stage(case: Case, progress: Progress | None = None) -> int:
     rows: list[dict[str, Any]] = []
@@ -44,6 +61,7 @@ def match_stage(case: Case, progress: Progress | None = None) -> int:
         media = [(r.sha256, r.pdq_dihedral) for r in con.execute(
             select(S.media.c.sha256, S.media.c.pdq_dihedral).where(S.media.c.pdq_quality >= MATCH_MIN_QUALITY)
             .where(S.media.c.pdq_dihedral.is_not(None)).order_by(S.media.c.sha256))]
+        queries: np.ndarray | None = None  # the media's query hashes, the same for every list: parsed once
         for i, hs in enumerate(lists):
             if progress:
                 progress("match", i, len(lists))
@@ -53,7 +71,8 @@ def match_stage(case: Case, progress: Progress | None = None) -> int:
             if not entries or not media:
                 continue
             index = PDQIndex(hex_to_array([e.pdq for e in entries]), ids=[e.id for e in entries])
-            queries = np.stack([hex_to_array(m[1].split(",")) for m in media])
+            if queries is None:
+                queries = dihedral_queries([m[1] for m in media])
             for item, row, dist, variant in index.search_dihedral(queries, hs.pdq_distance):
                 rows.append({"media_sha256": media[item][0], "entry_id": int(index.ids[row]),
                              "hashset_id": hs.id, "method": "pdq", "distance": int(dist),

@@ -108,18 +108,25 @@ def notes_stage(case: Case, progress: Progress | None = None) -> NotesSummary:
         by_sha = _lines_by_content(con)
         holders = _holders(con, set(by_sha))
         phones, names = case_accounts(con)
-        known = [n.value for n in names]
+        known = list(dict.fromkeys(n.value for n in names))  # (the same set of names, each once)
         entities: list[tuple[str, NoteEntity]] = []
         country_of: dict[str, tuple[str | None, str]] = {}
-        for i, (sha, lines) in enumerate(sorted(by_sha.items())):
-            prog("notes", i, len(by_sha))
+        docs = sorted(by_sha.items())
+        # One extraction per (region, seizure country), not per document: each call folds every known name
+        # again (thousands on a medium case), and a line's entities depend only on the line and these arguments.
+        batches: dict[tuple[str | None, str | None], list[NoteLine]] = defaultdict(list)
+        for sha, lines in docs:
             region, seized, exhibit = holders.get(sha, (None, None, "?"))
             country_of[sha] = (seized or region, exhibit)
-            prefer = [c for c in (region, seized) if c]
-            origin_of = {id(line): origin for origin, line in lines}
-            found = extract_note_entities([line for _, line in lines], region=region or seized,
-                                          known_names=known, prefer_countries=prefer)
-            entities.extend((origin_of[id(e.line)], e) for e in found)
+            batches[(region, seized)].extend(line for _, line in lines)
+        found_on: dict[int, list[NoteEntity]] = defaultdict(list)  # id(line) -> its entities, in order
+        for (region, seized), batch in batches.items():
+            for e in extract_note_entities(batch, region=region or seized, known_names=known,
+                                           prefer_countries=[c for c in (region, seized) if c]):
+                found_on[id(e.line)].append(e)
+        for i, (_sha, lines) in enumerate(docs):
+            prog("notes", i, len(by_sha))
+            entities.extend((origin, e) for origin, line in lines for e in found_on.get(id(line), ()))
             s.lines += len(lines)
         prog("notes", len(by_sha), len(by_sha))
         only = [e for _, e in entities]
