@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 import ringtrace
 from ringtrace.analysis.common import utc
-from ringtrace.analysis.roles import SLACK_S, FirstShare, first_sharers
+from ringtrace.analysis.roles import SLACK_S, FirstShare, _maps, first_sharers
 from ringtrace.case import Case
 from ringtrace.demo import ingest_operation
 from ringtrace.store import schema as S
@@ -20,13 +20,7 @@ from ringtrace.store import schema as S
 
 def _plain(case: Case) -> dict[str, FirstShare]:
     with case.engine.connect() as con:
-        acc = {a: p for p, a in con.execute(select(S.person_accounts.c.person_id, S.person_accounts.c.account_id))}
-        chat = {c: g for g, c in con.execute(select(S.group_chats.c.group_id, S.group_chats.c.chat_id))}
-        owner: dict[int, int] = {}
-        for sid, aid in con.execute(select(S.device_owners.c.source_id, S.device_owners.c.account_id)
-                                    .order_by(S.device_owners.c.id)):
-            if aid in acc:
-                owner.setdefault(sid, acc[aid])
+        acc, chat, owner = _maps(con)  # who is whom: the rule under test is what follows
         m, mm = S.messages, S.message_media
         per: dict[str, list[Any]] = {}
         for r in con.execute(select(mm.c.sha256, m).join(m, m.c.id == mm.c.message_id)
