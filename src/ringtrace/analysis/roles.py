@@ -72,9 +72,8 @@ def first_sharers(con: Connection) -> dict[str, FirstShare]:
     add_s = timedelta(seconds=1)
     for sha, at, prec_raw, mid, key, sender, from_owner, source, chat_id in con.execute(
             q.execution_options(stream_results=True, yield_per=CHUNK)):
-        if at is None or type(at) is str:  # (what ``utc`` would be given otherwise: its own checks, then)
-            at = utc(at)
-            assert at is not None
+        at = utc(at)  # every row: a database may hold naive and aware times side by side (the export tests do)
+        assert at is not None
         prec = int(prec_raw or 1)
         if sha != cur:
             done()
