@@ -120,7 +120,7 @@ def _render_rows(con: Connection, keys: _Keys, table: Table, source_id: int,
     # per column (in position): the foreign-key rendering, else None (the value through ``_value``)
     renders = list(enumerate((c.name, _fk_render(keys, c, message_lines)) for c in cols))
     plain, dt = _PLAIN, datetime
-    encode = _LINE.encode
+    encode = _ENCODE  # the lines LineRenderer writes for the same rows, by the same encoder
     for row in con.execute(q):
         out: dict[str, Any] = {}
         for i, (name, f) in renders:

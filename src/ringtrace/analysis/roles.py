@@ -62,12 +62,8 @@ def first_sharers(con: Connection) -> dict[str, FirstShare]:
         if cur is not None and best is not None:
             sender, from_owner, source, chat_id = best[4]
             person = acc.get(sender) if sender is not None else (owner.get(source) if from_owner else None)
-            at = utc(best[1])
-            assert at is not None
-            out[cur] = (person, chat.get(chat_id), at)
+            out[cur] = (person, chat.get(chat_id), best[1])
 
-    # Times are compared as the database hands them back (SQLite: naive UTC datetimes, PostgreSQL: aware ones;
-    # never a mix within one database), so the same order as the UTC datetimes; only the winner's is made UTC.
     # Rows are unpacked as tuples (no attribute look-ups): tens of thousands of rows on a medium case.
     add_s = timedelta(seconds=1)
     for sha, at, prec_raw, mid, key, sender, from_owner, source, chat_id in con.execute(

@@ -317,40 +317,22 @@ class _Stager:
         """Every regular file under ``root``, in a stable order (names sorted, folder by folder). The files are
         read (copied into the vault, or only hashed in reference mode) by a few threads at once, since hashing and
         file I/O release the GIL; what each read gives is placed, and every refusal recorded, in walk order, so the
-        file list and the problems are those of a one-file-at-a-time intake.
-
-        The walk is os.walk's (top down, folders and files sorted by name, a folder that cannot be listed
-        skipped), by strings and os.scandir's entries: no Path, and no extra stat, for each of tens of thousands
-        of files."""
+        file list and the problems are those of a one-file-at-a-time intake. Paths are strings (no Path for each
+        of tens of thousands of files)."""
         events: list[tuple[str, str, int]] = []  # (relpath, file to read, size listed) or (where, why refused, -1)
         listed = 0  # bytes of the files listed
-        stack: list[tuple[str, str]] = [(os.fspath(root), "")]  # (folder, its relpath prefix), next on top
-        while stack:
-            top, prefix = stack.pop()
-            sep = "" if top.endswith("/") else "/"  # as os.path.join
-            dirnames: list[str] = []
-            filenames: list[str] = []
-            try:
-                with os.scandir(top) as it:
-                    for entry in it:
-                        try:
-                            is_dir = entry.is_dir()  # follows a link, as os.walk's
-                        except OSError:
-                            is_dir = False
-                        (dirnames if is_dir else filenames).append(entry.name)
-            except OSError:
-                continue  # as os.walk without onerror: a folder that cannot be listed is passed over
+        base = os.fspath(root)
+        for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+            prefix = dirpath[len(base):].lstrip("/")
+            prefix = prefix + "/" if prefix else ""
             dirnames.sort()
-            subdirs: list[str] = []
-            for dn in dirnames:
-                if os.path.islink(f"{top}{sep}{dn}"):  # os.walk lists it as a folder and never enters it
+            for dn in list(dirnames):
+                if os.path.islink(os.path.join(dirpath, dn)):  # os.walk lists it as a folder and never enters it
                     rel, _ = display_name(prefix + dn)
                     events.append((rel, "symbolic link to a folder: not followed", -1))
-                else:
-                    subdirs.append(dn)
-            filenames.sort()
-            for fn in filenames:
-                p = f"{top}{sep}{fn}"
+                    dirnames.remove(dn)
+            for fn in sorted(filenames):
+                p = os.path.join(dirpath, fn)
                 rel, raw = display_name(prefix + fn)
                 if raw is not None:
                     events.append((rel, f"file name is not valid UTF-8 (raw bytes {raw.hex()}): kept as {rel}", -1))
@@ -364,10 +346,6 @@ class _Stager:
                     continue
                 events.append((rel, p, st.st_size))
                 listed += st.st_size
-            for dn in reversed(subdirs):  # the first name on top: entered first, as os.walk does
-                new_path = f"{top}{sep}{dn}"
-                if not os.path.islink(new_path):  # os.walk checks again before it enters (followlinks=False)
-                    stack.append((new_path, f"{prefix}{dn}/"))
         self._take_files(events, listed)
 
     def _take_files(self, events: list[tuple[str, str, int]], listed: int) -> None:
