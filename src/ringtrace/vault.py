@@ -147,10 +147,7 @@ class Vault:
         if len(first) < CHUNK or not (rest := _read_upto(fh, 1)):
             if limit is not None and len(first) > limit:
                 raise ValueError(f"larger than the {limit}-byte limit")
-            d = _digests(first)
-            if not self.has(d.sha256) and (keep is None or keep(d)):
-                self._place_bytes(d.sha256, first)
-            return d, first[:head]
+            return self._put_small(first, keep), first[:head]
         return self._put_long(cast(IO[bytes], _Joined(first + rest, fh)), limit, keep), first[:head]
 
     def put_fd_head(self, fd: int, head: int, size_hint: int = -1) -> tuple[Digests, bytes]:
@@ -171,12 +168,16 @@ class Vault:
             if len(parts) > 1:
                 first = b"".join(parts)
         if len(first) < CHUNK:
-            d = _digests(first)
-            if not self.has(d.sha256):
-                self._place_bytes(d.sha256, first)
-            return d, first[:head]
+            return self._put_small(first, None), first[:head]
         with os.fdopen(fd, "rb", closefd=False) as fh:  # longer than one chunk (or just one): streamed as ever
             return self._put_long(cast(IO[bytes], _Joined(first, fh)), None, None), first[:head]
+
+    def _put_small(self, data: bytes, keep: Callable[[Digests], bool] | None) -> Digests:
+        """A content held whole in memory: hashed, and written only if the vault lacks it (and ``keep`` agrees)."""
+        d = _digests(data)
+        if not self.has(d.sha256) and (keep is None or keep(d)):
+            self._place_bytes(d.sha256, data)
+        return d
 
     def _put_long(self, fh: IO[bytes], limit: int | None, keep: Callable[[Digests], bool] | None) -> Digests:
         fd, tmpname = tempfile.mkstemp(dir=self.tmp)
