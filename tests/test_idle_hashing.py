@@ -84,3 +84,33 @@ def test_what_idle_hashing_left_undone_the_hash_stage_completes(tmp_path: Path, 
     finally:
         staged.close()
         stopped.close()
+
+
+def test_unit_stream_is_full_while_both_windows_wait_for_the_writer() -> None:
+    """``UnitStream.full`` (when ingest_many lets the idle workers hash although units wait): both windows are in the
+    pool and units still queue behind them; once the writer has taken a window, the next is handed out."""
+    from collections.abc import Callable, Iterable, Iterator
+
+    from ringtrace.stages.parse import UnitStream
+
+    class Recording:  # an executor that only records what it is handed
+        workers = 2
+        handed: list[object] = []
+
+        def map(self, fn: Callable[[Any], Any], items: Iterable[Any], chunksize: int = 1) -> Iterator[Any]:
+            items = list(items)
+            self.handed.extend(items)
+            return iter(items)
+
+    ex = Recording()
+    stream = UnitStream(ex, 2, case=None)  # type: ignore[arg-type]  # no source is prepared: jobs given as is
+    assert not stream.full
+    stream.jobs.extend(range(7))
+    stream._fill()
+    assert stream.full and list(stream.jobs) == [4, 5, 6] and ex.handed == [0, 1, 2, 3]
+    assert [stream.take(), stream.take()] == [0, 1]
+    assert stream.full and list(stream.jobs) == [4, 5, 6]  # the first window is only taken with its last unit
+    assert stream.take() == 2  # the next window is handed out once the writer moves past the first
+    assert stream.full and list(stream.jobs) == [6] and ex.handed == [0, 1, 2, 3, 4, 5]
+    assert [stream.take() for _ in range(4)] == [3, 4, 5, 6]
+    assert not stream.full and not stream.jobs

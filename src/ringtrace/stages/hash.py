@@ -127,7 +127,7 @@ def store_hashes(case: Case, hashed: list[tuple[str, MediaHashes]]) -> int:
 class IdleHashing:
     """The hash stage's work done while an ingest's pool would idle: contents added as they are kept are hashed by
     ``ex``'s workers, a thread handing out ``workers - 1`` chunks (at least one) of ``chunk`` contents at a time,
-    and only while ``idle()`` says no unit of evidence waits to be handed to the pool (the pool takes work in
+    and only while ``idle()`` says no unit of evidence could be handed to the pool now (the pool takes work in
     order: a unit handed out after a map waits for at most that map). One worker's worth is left free: the
     writer, this process, is the ingest's critical path and needs a core of its own (with every worker hashing
     it shared one: ingests were slower on the loaded 2-core VM). Once the ingest is over (``finish``) every

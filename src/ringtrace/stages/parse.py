@@ -166,6 +166,11 @@ class UnitStream:
             window = [self.jobs.popleft() for _ in range(min(self.size, len(self.jobs)))]
             self.windows.append(iter(self.ex.map(_read_unit_job, window, chunksize=1)))
 
+    @property
+    def full(self) -> bool:
+        """Both windows are in the pool: units added now wait until the writer has taken a window's results."""
+        return len(self.windows) >= 2
+
     def take(self) -> _Encoded:
         while True:
             if not self.windows:
