@@ -193,3 +193,27 @@ def test_ocr_repairs_stay_narrow() -> None:
     line = NoteLine("a" * 64, 1, 1, "Ana, 13, #34 6l2 8O 59 08", (0, 0, 250, 30), ocr=True)
     (phone,) = [e for e in extract_note_entities([line], region="ES") if e.kind == "phone"]
     assert (phone.start, phone.end, "OCR" in phone.basis) == (9, 25, True)
+
+
+def _fold_plain(s: str) -> str:  # fold without its ASCII shortcut
+    import unicodedata
+
+    nfkd = unicodedata.normalize("NFKD", s.casefold())
+    return "".join(c for c in nfkd if not unicodedata.combining(c)).replace("’", "'")
+
+
+def test_fold_shortcut_for_ascii_is_the_full_fold() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from ringtrace.indicators.note_entities import fold
+
+    every = "".join(map(chr, range(128)))
+    assert fold(every) == _fold_plain(every)
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.text(alphabet=st.characters(max_codepoint=0x2FF)))
+    def same(s: str) -> None:
+        assert fold(s) == _fold_plain(s)
+
+    same()

@@ -160,6 +160,8 @@ class NoteEntity:
 
 def fold(s: str) -> str:
     """Lower-case without accents: how names and places are compared."""
+    if s.isascii():  # (most names: NFKD changes no ASCII character, and casefold is lower there)
+        return s.lower()
     nfkd = unicodedata.normalize("NFKD", s.casefold())
     return "".join(c for c in nfkd if not unicodedata.combining(c)).replace("’", "'")
 
@@ -278,10 +280,11 @@ def _gazetteer() -> dict[str, tuple[Place, ...]]:
     for c in gc.get_cities().values():
         gid, cc, pop = int(c["geonameid"]), c["countrycode"], int(c.get("population") or 0)
         offer(c["name"], Place(c["name"], cc, pop, gid, True))
+        by_alt = Place(c["name"], cc, pop, gid, False)  # (frozen: one for all of the city's alternate names)
         for alt in c.get("alternatenames") or ():
             # latin spellings only ("Sevilla", "Köln"): not transliterations into other scripts
-            if alt and alt[:1].isupper() and all(ord(ch) <= 0x24F for ch in alt):
-                offer(alt, Place(c["name"], cc, pop, gid, False))
+            if alt and alt[:1].isupper() and max(alt) <= "\u024f":
+                offer(alt, by_alt)
     for cc, c in gc.get_countries().items():
         offer(c["name"], Place(c["name"], cc, 10**10, int(c.get("geonameid") or 0) or None, True))
     return {k: tuple(v.values()) for k, v in found.items()}
