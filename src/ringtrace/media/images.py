@@ -247,11 +247,17 @@ def pdq_luma(
                 grey = grey.resize((PDQ_PRESIZE, PDQ_PRESIZE), Image.Resampling.LANCZOS)
             return np.asarray(grey, dtype=np.uint8)
         # the float32 products and sums of R*.299 + G*.587 + B*.114 in that order (the same bits as from the 8-bit
-        # planes), but cast once: a uint8 channel cast inside each product took twice as long
-        rgb = np.asarray(to_rgb(img), dtype=np.uint8).astype(np.float32)
-        luma: npt.NDArray[np.float32] = rgb[:, :, 0] * _LUMA[0]
-        luma += rgb[:, :, 1] * _LUMA[1]
-        luma += rgb[:, :, 2] * _LUMA[2]
+        # planes), each band split off by Pillow as a plane of its own and cast once: products over strided
+        # channels of one HxWx3 array took ~1.5x as long (a uint8 channel cast inside each product, twice)
+        red, green, blue = (np.asarray(band, dtype=np.uint8) for band in to_rgb(img).split())
+        luma: npt.NDArray[np.float32] = red.astype(np.float32)
+        luma *= _LUMA[0]
+        term = green.astype(np.float32)
+        term *= _LUMA[1]
+        luma += term
+        term = blue.astype(np.float32)
+        term *= _LUMA[2]
+        luma += term
         return luma
     except DecodeRefused:
         raise
