@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -95,8 +96,8 @@ def hash_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> MediaHashes:
     limit_blas_in_worker()
     path = Path(path)
     try:
-        st = path.stat()
-        if not path.is_file():
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):  # (what Path.is_file says, without a second stat)
             return _unreadable(0, f"{path}: not a regular file")
         if st.st_size > limits.max_file_bytes:
             return _unreadable(st.st_size, f"{path}: {st.st_size} bytes over limit {limits.max_file_bytes}")
@@ -192,8 +193,6 @@ def _decode(
 
 
 def _replace(h: MediaHashes, **changes: Any) -> MediaHashes:
-    from dataclasses import replace
-
     return replace(h, **changes)
 
 
