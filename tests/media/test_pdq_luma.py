@@ -74,6 +74,33 @@ def test_big_png_keeps_pillow_resize_like_before() -> None:
     assert hamming(pdq_from_luma(plane).hash, old) <= 4
 
 
+@pytest.mark.parametrize(("w", "h", "mode"), [(1600, 1200, "RGB"), (700, 513, "RGBA"), (1200, 1600, "RGB")])
+def test_big_colour_png_takes_the_fused_resample(w: int, h: int, mode: str) -> None:
+    """A big colour image that is not a JPEG: its full-size 8-bit luma, the 512 resample folded into the hash, close to
+    both Pillow's 512x512 resize and the reference-shaped pipeline (RGB Lanczos 512x512, pdqhash)."""
+    img = make_image(w, h, seed=w + h).convert(mode)
+    data = encode(img, "PNG")
+    plane = pdq_luma(open_checked(data))
+    assert plane.shape == (h, w) and plane.dtype == np.uint8
+    got = hash_bytes(data, "p.png").pdq or ""
+    assert got == pdq_from_luma(plane, presize=True).hash
+    grey = img.convert("RGB").convert("L").resize((512, 512), Image.Resampling.LANCZOS)
+    assert hamming(got, pdq_from_luma(np.asarray(grey, dtype=np.uint8)).hash) <= 4
+    ref = pdq_from_rgb(np.asarray(img.convert("RGB").resize((512, 512), Image.Resampling.LANCZOS))).hash
+    assert hamming(got, ref) <= 8
+
+
+@pytest.mark.parametrize(("w", "h", "mode"), [(900, 700, "P"), (900, 700, "1"), (1754, 1240, "L"),
+                                             (900, 700, "LA"), (2100, 600, "RGB")])
+def test_hard_edged_or_very_big_non_jpeg_keeps_pillow_resize(w: int, h: int, mode: str) -> None:
+    """Bilevel, palette and grey images (scans and line art: hard edges overshoot an unclipped resample) and sides
+    past the banded product are resized to 512x512 by Pillow before the hash."""
+    data = encode(make_image(w, h, seed=7).convert(mode), "PNG")
+    plane = pdq_luma(open_checked(data))
+    assert plane.shape == (512, 512)
+    assert hash_bytes(data, "p.png").pdq == pdq_from_luma(plane).hash
+
+
 def test_tiny_and_bad_shapes() -> None:
     res = pdq_from_luma(np.zeros((4, 100), dtype=np.float32))
     assert res.quality == 0 and res.hash == "0" * 64 and len(res.dihedral) == 8

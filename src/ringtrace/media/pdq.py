@@ -79,7 +79,7 @@ PDQ_PRESIZE = 512  # the reference (ImageMagick) resizes anything bigger to 512x
 _MIN_HASHABLE_DIM = 5  # the reference gives quality 0 and an all-zero hash below this
 _LANCZOS_SUPPORT = 3.0
 _ROW_BLOCK = 1024
-_BANDED_MAX = 2048  # planes with more rows than this go through _ROW_BLOCK dense blocks
+BANDED_MAX = 2048  # planes with more rows than this go through _ROW_BLOCK dense blocks
 
 
 def _lanczos(x: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]:
@@ -217,7 +217,7 @@ def _apply_axis(
     so no BLAS thread pool spins up (one big GEMM went multi-threaded and ran 5x slower on a loaded 2-core
     VM, and would oversubscribe under the pipeline's process pool). Huge planes go in dense row blocks so no
     full float copy of them is made."""
-    if n > _BANDED_MAX:
+    if n > BANDED_MAX:
         m = _axis_matrix(n, presize)
         acc = np.zeros((64, x.shape[1]), dtype=np.float32)
         for start in range(0, n, _ROW_BLOCK):
