@@ -154,7 +154,7 @@ class UnitStream:
             self._fill()
 
     def _fill(self) -> None:
-        while len(self.windows) < 2:
+        while not self.full:
             if len(self.jobs) < self.size and not self._feeding:
                 self._feeding = True
                 try:
