@@ -119,3 +119,60 @@ def test_the_worker_refuses_to_write(web_case: Path) -> None:
         assert ro.entries == [{"action": "analysis.series", "series": 1}]
         with pytest.raises(RuntimeError, match="only reads"), ro.begin():
             pass
+
+
+def test_a_worker_started_ahead_serves_the_stage_with_the_same_views(web_case: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """``prestart`` (``run`` calls it before notes): the stage takes that worker, not a new one, and stores the
+    views a worker started by the stage stores; none is left running."""
+    from ringtrace.case import Case
+    from ringtrace.dissemination.export import build_export
+    from ringtrace.stages import views as stage
+
+    monkeypatch.setattr(stage, "build_export", lambda c: {**build_export(c), "generated_at": "fixed"})
+    bodies = []
+    for ahead in (True, False):
+        with Case.open(_copy(web_case, tmp_path / f"a{ahead}"), actor="tester") as case:
+            if ahead:
+                stage.prestart(case)
+                started = stage._STARTED[str(case.path)]
+                stage.prestart(case)  # once per case
+                assert stage._STARTED[str(case.path)] is started
+            made: list[object] = []
+            real = stage.ProcessPoolExecutor
+            monkeypatch.setattr(stage, "ProcessPoolExecutor", lambda *a, **k: made.append(1) or real(*a, **k))
+            assert stage.views_stage(case)["stamped"]
+            monkeypatch.setattr(stage, "ProcessPoolExecutor", real)
+            assert made == ([] if ahead else [1]) and str(case.path) not in stage._STARTED
+            bodies.append(_bodies(case.path))
+    assert bodies[0] == bodies[1]
+    assert multiprocessing.active_children() == []
+
+
+def test_run_leaves_no_worker_started_ahead_when_a_step_fails(web_case: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import ringtrace.stages.run as run_mod
+    from ringtrace.case import Case
+    from ringtrace.stages import views as stage
+
+    def failing_notes(*_a: Any, **_k: Any) -> None:
+        assert str(case.path) in stage._STARTED  # started before notes ran
+        raise RuntimeError("notes failed")
+
+    monkeypatch.setattr(run_mod, "notes_stage", failing_notes)
+    with Case.open(_copy(web_case, tmp_path / "case"), actor="tester") as case:
+        with pytest.raises(RuntimeError, match="notes failed"):
+            run_mod.run(case)
+        assert str(case.path) not in stage._STARTED
+    assert multiprocessing.active_children() == []
+
+
+def test_one_process_views_reap_a_worker_started_ahead(web_case: Path, tmp_path: Path) -> None:
+    from ringtrace.case import Case
+    from ringtrace.stages import views as stage
+
+    with Case.open(_copy(web_case, tmp_path / "case"), actor="tester") as case:
+        stage.prestart(case)
+        assert stage.views_stage(case, worker=False)["stamped"]
+        assert str(case.path) not in stage._STARTED
+    assert multiprocessing.active_children() == []

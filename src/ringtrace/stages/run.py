@@ -30,7 +30,8 @@ from ringtrace.stages.match import match_stage
 from ringtrace.stages.notes import notes_stage
 from ringtrace.stages.parse import parse_sources
 from ringtrace.stages.text import TextStageResult, start_text
-from ringtrace.stages.views import views_stage
+from ringtrace.stages.views import discard_started, views_stage
+from ringtrace.stages.views import prestart as prestart_views
 from ringtrace.store import schema as S
 
 
@@ -73,6 +74,7 @@ def _text_match_analyze(case: Case, executor: Executor | None, progress: Progres
 
 
 def _notes(case: Case, executor: Executor | None, progress: Progress, res: RunResult) -> None:
+    prestart_views(case)  # the views worker's start-up on the core notes leave idle
     notes_stage(case, progress)  # needs the persons: what notes say is tied to them
     res.analyzed = True
 
@@ -103,6 +105,9 @@ STEPS: tuple[Step, ...] = (
 def run(case: Case, executor: Executor | None = None, progress: Progress = noop_progress) -> RunResult:
     """Run every pending stage in order and say what was done."""
     res = RunResult()
-    for step in STEPS:
-        step.run(case, executor, progress, res)
+    try:
+        for step in STEPS:
+            step.run(case, executor, progress, res)
+    finally:
+        discard_started(case)  # a views worker started ahead that no views stage took (a step failed)
     return res
