@@ -155,45 +155,41 @@ def _decode(
             reason = f"{label}: name ends {ext} but content is not a recognised image or video"
             if base.size == 0:
                 reason = f"{label}: empty file"
-            return _replace(base, error=reason)
+            return replace(base, error=reason)
         return base
     if base.kind == "image":
         if data is None:
-            return _replace(base, error=f"{label}: image of {base.size} bytes over decode limit "
+            return replace(base, error=f"{label}: image of {base.size} bytes over decode limit "
                                         f"{limits.max_decode_bytes}; digests only")  # fmt: skip
         with strict_decoding():
             try:
                 img = open_checked(data, limits)
                 width, height = img.size
             except DecodeRefused as exc:
-                return _replace(base, error=f"{label}: {exc}")
+                return replace(base, error=f"{label}: {exc}")
             try:
                 presize = width > PDQ_PRESIZE or height > PDQ_PRESIZE
                 res = pdq_from_luma(pdq_luma(img, limits), dihedral=True, presize=presize)
             except DecodeRefused as exc:
-                return _replace(base, width=width, height=height, error=f"{label}: {exc}")
+                return replace(base, width=width, height=height, error=f"{label}: {exc}")
             finally:
                 img.close()
-        return _replace(base, width=width, height=height, pdq=res.hash, pdq_quality=res.quality,
+        return replace(base, width=width, height=height, pdq=res.hash, pdq_quality=res.quality,
                         pdq_dihedral=res.dihedral)  # fmt: skip
     # video
     if not limits.video_decode:
         return base
     source: bytes | Path | None = data if data is not None else path
     if source is None:
-        return _replace(
+        return replace(
             base, error=f"{label}: video over decode limit {limits.max_decode_bytes}; digests only"
         )
     try:
         frames, width, height = video_signature(source, limits)
     except VideoRefused as exc:
-        return _replace(base, width=exc.width or None, height=exc.height or None, video_frames=exc.frames,
+        return replace(base, width=exc.width or None, height=exc.height or None, video_frames=exc.frames,
                         error=f"{label}: {exc}")  # fmt: skip
-    return _replace(base, width=width, height=height, video_frames=frames)
-
-
-def _replace(h: MediaHashes, **changes: Any) -> MediaHashes:
-    return replace(h, **changes)
+    return replace(base, width=width, height=height, video_frames=frames)
 
 
 def iter_files(paths: Iterable[Path]) -> Iterator[Path]:

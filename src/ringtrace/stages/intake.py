@@ -1022,10 +1022,10 @@ def ingest_many(case: Case, specs: Sequence[ExhibitSpec], examiner: str | None =
     results: list[IntakeResult] = []
     progress("ingest", 0, len(specs))
     ex.start()  # workers forked before the recording thread runs: none inherits a lock it holds
-    # what the workers hash while no unit waits to be handed to them (the hash stage's work, done before it runs):
-    # none is left, or the pool already holds both windows and the next waits for the writer to take one (the
-    # writer is then the bottleneck, and without hashing the workers idled: 1.75 -> 1.83 busy cores on medium)
-    hashing = None if serial else IdleHashing(case, ex, lambda: not stream.jobs or stream.full)
+    # what the workers hash while no unit can be handed to them (the hash stage's work, done before it runs); that
+    # includes while both windows wait for the writer, which is then the bottleneck (without hashing there the
+    # workers idled: 1.75 -> 1.83 busy cores on medium)
+    hashing = None if serial else IdleHashing(case, ex, lambda: stream.none_to_hand_out)
     thread.start()
     try:
         while True:

@@ -171,6 +171,11 @@ class UnitStream:
         """Both windows are in the pool: units added now wait until the writer has taken a window's results."""
         return len(self.windows) >= 2
 
+    @property
+    def none_to_hand_out(self) -> bool:
+        """No unit could be handed to the pool now: none waits, or both windows are in it (the writer is behind)."""
+        return not self.jobs or self.full
+
     def take(self) -> _Encoded:
         while True:
             if not self.windows:
