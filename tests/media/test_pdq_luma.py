@@ -62,8 +62,27 @@ def test_fused_jpeg_path_close_to_reference_shaped_pipeline(w: int, h: int) -> N
     plane = pdq_luma(open_checked(data))
     assert plane.shape[0] < h or h <= 1024  # drafted below full size for the big ones
     got = hash_bytes(data, "p.jpg")
-    assert got.pdq == pdq_from_luma(plane, presize=True).hash
+    assert got.pdq == pdq_from_luma(plane, presize=True, source=(h, w)).hash
     assert hamming(got.pdq, ref) <= 8
+
+
+@pytest.mark.parametrize(("w", "h"), [(3000, 2250), (2250, 3000), (700, 525), (2001, 1501)])
+def test_draft_side_not_a_multiple_of_the_scale_keeps_its_geometry(w: int, h: int) -> None:
+    """2250 rows at 1/8 decode to 282 samples, the last one's block running past the image (libjpeg rounds up):
+    stretching the 282 samples over the image's 2250 rows misplaces them (4-8 bits from the reference-shaped
+    pipeline on these images); resampled over the 281.25 samples the image spans, every one is within 2."""
+    dists = []
+    for seed in range(4):
+        img = make_image(w, h, seed=seed + w)
+        ref = pdq_from_rgb(np.asarray(img.resize((512, 512), Image.Resampling.LANCZOS))).hash
+        dists.append(hamming(hash_bytes(encode(img, "JPEG", quality=90), "p.jpg").pdq or "", ref))
+    assert max(dists) <= 2, dists
+
+
+def test_draft_scale_is_libjpegs_rounding_up() -> None:
+    assert [pdq.draft_scale(2250, n) for n in (2250, 1125, 563, 282)] == [1, 2, 4, 8]
+    with pytest.raises(ValueError, match="no JPEG DCT scale"):
+        pdq.draft_scale(2250, 281)
 
 
 def test_big_png_keeps_pillow_resize_like_before() -> None:

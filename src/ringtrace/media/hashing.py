@@ -169,8 +169,10 @@ def _decode(
                 return replace(base, error=f"{label}: {exc}")
             try:
                 presize = width > PDQ_PRESIZE or height > PDQ_PRESIZE
-                res = pdq_from_luma(pdq_luma(img, limits), dihedral=True, presize=presize)
-            except DecodeRefused as exc:
+                # a big JPEG's plane is its DCT-scaled decode: resampled over the span of the image it covers
+                drafted_from = (height, width) if presize and img.format == "JPEG" else None
+                res = pdq_from_luma(pdq_luma(img, limits), dihedral=True, presize=presize, source=drafted_from)
+            except (DecodeRefused, ValueError) as exc:  # ValueError: a plane no DCT scale of the header's size
                 return replace(base, width=width, height=height, error=f"{label}: {exc}")
             finally:
                 img.close()

@@ -237,8 +237,9 @@ def pdq_luma(
     (pre-resized by the reference, so 8-bit luma rounding is far below what the resize averages out) give
     8-bit luma: big JPEGs their Y plane only, at the smallest DCT draft scale (1/2 .. 1/8) that keeps both
     sides >= ``draft_min`` px, left at that size for the fused resample to 512 (hash it with
-    ``pdq_from_luma(..., presize=True)``); other formats' colour images at full size for the same fused resample;
-    bilevel, palette and grey ones, and sides over ``FUSED_MAX_SIDE``, already resized to 512x512 by Pillow.
+    ``pdq_from_luma(..., presize=True, source=(rows, cols))``, the image's own size); other formats' colour
+    images at full size for the same fused resample; bilevel, palette and grey ones, and sides over
+    ``FUSED_MAX_SIDE``, already resized to 512x512 by Pillow.
     """
     big = img.width > PDQ_PRESIZE or img.height > PDQ_PRESIZE
     if big and img.format == "JPEG":

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -87,10 +88,12 @@ def _lanczos(x: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]:
     return np.where(np.abs(x) < _LANCZOS_SUPPORT, out, 0.0)
 
 
-def _lanczos_matrix(n_in: int, n_out: int) -> npt.NDArray[np.float64]:
+def _lanczos_matrix(n_in: int, n_out: int, extent: float | None = None) -> npt.NDArray[np.float64]:
     """n_out x n_in resampling matrix with Pillow's Lanczos coefficients (Image.resize, LANCZOS), in full
-    precision: same taps and normalisation, without Pillow's 8-bit rounding and clipping between passes."""
-    scale = n_in / n_out
+    precision: same taps and normalisation, without Pillow's 8-bit rounding and clipping between passes.
+    ``extent``: how many input samples the output spans, when not all ``n_in`` (a JPEG DCT-scaled decode of a
+    side that is not a multiple of the scale: its last sample's block runs past the image, libjpeg rounds up)."""
+    scale = (n_in if extent is None else extent) / n_out
     fscale = max(scale, 1.0)
     support = _LANCZOS_SUPPORT * fscale
     m = np.zeros((n_out, n_in))
@@ -102,6 +105,14 @@ def _lanczos_matrix(n_in: int, n_out: int) -> npt.NDArray[np.float64]:
         total = w.sum()
         m[o, lo:hi] = w / total if total != 0.0 else w
     return m
+
+
+def draft_scale(n_full: int, n: int) -> int:
+    """The JPEG DCT scale (1, 2, 4 or 8) whose decode of ``n_full`` samples gives ``n`` (libjpeg rounds up)."""
+    for scale in (1, 2, 4, 8):
+        if -(-n_full // scale) == n:
+            return scale
+    raise ValueError(f"{n} samples are no JPEG DCT scale (1/1 .. 1/8) of {n_full}")
 
 
 def _box_matrix(n: int, window: int) -> npt.NDArray[np.float64]:
@@ -116,6 +127,20 @@ def _box_matrix(n: int, window: int) -> npt.NDArray[np.float64]:
     return m
 
 
+@lru_cache(maxsize=8)
+def _blur_matrix(size: int) -> npt.NDArray[np.float64]:
+    """64 x size: the reference's two Jarosz box passes on ``size`` samples and the decimation to 64 centres.
+    Every pre-resized axis shares the one for 512, so it is built once a process, not once an image size."""
+    if size == 64:
+        m = np.eye(64)  # the reference skips the blur when handed exactly 64x64
+    else:
+        window = (size + 2 * 64 - 1) // (2 * 64)
+        rows = [int(((i + 0.5) * size) / 64) for i in range(64)]
+        m = _box_matrix(size, window)[rows] @ _box_matrix(size, window)  # only the 64 rows kept
+    m.flags.writeable = False
+    return m
+
+
 class _ByteBoundedCache:
     """LRU cache of per-axis matrices bounded by the bytes it holds, not by a count: photos come in many sizes
     (132 distinct sizes in the medium operation), but only one axis length keys a matrix, and a 64 x n float32
@@ -126,10 +151,10 @@ class _ByteBoundedCache:
         self.nbytes = 0
         self.hits = 0
         self.misses = 0
-        self._items: OrderedDict[tuple[int, bool], tuple[npt.NDArray[Any], ...]] = OrderedDict()
+        self._items: OrderedDict[tuple[Any, ...], tuple[npt.NDArray[Any], ...]] = OrderedDict()
 
     def get(
-        self, key: tuple[int, bool], build: Callable[[], tuple[npt.NDArray[Any], ...]]
+        self, key: tuple[Any, ...], build: Callable[[], tuple[npt.NDArray[Any], ...]]
     ) -> tuple[npt.NDArray[Any], ...]:
         found = self._items.get(key)
         if found is not None:
@@ -163,22 +188,22 @@ def _needs_presize(n: int, presize: bool) -> bool:
     return n != PDQ_PRESIZE and (presize or n > PDQ_PRESIZE)
 
 
-def _axis_matrix(n: int, presize: bool = False) -> npt.NDArray[np.float32]:
+def _axis_matrix(n: int, presize: bool = False, full: int | None = None) -> npt.NDArray[np.float32]:
     """64 x n matrix taking one axis of an n-sample luma plane to PDQ's 64 samples: Lanczos to 512 when the
-    reference would pre-resize (n > 512, or ``presize``: the plane is a draft-decoded reduction of an image the
-    reference pre-resizes), then two Jarosz box passes and the decimation to 64 centres."""
-    return _CACHE.get((n, presize), lambda: (_build_axis_matrix(n, presize),))[0]
+    reference would pre-resize (n > 512, or ``presize``: the other side is over 512), then two Jarosz box
+    passes and the decimation to 64 centres. ``full``: the plane is a JPEG DCT-scaled decode of an axis of
+    ``full`` samples, resampled over the span of the image it covers, like the reference resamples the image."""
+    full = n if full is None else full
+    return _CACHE.get((n, presize, full), lambda: (_build_axis_matrix(n, presize, full),))[0]
 
 
-def _build_axis_matrix(n: int, presize: bool) -> npt.NDArray[np.float32]:
-    size = PDQ_PRESIZE if _needs_presize(n, presize) else n
-    if size == 64:
-        m = np.eye(64)  # the reference skips the blur when handed exactly 64x64
-    else:
-        window = (size + 2 * 64 - 1) // (2 * 64)
-        rows = [int(((i + 0.5) * size) / 64) for i in range(64)]
-        m = _box_matrix(size, window)[rows] @ _box_matrix(size, window)  # only the 64 rows kept
-    if size != n:
+def _build_axis_matrix(n: int, presize: bool, full: int | None = None) -> npt.NDArray[np.float32]:
+    full = n if full is None else full
+    size = PDQ_PRESIZE if _needs_presize(full, presize) else full
+    m = _blur_matrix(size)
+    if full != n:  # a DCT-scaled decode: it spans full / scale of its samples, resampled to size from there
+        m = m @ _lanczos_matrix(n, size, extent=full / draft_scale(full, n))
+    elif size != n:
         m = m @ _lanczos_matrix(n, size)
     return np.ascontiguousarray(m, dtype=np.float32)
 
@@ -186,15 +211,17 @@ def _build_axis_matrix(n: int, presize: bool) -> npt.NDArray[np.float32]:
 _GROUP = 4  # output rows per small product
 
 
-def _banded(n: int, presize: bool = False) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
-    """_axis_matrix(n) cut into 16 groups of 4 output rows, each with only the input rows it touches (the
+def _banded(
+    n: int, presize: bool = False, full: int | None = None
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
+    """_axis_matrix(n, presize, full) cut into 16 groups of 4 output rows, each with only the input rows it touches (the
     matrix is banded: ~10-25 taps a row): (16 x B row indices, 16 x 4 x B weights), B the widest band."""
-    idx, w = _CACHE.get((-n, presize), lambda: _build_banded(n, presize))
+    idx, w = _CACHE.get(("banded", n, presize, n if full is None else full), lambda: _build_banded(n, presize, full))
     return idx, w
 
 
-def _build_banded(n: int, presize: bool) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
-    m = _axis_matrix(n, presize)
+def _build_banded(n: int, presize: bool, full: int | None) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
+    m = _axis_matrix(n, presize, full)
     spans = []
     for g in range(0, 64, _GROUP):
         nz = np.flatnonzero(np.any(m[g : g + _GROUP] != 0.0, axis=0))
@@ -210,20 +237,20 @@ def _build_banded(n: int, presize: bool) -> tuple[npt.NDArray[np.intp], npt.NDAr
 
 
 def _apply_axis(
-    n: int, x: npt.NDArray[np.floating] | npt.NDArray[np.uint8], presize: bool = False
+    n: int, x: npt.NDArray[np.floating] | npt.NDArray[np.uint8], presize: bool = False, full: int | None = None
 ) -> npt.NDArray[np.float32]:
-    """_axis_matrix(n) @ x for an n x k array. As a batch of 16 small banded products rather than one dense
-    64 x n product: ~20x fewer multiply-adds, and each product stays under OpenBLAS's threading threshold,
+    """_axis_matrix(n, presize, full) @ x for an n x k array. As a batch of 16 small banded products rather than
+    one dense 64 x n product: ~20x fewer multiply-adds, and each product stays under OpenBLAS's threading threshold,
     so no BLAS thread pool spins up (one big GEMM went multi-threaded and ran 5x slower on a loaded 2-core
     VM, and would oversubscribe under the pipeline's process pool). Huge planes go in dense row blocks so no
     full float copy of them is made."""
     if n > BANDED_MAX:
-        m = _axis_matrix(n, presize)
+        m = _axis_matrix(n, presize, full)
         acc = np.zeros((64, x.shape[1]), dtype=np.float32)
         for start in range(0, n, _ROW_BLOCK):
             acc += m[:, start : start + _ROW_BLOCK] @ np.asarray(x[start : start + _ROW_BLOCK], dtype=np.float32)
         return acc
-    idx, w = _banded(n, presize)
+    idx, w = _banded(n, presize, full)
     gathered = np.asarray(x[idx], dtype=np.float32)  # 16 x B x k
     out: npt.NDArray[np.float32] = np.matmul(w, gathered).reshape(64, x.shape[1])
     return out
@@ -252,13 +279,19 @@ def _bits_hex(b: npt.NDArray[np.floating]) -> str:
 
 
 def pdq_from_luma(
-    luma: npt.NDArray[np.floating] | npt.NDArray[np.uint8], dihedral: bool = True, presize: bool = False
+    luma: npt.NDArray[np.floating] | npt.NDArray[np.uint8],
+    dihedral: bool = True,
+    presize: bool = False,
+    source: tuple[int, int] | None = None,
 ) -> PdqResult:
     """Hash an H x W luma plane (0..255 floats, Y = .299R + .587G + .114B) the way the C++ reference hashes
     the image: 512x512 Lanczos pre-resize when bigger, Jarosz tent filter, 64x64 -> 16x16 DCT, median bits.
     Agrees with ``pdq_from_rgb`` (pdqhash) bit for bit up to float rounding on images it can take.
     ``presize``: the plane is a reduced decode (JPEG draft) of an image over 512 px, so it is resampled to 512
-    on each axis like the reference resizes the full image, even when the reduced plane is under 512."""
+    on each axis like the reference resizes the full image, even when the reduced plane is under 512.
+    ``source``: (rows, cols) of the image when ``luma`` is its JPEG DCT-scaled decode (1/1 .. 1/8 a side,
+    rounded up like libjpeg): each axis is then resampled over the span of the image its samples cover, which
+    keeps the geometry of a side that is not a multiple of the scale (its last block runs past the image)."""
     if luma.ndim != 2:
         raise ValueError(f"expected an HxW luma array, got shape {luma.shape}")
     rows, cols = luma.shape
@@ -266,8 +299,9 @@ def pdq_from_luma(
         zero = "0" * HASH_HEX_LEN
         return PdqResult(zero, 0, (zero,) * 8 if dihedral else ())
     # The reference's 64x64 buffer = left @ luma @ right, left = _axis_matrix(rows), right = its cols twin.
-    acc = _apply_axis(rows, luma, presize)  # 64 x cols
-    a = _apply_axis(cols, acc.T, presize).T
+    full_rows, full_cols = (None, None) if source is None else source
+    acc = _apply_axis(rows, luma, presize, full_rows)  # 64 x cols
+    a = _apply_axis(cols, acc.T, presize, full_cols).T
     quality = _quality(a)
     b = _DCT @ a @ _DCT.T
     first = _bits_hex(b)
