@@ -45,3 +45,40 @@ def test_tables_are_main_s(tmp_path: Path) -> None:
     analyze_stage(case)  # a re-analysis writes the same
     case.close()
     assert compare.table_digests(tmp_path / "case") == MAIN_A88DC97
+
+
+def test_groups_read_in_a_worker_give_the_same_tables(tmp_path: Path, monkeypatch: Any) -> None:
+    """A big case reads half of its groups' timelines in a spawned worker: the same tables as one process."""
+    from ringtrace.stages import analyze
+
+    world, compare = _bench("bench_analysis"), _bench("compare_analysis")
+    case = Case.init(tmp_path / "case", actor="bench")
+    world.write_world(case, 3000, export=True)
+    monkeypatch.setattr(analyze, "WORKER_MIN_MESSAGES", 0)
+    halves: list[tuple[list[int], list[int]]] = []
+    split = analyze._split
+    monkeypatch.setattr(analyze, "_split", lambda con, jobs: halves.append(split(con, jobs)) or halves[-1])
+    summary = analyze_stage(case)
+    case.close()
+    assert len(halves) == 1 and halves[0][0] and halves[0][1]  # both processes had groups to read
+    assert not [n for n in summary.notes if n["kind"] == "analysis worker"]
+    assert compare.table_digests(tmp_path / "case") == MAIN_A88DC97
+
+
+def test_a_failed_worker_leaves_its_groups_to_the_stage(tmp_path: Path, monkeypatch: Any) -> None:
+    from ringtrace.stages import analyze
+    from ringtrace.store import db
+
+    world, compare = _bench("bench_analysis"), _bench("compare_analysis")
+    case = Case.init(tmp_path / "case", actor="bench")
+    world.write_world(case, 3000, export=True)
+    monkeypatch.setattr(analyze, "WORKER_MIN_MESSAGES", 0)
+    elsewhere = tmp_path / "not-the-case.sqlite"  # the worker opens a database without the case's tables
+    monkeypatch.setattr(db, "url_for_another_process", lambda engine: f"sqlite:///{elsewhere}")
+    summary = analyze_stage(case)
+    case.close()
+    (note,) = [n for n in summary.notes if n["kind"] == "analysis worker"]
+    assert "OperationalError" in note["detail"] and "no such table" in note["detail"]
+    got = compare.table_digests(tmp_path / "case")
+    assert got.pop("audit stage.analyze") != MAIN_A88DC97["audit stage.analyze"]  # it holds the note
+    assert got == {k: v for k, v in MAIN_A88DC97.items() if k != "audit stage.analyze"}

@@ -7,12 +7,14 @@ per-person aggregates are kept in memory.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, delete, func, select
 
 from ringtrace.analysis.countries import attribute_countries
 from ringtrace.analysis.exportnames import NameEvidence, resolve_export_names
@@ -23,8 +25,15 @@ from ringtrace.analysis.persons import Resolution, resolve_persons
 from ringtrace.analysis.timeline import SenderMap, from_us, group_timeline, keyed_timeline
 from ringtrace.case import Case
 from ringtrace.stages import Progress, noop_progress
-from ringtrace.store import insert_in_batches
+from ringtrace.store import db, insert_in_batches
 from ringtrace.store import schema as S
+
+# A case with at least this many messages reads its groups' timelines in two processes: this one and one spawned
+# worker (started when the stage starts, so its interpreter and imports are ready by the time the groups are).
+# Below it, the worker's start (~0.6 s) costs more than the half of the reading it takes.
+WORKER_MIN_MESSAGES = 150_000
+# how the worker is started: spawn, so it holds nothing of this process (threads, open database handles)
+START_METHOD = "spawn"
 
 
 @dataclass
@@ -49,6 +58,16 @@ def analyze_stage(case: Case, progress: Progress | None = None) -> AnalysisSumma
     prog = progress or noop_progress
     t0 = time.perf_counter()
     summary = AnalysisSummary()
+    worker = _start_worker(case)
+    try:
+        return _analyze(case, prog, t0, summary, worker)
+    finally:
+        if worker is not None:
+            worker[0].shutdown(wait=True, cancel_futures=True)
+
+
+def _analyze(case: Case, prog: Progress, t0: float, summary: AnalysisSummary, worker: _Worker | None,
+             ) -> AnalysisSummary:
     with case.begin() as con:
         res = resolve_persons(con)
         senders = sender_map(con, res)
@@ -77,42 +96,24 @@ def analyze_stage(case: Case, progress: Progress | None = None) -> AnalysisSumma
         for g, lab in zip(built, glabels, strict=True):
             g.label = lab
         relabelled += grelabelled
-        known = known_media(con)
+        known = frozenset(known_media(con))
         keyless = chats_with_keyless_messages(con)
+        jobs = [(g.chats, not keyless.isdisjoint(g.chats)) for g in built]
+        reads, problem = _read_groups(con, jobs, senders, known, worker, prog)
+        if problem is not None:
+            notes.append({"kind": "analysis worker", "detail": problem[:500]})
         all_members: list[dict[int, list[Interval]]] = []
-        for i, g in enumerate(built):
-            prog("analyze", i, len(built))
-            activity: dict[int, Activity] = {}
-            n = dups = 0
-            first = last = None
-            for ts, mid, person, shas, forwarded, folded, _p in _timeline(con, g.chats, senders,
-                                                                          not keyless.isdisjoint(g.chats)):
-                n += 1
-                dups += folded
-                if first is None:
-                    first = ts
-                last = ts
-                if person is None:
-                    continue
-                a = activity.get(person)
-                if a is None:
-                    a = activity[person] = Activity()
-                a.times.append(ts)
-                a.ids.append(mid)
-                if shas:
-                    a.media += 1
-                    a.known += sum(1 for s in set(shas) if s in known)
-                a.forwards += forwarded
-            summary.messages += n
-            summary.duplicates += dups
-            g.detail["messages"] = {"count": n, "duplicates_folded": dups, "first": _iso_us(first),
-                                    "last": _iso_us(last)}
+        for g, got in zip(built, reads, strict=True):
+            summary.messages += got.n
+            summary.duplicates += got.dups
+            g.detail["messages"] = {"count": got.n, "duplicates_folded": got.dups, "first": _iso_us(got.first),
+                                    "last": _iso_us(got.last)}
             g.detail["activity"] = {
                 res.persons[p].label: {"messages": len(a.times), "media": a.media, "known": a.known,
                                        "forwards": a.forwards, "first": _iso_us(a.times[0]),
                                        "last": _iso_us(a.times[-1])}
-                for p, a in sorted(activity.items())}
-            all_members.append(build_memberships(con, res, g, activity))
+                for p, a in sorted(got.activity.items())}
+            all_members.append(build_memberships(con, res, g, got.activity))
         prog("analyze", len(built), len(built))
         summary.notes = notes
         summary.exports_merged = sum(1 for b in basis.values() if b.startswith("export matched"))
@@ -125,6 +126,130 @@ def analyze_stage(case: Case, progress: Progress | None = None) -> AnalysisSumma
                                    "notes": notes[:50], "seconds": summary.seconds,
                                    "labels_merged": relabelled[:100]}, con)
     return summary
+
+
+@dataclass
+class GroupRead:
+    """One group's de-duplicated messages, summed up: per person their activity, the count, the copies folded,
+    the first and last time (POSIX microseconds)."""
+
+    activity: dict[int, Activity]
+    n: int = 0
+    dups: int = 0
+    first: int | None = None
+    last: int | None = None
+
+
+def read_group(con: Connection, chats: list[int], senders: SenderMap, keyless: bool, known: frozenset[str],
+               ) -> GroupRead:
+    """``chats`` (one group) read as one timeline: ``keyless`` when one of them holds a message without a key."""
+    activity: dict[int, Activity] = {}
+    out = GroupRead(activity)
+    n = dups = 0
+    first = last = None
+    for ts, mid, person, shas, forwarded, folded, _p in _timeline(con, chats, senders, keyless):
+        n += 1
+        dups += folded
+        if first is None:
+            first = ts
+        last = ts
+        if person is None:
+            continue
+        a = activity.get(person)
+        if a is None:
+            a = activity[person] = Activity()
+        a.times.append(ts)
+        a.ids.append(mid)
+        if shas:
+            a.media += 1
+            a.known += sum(1 for s in set(shas) if s in known)
+        a.forwards += forwarded
+    out.n, out.dups, out.first, out.last = n, dups, first, last
+    return out
+
+
+_Job = tuple[list[int], bool]  # a group's chats, and whether one of them holds a message without a key
+_Worker = tuple[ProcessPoolExecutor, "Future[None]"]
+
+
+def _warm() -> None:
+    """In the worker, while this process resolves persons and merges chats: what reading a group imports."""
+    from ringtrace.analysis import timeline  # noqa: F401
+    from ringtrace.store import db  # noqa: F401
+
+
+def _start_worker(case: Case) -> _Worker | None:
+    """A spawned worker for half of the groups' reading, when the case is big enough to repay its start."""
+    url = db.url_for_another_process(case.engine)
+    if url is None:
+        return None
+    with case.engine.connect() as con:
+        count = con.execute(select(func.count()).select_from(S.messages)).scalar() or 0
+    if count < WORKER_MIN_MESSAGES:
+        return None
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(START_METHOD))
+    return pool, pool.submit(_warm)
+
+
+def _read_in_worker(url: str, jobs: list[_Job], senders: SenderMap, known: frozenset[str]) -> list[GroupRead]:
+    """In the worker: ``jobs`` read from the database at ``url`` (the committed evidence: the stage's own
+    transaction has written nothing any group's reading looks at)."""
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as con:
+            return [read_group(con, chats, senders, keyless, known) for chats, keyless in jobs]
+    finally:
+        engine.dispose()
+
+
+def _split(con: Connection, jobs: list[_Job]) -> tuple[list[int], list[int]]:
+    """The groups' indexes in two halves of about as many messages each (the biggest first, each to the lighter
+    half): (this process's, the worker's)."""
+    m = S.messages
+    per_chat = {int(c): int(n) for c, n in con.execute(select(m.c.chat_id, func.count()).group_by(m.c.chat_id))}
+    weight = [sum(per_chat.get(c, 0) for c in chats) for chats, _k in jobs]
+    halves: tuple[list[int], list[int]] = ([], [])
+    load = [0, 0]
+    for i in sorted(range(len(jobs)), key=lambda i: (-weight[i], i)):
+        side = 0 if load[0] <= load[1] else 1
+        halves[side].append(i)
+        load[side] += weight[i]
+    return sorted(halves[0]), sorted(halves[1])
+
+
+def _read_groups(con: Connection, jobs: list[_Job], senders: SenderMap, known: frozenset[str],
+                 worker: _Worker | None, prog: Progress) -> tuple[list[GroupRead], str | None]:
+    """Every group read, in ``jobs``' order: half of them by the worker, when there is one, while this process
+    reads the other half. A worker that fails leaves its half to this process (the same reads, only later): the
+    reason is handed back for the stage's notes."""
+    out: list[GroupRead | None] = [None] * len(jobs)
+    url = None if worker is None else db.url_for_another_process(con.engine)
+    mine: list[int] = list(range(len(jobs)))
+    theirs: list[int] = []
+    job: Future[list[GroupRead]] | None = None
+    problem = None
+    if worker is not None and url is not None and len(jobs) > 1:
+        try:
+            mine, theirs = _split(con, jobs)
+            job = worker[0].submit(_read_in_worker, url, [jobs[i] for i in theirs], senders, known)
+        except Exception as exc:  # noqa: BLE001 - a worker that cannot start costs only time (BrokenProcessPool)
+            problem = f"the analysis worker failed ({type(exc).__name__}: {exc}); its groups were read here"
+    for done, i in enumerate(mine):
+        prog("analyze", done, len(jobs))
+        chats, keyless = jobs[i]
+        out[i] = read_group(con, chats, senders, keyless, known)
+    if job is not None:
+        try:
+            for i, got in zip(theirs, job.result(), strict=True):
+                out[i] = got
+        except Exception as exc:  # noqa: BLE001 - any failure of the worker costs only time
+            problem = f"the analysis worker failed ({type(exc).__name__}: {exc}); its groups were read here"
+    left = [i for i, got in enumerate(out) if got is None]
+    for done, i in enumerate(left):
+        prog("analyze", len(jobs) - len(left) + done, len(jobs))
+        chats, keyless = jobs[i]
+        out[i] = read_group(con, chats, senders, keyless, known)
+    return [got for got in out if got is not None], problem
 
 
 def _timeline(con: Connection, chats: list[int], senders: SenderMap, keyless: bool) -> Iterable[Sequence[Any]]:

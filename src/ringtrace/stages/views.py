@@ -30,6 +30,7 @@ from ringtrace.case import Case
 from ringtrace.dissemination import precomputed, textsearch
 from ringtrace.dissemination.export import build_export
 from ringtrace.stages import Progress, noop_progress
+from ringtrace.store.db import url_for_another_process
 
 # how the worker is started: spawn, so it holds nothing of this process (threads, open database handles); the
 # tests set "fork" to carry a patched view into it
@@ -85,12 +86,7 @@ def _case_only_views(path: str, url: str, actor: str, names: tuple[str, ...]) ->
 
 
 def _worker_url(case: Case) -> str | None:
-    """The URL a second process opens the same database by; None when it cannot (SQLite in memory)."""
-    url = case.engine.url
-    if url.get_backend_name() == "sqlite" and (not url.database or url.database == ":memory:"
-                                               or "mode=memory" in str(url)):
-        return None
-    return url.render_as_string(hide_password=False)
+    return url_for_another_process(case.engine)
 
 
 # case folder -> its views worker, started ahead by ``prestart`` and not yet taken by the stage

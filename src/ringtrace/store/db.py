@@ -41,6 +41,16 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def url_for_another_process(engine: Engine) -> str | None:
+    """The URL a second process opens the same database by (password included); None when it cannot (SQLite in
+    memory)."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and (not url.database or url.database == ":memory:"
+                                               or "mode=memory" in str(url)):
+        return None
+    return url.render_as_string(hide_password=False)
+
+
 def alembic_config(url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
