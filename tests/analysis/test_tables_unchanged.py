@@ -8,7 +8,9 @@ A change of output that is meant must say so by updating these digests, with the
 
 from __future__ import annotations
 
+import shutil
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +65,41 @@ def test_groups_read_in_a_worker_give_the_same_tables(tmp_path: Path, monkeypatc
     assert len(halves) == 1 and halves[0][0] and halves[0][1]  # both processes had groups to read
     assert not [n for n in summary.notes if n["kind"] == "analysis worker"]
     assert compare.table_digests(tmp_path / "case") == MAIN_A88DC97
+
+
+def test_export_matching_cut_in_two_spans_gives_the_same_tables(tmp_path: Path, monkeypatch: Any) -> None:
+    """The export matching cut at a gap in the export messages' times, the later span read by the worker (and,
+    when the worker fails, here after the earlier one): the same tables, export names resolved the same way."""
+    from ringtrace.analysis import groups
+    from ringtrace.stages import analyze
+    from ringtrace.store import db
+
+    world, compare = _bench("bench_analysis"), _bench("compare_analysis")
+    case = Case.init(tmp_path / "case", actor="bench")
+    world.write_world(case, 3000, export=True)
+    case.close()
+    monkeypatch.setattr(analyze, "WORKER_MIN_MESSAGES", 0)
+    monkeypatch.setattr(groups, "SPLIT_MIN_EXPORT_MESSAGES", 0)
+    cuts: list[Any] = []
+    gap = groups._time_gap
+    monkeypatch.setattr(groups, "_time_gap", lambda *a: cuts.append(gap(*a)) or cuts[-1])
+    for copy, url in (("worker", None), ("failed", f"sqlite:///{tmp_path / 'not-the-case.sqlite'}")):
+        shutil.copytree(tmp_path / "case", tmp_path / copy)
+        if url is not None:
+            monkeypatch.setattr(db, "url_for_another_process", lambda engine, url=url: url)
+        c = Case.open(tmp_path / copy, actor="bench")
+        summary = analyze_stage(c)
+        c.close()
+        assert cuts[-1] is not None and cuts[-1][1] - cuts[-1][0] > timedelta(seconds=120)  # a cut was made
+        assert summary.exports_merged == 5 and summary.names_resolved == 56
+        failures = [n for n in summary.notes if n["kind"] == "analysis worker"]
+        got = compare.table_digests(tmp_path / copy)
+        if url is None:
+            assert not failures and got == MAIN_A88DC97
+        else:
+            assert failures and "export span was read here" in failures[0]["detail"]
+            got.pop("audit stage.analyze")
+            assert got == {k: v for k, v in MAIN_A88DC97.items() if k != "audit stage.analyze"}
 
 
 def test_a_failed_worker_leaves_its_groups_to_the_stage(tmp_path: Path, monkeypatch: Any) -> None:

@@ -129,6 +129,23 @@ def test_whole_read_and_contents_are_the_merged_streams(tmp_path: Path, seed: in
         assert len(folded) < len(merged)  # copies without keys folded by content
 
 
+def test_bounds_take_in_a_message_at_them(tmp_path: Path) -> None:
+    """``lo`` and ``hi`` are inclusive on every path, also at a whole second (sqlite3's own adapter writes one
+    without its fraction, which compared below the stored text of the same time)."""
+    case = _random_case(tmp_path, 6, keyless=True)
+    with case.begin() as con:
+        senders = sender_map(con, resolve_persons(con))
+        chats = [c for (c,) in con.execute(select(S.chats.c.id))]
+        every = list(raw_messages(con, chats, senders, whole=True))
+        whole_seconds = [m for m in every if m.ts % 1_000_000 == 0]
+        assert len(whole_seconds) >= 5
+        for m in whole_seconds:
+            for whole in (False, True):
+                assert m.id in {x.id for x in raw_messages(con, chats, senders, hi=m.at, whole=whole)}
+                assert m.id in {x.id for x in raw_messages(con, chats, senders, lo=m.at, whole=whole)}
+            assert m.id in {x[0] for x in contents(con, chats, senders, m.at, m.at)} or m.content() is None
+
+
 def test_stage_tables_same_on_either_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every analysis table the same whether groups take the keyed short cut or the general path."""
     from ringtrace.stages import analyze as stage

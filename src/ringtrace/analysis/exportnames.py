@@ -47,6 +47,7 @@ class _Tally:
     count: int = 0  # export messages whose every match is this person's
     export_msgs: list[int] = field(default_factory=list)  # the first LIST_CAP of them
     other_msgs: list[int] = field(default_factory=list)
+    other_ends: list[int] = field(default_factory=list)  # len(other_msgs) after each of export_msgs
     sources: set[int] = field(default_factory=set)
     events: int = 0  # of ``count``, matched group events
     export_events: list[int] = field(default_factory=list)
@@ -125,8 +126,36 @@ class NameEvidence:
                 if len(t.export_msgs) < LIST_CAP:
                     t.export_msgs.append(eid)
                     t.other_msgs.extend(sorted({f[0] for f in found}))
+                    t.other_ends.append(len(t.other_msgs))
                 for _mid, source in found:
                     t.sources.add(source)
+
+    def absorb(self, later: NameEvidence) -> None:
+        """Take in what ``later`` settled, as if its matches had been settled here after every one of this
+        evidence's: it saw export messages all of which came after this one's (``groups.export_hits`` cuts the
+        export stream at a gap in time wider than any tolerance), and this one is settled to its end. Messages
+        only: group events are tallied after (``add_events``)."""
+        self.settle()
+        for key, people in later.tallies.items():
+            mine = self.tallies.setdefault(key, {})
+            for person, t in people.items():
+                have = mine.get(person)
+                if have is None:
+                    mine[person] = t
+                    continue
+                have.count += t.count
+                have.sources |= t.sources
+                start = 0
+                for eid, end in zip(t.export_msgs, t.other_ends, strict=True):
+                    if len(have.export_msgs) >= LIST_CAP:
+                        break
+                    have.export_msgs.append(eid)
+                    have.other_msgs.extend(t.other_msgs[start:end])
+                    have.other_ends.append(len(have.other_msgs))
+                    start = end
+        for key, n in later.ambiguous.items():
+            self.ambiguous[key] = self.ambiguous.get(key, 0) + n
+        self.source_of.update(later.source_of)
 
 
     def add_events(self, con: Connection, uf: UnionFind[int], senders: SenderMap) -> None:

@@ -12,6 +12,7 @@ disagreements between devices are kept as conflicts.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +29,10 @@ from ringtrace.store import schema as S
 GROUP_KINDS = ("group", "channel")
 SAME_TIME_S = 120  # two devices' timestamps of one event may differ this much
 MIN_MATCHES = 3
+# A later span of the export matching handed to another process: (fn, its arguments) -> its result, when called.
+FarHalf = Callable[..., "Callable[[], tuple[dict[int, dict[int, int]], NameEvidence | None]]"]
+# Export messages a case needs before the matching is cut in two spans, one read by another process (``far_half``)
+SPLIT_MIN_EXPORT_MESSAGES = 20_000
 
 
 @dataclass
@@ -86,9 +91,10 @@ def group_chats(con: Connection) -> dict[int, ChatInfo]:
 
 
 def merge_chats(con: Connection, senders: SenderMap, names: NameEvidence | None = None,
+                far_half: FarHalf | None = None,
                 ) -> tuple[dict[int, ChatInfo], UnionFind[int], dict[int, str], list[dict[str, Any]]]:
     """Chats that are one group, unioned. ``names`` (when given) collects which people the messages sent under
-    each export name match on other devices, for ``exportnames``."""
+    each export name match on other devices, for ``exportnames``; ``far_half``: see ``export_hits``."""
     chats = group_chats(con)
     uf: UnionFind[int] = UnionFind(chats)
     basis: dict[int, str] = {}
@@ -112,7 +118,7 @@ def merge_chats(con: Connection, senders: SenderMap, names: NameEvidence | None 
             basis.setdefault(chat_id, f"migrated to supergroup {value} (group_events {eid})")
     exports = [c for c in chats.values() if c.is_export and c.kind == "group"]
     if exports:
-        _merge_exports(con, chats, exports, uf, basis, notes, senders, names)
+        _merge_exports(con, chats, exports, uf, basis, notes, senders, names, far_half)
     return chats, uf, basis, notes
 
 
@@ -139,7 +145,7 @@ def _export_spans(con: Connection, exports: list[int], keyed: list[int],
 
 
 def export_hits(con: Connection, chats: dict[int, ChatInfo], exports: list[ChatInfo], uf: UnionFind[int],
-                senders: SenderMap, names: NameEvidence | None = None,
+                senders: SenderMap, names: NameEvidence | None = None, far_half: FarHalf | None = None,
                 ) -> tuple[dict[int, dict[int, int]], dict[int, int]]:
     """How many messages of each export copy a keyed group chat's of the same platform (export chat -> keyed
     root -> export messages matched), and each export's message count; ``names`` is told each match of a name's message.
@@ -148,7 +154,14 @@ def export_hits(con: Connection, chats: dict[int, ChatInfo], exports: list[ChatI
     messages within the largest reach of the keyed message being compared (the largest precision of any copy
     + 2 s): older ones are evicted, later ones read as the keyed stream gets to them. A keyed message is so
     compared only with the export messages of its content within its reach (common texts ("ok") stay linear),
-    in time order, with one look-up (every copy it can match is within its reach, so in the index)."""
+    in time order, with one look-up (every copy it can match is within its reach, so in the index).
+
+    ``far_half``: when given, and the exports hold ``SPLIT_MIN_EXPORT_MESSAGES`` or more, the export messages are
+    cut in two at a gap in their times wider than twice the reach, near their median: no keyed message is within
+    reach of both sides, so each side's matches are the whole pass's, and each side is read with the keyed
+    messages within its own reach. The later side goes to ``far_half`` (another process), this one reads the
+    earlier; their counts add up, and the later side's name evidence is settled after the earlier's, as the whole
+    pass settles it."""
     platforms = {c.platform for c in exports}
     keyed = [c.id for c in chats.values() if not c.is_export and c.platform in platforms]
     export_ids = [c.id for c in exports]
@@ -157,20 +170,108 @@ def export_hits(con: Connection, chats: dict[int, ChatInfo], exports: list[ChatI
         return {}, total
     # no pair is further apart than this and still a copy: tol = max(both precisions) + 2 <= reach
     reach = top_prec + 2
+    pad = timedelta(seconds=reach)
+    root_of = {c: uf.find(c) for c in keyed}  # (no union happens before every message is matched)
+    cut = None
+    if far_half is not None and sum(total.values()) >= SPLIT_MIN_EXPORT_MESSAGES:
+        cut = _time_gap(con, export_ids, sum(total.values()), 2 * reach + 1)
+    if cut is None:
+        return _hits_in_span(con, keyed, export_ids, root_of, senders, names, reach, first - pad, last + pad,
+                             None, None), total
+    before, after = cut
+    middle = before + (after - before) / 2  # (no export message within reach of it: the spans' bound)
+    assert far_half is not None
+    later = None
+    try:
+        later = far_half(hits_in_later_span, keyed, export_ids, root_of, senders, names is not None, reach,
+                         after - pad, last + pad, middle)
+    except Exception:  # noqa: BLE001, S110 - another process that cannot take it costs only time (read below)
+        pass
+    hits = _hits_in_span(con, keyed, export_ids, root_of, senders, names, reach, first - pad, before + pad, None,
+                         middle)
+    far: dict[int, dict[int, int]] | None = None
+    if later is not None:
+        try:
+            far, far_names = later()
+        except Exception:  # noqa: BLE001 - another process that failed costs only time: its span is read here
+            far = None
+        else:
+            if names is not None and far_names is not None:
+                names.absorb(far_names)
+    if far is None:  # read here, after the earlier span: the names settle in the same order
+        far = _hits_in_span(con, keyed, export_ids, root_of, senders, names, reach, after - pad, last + pad,
+                            middle, None)
+    for chat, by_root in far.items():
+        mine = hits.setdefault(chat, {})
+        for root, n in by_root.items():
+            mine[root] = mine.get(root, 0) + n
+    return hits, total
+
+
+def _time_gap(con: Connection, export_ids: list[int], count: int, gap_s: int,
+              ) -> tuple[datetime, datetime] | None:
+    """(the last export message time before, the first after) a gap of more than ``gap_s`` seconds between two
+    export messages, the first such gap from their median time on (then back from it); None without one."""
+    m = S.messages
+    timed = select(m.c.at).where(m.c.chat_id.in_(export_ids), m.c.at.is_not(None))
+    median = con.execute(timed.order_by(m.c.at).offset(count // 2).limit(1)).scalar()
+    if median is None:
+        return None
+    gap = timedelta(seconds=gap_s)
+    for q, later in ((timed.where(m.c.at >= median).order_by(m.c.at), True),
+                     (timed.where(m.c.at <= median).order_by(m.c.at.desc()), False)):
+        prev = None
+        for (stored,) in con.execute(q.limit(_GAP_SCAN)):
+            at = utc(stored)
+            if at is None:
+                continue
+            if prev is not None and abs(at - prev) > gap:
+                return (prev, at) if later else (at, prev)
+            prev = at
+    return None
+
+
+_GAP_SCAN = 50_000  # export message times looked at on each side of the median for a gap
+
+
+def hits_in_later_span(url: str, keyed: list[int], export_ids: list[int], root_of: dict[int, int],
+                       senders: SenderMap, with_names: bool, reach: int, keyed_lo: datetime, keyed_hi: datetime,
+                       export_lo: datetime) -> tuple[dict[int, dict[int, int]], NameEvidence | None]:
+    """In another process: the later span of ``export_hits``, from the database at ``url``; its name evidence
+    settled."""
+    from ringtrace.store import db
+
+    names = NameEvidence() if with_names else None
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as con:
+            hits = _hits_in_span(con, keyed, export_ids, root_of, senders, names, reach, keyed_lo, keyed_hi,
+                                 export_lo, None)
+    finally:
+        engine.dispose()
+    if names is not None:
+        names.settle()
+    return hits, names
+
+
+def _hits_in_span(con: Connection, keyed: list[int], export_ids: list[int], root_of: dict[int, int],
+                  senders: SenderMap, names: NameEvidence | None, reach: int, keyed_lo: datetime,
+                  keyed_hi: datetime, export_lo: datetime | None, export_hi: datetime | None,
+                  ) -> dict[int, dict[int, int]]:
+    """``export_hits``' pass over the export messages timed within [export_lo, export_hi] (None: unbounded) and
+    the keyed messages within [keyed_lo, keyed_hi]."""
     reach_us = reach * US
     index: dict[tuple[str, str], list[Msg]] = {}  # content -> export messages in the window, in time order
     held: deque[tuple[int, tuple[str, str]]] = deque()  # (time, index key), oldest first
-    stream = raw_messages(con, export_ids, senders, whole=True)
+    stream = raw_messages(con, export_ids, senders, lo=export_lo, hi=export_hi, whole=True)
     upcoming = next(stream, None)
     hits: dict[int, dict[int, int]] = {}  # export chat -> keyed root -> export messages matched
     roots_of: dict[int, set[int]] = {}  # export message in the window -> the keyed roots it matched so far
-    pad = timedelta(seconds=reach)
-    root_of = {c: uf.find(c) for c in keyed}  # (no union happens before every message is matched)
     name_order = names.pending_order if names is not None else None  # (the live queue, not a copy)
     # every keyed message with a content, as a tuple (no Msg: most of these are read only to be compared)
     try:
-        for mid, mts, mprec, mperson, mwild, cont, msrc, mchat in contents(con, keyed, senders, first - pad,
-                                                                           last + pad):
+        for mid, mts, mprec, mperson, mwild, cont, msrc, mchat in contents(con, keyed, senders, keyed_lo,
+                                                                           keyed_hi):
             while upcoming is not None and upcoming.ts <= mts + reach_us:  # the export messages it may copy
                 k = upcoming.content()
                 if k is not None:
@@ -213,14 +314,14 @@ def export_hits(con: Connection, chats: dict[int, ChatInfo], exports: list[ChatI
                             names.add_match(e, mperson, mid, msrc, root)
     finally:
         stream.close()
-    return hits, total
+    return hits
 
 
 def _merge_exports(con: Connection, chats: dict[int, ChatInfo], exports: list[ChatInfo], uf: UnionFind[int],
                    basis: dict[int, str], notes: list[dict[str, Any]], senders: SenderMap,
-                   names: NameEvidence | None = None) -> None:
+                   names: NameEvidence | None = None, far_half: FarHalf | None = None) -> None:
     """Each export joins the keyed group whose messages its own match best (see the module text)."""
-    hits, total = export_hits(con, chats, exports, uf, senders, names)
+    hits, total = export_hits(con, chats, exports, uf, senders, names, far_half)
     for c in exports:
         cand = hits.get(c.id, {})
         if not cand:

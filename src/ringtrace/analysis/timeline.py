@@ -125,7 +125,9 @@ def _sqlite_chat_cursor(con: Connection, chat_ids: list[int], lo: datetime | Non
     sql = (f"SELECT {cols}, mm.sha256 FROM {m} AS m "
            f"LEFT OUTER JOIN {mm} AS mm ON mm.message_id = m.id WHERE {where}")
     params: list[Any] = list(chat_ids)
-    bind = S.messages.c.at.type.bind_processor(con.dialect)  # the stored text form of a time, as written
+    # the stored text form of a time, as written (the dialect's own type: the generic DateTime has no processor,
+    # and sqlite3's adapter drops a zero fraction, so a bound equal to a whole-second time compared above it)
+    bind = S.messages.c.at.type.dialect_impl(con.dialect).bind_processor(con.dialect)
     for op, bound in ((">=", lo), ("<=", hi)):
         if bound is not None:
             b = bound.astimezone(UTC).replace(tzinfo=None) if bound.tzinfo is not None else bound

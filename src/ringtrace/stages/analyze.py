@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +18,7 @@ from sqlalchemy import Connection, delete, func, select
 
 from ringtrace.analysis.countries import attribute_countries
 from ringtrace.analysis.exportnames import NameEvidence, resolve_export_names
-from ringtrace.analysis.groups import GroupBuild, describe_groups, merge_chats, sender_map
+from ringtrace.analysis.groups import FarHalf, GroupBuild, describe_groups, merge_chats, sender_map
 from ringtrace.analysis.labels import record_merges, stable_labels
 from ringtrace.analysis.membership import Activity, Interval, build_memberships
 from ringtrace.analysis.persons import Resolution, resolve_persons
@@ -72,7 +72,9 @@ def _analyze(case: Case, prog: Progress, t0: float, summary: AnalysisSummary, wo
         res = resolve_persons(con)
         senders = sender_map(con, res)
         names = NameEvidence()
-        chats, uf, basis, notes = merge_chats(con, senders, names)
+        failed: list[str] = []
+        chats, uf, basis, notes = merge_chats(con, senders, names, _far_half(worker, con, failed))
+        notes.extend({"kind": "analysis worker", "detail": f[:500]} for f in failed)
         names.settle()
         names.add_events(con, uf, senders)  # the same join/add/leave recorded by a database: issue 13 item 6
         if names.tallies:  # export names whose messages show who they are: persons again, with those links
@@ -189,6 +191,34 @@ def _start_worker(case: Case) -> _Worker | None:
         return None
     pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(START_METHOD))
     return pool, pool.submit(_warm)
+
+
+def _far_half(worker: _Worker | None, con: Connection, failed: list[str]) -> FarHalf | None:
+    """``merge_chats``' way to the worker: a span of the export matching submitted to it, its result waited for
+    when asked; a failure is told in ``failed`` (the caller then reads the span itself)."""
+    url = None if worker is None else db.url_for_another_process(con.engine)
+    if worker is None or url is None:
+        return None
+    pool = worker[0]
+
+    def submit(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+        try:
+            job = pool.submit(fn, url, *args)
+        except Exception as exc:  # noqa: BLE001 - e.g. BrokenProcessPool: the span is read here instead
+            failed.append(f"the analysis worker failed ({type(exc).__name__}: {exc}); its export span was read here")
+            raise
+
+        def result() -> Any:
+            try:
+                return job.result()
+            except Exception as exc:
+                failed.append(f"the analysis worker failed ({type(exc).__name__}: {exc}); its export span was "
+                              "read here")
+                raise
+
+        return result
+
+    return submit
 
 
 def _read_in_worker(url: str, jobs: list[_Job], senders: SenderMap, known: frozenset[str]) -> list[GroupRead]:
