@@ -97,7 +97,7 @@ def test_export_matching_cut_in_two_spans_gives_the_same_tables(tmp_path: Path, 
         if url is None:
             assert not failures and got == MAIN_A88DC97
         else:
-            assert failures and "export span was read here" in failures[0]["detail"]
+            assert failures and "its export span read here" in failures[0]["detail"]
             got.pop("audit stage.analyze")
             assert got == {k: v for k, v in MAIN_A88DC97.items() if k != "audit stage.analyze"}
 

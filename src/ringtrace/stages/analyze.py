@@ -2,7 +2,8 @@
 
 Reads everything first, then deletes and re-inserts the analysis tables in the same transaction, so a run is
 idempotent and a crash leaves the previous analysis in place. Messages are streamed group by group; only
-per-person aggregates are kept in memory.
+per-person aggregates are kept in memory. A big case shares the reading with one spawned worker (see
+``WORKER_MIN_MESSAGES``), which reads the committed evidence from the case database; the writing stays here.
 """
 
 from __future__ import annotations
@@ -181,7 +182,8 @@ def _warm() -> None:
 
 
 def _start_worker(case: Case) -> _Worker | None:
-    """A spawned worker for half of the groups' reading, when the case is big enough to repay its start."""
+    """A spawned worker for a share of the reading (the later span of the export matching, half of the groups),
+    when the case is big enough to repay its start."""
     url = db.url_for_another_process(case.engine)
     if url is None:
         return None
@@ -204,21 +206,25 @@ def _far_half(worker: _Worker | None, con: Connection, failed: list[str]) -> Far
     def submit(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
         try:
             job = pool.submit(fn, url, *args)
-        except Exception as exc:  # noqa: BLE001 - e.g. BrokenProcessPool: the span is read here instead
-            failed.append(f"the analysis worker failed ({type(exc).__name__}: {exc}); its export span was read here")
+        except Exception as exc:  # e.g. BrokenProcessPool: the span is read here instead
+            failed.append(_worker_failed(exc, "export span"))
             raise
 
         def result() -> Any:
             try:
                 return job.result()
             except Exception as exc:
-                failed.append(f"the analysis worker failed ({type(exc).__name__}: {exc}); its export span was "
-                              "read here")
+                failed.append(_worker_failed(exc, "export span"))
                 raise
 
         return result
 
     return submit
+
+
+def _worker_failed(exc: BaseException, share: str) -> str:
+    """The note on a failed worker, whose ``share`` of the work this process then did."""
+    return f"the analysis worker failed ({type(exc).__name__}: {exc}); its {share} read here instead"
 
 
 def _read_in_worker(url: str, jobs: list[_Job], senders: SenderMap, known: frozenset[str]) -> list[GroupRead]:
@@ -263,7 +269,7 @@ def _read_groups(con: Connection, jobs: list[_Job], senders: SenderMap, known: f
             mine, theirs = _split(con, jobs)
             job = worker[0].submit(_read_in_worker, url, [jobs[i] for i in theirs], senders, known)
         except Exception as exc:  # noqa: BLE001 - a worker that cannot start costs only time (BrokenProcessPool)
-            problem = f"the analysis worker failed ({type(exc).__name__}: {exc}); its groups were read here"
+            problem = _worker_failed(exc, "groups")
     for done, i in enumerate(mine):
         prog("analyze", done, len(jobs))
         chats, keyless = jobs[i]
@@ -273,7 +279,7 @@ def _read_groups(con: Connection, jobs: list[_Job], senders: SenderMap, known: f
             for i, got in zip(theirs, job.result(), strict=True):
                 out[i] = got
         except Exception as exc:  # noqa: BLE001 - any failure of the worker costs only time
-            problem = f"the analysis worker failed ({type(exc).__name__}: {exc}); its groups were read here"
+            problem = _worker_failed(exc, "groups")
     left = [i for i, got in enumerate(out) if got is None]
     for done, i in enumerate(left):
         prog("analyze", len(jobs) - len(left) + done, len(jobs))
