@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
@@ -41,6 +42,42 @@ def test_pipeline_on_postgres_matches_sqlite(pg_url: str, tiny_operation: Path, 
                 assert "append-only" in str(e)
             else:
                 raise AssertionError("audit_log accepted an UPDATE")
+    finally:
+        with pg.engine.begin() as con:
+            con.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        pg.close()
+
+
+def test_analysis_worker_reads_a_postgres_case(pg_url: str, tiny_operation: Path, tmp_path: Path,
+                                               monkeypatch: Any) -> None:
+    """The analysis worker opens the team's database by its URL (password and all) and reads its share there:
+    the same analysis as one process on SQLite, and no note of a failed worker."""
+    import json
+
+    from sqlalchemy import select
+
+    from ringtrace.analysis import groups
+    from ringtrace.stages import analyze
+    from ringtrace.store import schema as S
+
+    lite = Case.init(tmp_path / "lite")
+    ingest_operation(lite, tiny_operation)
+    ringtrace.run(lite)
+    monkeypatch.setattr(analyze, "WORKER_MIN_MESSAGES", 0)
+    monkeypatch.setattr(groups, "SPLIT_MIN_EXPORT_MESSAGES", 0)
+    halves: list[Any] = []
+    split = analyze._split
+    monkeypatch.setattr(analyze, "_split", lambda con, jobs: halves.append(split(con, jobs)) or halves[-1])
+    pg = Case.init(tmp_path / "pg", db_url=pg_url)
+    try:
+        ingest_operation(pg, tiny_operation)
+        ringtrace.run(pg)
+        assert halves and halves[0][1]  # the worker had groups to read
+        assert _essence(build_export(pg)) == _essence(build_export(lite))
+        with pg.engine.connect() as con:
+            (detail,) = con.execute(select(S.audit_log.c.detail).where(S.audit_log.c.action == "stage.analyze")).one()
+        notes = (json.loads(detail) if isinstance(detail, str) else detail)["notes"]
+        assert not [n for n in notes if n.get("kind") == "analysis worker"], notes
     finally:
         with pg.engine.begin() as con:
             con.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
