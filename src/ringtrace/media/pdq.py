@@ -188,17 +188,16 @@ def _needs_presize(n: int, presize: bool) -> bool:
     return n != PDQ_PRESIZE and (presize or n > PDQ_PRESIZE)
 
 
-def _axis_matrix(n: int, presize: bool = False, full: int | None = None) -> npt.NDArray[np.float32]:
+def _axis_matrix(n: int, presize: bool, full: int) -> npt.NDArray[np.float32]:
     """64 x n matrix taking one axis of an n-sample luma plane to PDQ's 64 samples: Lanczos to 512 when the
     reference would pre-resize (n > 512, or ``presize``: the other side is over 512), then two Jarosz box
     passes and the decimation to 64 centres. ``full``: the plane is a JPEG DCT-scaled decode of an axis of
-    ``full`` samples, resampled over the span of the image it covers, like the reference resamples the image."""
-    full = n if full is None else full
+    ``full`` samples (``n`` when it is no such decode), resampled over the span of the image it covers, like the
+    reference resamples the image."""
     return _CACHE.get((n, presize, full), lambda: (_build_axis_matrix(n, presize, full),))[0]
 
 
-def _build_axis_matrix(n: int, presize: bool, full: int | None = None) -> npt.NDArray[np.float32]:
-    full = n if full is None else full
+def _build_axis_matrix(n: int, presize: bool, full: int) -> npt.NDArray[np.float32]:
     size = PDQ_PRESIZE if _needs_presize(full, presize) else full
     m = _blur_matrix(size)
     if full != n:  # a DCT-scaled decode: it spans full / scale of its samples, resampled to size from there
@@ -211,16 +210,14 @@ def _build_axis_matrix(n: int, presize: bool, full: int | None = None) -> npt.ND
 _GROUP = 4  # output rows per small product
 
 
-def _banded(
-    n: int, presize: bool = False, full: int | None = None
-) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
+def _banded(n: int, presize: bool, full: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
     """_axis_matrix(n, presize, full) cut into 16 groups of 4 output rows, each with only the input rows it touches (the
     matrix is banded: ~10-25 taps a row): (16 x B row indices, 16 x 4 x B weights), B the widest band."""
-    idx, w = _CACHE.get(("banded", n, presize, n if full is None else full), lambda: _build_banded(n, presize, full))
+    idx, w = _CACHE.get(("banded", n, presize, full), lambda: _build_banded(n, presize, full))
     return idx, w
 
 
-def _build_banded(n: int, presize: bool, full: int | None) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
+def _build_banded(n: int, presize: bool, full: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
     m = _axis_matrix(n, presize, full)
     spans = []
     for g in range(0, 64, _GROUP):
@@ -237,7 +234,7 @@ def _build_banded(n: int, presize: bool, full: int | None) -> tuple[npt.NDArray[
 
 
 def _apply_axis(
-    n: int, x: npt.NDArray[np.floating] | npt.NDArray[np.uint8], presize: bool = False, full: int | None = None
+    n: int, x: npt.NDArray[np.floating] | npt.NDArray[np.uint8], presize: bool, full: int
 ) -> npt.NDArray[np.float32]:
     """_axis_matrix(n, presize, full) @ x for an n x k array. As a batch of 16 small banded products rather than
     one dense 64 x n product: ~20x fewer multiply-adds, and each product stays under OpenBLAS's threading threshold,
@@ -299,7 +296,7 @@ def pdq_from_luma(
         zero = "0" * HASH_HEX_LEN
         return PdqResult(zero, 0, (zero,) * 8 if dihedral else ())
     # The reference's 64x64 buffer = left @ luma @ right, left = _axis_matrix(rows), right = its cols twin.
-    full_rows, full_cols = (None, None) if source is None else source
+    full_rows, full_cols = (rows, cols) if source is None else source
     acc = _apply_axis(rows, luma, presize, full_rows)  # 64 x cols
     a = _apply_axis(cols, acc.T, presize, full_cols).T
     quality = _quality(a)

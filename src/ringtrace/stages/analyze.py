@@ -11,15 +11,16 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, select
 
 from ringtrace.analysis.countries import attribute_countries
 from ringtrace.analysis.exportnames import NameEvidence, resolve_export_names
-from ringtrace.analysis.groups import FarHalf, GroupBuild, describe_groups, merge_chats, sender_map
+from ringtrace.analysis.groups import GroupBuild, describe_groups, merge_chats, sender_map
 from ringtrace.analysis.labels import record_merges, stable_labels
 from ringtrace.analysis.membership import Activity, Interval, build_memberships
 from ringtrace.analysis.persons import Resolution, resolve_persons
@@ -59,12 +60,12 @@ def analyze_stage(case: Case, progress: Progress | None = None) -> AnalysisSumma
     prog = progress or noop_progress
     t0 = time.perf_counter()
     summary = AnalysisSummary()
-    worker = _start_worker(case)
+    worker = _Worker.start(case)
     try:
         return _analyze(case, prog, t0, summary, worker)
     finally:
         if worker is not None:
-            worker[0].shutdown(wait=True, cancel_futures=True)
+            worker.close()
 
 
 def _analyze(case: Case, prog: Progress, t0: float, summary: AnalysisSummary, worker: _Worker | None,
@@ -73,9 +74,10 @@ def _analyze(case: Case, prog: Progress, t0: float, summary: AnalysisSummary, wo
         res = resolve_persons(con)
         senders = sender_map(con, res)
         names = NameEvidence()
-        failed: list[str] = []
-        chats, uf, basis, notes = merge_chats(con, senders, names, _far_half(worker, con, failed))
-        notes.extend({"kind": "analysis worker", "detail": f[:500]} for f in failed)
+        far_half = None if worker is None else partial(worker.submit, "export span")
+        chats, uf, basis, notes = merge_chats(con, senders, names, far_half)
+        if worker is not None:
+            notes.extend(worker.take_failures())
         names.settle()
         names.add_events(con, uf, senders)  # the same join/add/leave recorded by a database: issue 13 item 6
         if names.tallies:  # export names whose messages show who they are: persons again, with those links
@@ -102,9 +104,9 @@ def _analyze(case: Case, prog: Progress, t0: float, summary: AnalysisSummary, wo
         known = frozenset(known_media(con))
         keyless = chats_with_keyless_messages(con)
         jobs = [(g.chats, not keyless.isdisjoint(g.chats)) for g in built]
-        reads, problem = _read_groups(con, jobs, senders, known, worker, prog)
-        if problem is not None:
-            notes.append({"kind": "analysis worker", "detail": problem[:500]})
+        reads = _read_groups(con, jobs, senders, known, worker, prog)
+        if worker is not None:
+            notes.extend(worker.take_failures())
         all_members: list[dict[int, list[Interval]]] = []
         for g, got in zip(built, reads, strict=True):
             summary.messages += got.n
@@ -147,7 +149,6 @@ def read_group(con: Connection, chats: list[int], senders: SenderMap, keyless: b
                ) -> GroupRead:
     """``chats`` (one group) read as one timeline: ``keyless`` when one of them holds a message without a key."""
     activity: dict[int, Activity] = {}
-    out = GroupRead(activity)
     n = dups = 0
     first = last = None
     for ts, mid, person, shas, forwarded, folded, _p in _timeline(con, chats, senders, keyless):
@@ -167,12 +168,10 @@ def read_group(con: Connection, chats: list[int], senders: SenderMap, keyless: b
             a.media += 1
             a.known += sum(1 for s in set(shas) if s in known)
         a.forwards += forwarded
-    out.n, out.dups, out.first, out.last = n, dups, first, last
-    return out
+    return GroupRead(activity, n, dups, first, last)
 
 
 _Job = tuple[list[int], bool]  # a group's chats, and whether one of them holds a message without a key
-_Worker = tuple[ProcessPoolExecutor, "Future[None]"]
 
 
 def _warm() -> None:
@@ -181,50 +180,56 @@ def _warm() -> None:
     from ringtrace.store import db  # noqa: F401
 
 
-def _start_worker(case: Case) -> _Worker | None:
-    """A spawned worker for a share of the reading (the later span of the export matching, half of the groups),
-    when the case is big enough to repay its start."""
-    url = db.url_for_another_process(case.engine)
-    if url is None:
-        return None
-    with case.engine.connect() as con:
-        count = con.execute(select(func.count()).select_from(S.messages)).scalar() or 0
-    if count < WORKER_MIN_MESSAGES:
-        return None
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(START_METHOD))
-    return pool, pool.submit(_warm)
+class _Worker:
+    """The stage's spawned worker, for a share of the reading (the later span of the export matching, half of
+    the groups), and the failures it had: a share it failed is read by this process instead."""
 
+    def __init__(self, url: str) -> None:
+        self.url = url  # what it opens the case's database by
+        self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context(START_METHOD))
+        self.pool.submit(_warm)
+        self._failures: list[str] = []
 
-def _far_half(worker: _Worker | None, con: Connection, failed: list[str]) -> FarHalf | None:
-    """``merge_chats``' way to the worker: a span of the export matching submitted to it, its result waited for
-    when asked; a failure is told in ``failed`` (the caller then reads the span itself)."""
-    url = None if worker is None else db.url_for_another_process(con.engine)
-    if worker is None or url is None:
-        return None
-    pool = worker[0]
+    @classmethod
+    def start(cls, case: Case) -> _Worker | None:
+        """One, when the case is big enough to repay its start and another process can open its database."""
+        url = db.url_for_another_process(case.engine)
+        if url is None:
+            return None
+        with case.engine.connect() as con:
+            count = con.execute(select(func.count()).select_from(S.messages)).scalar() or 0
+        return cls(url) if count >= WORKER_MIN_MESSAGES else None
 
-    def submit(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+    def submit(self, share: str, fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+        """``fn(url, *args)`` in the worker; the call handed back waits for its result. A failure, to submit or
+        of the job, is noted under ``share`` and raised to the caller, which then does that share itself."""
         try:
-            job = pool.submit(fn, url, *args)
-        except Exception as exc:  # e.g. BrokenProcessPool: the span is read here instead
-            failed.append(_worker_failed(exc, "export span"))
+            job = self.pool.submit(fn, self.url, *args)
+        except Exception as exc:  # e.g. BrokenProcessPool
+            self._failed(exc, share)
             raise
 
         def result() -> Any:
             try:
                 return job.result()
             except Exception as exc:
-                failed.append(_worker_failed(exc, "export span"))
+                self._failed(exc, share)
                 raise
 
         return result
 
-    return submit
+    def _failed(self, exc: BaseException, share: str) -> None:
+        self._failures.append(f"the analysis worker failed ({type(exc).__name__}: {exc}); its {share} read here "
+                              "instead")
 
+    def take_failures(self) -> list[dict[str, Any]]:
+        """The failures noted since the last call, as the stage's notes."""
+        out = [{"kind": "analysis worker", "detail": f[:500]} for f in self._failures]
+        self._failures.clear()
+        return out
 
-def _worker_failed(exc: BaseException, share: str) -> str:
-    """The note on a failed worker, whose ``share`` of the work this process then did."""
-    return f"the analysis worker failed ({type(exc).__name__}: {exc}); its {share} read here instead"
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _read_in_worker(url: str, jobs: list[_Job], senders: SenderMap, known: frozenset[str]) -> list[GroupRead]:
@@ -254,38 +259,35 @@ def _split(con: Connection, jobs: list[_Job]) -> tuple[list[int], list[int]]:
 
 
 def _read_groups(con: Connection, jobs: list[_Job], senders: SenderMap, known: frozenset[str],
-                 worker: _Worker | None, prog: Progress) -> tuple[list[GroupRead], str | None]:
+                 worker: _Worker | None, prog: Progress) -> list[GroupRead]:
     """Every group read, in ``jobs``' order: half of them by the worker, when there is one, while this process
-    reads the other half. A worker that fails leaves its half to this process (the same reads, only later): the
-    reason is handed back for the stage's notes."""
+    reads the other half. A worker that fails leaves its half to this process (the same reads, only later)."""
     out: list[GroupRead | None] = [None] * len(jobs)
-    url = None if worker is None else db.url_for_another_process(con.engine)
     mine: list[int] = list(range(len(jobs)))
     theirs: list[int] = []
-    job: Future[list[GroupRead]] | None = None
-    problem = None
-    if worker is not None and url is not None and len(jobs) > 1:
+    result: Callable[[], Any] | None = None
+    if worker is not None and len(jobs) > 1:
+        mine, theirs = _split(con, jobs)
         try:
-            mine, theirs = _split(con, jobs)
-            job = worker[0].submit(_read_in_worker, url, [jobs[i] for i in theirs], senders, known)
-        except Exception as exc:  # noqa: BLE001 - a worker that cannot start costs only time (BrokenProcessPool)
-            problem = _worker_failed(exc, "groups")
+            result = worker.submit("groups", _read_in_worker, [jobs[i] for i in theirs], senders, known)
+        except Exception:  # noqa: BLE001, S110 - noted by the worker; its half is read below
+            pass
     for done, i in enumerate(mine):
         prog("analyze", done, len(jobs))
         chats, keyless = jobs[i]
         out[i] = read_group(con, chats, senders, keyless, known)
-    if job is not None:
+    if result is not None:
         try:
-            for i, got in zip(theirs, job.result(), strict=True):
+            for i, got in zip(theirs, result(), strict=True):
                 out[i] = got
-        except Exception as exc:  # noqa: BLE001 - any failure of the worker costs only time
-            problem = _worker_failed(exc, "groups")
+        except Exception:  # noqa: BLE001, S110 - noted by the worker; its half is read below
+            pass
     left = [i for i, got in enumerate(out) if got is None]
     for done, i in enumerate(left):
         prog("analyze", len(jobs) - len(left) + done, len(jobs))
         chats, keyless = jobs[i]
         out[i] = read_group(con, chats, senders, keyless, known)
-    return [got for got in out if got is not None], problem
+    return [got for got in out if got is not None]
 
 
 def _timeline(con: Connection, chats: list[int], senders: SenderMap, keyless: bool) -> Iterable[Sequence[Any]]:
