@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -187,3 +189,18 @@ def test_process_cache_holds_many_photo_sizes() -> None:
         pdq_from_luma(np.zeros((h // 4, w // 4), dtype=np.uint8), presize=True)
     assert pdq._CACHE.misses == before  # all still cached
     assert pdq._CACHE.nbytes <= pdq.MATRIX_CACHE_BYTES
+
+
+def test_a_plane_no_dct_scale_of_its_header_is_an_error_not_a_crash(monkeypatch: pytest.MonkeyPatch,
+                                                                   tmp_path: Path) -> None:
+    """Should a decoder hand back a plane whose size is no DCT scale of the header's (hostile or odd files), the
+    file keeps its digests and gets a reason, named by file, instead of stopping the worker."""
+    import ringtrace.media.hashing as hashing
+
+    data = encode(make_image(1600, 1200, seed=9), "JPEG", quality=90)
+    monkeypatch.setattr(hashing, "pdq_luma", lambda img, limits: np.zeros((301, 400), dtype=np.uint8))
+    f = tmp_path / "odd.jpg"
+    f.write_bytes(data)
+    got = hashing.hash_file(f)
+    assert got.md5 and got.sha256 and got.pdq is None and (got.width, got.height) == (1600, 1200)
+    assert got.error is not None and got.error.startswith(f"{f}: ") and "no JPEG DCT scale" in got.error
